@@ -1,0 +1,68 @@
+// Records what happened when: spans (a task on a track, from start to end) and counters (a value on a track
+// at a time), and exports them as Chrome trace-event JSON, which Perfetto (ui.perfetto.dev) and
+// chrome://tracing open.
+//
+// A track is named "process/thread" (e.g. "gpu3/compute", "link/nvswitch0-up"); a name without '/' is both.
+// Processes and threads get ids in order of first appearance, so the export is deterministic.
+// Format: Chrome "Trace Event Format" (JSON object form, traceEvents array; ts and dur in microseconds).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sim/sim_time.hpp"
+
+namespace strata::sim {
+
+struct TimelineArg {
+  std::string key;
+  std::variant<std::string, std::int64_t, double> value;
+};
+
+class TimelineRecorder {
+ public:
+  // end must not be before start (SimulationError).
+  void add_span(std::string_view track, std::string name, SimTime start, SimTime end,
+                std::vector<TimelineArg> args = {});
+  void add_counter(std::string_view track, std::string name, SimTime at, double value);
+
+  std::size_t span_count() const { return spans_.size(); }
+  std::size_t counter_count() const { return counters_.size(); }
+
+  // Writes the whole timeline as one JSON document.
+  void write_chrome_trace(std::ostream& out) const;
+
+ private:
+  struct TrackIds {
+    std::uint32_t pid;
+    std::uint32_t tid;
+  };
+  struct Span {
+    TrackIds track;
+    std::string name;
+    SimTime start;
+    SimTime end;
+    std::vector<TimelineArg> args;
+  };
+  struct Counter {
+    TrackIds track;
+    std::string name;
+    SimTime at;
+    double value;
+  };
+
+  TrackIds track_ids(std::string_view track);
+
+  std::vector<std::string> process_names_;                // pid - 1 -> name
+  std::vector<std::pair<std::uint32_t, std::string>> thread_names_;  // tid - 1 -> (pid, name)
+  std::map<std::string, TrackIds, std::less<>> tracks_;
+  std::vector<Span> spans_;
+  std::vector<Counter> counters_;
+};
+
+}  // namespace strata::sim
