@@ -1,0 +1,59 @@
+#include "strata/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "sim/error.hpp"
+#include "strata/commands.hpp"
+#include "strata/exit_codes.hpp"
+#include "strata/version.hpp"
+
+namespace strata::tools {
+namespace {
+
+constexpr const char* kFooter =
+    "Run 'strata <command> --help' for a command's options.\n"
+    "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 simulation error.\n";
+
+int code(ExitCode exit_code) { return static_cast<int>(exit_code); }
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"Strata: a discrete-event performance simulator for GPU clusters", "strata"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("strata ") + kVersion);
+  app.require_subcommand(0, 1);
+  add_demo_command(app, out);
+
+  try {
+    app.parse(argc, argv);
+    if (app.get_subcommands().empty()) {
+      out << app.help();
+    }
+    return code(ExitCode::kOk);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return code(ExitCode::kOk);
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return code(ExitCode::kOk);
+  } catch (const CLI::CallForVersion&) {
+    out << app.version() << '\n';
+    return code(ExitCode::kOk);
+  } catch (const CLI::ParseError& error) {
+    err << "strata: " << error.what() << "\n(run 'strata --help' for usage)\n";
+    return code(ExitCode::kBadInput);
+  } catch (const sim::InputError& error) {
+    err << "strata: error: " << error.what() << '\n';
+    return code(ExitCode::kBadInput);
+  } catch (const sim::SimulationError& error) {
+    err << "strata: simulation error: " << error.what() << '\n';
+    return code(ExitCode::kSimulationError);
+  } catch (const std::exception& error) {
+    err << "strata: internal error: " << error.what() << '\n';
+    return code(ExitCode::kInternalError);
+  }
+}
+
+}  // namespace strata::tools

@@ -1,0 +1,16 @@
+// One function per subcommand, each adding itself to the application. Registered explicitly in cli.cpp
+// (no static registries). A subcommand's callback throws on failure; cli.cpp turns that into an exit code.
+#pragma once
+
+#include <iosfwd>
+
+namespace CLI {
+class App;
+}
+
+namespace strata::tools {
+
+// `strata demo`: the engine self-demo (toy pipeline over the fluid network, Chrome trace written).
+void add_demo_command(CLI::App& app, std::ostream& out);
+
+}  // namespace strata::tools
