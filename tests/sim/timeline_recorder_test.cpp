@@ -1,0 +1,58 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <map>
+#include <sstream>
+
+#include "sim/error.hpp"
+#include "sim/timeline_recorder.hpp"
+
+using namespace strata::sim;
+
+TEST_CASE("the Chrome trace names processes and threads and places spans in microseconds", "[timeline]") {
+  TimelineRecorder timeline;
+  timeline.add_span("gpu0/compute", "gemm", SimTime::from_ns(1500), SimTime::from_us(4), {{"flops", std::int64_t{42}}});
+  timeline.add_span("gpu0/comm", "all-reduce", SimTime::from_us(1), SimTime::from_us(3));
+  timeline.add_span("gpu1/compute", "gemm", SimTime::zero(), SimTime::from_us(2));
+  timeline.add_span("host", "step", SimTime::zero(), SimTime::from_us(5));
+  timeline.add_counter("gpu0/memory", "hbm_bytes", SimTime::from_us(2), 1024.0);
+  std::ostringstream out;
+  timeline.write_chrome_trace(out);
+  const auto trace = nlohmann::json::parse(out.str());
+  REQUIRE(trace.contains("traceEvents"));
+  int spans = 0;
+  int counters = 0;
+  std::map<int, std::string> processes;
+  std::map<int, std::string> threads;
+  for (const auto& event : trace["traceEvents"]) {
+    const std::string phase = event["ph"];
+    if (phase == "M" && event["name"] == "process_name") processes[event["pid"]] = event["args"]["name"];
+    if (phase == "M" && event["name"] == "thread_name") threads[event["tid"]] = event["args"]["name"];
+    if (phase == "X") ++spans;
+    if (phase == "C") ++counters;
+    if (phase == "X" && event["name"] == "gemm" && event["pid"] == 1) {
+      CHECK(event["ts"].get<double>() == Approx(1.5));
+      CHECK(event["dur"].get<double>() == Approx(2.5));
+      CHECK(event["args"]["flops"] == 42);
+    }
+  }
+  CHECK(spans == 4);
+  CHECK(counters == 1);
+  CHECK(processes == std::map<int, std::string>{{1, "gpu0"}, {2, "gpu1"}, {3, "host"}});
+  CHECK(threads.at(1) == "compute");
+  CHECK(threads.at(2) == "comm");
+  CHECK(threads.at(5) == "memory");
+}
+
+TEST_CASE("the trace is deterministic and rejects backwards spans", "[timeline]") {
+  const auto render = [] {
+    TimelineRecorder timeline;
+    timeline.add_span("b/x", "one", SimTime::zero(), SimTime::from_ps(3));
+    timeline.add_span("a/y", "two", SimTime::from_ps(1), SimTime::from_ps(2));
+    std::ostringstream out;
+    timeline.write_chrome_trace(out);
+    return out.str();
+  };
+  CHECK(render() == render());
+  TimelineRecorder timeline;
+  CHECK_THROWS_AS(timeline.add_span("t", "back", SimTime::from_ps(5), SimTime::from_ps(4)), SimulationError);
+}
