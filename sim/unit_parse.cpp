@@ -46,6 +46,18 @@ constexpr std::array<UnitScale, 6> kDurationUnits{{
     {"s", 1e12},
 }};
 
+constexpr std::array<UnitScale, 6> kFlopRateUnits{{
+    {"FLOP/s", 1.0},
+    {"KFLOP/s", 1e3},
+    {"MFLOP/s", 1e6},
+    {"GFLOP/s", 1e9},
+    {"TFLOP/s", 1e12},
+    {"PFLOP/s", 1e15},
+}};
+
+constexpr std::string_view kFlopRateExpected =
+    "expected a non-negative number followed by FLOP/s, KFLOP/s, MFLOP/s, GFLOP/s, TFLOP/s or PFLOP/s "
+    "(e.g. \"989TFLOP/s\")";
 constexpr std::string_view kBytesExpected =
     "expected a non-negative number followed by B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB or PiB "
     "(e.g. \"80GiB\", \"1.5GB\", \"4096\")";
@@ -129,6 +141,16 @@ SimTime parse_duration(std::string_view text) {
   } catch (const OverflowError&) {
     fail("duration", text, "the value is longer than the simulated time range (about 106 days)");
   }
+}
+
+FlopRate parse_flop_rate(std::string_view text) {
+  NumberAndUnit parsed;
+  if (!split_number(text, parsed)) fail("FLOP rate", text, kFlopRateExpected);
+  const UnitScale* unit = find_unit(kFlopRateUnits, parsed.unit);
+  if (unit == nullptr) fail("FLOP rate", text, kFlopRateExpected);
+  const double rate = parsed.number * unit->scale;
+  if (!std::isfinite(rate)) fail("FLOP rate", text, "the value is too large");
+  return FlopRate::from_flops_per_s(rate);
 }
 
 }  // namespace strata::sim

@@ -7,6 +7,7 @@
 //              an error.
 //   bandwidth: <bytes unit>/s ("50GB/s", "25GiB/s") or <bits unit>/s with b, Kb, Mb, Gb, Tb ("400Gb/s").
 //   duration:  ps, ns, us (or µs), ms, s; rounded to the nearest picosecond.
+//   FLOP rate: FLOP/s with an optional decimal prefix K, M, G, T, P ("989TFLOP/s", "1.979PFLOP/s").
 // A bad string throws InputError quoting the string and saying what was expected; callers locate it with
 // InputError::located(file, json_path).
 #pragma once
@@ -21,5 +22,6 @@ namespace strata::sim {
 Bytes parse_bytes(std::string_view text);
 Bandwidth parse_bandwidth(std::string_view text);
 SimTime parse_duration(std::string_view text);
+FlopRate parse_flop_rate(std::string_view text);
 
 }  // namespace strata::sim

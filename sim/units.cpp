@@ -60,6 +60,18 @@ Flops Flops::from_count(double flops) {
   return Flops(flops);
 }
 
+FlopRate FlopRate::from_flops_per_s(double flops_per_s) {
+  if (!std::isfinite(flops_per_s) || flops_per_s < 0.0) {
+    throw SimulationError("FLOP rate must be finite and non-negative, got " + std::to_string(flops_per_s));
+  }
+  return FlopRate(flops_per_s);
+}
+
+std::string FlopRate::to_string() const {
+  static const char* const units[] = {"FLOP/s", "KFLOP/s", "MFLOP/s", "GFLOP/s", "TFLOP/s", "PFLOP/s"};
+  return format_scaled(flops_per_s_, units, 6, 1000.0);
+}
+
 SimTime transfer_time(Bytes size, Bandwidth rate) {
   if (size.count() == 0) return SimTime::zero();
   if (rate.bytes_per_s() <= 0.0) throw SimulationError("transfer of " + size.to_string() + " at zero bandwidth");

@@ -67,6 +67,22 @@ class Flops {
   double count_ = 0.0;
 };
 
+// A compute rate in floating-point operations per second (finite, non-negative).
+class FlopRate {
+ public:
+  constexpr FlopRate() = default;
+  static FlopRate from_flops_per_s(double flops_per_s);  // throws SimulationError if negative or not finite
+  static FlopRate from_tflops_per_s(double tflops_per_s) { return from_flops_per_s(tflops_per_s * 1e12); }
+  constexpr double flops_per_s() const { return flops_per_s_; }
+  double tflops_per_s() const { return flops_per_s_ * 1e-12; }
+  friend constexpr auto operator<=>(FlopRate, FlopRate) = default;
+  std::string to_string() const;  // e.g. "989 TFLOP/s"
+
+ private:
+  constexpr explicit FlopRate(double flops_per_s) : flops_per_s_(flops_per_s) {}
+  double flops_per_s_ = 0.0;
+};
+
 // Time to move `size` at `rate`, rounded up to the next picosecond so that a transfer scheduled to end at
 // this time has really moved every byte. Throws SimulationError for a zero rate with a non-zero size.
 SimTime transfer_time(Bytes size, Bandwidth rate);

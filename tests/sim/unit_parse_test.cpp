@@ -73,3 +73,13 @@ TEST_CASE("InputError locates a message in a file and JSON path", "[units]") {
     CHECK(located.json_path() == "/cluster/gpu/memory");
   }
 }
+
+TEST_CASE("FLOP rates parse with decimal prefixes", "[units]") {
+  CHECK(parse_flop_rate("989TFLOP/s").flops_per_s() == Approx(989e12));
+  CHECK(parse_flop_rate("1.979PFLOP/s").tflops_per_s() == Approx(1979.0));
+  CHECK(parse_flop_rate("312 TFLOP/s").tflops_per_s() == Approx(312.0));
+  for (const char* text : {"989", "989TFLOPS", "989Tflop/s", "-1TFLOP/s", "TFLOP/s"}) {
+    INFO(text);
+    CHECK_THROWS_AS(parse_flop_rate(text), InputError);
+  }
+}
