@@ -111,8 +111,11 @@ Bytes parse_bytes(std::string_view text) {
   }
   const double bytes = parsed.number * scale;
   if (bytes >= 9223372036854775808.0) fail("byte size", text, "the value does not fit in 8 EiB");
-  if (bytes != std::floor(bytes)) fail("byte size", text, "the value is not a whole number of bytes");
-  return Bytes::from_count(static_cast<std::int64_t>(bytes));
+  // Decimal fractions ("15.36TB") are not exact in binary floating point: accept a value within rounding
+  // (relative 1e-12) of a whole number, reject a real fraction of a byte ("1.5B").
+  const double whole = std::nearbyint(bytes);
+  if (std::fabs(bytes - whole) > bytes * 1e-12) fail("byte size", text, "the value is not a whole number of bytes");
+  return Bytes::from_count(static_cast<std::int64_t>(whole));
 }
 
 Bandwidth parse_bandwidth(std::string_view text) {

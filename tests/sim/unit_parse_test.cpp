@@ -15,6 +15,8 @@ TEST_CASE("byte sizes parse with decimal and binary prefixes", "[units]") {
   CHECK(parse_bytes("16 MiB").count() == 16LL << 20);
   CHECK(parse_bytes("2e3KB").count() == 2'000'000);
   CHECK(parse_bytes("0").count() == 0);
+  CHECK(parse_bytes("15.36TB").count() == 15'360'000'000'000);
+  CHECK(parse_bytes("30.72TB").count() == 30'720'000'000'000);
 }
 
 TEST_CASE("bandwidths parse in bytes and bits per second", "[units]") {

@@ -86,3 +86,25 @@ TEST_CASE("an unwritable output directory is bad input, exit 2", "[cli]") {
   CHECK(demo.err.find("strata-cli-blocker") != std::string::npos);
   fs::remove_all(blocker);
 }
+
+TEST_CASE("hw list and hw show print the shipped profiles with sources", "[cli]") {
+  const CliRun list = run({"hw", "list"});
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("h100-sxm5-80gb") != std::string::npos);
+  CHECK(list.out.find("gb200-nvl72") != std::string::npos);
+  const CliRun show = run({"hw", "show", "h100-sxm5-80gb", "--json"});
+  REQUIRE(show.exit_code == 0);
+  const auto document = nlohmann::json::parse(show.out);
+  CHECK(document["kind"] == "gpu");
+  bool found_peak = false;
+  for (const auto& field : document["fields"]) {
+    CHECK_FALSE(field["source"].get<std::string>().empty());
+    if (field["key"] == "peak_flops.bf16") found_peak = field["value"] == "989 TFLOP/s";
+  }
+  CHECK(found_peak);
+  CHECK(run({"hw", "show", "dgx-b200"}).out.find("nvlink.bandwidth_per_gpu") != std::string::npos);
+  const CliRun unknown = run({"hw", "show", "tpu-v9"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("known: a100-sxm4-80gb") != std::string::npos);
+  CHECK(run({"hw", "list", "--profiles", "/nonexistent"}).exit_code == 2);
+}

@@ -25,6 +25,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   app.set_version_flag("--version", std::string("strata ") + kVersion);
   app.require_subcommand(0, 1);
   add_demo_command(app, out);
+  add_hw_command(app, out);
 
   try {
     app.parse(argc, argv);

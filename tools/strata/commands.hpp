@@ -13,4 +13,7 @@ namespace strata::tools {
 // `strata demo`: the engine self-demo (toy pipeline over the fluid network, Chrome trace written).
 void add_demo_command(CLI::App& app, std::ostream& out);
 
+// `strata hw list|show`: hardware profiles with the source of every number.
+void add_hw_command(CLI::App& app, std::ostream& out);
+
 }  // namespace strata::tools

@@ -1,0 +1,63 @@
+#include "models/cost/compute_cost.hpp"
+
+#include <algorithm>
+
+#include "sim/error.hpp"
+
+namespace strata::models {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+sim::SimTime seconds(double value) { return sim::SimTime::from_seconds(value); }
+
+KernelTime combine(const GpuProfile& gpu, double compute_s, double memory_s, double quantization) {
+  KernelTime time;
+  time.compute = seconds(compute_s);
+  time.memory = seconds(memory_s);
+  time.overhead = gpu.kernel_launch_overhead.value;
+  time.total = std::max(time.compute, time.memory) + time.overhead;
+  time.quantization = quantization;
+  return time;
+}
+
+}  // namespace
+
+double GemmShape::flops() const {
+  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) * static_cast<double>(batch);
+}
+
+KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype) {
+  if (shape.m <= 0 || shape.n <= 0 || shape.k <= 0 || shape.batch <= 0) {
+    throw sim::InputError("GEMM shape must be positive, got m=" + std::to_string(shape.m) + " n=" +
+                          std::to_string(shape.n) + " k=" + std::to_string(shape.k) + " batch=" +
+                          std::to_string(shape.batch));
+  }
+  const GemmTile tile = gpu.gemm_tile.value;
+  const std::int64_t sms = gpu.sm_count.value;
+  const std::int64_t tiles = ceil_div(shape.m, tile.m) * ceil_div(shape.n, tile.n) * shape.batch;
+  const std::int64_t waves = ceil_div(tiles, sms);
+  const double quantization = static_cast<double>(shape.m) * static_cast<double>(shape.n) *
+                              static_cast<double>(shape.batch) /
+                              (static_cast<double>(waves) * static_cast<double>(sms) * tile.m * tile.n);
+  const double rate = gpu.peak(dtype).flops_per_s() * gpu.gemm_efficiency(dtype) * quantization;
+
+  const double in_bytes = dtype_bytes(dtype);
+  const double out_bytes = std::max(in_bytes, 2.0);
+  const double m = static_cast<double>(shape.m);
+  const double n = static_cast<double>(shape.n);
+  const double k = static_cast<double>(shape.k);
+  const double moved = static_cast<double>(shape.batch) * ((m * k + k * n) * in_bytes + m * n * out_bytes);
+  return combine(gpu, shape.flops() / rate, moved / gpu.achievable_memory_bandwidth().bytes_per_s(), quantization);
+}
+
+KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved) {
+  return combine(gpu, 0.0, moved.as_double() / gpu.achievable_memory_bandwidth().bytes_per_s(), 1.0);
+}
+
+KernelTime fused_attention_time(const GpuProfile& gpu, sim::Flops flops, sim::Bytes moved) {
+  const double rate = gpu.peak(Dtype::kBf16).flops_per_s() * gpu.attention_efficiency.value;
+  return combine(gpu, flops.count() / rate, moved.as_double() / gpu.achievable_memory_bandwidth().bytes_per_s(), 1.0);
+}
+
+}  // namespace strata::models

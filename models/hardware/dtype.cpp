@@ -1,0 +1,36 @@
+#include "models/hardware/dtype.hpp"
+
+namespace strata::models {
+
+std::string_view dtype_name(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::kFp32: return "fp32";
+    case Dtype::kTf32: return "tf32";
+    case Dtype::kBf16: return "bf16";
+    case Dtype::kFp16: return "fp16";
+    case Dtype::kFp8: return "fp8";
+    case Dtype::kFp4: return "fp4";
+  }
+  return "?";
+}
+
+std::optional<Dtype> dtype_from_name(std::string_view name) {
+  for (Dtype dtype : kAllDtypes) {
+    if (dtype_name(dtype) == name) return dtype;
+  }
+  return std::nullopt;
+}
+
+double dtype_bytes(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::kFp32:
+    case Dtype::kTf32: return 4.0;
+    case Dtype::kBf16:
+    case Dtype::kFp16: return 2.0;
+    case Dtype::kFp8: return 1.0;
+    case Dtype::kFp4: return 0.5;
+  }
+  return 0.0;
+}
+
+}  // namespace strata::models

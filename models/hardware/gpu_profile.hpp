@@ -1,0 +1,41 @@
+// A GPU model: peaks from datasheets and achieved-efficiency parameters from measurements, each with its
+// source. Read from calibration/profiles/gpus/<name>.json (format: calibration/profiles/README.md).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "models/hardware/dtype.hpp"
+#include "models/hardware/sourced.hpp"
+#include "sim/sim_time.hpp"
+#include "sim/units.hpp"
+
+namespace strata::models {
+
+struct GemmTile {
+  int m = 0;
+  int n = 0;
+};
+
+struct GpuProfile {
+  std::string name;          // file stem, e.g. "h100-sxm5-80gb"
+  std::string display_name;  // e.g. "NVIDIA H100 SXM5 80GB"
+  Sourced<int> sm_count;
+  Sourced<sim::Bytes> memory_capacity;
+  Sourced<sim::Bandwidth> memory_bandwidth;                   // datasheet peak
+  std::map<Dtype, Sourced<sim::FlopRate>> peak_flops;          // dense tensor-core (or CUDA-core fp32) peaks
+  std::map<Dtype, Sourced<double>> gemm_max_efficiency;        // best achieved GEMM rate / peak, in (0, 1]
+  Sourced<GemmTile> gemm_tile;                                 // output tile of one thread block
+  Sourced<double> attention_efficiency;                        // fused attention rate / bf16 peak, in (0, 1]
+  Sourced<double> memory_efficiency;                           // STREAM-like rate / memory_bandwidth, in (0, 1]
+  Sourced<sim::SimTime> kernel_launch_overhead;                // fixed cost per kernel
+
+  // Throws sim::InputError naming the profile when the dtype has no peak or no GEMM efficiency.
+  sim::FlopRate peak(Dtype dtype) const;
+  double gemm_efficiency(Dtype dtype) const;
+  // Achievable streaming bandwidth of device memory: memory_bandwidth * memory_efficiency.
+  sim::Bandwidth achievable_memory_bandwidth() const;
+};
+
+}  // namespace strata::models

@@ -1,0 +1,154 @@
+#include "models/hardware/profile_reader.hpp"
+
+#include <limits>
+
+#include "sim/error.hpp"
+#include "sim/json_input.hpp"
+
+namespace strata::models {
+namespace {
+
+using sim::JsonLocation;
+using sim::JsonObjectReader;
+
+// Reads {"value": <converted by convert>, "source": "<non-empty>"} at parent[key].
+template <class Convert>
+auto read_sourced(JsonObjectReader& parent, std::string_view key, Convert convert) {
+  JsonObjectReader quantity = parent.required_object(key);
+  using Value = decltype(convert(quantity.required("value"), quantity.location_of("value")));
+  Sourced<Value> result{convert(quantity.required("value"), quantity.location_of("value")), ""};
+  result.source = quantity.required_string("source");
+  if (result.source.empty()) quantity.location_of("source").fail("a source is required: datasheet, record id or \"assumed: <reason>\"");
+  quantity.finish();
+  return result;
+}
+
+auto positive_int(int max) {
+  return [max](const nlohmann::json& value, const JsonLocation& where) {
+    return static_cast<int>(sim::json_integer(value, where, 1, max));
+  };
+}
+
+double fraction(const nlohmann::json& value, const JsonLocation& where) {
+  const double number = sim::json_number(value, where);
+  if (!(number > 0.0 && number <= 1.0)) where.fail("expected a fraction in (0, 1], found " + value.dump());
+  return number;
+}
+
+sim::Bandwidth positive_bandwidth(const nlohmann::json& value, const JsonLocation& where) {
+  const sim::Bandwidth bandwidth = sim::json_bandwidth(value, where);
+  if (bandwidth.bytes_per_s() <= 0.0) where.fail("bandwidth must be positive");
+  return bandwidth;
+}
+
+sim::FlopRate positive_flop_rate(const nlohmann::json& value, const JsonLocation& where) {
+  const sim::FlopRate rate = sim::json_flop_rate(value, where);
+  if (rate.flops_per_s() <= 0.0) where.fail("FLOP rate must be positive");
+  return rate;
+}
+
+GemmTile tile(const nlohmann::json& value, const JsonLocation& where) {
+  const auto& sides = sim::json_array(value, where);
+  if (sides.size() != 2) where.fail("expected [m, n], the output tile of one thread block");
+  return GemmTile{static_cast<int>(sim::json_integer(sides[0], where.child(std::size_t{0}), 1, 4096)),
+                  static_cast<int>(sim::json_integer(sides[1], where.child(std::size_t{1}), 1, 4096))};
+}
+
+// Reads a map keyed by dtype name ("bf16": {...}); unknown dtype names are errors.
+template <class Convert>
+auto read_dtype_map(JsonObjectReader& parent, std::string_view key, Convert convert) {
+  JsonObjectReader table = parent.required_object(key);
+  using Entry = decltype(read_sourced(table, "", convert));
+  std::map<Dtype, Entry> entries;
+  for (const std::string& name : table.keys()) {
+    const auto dtype = dtype_from_name(name);
+    if (!dtype) table.location_of(name).fail("unknown dtype \"" + name + "\" (known: fp32, tf32, bf16, fp16, fp8, fp4)");
+    entries.emplace(*dtype, read_sourced(table, name, convert));
+  }
+  if (entries.empty()) table.location().fail("at least one dtype is required");
+  return entries;
+}
+
+// Checks the common header and returns the reader positioned on the document.
+JsonObjectReader open_profile(const nlohmann::json& document, const std::filesystem::path& path,
+                              std::string_view kind, std::string& name, std::string& display_name) {
+  JsonObjectReader root(document, JsonLocation{path.string(), ""});
+  const auto version = root.required_integer("strata_profile", 0, std::numeric_limits<int>::max());
+  if (version != kProfileFormatVersion) {
+    root.location_of("strata_profile").fail("unsupported profile format version " + std::to_string(version) +
+                                            " (this Strata reads version " + std::to_string(kProfileFormatVersion) + ")");
+  }
+  if (root.required_string("kind") != kind) root.location_of("kind").fail("expected \"" + std::string(kind) + "\"");
+  name = root.required_string("name");
+  if (name != path.stem().string()) {
+    root.location_of("name").fail("profile name \"" + name + "\" must match the file name \"" + path.stem().string() + "\"");
+  }
+  display_name = root.required_string("display_name");
+  return root;
+}
+
+}  // namespace
+
+GpuProfile read_gpu_profile(const std::filesystem::path& path) {
+  const nlohmann::json document = sim::read_json_file(path);
+  GpuProfile gpu;
+  JsonObjectReader root = open_profile(document, path, "gpu", gpu.name, gpu.display_name);
+  gpu.sm_count = read_sourced(root, "sm_count", positive_int(100'000));
+  JsonObjectReader memory = root.required_object("memory");
+  gpu.memory_capacity = read_sourced(memory, "capacity", sim::json_bytes);
+  gpu.memory_bandwidth = read_sourced(memory, "bandwidth", positive_bandwidth);
+  memory.finish();
+  gpu.peak_flops = read_dtype_map(root, "peak_flops", positive_flop_rate);
+  JsonObjectReader efficiency = root.required_object("efficiency");
+  gpu.gemm_max_efficiency = read_dtype_map(efficiency, "gemm_max", fraction);
+  gpu.gemm_tile = read_sourced(efficiency, "gemm_tile", tile);
+  gpu.attention_efficiency = read_sourced(efficiency, "attention", fraction);
+  gpu.memory_efficiency = read_sourced(efficiency, "memory", fraction);
+  efficiency.finish();
+  gpu.kernel_launch_overhead = read_sourced(root, "kernel_launch_overhead", sim::json_duration);
+  root.finish();
+  for (const auto& [dtype, unused] : gpu.gemm_max_efficiency) {
+    if (!gpu.peak_flops.contains(dtype)) {
+      root.location_of("efficiency").child("gemm_max").child(dtype_name(dtype)).fail(
+          "GEMM efficiency given for " + std::string(dtype_name(dtype)) + " but peak_flops has no such dtype");
+    }
+  }
+  return gpu;
+}
+
+SystemProfile read_system_profile(const std::filesystem::path& path) {
+  const nlohmann::json document = sim::read_json_file(path);
+  SystemProfile system;
+  JsonObjectReader root = open_profile(document, path, "system", system.name, system.display_name);
+  system.gpu = root.required_string("gpu");
+  system.gpus_per_node = read_sourced(root, "gpus_per_node", positive_int(1024));
+  JsonObjectReader nvlink = root.required_object("nvlink");
+  system.nvlink_domain_gpus = read_sourced(nvlink, "domain_gpus", positive_int(100'000));
+  system.nvlink_bandwidth = read_sourced(nvlink, "bandwidth_per_gpu", positive_bandwidth);
+  system.nvls = read_sourced(nvlink, "nvls", sim::json_bool);
+  nvlink.finish();
+  JsonObjectReader host_link = root.required_object("host_link");
+  system.host_to_device = read_sourced(host_link, "host_to_device", positive_bandwidth);
+  system.device_to_host = read_sourced(host_link, "device_to_host", positive_bandwidth);
+  host_link.finish();
+  JsonObjectReader host_memory = root.required_object("host_memory");
+  system.host_memory_capacity = read_sourced(host_memory, "capacity", sim::json_bytes);
+  system.host_memory_bandwidth = read_sourced(host_memory, "bandwidth", positive_bandwidth);
+  host_memory.finish();
+  JsonObjectReader nvme = root.required_object("nvme");
+  system.nvme_capacity = read_sourced(nvme, "capacity", sim::json_bytes);
+  system.nvme_bandwidth = read_sourced(nvme, "bandwidth", positive_bandwidth);
+  nvme.finish();
+  JsonObjectReader network = root.required_object("network");
+  system.nics_per_node = read_sourced(network, "nics_per_node", positive_int(1024));
+  system.nic_bandwidth = read_sourced(network, "nic_bandwidth", positive_bandwidth);
+  network.finish();
+  root.finish();
+  if (system.nvlink_domain_gpus.value % system.gpus_per_node.value != 0 &&
+      system.gpus_per_node.value % system.nvlink_domain_gpus.value != 0) {
+    root.location_of("nvlink").child("domain_gpus").fail("must be a multiple or a divisor of gpus_per_node");
+  }
+  return system;
+}
+
+}  // namespace strata::models

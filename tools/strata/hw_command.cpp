@@ -1,0 +1,160 @@
+// `strata hw list` and `strata hw show NAME [--json]`: the shipped (or given) hardware profiles, every value
+// with its source.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "models/hardware/profile_catalog.hpp"
+#include "sim/error.hpp"
+#include "strata/commands.hpp"
+#include "strata/profile_location.hpp"
+
+namespace strata::tools {
+namespace {
+
+struct Field {
+  std::string key;
+  std::string value;
+  std::string source;
+};
+
+template <class T, class Format>
+Field field(std::string key, const models::Sourced<T>& sourced, Format format) {
+  return Field{std::move(key), format(sourced.value), sourced.source};
+}
+
+std::string text(const sim::Bytes& value) { return value.to_string(); }
+std::string text(const sim::Bandwidth& value) { return value.to_string(); }
+std::string text(const sim::FlopRate& value) { return value.to_string(); }
+std::string text(const sim::SimTime& value) { return value.to_string(); }
+std::string text(int value) { return std::to_string(value); }
+std::string text(bool value) { return value ? "yes" : "no"; }
+std::string text(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4g", value);
+  return buffer;
+}
+std::string text(const models::GemmTile& value) { return std::to_string(value.m) + "x" + std::to_string(value.n); }
+
+const auto any_text = [](const auto& value) { return text(value); };
+
+std::vector<Field> describe(const models::GpuProfile& gpu) {
+  std::vector<Field> fields{field("sm_count", gpu.sm_count, any_text),
+                            field("memory.capacity", gpu.memory_capacity, any_text),
+                            field("memory.bandwidth", gpu.memory_bandwidth, any_text)};
+  for (const auto& [dtype, peak] : gpu.peak_flops) {
+    fields.push_back(field("peak_flops." + std::string(models::dtype_name(dtype)), peak, any_text));
+  }
+  for (const auto& [dtype, efficiency] : gpu.gemm_max_efficiency) {
+    fields.push_back(field("efficiency.gemm_max." + std::string(models::dtype_name(dtype)), efficiency, any_text));
+  }
+  fields.push_back(field("efficiency.gemm_tile", gpu.gemm_tile, any_text));
+  fields.push_back(field("efficiency.attention", gpu.attention_efficiency, any_text));
+  fields.push_back(field("efficiency.memory", gpu.memory_efficiency, any_text));
+  fields.push_back(field("kernel_launch_overhead", gpu.kernel_launch_overhead, any_text));
+  return fields;
+}
+
+std::vector<Field> describe(const models::SystemProfile& system) {
+  return {Field{"gpu", system.gpu, "profile gpus/" + system.gpu + ".json"},
+          field("gpus_per_node", system.gpus_per_node, any_text),
+          field("nvlink.domain_gpus", system.nvlink_domain_gpus, any_text),
+          field("nvlink.bandwidth_per_gpu", system.nvlink_bandwidth, any_text),
+          field("nvlink.nvls", system.nvls, any_text),
+          field("host_link.host_to_device", system.host_to_device, any_text),
+          field("host_link.device_to_host", system.device_to_host, any_text),
+          field("host_memory.capacity", system.host_memory_capacity, any_text),
+          field("host_memory.bandwidth", system.host_memory_bandwidth, any_text),
+          field("nvme.capacity", system.nvme_capacity, any_text),
+          field("nvme.bandwidth", system.nvme_bandwidth, any_text),
+          field("network.nics_per_node", system.nics_per_node, any_text),
+          field("network.nic_bandwidth", system.nic_bandwidth, any_text)};
+}
+
+void print_fields(std::ostream& out, const std::string& kind, const std::string& name, const std::string& display,
+                  const std::vector<Field>& fields, bool as_json) {
+  if (as_json) {
+    nlohmann::json document = {{"kind", kind}, {"name", name}, {"display_name", display}, {"fields", nlohmann::json::array()}};
+    for (const Field& f : fields) document["fields"].push_back({{"key", f.key}, {"value", f.value}, {"source", f.source}});
+    out << document.dump(2) << '\n';
+    return;
+  }
+  out << display << " (" << kind << " profile " << name << ")\n";
+  for (const Field& f : fields) {
+    char row[128];
+    std::snprintf(row, sizeof row, "  %-30s %-16s ", f.key.c_str(), f.value.c_str());
+    out << row << f.source << '\n';
+  }
+}
+
+void list_profiles(const models::ProfileCatalog& catalog, std::ostream& out) {
+  char row[256];
+  out << "GPU profiles (" << (catalog.root() / "gpus").string() << "):\n";
+  for (const std::string& name : catalog.gpu_names()) {
+    const models::GpuProfile gpu = catalog.gpu(name);
+    const auto bf16 = gpu.peak_flops.find(models::Dtype::kBf16);
+    std::snprintf(row, sizeof row, "  %-18s %-46s %4d SMs %12s %12s  bf16 %s\n", name.c_str(), gpu.display_name.c_str(),
+                  gpu.sm_count.value, gpu.memory_capacity.value.to_string().c_str(),
+                  gpu.memory_bandwidth.value.to_string().c_str(),
+                  bf16 == gpu.peak_flops.end() ? "-" : bf16->second.value.to_string().c_str());
+    out << row;
+  }
+  out << "System profiles (" << (catalog.root() / "systems").string() << "):\n";
+  for (const std::string& name : catalog.system_names()) {
+    const models::SystemProfile system = catalog.system(name);
+    const std::string gpus = std::to_string(system.gpus_per_node.value) + "x " + system.gpu;
+    const std::string nics = std::to_string(system.nics_per_node.value) + "x " + system.nic_bandwidth.value.to_string();
+    std::snprintf(row, sizeof row, "  %-14s %-46s %-20s NVLink %s/GPU%s, NICs %s\n", name.c_str(),
+                  system.display_name.c_str(), gpus.c_str(), system.nvlink_bandwidth.value.to_string().c_str(),
+                  system.nvls.value ? " (NVLS)" : "", nics.c_str());
+    out << row;
+  }
+}
+
+struct HwOptions {
+  std::string profiles;
+  std::string name;
+  bool json = false;
+};
+
+}  // namespace
+
+void add_hw_command(CLI::App& app, std::ostream& out) {
+  CLI::App* hw = app.add_subcommand("hw", "Hardware profiles: list them, or show one with the source of every number");
+  hw->require_subcommand(1);
+  auto options = std::make_shared<HwOptions>();
+  hw->add_option("--profiles", options->profiles, "Profile directory (default: $STRATA_PROFILES or the shipped profiles)");
+
+  CLI::App* list = hw->add_subcommand("list", "List GPU and system profiles");
+  list->callback([&out, options] { list_profiles(models::ProfileCatalog(resolve_profile_dir(options->profiles)), out); });
+
+  CLI::App* show = hw->add_subcommand("show", "Show one GPU or system profile with its sources");
+  show->add_option("name", options->name, "Profile name (see 'strata hw list')")->required();
+  show->add_flag("--json", options->json, "Print JSON instead of a table");
+  show->callback([&out, options] {
+    const models::ProfileCatalog catalog(resolve_profile_dir(options->profiles));
+    const auto gpus = catalog.gpu_names();
+    if (std::find(gpus.begin(), gpus.end(), options->name) != gpus.end()) {
+      const models::GpuProfile gpu = catalog.gpu(options->name);
+      print_fields(out, "gpu", gpu.name, gpu.display_name, describe(gpu), options->json);
+      return;
+    }
+    const auto systems = catalog.system_names();
+    if (std::find(systems.begin(), systems.end(), options->name) != systems.end()) {
+      const models::SystemProfile system = catalog.system(options->name);
+      print_fields(out, "system", system.name, system.display_name, describe(system), options->json);
+      return;
+    }
+    std::string known;
+    for (const auto& name : gpus) known += (known.empty() ? "" : ", ") + name;
+    for (const auto& name : systems) known += ", " + name;
+    throw sim::InputError("command line", "", "no GPU or system profile named \"" + options->name + "\" (known: " + known + ")");
+  });
+}
+
+}  // namespace strata::tools
