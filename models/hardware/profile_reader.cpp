@@ -1,5 +1,6 @@
 #include "models/hardware/profile_reader.hpp"
 
+#include <charconv>
 #include <limits>
 
 #include "sim/error.hpp"
@@ -52,6 +53,39 @@ GemmTile tile(const nlohmann::json& value, const JsonLocation& where) {
   if (sides.size() != 2) where.fail("expected [m, n], the output tile of one thread block");
   return GemmTile{static_cast<int>(sim::json_integer(sides[0], where.child(std::size_t{0}), 1, 4096)),
                   static_cast<int>(sim::json_integer(sides[1], where.child(std::size_t{1}), 1, 4096))};
+}
+
+// {"5": "420GB/s", ...}: GPU count -> bus bandwidth.
+std::map<int, sim::Bandwidth> busbw_by_gpus(const nlohmann::json& value, const JsonLocation& where) {
+  JsonObjectReader table(value, where);
+  std::map<int, sim::Bandwidth> entries;
+  for (const std::string& key : table.keys()) {
+    int gpus = 0;
+    const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), gpus);
+    if (error != std::errc() || end != key.data() + key.size() || gpus < 2 || gpus > 100'000) {
+      table.location_of(key).fail("expected a GPU count of at least 2 as the key, found \"" + key + "\"");
+    }
+    entries.emplace(gpus, positive_bandwidth(table.required(key), table.location_of(key)));
+  }
+  if (entries.empty()) where.fail("at least one GPU count is required");
+  return entries;
+}
+
+// [[bytes, fraction], ...] ascending in bytes, fractions in (0, 1].
+std::vector<std::pair<sim::Bytes, double>> size_ramp(const nlohmann::json& value, const JsonLocation& where) {
+  const auto& points = sim::json_array(value, where);
+  if (points.size() < 2) where.fail("expected at least two [bytes, fraction] points");
+  std::vector<std::pair<sim::Bytes, double>> ramp;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const JsonLocation at = where.child(i);
+    const auto& pair = sim::json_array(points[i], at);
+    if (pair.size() != 2) at.fail("expected [bytes, fraction]");
+    const sim::Bytes bytes = sim::json_bytes(pair[0], at.child(std::size_t{0}));
+    if (bytes.count() <= 0) at.child(std::size_t{0}).fail("size must be positive");
+    if (!ramp.empty() && bytes <= ramp.back().first) at.child(std::size_t{0}).fail("sizes must be strictly ascending");
+    ramp.emplace_back(bytes, fraction(pair[1], at.child(std::size_t{1})));
+  }
+  return ramp;
 }
 
 // Reads a map keyed by dtype name ("bf16": {...}); unknown dtype names are errors.
@@ -143,6 +177,14 @@ SystemProfile read_system_profile(const std::filesystem::path& path) {
   system.nics_per_node = read_sourced(network, "nics_per_node", positive_int(1024));
   system.nic_bandwidth = read_sourced(network, "nic_bandwidth", positive_bandwidth);
   network.finish();
+  JsonObjectReader collectives = root.required_object("collectives");
+  system.collectives.ring_busbw = read_sourced(collectives, "ring_busbw", positive_bandwidth);
+  if (system.nvls.value) {
+    system.collectives.nvls_busbw_by_gpus = read_sourced(collectives, "nvls_busbw_by_gpus", busbw_by_gpus);
+  }
+  system.collectives.size_ramp = read_sourced(collectives, "size_ramp", size_ramp);
+  system.collectives.nic_efficiency = read_sourced(collectives, "nic_efficiency", fraction);
+  collectives.finish();
   root.finish();
   if (system.nvlink_domain_gpus.value % system.gpus_per_node.value != 0 &&
       system.gpus_per_node.value % system.nvlink_domain_gpus.value != 0) {

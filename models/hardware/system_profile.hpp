@@ -4,12 +4,29 @@
 // Bandwidths are per direction unless the name says otherwise.
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/hardware/sourced.hpp"
 #include "sim/units.hpp"
 
 namespace strata::models {
+
+// Calibrated NCCL behaviour inside and across nodes of this system (see models/collectives/).
+struct CollectiveProfile {
+  // Large-message ring bus bandwidth inside a node (ring all-reduce, all-gather, reduce-scatter).
+  Sourced<sim::Bandwidth> ring_busbw;
+  // Large-message NVLS (NVLink SHARP) all-reduce bus bandwidth by GPU count; empty without NVLS. NCCL uses
+  // NVLS only for the GPU counts listed and only where it beats the ring.
+  Sourced<std::map<int, sim::Bandwidth>> nvls_busbw_by_gpus;
+  // Fraction of the large-message bus bandwidth reached at a message size (nccl-tests size), as points
+  // (bytes, fraction) ascending in size; interpolated linearly in log2(size).
+  Sourced<std::vector<std::pair<sim::Bytes, double>>> size_ramp;
+  // Achievable fraction of a NIC's line rate.
+  Sourced<double> nic_efficiency;
+};
 
 struct SystemProfile {
   std::string name;          // file stem, e.g. "dgx-h100"
@@ -27,6 +44,7 @@ struct SystemProfile {
   Sourced<sim::Bandwidth> nvme_bandwidth;      // per node, sequential read
   Sourced<int> nics_per_node;                  // compute-fabric NICs (storage NICs excluded)
   Sourced<sim::Bandwidth> nic_bandwidth;       // per NIC, per direction, line rate
+  CollectiveProfile collectives;
 };
 
 }  // namespace strata::models

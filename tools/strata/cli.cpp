@@ -26,6 +26,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   app.require_subcommand(0, 1);
   add_demo_command(app, out);
   add_hw_command(app, out);
+  add_collective_command(app, out);
 
   try {
     app.parse(argc, argv);

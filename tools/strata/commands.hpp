@@ -16,4 +16,7 @@ void add_demo_command(CLI::App& app, std::ostream& out);
 // `strata hw list|show`: hardware profiles with the source of every number.
 void add_hw_command(CLI::App& app, std::ostream& out);
 
+// `strata collective`: nccl-tests-style table of simulated collective times.
+void add_collective_command(CLI::App& app, std::ostream& out);
+
 }  // namespace strata::tools

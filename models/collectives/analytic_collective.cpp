@@ -1,0 +1,134 @@
+#include "models/collectives/analytic_collective.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/error.hpp"
+
+namespace strata::models {
+namespace {
+
+double gbps(const sim::Bandwidth& bandwidth) { return bandwidth.bytes_per_s(); }
+
+void check_scope(const SystemProfile& system, const CollectiveScope& scope) {
+  if (scope.nodes < 1 || scope.gpus_per_node < 1) {
+    throw sim::InputError("collective scope needs at least one node and one GPU per node, got " +
+                          std::to_string(scope.nodes) + " x " + std::to_string(scope.gpus_per_node));
+  }
+  if (scope.gpus_per_node > system.gpus_per_node.value) {
+    throw sim::InputError("system " + system.name + " has " + std::to_string(system.gpus_per_node.value) +
+                          " GPUs per node, asked for " + std::to_string(scope.gpus_per_node));
+  }
+}
+
+// GPUs of the scope that share one NVLink domain (a whole NVL72 rack spans several nodes).
+int gpus_per_domain(const SystemProfile& system, const CollectiveScope& scope) {
+  const int domain = system.nvlink_domain_gpus.value;
+  if (domain <= system.gpus_per_node.value) return scope.gpus_per_node;
+  const int nodes_per_domain = domain / system.gpus_per_node.value;
+  return std::min(scope.nodes, nodes_per_domain) * scope.gpus_per_node;
+}
+
+// NICs the scope's GPUs of one node drive: a node's NICs are shared evenly by its GPUs.
+double nics_used(const SystemProfile& system, const CollectiveScope& scope) {
+  return static_cast<double>(system.nics_per_node.value) * scope.gpus_per_node / system.gpus_per_node.value;
+}
+
+double nic_rate(const SystemProfile& system) {
+  return gbps(system.nic_bandwidth.value) * system.collectives.nic_efficiency.value;
+}
+
+struct Peak {
+  double busbw;  // bytes per second
+  CollectiveAlgorithm algorithm;
+};
+
+Peak in_domain_peak(const SystemProfile& system, CollectiveOp op, int gpus) {
+  const CollectiveProfile& c = system.collectives;
+  const double ring = gbps(c.ring_busbw.value);
+  if (op == CollectiveOp::kSendRecv) return {ring, CollectiveAlgorithm::kPointToPoint};
+  if (op == CollectiveOp::kAllToAll) return {ring, CollectiveAlgorithm::kPairwise};
+  if (op == CollectiveOp::kAllReduce) {
+    const auto& table = c.nvls_busbw_by_gpus.value;
+    // NVLS groups larger than the table's largest count use its largest entry (one NVSwitch level).
+    auto found = table.find(gpus);
+    if (found == table.end() && !table.empty() && gpus > table.rbegin()->first) found = std::prev(table.end());
+    if (found != table.end() && gbps(found->second) > ring) return {gbps(found->second), CollectiveAlgorithm::kNvls};
+  }
+  return {ring, CollectiveAlgorithm::kRing};
+}
+
+Peak peak_busbw(const SystemProfile& system, CollectiveOp op, const CollectiveScope& scope) {
+  const int domain_gpus = gpus_per_domain(system, scope);
+  if (domain_gpus == scope.ranks()) return in_domain_peak(system, op, domain_gpus);
+  if (system.nics_per_node.value < 1) throw sim::InputError("system " + system.name + " has no NICs for multi-node collectives");
+  const double ring = gbps(system.collectives.ring_busbw.value);
+  const int domains = scope.ranks() / domain_gpus;
+  switch (op) {
+    case CollectiveOp::kSendRecv:
+      return {nic_rate(system), CollectiveAlgorithm::kPointToPoint};
+    case CollectiveOp::kAllToAll: {
+      // Per GPU: (n-1)/n of its data is bus traffic; (domains-1)/domains of it leaves the domain through
+      // this GPU's share of the NICs. busbw = bus bytes / time.
+      const double per_gpu_nic = nic_rate(system) * nics_used(system, scope) / scope.gpus_per_node;
+      const double n = scope.ranks();
+      const double off_domain = (domains - 1.0) / domains;
+      const double bus = (n - 1.0) / n;
+      return {std::min(ring, per_gpu_nic * bus / off_domain), CollectiveAlgorithm::kPairwise};
+    }
+    default:
+      return {std::min(ring, nics_used(system, scope) * nic_rate(system)), CollectiveAlgorithm::kNetwork};
+  }
+}
+
+}  // namespace
+
+std::string_view collective_algorithm_name(CollectiveAlgorithm algorithm) {
+  switch (algorithm) {
+    case CollectiveAlgorithm::kNone: return "none";
+    case CollectiveAlgorithm::kRing: return "ring";
+    case CollectiveAlgorithm::kNvls: return "nvls";
+    case CollectiveAlgorithm::kNetwork: return "ring-over-network";
+    case CollectiveAlgorithm::kPairwise: return "pairwise";
+    case CollectiveAlgorithm::kPointToPoint: return "p2p";
+  }
+  return "?";
+}
+
+double size_ramp_fraction(const CollectiveProfile& collectives, sim::Bytes size) {
+  const auto& points = collectives.size_ramp.value;
+  STRATA_ASSERT(points.size() >= 2, "the profile reader guarantees two ramp points");
+  const double bytes = size.as_double();
+  if (bytes <= points.front().first.as_double()) {
+    // Latency-bound: the time of the first point, so the fraction shrinks in proportion to the size.
+    return points.front().second * bytes / points.front().first.as_double();
+  }
+  if (bytes >= points.back().first.as_double()) return points.back().second;
+  const auto upper = std::find_if(points.begin(), points.end(), [&](const auto& p) { return p.first.as_double() >= bytes; });
+  const auto lower = std::prev(upper);
+  const double x0 = std::log2(lower->first.as_double());
+  const double x1 = std::log2(upper->first.as_double());
+  const double t = (std::log2(bytes) - x0) / (x1 - x0);
+  return lower->second + t * (upper->second - lower->second);
+}
+
+CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp op, sim::Bytes size,
+                                       const CollectiveScope& scope) {
+  check_scope(system, scope);
+  CollectiveEstimate estimate;
+  const int ranks = scope.ranks();
+  const bool needs_peers = op != CollectiveOp::kSendRecv;
+  if (size.count() == 0 || (needs_peers && ranks == 1)) return estimate;  // nothing moves
+  const Peak peak = peak_busbw(system, op, scope);
+  estimate.algorithm = peak.algorithm;
+  estimate.peak_busbw = sim::Bandwidth::from_bytes_per_s(peak.busbw);
+  estimate.ramp = size_ramp_fraction(system.collectives, size);
+  const double busbw = peak.busbw * estimate.ramp;
+  const double seconds = size.as_double() * bus_bandwidth_factor(op, std::max(ranks, 2)) / busbw;
+  estimate.time = sim::SimTime::from_seconds(seconds);
+  estimate.busbw = sim::Bandwidth::from_bytes_per_s(busbw);
+  estimate.algbw = sim::Bandwidth::from_bytes_per_s(size.as_double() / seconds);
+  return estimate;
+}
+
+}  // namespace strata::models

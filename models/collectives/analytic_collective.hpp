@@ -1,0 +1,56 @@
+// Analytic (calibrated-curve) collective times: fast, for search. No network simulation: the time of one
+// collective running alone.
+//
+// Model, with every parameter from the system profile's "collectives" section:
+//   busbw(size) = peak_busbw(op, algorithm, scope) * size_ramp(size)
+//   time        = size * bus_bandwidth_factor(op, ranks) / busbw(size)
+// Peak bus bandwidth:
+//   - inside one NVLink domain: the ring busbw; for all-reduce NCCL's choice between ring and NVLS, i.e. the
+//     larger of ring_busbw and nvls_busbw_by_gpus[gpus] where NVLS lists that GPU count;
+//   - across nodes (NCCL rings or trees through every node, one channel per NIC): the slower of the intra-node
+//     ring and the node's NICs, min(ring_busbw, nics_used * nic_bandwidth * nic_efficiency);
+//   - all-to-all across nodes: NCCL cannot pool NICs for all-to-all (record nic_cx7_ndr_achievable), so each
+//     GPU's off-node share (nodes-1)/nodes of its data goes through its own share of the NICs;
+//   - send/recv: one NVLink (at the ring's effective rate) inside a domain, one NIC across.
+// The size ramp (measured NCCL efficiency by message size) is applied to every op and scope alike; it was
+// measured for all-reduce inside one node, so its use elsewhere is an approximation stated in the report.
+#pragma once
+
+#include <string>
+
+#include "models/collectives/collective_op.hpp"
+#include "models/hardware/system_profile.hpp"
+#include "sim/sim_time.hpp"
+#include "sim/units.hpp"
+
+namespace strata::models {
+
+// Which GPUs take part: `gpus_per_node` GPUs on each of `nodes` nodes.
+struct CollectiveScope {
+  int nodes = 1;
+  int gpus_per_node = 1;
+  int ranks() const { return nodes * gpus_per_node; }
+};
+
+enum class CollectiveAlgorithm { kNone, kRing, kNvls, kNetwork, kPairwise, kPointToPoint };
+std::string_view collective_algorithm_name(CollectiveAlgorithm algorithm);
+
+struct CollectiveEstimate {
+  sim::SimTime time;
+  sim::Bandwidth algbw;
+  sim::Bandwidth busbw;
+  sim::Bandwidth peak_busbw;  // before the size ramp
+  double ramp = 1.0;          // size_ramp(size)
+  CollectiveAlgorithm algorithm = CollectiveAlgorithm::kNone;
+};
+
+// Throws sim::InputError when the scope does not fit the system (more GPUs per node than it has, a
+// multi-node scope on a node type without NICs) or the size is zero for a reduction that needs data.
+CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp op, sim::Bytes size,
+                                       const CollectiveScope& scope);
+
+// size_ramp(size): the profile's points interpolated linearly in log2(size); below the first point the time
+// stays that of the first point (latency-bound), above the last the last fraction holds.
+double size_ramp_fraction(const CollectiveProfile& collectives, sim::Bytes size);
+
+}  // namespace strata::models

@@ -1,0 +1,123 @@
+// Topology sensitivity on the flow fidelity, derived by hand.
+#include <catch2/catch.hpp>
+#include <memory>
+
+#include "models/collectives/flow_collective.hpp"
+#include "models/topology/cluster_topology.hpp"
+#include "sim/error.hpp"
+#include "sim/max_min_fair_solver.hpp"
+#include "synthetic_system.hpp"
+
+using namespace strata::models;
+using strata::sim::Bytes;
+
+namespace {
+
+// Rate of one of four flows that each cross the core: 4 nodes of 1 GPU and 1 NIC (25 GB/s), two leaves of two
+// NIC ports. Node i sends to node (i + 2) mod 4, so every flow leaves its leaf. Leaf uplinks carry 2 flows
+// each and have 2 * 25 / oversubscription GB/s: at 1:1 each flow gets its NIC's 25 GB/s; at 2:1, 12.5.
+double crossing_rate(double oversubscription) {
+  strata::sim::EventQueue queue;
+  strata::sim::FluidNetwork network(queue, std::make_unique<strata::sim::MaxMinFairSolver>());
+  const SystemProfile system = synthetic_system(1, 1);
+  TopologyOptions options;
+  options.oversubscription = oversubscription;
+  options.leaf_radix = 2;
+  const ClusterTopology topology(network, system, 4, options);
+  std::vector<strata::sim::FlowId> flows;
+  for (int node = 0; node < 4; ++node) {
+    flows.push_back(network.start_flow(topology.path(node, (node + 2) % 4), Bytes::from_gib(1), {}));
+  }
+  return network.rate(flows.front()).gb_per_s();
+}
+
+double flow_time(const SystemProfile& system, TopologyOptions options, CollectiveOp op, const CollectiveScope& scope) {
+  return flow_collective(system, options, op, Bytes::from_gib(1), scope).time.seconds();
+}
+
+}  // namespace
+
+TEST_CASE("a 2:1 oversubscribed fat tree halves traffic crossing the core under full load", "[topology]") {
+  CHECK(crossing_rate(1.0) == Approx(25.0));
+  CHECK(crossing_rate(2.0) == Approx(12.5));
+}
+
+TEST_CASE("two concurrent collectives on the same links each get half", "[topology]") {
+  // Ring all-reduce on 4 GPUs (no NVLS at 4): alone, 2^30 * 1.5 / 100e9 s. Two at once share every NVLink
+  // port, so each takes twice as long.
+  const SystemProfile system = synthetic_system();
+  strata::sim::EventQueue queue;
+  strata::sim::FluidNetwork network(queue, std::make_unique<strata::sim::MaxMinFairSolver>());
+  const ClusterTopology topology(network, system, 1, TopologyOptions{});
+  FlowCollectiveRunner runner(queue, network, topology, system);
+  std::vector<double> times;
+  for (int i = 0; i < 2; ++i) {
+    runner.start(CollectiveOp::kAllReduce, Bytes::from_gib(1), {1, 4},
+                 [&](const CollectiveEstimate& estimate) { times.push_back(estimate.time.seconds()); });
+  }
+  queue.run();
+  const double alone = 1073741824.0 * 1.5 / 100e9;
+  REQUIRE(times.size() == 2);
+  CHECK(times[0] == Approx(2 * alone));
+  CHECK(times[1] == Approx(2 * alone));
+  CHECK(flow_time(system, {}, CollectiveOp::kAllReduce, {1, 4}) == Approx(alone));
+}
+
+TEST_CASE("flow and analytic fidelity agree when nothing contends", "[topology]") {
+  const SystemProfile system = synthetic_system();
+  for (CollectiveOp op : kAllCollectiveOps) {
+    for (const CollectiveScope scope : {CollectiveScope{1, 8}, CollectiveScope{1, 4}, CollectiveScope{4, 8}}) {
+      INFO(collective_op_name(op) << " on " << scope.nodes << " x " << scope.gpus_per_node);
+      const double analytic = analytic_collective(system, op, Bytes::from_gib(1), scope).time.seconds();
+      CHECK(flow_time(system, {}, op, scope) == Approx(analytic).epsilon(0.01));
+    }
+  }
+}
+
+TEST_CASE("rail-optimized keeps cross-node all-to-all off an oversubscribed core", "[topology]") {
+  // 8 nodes x 8 GPUs, 4 NICs each = 32 NIC ports. Fat tree, 8 ports per leaf: 4 leaves of 2 nodes, so 6/7 of
+  // the off-node traffic crosses the 2:1 core. Rail-optimized with 8-node groups: every rail is one switch and
+  // PXN keeps each transfer on its rail, so the core is never crossed and the 2:1 ratio does not matter.
+  const SystemProfile system = synthetic_system();
+  const CollectiveScope scope{8, 8};
+  TopologyOptions fat_tree;
+  fat_tree.leaf_radix = 8;
+  fat_tree.oversubscription = 2.0;
+  TopologyOptions rails = fat_tree;
+  rails.kind = TopologyKind::kRailOptimized;
+  TopologyOptions rails_full = rails;
+  rails_full.oversubscription = 1.0;
+  const double on_fat_tree = flow_time(system, fat_tree, CollectiveOp::kAllToAll, scope);
+  const double on_rails = flow_time(system, rails, CollectiveOp::kAllToAll, scope);
+  CHECK(on_rails < on_fat_tree * 0.8);
+  CHECK(on_rails == Approx(flow_time(system, rails_full, CollectiveOp::kAllToAll, scope)));
+}
+
+TEST_CASE("NVLS beats the ring for all-reduce where the switch reduces", "[topology]") {
+  // At 8 GPUs NVLS runs at 150 GB/s busbw against the ring's 100: 2/3 of the time, at both fidelities.
+  SystemProfile system = synthetic_system();
+  const double with_nvls = flow_time(system, {}, CollectiveOp::kAllReduce, {1, 8});
+  system.collectives.nvls_busbw_by_gpus.value.clear();
+  const double ring_only = flow_time(system, {}, CollectiveOp::kAllReduce, {1, 8});
+  CHECK(with_nvls / ring_only == Approx(100.0 / 150.0));
+}
+
+TEST_CASE("three-tier fat trees and bad options", "[topology]") {
+  strata::sim::EventQueue queue;
+  strata::sim::FluidNetwork network(queue, std::make_unique<strata::sim::MaxMinFairSolver>());
+  const SystemProfile system = synthetic_system(1, 1);
+  TopologyOptions options;
+  options.tiers = 3;
+  options.leaf_radix = 2;
+  options.pod_leaves = 2;
+  const ClusterTopology topology(network, system, 8, options);
+  // Node 0 -> node 1: same leaf (2 resources); -> node 2: other leaf, same pod (4); -> node 4: other pod (6).
+  CHECK(topology.path(0, 1).size() == 2);
+  CHECK(topology.path(0, 2).size() == 4);
+  CHECK(topology.path(0, 4).size() == 6);
+  options.oversubscription = 0.5;
+  CHECK_THROWS_AS(ClusterTopology(network, system, 2, options), strata::sim::InputError);
+  options.oversubscription = 1.0;
+  options.tiers = 4;
+  CHECK_THROWS_AS(ClusterTopology(network, system, 2, options), strata::sim::InputError);
+}
