@@ -108,3 +108,42 @@ TEST_CASE("hw list and hw show print the shipped profiles with sources", "[cli]"
   CHECK(unknown.err.find("known: a100-sxm4-80gb") != std::string::npos);
   CHECK(run({"hw", "list", "--profiles", "/nonexistent"}).exit_code == 2);
 }
+
+TEST_CASE("collective prints nccl-tests-style rows for every shipped system at both fidelities", "[cli]") {
+  for (const char* system : {"dgx-a100", "dgx-h100", "hgx-h800", "dgx-h200", "dgx-b200", "gb200-nvl72"}) {
+    for (const char* fidelity : {"analytic", "flow"}) {
+      for (const char* nodes : {"1", "2"}) {
+        INFO(system << " " << fidelity << " " << nodes);
+        const CliRun table = run({"collective", "--system", system, "--nodes", nodes, "--fidelity", fidelity,
+                                  "--op", "all-gather", "-b", "1K", "-e", "1G", "-f", "32", "--json"});
+        REQUIRE(table.exit_code == 0);
+        const auto document = nlohmann::json::parse(table.out);
+        CHECK(document["settings"]["system"] == system);
+        REQUIRE(document["rows"].size() == 5);  // 1K, 32K, 1M, 32M, 1G
+        double previous = 0;
+        for (const auto& row : document["rows"]) {
+          CHECK(row["time_us"].get<double>() > 0);
+          CHECK(row["busbw_GBps"].get<double>() > previous);  // bus bandwidth grows with size
+          previous = row["busbw_GBps"].get<double>();
+        }
+        CHECK(document["rows"][4]["size_bytes"] == 1 << 30);
+      }
+    }
+  }
+  const CliRun text = run({"collective", "--system", "dgx-h100", "-b", "8", "-e", "16G"});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("algbw(GB/s)") != std::string::npos);
+  CHECK(text.out.find("17179869184") != std::string::npos);
+  CHECK(text.out.find("nvls") != std::string::npos);
+}
+
+TEST_CASE("collective rejects bad arguments with the flag named", "[cli]") {
+  CHECK(run({"collective", "--op", "allreduce"}).err.find("--op: unknown collective \"allreduce\"") != std::string::npos);
+  CHECK(run({"collective", "--fidelity", "exact"}).exit_code == 2);
+  CHECK(run({"collective", "--topology", "torus"}).err.find("--topology") != std::string::npos);
+  CHECK(run({"collective", "-b", "1Q"}).err.find("--min-bytes") != std::string::npos);
+  CHECK(run({"collective", "-b", "1G", "-e", "1M"}).err.find("must not be below") != std::string::npos);
+  CHECK(run({"collective", "--oversubscription", "0.5"}).exit_code == 2);
+  CHECK(run({"collective", "--gpus-per-node", "16"}).err.find("has 8 GPUs per node") != std::string::npos);
+  CHECK(run({"collective", "--system", "tpu"}).err.find("unknown system profile") != std::string::npos);
+}

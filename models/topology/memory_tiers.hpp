@@ -1,0 +1,41 @@
+// Memory tiers of a cluster as fluid-network resources, so offload traffic (ZeRO-Offload, ZeRO-Infinity)
+// contends like any other flow.
+//
+// Resources (achievable rates, from the profiles):
+//  - per GPU: HBM at memory_bandwidth * memory efficiency; its host link, one resource per direction
+//    (host_to_device, device_to_host: PCIe or NVLink-C2C);
+//  - per node: host DRAM at host_memory_bandwidth (reads and writes share it); local NVMe at nvme_bandwidth.
+// Paths (a resource listed twice carries the bytes twice):
+//  - HBM -> HBM (device copy): HBM twice (read and write);
+//  - HBM <-> host: HBM, the host link in that direction, host DRAM;
+//  - host <-> NVMe: host DRAM and NVMe;
+//  - HBM <-> NVMe: through a host bounce buffer (no GPUDirect Storage), so host DRAM twice (written, then read);
+//  - host -> host: host DRAM twice; NVMe -> NVMe: NVMe, host DRAM twice, NVMe.
+#pragma once
+
+#include <vector>
+
+#include "models/hardware/gpu_profile.hpp"
+#include "models/hardware/system_profile.hpp"
+#include "sim/fluid_network.hpp"
+
+namespace strata::models {
+
+enum class MemoryTier { kHbm, kHostMemory, kNvme };
+
+class MemoryTiers {
+ public:
+  MemoryTiers(sim::FluidNetwork& network, const SystemProfile& system, const GpuProfile& gpu, int nodes);
+
+  // Resources a transfer between tiers for `gpu` (global index) crosses. Throws sim::SimulationError for a GPU
+  // out of range.
+  std::vector<sim::ResourceId> transfer_path(int gpu, MemoryTier from, MemoryTier to) const;
+
+ private:
+  int gpus_per_node_;
+  int gpu_count_;
+  std::vector<sim::ResourceId> hbm_, host_to_device_, device_to_host_;  // per GPU
+  std::vector<sim::ResourceId> host_memory_, nvme_;                     // per node
+};
+
+}  // namespace strata::models
