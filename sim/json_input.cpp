@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "sim/error.hpp"
+#include "sim/text_file.hpp"
 #include "sim/unit_parse.hpp"
 
 namespace strata::sim {
@@ -83,20 +84,7 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& source,
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& path, const JsonLimits& limits) {
-  const std::string name = path.string();
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) throw InputError(name, "", "no such file");
-  const std::uintmax_t size = std::filesystem::file_size(path, error);
-  if (error) throw InputError(name, "", "cannot read file size: " + error.message());
-  if (size > limits.max_file_bytes) {
-    throw InputError(name, "", "file is " + std::to_string(size) + " bytes, over the " +
-                                   std::to_string(limits.max_file_bytes) + "-byte limit for JSON input");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(name, "", "cannot open file");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return parse_json_text(content.str(), name, limits);
+  return parse_json_text(read_text_file(path, limits.max_file_bytes), path.string(), limits);
 }
 
 std::string json_string(const nlohmann::json& value, const JsonLocation& where) {
