@@ -147,3 +147,59 @@ TEST_CASE("collective rejects bad arguments with the flag named", "[cli]") {
   CHECK(run({"collective", "--gpus-per-node", "16"}).err.find("has 8 GPUs per node") != std::string::npos);
   CHECK(run({"collective", "--system", "tpu"}).err.find("unknown system profile") != std::string::npos);
 }
+
+TEST_CASE("calibrate --dry-run prints the plan without a GPU; a real run explains what is missing", "[cli]") {
+  const CliRun plan = run({"calibrate", "--dry-run", "--quick"});
+  REQUIRE(plan.exit_code == 0);
+  CHECK(plan.out.find("cuBLASLt") != std::string::npos);
+  CHECK(plan.out.find("all-to-all") != std::string::npos);
+  CHECK(plan.out.find("(quick)") != std::string::npos);
+  const CliRun real = run({"calibrate", "--base-gpu", "h100-sxm5-80gb", "--out", scratch("cal").string() + "/gpus/x.json"});
+  CHECK(real.exit_code == 2);  // no probes in this build, or no GPU on this machine: nothing written
+  CHECK((real.err.find("no CUDA probes") != std::string::npos || real.err.find("the probe failed") != std::string::npos));
+  CHECK_FALSE(fs::exists(scratch("cal")));
+}
+
+TEST_CASE("calibrate import-nccl-tests writes curves; --op and --gpus fill what the log lacks", "[cli]") {
+  const std::string fixtures = STRATA_CALIBRATION_FIXTURES;
+  const fs::path out = scratch("curves") / "c.json";
+  const CliRun imported = run({"calibrate", "import-nccl-tests", fixtures + "/all_reduce_new_layout.log",
+                               fixtures + "/all_gather_old_layout.log", "--op", "all-gather", "--out", out.string()});
+  CHECK(imported.exit_code == 2);  // the first log is all-reduce: --op contradicts it
+  CHECK(imported.err.find("but --op says all-gather") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  const CliRun gather = run({"calibrate", "import-nccl-tests", fixtures + "/all_gather_old_layout.log", "--op",
+                             "all-gather", "--out", out.string()});
+  REQUIRE(gather.exit_code == 0);
+  std::ifstream in(out);
+  const auto document = nlohmann::json::parse(in);
+  REQUIRE(document["curves"].size() == 1);
+  const auto& curve = document["curves"][0];
+  CHECK(curve["gpus"] == 4);
+  CHECK(curve["peak_busbw"]["value"] == "144.14GB/s");
+  CHECK(curve["raw"].size() == 6);
+  CHECK(curve["raw"][0]["line"] == 12);
+  CHECK(run({"calibrate", "import-nccl-tests", fixtures + "/broken_row.log", "--out", out.string()}).err.find("line 4") !=
+        std::string::npos);
+  fs::remove_all(out.parent_path());
+}
+
+TEST_CASE("calibrate diff lists what changed, by how much", "[cli]") {
+  const std::string shipped = std::string(STRATA_SOURCE_PROFILE_DIR) + "/gpus/h100-sxm5-80gb.json";
+  const fs::path dir = scratch("diff") / "gpus";
+  fs::create_directories(dir);
+  std::ifstream in(shipped);
+  nlohmann::json changed = nlohmann::json::parse(in);
+  changed["efficiency"]["memory"]["value"] = 0.8;
+  std::ofstream(dir / "h100-sxm5-80gb.json") << changed.dump();
+  const CliRun diff = run({"calibrate", "diff", shipped, (dir / "h100-sxm5-80gb.json").string()});
+  REQUIRE(diff.exit_code == 0);
+  CHECK(diff.out.find("efficiency.memory") != std::string::npos);
+  CHECK(diff.out.find("-9.8%") != std::string::npos);  // 0.8 against 0.8866
+  CHECK(diff.out.find("1 difference") != std::string::npos);
+  const CliRun same = run({"calibrate", "diff", shipped, shipped});
+  CHECK(same.out.find("0 differences") != std::string::npos);
+  const CliRun kinds = run({"calibrate", "diff", shipped, std::string(STRATA_SOURCE_PROFILE_DIR) + "/systems/dgx-h100.json"});
+  CHECK(kinds.exit_code == 2);
+  fs::remove_all(dir.parent_path());
+}

@@ -19,4 +19,7 @@ void add_hw_command(CLI::App& app, std::ostream& out);
 // `strata collective`: nccl-tests-style table of simulated collective times.
 void add_collective_command(CLI::App& app, std::ostream& out);
 
+// `strata calibrate [import-nccl-tests|diff]`: probes, nccl-tests import, profile diff.
+void add_calibrate_command(CLI::App& app, std::ostream& out);
+
 }  // namespace strata::tools

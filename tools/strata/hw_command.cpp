@@ -12,69 +12,11 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "sim/error.hpp"
 #include "strata/commands.hpp"
+#include "strata/profile_fields.hpp"
 #include "strata/profile_location.hpp"
 
 namespace strata::tools {
 namespace {
-
-struct Field {
-  std::string key;
-  std::string value;
-  std::string source;
-};
-
-template <class T, class Format>
-Field field(std::string key, const models::Sourced<T>& sourced, Format format) {
-  return Field{std::move(key), format(sourced.value), sourced.source};
-}
-
-std::string text(const sim::Bytes& value) { return value.to_string(); }
-std::string text(const sim::Bandwidth& value) { return value.to_string(); }
-std::string text(const sim::FlopRate& value) { return value.to_string(); }
-std::string text(const sim::SimTime& value) { return value.to_string(); }
-std::string text(int value) { return std::to_string(value); }
-std::string text(bool value) { return value ? "yes" : "no"; }
-std::string text(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.4g", value);
-  return buffer;
-}
-std::string text(const models::GemmTile& value) { return std::to_string(value.m) + "x" + std::to_string(value.n); }
-
-const auto any_text = [](const auto& value) { return text(value); };
-
-std::vector<Field> describe(const models::GpuProfile& gpu) {
-  std::vector<Field> fields{field("sm_count", gpu.sm_count, any_text),
-                            field("memory.capacity", gpu.memory_capacity, any_text),
-                            field("memory.bandwidth", gpu.memory_bandwidth, any_text)};
-  for (const auto& [dtype, peak] : gpu.peak_flops) {
-    fields.push_back(field("peak_flops." + std::string(models::dtype_name(dtype)), peak, any_text));
-  }
-  for (const auto& [dtype, efficiency] : gpu.gemm_max_efficiency) {
-    fields.push_back(field("efficiency.gemm_max." + std::string(models::dtype_name(dtype)), efficiency, any_text));
-  }
-  fields.push_back(field("efficiency.gemm_tile", gpu.gemm_tile, any_text));
-  fields.push_back(field("efficiency.attention", gpu.attention_efficiency, any_text));
-  fields.push_back(field("efficiency.memory", gpu.memory_efficiency, any_text));
-  fields.push_back(field("kernel_launch_overhead", gpu.kernel_launch_overhead, any_text));
-  return fields;
-}
-
-std::vector<Field> describe(const models::SystemProfile& system) {
-  return {Field{"gpu", system.gpu, "profile gpus/" + system.gpu + ".json"},
-          field("gpus_per_node", system.gpus_per_node, any_text),
-          field("nvlink.domain_gpus", system.nvlink_domain_gpus, any_text),
-          field("nvlink.bandwidth_per_gpu", system.nvlink_bandwidth, any_text),
-          field("nvlink.nvls", system.nvls, any_text),
-          field("host_link.host_to_device", system.host_to_device, any_text),
-          field("host_link.device_to_host", system.device_to_host, any_text),
-          field("host_memory.capacity", system.host_memory_capacity, any_text),
-          field("host_memory.bandwidth", system.host_memory_bandwidth, any_text),
-          field("nvme.capacity", system.nvme_capacity, any_text),
-          field("nvme.bandwidth", system.nvme_bandwidth, any_text),
-          field("network.nics_per_node", system.nics_per_node, any_text),
-          field("network.nic_bandwidth", system.nic_bandwidth, any_text)};
-}
 
 void print_fields(std::ostream& out, const std::string& kind, const std::string& name, const std::string& display,
                   const std::vector<Field>& fields, bool as_json) {
