@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "calibration/fit/curve_document.hpp"
@@ -121,8 +122,9 @@ void run_calibration(const CalibrateOptions& options, std::ostream& out) {
   const int status = std::system(command.c_str());
   if (status != 0) {
     fs::remove_all(scratch);
-    throw sim::InputError("strata calibrate", "", "the probe failed (status " + std::to_string(status) +
-                          "); its message is above. Nothing was written.");
+    const std::string how = WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                                              : "status " + std::to_string(status);
+    throw sim::InputError("strata calibrate", "", "the probe failed (" + how + "); its message is above. Nothing was written.");
   }
   const std::string raw = sim::read_text_file(scratch / "measurements.json");
   fs::remove_all(scratch);
