@@ -16,19 +16,12 @@
 
 #include "models/collectives/analytic_collective.hpp"
 #include "models/hardware/profile_catalog.hpp"
+#include "reference_data.hpp"
 
 using namespace strata::models;
 using strata::sim::Bytes;
 
 namespace {
-
-nlohmann::json reference_records() {
-  std::ifstream in(std::string(STRATA_REFERENCE_DIR) + "/hardware_measurements.json");
-  const nlohmann::json document = nlohmann::json::parse(in);
-  nlohmann::json records = nlohmann::json::object();
-  for (const auto& record : document.at("records")) records[record.at("id").get<std::string>()] = record;
-  return records;
-}
 
 struct Point {
   std::string record;

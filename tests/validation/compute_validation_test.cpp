@@ -16,18 +16,11 @@
 
 #include "models/cost/compute_cost.hpp"
 #include "models/hardware/profile_catalog.hpp"
+#include "reference_data.hpp"
 
 using namespace strata::models;
 
 namespace {
-
-nlohmann::json reference_records() {
-  std::ifstream in(std::string(STRATA_REFERENCE_DIR) + "/hardware_measurements.json");
-  const nlohmann::json document = nlohmann::json::parse(in);
-  nlohmann::json records = nlohmann::json::object();
-  for (const auto& record : document.at("records")) records[record.at("id").get<std::string>()] = record;
-  return records;
-}
 
 struct Case {
   std::string label;
