@@ -16,6 +16,7 @@ build: bootstrap
 demo: build
 	$(STRATA) --version
 	$(STRATA) demo --out out
+	$(STRATA) collective --system dgx-h100 --nodes 2 --op all-reduce -b 1M -e 1G -f 32 --fidelity flow
 
 test: build
 	ctest --preset release -j $(JOBS)

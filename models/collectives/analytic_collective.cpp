@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "sim/error.hpp"
 
@@ -76,8 +77,16 @@ Peak peak_busbw(const SystemProfile& system, CollectiveOp op, const CollectiveSc
       const double bus = (n - 1.0) / n;
       return {std::min(ring, per_gpu_nic * bus / off_domain), CollectiveAlgorithm::kPairwise};
     }
-    default:
-      return {std::min(ring, nics_used(system, scope) * nic_rate(system)), CollectiveAlgorithm::kNetwork};
+    default: {
+      // R channels (one per NIC); each leaves every node once, over the network instead of an NVLink hop.
+      // The busiest GPU sends over NVLink in R - floor(R / G) of the R channels, so its NVLink port carries that
+      // share of the bus bytes: with one NIC per GPU, (G-1)/G. With one GPU per node no NVLink hop is left.
+      const double channels = std::max(1.0, std::round(nics_used(system, scope)));
+      const int gpus = scope.gpus_per_node;
+      const double nvlink_share = gpus == 1 ? 0.0 : (channels - std::floor(channels / gpus)) / channels;
+      const double nvlink_limit = nvlink_share > 0 ? ring / nvlink_share : std::numeric_limits<double>::infinity();
+      return {std::min(nvlink_limit, channels * nic_rate(system)), CollectiveAlgorithm::kNetwork};
+    }
   }
 }
 

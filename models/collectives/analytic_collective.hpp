@@ -7,8 +7,11 @@
 // Peak bus bandwidth:
 //   - inside one NVLink domain: the ring busbw; for all-reduce NCCL's choice between ring and NVLS, i.e. the
 //     larger of ring_busbw and nvls_busbw_by_gpus[gpus] where NVLS lists that GPU count;
-//   - across nodes (NCCL rings or trees through every node, one channel per NIC): the slower of the intra-node
-//     ring and the node's NICs, min(ring_busbw, nics_used * nic_bandwidth * nic_efficiency);
+//   - across nodes (NCCL rings through every node, one channel per NIC): the slower of the node's NICs,
+//     channels * nic_bandwidth * nic_efficiency, and NVLink, ring_busbw / share, where share is the part of
+//     the bus bytes the busiest GPU still sends over NVLink: each channel leaves a node over the network
+//     instead of one NVLink hop, so with one NIC per GPU share = (G-1)/G (flow_collective.hpp does the same
+//     with flows);
 //   - all-to-all across nodes: NCCL cannot pool NICs for all-to-all (record nic_cx7_ndr_achievable), so each
 //     GPU's off-node share (nodes-1)/nodes of its data goes through its own share of the NICs;
 //   - send/recv: one NVLink (at the ring's effective rate) inside a domain, one NIC across.

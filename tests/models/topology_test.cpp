@@ -74,6 +74,21 @@ TEST_CASE("flow and analytic fidelity agree when nothing contends", "[topology]"
   }
 }
 
+TEST_CASE("across nodes with one NIC per GPU, the network hop relieves NVLink", "[topology]") {
+  // 8 NICs of 25 GB/s per node: NICs allow 200 GB/s; each GPU sends over NVLink in 7 of 8 channels, so NVLink
+  // allows 100 * 8/7 = 114.29 GB/s busbw. Both fidelities agree on it.
+  const SystemProfile system = synthetic_system(8, 8);
+  const auto scope = CollectiveScope{2, 8};
+  const CollectiveEstimate analytic = analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), scope);
+  CHECK(analytic.busbw.gb_per_s() == Approx(100.0 * 8 / 7));
+  CHECK(flow_time(system, {}, CollectiveOp::kAllReduce, scope) == Approx(analytic.time.seconds()).epsilon(0.01));
+  // One GPU per node: no NVLink hop at all; the single NIC (25 GB/s) limits.
+  const SystemProfile single = synthetic_system(1, 1);
+  CHECK(analytic_collective(single, CollectiveOp::kAllReduce, Bytes::from_gib(1), {4, 1}).busbw.gb_per_s() == Approx(25.0));
+  CHECK(flow_time(single, {}, CollectiveOp::kAllReduce, {4, 1}) ==
+        Approx(analytic_collective(single, CollectiveOp::kAllReduce, Bytes::from_gib(1), {4, 1}).time.seconds()).epsilon(0.01));
+}
+
 TEST_CASE("rail-optimized keeps cross-node all-to-all off an oversubscribed core", "[topology]") {
   // 8 nodes x 8 GPUs, 4 NICs each = 32 NIC ports. Fat tree, 8 ports per leaf: 4 leaves of 2 nodes, so 6/7 of
   // the off-node traffic crosses the 2:1 core. Rail-optimized with 8-node groups: every rail is one switch and
