@@ -203,3 +203,29 @@ TEST_CASE("calibrate diff lists what changed, by how much", "[cli]") {
   CHECK(kinds.exit_code == 2);
   fs::remove_all(dir.parent_path());
 }
+
+TEST_CASE("model list and model show: presets and config files", "[cli]") {
+  const CliRun list = run({"model", "list"});
+  REQUIRE(list.exit_code == 0);
+  for (const char* name : {"llama3-8b", "llama3.1-405b", "mixtral-8x22b", "qwen3-235b-a22b", "deepseek-v3", "gpt3-175b"}) {
+    CHECK(list.out.find(name) != std::string::npos);
+  }
+  const CliRun show = run({"model", "show", "mixtral-8x7b", "--json", "--seq-len", "4096"});
+  REQUIRE(show.exit_code == 0);
+  const auto document = nlohmann::json::parse(show.out);
+  CHECK(document["params_total"].get<double>() == Approx(46.70e9).epsilon(0.001));
+  CHECK(document["params_active"].get<double>() == Approx(12.88e9).epsilon(0.001));
+  CHECK(document["layer_operators"][0]["kind"] == "moe");
+  // A config.json given by path is read the same way.
+  const fs::path config = scratch("model") / "config.json";
+  fs::create_directories(config.parent_path());
+  std::ofstream(config) << R"({"architectures": ["GPT2LMHeadModel"], "n_layer": 12, "n_embd": 768, "n_head": 12,
+                              "vocab_size": 50257, "n_positions": 1024})";
+  const CliRun gpt2 = run({"model", "show", config.string()});
+  REQUIRE(gpt2.exit_code == 0);
+  CHECK(gpt2.out.find("params_total 0.124B") != std::string::npos);  // GPT-2 small: 124M
+  std::ofstream(config) << R"({"architectures": ["GPT2LMHeadModel"], "n_layer": 12})";
+  CHECK(run({"model", "show", config.string()}).err.find("config.json: /: missing required key \"n_embd\"") != std::string::npos);
+  CHECK(run({"model", "show", "llama9"}).exit_code == 2);
+  fs::remove_all(config.parent_path());
+}

@@ -28,6 +28,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_hw_command(app, out);
   add_collective_command(app, out);
   add_calibrate_command(app, out);
+  add_model_command(app, out);
 
   try {
     app.parse(argc, argv);

@@ -22,4 +22,7 @@ void add_collective_command(CLI::App& app, std::ostream& out);
 // `strata calibrate [import-nccl-tests|diff]`: probes, nccl-tests import, profile diff.
 void add_calibrate_command(CLI::App& app, std::ostream& out);
 
+// `strata model list|show`: presets and HF configs, parameters, FLOPs, operators.
+void add_model_command(CLI::App& app, std::ostream& out);
+
 }  // namespace strata::tools

@@ -1,0 +1,156 @@
+#include "models/workload/hf_config.hpp"
+
+#include <limits>
+
+#include "sim/error.hpp"
+
+namespace strata::models {
+namespace {
+
+constexpr int kMaxDimension = 10'000'000;
+
+class HfReader {
+ public:
+  HfReader(const nlohmann::json& config, const sim::JsonLocation& where) : config_(config), where_(where) {
+    if (!config.is_object()) where.fail("expected a HuggingFace config object");
+  }
+  bool has(const char* key) const { return config_.contains(key) && !config_[key].is_null(); }
+  int integer(const char* key) const {
+    if (!has(key)) where_.fail("missing required key \"" + std::string(key) + "\"");
+    return static_cast<int>(sim::json_integer(config_[key], where_.child(key), 0, kMaxDimension));
+  }
+  int integer_or(const char* key, int fallback) const { return has(key) ? integer(key) : fallback; }
+  bool boolean_or(const char* key, bool fallback) const {
+    return has(key) ? sim::json_bool(config_[key], where_.child(key)) : fallback;
+  }
+  std::string string_or(const char* key, const std::string& fallback) const {
+    return has(key) ? sim::json_string(config_[key], where_.child(key)) : fallback;
+  }
+  std::vector<int> integers_or_empty(const char* key) const {
+    std::vector<int> values;
+    if (!has(key)) return values;
+    const auto& array = sim::json_array(config_[key], where_.child(key));
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      values.push_back(static_cast<int>(sim::json_integer(array[i], where_.child(key).child(i), 0, kMaxDimension)));
+    }
+    return values;
+  }
+  const sim::JsonLocation& where() const { return where_; }
+
+ private:
+  const nlohmann::json& config_;
+  sim::JsonLocation where_;
+};
+
+constexpr const char* kSupported =
+    "GPT2LMHeadModel, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, MixtralForCausalLM, "
+    "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, DeepseekV3ForCausalLM";
+
+MlpActivation activation(const HfReader& hf, const char* key, const std::string& fallback) {
+  const std::string name = hf.string_or(key, fallback);
+  if (name == "silu" || name == "swiglu") return MlpActivation::kSwiGlu;
+  if (name.rfind("gelu", 0) == 0) return MlpActivation::kGelu;
+  hf.where().child(key).fail("unsupported activation \"" + name + "\" (supported: silu (SwiGLU), gelu*)");
+}
+
+void read_gpt2(const HfReader& hf, TransformerConfig& c) {
+  c.family = Family::kGpt;
+  c.layers = hf.integer("n_layer");
+  c.hidden = hf.integer("n_embd");
+  c.heads = hf.integer("n_head");
+  c.kv_heads = c.heads;
+  c.ffn_hidden = hf.integer_or("n_inner", 4 * c.hidden);
+  c.vocab = hf.integer("vocab_size");
+  c.max_positions = hf.integer("n_positions");
+  c.learned_positions = true;
+  c.linear_biases = true;
+  c.tied_embeddings = hf.boolean_or("tie_word_embeddings", true);
+  c.activation = activation(hf, "activation_function", "gelu_new");
+  c.norm = NormKind::kLayerNorm;
+}
+
+void read_llama_like(const HfReader& hf, TransformerConfig& c) {
+  c.family = Family::kLlama;
+  c.layers = hf.integer("num_hidden_layers");
+  c.hidden = hf.integer("hidden_size");
+  c.heads = hf.integer("num_attention_heads");
+  c.kv_heads = hf.integer_or("num_key_value_heads", c.heads);
+  c.ffn_hidden = hf.integer_or("intermediate_size", 0);
+  c.vocab = hf.integer("vocab_size");
+  c.max_positions = hf.integer_or("max_position_embeddings", 0);
+  c.tied_embeddings = hf.boolean_or("tie_word_embeddings", false);
+  c.activation = activation(hf, "hidden_act", "silu");
+  c.norm = NormKind::kRmsNorm;
+}
+
+}  // namespace
+
+TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLocation& where, std::string name) {
+  const HfReader hf(config, where);
+  if (!config.contains("architectures")) where.fail("missing required key \"architectures\" (supported: " + std::string(kSupported) + ")");
+  const auto& architectures = sim::json_array(config["architectures"], where.child("architectures"));
+  if (architectures.empty()) where.child("architectures").fail("empty; expected one of " + std::string(kSupported));
+  TransformerConfig c;
+  c.name = std::move(name);
+  c.architecture = sim::json_string(architectures[0], where.child("architectures").child(std::size_t{0}));
+  const std::string& arch = c.architecture;
+  if (arch == "GPT2LMHeadModel") {
+    read_gpt2(hf, c);
+  } else if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM" || arch == "Qwen2ForCausalLM") {
+    read_llama_like(hf, c);
+    c.qkv_bias = arch == "Qwen2ForCausalLM" || hf.boolean_or("attention_bias", false);
+  } else if (arch == "MixtralForCausalLM") {
+    read_llama_like(hf, c);
+    c.family = Family::kMoe;
+    c.moe.experts = hf.integer("num_local_experts");
+    c.moe.experts_per_token = hf.integer("num_experts_per_tok");
+    c.moe.expert_ffn_hidden = hf.integer("intermediate_size");
+  } else if (arch == "Qwen2MoeForCausalLM" || arch == "Qwen3MoeForCausalLM") {
+    read_llama_like(hf, c);
+    c.family = Family::kMoe;
+    c.qkv_bias = arch == "Qwen2MoeForCausalLM";
+    c.moe.experts = hf.integer("num_experts");
+    c.moe.experts_per_token = hf.integer("num_experts_per_tok");
+    c.moe.expert_ffn_hidden = hf.integer("moe_intermediate_size");
+    c.moe.shared_ffn_hidden = hf.integer_or("shared_expert_intermediate_size", 0);
+    c.moe.shared_experts = c.moe.shared_ffn_hidden > 0 ? 1 : 0;
+    c.moe.shared_expert_gate = c.moe.shared_experts > 0;
+    c.moe.moe_layer_interval = hf.integer_or("decoder_sparse_step", 1);
+    c.moe.dense_layers = hf.integers_or_empty("mlp_only_layers");
+  } else if (arch == "DeepseekV3ForCausalLM") {
+    read_llama_like(hf, c);
+    c.family = Family::kMoe;
+    c.kv_heads = c.heads;
+    c.moe.experts = hf.integer("n_routed_experts");
+    c.moe.experts_per_token = hf.integer("num_experts_per_tok");
+    c.moe.expert_ffn_hidden = hf.integer("moe_intermediate_size");
+    c.moe.shared_experts = hf.integer_or("n_shared_experts", 0);
+    c.moe.shared_ffn_hidden = c.moe.shared_experts * c.moe.expert_ffn_hidden;
+    c.moe.first_dense_layers = hf.integer_or("first_k_dense_replace", 0);
+    c.moe.moe_layer_interval = hf.integer_or("moe_layer_freq", 1);
+    c.mla.q_lora_rank = hf.integer_or("q_lora_rank", 0);
+    c.mla.kv_lora_rank = hf.integer("kv_lora_rank");
+    c.mla.qk_nope_head_dim = hf.integer("qk_nope_head_dim");
+    c.mla.qk_rope_head_dim = hf.integer("qk_rope_head_dim");
+    c.mla.v_head_dim = hf.integer("v_head_dim");
+  } else {
+    where.child("architectures").child(std::size_t{0}).fail("unsupported architecture \"" + arch + "\" (supported: " +
+                                                           std::string(kSupported) + ")");
+  }
+  if (!c.uses_mla()) {
+    if (c.heads > 0 && c.hidden % c.heads != 0 && !hf.has("head_dim")) {
+      where.child("num_attention_heads").fail("hidden_size " + std::to_string(c.hidden) + " is not divisible by " +
+                                              std::to_string(c.heads) + " heads and no head_dim is given");
+    }
+    c.head_dim = hf.integer_or("head_dim", c.heads > 0 ? c.hidden / c.heads : 0);
+  }
+  validate(c, where.source);
+  return c;
+}
+
+TransformerConfig read_hf_config_file(const std::filesystem::path& path) {
+  const nlohmann::json config = sim::read_json_file(path);
+  return read_hf_config(config, sim::JsonLocation{path.string(), ""}, path.stem().string());
+}
+
+}  // namespace strata::models
