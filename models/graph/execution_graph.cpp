@@ -1,0 +1,41 @@
+#include "models/graph/execution_graph.hpp"
+
+#include <algorithm>
+
+#include "sim/error.hpp"
+
+namespace strata::models {
+
+TaskId ExecutionGraph::add(Task task) {
+  task.id = static_cast<TaskId>(tasks.size());
+  tasks.push_back(std::move(task));
+  return tasks.back().id;
+}
+
+void ExecutionGraph::validate(const std::string& source) const {
+  const auto fail = [&](const Task& task, const std::string& detail) {
+    throw sim::InputError(source, "/tasks/" + std::to_string(task.id), detail);
+  };
+  if (ranks < 1) throw sim::InputError(source, "/ranks", "must be at least 1");
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const Task& task = tasks[i];
+    if (task.id != i) fail(task, "task ids must be dense and in order");
+    if (task.rank < 0 || task.rank >= ranks) fail(task, "rank " + std::to_string(task.rank) + " out of range");
+    if (task.stream < 0 || task.stream >= static_cast<int>(streams.size())) fail(task, "unknown stream");
+    for (TaskId dep : task.deps) {
+      if (dep >= task.id) fail(task, "depends on a later task " + std::to_string(dep));
+      if (tasks[dep].rank != task.rank) fail(task, "depends on task " + std::to_string(dep) + " of another rank");
+    }
+    if (task.type == TaskType::kCollective) {
+      if (task.collective.group < 0 || task.collective.group >= static_cast<int>(groups.size())) fail(task, "unknown group");
+      const auto& members = groups[static_cast<std::size_t>(task.collective.group)].ranks;
+      if (std::find(members.begin(), members.end(), task.rank) == members.end()) fail(task, "rank is not in its group");
+    }
+    if ((task.type == TaskType::kSend || task.type == TaskType::kRecv) &&
+        (task.p2p.peer < 0 || task.p2p.peer >= ranks || task.p2p.peer == task.rank)) {
+      fail(task, "bad peer " + std::to_string(task.p2p.peer));
+    }
+  }
+}
+
+}  // namespace strata::models

@@ -1,0 +1,133 @@
+// The executor on hand-built graphs. Synthetic GPU: memory-bound kernels take bytes / 1 TB/s exactly (no
+// launch overhead), so 1e7 bytes = 10 us. Synthetic system: tests/models/synthetic_system.hpp.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "models/graph/graph_executor.hpp"
+#include "sim/error.hpp"
+#include "synthetic_system.hpp"
+
+using namespace strata::models;
+using strata::sim::SimTime;
+
+namespace {
+
+GpuProfile unit_gpu() {
+  GpuProfile gpu;
+  gpu.name = "unit";
+  gpu.sm_count = {100, "test"};
+  gpu.memory_bandwidth = {strata::sim::Bandwidth::from_gb_per_s(1000), "test"};
+  gpu.memory_efficiency = {1.0, "test"};
+  gpu.kernel_launch_overhead = {SimTime::zero(), "test"};
+  return gpu;
+}
+
+Task kernel(int rank, double microseconds, std::vector<TaskId> deps = {}, int stream = 0) {
+  Task task;
+  task.rank = rank;
+  task.stream = stream;
+  task.type = TaskType::kCompute;
+  task.name = "k";
+  task.category = "compute";
+  task.compute.kind = ComputeKind::kMemoryBound;
+  task.compute.bytes = microseconds * 1e6;  // at 1 TB/s: 1e6 bytes per microsecond
+  task.deps = std::move(deps);
+  return task;
+}
+
+ExecutionGraph two_ranks() {
+  ExecutionGraph graph;
+  graph.ranks = 2;
+  graph.streams = {"compute", "comm"};
+  graph.groups = {CommGroup{"dp", {0, 1}}};
+  return graph;
+}
+
+}  // namespace
+
+TEST_CASE("a collective waits for its slowest member, then ends for all at once", "[executor]") {
+  // Rank 0 computes 10 us, rank 1 20 us; the all-reduce (1 GiB on 2 of 8 GPUs: ring 100 GB/s, ramp 1,
+  // 2^30 x 1 / 100e9 = 10.737 us... x 1000) starts at 20 us on both.
+  ExecutionGraph graph = two_ranks();
+  const TaskId a = graph.add(kernel(0, 10));
+  const TaskId b = graph.add(kernel(1, 20));
+  for (int rank : {0, 1}) {
+    Task reduce;
+    reduce.rank = rank;
+    reduce.stream = 1;
+    reduce.type = TaskType::kCollective;
+    reduce.name = "all-reduce";
+    reduce.category = "dp";
+    reduce.collective = {CollectiveOp::kAllReduce, std::int64_t{1} << 30, 0, 7};
+    reduce.deps = {rank == 0 ? a : b};
+    graph.add(reduce);
+  }
+  const SystemProfile system = synthetic_system();
+  const double reduce_s = 1073741824.0 * 1.0 / 100e9;  // factor 2(n-1)/n = 1 for n = 2
+  const ExecutionResult result = execute(graph, unit_gpu(), system);
+  CHECK(result.makespan.seconds() == Approx(20e-6 + reduce_s));
+  CHECK(result.seconds_by_category.at("compute") == Approx(15e-6));  // (10 + 20) / 2 ranks
+  CHECK(result.seconds_by_category.at("dp") == Approx(reduce_s));
+  CHECK(result.tasks_run == 4);
+}
+
+TEST_CASE("streams overlap; program order holds within a stream", "[executor]") {
+  // Rank 0: compute 10 us then 10 us on stream 0; on stream 1 a 15 us kernel depending on the first: runs
+  // 10..25 us beside the second (10..20). Makespan 25 us.
+  ExecutionGraph graph = two_ranks();
+  const TaskId first = graph.add(kernel(0, 10));
+  graph.add(kernel(0, 10));
+  graph.add(kernel(0, 15, {first}, 1));
+  graph.ranks = 1;
+  graph.groups.clear();
+  CHECK(execute(graph, unit_gpu(), synthetic_system()).makespan == SimTime::from_us(25));
+}
+
+TEST_CASE("send and recv meet; a missing peer is reported, not a hang", "[executor]") {
+  ExecutionGraph graph = two_ranks();
+  Task send;
+  send.rank = 0;
+  send.stream = 1;
+  send.type = TaskType::kSend;
+  send.name = "send";
+  send.p2p = {1, 100'000'000, 1};
+  Task recv = send;
+  recv.rank = 1;
+  recv.type = TaskType::kRecv;
+  recv.name = "recv";
+  recv.p2p = {0, 100'000'000, 1};
+  graph.add(kernel(0, 5));
+  send.deps = {0};
+  graph.add(send);
+  graph.add(recv);
+  // 100 MB over NVLink at ring 100 GB/s x ramp(100 MB): ramp = 0.5 + 0.5 x log2(1e8 / 2^20) / 10 = 0.8288.
+  const double ramp = 0.5 + 0.5 * std::log2(1e8 / 1048576.0) / 10.0;
+  CHECK(execute(graph, unit_gpu(), synthetic_system()).makespan.seconds() == Approx(5e-6 + 1e8 / (100e9 * ramp)));
+  graph.tasks.pop_back();  // the recv
+  try {
+    execute(graph, unit_gpu(), synthetic_system());
+    FAIL("no error");
+  } catch (const strata::sim::SimulationError& error) {
+    CHECK(std::string(error.what()).find("waits forever") != std::string::npos);
+  }
+}
+
+TEST_CASE("memory tasks give each rank its peak", "[executor]") {
+  ExecutionGraph graph = two_ranks();
+  graph.ranks = 1;
+  graph.groups.clear();
+  const auto memory = [&](std::int64_t bytes) {
+    Task task;
+    task.type = TaskType::kMemory;
+    task.name = "mem";
+    task.memory = {bytes, "activations"};
+    return graph.add(task);
+  };
+  memory(100);
+  memory(50);
+  memory(-100);
+  memory(30);
+  CHECK(execute(graph, unit_gpu(), synthetic_system()).peak_memory_bytes.at(0) == 150);
+  graph.tasks[1].deps = {3};  // a dependency on a later task breaks the contract
+  CHECK_THROWS_AS(execute(graph, unit_gpu(), synthetic_system()), strata::sim::InputError);
+}
