@@ -26,7 +26,7 @@ class Executor {
       : graph_(graph), gpu_(gpu), system_(system), remaining_(graph.tasks.size()), dependents_(graph.tasks.size()),
         program_(static_cast<std::size_t>(graph.ranks) * graph.streams.size()),
         cursor_(program_.size(), 0), memory_(static_cast<std::size_t>(graph.ranks), 0.0),
-        peak_(static_cast<std::size_t>(graph.ranks), 0.0) {
+        peak_(static_cast<std::size_t>(graph.ranks), 0.0), compute_(static_cast<std::size_t>(graph.ranks), 0.0) {
     for (int rank = 0; rank < graph.ranks; ++rank) {
       for (const std::string& stream : graph.streams) {
         streams_.push_back(std::make_unique<sim::SerialResource>(queue_, "rank" + std::to_string(rank) + "/" + stream, timeline));
@@ -54,6 +54,7 @@ class Executor {
     result.makespan = queue_.now();
     for (auto& [category, seconds] : busy_) result.seconds_by_category[category] = seconds / graph_.ranks;
     result.peak_memory_bytes = peak_;
+    result.compute_seconds = compute_;
     result.tasks_run = completed_;
     result.events = queue_.executed();
     return result;
@@ -75,6 +76,7 @@ class Executor {
   void finished(TaskId id, double seconds) {
     const Task& task = graph_.tasks[id];
     busy_[task.category.empty() ? "other" : task.category] += seconds;
+    if (task.type == TaskType::kCompute) compute_[static_cast<std::size_t>(task.rank)] += seconds;
     ++completed_;
     for (TaskId next : dependents_[id]) {
       if (--remaining_[next] == 0) issue(slot(graph_.tasks[next].rank, graph_.tasks[next].stream));
@@ -151,6 +153,7 @@ class Executor {
   std::map<std::string, double> busy_;
   std::vector<double> memory_;
   std::vector<double> peak_;
+  std::vector<double> compute_;
   std::uint64_t completed_ = 0;
 };
 

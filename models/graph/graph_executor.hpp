@@ -27,6 +27,7 @@ struct ExecutionResult {
   // Time spent in tasks of each category (operation time, not waiting), averaged over ranks.
   std::map<std::string, double> seconds_by_category;
   std::vector<double> peak_memory_bytes;  // per rank, from memory tasks
+  std::vector<double> compute_seconds;    // per rank, time in compute tasks
   std::uint64_t tasks_run = 0;
   std::uint64_t events = 0;
 };

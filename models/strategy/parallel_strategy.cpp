@@ -1,0 +1,76 @@
+#include "models/strategy/parallel_strategy.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <numeric>
+
+#include "sim/error.hpp"
+
+namespace strata::models {
+namespace {
+
+[[noreturn]] void bad(const std::string& field, const std::string& detail) { throw sim::InputError("", "/" + field, detail); }
+
+}  // namespace
+
+std::string_view schedule_name(PipelineSchedule schedule) {
+  return schedule == PipelineSchedule::kGpipe ? "gpipe" : "1f1b";
+}
+
+std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_layers) {
+  if (!stage_layers.empty()) return stage_layers;
+  std::vector<int> split(static_cast<std::size_t>(pp), layers / pp);
+  // The remainder goes to the stages nearest the middle: the first and last stages also carry the embedding
+  // and the LM head (Llama 3 405B: 126 layers on 16 stages; BLOOM: 70 on 12).
+  std::vector<int> order(static_cast<std::size_t>(pp));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [pp](int a, int b) {
+    return std::abs(2 * a - (pp - 1)) < std::abs(2 * b - (pp - 1));
+  });
+  for (int i = 0; i < layers % pp; ++i) ++split[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])];
+  return split;
+}
+
+void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& s, int gpus) {
+  for (const auto& [value, field] : {std::pair{s.tp, "tp"}, {s.pp, "pp"}, {s.dp, "dp"}, {s.cp, "cp"}, {s.ep, "ep"}, {s.vpp, "vpp"}}) {
+    if (value < 1) bad(field, "must be at least 1, got " + std::to_string(value));
+  }
+  if (s.micro_batch < 1) bad("micro_batch", "must be at least 1");
+  if (training.seq_len < 1) bad("seq_len", "must be at least 1");
+  if (model.heads % s.tp != 0) {
+    bad("tp", std::to_string(s.tp) + " does not divide the " + std::to_string(model.heads) + " attention heads");
+  }
+  if (!model.uses_mla() && model.kv_heads % s.tp != 0 && s.tp % model.kv_heads != 0) {
+    bad("tp", std::to_string(s.tp) + " and the " + std::to_string(model.kv_heads) + " key-value heads do not divide each other");
+  }
+  if (s.world_size() != gpus) {
+    bad("dp", "tp x pp x cp x dp = " + std::to_string(s.tp) + " x " + std::to_string(s.pp) + " x " + std::to_string(s.cp) +
+                  " x " + std::to_string(s.dp) + " = " + std::to_string(s.world_size()) + ", but the cluster has " +
+                  std::to_string(gpus) + " GPUs");
+  }
+  if (training.global_batch < 1 || training.global_batch % (s.micro_batch * s.dp) != 0) {
+    bad("micro_batch", "global batch " + std::to_string(training.global_batch) + " is not a multiple of micro_batch x dp = " +
+                           std::to_string(s.micro_batch * s.dp));
+  }
+  if (s.pp > model.layers) bad("pp", std::to_string(s.pp) + " stages for " + std::to_string(model.layers) + " layers");
+  if (!s.stage_layers.empty()) {
+    if (static_cast<int>(s.stage_layers.size()) != s.pp) bad("stage_layers", "needs one entry per pipeline stage");
+    if (std::accumulate(s.stage_layers.begin(), s.stage_layers.end(), 0) != model.layers) {
+      bad("stage_layers", "must sum to the model's " + std::to_string(model.layers) + " layers");
+    }
+    for (int layers : s.stage_layers) {
+      if (layers < 0) bad("stage_layers", "entries must not be negative");
+    }
+  }
+  if (model.moe.experts > 0 && model.moe.experts % s.ep != 0) {
+    bad("ep", std::to_string(s.ep) + " does not divide the " + std::to_string(model.moe.experts) + " experts");
+  }
+  if (s.zero < 0 || s.zero > 3) bad("zero", "ZeRO stage must be 0, 1, 2 or 3");
+  // Not modelled by the lowering yet: say so instead of simulating something else.
+  if (s.cp > 1) bad("cp", "context parallelism is not lowered yet");
+  if (s.ep > 1 || model.moe.experts > 0) bad("ep", "MoE and expert parallelism are not lowered yet");
+  if (s.vpp > 1) bad("vpp", "the interleaved schedule is not lowered yet");
+  if (s.zero > 1) bad("zero", "ZeRO-2/3 and FSDP are not lowered yet (0 and 1 are)");
+}
+
+}  // namespace strata::models

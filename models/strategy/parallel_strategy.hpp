@@ -1,0 +1,58 @@
+// A training setup and a parallel strategy, as a scenario states them (DESIGN.md; scenarios/README.md).
+// Rank layout follows Megatron-LM: tensor-parallel ranks are adjacent (inside a node), then data-parallel,
+// then pipeline: rank = (pp_index * dp + dp_index) * tp + tp_index.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/hardware/dtype.hpp"
+#include "models/memory/memory_model.hpp"
+#include "models/workload/transformer_config.hpp"
+
+namespace strata::models {
+
+enum class PipelineSchedule { kGpipe, kOneFOneB };
+std::string_view schedule_name(PipelineSchedule schedule);
+
+struct TrainingSpec {
+  std::int64_t seq_len = 0;
+  std::int64_t global_batch = 0;  // sequences per step
+  Dtype dtype = Dtype::kBf16;
+};
+
+struct ParallelStrategy {
+  std::string name;
+  int tp = 1;
+  int pp = 1;
+  int dp = 1;
+  int cp = 1;
+  int ep = 1;
+  int vpp = 1;
+  std::int64_t micro_batch = 1;
+  PipelineSchedule schedule = PipelineSchedule::kOneFOneB;
+  bool sequence_parallel = false;
+  Recompute recompute = Recompute::kNone;
+  int zero = 0;
+  int gradient_bytes = 4;                              // Megatron keeps fp32 gradients (memory_model.hpp)
+  // Gradient bucket for the overlapped data-parallel reduction; 40M elements of fp32 is Megatron-LM's
+  // default (megatron/core/distributed: bucket_size = max(40000000, 1000000 * dp)).
+  std::int64_t dp_bucket_bytes = std::int64_t{40'000'000} * 4;
+  std::vector<int> stage_layers;                       // explicit layers per stage; empty: split evenly
+  int world_size() const { return tp * pp * dp * cp; }
+  std::int64_t microbatches(const TrainingSpec& training) const { return training.global_batch / (micro_batch * dp); }
+};
+
+// Throws sim::InputError with the field as its path ("/tp", "/global_batch", ...) for impossible
+// combinations: TP must divide heads and KV heads, world size = TP x PP x CP x DP must equal the GPUs,
+// global batch divisible by micro-batch x DP, PP at most the layers, stage_layers summing to the layers, EP
+// dividing the experts; and for what the lowering does not model yet (CP, EP, VPP > 1, ZeRO-2/3, MoE layers).
+void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
+                       int gpus);
+
+// Layers per pipeline stage: stage_layers when given, else as even as possible with the remainder going to
+// the middle stages, so the first (embedding) and last (LM head) stages are the lighter ones.
+std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_layers);
+
+}  // namespace strata::models

@@ -1,0 +1,173 @@
+// Lowering model x training x strategy into execution graphs, replayed by the executor.
+#include <catch2/catch.hpp>
+#include <functional>
+#include <numeric>
+
+#include "models/graph/graph_executor.hpp"
+#include "models/strategy/training_lowering.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "sim/error.hpp"
+#include "synthetic_system.hpp"
+
+using namespace strata::models;
+
+namespace {
+
+// A GPU whose kernels take exactly FLOPs / 100 TFLOP/s or bytes / 1 TB/s: one SM, 1x1 tiles (no
+// quantization), efficiencies 1, no launch overhead.
+GpuProfile exact_gpu() {
+  GpuProfile gpu;
+  gpu.name = "exact";
+  gpu.sm_count = {1, "test"};
+  gpu.memory_capacity = {strata::sim::Bytes::from_gib(80), "test"};
+  gpu.memory_bandwidth = {strata::sim::Bandwidth::from_gb_per_s(1000), "test"};
+  gpu.peak_flops[Dtype::kBf16] = {strata::sim::FlopRate::from_tflops_per_s(100), "test"};
+  gpu.gemm_max_efficiency[Dtype::kBf16] = {1.0, "test"};
+  gpu.gemm_tile = {GemmTile{1, 1}, "test"};
+  gpu.attention_efficiency = {1.0, "test"};
+  gpu.memory_efficiency = {1.0, "test"};
+  gpu.kernel_launch_overhead = {strata::sim::SimTime::zero(), "test"};
+  return gpu;
+}
+
+// Communication made free: links of 1e18 B/s at every size.
+SystemProfile free_links() {
+  SystemProfile system = synthetic_system();
+  system.collectives.ring_busbw.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
+  system.collectives.nvls_busbw_by_gpus.value.clear();
+  system.collectives.size_ramp.value = {{strata::sim::Bytes::from_count(1), 1.0}, {strata::sim::Bytes::from_count(2), 1.0}};
+  system.nic_bandwidth.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
+  return system;
+}
+
+TransformerConfig small_model(int layers) {
+  TransformerConfig c = ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  c.layers = layers;
+  c.hidden = 256;
+  c.heads = 4;
+  c.kv_heads = 4;
+  c.head_dim = 64;
+  c.ffn_hidden = 1024;
+  c.vocab = 8;  // keeps the embedding and LM head negligible, so stages are alike
+  return c;
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const strata::sim::InputError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+// 1 - (busiest rank's compute) / makespan, over the pipeline phase: the optimizer step that follows it takes
+// the same time on every rank, so it is taken out of both.
+double bubble(PipelineSchedule schedule, int pp, std::int64_t microbatches) {
+  const TransformerConfig model = small_model(4 * pp);
+  ParallelStrategy strategy;
+  strategy.pp = pp;
+  strategy.schedule = schedule;
+  const TrainingSpec training{64, microbatches, Dtype::kBf16};
+  const LoweredTraining lowered = lower_training(model, training, strategy, pp);
+  const ExecutionResult result = execute(lowered.graph, exact_gpu(), free_links());
+  double busiest = 0;
+  for (double seconds : result.compute_seconds) busiest = std::max(busiest, seconds);
+  const double optimizer = result.seconds_by_category.at("optimizer");
+  return 1.0 - (busiest - optimizer) / (result.makespan.seconds() - optimizer);
+}
+
+}  // namespace
+
+TEST_CASE("with free communication the pipeline bubble is (p-1)/(m+p-1)", "[lowering]") {
+  for (const auto& [pp, m] : {std::pair{2, 4}, std::pair{4, 8}, std::pair{4, 16}, std::pair{8, 8}}) {
+    INFO("p = " << pp << ", m = " << m);
+    const double expected = (pp - 1.0) / (m + pp - 1.0);
+    CHECK(bubble(PipelineSchedule::kOneFOneB, pp, m) == Approx(expected).margin(0.01));
+    CHECK(bubble(PipelineSchedule::kGpipe, pp, m) == Approx(expected).margin(0.01));
+  }
+}
+
+TEST_CASE("every supported strategy combination lowers and replays", "[lowering]") {
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{128, 8, Dtype::kBf16};
+  const GpuProfile gpu = exact_gpu();
+  const SystemProfile system = synthetic_system();
+  int combinations = 0;
+  for (int tp : {1, 2}) {
+    for (int pp : {1, 2}) {
+      for (int dp : {1, 2}) {
+        for (bool sp : {false, true}) {
+          for (Recompute recompute : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
+            for (int zero : {0, 1}) {
+              for (PipelineSchedule schedule : {PipelineSchedule::kGpipe, PipelineSchedule::kOneFOneB}) {
+                ParallelStrategy s;
+                s.tp = tp, s.pp = pp, s.dp = dp, s.sequence_parallel = sp, s.recompute = recompute, s.zero = zero;
+                s.schedule = schedule;
+                s.micro_batch = 2;
+                INFO("tp " << tp << " pp " << pp << " dp " << dp << " sp " << sp << " zero " << zero);
+                const LoweredTraining lowered = lower_training(model, training, s, tp * pp * dp);
+                const ExecutionResult result = execute(lowered.graph, gpu, system);
+                CHECK(result.makespan.ps() > 0);
+                CHECK(result.tasks_run == lowered.graph.tasks.size());
+                CHECK(result.peak_memory_bytes.at(0) > 0);
+                ++combinations;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  CHECK(combinations == 192);
+}
+
+TEST_CASE("recompute costs time, sequence parallelism and ZeRO save memory", "[lowering]") {
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{128, 8, Dtype::kBf16};
+  const auto run = [&](auto configure) {
+    ParallelStrategy s;
+    s.tp = 2;
+    s.dp = 2;
+    configure(s);
+    return execute(lower_training(model, training, s, 4).graph, exact_gpu(), synthetic_system());
+  };
+  const ExecutionResult base = run([](ParallelStrategy&) {});
+  const ExecutionResult full = run([](ParallelStrategy& s) { s.recompute = Recompute::kFull; });
+  const ExecutionResult sp = run([](ParallelStrategy& s) { s.sequence_parallel = true; });
+  const ExecutionResult zero = run([](ParallelStrategy& s) { s.zero = 1; });
+  CHECK(full.makespan > base.makespan);
+  CHECK(full.peak_memory_bytes[0] < base.peak_memory_bytes[0]);
+  CHECK(sp.peak_memory_bytes[0] < base.peak_memory_bytes[0]);
+  CHECK(zero.peak_memory_bytes[0] < base.peak_memory_bytes[0]);
+  CHECK(base.seconds_by_category.at("tp") > 0);
+  CHECK(base.seconds_by_category.at("dp") > 0);
+}
+
+TEST_CASE("invalid strategies fail naming the field", "[lowering]") {
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{128, 8, Dtype::kBf16};
+  const auto error = [&](auto configure, int gpus) {
+    ParallelStrategy s;
+    configure(s);
+    return error_of([&] { lower_training(model, training, s, gpus); });
+  };
+  CHECK(error([](ParallelStrategy& s) { s.tp = 3; }, 3) == "/tp: 3 does not divide the 4 attention heads");
+  CHECK(error([](ParallelStrategy& s) { s.tp = 2; }, 8).find("/dp: tp x pp x cp x dp = 2 x 1 x 1 x 1 = 2, but the cluster has 8") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.micro_batch = 3; }, 1).find("/micro_batch: global batch 8 is not a multiple") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.pp = 8; }, 8).find("/pp: 8 stages for 4 layers") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.stage_layers = {1, 2}; }, 2).find("/stage_layers: must sum") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.cp = 2; }, 2).find("/cp: context parallelism is not lowered yet") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.zero = 3; }, 1).find("/zero:") == 0);
+}
+
+TEST_CASE("uneven layer splits give the middle stages the extra layers", "[lowering]") {
+  const auto llama405 = split_layers(126, 16, {});
+  CHECK(llama405.front() == 7);
+  CHECK(llama405.back() == 7);
+  CHECK(std::accumulate(llama405.begin(), llama405.end(), 0) == 126);
+  const auto bloom = split_layers(70, 12, {});
+  CHECK(bloom.front() == 5);
+  CHECK(bloom.back() == 5);
+  CHECK(split_layers(8, 3, {2, 3, 3}) == std::vector<int>{2, 3, 3});
+}
