@@ -65,21 +65,45 @@ JsonLocation JsonLocation::child(std::size_t index) const { return JsonLocation{
 
 void JsonLocation::fail(const std::string& detail) const { throw InputError(source, path.empty() ? "/" : path, detail); }
 
-nlohmann::json parse_json_text(std::string_view text, const std::string& source, const JsonLimits& limits) {
-  const nlohmann::json::parser_callback_t limit_depth = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-    if (depth > limits.max_depth) {
-      throw InputError(source, "", "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels");
+// The deepest bracket nesting in `text`, ignoring brackets inside strings; a linear pre-scan, so that the
+// parse itself needs no callback (nlohmann's callback parser rescans the enclosing container at every
+// closing brace, which is quadratic in the size of a large array).
+std::size_t nesting_depth(std::string_view text, std::size_t limit, std::size_t& offset) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) {
+        offset = i;
+        return depth;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
     }
-    return true;
-  };
+  }
+  return 0;
+}
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& source, const JsonLimits& limits) {
+  std::size_t offset = 0;
+  if (nesting_depth(text, static_cast<std::size_t>(limits.max_depth), offset) > static_cast<std::size_t>(limits.max_depth)) {
+    throw InputError(source, "", "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels (at " +
+                                     line_and_column(text, offset) + ")");
+  }
   try {
-    return nlohmann::json::parse(text.begin(), text.end(), limit_depth);
+    return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& error) {
     // error.byte is the 1-based position where parsing failed.
-    const std::size_t offset = error.byte > 0 ? error.byte - 1 : 0;
+    const std::size_t position = error.byte > 0 ? error.byte - 1 : 0;
     std::string reason = error.what();
     if (const auto colon = reason.rfind(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
-    throw InputError(source, "", "invalid JSON at " + line_and_column(text, offset) + ": " + reason);
+    throw InputError(source, "", "invalid JSON at " + line_and_column(text, position) + ": " + reason);
   }
 }
 

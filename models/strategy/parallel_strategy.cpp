@@ -66,6 +66,9 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
     bad("ep", std::to_string(s.ep) + " does not divide the " + std::to_string(model.moe.experts) + " experts");
   }
   if (s.zero < 0 || s.zero > 3) bad("zero", "ZeRO stage must be 0, 1, 2 or 3");
+}
+
+void check_lowering_support(const TransformerConfig& model, const ParallelStrategy& s) {
   // Not modelled by the lowering yet: say so instead of simulating something else.
   if (s.cp > 1) bad("cp", "context parallelism is not lowered yet");
   if (s.ep > 1 || model.moe.experts > 0) bad("ep", "MoE and expert parallelism are not lowered yet");

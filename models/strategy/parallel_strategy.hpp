@@ -47,9 +47,12 @@ struct ParallelStrategy {
 // Throws sim::InputError with the field as its path ("/tp", "/global_batch", ...) for impossible
 // combinations: TP must divide heads and KV heads, world size = TP x PP x CP x DP must equal the GPUs,
 // global batch divisible by micro-batch x DP, PP at most the layers, stage_layers summing to the layers, EP
-// dividing the experts; and for what the lowering does not model yet (CP, EP, VPP > 1, ZeRO-2/3, MoE layers).
+// dividing the experts.
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                        int gpus);
+// Valid strategies the lowering does not model yet (CP, EP and MoE layers, VPP > 1, ZeRO-2/3): an InputError
+// naming the field, never a silent approximation.
+void check_lowering_support(const TransformerConfig& model, const ParallelStrategy& strategy);
 
 // Layers per pipeline stage: stage_layers when given, else as even as possible with the remainder going to
 // the middle stages, so the first (embedding) and last (LM head) stages are the lighter ones.

@@ -302,6 +302,7 @@ class Builder {
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                                int gpus) {
   validate_strategy(model, training, strategy, gpus);
+  check_lowering_support(model, strategy);
   Builder builder(model, training, strategy);
   LoweredTraining lowered;
   lowered.graph = builder.build();

@@ -35,7 +35,7 @@ struct LoweredTraining {
   double tokens_per_step = 0;
 };
 
-// Validates first (validate_strategy); `gpus` is the cluster size.
+// Validates first (validate_strategy, check_lowering_support); `gpus` is the cluster size.
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
                                const ParallelStrategy& strategy, int gpus);
 

@@ -29,6 +29,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_collective_command(app, out);
   add_calibrate_command(app, out);
   add_model_command(app, out);
+  add_graph_commands(app, out);
 
   try {
     app.parse(argc, argv);

@@ -25,4 +25,7 @@ void add_calibrate_command(CLI::App& app, std::ostream& out);
 // `strata model list|show`: presets and HF configs, parameters, FLOPs, operators.
 void add_model_command(CLI::App& app, std::ostream& out);
 
+// `strata lower` and `strata replay`: execution-graph files.
+void add_graph_commands(CLI::App& app, std::ostream& out);
+
 }  // namespace strata::tools

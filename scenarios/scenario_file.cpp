@@ -1,0 +1,205 @@
+#include "scenarios/scenario_file.hpp"
+
+#include <limits>
+
+#include "models/workload/hf_config.hpp"
+#include "sim/error.hpp"
+#include "sim/json_input.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+using sim::JsonLocation;
+using sim::JsonObjectReader;
+
+int integer(JsonObjectReader& r, const char* key, int fallback, int min = 1) {
+  const nlohmann::json* value = r.optional(key);
+  return value == nullptr ? fallback : static_cast<int>(sim::json_integer(*value, r.location_of(key), min, 1'000'000));
+}
+
+bool boolean(JsonObjectReader& r, const char* key, bool fallback) {
+  const nlohmann::json* value = r.optional(key);
+  return value == nullptr ? fallback : sim::json_bool(*value, r.location_of(key));
+}
+
+ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profiles) {
+  ClusterSpec cluster;
+  const std::string system = r.required_string("system");
+  try {
+    cluster.system = profiles.system(system);
+    cluster.gpu = profiles.gpu(cluster.system.gpu);
+  } catch (const sim::InputError& error) {
+    if (error.source().empty()) r.location_of("system").fail(error.detail());
+    throw;
+  }
+  cluster.nodes = integer(r, "nodes", 1);
+  if (const auto topology = r.optional_string("topology")) {
+    if (*topology == "fat-tree") cluster.topology.kind = models::TopologyKind::kFatTree;
+    else if (*topology == "rail-optimized") cluster.topology.kind = models::TopologyKind::kRailOptimized;
+    else r.location_of("topology").fail("expected fat-tree or rail-optimized, found \"" + *topology + "\"");
+  }
+  if (const nlohmann::json* value = r.optional("oversubscription")) {
+    cluster.topology.oversubscription = sim::json_number(*value, r.location_of("oversubscription"));
+    if (!(cluster.topology.oversubscription >= 1.0)) r.location_of("oversubscription").fail("must be at least 1 (X:1)");
+  }
+  if (const nlohmann::json* value = r.optional("nic_bandwidth")) {
+    cluster.system.nic_bandwidth = {sim::json_bandwidth(*value, r.location_of("nic_bandwidth")), "scenario " + r.location().source};
+  }
+  if (r.has("nics_per_node")) {
+    cluster.system.nics_per_node = {integer(r, "nics_per_node", 1), "scenario " + r.location().source};
+  }
+  r.finish();
+  return cluster;
+}
+
+models::ModelPreset read_model(const nlohmann::json& value, const JsonLocation& where, const std::filesystem::path& file,
+                               const models::ModelCatalog& models) {
+  if (value.is_string()) {
+    try {
+      return models::resolve_model(models, value.get<std::string>());
+    } catch (const sim::InputError& error) {
+      if (error.source().empty()) where.fail(error.detail());
+      throw;
+    }
+  }
+  if (value.is_object() && value.contains("hf_config")) {
+    JsonObjectReader r(value, where);
+    const std::filesystem::path config = file.parent_path() / r.required_string("hf_config");
+    r.finish();
+    models::ModelPreset preset;
+    preset.config = models::read_hf_config_file(config);
+    preset.source = "HuggingFace config " + config.string();
+    return preset;
+  }
+  if (value.is_object()) {
+    models::ModelPreset preset;
+    preset.config = models::read_hf_config(value, where, "inline");
+    preset.source = "inline model in " + file.string();
+    return preset;
+  }
+  where.fail("expected a preset name, {\"hf_config\": \"path\"} or an inline HuggingFace-style object");
+}
+
+models::TrainingSpec read_training(JsonObjectReader r) {
+  models::TrainingSpec training;
+  training.seq_len = r.required_integer("seq_len", 1, 100'000'000);
+  training.global_batch = r.required_integer("global_batch", 1, 1'000'000'000);
+  const std::string dtype = r.optional_string("dtype").value_or("bf16");
+  if (dtype != "bf16" && dtype != "fp16" && dtype != "fp8") r.location_of("dtype").fail("expected bf16, fp16 or fp8");
+  training.dtype = *models::dtype_from_name(dtype);
+  if (const auto optimizer = r.optional_string("optimizer"); optimizer && *optimizer != "adam") {
+    r.location_of("optimizer").fail("only \"adam\" is modelled");
+  }
+  r.finish();
+  return training;
+}
+
+StrategySpec read_strategy(JsonObjectReader r) {
+  StrategySpec spec;
+  models::ParallelStrategy& s = spec.strategy;
+  s.name = r.required_string("name");
+  s.tp = integer(r, "tp", 1);
+  s.pp = integer(r, "pp", 1);
+  s.dp = integer(r, "dp", 1);
+  s.cp = integer(r, "cp", 1);
+  s.ep = integer(r, "ep", 1);
+  s.vpp = integer(r, "vpp", 1);
+  s.micro_batch = integer(r, "micro_batch", 1);
+  if (const auto schedule = r.optional_string("schedule")) {
+    if (*schedule == "1f1b") s.schedule = models::PipelineSchedule::kOneFOneB;
+    else if (*schedule == "gpipe") s.schedule = models::PipelineSchedule::kGpipe;
+    else if (*schedule == "interleaved" || *schedule == "zero-bubble" || *schedule == "dualpipe") {
+      r.location_of("schedule").fail("the \"" + *schedule + "\" schedule is not lowered yet (1f1b and gpipe are)");
+    } else {
+      r.location_of("schedule").fail("expected 1f1b or gpipe (interleaved, zero-bubble, dualpipe to come), found \"" + *schedule + "\"");
+    }
+  }
+  s.sequence_parallel = boolean(r, "sequence_parallel", false);
+  if (const auto recompute = r.optional_string("recompute")) {
+    if (*recompute == "none") s.recompute = models::Recompute::kNone;
+    else if (*recompute == "selective") s.recompute = models::Recompute::kSelective;
+    else if (*recompute == "full") s.recompute = models::Recompute::kFull;
+    else r.location_of("recompute").fail("expected none, selective or full, found \"" + *recompute + "\"");
+  }
+  s.zero = integer(r, "zero", 0, 0);
+  if (const nlohmann::json* bucket = r.optional("dp_bucket")) {
+    s.dp_bucket_bytes = sim::json_bytes(*bucket, r.location_of("dp_bucket")).count();
+    if (s.dp_bucket_bytes < 1) r.location_of("dp_bucket").fail("must be at least 1 byte");
+  }
+  if (const nlohmann::json* layers = r.optional("stage_layers")) {
+    const auto& array = sim::json_array(*layers, r.location_of("stage_layers"));
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      s.stage_layers.push_back(static_cast<int>(sim::json_integer(array[i], r.location_of("stage_layers").child(i), 0, 100'000)));
+    }
+  }
+  const nlohmann::json* expected = r.optional("expected");
+  const auto source = r.optional_string("source");
+  if (expected != nullptr) {
+    JsonObjectReader e(*expected, r.location_of("expected"));
+    Expectation expectation;
+    if (const nlohmann::json* v = e.optional("step_time_s")) expectation.step_time_s = sim::json_number(*v, e.location_of("step_time_s"));
+    if (const nlohmann::json* v = e.optional("tokens_per_s_per_gpu")) {
+      expectation.tokens_per_s_per_gpu = sim::json_number(*v, e.location_of("tokens_per_s_per_gpu"));
+    }
+    e.finish();
+    if (!expectation.step_time_s && !expectation.tokens_per_s_per_gpu) e.location().fail("needs step_time_s or tokens_per_s_per_gpu");
+    if (!source) r.location().fail("a strategy with \"expected\" needs a \"source\" (publication and table)");
+    expectation.source = *source;
+    spec.expected = expectation;
+  } else if (source) {
+    r.location_of("source").fail("\"source\" belongs to an \"expected\" result");
+  }
+  r.finish();
+  return spec;
+}
+
+}  // namespace
+
+const StrategySpec& Scenario::strategy(const std::string& wanted) const {
+  std::string names;
+  for (const StrategySpec& spec : strategies) {
+    if (spec.strategy.name == wanted) return spec;
+    names += (names.empty() ? "" : ", ") + spec.strategy.name;
+  }
+  throw sim::InputError(file.string(), "/strategies", "no strategy named \"" + wanted + "\" (have: " + names + ")");
+}
+
+Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
+                       const models::ModelCatalog& models) {
+  const nlohmann::json document = sim::read_json_file(path);
+  JsonObjectReader root(document, JsonLocation{path.string(), ""});
+  Scenario scenario;
+  scenario.file = path;
+  scenario.name = root.required_string("name");
+  scenario.cluster = read_cluster(root.required_object("cluster"), profiles);
+  scenario.model = read_model(root.required("model"), root.location_of("model"), path, models);
+  scenario.training = read_training(root.required_object("training"));
+  scenario.fidelity = root.optional_string("fidelity").value_or("analytic");
+  if (scenario.fidelity != "analytic") {
+    root.location_of("fidelity").fail(scenario.fidelity == "flow"
+                                          ? "flow fidelity is not available for training graphs yet; use analytic"
+                                          : "expected analytic or flow");
+  }
+  const auto& strategies = sim::json_array(root.required("strategies"), root.location_of("strategies"));
+  if (strategies.empty()) root.location_of("strategies").fail("at least one strategy is required");
+  for (std::size_t i = 0; i < strategies.size(); ++i) {
+    const JsonLocation at = root.location_of("strategies").child(i);
+    StrategySpec spec = read_strategy(JsonObjectReader(strategies[i], at));
+    try {
+      models::validate_strategy(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus());
+    } catch (const sim::InputError& error) {
+      const std::string field = error.json_path() == "/seq_len" || error.json_path() == "/global_batch"
+                                    ? "/training" + error.json_path()
+                                    : at.path + error.json_path();
+      throw sim::InputError(path.string(), field, error.detail());
+    }
+    for (const StrategySpec& earlier : scenario.strategies) {
+      if (earlier.strategy.name == spec.strategy.name) at.child("name").fail("duplicate strategy name \"" + spec.strategy.name + "\"");
+    }
+    scenario.strategies.push_back(std::move(spec));
+  }
+  root.finish();
+  return scenario;
+}
+
+}  // namespace strata::scenarios

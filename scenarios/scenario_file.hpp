@@ -1,0 +1,53 @@
+// Scenario files: strict JSON (scenarios/README.md). A cluster, a model (preset name, {"hf_config": path
+// relative to the scenario}, or an inline HuggingFace-style object), a training setup and strategies.
+// Unknown keys, wrong types, impossible strategies and missing files are InputErrors naming the file and the
+// JSON path (e.g. "/strategies/1/tp").
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/hardware/profile_catalog.hpp"
+#include "models/strategy/parallel_strategy.hpp"
+#include "models/topology/cluster_topology.hpp"
+#include "models/workload/model_catalog.hpp"
+
+namespace strata::scenarios {
+
+struct ClusterSpec {
+  models::SystemProfile system;
+  models::GpuProfile gpu;
+  int nodes = 1;
+  models::TopologyOptions topology;
+  int gpus() const { return nodes * system.gpus_per_node.value; }
+};
+
+// A published result attached to a strategy (validation cases).
+struct Expectation {
+  std::optional<double> step_time_s;
+  std::optional<double> tokens_per_s_per_gpu;
+  std::string source;
+};
+
+struct StrategySpec {
+  models::ParallelStrategy strategy;
+  std::optional<Expectation> expected;
+};
+
+struct Scenario {
+  std::string name;
+  std::filesystem::path file;
+  ClusterSpec cluster;
+  models::ModelPreset model;
+  models::TrainingSpec training;
+  std::vector<StrategySpec> strategies;
+  std::string fidelity = "analytic";
+  const StrategySpec& strategy(const std::string& name) const;  // InputError listing the names when unknown
+};
+
+Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
+                       const models::ModelCatalog& models);
+
+}  // namespace strata::scenarios

@@ -1,0 +1,76 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "scenarios/scenario_file.hpp"
+#include "sim/error.hpp"
+
+using namespace strata;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kExample = fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/llama3-70b-h100x64.json";
+
+scenarios::Scenario read(const fs::path& path) {
+  return scenarios::read_scenario(path, models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR), models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+}
+
+// Writes the example with one edit to a scratch file; returns the error message of reading it.
+std::string error_after(const std::function<void(nlohmann::json&)>& edit) {
+  std::ifstream in(kExample);
+  nlohmann::json document = nlohmann::json::parse(in);
+  edit(document);
+  const fs::path path = fs::temp_directory_path() / ("strata-scenario-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << document.dump();
+  try {
+    read(path);
+  } catch (const sim::InputError& error) {
+    fs::remove(path);
+    return error.what();
+  }
+  fs::remove(path);
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("the core scenario example reads as the issue describes it", "[scenario]") {
+  const scenarios::Scenario scenario = read(kExample);
+  CHECK(scenario.name == "llama3-70b-h100x64");
+  CHECK(scenario.cluster.gpus() == 64);
+  CHECK(scenario.model.config.layers == 80);
+  CHECK(scenario.training.seq_len == 8192);
+  REQUIRE(scenario.strategies.size() == 2);
+  const auto& first = scenario.strategies[0].strategy;
+  CHECK(first.tp == 8);
+  CHECK(first.pp == 2);
+  CHECK(first.dp == 4);
+  CHECK(first.sequence_parallel);
+  CHECK(first.recompute == models::Recompute::kSelective);
+  CHECK(first.zero == 1);
+  // Omitted fields default to 1 / off / 1f1b / none.
+  const auto& second = scenario.strategies[1].strategy;
+  CHECK(second.tp == 1);
+  CHECK(second.schedule == models::PipelineSchedule::kOneFOneB);
+  CHECK_FALSE(second.sequence_parallel);
+}
+
+TEST_CASE("malformed scenarios name the file and JSON path", "[scenario]") {
+  CHECK(error_after([](auto& d) { d["strategies"][1]["tp"] = 3; }).find("/strategies/1/tp: 3 does not divide the 64 attention heads") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["dp"] = 2; }).find("/strategies/0/dp: tp x pp x cp x dp") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["tpp"] = 2; }).find("/strategies/0/tpp: unknown key") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["recompute"] = "most"; }).find("/strategies/0/recompute: expected none") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["cluster"]["system"] = "dgx-z900"; }).find("/cluster/system: unknown system profile") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["model"] = "llama9"; }).find("/model: unknown model \"llama9\"") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["model"] = {{"hf_config", "missing/config.json"}}; }).find("missing/config.json: no such file") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = "128"; }).find("/training/global_batch: expected an integer") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = 100; }).find("/strategies/1/micro_batch: global batch 100 is not a multiple of micro_batch x dp = 128") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["fidelity"] = "flow"; }).find("/fidelity: flow fidelity is not available") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][1]["name"] = "tp8-pp2-dp4"; }).find("duplicate strategy name") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["expected"] = {{"step_time_s", 1.0}}; }).find("needs a \"source\"") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["cluster"]["nodes"] = 0; }).find("/cluster/nodes: expected an integer in [1,") != std::string::npos);
+}

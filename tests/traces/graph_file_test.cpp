@@ -1,0 +1,60 @@
+#include <catch2/catch.hpp>
+#include <functional>
+
+#include "models/strategy/training_lowering.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "sim/error.hpp"
+#include "sim/json_input.hpp"
+#include "traces/graph_file.hpp"
+
+using namespace strata;
+
+namespace {
+
+models::ExecutionGraph small_graph() {
+  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  model.layers = 4;
+  models::ParallelStrategy s;
+  s.tp = 2;
+  s.pp = 2;
+  s.dp = 2;
+  s.sequence_parallel = true;
+  s.zero = 1;
+  return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const sim::InputError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
+  const models::ExecutionGraph graph = small_graph();
+  const nlohmann::json metadata = {{"strategy", "test"}};
+  const std::string text = traces::graph_to_text(graph, metadata);
+  const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
+  CHECK(back.tasks.size() == graph.tasks.size());
+  CHECK(traces::graph_to_text(back, metadata) == text);  // same graph, same bytes
+  CHECK(traces::graph_to_json(back, metadata) == traces::graph_to_json(graph, metadata));
+}
+
+TEST_CASE("bad graph files name the JSON path", "[graph-file]") {
+  nlohmann::json document = traces::graph_to_json(small_graph());
+  const auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json copy = document;
+    edit(copy);
+    return error_of([&] { traces::graph_from_json(copy, "g.json"); });
+  };
+  CHECK(error([](auto& d) { d["tasks"][3]["type"] = "teleport"; }).find("g.json: /tasks/3/type: expected compute") == 0);
+  CHECK(error([](auto& d) { d["tasks"][3]["id"] = 9; }).find("/tasks/3/id: expected 3") != std::string::npos);
+  CHECK(error([](auto& d) { d["tasks"][5]["deps"] = {7}; }).find("/tasks/5/deps/0: expected an integer in [0, 5]") != std::string::npos);
+  CHECK(error([](auto& d) { d["tasks"][0]["surprise"] = 1; }).find("/tasks/0/surprise: unknown key") != std::string::npos);
+  CHECK(error([](auto& d) { d["strata_graph"] = 7; }).find("/strata_graph: unsupported graph format version") != std::string::npos);
+  CHECK(error([](auto& d) { d["groups"][0]["ranks"] = {99}; }).find("/groups/0/ranks/0: expected an integer in [0, 7]") != std::string::npos);
+}

@@ -1,0 +1,138 @@
+// `strata lower SCENARIO --strategy NAME -o graph.json`: writes one strategy's execution graph.
+// `strata replay graph.json --system NAME [--nodes N] [-o DIR]`: runs a graph file on a system and prints
+// the step time, throughput, MFU, time breakdown and peak memory; -o writes DIR/trace.json (Perfetto).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+#include <string>
+
+#include "models/graph/graph_executor.hpp"
+#include "models/hardware/profile_catalog.hpp"
+#include "models/strategy/training_lowering.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "sim/atomic_file.hpp"
+#include "sim/error.hpp"
+#include "strata/commands.hpp"
+#include "strata/profile_location.hpp"
+#include "traces/graph_file.hpp"
+
+namespace strata::tools {
+namespace {
+
+struct GraphOptions {
+  std::string profiles;
+  std::string presets = STRATA_SOURCE_PRESET_DIR;
+  std::string scenario;
+  std::string strategy;
+  std::string out;
+  std::string graph;
+  std::string system;
+  int nodes = 0;
+  std::string out_dir;
+};
+
+void lower(const GraphOptions& o, std::ostream& out) {
+  const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
+  const models::ModelCatalog presets(o.presets);
+  const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
+  const scenarios::StrategySpec& spec = scenario.strategy(o.strategy);
+  models::LoweredTraining lowered;
+  try {
+    lowered = models::lower_training(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus());
+  } catch (const sim::InputError& error) {
+    std::size_t index = 0;
+    while (scenario.strategies[index].strategy.name != o.strategy) ++index;
+    throw sim::InputError(o.scenario, "/strategies/" + std::to_string(index) + error.json_path(), error.detail());
+  }
+  const nlohmann::json metadata = {{"scenario", scenario.name},
+                                   {"strategy", spec.strategy.name},
+                                   {"model", scenario.model.config.name},
+                                   {"system", scenario.cluster.system.name},
+                                   {"nodes", scenario.cluster.nodes},
+                                   {"microbatches", lowered.microbatches},
+                                   {"stage_layers", lowered.stage_layers},
+                                   {"model_flops_per_step", lowered.model_flops_per_step},
+                                   {"tokens_per_step", lowered.tokens_per_step}};
+  sim::write_file_atomically(o.out, traces::graph_to_text(lowered.graph, metadata));
+  out << "wrote " << o.out << ": " << lowered.graph.ranks << " ranks, " << lowered.graph.tasks.size() << " tasks, "
+      << lowered.microbatches << " micro-batches per step\n";
+}
+
+void replay(const GraphOptions& o, std::ostream& out) {
+  nlohmann::json metadata;
+  const models::ExecutionGraph graph = traces::read_graph_file(o.graph, &metadata);
+  const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
+  const models::SystemProfile system = profiles.system(o.system);
+  const models::GpuProfile gpu = profiles.gpu(system.gpu);
+  const int gpus_per_node = system.gpus_per_node.value;
+  const int nodes = o.nodes > 0 ? o.nodes : (graph.ranks + gpus_per_node - 1) / gpus_per_node;
+  if (nodes * gpus_per_node < graph.ranks) {
+    throw sim::InputError("command line", "--nodes", std::to_string(nodes) + " nodes of " + std::to_string(gpus_per_node) +
+                                                         " GPUs cannot hold the graph's " + std::to_string(graph.ranks) + " ranks");
+  }
+  sim::TimelineRecorder timeline;
+  const models::ExecutionResult result = models::execute(graph, gpu, system, o.out_dir.empty() ? nullptr : &timeline);
+  const double step = result.makespan.seconds();
+  out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks << " ranks, "
+      << result.tasks_run << " tasks\n";
+  char line[200];
+  std::snprintf(line, sizeof line, "  step time        %.4f s\n", step);
+  out << line;
+  const double tokens = metadata.value("tokens_per_step", 0.0);
+  const double flops = metadata.value("model_flops_per_step", 0.0);
+  if (tokens > 0) {
+    std::snprintf(line, sizeof line, "  tokens/s/GPU     %.1f\n", tokens / step / graph.ranks);
+    out << line;
+  }
+  if (flops > 0) {
+    const double per_gpu = flops / step / graph.ranks;
+    const double peak = gpu.peak(models::Dtype::kBf16).flops_per_s();
+    std::snprintf(line, sizeof line, "  model TFLOP/s    %.1f per GPU, MFU %.1f%% of %s bf16\n", per_gpu / 1e12,
+                  100.0 * per_gpu / peak, gpu.peak(models::Dtype::kBf16).to_string().c_str());
+    out << line;
+  }
+  out << "  time per rank by category (mean over ranks, operation time; waiting excluded):\n";
+  for (const auto& [category, seconds] : result.seconds_by_category) {
+    std::snprintf(line, sizeof line, "    %-10s %.4f s\n", category.c_str(), seconds);
+    out << line;
+  }
+  const double peak_memory = *std::max_element(result.peak_memory_bytes.begin(), result.peak_memory_bytes.end());
+  const double capacity = gpu.memory_capacity.value.as_double();
+  std::snprintf(line, sizeof line, "  peak memory      %.1f GiB of %.1f GiB%s\n", peak_memory / (1 << 30), capacity / (1 << 30),
+                peak_memory > capacity ? "  -> OUT OF MEMORY" : "");
+  out << line;
+  if (!o.out_dir.empty()) {
+    std::ostringstream trace;
+    timeline.write_chrome_trace(trace);
+    sim::write_file_atomically(std::filesystem::path(o.out_dir) / "trace.json", trace.str());
+    out << "  timeline " << (std::filesystem::path(o.out_dir) / "trace.json").string() << "\n";
+  }
+}
+
+}  // namespace
+
+void add_graph_commands(CLI::App& app, std::ostream& out) {
+  auto options = std::make_shared<GraphOptions>();
+  CLI::App* lower_command = app.add_subcommand("lower", "Write one strategy of a scenario as an execution-graph file");
+  lower_command->add_option("scenario", options->scenario, "Scenario file")->required();
+  lower_command->add_option("--strategy", options->strategy, "Strategy name in the scenario")->required();
+  lower_command->add_option("-o,--out", options->out, "Graph file to write")->required();
+  lower_command->add_option("--profiles", options->profiles, "Profile directory");
+  lower_command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  lower_command->callback([&out, options] { lower(*options, out); });
+
+  CLI::App* replay_command = app.add_subcommand("replay", "Run an execution-graph file on a system");
+  replay_command->add_option("graph", options->graph, "Graph file (strata lower)")->required();
+  replay_command->add_option("--system", options->system, "System profile")->required();
+  replay_command->add_option("--nodes", options->nodes, "Nodes (default: as many as the ranks need)")->check(CLI::Range(1, 1'000'000));
+  replay_command->add_option("-o,--out", options->out_dir, "Directory for trace.json (Perfetto timeline)");
+  replay_command->add_option("--profiles", options->profiles, "Profile directory");
+  replay_command->callback([&out, options] { replay(*options, out); });
+}
+
+}  // namespace strata::tools

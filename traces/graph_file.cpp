@@ -1,0 +1,199 @@
+#include "traces/graph_file.hpp"
+
+#include <limits>
+#include <sstream>
+
+#include "sim/error.hpp"
+#include "sim/json_input.hpp"
+
+namespace strata::traces {
+namespace {
+
+using models::ComputeKind;
+using models::TaskType;
+using sim::JsonLocation;
+using sim::JsonObjectReader;
+
+constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+
+const char* type_name(TaskType type) {
+  switch (type) {
+    case TaskType::kCompute: return "compute";
+    case TaskType::kCollective: return "collective";
+    case TaskType::kSend: return "send";
+    case TaskType::kRecv: return "recv";
+    case TaskType::kMemory: return "memory";
+  }
+  return "?";
+}
+
+const char* kind_name(ComputeKind kind) {
+  switch (kind) {
+    case ComputeKind::kGemm: return "gemm";
+    case ComputeKind::kAttention: return "attention";
+    case ComputeKind::kMemoryBound: return "memory_bound";
+  }
+  return "?";
+}
+
+nlohmann::json task_json(const models::Task& t) {
+  nlohmann::json task = {{"id", t.id}, {"rank", t.rank}, {"stream", t.stream}, {"type", type_name(t.type)},
+                         {"name", t.name}, {"category", t.category}, {"deps", t.deps}};
+  switch (t.type) {
+    case TaskType::kCompute:
+      if (t.compute.kind == ComputeKind::kGemm) {
+        task["compute"] = {{"kind", "gemm"}, {"m", t.compute.gemm.m}, {"n", t.compute.gemm.n}, {"k", t.compute.gemm.k},
+                           {"batch", t.compute.gemm.batch}, {"dtype", models::dtype_name(t.compute.dtype)}};
+      } else {
+        task["compute"] = {{"kind", kind_name(t.compute.kind)}, {"flops", t.compute.flops}, {"bytes", t.compute.bytes}};
+      }
+      break;
+    case TaskType::kCollective:
+      task["collective"] = {{"op", models::collective_op_name(t.collective.op)}, {"bytes", t.collective.bytes},
+                            {"group", t.collective.group}, {"instance", t.collective.instance}};
+      break;
+    case TaskType::kSend:
+    case TaskType::kRecv:
+      task["p2p"] = {{"peer", t.p2p.peer}, {"bytes", t.p2p.bytes}, {"tag", t.p2p.tag}};
+      break;
+    case TaskType::kMemory:
+      task["memory"] = {{"bytes", t.memory.bytes}, {"category", t.memory.category}};
+      break;
+  }
+  return task;
+}
+
+double non_negative(const nlohmann::json& value, const JsonLocation& where) {
+  const double number = sim::json_number(value, where);
+  if (!(number >= 0)) where.fail("must not be negative");
+  return number;
+}
+
+models::Task read_task(const nlohmann::json& value, const JsonLocation& where, std::size_t index) {
+  JsonObjectReader r(value, where);
+  models::Task t;
+  t.id = static_cast<models::TaskId>(r.required_integer("id", 0, std::numeric_limits<models::TaskId>::max()));
+  if (t.id != index) r.location_of("id").fail("expected " + std::to_string(index) + ": ids are dense and in order");
+  t.rank = static_cast<int>(r.required_integer("rank", 0, std::numeric_limits<int>::max()));
+  t.stream = static_cast<int>(r.required_integer("stream", 0, std::numeric_limits<int>::max()));
+  const std::string type = r.required_string("type");
+  t.name = r.required_string("name");
+  t.category = r.optional_string("category").value_or("");
+  const auto& deps = sim::json_array(r.required("deps"), r.location_of("deps"));
+  for (std::size_t i = 0; i < deps.size(); ++i) {
+    t.deps.push_back(static_cast<models::TaskId>(sim::json_integer(deps[i], r.location_of("deps").child(i), 0, index)));
+  }
+  if (type == "compute") {
+    t.type = TaskType::kCompute;
+    JsonObjectReader c = r.required_object("compute");
+    const std::string kind = c.required_string("kind");
+    if (kind == "gemm") {
+      t.compute.kind = ComputeKind::kGemm;
+      t.compute.gemm = {c.required_integer("m", 1, kMax), c.required_integer("n", 1, kMax), c.required_integer("k", 1, kMax),
+                        c.required_integer("batch", 1, kMax)};
+      const std::string dtype = c.required_string("dtype");
+      const auto parsed = models::dtype_from_name(dtype);
+      if (!parsed) c.location_of("dtype").fail("unknown dtype \"" + dtype + "\"");
+      t.compute.dtype = *parsed;
+    } else if (kind == "attention" || kind == "memory_bound") {
+      t.compute.kind = kind == "attention" ? ComputeKind::kAttention : ComputeKind::kMemoryBound;
+      t.compute.flops = non_negative(c.required("flops"), c.location_of("flops"));
+      t.compute.bytes = non_negative(c.required("bytes"), c.location_of("bytes"));
+    } else {
+      c.location_of("kind").fail("expected gemm, attention or memory_bound, found \"" + kind + "\"");
+    }
+    c.finish();
+  } else if (type == "collective") {
+    t.type = TaskType::kCollective;
+    JsonObjectReader c = r.required_object("collective");
+    const std::string op = c.required_string("op");
+    const auto parsed = models::collective_op_from_name(op);
+    if (!parsed) c.location_of("op").fail("unknown collective \"" + op + "\"");
+    t.collective.op = *parsed;
+    t.collective.bytes = c.required_integer("bytes", 0, kMax);
+    t.collective.group = static_cast<int>(c.required_integer("group", 0, std::numeric_limits<int>::max()));
+    t.collective.instance = static_cast<std::uint64_t>(c.required_integer("instance", 0, kMax));
+    c.finish();
+  } else if (type == "send" || type == "recv") {
+    t.type = type == "send" ? TaskType::kSend : TaskType::kRecv;
+    JsonObjectReader p = r.required_object("p2p");
+    t.p2p.peer = static_cast<int>(p.required_integer("peer", 0, std::numeric_limits<int>::max()));
+    t.p2p.bytes = p.required_integer("bytes", 0, kMax);
+    t.p2p.tag = static_cast<std::uint64_t>(p.required_integer("tag", 0, kMax));
+    p.finish();
+  } else if (type == "memory") {
+    t.type = TaskType::kMemory;
+    JsonObjectReader m = r.required_object("memory");
+    t.memory.bytes = m.required_integer("bytes", -kMax, kMax);
+    t.memory.category = m.required_string("category");
+    m.finish();
+  } else {
+    r.location_of("type").fail("expected compute, collective, send, recv or memory, found \"" + type + "\"");
+  }
+  r.finish();
+  return t;
+}
+
+}  // namespace
+
+nlohmann::json graph_to_json(const models::ExecutionGraph& graph, const nlohmann::json& metadata) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& group : graph.groups) groups.push_back({{"kind", group.kind}, {"ranks", group.ranks}});
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const auto& task : graph.tasks) tasks.push_back(task_json(task));
+  return {{"strata_graph", kGraphFormatVersion}, {"metadata", metadata}, {"ranks", graph.ranks},
+          {"streams", graph.streams}, {"groups", groups}, {"tasks", tasks}};
+}
+
+std::string graph_to_text(const models::ExecutionGraph& graph, const nlohmann::json& metadata) {
+  nlohmann::json head = graph_to_json(models::ExecutionGraph{graph.ranks, graph.streams, graph.groups, {}}, metadata);
+  head.erase("tasks");
+  std::string text = head.dump(1);
+  text.pop_back();  // the closing brace
+  text += ",\n \"tasks\": [\n";
+  for (std::size_t i = 0; i < graph.tasks.size(); ++i) {
+    text += "  " + task_json(graph.tasks[i]).dump() + (i + 1 < graph.tasks.size() ? ",\n" : "\n");
+  }
+  return text + " ]\n}\n";
+}
+
+models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std::string& source) {
+  JsonObjectReader root(document, JsonLocation{source, ""});
+  if (root.required_integer("strata_graph", 0, kMax) != kGraphFormatVersion) {
+    root.location_of("strata_graph").fail("unsupported graph format version (this Strata reads " +
+                                          std::to_string(kGraphFormatVersion) + ")");
+  }
+  root.optional("metadata");
+  models::ExecutionGraph graph;
+  graph.ranks = static_cast<int>(root.required_integer("ranks", 1, 100'000'000));
+  const auto& streams = sim::json_array(root.required("streams"), root.location_of("streams"));
+  for (std::size_t i = 0; i < streams.size(); ++i) graph.streams.push_back(sim::json_string(streams[i], root.location_of("streams").child(i)));
+  const auto& groups = sim::json_array(root.required("groups"), root.location_of("groups"));
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    JsonObjectReader g(groups[i], root.location_of("groups").child(i));
+    models::CommGroup group;
+    group.kind = g.required_string("kind");
+    const auto& ranks = sim::json_array(g.required("ranks"), g.location_of("ranks"));
+    for (std::size_t j = 0; j < ranks.size(); ++j) {
+      group.ranks.push_back(static_cast<int>(sim::json_integer(ranks[j], g.location_of("ranks").child(j), 0, graph.ranks - 1)));
+    }
+    g.finish();
+    graph.groups.push_back(std::move(group));
+  }
+  const auto& tasks = sim::json_array(root.required("tasks"), root.location_of("tasks"));
+  graph.tasks.reserve(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) graph.tasks.push_back(read_task(tasks[i], root.location_of("tasks").child(i), i));
+  root.finish();
+  graph.validate(source);
+  return graph;
+}
+
+models::ExecutionGraph read_graph_file(const std::filesystem::path& path, nlohmann::json* metadata) {
+  sim::JsonLimits limits;
+  limits.max_file_bytes = std::uintmax_t{2} << 30;
+  const nlohmann::json document = sim::read_json_file(path, limits);
+  if (metadata != nullptr) *metadata = document.value("metadata", nlohmann::json::object());
+  return graph_from_json(document, path.string());
+}
+
+}  // namespace strata::traces
