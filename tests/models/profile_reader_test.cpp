@@ -6,6 +6,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "../support/input_error.hpp"
 #include "models/hardware/profile_catalog.hpp"
 #include "models/hardware/profile_reader.hpp"
 #include "sim/error.hpp"
@@ -17,14 +18,6 @@ namespace {
 
 const fs::path kShipped = STRATA_SOURCE_PROFILE_DIR;
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const strata::sim::InputError& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 // Writes a mutated copy of a shipped profile into a scratch tree and returns its path.
 fs::path mutated(const std::string& kind, const std::string& name, const std::function<void(nlohmann::json&)>& edit) {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <numeric>
 
+#include "../support/input_error.hpp"
 #include "models/graph/graph_executor.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
@@ -52,14 +53,6 @@ TransformerConfig small_model(int layers) {
   return c;
 }
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const strata::sim::InputError& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 // 1 - (busiest rank's compute) / makespan, over the pipeline phase: the optimizer step that follows it takes
 // the same time on every rank, so it is taken out of both.

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 
+#include "../support/input_error.hpp"
 #include "models/workload/hf_config.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "sim/error.hpp"
@@ -18,14 +19,6 @@ const ModelCatalog& catalog() {
 
 TransformerConfig preset(const std::string& name) { return catalog().preset(name).config; }
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const strata::sim::InputError& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 
+#include "../support/input_error.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "sim/error.hpp"
@@ -23,14 +24,6 @@ models::ExecutionGraph small_graph() {
   return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
 }
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const sim::InputError& error) {
-    return error.what();
-  }
-  return "no error";
-}
 
 }  // namespace
 
