@@ -108,10 +108,14 @@ StrategySpec read_strategy(JsonObjectReader r) {
   if (const auto schedule = r.optional_string("schedule")) {
     if (*schedule == "1f1b") s.schedule = models::PipelineSchedule::kOneFOneB;
     else if (*schedule == "gpipe") s.schedule = models::PipelineSchedule::kGpipe;
-    else if (*schedule == "interleaved" || *schedule == "zero-bubble" || *schedule == "dualpipe") {
-      r.location_of("schedule").fail("the \"" + *schedule + "\" schedule is not lowered yet (1f1b and gpipe are)");
+    else if (*schedule == "interleaved") {
+      // Megatron-LM's interleaved 1F1B: 1F1B over vpp model chunks per stage.
+      s.schedule = models::PipelineSchedule::kOneFOneB;
+      if (s.vpp < 2) r.location_of("vpp").fail("the interleaved schedule needs vpp >= 2");
+    } else if (*schedule == "zero-bubble" || *schedule == "dualpipe") {
+      r.location_of("schedule").fail("the \"" + *schedule + "\" schedule is not lowered yet (1f1b, interleaved and gpipe are)");
     } else {
-      r.location_of("schedule").fail("expected 1f1b or gpipe (interleaved, zero-bubble, dualpipe to come), found \"" + *schedule + "\"");
+      r.location_of("schedule").fail("expected 1f1b, interleaved or gpipe (zero-bubble, dualpipe to come), found \"" + *schedule + "\"");
     }
   }
   s.sequence_parallel = boolean(r, "sequence_parallel", false);

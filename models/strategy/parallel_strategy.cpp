@@ -52,9 +52,21 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
     bad("micro_batch", "global batch " + std::to_string(training.global_batch) + " is not a multiple of micro_batch x dp = " +
                            std::to_string(s.micro_batch * s.dp));
   }
-  if (s.pp > model.layers) bad("pp", std::to_string(s.pp) + " stages for " + std::to_string(model.layers) + " layers");
+  if (s.pp * s.vpp > model.layers) {
+    bad(s.vpp > 1 ? "vpp" : "pp", std::to_string(s.pp * s.vpp) + (s.vpp > 1 ? " virtual" : "") + " stages for " +
+                                       std::to_string(model.layers) + " layers");
+  }
+  if (s.vpp > 1) {
+    if (s.pp < 2) bad("vpp", "the interleaved schedule needs pp >= 2");
+    if (s.schedule != PipelineSchedule::kOneFOneB) bad("vpp", "virtual stages need the 1f1b (interleaved) schedule");
+    const std::int64_t m = s.microbatches(training);
+    if (m > 0 && m % s.pp != 0) {
+      bad("vpp", "the interleaved schedule needs the micro-batches per step (" + std::to_string(m) + ") to be a multiple of pp (" +
+                     std::to_string(s.pp) + ")");
+    }
+  }
   if (!s.stage_layers.empty()) {
-    if (static_cast<int>(s.stage_layers.size()) != s.pp) bad("stage_layers", "needs one entry per pipeline stage");
+    if (static_cast<int>(s.stage_layers.size()) != s.pp * s.vpp) bad("stage_layers", "needs one entry per (virtual) pipeline stage");
     if (std::accumulate(s.stage_layers.begin(), s.stage_layers.end(), 0) != model.layers) {
       bad("stage_layers", "must sum to the model's " + std::to_string(model.layers) + " layers");
     }
@@ -72,7 +84,6 @@ void check_lowering_support(const TransformerConfig& model, const ParallelStrate
   // Not modelled by the lowering yet: say so instead of simulating something else.
   if (s.cp > 1) bad("cp", "context parallelism is not lowered yet");
   if (s.ep > 1 || model.moe.experts > 0) bad("ep", "MoE and expert parallelism are not lowered yet");
-  if (s.vpp > 1) bad("vpp", "the interleaved schedule is not lowered yet");
   if (s.zero > 1) bad("zero", "ZeRO-2/3 and FSDP are not lowered yet (0 and 1 are)");
 }
 

@@ -39,7 +39,7 @@ struct ParallelStrategy {
   // Gradient bucket for the overlapped data-parallel reduction; 40M elements of fp32 is Megatron-LM's
   // default (megatron/core/distributed: bucket_size = max(40000000, 1000000 * dp)).
   std::int64_t dp_bucket_bytes = std::int64_t{40'000'000} * 4;
-  std::vector<int> stage_layers;                       // explicit layers per stage; empty: split evenly
+  std::vector<int> stage_layers;  // explicit layers per (virtual) stage, pp x vpp entries; empty: split evenly
   int world_size() const { return tp * pp * dp * cp; }
   std::int64_t microbatches(const TrainingSpec& training) const { return training.global_batch / (micro_batch * dp); }
 };
@@ -50,7 +50,7 @@ struct ParallelStrategy {
 // dividing the experts.
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                        int gpus);
-// Valid strategies the lowering does not model yet (CP, EP and MoE layers, VPP > 1, ZeRO-2/3): an InputError
+// Valid strategies the lowering does not model yet (CP, EP and MoE layers, ZeRO-2/3): an InputError
 // naming the field, never a silent approximation.
 void check_lowering_support(const TransformerConfig& model, const ParallelStrategy& strategy);
 

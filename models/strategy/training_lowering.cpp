@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "sim/error.hpp"
 
@@ -11,7 +12,9 @@ namespace {
 
 // Streams of every rank. TP collectives run on the compute stream (Megatron-LM without TP overlap: they
 // block the next GEMM); gradient reduction has its own stream; sends and receives one each.
-enum Stream : int { kCompute = 0, kDataParallel = 1, kSend = 2, kRecv = 3 };
+// Point-to-point traffic has one stream per direction, so a transfer waiting for its partner never holds up
+// one going the other way.
+enum Stream : int { kCompute = 0, kDataParallel = 1, kSendNext = 2, kSendPrevious = 3, kRecvPrevious = 4, kRecvNext = 5 };
 
 constexpr double kAdamBytesPerParameter = 30.0;  // see training_lowering.hpp
 constexpr double kAttentionBackwardFactor = 2.5;  // FlashAttention-2: backward 2.5x forward FLOPs
@@ -39,8 +42,8 @@ class Builder {
   Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy)
       : m_(model), t_(training), s_(strategy), tokens_(static_cast<double>(strategy.micro_batch * training.seq_len)) {
     graph_.ranks = strategy.world_size();
-    graph_.streams = {"compute", "dp", "pp-send", "pp-recv"};
-    stage_layers_ = split_layers(model.layers, strategy.pp, strategy.stage_layers);
+    graph_.streams = {"compute", "dp", "pp-send-next", "pp-send-previous", "pp-recv-previous", "pp-recv-next"};
+    stage_layers_ = split_layers(model.layers, strategy.pp * strategy.vpp, strategy.stage_layers);
     microbatches_ = strategy.microbatches(training);
     for (int p = 0; p < s_.pp; ++p) {
       for (int d = 0; d < s_.dp; ++d) {
@@ -108,9 +111,9 @@ class Builder {
     task.collective = {op, static_cast<std::int64_t>(bytes), group, (static_cast<std::uint64_t>(group) << 32) | sequence};
     return add(std::move(task));
   }
-  TaskId transfer(int rank, TaskType type, int peer, double bytes, std::uint64_t tag, std::vector<TaskId> deps = {}) {
-    Task task = make_task(rank, type == TaskType::kSend ? kSend : kRecv, type, type == TaskType::kSend ? "send" : "recv",
-                          "pp", std::move(deps));
+  TaskId transfer(int rank, Stream stream, TaskType type, int peer, double bytes, std::uint64_t tag,
+                  std::vector<TaskId> deps = {}) {
+    Task task = make_task(rank, stream, type, type == TaskType::kSend ? "send" : "recv", "pp", std::move(deps));
     task.p2p = {peer, static_cast<std::int64_t>(bytes), tag};
     return add(std::move(task));
   }
@@ -192,58 +195,81 @@ class Builder {
     return layers * layer_activation_bytes(m_, 0, in);
   }
 
+  // The order this stage runs (forward?, micro-batch, model chunk) in: GPipe, 1F1B, or Megatron-LM's
+  // interleaved 1F1B (Narayanan et al. SC21, section 2.2.2; megatron/core/pipeline_parallel/schedules.py).
+  std::vector<std::tuple<bool, std::int64_t, int>> schedule(int stage) const {
+    std::vector<std::tuple<bool, std::int64_t, int>> order;
+    const std::int64_t m = microbatches_;
+    const int p = s_.pp;
+    const int v = s_.vpp;
+    if (s_.schedule == PipelineSchedule::kGpipe) {
+      for (std::int64_t i = 0; i < m; ++i) order.emplace_back(true, i, 0);
+      for (std::int64_t i = 0; i < m; ++i) order.emplace_back(false, i, 0);
+      return order;
+    }
+    // Virtual micro-batch k: chunk (k mod p v) / p (reversed for backward), micro-batch (k / p v) p + k mod p.
+    const std::int64_t total = m * v;
+    const auto chunk = [&](std::int64_t k, bool forward) {
+      const int c = static_cast<int>((k % (static_cast<std::int64_t>(p) * v)) / p);
+      return forward ? c : v - 1 - c;
+    };
+    const auto micro = [&](std::int64_t k) { return (k / (static_cast<std::int64_t>(p) * v)) * p + k % p; };
+    std::int64_t warmup = v == 1 ? std::min<std::int64_t>(p - stage - 1, m)
+                                 : std::min<std::int64_t>(total, 2 * (p - stage - 1) + static_cast<std::int64_t>(v - 1) * p);
+    if (v > 1 && m == p) warmup = total;
+    for (std::int64_t k = 0; k < warmup; ++k) order.emplace_back(true, micro(k), chunk(k, true));
+    for (std::int64_t i = 0; i + warmup < total; ++i) {
+      order.emplace_back(true, micro(warmup + i), chunk(warmup + i, true));
+      order.emplace_back(false, micro(i), chunk(i, false));
+    }
+    for (std::int64_t i = std::max<std::int64_t>(0, total - warmup); i < total; ++i) order.emplace_back(false, micro(i), chunk(i, false));
+    return order;
+  }
+
   void build_rank(Coordinates c) {
     const int rank = rank_of(c);
     const int stage = c.pp;
-    const int layers = stage_layers_[static_cast<std::size_t>(stage)];
-    const bool first = stage == 0;
-    const bool last = stage == s_.pp - 1;
+    const int p = s_.pp;
+    const int virtual_stages = p * s_.vpp;
     const int tp_group = tp_group_.at({c.pp, c.dp});
     const double boundary_bytes = tokens_ * m_.hidden * 2.0 / (s_.sequence_parallel ? s_.tp : 1);
+    const auto layers_of = [&](int chunk) { return stage_layers_[static_cast<std::size_t>(chunk * p + stage)]; };
 
-    double parameters = layers * layer_parameters_ / s_.tp;
-    if (first) parameters += embedding_parameters_ / s_.tp;
-    if (last) parameters += embedding_parameters_ / s_.tp;  // the LM head (a copy when tied, as Megatron keeps)
+    double parameters = 0;
+    for (int chunk = 0; chunk < s_.vpp; ++chunk) parameters += layers_of(chunk) * layer_parameters_ / s_.tp;
+    if (stage == 0) parameters += embedding_parameters_ / s_.tp;
+    if (stage == p - 1) parameters += embedding_parameters_ / s_.tp;  // the LM head (a copy when tied, as Megatron keeps)
     memory(rank, model_state_bytes({parameters, s_.dp, s_.zero, s_.gradient_bytes}).total(), "model states");
 
-    // Schedule: (forward?, micro-batch) in the order this stage runs them.
-    std::vector<std::pair<bool, std::int64_t>> order;
-    const std::int64_t m = microbatches_;
-    if (s_.schedule == PipelineSchedule::kGpipe) {
-      for (std::int64_t i = 0; i < m; ++i) order.emplace_back(true, i);
-      for (std::int64_t i = 0; i < m; ++i) order.emplace_back(false, i);
-    } else {
-      const std::int64_t warmup = std::min<std::int64_t>(s_.pp - stage - 1, m);
-      for (std::int64_t i = 0; i < warmup; ++i) order.emplace_back(true, i);
-      for (std::int64_t i = 0; i + warmup < m; ++i) {
-        order.emplace_back(true, warmup + i);
-        order.emplace_back(false, i);
-      }
-      for (std::int64_t i = m - warmup; i < m; ++i) order.emplace_back(false, i);
-    }
-    const int previous = first ? -1 : rank_of({stage - 1, c.dp, c.tp});
-    const int next = last ? -1 : rank_of({stage + 1, c.dp, c.tp});
+    const int next = rank_of({(stage + 1) % p, c.dp, c.tp});
+    const int previous = rank_of({(stage + p - 1) % p, c.dp, c.tp});
+    // A transfer's tag: micro-batch, the virtual stage it goes to, direction; sender and receiver agree on it.
+    const auto tag = [&](std::int64_t mb, int to_virtual_stage, bool forward) {
+      return (static_cast<std::uint64_t>(mb) * static_cast<std::uint64_t>(virtual_stages) +
+              static_cast<std::uint64_t>(to_virtual_stage)) * 2 + (forward ? 0 : 1);
+    };
     TaskId last_backward = 0;
-    std::vector<TaskId> activation_free;
-    for (const auto& [forward, mb] : order) {
-      const std::uint64_t tag = static_cast<std::uint64_t>(mb) * 2 + (forward ? 0 : 1);
+    for (const auto& [forward, mb, chunk] : schedule(stage)) {
+      const int vs = chunk * p + stage;
+      const int layers = layers_of(chunk);
+      const bool first = vs == 0;
+      const bool last = vs == virtual_stages - 1;
       if (forward) {
         std::vector<TaskId> deps;
-        if (!first) deps.push_back(transfer(rank, TaskType::kRecv, previous, boundary_bytes, tag));
+        if (!first) deps.push_back(transfer(rank, kRecvPrevious, TaskType::kRecv, previous, boundary_bytes, tag(mb, vs, true)));
         memory(rank, activation_bytes(layers), "activations", deps);
         if (first) memory_bound(rank, "embedding", 2.0 * tokens_ * m_.hidden);
         for (int l = 0; l < layers; ++l) forward_layer(rank, tp_group);
-        TaskId end = 0;
         if (last) {
           gemm(rank, "lm head", tokens_, static_cast<double>(m_.vocab) / s_.tp, m_.hidden);
-          end = memory_bound(rank, "loss", 3.0 * 4.0 * tokens_ * m_.vocab / s_.tp);
+          memory_bound(rank, "loss", 3.0 * 4.0 * tokens_ * m_.vocab / s_.tp);
         } else {
-          end = memory_bound(rank, "stage output", 0.0);
-          transfer(rank, TaskType::kSend, next, boundary_bytes, tag, {end});
+          const TaskId end = memory_bound(rank, "stage output", 0.0);
+          transfer(rank, kSendNext, TaskType::kSend, next, boundary_bytes, tag(mb, vs + 1, true), {end});
         }
       } else {
         std::vector<TaskId> deps;
-        if (!last) deps.push_back(transfer(rank, TaskType::kRecv, next, boundary_bytes, tag));
+        if (!last) deps.push_back(transfer(rank, kRecvNext, TaskType::kRecv, next, boundary_bytes, tag(mb, vs, false)));
         if (last) {
           gemm(rank, "lm head dgrad", tokens_, m_.hidden, static_cast<double>(m_.vocab) / s_.tp, deps);
           gemm(rank, "lm head wgrad", m_.hidden, static_cast<double>(m_.vocab) / s_.tp, tokens_);
@@ -253,7 +279,7 @@ class Builder {
         for (int l = 0; l < layers; ++l) backward_layer(rank, tp_group);
         if (first) memory_bound(rank, "embedding backward", 4.0 * tokens_ * m_.hidden);
         last_backward = memory(rank, -activation_bytes(layers), "activations");
-        if (!first) transfer(rank, TaskType::kSend, previous, boundary_bytes, tag, {last_backward});
+        if (!first) transfer(rank, kSendPrevious, TaskType::kSend, previous, boundary_bytes, tag(mb, vs - 1, false), {last_backward});
       }
     }
     finish_step(rank, c, parameters, last_backward);

@@ -10,7 +10,10 @@
 // backward; selective recompute reruns the attention core.
 // The first stage embeds, the last stage runs the LM head and the loss. Stages exchange activations and
 // gradients with send/recv (b s h bytes, divided by t with sequence parallelism). GPipe runs all forwards
-// then all backwards; 1F1B runs min(p - stage - 1, m) forwards, then one forward and one backward in turn.
+// then all backwards; 1F1B runs min(p - stage - 1, m) forwards, then one forward and one backward in turn;
+// with vpp > 1, Megatron-LM's interleaved 1F1B: each stage holds vpp model chunks (virtual stage = chunk x p +
+// stage, layers split over p x vpp), micro-batches go through the chunks in groups of p, and the warm-up is
+// 2 (p - stage - 1) + (vpp - 1) p forwards (Narayanan et al. SC21, 2.2.2).
 // Data parallelism reduces gradients in buckets on their own stream as soon as the last micro-batch's backward
 // has produced them (all-reduce; ZeRO-1: reduce-scatter, then an all-gather of the updated 16-bit weights).
 // The Adam step is memory-bound over the rank's (ZeRO-sharded) parameters, 30 bytes each (read fp32 weight,
@@ -30,7 +33,7 @@ namespace strata::models {
 struct LoweredTraining {
   ExecutionGraph graph;
   std::int64_t microbatches = 0;
-  std::vector<int> stage_layers;
+  std::vector<int> stage_layers;  // per virtual stage (chunk x pp + stage)
   double model_flops_per_step = 0;  // 3 x forward, no recompute (workload/transformer_config.hpp)
   double tokens_per_step = 0;
 };

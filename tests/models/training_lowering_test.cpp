@@ -1,6 +1,7 @@
 // Lowering model x training x strategy into execution graphs, replayed by the executor.
 #include <catch2/catch.hpp>
 #include <functional>
+#include <tuple>
 #include <numeric>
 
 #include "../support/input_error.hpp"
@@ -56,10 +57,11 @@ TransformerConfig small_model(int layers) {
 
 // 1 - (busiest rank's compute) / makespan, over the pipeline phase: the optimizer step that follows it takes
 // the same time on every rank, so it is taken out of both.
-double bubble(PipelineSchedule schedule, int pp, std::int64_t microbatches) {
+double bubble(PipelineSchedule schedule, int pp, std::int64_t microbatches, int vpp = 1) {
   const TransformerConfig model = small_model(4 * pp);
   ParallelStrategy strategy;
   strategy.pp = pp;
+  strategy.vpp = vpp;
   strategy.schedule = schedule;
   const TrainingSpec training{64, microbatches, Dtype::kBf16};
   const LoweredTraining lowered = lower_training(model, training, strategy, pp);
@@ -79,6 +81,38 @@ TEST_CASE("with free communication the pipeline bubble is (p-1)/(m+p-1)", "[lowe
     CHECK(bubble(PipelineSchedule::kOneFOneB, pp, m) == Approx(expected).margin(0.01));
     CHECK(bubble(PipelineSchedule::kGpipe, pp, m) == Approx(expected).margin(0.01));
   }
+}
+
+TEST_CASE("interleaving v model chunks divides the bubble by v", "[lowering]") {
+  // Narayanan et al. SC21, section 2.2.2: bubble time (p-1)(tf+tb)/v, so the fraction is (p-1)/(v m + p - 1).
+  for (const auto& [pp, m, v] : {std::tuple{2, 4, 2}, std::tuple{4, 8, 2}, std::tuple{4, 8, 4}, std::tuple{4, 16, 2}}) {
+    INFO("p = " << pp << ", m = " << m << ", v = " << v);
+    const double expected = (pp - 1.0) / (v * m + pp - 1.0);
+    CHECK(bubble(PipelineSchedule::kOneFOneB, pp, m, v) == Approx(expected).margin(0.01));
+    CHECK(bubble(PipelineSchedule::kOneFOneB, pp, m, v) < bubble(PipelineSchedule::kOneFOneB, pp, m));
+  }
+}
+
+TEST_CASE("the interleaved schedule keeps more activations in flight than 1F1B", "[lowering]") {
+  // Korthikanti et al.: the first stage holds 1 + (p-1)/(p v) times 1F1B's activations.
+  const TransformerConfig model = small_model(16);
+  const TrainingSpec training{64, 16, Dtype::kBf16};
+  const auto peak = [&](int vpp) {
+    ParallelStrategy s;
+    s.pp = 4;
+    s.vpp = vpp;
+    return execute(lower_training(model, training, s, 4).graph, exact_gpu(), free_links()).peak_memory_bytes[0];
+  };
+  CHECK(peak(2) > peak(1));
+}
+
+TEST_CASE("interleaving composes with TP, SP, DP and ZeRO-1", "[lowering]") {
+  ParallelStrategy s;
+  s.tp = 2, s.pp = 2, s.vpp = 2, s.dp = 2, s.sequence_parallel = true, s.zero = 1, s.recompute = Recompute::kSelective;
+  const LoweredTraining lowered = lower_training(small_model(8), {128, 8, Dtype::kBf16}, s, 8);
+  const ExecutionResult result = execute(lowered.graph, exact_gpu(), synthetic_system());
+  CHECK(result.tasks_run == lowered.graph.tasks.size());
+  CHECK(lowered.stage_layers.size() == 4);  // p x v virtual stages of 2 layers
 }
 
 TEST_CASE("every supported strategy combination lowers and replays", "[lowering]") {
@@ -151,6 +185,9 @@ TEST_CASE("invalid strategies fail naming the field", "[lowering]") {
   CHECK(error([](ParallelStrategy& s) { s.pp = 8; }, 8).find("/pp: 8 stages for 4 layers") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.stage_layers = {1, 2}; }, 2).find("/stage_layers: must sum") == 0);
   CHECK(error([](ParallelStrategy& s) { s.cp = 2; }, 2).find("/cp: context parallelism is not lowered yet") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.vpp = 2; }, 1).find("/vpp: the interleaved schedule needs pp >= 2") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 4; }, 2).find("/vpp: 8 virtual stages for 4 layers") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 8; }, 2).find("/vpp: the interleaved schedule needs the micro-batches") == 0);
   CHECK(error([](ParallelStrategy& s) { s.zero = 3; }, 1).find("/zero:") == 0);
 }
 
