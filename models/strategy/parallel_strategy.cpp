@@ -84,7 +84,6 @@ void check_lowering_support(const TransformerConfig& model, const ParallelStrate
   // Not modelled by the lowering yet: say so instead of simulating something else.
   if (s.cp > 1) bad("cp", "context parallelism is not lowered yet");
   if (s.ep > 1 || model.moe.experts > 0) bad("ep", "MoE and expert parallelism are not lowered yet");
-  if (s.zero > 1) bad("zero", "ZeRO-2/3 and FSDP are not lowered yet (0 and 1 are)");
 }
 
 }  // namespace strata::models

@@ -50,7 +50,7 @@ struct ParallelStrategy {
 // dividing the experts.
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                        int gpus);
-// Valid strategies the lowering does not model yet (CP, EP and MoE layers, ZeRO-2/3): an InputError
+// Valid strategies the lowering does not model yet (CP, EP and MoE layers): an InputError
 // naming the field, never a silent approximation.
 void check_lowering_support(const TransformerConfig& model, const ParallelStrategy& strategy);
 

@@ -14,7 +14,16 @@ namespace {
 // block the next GEMM); gradient reduction has its own stream; sends and receives one each.
 // Point-to-point traffic has one stream per direction, so a transfer waiting for its partner never holds up
 // one going the other way.
-enum Stream : int { kCompute = 0, kDataParallel = 1, kSendNext = 2, kSendPrevious = 3, kRecvPrevious = 4, kRecvNext = 5 };
+enum Stream : int {
+  kCompute = 0,
+  kDataParallel = 1,
+  kSendNext = 2,
+  kSendPrevious = 3,
+  kRecvPrevious = 4,
+  kRecvNext = 5,
+  kGather = 6,  // ZeRO-3 parameter all-gathers (prefetched one layer ahead)
+  kReduce = 7,  // ZeRO-3 per-layer gradient reduce-scatters
+};
 
 constexpr double kAdamBytesPerParameter = 30.0;  // see training_lowering.hpp
 constexpr double kAttentionBackwardFactor = 2.5;  // FlashAttention-2: backward 2.5x forward FLOPs
@@ -42,7 +51,8 @@ class Builder {
   Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy)
       : m_(model), t_(training), s_(strategy), tokens_(static_cast<double>(strategy.micro_batch * training.seq_len)) {
     graph_.ranks = strategy.world_size();
-    graph_.streams = {"compute", "dp", "pp-send-next", "pp-send-previous", "pp-recv-previous", "pp-recv-next"};
+    graph_.streams = {"compute", "dp", "pp-send-next", "pp-send-previous", "pp-recv-previous", "pp-recv-next",
+                      "dp-gather", "dp-reduce"};
     stage_layers_ = split_layers(model.layers, strategy.pp * strategy.vpp, strategy.stage_layers);
     microbatches_ = strategy.microbatches(training);
     for (int p = 0; p < s_.pp; ++p) {
@@ -137,12 +147,13 @@ class Builder {
 
   double norm_bytes() const { return 4.0 * tokens_ * m_.hidden / (s_.sequence_parallel ? s_.tp : 1); }
 
-  void forward_layer(int rank, int group) {
+  // Returns the layer's first task (the norm), which starts only after `deps`.
+  TaskId forward_layer(int rank, int group, std::vector<TaskId> deps = {}) {
     const double h = m_.hidden;
     const double q = static_cast<double>(m_.heads) * m_.head_dim;
     const double kv = static_cast<double>(m_.kv_heads) * m_.head_dim;
     const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * m_.ffn_hidden;
-    memory_bound(rank, "norm", norm_bytes());
+    const TaskId first = memory_bound(rank, "norm", norm_bytes(), std::move(deps));
     tp_entry(rank, group);
     gemm(rank, "qkv", tokens_, (q + 2 * kv) / s_.tp, h);
     attention(rank, "attention", 1.0);
@@ -154,15 +165,18 @@ class Builder {
     memory_bound(rank, "activation", 2.0 * tokens_ * ffn_out / s_.tp);
     gemm(rank, "mlp down", tokens_, h, m_.ffn_hidden / static_cast<double>(s_.tp));
     tp_exit(rank, group);
+    return first;
   }
 
   // Backward of one layer: for each forward GEMM (m x n x k) a data-gradient GEMM (m x k x n) and a
   // weight-gradient GEMM (k x n x m); TP collectives mirror the forward's.
-  void backward_layer(int rank, int group) {
+  // Returns {first task, last task} of the layer's backward; the first starts only after `deps`.
+  std::pair<TaskId, TaskId> backward_layer(int rank, int group, std::vector<TaskId> deps = {}) {
     const double h = m_.hidden;
     const double q = static_cast<double>(m_.heads) * m_.head_dim;
     const double kv = static_cast<double>(m_.kv_heads) * m_.head_dim;
     const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * m_.ffn_hidden;
+    const TaskId first = memory_bound(rank, "layer backward start", 0.0, std::move(deps));
     if (s_.recompute == Recompute::kFull) forward_layer(rank, group);
     const auto both = [&](const char* name, double m, double n, double k) {
       gemm(rank, std::string(name) + " dgrad", m, k, n);
@@ -180,7 +194,48 @@ class Builder {
     attention(rank, "attention backward", kAttentionBackwardFactor);
     both("qkv", tokens_, (q + 2 * kv) / s_.tp, h);
     tp_exit(rank, group);
-    memory_bound(rank, "norm backward", 2.0 * norm_bytes());
+    const TaskId last = memory_bound(rank, "norm backward", 2.0 * norm_bytes());
+    return {first, last};
+  }
+
+  // ZeRO-3 / FSDP (Rajbhandari et al. 2020, stage 3; PyTorch FSDP): a layer's 16-bit weights are all-gathered
+  // before its forward and again before its backward, one layer ahead of use (the gather for a layer waits
+  // for the previous layer to start), and its gradients are reduce-scattered right after its backward.
+  bool zero3() const { return s_.zero >= 3 && s_.dp > 1; }
+  double layer_weight_bytes() const { return layer_parameters_ / s_.tp * 2.0; }
+
+  void forward_layers(int rank, int group, int layers, int dp_group) {
+    TaskId previous_start = 0;
+    for (int l = 0; l < layers; ++l) {
+      std::vector<TaskId> deps;
+      if (zero3()) {
+        std::vector<TaskId> window;
+        if (l > 0) window.push_back(previous_start);
+        deps.push_back(collective(rank, dp_group, CollectiveOp::kAllGather, layer_weight_bytes(), "dp", kGather, window));
+      }
+      previous_start = forward_layer(rank, group, deps);
+    }
+  }
+
+  // Returns the reduce-scatters (ZeRO-3) for the optimizer to wait on.
+  std::vector<TaskId> backward_layers(int rank, int group, int layers, int dp_group) {
+    std::vector<TaskId> reductions;
+    TaskId previous_start = 0;
+    for (int l = 0; l < layers; ++l) {
+      std::vector<TaskId> deps;
+      if (zero3()) {
+        std::vector<TaskId> window;
+        if (l > 0) window.push_back(previous_start);
+        deps.push_back(collective(rank, dp_group, CollectiveOp::kAllGather, layer_weight_bytes(), "dp", kGather, window));
+      }
+      const auto [first, last] = backward_layer(rank, group, deps);
+      previous_start = first;
+      if (zero3()) {
+        reductions.push_back(collective(rank, dp_group, CollectiveOp::kReduceScatter,
+                                        layer_parameters_ / s_.tp * s_.gradient_bytes, "dp", kReduce, {last}));
+      }
+    }
+    return reductions;
   }
 
   double activation_bytes(int layers) const {
@@ -248,7 +303,9 @@ class Builder {
       return (static_cast<std::uint64_t>(mb) * static_cast<std::uint64_t>(virtual_stages) +
               static_cast<std::uint64_t>(to_virtual_stage)) * 2 + (forward ? 0 : 1);
     };
+    const int dp_group = dp_group_.at({c.pp, c.tp});
     TaskId last_backward = 0;
+    std::vector<TaskId> layer_reductions;
     for (const auto& [forward, mb, chunk] : schedule(stage)) {
       const int vs = chunk * p + stage;
       const int layers = layers_of(chunk);
@@ -259,7 +316,7 @@ class Builder {
         if (!first) deps.push_back(transfer(rank, kRecvPrevious, TaskType::kRecv, previous, boundary_bytes, tag(mb, vs, true)));
         memory(rank, activation_bytes(layers), "activations", deps);
         if (first) memory_bound(rank, "embedding", 2.0 * tokens_ * m_.hidden);
-        for (int l = 0; l < layers; ++l) forward_layer(rank, tp_group);
+        forward_layers(rank, tp_group, layers, dp_group);
         if (last) {
           gemm(rank, "lm head", tokens_, static_cast<double>(m_.vocab) / s_.tp, m_.hidden);
           memory_bound(rank, "loss", 3.0 * 4.0 * tokens_ * m_.vocab / s_.tp);
@@ -276,23 +333,32 @@ class Builder {
         } else {
           memory_bound(rank, "stage input gradient", 0.0, deps);
         }
-        for (int l = 0; l < layers; ++l) backward_layer(rank, tp_group);
+        const std::vector<TaskId> reduced = backward_layers(rank, tp_group, layers, dp_group);
+        layer_reductions.insert(layer_reductions.end(), reduced.begin(), reduced.end());
         if (first) memory_bound(rank, "embedding backward", 4.0 * tokens_ * m_.hidden);
         last_backward = memory(rank, -activation_bytes(layers), "activations");
         if (!first) transfer(rank, kSendPrevious, TaskType::kSend, previous, boundary_bytes, tag(mb, vs - 1, false), {last_backward});
       }
     }
-    finish_step(rank, c, parameters, last_backward);
+    finish_step(rank, c, parameters, last_backward, layer_reductions);
   }
 
-  // Gradient reduction in buckets (overlapped with the last backward only at bucket granularity here: every
-  // bucket waits for the end of the last micro-batch's backward), the optimizer, ZeRO-1's all-gather.
-  void finish_step(int rank, Coordinates c, double parameters, TaskId last_backward) {
-    std::vector<TaskId> reduced;
+  // Gradient reduction in buckets (every bucket waits for the end of the last micro-batch's backward; the
+  // overlap is at bucket granularity), the optimizer, and ZeRO-1/2's all-gather of the updated weights.
+  // ZeRO-3 reduced per layer already (`layer_reductions`); only the layers' gradients left the embedding and
+  // LM head, which are reduced here like ZeRO-2.
+  void finish_step(int rank, Coordinates c, double parameters, TaskId last_backward, const std::vector<TaskId>& layer_reductions) {
+    std::vector<TaskId> reduced = layer_reductions;
     const int dp_group = dp_group_.at({c.pp, c.tp});
-    const double gradient_bytes = parameters * s_.gradient_bytes;
+    double bucketed = parameters;
+    if (zero3()) {
+      int layers = 0;
+      for (int chunk = 0; chunk < s_.vpp; ++chunk) layers += stage_layers_[static_cast<std::size_t>(chunk * s_.pp + c.pp)];
+      bucketed -= layers * layer_parameters_ / s_.tp;
+    }
+    const double gradient_bytes = bucketed * s_.gradient_bytes;
     const double buckets = std::max(1.0, std::ceil(gradient_bytes / static_cast<double>(s_.dp_bucket_bytes)));
-    if (s_.dp > 1) {
+    if (s_.dp > 1 && gradient_bytes > 0) {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
         reduced.push_back(collective(rank, dp_group, s_.zero >= 1 ? CollectiveOp::kReduceScatter : CollectiveOp::kAllReduce,
                                      gradient_bytes / buckets, "dp", kDataParallel, {last_backward}));
@@ -302,7 +368,7 @@ class Builder {
     step.compute.kind = ComputeKind::kMemoryBound;
     step.compute.bytes = kAdamBytesPerParameter * parameters / (s_.zero >= 1 ? s_.dp : 1);
     const TaskId optimizer = add(std::move(step));
-    if (s_.dp > 1 && s_.zero >= 1) {
+    if (s_.dp > 1 && s_.zero >= 1 && s_.zero <= 2) {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
         collective(rank, dp_group, CollectiveOp::kAllGather, parameters * 2.0 / buckets, "dp", kDataParallel, {optimizer});
       }

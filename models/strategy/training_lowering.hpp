@@ -15,7 +15,9 @@
 // stage, layers split over p x vpp), micro-batches go through the chunks in groups of p, and the warm-up is
 // 2 (p - stage - 1) + (vpp - 1) p forwards (Narayanan et al. SC21, 2.2.2).
 // Data parallelism reduces gradients in buckets on their own stream as soon as the last micro-batch's backward
-// has produced them (all-reduce; ZeRO-1: reduce-scatter, then an all-gather of the updated 16-bit weights).
+// has produced them (all-reduce; ZeRO-1/2: reduce-scatter, then an all-gather of the updated 16-bit weights).
+// ZeRO-3 / FSDP all-gathers each layer's weights before its forward and its backward (on a gather stream, one
+// layer ahead) and reduce-scatters its gradients after its backward (on a reduce stream).
 // The Adam step is memory-bound over the rank's (ZeRO-sharded) parameters, 30 bytes each (read fp32 weight,
 // gradient, momentum and variance; write the first three and the 16-bit copy).
 // Memory tasks allocate model states up front and each micro-batch's activations (memory_model.hpp) from its

@@ -115,6 +115,36 @@ TEST_CASE("interleaving composes with TP, SP, DP and ZeRO-1", "[lowering]") {
   CHECK(lowered.stage_layers.size() == 4);  // p x v virtual stages of 2 layers
 }
 
+TEST_CASE("ZeRO stages shard model states; ZeRO-3 gathers weights per layer", "[lowering]") {
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{128, 8, Dtype::kBf16};
+  const auto run = [&](int zero) {
+    ParallelStrategy s;
+    s.dp = 4;
+    s.zero = zero;
+    const LoweredTraining lowered = lower_training(model, training, s, 4);
+    return std::pair{lowered, execute(lowered.graph, exact_gpu(), synthetic_system())};
+  };
+  const auto [g0, r0] = run(0);
+  const auto [g1, r1] = run(1);
+  const auto [g2, r2] = run(2);
+  const auto [g3, r3] = run(3);
+  CHECK(r1.peak_memory_bytes[0] < r0.peak_memory_bytes[0]);
+  CHECK(r2.peak_memory_bytes[0] < r1.peak_memory_bytes[0]);
+  CHECK(r3.peak_memory_bytes[0] < r2.peak_memory_bytes[0]);
+  // ZeRO-3: an all-gather before every layer's forward and backward, a reduce-scatter after its backward, per
+  // micro-batch: 8 micro-batches / 4 ranks = 2, 4 layers -> 2 x 4 x 3 = 24 collectives per rank, plus the
+  // reduce-scatter of the embedding and LM head gradients.
+  const auto count = [](const ExecutionGraph& graph, CollectiveOp op) {
+    std::size_t n = 0;
+    for (const Task& t : graph.tasks) n += t.rank == 0 && t.type == TaskType::kCollective && t.collective.op == op ? 1 : 0;
+    return n;
+  };
+  CHECK(count(g3.graph, CollectiveOp::kAllGather) == 16);
+  CHECK(count(g3.graph, CollectiveOp::kReduceScatter) == 8 + 1);
+  CHECK(r3.seconds_by_category.at("dp") > r1.seconds_by_category.at("dp"));
+}
+
 TEST_CASE("every supported strategy combination lowers and replays", "[lowering]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{128, 8, Dtype::kBf16};
@@ -126,7 +156,7 @@ TEST_CASE("every supported strategy combination lowers and replays", "[lowering]
       for (int dp : {1, 2}) {
         for (bool sp : {false, true}) {
           for (Recompute recompute : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
-            for (int zero : {0, 1}) {
+            for (int zero : {0, 1, 2, 3}) {
               for (PipelineSchedule schedule : {PipelineSchedule::kGpipe, PipelineSchedule::kOneFOneB}) {
                 ParallelStrategy s;
                 s.tp = tp, s.pp = pp, s.dp = dp, s.sequence_parallel = sp, s.recompute = recompute, s.zero = zero;
@@ -146,7 +176,7 @@ TEST_CASE("every supported strategy combination lowers and replays", "[lowering]
       }
     }
   }
-  CHECK(combinations == 192);
+  CHECK(combinations == 384);
 }
 
 TEST_CASE("recompute costs time, sequence parallelism and ZeRO save memory", "[lowering]") {
@@ -188,7 +218,7 @@ TEST_CASE("invalid strategies fail naming the field", "[lowering]") {
   CHECK(error([](ParallelStrategy& s) { s.vpp = 2; }, 1).find("/vpp: the interleaved schedule needs pp >= 2") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 4; }, 2).find("/vpp: 8 virtual stages for 4 layers") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 8; }, 2).find("/vpp: the interleaved schedule needs the micro-batches") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.zero = 3; }, 1).find("/zero:") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.zero = 4; }, 1).find("/zero: ZeRO stage must be 0, 1, 2 or 3") == 0);
 }
 
 TEST_CASE("uneven layer splits give the middle stages the extra layers", "[lowering]") {

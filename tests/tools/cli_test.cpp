@@ -237,7 +237,7 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
   std::ofstream(scenario) << R"({"name": "small", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
     "training": {"seq_len": 2048, "global_batch": 16},
     "strategies": [{"name": "tp2-pp2-dp2", "tp": 2, "pp": 2, "dp": 2, "sequence_parallel": true},
-                   {"name": "zero3", "dp": 8, "zero": 3}]})";
+                   {"name": "cp2", "dp": 4, "cp": 2}]})";
   const CliRun lowered = run({"lower", scenario.string(), "--strategy", "tp2-pp2-dp2", "-o", (dir / "g.json").string()});
   REQUIRE(lowered.exit_code == 0);
   CHECK(lowered.out.find("8 ranks") != std::string::npos);
@@ -249,11 +249,11 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
   // Same input, same output.
   CHECK(run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out ==
         run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out);
-  const CliRun unsupported = run({"lower", scenario.string(), "--strategy", "zero3", "-o", (dir / "z.json").string()});
+  const CliRun unsupported = run({"lower", scenario.string(), "--strategy", "cp2", "-o", (dir / "z.json").string()});
   CHECK(unsupported.exit_code == 2);
-  CHECK(unsupported.err.find("/strategies/1/zero: ZeRO-2/3 and FSDP are not lowered yet") != std::string::npos);
+  CHECK(unsupported.err.find("/strategies/1/cp: context parallelism is not lowered yet") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "z.json"));
-  CHECK(run({"lower", scenario.string(), "--strategy", "nope", "-o", (dir / "n.json").string()}).err.find("have: tp2-pp2-dp2, zero3") !=
+  CHECK(run({"lower", scenario.string(), "--strategy", "nope", "-o", (dir / "n.json").string()}).err.find("have: tp2-pp2-dp2, cp2") !=
         std::string::npos);
   CHECK(run({"replay", (dir / "g.json").string(), "--system", "dgx-h100", "--nodes", "1"}).exit_code == 0);
   fs::remove_all(dir);
