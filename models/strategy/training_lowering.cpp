@@ -204,17 +204,18 @@ class Builder {
   bool zero3() const { return s_.zero >= 3 && s_.dp > 1; }
   double layer_weight_bytes() const { return layer_parameters_ / s_.tp * 2.0; }
 
+  // The dependencies of layer `l`'s first task: with ZeRO-3, the all-gather of its weights, issued once the
+  // previous layer has started (one layer of prefetch). Empty otherwise.
+  std::vector<TaskId> gathered_weights(int rank, int dp_group, int l, TaskId previous_start) {
+    if (!zero3()) return {};
+    std::vector<TaskId> window;
+    if (l > 0) window.push_back(previous_start);
+    return {collective(rank, dp_group, CollectiveOp::kAllGather, layer_weight_bytes(), "dp", kGather, window)};
+  }
+
   void forward_layers(int rank, int group, int layers, int dp_group) {
     TaskId previous_start = 0;
-    for (int l = 0; l < layers; ++l) {
-      std::vector<TaskId> deps;
-      if (zero3()) {
-        std::vector<TaskId> window;
-        if (l > 0) window.push_back(previous_start);
-        deps.push_back(collective(rank, dp_group, CollectiveOp::kAllGather, layer_weight_bytes(), "dp", kGather, window));
-      }
-      previous_start = forward_layer(rank, group, deps);
-    }
+    for (int l = 0; l < layers; ++l) previous_start = forward_layer(rank, group, gathered_weights(rank, dp_group, l, previous_start));
   }
 
   // Returns the reduce-scatters (ZeRO-3) for the optimizer to wait on.
@@ -222,13 +223,7 @@ class Builder {
     std::vector<TaskId> reductions;
     TaskId previous_start = 0;
     for (int l = 0; l < layers; ++l) {
-      std::vector<TaskId> deps;
-      if (zero3()) {
-        std::vector<TaskId> window;
-        if (l > 0) window.push_back(previous_start);
-        deps.push_back(collective(rank, dp_group, CollectiveOp::kAllGather, layer_weight_bytes(), "dp", kGather, window));
-      }
-      const auto [first, last] = backward_layer(rank, group, deps);
+      const auto [first, last] = backward_layer(rank, group, gathered_weights(rank, dp_group, l, previous_start));
       previous_start = first;
       if (zero3()) {
         reductions.push_back(collective(rank, dp_group, CollectiveOp::kReduceScatter,
