@@ -81,7 +81,7 @@ Peak peak_busbw(const SystemProfile& system, CollectiveOp op, const CollectiveSc
       // R channels (one per NIC); each leaves every node once, over the network instead of an NVLink hop.
       // The busiest GPU sends over NVLink in R - floor(R / G) of the R channels, so its NVLink port carries that
       // share of the bus bytes: with one NIC per GPU, (G-1)/G. With one GPU per node no NVLink hop is left.
-      const double channels = std::max(1.0, std::round(nics_used(system, scope)));
+      const double channels = network_channels(system, scope);
       const int gpus = scope.gpus_per_node;
       const double nvlink_share = gpus == 1 ? 0.0 : (channels - std::floor(channels / gpus)) / channels;
       const double nvlink_limit = nvlink_share > 0 ? ring / nvlink_share : std::numeric_limits<double>::infinity();
@@ -91,6 +91,10 @@ Peak peak_busbw(const SystemProfile& system, CollectiveOp op, const CollectiveSc
 }
 
 }  // namespace
+
+int network_channels(const SystemProfile& system, const CollectiveScope& scope) {
+  return std::max(1, static_cast<int>(std::lround(nics_used(system, scope))));
+}
 
 std::string_view collective_algorithm_name(CollectiveAlgorithm algorithm) {
   switch (algorithm) {

@@ -52,6 +52,10 @@ struct CollectiveEstimate {
 CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp op, sim::Bytes size,
                                        const CollectiveScope& scope);
 
+// Channels (rings) a collective across nodes uses: one per NIC the scope's GPUs of a node drive (a node's NICs
+// are shared evenly by its GPUs), at least one. The flow fidelity lays out the same number of rings.
+int network_channels(const SystemProfile& system, const CollectiveScope& scope);
+
 // size_ramp(size): the profile's points interpolated linearly in log2(size); below the first point the time
 // stays that of the first point (latency-bound), above the last the last fraction holds.
 double size_ramp_fraction(const CollectiveProfile& collectives, sim::Bytes size);

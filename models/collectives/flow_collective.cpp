@@ -64,10 +64,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
     }
     case CollectiveAlgorithm::kRing:
     case CollectiveAlgorithm::kNetwork: {
-      const int rings = analytic.algorithm == CollectiveAlgorithm::kRing
-                            ? 1
-                            : std::max(1, static_cast<int>(std::lround(static_cast<double>(system.nics_per_node.value) *
-                                                                       scope.gpus_per_node / system.gpus_per_node.value)));
+      const int rings = analytic.algorithm == CollectiveAlgorithm::kRing ? 1 : network_channels(system, scope);
       check_count(static_cast<double>(rings) * n);
       const bool chain = op == CollectiveOp::kBroadcast;
       const double per_edge = bytes / rings * bus_bandwidth_factor(op, n);
