@@ -1,5 +1,6 @@
 #include "traces/graph_file.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -138,15 +139,24 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
 
 nlohmann::json graph_to_json(const models::ExecutionGraph& graph, const nlohmann::json& metadata) {
   nlohmann::json groups = nlohmann::json::array();
-  for (const auto& group : graph.groups) groups.push_back({{"kind", group.kind}, {"ranks", group.ranks}});
+  for (const auto& group : graph.groups) {
+    nlohmann::json entry = {{"kind", group.kind}, {"ranks", group.ranks}};
+    if (!group.gpus.empty()) entry["gpus"] = group.gpus;
+    groups.push_back(std::move(entry));
+  }
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& task : graph.tasks) tasks.push_back(task_json(task));
-  return {{"strata_graph", kGraphFormatVersion}, {"metadata", metadata}, {"ranks", graph.ranks},
-          {"streams", graph.streams}, {"groups", groups}, {"tasks", tasks}};
+  nlohmann::json document = {{"strata_graph", kGraphFormatVersion}, {"metadata", metadata}, {"ranks", graph.ranks},
+                             {"streams", graph.streams}, {"groups", groups}, {"tasks", tasks}};
+  if (graph.gpus != 0) document["gpus"] = graph.gpus;
+  if (!graph.gpu_of_rank.empty()) document["gpu_of_rank"] = graph.gpu_of_rank;
+  return document;
 }
 
 std::string graph_to_text(const models::ExecutionGraph& graph, const nlohmann::json& metadata) {
-  nlohmann::json head = graph_to_json(models::ExecutionGraph{graph.ranks, graph.streams, graph.groups, {}}, metadata);
+  models::ExecutionGraph shape = graph;
+  shape.tasks.clear();
+  nlohmann::json head = graph_to_json(shape, metadata);
   head.erase("tasks");
   std::string text = head.dump(1);
   text.pop_back();  // the closing brace
@@ -166,6 +176,16 @@ models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std
   root.optional("metadata");
   models::ExecutionGraph graph;
   graph.ranks = static_cast<int>(root.required_integer("ranks", 1, 100'000'000));
+  if (root.has("gpus")) graph.gpus = static_cast<int>(root.required_integer("gpus", graph.ranks, 100'000'000));
+  const int gpu_limit = std::max(graph.ranks, graph.gpus) - 1;
+  const auto read_gpus = [&](JsonObjectReader& r, const char* key, std::vector<int>& into) {
+    if (!r.has(key)) return;
+    const auto& list = sim::json_array(r.required(key), r.location_of(key));
+    for (std::size_t j = 0; j < list.size(); ++j) {
+      into.push_back(static_cast<int>(sim::json_integer(list[j], r.location_of(key).child(j), 0, gpu_limit)));
+    }
+  };
+  read_gpus(root, "gpu_of_rank", graph.gpu_of_rank);
   const auto& streams = sim::json_array(root.required("streams"), root.location_of("streams"));
   for (std::size_t i = 0; i < streams.size(); ++i) graph.streams.push_back(sim::json_string(streams[i], root.location_of("streams").child(i)));
   const auto& groups = sim::json_array(root.required("groups"), root.location_of("groups"));
@@ -177,6 +197,7 @@ models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std
     for (std::size_t j = 0; j < ranks.size(); ++j) {
       group.ranks.push_back(static_cast<int>(sim::json_integer(ranks[j], g.location_of("ranks").child(j), 0, graph.ranks - 1)));
     }
+    read_gpus(g, "gpus", group.gpus);
     g.finish();
     graph.groups.push_back(std::move(group));
   }

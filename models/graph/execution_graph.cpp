@@ -12,11 +12,38 @@ TaskId ExecutionGraph::add(Task task) {
   return tasks.back().id;
 }
 
+std::vector<int> ExecutionGraph::group_gpus(const CommGroup& group) const {
+  if (!group.gpus.empty()) return group.gpus;
+  std::vector<int> out;
+  out.reserve(group.ranks.size());
+  for (int rank : group.ranks) out.push_back(gpu_of(rank));
+  return out;
+}
+
 void ExecutionGraph::validate(const std::string& source) const {
   const auto fail = [&](const Task& task, const std::string& detail) {
     throw sim::InputError(source, "/tasks/" + std::to_string(task.id), detail);
   };
   if (ranks < 1) throw sim::InputError(source, "/ranks", "must be at least 1");
+  if (gpus != 0 && gpus < ranks) throw sim::InputError(source, "/gpus", "fewer GPUs than simulated ranks");
+  if (!gpu_of_rank.empty()) {
+    if (gpu_of_rank.size() != static_cast<std::size_t>(ranks)) {
+      throw sim::InputError(source, "/gpu_of_rank", "needs one entry per rank");
+    }
+    for (std::size_t r = 0; r < gpu_of_rank.size(); ++r) {
+      if (gpu_of_rank[r] < 0 || gpu_of_rank[r] >= gpu_count()) {
+        throw sim::InputError(source, "/gpu_of_rank/" + std::to_string(r), "GPU out of range");
+      }
+    }
+  }
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].ranks.empty()) throw sim::InputError(source, "/groups/" + std::to_string(g) + "/ranks", "must not be empty");
+    for (std::size_t i = 0; i < groups[g].gpus.size(); ++i) {
+      if (groups[g].gpus[i] < 0 || groups[g].gpus[i] >= gpu_count()) {
+        throw sim::InputError(source, "/groups/" + std::to_string(g) + "/gpus/" + std::to_string(i), "GPU out of range");
+      }
+    }
+  }
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const Task& task = tasks[i];
     if (task.id != i) fail(task, "task ids must be dense and in order");

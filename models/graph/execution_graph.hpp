@@ -65,16 +65,31 @@ struct Task {
   MemorySpec memory;
 };
 
+// `ranks` are the simulated members, which meet at every collective of the group. `gpus`, when not empty,
+// are the physical GPUs of the whole communicator, which set its cost (size and placement over nodes): a
+// graph that simulates symmetric ranks once keeps one member but the communicator's real extent. Empty:
+// the members' own GPUs.
 struct CommGroup {
   std::string kind;  // "tp", "dp", "pp", ...
   std::vector<int> ranks;
+  std::vector<int> gpus;
 };
 
+// Symmetric ranks (DESIGN.md, "The execution graph"): a graph may simulate fewer ranks than the job has GPUs.
+// `gpus` is the job's GPU count (0: one GPU per rank) and `gpu_of_rank` the GPU each simulated rank stands
+// for (empty: rank r on GPU r); placement (rank / GPUs per node) uses the GPU.
 struct ExecutionGraph {
   int ranks = 0;
+  int gpus = 0;
+  std::vector<int> gpu_of_rank;
   std::vector<std::string> streams;  // e.g. {"compute", "tp", "dp", "pp-send", "pp-recv"}
   std::vector<CommGroup> groups;
   std::vector<Task> tasks;
+
+  int gpu_count() const { return gpus > 0 ? gpus : ranks; }
+  int gpu_of(int rank) const { return gpu_of_rank.empty() ? rank : gpu_of_rank[static_cast<std::size_t>(rank)]; }
+  // The physical GPUs of a communicator: `gpus` when given, else its members' GPUs.
+  std::vector<int> group_gpus(const CommGroup& group) const;
 
   // Appends a task, giving it the next id; returns the id.
   TaskId add(Task task);

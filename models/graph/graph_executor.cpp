@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "models/collectives/analytic_collective.hpp"
+#include "models/graph/time_attribution.hpp"
 #include "sim/error.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/serial_resource.hpp"
@@ -12,9 +13,9 @@
 namespace strata::models {
 namespace {
 
-CollectiveScope scope_of(const std::vector<int>& ranks, int gpus_per_node) {
+CollectiveScope scope_of(const std::vector<int>& gpus, int gpus_per_node) {
   std::map<int, int> per_node;
-  for (int rank : ranks) ++per_node[rank / gpus_per_node];
+  for (int gpu : gpus) ++per_node[gpu / gpus_per_node];
   int widest = 0;
   for (const auto& [node, count] : per_node) widest = std::max(widest, count);
   return CollectiveScope{static_cast<int>(per_node.size()), widest};
@@ -25,11 +26,13 @@ class Executor {
   Executor(const ExecutionGraph& graph, const GpuProfile& gpu, const SystemProfile& system, sim::TimelineRecorder* timeline)
       : graph_(graph), gpu_(gpu), system_(system), remaining_(graph.tasks.size()), dependents_(graph.tasks.size()),
         program_(static_cast<std::size_t>(graph.ranks) * graph.streams.size()),
-        cursor_(program_.size(), 0), memory_(static_cast<std::size_t>(graph.ranks), 0.0),
+        cursor_(program_.size(), 0),
+        attribution_(graph.ranks, static_cast<int>(graph.streams.size())),
+        memory_(static_cast<std::size_t>(graph.ranks), 0.0),
         peak_(static_cast<std::size_t>(graph.ranks), 0.0), compute_(static_cast<std::size_t>(graph.ranks), 0.0) {
     for (int rank = 0; rank < graph.ranks; ++rank) {
       for (const std::string& stream : graph.streams) {
-        streams_.push_back(std::make_unique<sim::SerialResource>(queue_, "rank" + std::to_string(rank) + "/" + stream, timeline));
+        streams_.push_back(std::make_unique<sim::SerialResource>(queue_, "gpu" + std::to_string(graph.gpu_of(rank)) + "/" + stream, timeline));
       }
     }
     for (const Task& task : graph.tasks) {
@@ -40,7 +43,7 @@ class Executor {
   }
 
   ExecutionResult run() {
-    for (std::size_t s = 0; s < program_.size(); ++s) issue(s);
+    for (std::size_t s = 0; s < program_.size(); ++s) issue(s, nullptr);
     queue_.run();
     for (std::size_t s = 0; s < program_.size(); ++s) {
       if (cursor_[s] < program_[s].size() || streams_[s]->busy()) {
@@ -55,6 +58,7 @@ class Executor {
     for (auto& [category, seconds] : busy_) result.seconds_by_category[category] = seconds / graph_.ranks;
     result.peak_memory_bytes = peak_;
     result.compute_seconds = compute_;
+    result.time_breakdown = attribution_.finish(result.makespan);
     result.tasks_run = completed_;
     result.events = queue_.executed();
     return result;
@@ -65,21 +69,32 @@ class Executor {
     return static_cast<std::size_t>(rank) * graph_.streams.size() + static_cast<std::size_t>(stream);
   }
 
-  // Submits the stream's next tasks in program order while their dependencies are done.
-  void issue(std::size_t s) {
+  // Submits the stream's next tasks in program order while their dependencies are done. `blocker` is the
+  // task whose completion made them ready (null at the start), for the time attribution.
+  void issue(std::size_t s, const Task* blocker) {
+    bool first = true;
     while (cursor_[s] < program_[s].size() && remaining_[program_[s][cursor_[s]]] == 0) {
       const TaskId id = program_[s][cursor_[s]++];
-      submit(graph_.tasks[id], *streams_[s]);
+      const Task& task = graph_.tasks[id];
+      if (first && task.stream == TimeAttribution::kComputeStream && !streams_[s]->busy() && streams_[s]->queued() == 0) {
+        attribution_.compute_stream_resumed(task.rank, queue_.now(), blocker ? blocker->category : std::string(),
+                                            blocker ? blocker->stream : -1);
+      }
+      first = false;
+      submit(task, *streams_[s]);
     }
   }
 
-  void finished(TaskId id, double seconds) {
+  void finished(TaskId id, sim::SimTime start) {
     const Task& task = graph_.tasks[id];
+    const sim::SimTime end = queue_.now();
+    const double seconds = (end - start).seconds();
     busy_[task.category.empty() ? "other" : task.category] += seconds;
     if (task.type == TaskType::kCompute) compute_[static_cast<std::size_t>(task.rank)] += seconds;
+    attribution_.ran(task.rank, task.stream, task.category, start, end);
     ++completed_;
     for (TaskId next : dependents_[id]) {
-      if (--remaining_[next] == 0) issue(slot(graph_.tasks[next].rank, graph_.tasks[next].stream));
+      if (--remaining_[next] == 0) issue(slot(graph_.tasks[next].rank, graph_.tasks[next].stream), &task);
     }
   }
 
@@ -88,7 +103,7 @@ class Executor {
     switch (task.type) {
       case TaskType::kCompute: {
         const sim::SimTime duration = task_duration(graph_, task, gpu_, system_);
-        stream.submit(task.name, duration, [this, id, duration] { finished(id, duration.seconds()); });
+        stream.submit(task.name, duration, [this, id, duration] { finished(id, queue_.now() - duration); });
         break;
       }
       case TaskType::kMemory:
@@ -97,7 +112,7 @@ class Executor {
           double& current = memory_[static_cast<std::size_t>(t.rank)];
           current += static_cast<double>(t.memory.bytes);
           peak_[static_cast<std::size_t>(t.rank)] = std::max(peak_[static_cast<std::size_t>(t.rank)], current);
-          finished(id, 0.0);
+          finished(id, queue_.now());
         });
         break;
       case TaskType::kCollective:
@@ -131,10 +146,11 @@ class Executor {
   void start(Map& meetings, const Key& key, sim::SimTime duration) {
     auto arrived = std::move(meetings[key].arrived);
     meetings.erase(key);
-    queue_.schedule_in(duration, [this, arrived = std::move(arrived), duration] {
+    const sim::SimTime started = queue_.now();
+    queue_.schedule_in(duration, [this, arrived = std::move(arrived), started] {
       for (const auto& [id, done] : arrived) {
         done();
-        finished(id, duration.seconds());
+        finished(id, started);
       }
     });
   }
@@ -151,6 +167,7 @@ class Executor {
   std::map<std::uint64_t, Meeting> collectives_;
   std::map<std::tuple<int, int, std::uint64_t>, Meeting> transfers_;
   std::map<std::string, double> busy_;
+  TimeAttribution attribution_;
   std::vector<double> memory_;
   std::vector<double> peak_;
   std::vector<double> compute_;
@@ -172,13 +189,14 @@ sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const 
       }
       break;
     case TaskType::kCollective: {
-      const auto& members = graph.groups[static_cast<std::size_t>(task.collective.group)].ranks;
+      const auto& group = graph.groups[static_cast<std::size_t>(task.collective.group)];
       return analytic_collective(system, task.collective.op, sim::Bytes::from_count(task.collective.bytes),
-                                 scope_of(members, system.gpus_per_node.value)).time;
+                                 scope_of(graph.group_gpus(group), system.gpus_per_node.value)).time;
     }
     case TaskType::kSend:
     case TaskType::kRecv: {
-      const bool same_node = task.rank / system.gpus_per_node.value == task.p2p.peer / system.gpus_per_node.value;
+      const int per_node = system.gpus_per_node.value;
+      const bool same_node = graph.gpu_of(task.rank) / per_node == graph.gpu_of(task.p2p.peer) / per_node;
       return analytic_collective(system, CollectiveOp::kSendRecv, sim::Bytes::from_count(task.p2p.bytes),
                                  CollectiveScope{same_node ? 1 : 2, 1}).time;
     }

@@ -5,7 +5,8 @@
 // memory tasks move a per-rank counter whose peak is reported. Overlap of communication with compute emerges
 // from the streams, waiting from the rendezvous.
 //
-// Ranks are placed on nodes in order: rank r on node r / gpus_per_node of the system.
+// Ranks are placed on nodes by their GPU (ExecutionGraph::gpu_of): GPU g on node g / gpus_per_node; spans go on
+// tracks "gpu<g>/<stream>".
 // A graph whose tasks cannot all run (a missing peer, a cycle through rendezvous) is reported as a
 // SimulationError naming the first task that never started, never as a hang.
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "models/graph/execution_graph.hpp"
+#include "models/graph/time_attribution.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "sim/sim_time.hpp"
@@ -28,11 +30,12 @@ struct ExecutionResult {
   std::map<std::string, double> seconds_by_category;
   std::vector<double> peak_memory_bytes;  // per rank, from memory tasks
   std::vector<double> compute_seconds;    // per rank, time in compute tasks
+  std::vector<TimeBreakdown> time_breakdown;  // per rank: where its step went (time_attribution.hpp)
   std::uint64_t tasks_run = 0;
   std::uint64_t events = 0;
 };
 
-// `timeline` may be null; otherwise spans go on tracks "rank<r>/<stream>".
+// `timeline` may be null; otherwise spans go on tracks "gpu<g>/<stream>".
 ExecutionResult execute(const ExecutionGraph& graph, const GpuProfile& gpu, const SystemProfile& system,
                         sim::TimelineRecorder* timeline = nullptr);
 

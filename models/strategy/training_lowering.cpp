@@ -48,22 +48,31 @@ struct Coordinates {
 
 class Builder {
  public:
-  Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy)
-      : m_(model), t_(training), s_(strategy), tokens_(static_cast<double>(strategy.micro_batch * training.seq_len)) {
-    graph_.ranks = strategy.world_size();
+  Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy, RankSet rank_set)
+      : m_(model), t_(training), s_(strategy), tokens_(static_cast<double>(strategy.micro_batch * training.seq_len)),
+        dp_(rank_set == RankSet::kAll ? strategy.dp : 1), tp_(rank_set == RankSet::kAll ? strategy.tp : 1) {
+    graph_.ranks = s_.pp * dp_ * tp_;
+    if (rank_set == RankSet::kSymmetricOnce) {
+      graph_.gpus = strategy.world_size();
+      for (int p = 0; p < s_.pp; ++p) graph_.gpu_of_rank.push_back(gpu_of({p, 0, 0}));
+    }
     graph_.streams = {"compute", "dp", "pp-send-next", "pp-send-previous", "pp-recv-previous", "pp-recv-next",
                       "dp-gather", "dp-reduce"};
     stage_layers_ = split_layers(model.layers, strategy.pp * strategy.vpp, strategy.stage_layers);
     microbatches_ = strategy.microbatches(training);
+    // Groups list their simulated members; when ranks are collapsed, `gpus` keeps the whole communicator.
+    const bool collapsed = rank_set == RankSet::kSymmetricOnce;
     for (int p = 0; p < s_.pp; ++p) {
-      for (int d = 0; d < s_.dp; ++d) {
-        CommGroup tp{"tp", {}};
-        for (int t = 0; t < s_.tp; ++t) tp.ranks.push_back(rank_of({p, d, t}));
+      for (int d = 0; d < dp_; ++d) {
+        CommGroup tp{"tp", {}, {}};
+        for (int t = 0; t < tp_; ++t) tp.ranks.push_back(rank_of({p, d, t}));
+        for (int t = 0; collapsed && t < s_.tp; ++t) tp.gpus.push_back(gpu_of({p, d, t}));
         tp_group_[{p, d}] = add_group(std::move(tp));
       }
-      for (int t = 0; t < s_.tp; ++t) {
-        CommGroup dp{"dp", {}};
-        for (int d = 0; d < s_.dp; ++d) dp.ranks.push_back(rank_of({p, d, t}));
+      for (int t = 0; t < tp_; ++t) {
+        CommGroup dp{"dp", {}, {}};
+        for (int d = 0; d < dp_; ++d) dp.ranks.push_back(rank_of({p, d, t}));
+        for (int d = 0; collapsed && d < s_.dp; ++d) dp.gpus.push_back(gpu_of({p, d, t}));
         dp_group_[{p, t}] = add_group(std::move(dp));
       }
     }
@@ -80,10 +89,10 @@ class Builder {
   std::int64_t microbatches() const { return microbatches_; }
 
  private:
-  int rank_of(Coordinates c) const { return (c.pp * s_.dp + c.dp) * s_.tp + c.tp; }
-  Coordinates coordinates_of(int rank) const {
-    return {rank / (s_.dp * s_.tp), (rank / s_.tp) % s_.dp, rank % s_.tp};
-  }
+  // Simulated ranks cover dp_ x tp_ of each stage (all, or replica 0's TP rank 0); gpu_of is the job's layout.
+  int rank_of(Coordinates c) const { return (c.pp * dp_ + c.dp) * tp_ + c.tp; }
+  int gpu_of(Coordinates c) const { return (c.pp * s_.dp + c.dp) * s_.tp + c.tp; }
+  Coordinates coordinates_of(int rank) const { return {rank / (dp_ * tp_), (rank / tp_) % dp_, rank % tp_}; }
   int add_group(CommGroup group) {
     graph_.groups.push_back(std::move(group));
     return static_cast<int>(graph_.groups.size()) - 1;
@@ -374,6 +383,8 @@ class Builder {
   const TrainingSpec& t_;
   const ParallelStrategy& s_;
   double tokens_;
+  int dp_;  // simulated data-parallel replicas
+  int tp_;  // simulated tensor-parallel ranks per stage
   ExecutionGraph graph_;
   std::vector<int> stage_layers_;
   std::int64_t microbatches_ = 0;
@@ -387,10 +398,10 @@ class Builder {
 }  // namespace
 
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
-                               int gpus) {
+                               int gpus, RankSet rank_set) {
   validate_strategy(model, training, strategy, gpus);
   check_lowering_support(model, strategy);
-  Builder builder(model, training, strategy);
+  Builder builder(model, training, strategy, rank_set);
   LoweredTraining lowered;
   lowered.graph = builder.build();
   lowered.microbatches = builder.microbatches();

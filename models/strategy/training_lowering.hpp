@@ -1,4 +1,5 @@
-// Lowers model x training setup x parallel strategy into an execution graph (models/graph), one rank per GPU.
+// Lowers model x training setup x parallel strategy into an execution graph (models/graph): one rank per GPU,
+// or one per pipeline stage standing for its symmetric peers (RankSet).
 //
 // Per micro-batch and pipeline stage, each tensor-parallel rank runs its layers' forward operators, then (by
 // the schedule) their backward: per layer, norm, QKV GEMM, fused attention, output GEMM, the TP collective,
@@ -40,8 +41,14 @@ struct LoweredTraining {
   double tokens_per_step = 0;
 };
 
+// Which ranks the graph simulates. Data-parallel replicas run identical programs, and so do the TP ranks of a
+// stage (Megatron-LM's layout is symmetric), so kSymmetricOnce keeps one rank per pipeline stage (replica
+// 0, TP rank 0) whose collectives carry the whole communicator's GPUs for their cost; with analytic
+// collectives its step time equals the full graph's. kAll instantiates every GPU.
+enum class RankSet { kSymmetricOnce, kAll };
+
 // Validates first (validate_strategy, check_lowering_support); `gpus` is the cluster size.
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
-                               const ParallelStrategy& strategy, int gpus);
+                               const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce);
 
 }  // namespace strata::models

@@ -39,7 +39,7 @@ ExecutionGraph two_ranks() {
   ExecutionGraph graph;
   graph.ranks = 2;
   graph.streams = {"compute", "comm"};
-  graph.groups = {CommGroup{"dp", {0, 1}}};
+  graph.groups = {CommGroup{"dp", {0, 1}, {}}};
   return graph;
 }
 

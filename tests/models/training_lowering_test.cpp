@@ -163,11 +163,24 @@ TEST_CASE("every supported strategy combination lowers and replays", "[lowering]
                 s.schedule = schedule;
                 s.micro_batch = 2;
                 INFO("tp " << tp << " pp " << pp << " dp " << dp << " sp " << sp << " zero " << zero);
-                const LoweredTraining lowered = lower_training(model, training, s, tp * pp * dp);
+                const LoweredTraining lowered = lower_training(model, training, s, tp * pp * dp, RankSet::kAll);
                 const ExecutionResult result = execute(lowered.graph, gpu, system);
                 CHECK(result.makespan.ps() > 0);
                 CHECK(result.tasks_run == lowered.graph.tasks.size());
                 CHECK(result.peak_memory_bytes.at(0) > 0);
+                // Simulating one rank per stage predicts exactly what every rank does (analytic collectives).
+                const LoweredTraining once = lower_training(model, training, s, tp * pp * dp, RankSet::kSymmetricOnce);
+                const ExecutionResult collapsed = execute(once.graph, gpu, system);
+                CHECK(once.graph.ranks == pp);
+                CHECK(collapsed.makespan == result.makespan);
+                CHECK(collapsed.peak_memory_bytes.at(0) == result.peak_memory_bytes.at(0));
+                REQUIRE(collapsed.seconds_by_category.size() == result.seconds_by_category.size());
+                for (const auto& [category, seconds] : result.seconds_by_category) {
+                  CHECK(collapsed.seconds_by_category.at(category) == Approx(seconds).epsilon(1e-12));
+                }
+                double total = 0;
+                for (const auto& [category, seconds] : collapsed.time_breakdown.at(0)) total += seconds;
+                CHECK(total == Approx(collapsed.makespan.seconds()).epsilon(1e-9));
                 ++combinations;
               }
             }

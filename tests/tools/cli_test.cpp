@@ -240,7 +240,9 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
                    {"name": "cp2", "dp": 4, "cp": 2}]})";
   const CliRun lowered = run({"lower", scenario.string(), "--strategy", "tp2-pp2-dp2", "-o", (dir / "g.json").string()});
   REQUIRE(lowered.exit_code == 0);
-  CHECK(lowered.out.find("8 ranks") != std::string::npos);
+  CHECK(lowered.out.find("2 ranks standing for 8 GPUs") != std::string::npos);
+  const CliRun every = run({"lower", scenario.string(), "--strategy", "tp2-pp2-dp2", "--all-ranks", "-o", (dir / "all.json").string()});
+  CHECK(every.out.find("8 ranks,") != std::string::npos);
   const CliRun replayed = run({"replay", (dir / "g.json").string(), "--system", "dgx-h100", "-o", (dir / "out").string()});
   REQUIRE(replayed.exit_code == 0);
   CHECK(replayed.out.find("MFU") != std::string::npos);

@@ -12,7 +12,7 @@ using namespace strata;
 
 namespace {
 
-models::ExecutionGraph small_graph() {
+models::ExecutionGraph small_graph(models::RankSet rank_set = models::RankSet::kAll) {
   models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
   model.layers = 4;
   models::ParallelStrategy s;
@@ -21,7 +21,7 @@ models::ExecutionGraph small_graph() {
   s.dp = 2;
   s.sequence_parallel = true;
   s.zero = 1;
-  return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
+  return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8, rank_set).graph;
 }
 
 
@@ -35,6 +35,26 @@ TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
   CHECK(back.tasks.size() == graph.tasks.size());
   CHECK(traces::graph_to_text(back, metadata) == text);  // same graph, same bytes
   CHECK(traces::graph_to_json(back, metadata) == traces::graph_to_json(graph, metadata));
+}
+
+TEST_CASE("collapsed graphs keep the GPUs their ranks and groups stand for", "[graph-file]") {
+  const models::ExecutionGraph graph = small_graph(models::RankSet::kSymmetricOnce);
+  REQUIRE(graph.ranks == 2);
+  CHECK(graph.gpus == 8);
+  CHECK(graph.gpu_of_rank == std::vector<int>{0, 4});  // stage 1 starts at GPU (1 x dp 2) x tp 2
+  const std::string text = traces::graph_to_text(graph, {});
+  const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
+  CHECK(back.gpus == 8);
+  CHECK(back.gpu_of_rank == graph.gpu_of_rank);
+  CHECK(back.groups.at(0).gpus == graph.groups.at(0).gpus);
+  CHECK(traces::graph_to_text(back, {}) == text);
+  nlohmann::json document = traces::graph_to_json(graph);
+  document["groups"][0]["gpus"] = {0, 8};
+  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("/groups/0/gpus/1: expected an integer in [0, 7]") !=
+        std::string::npos);
+  document = traces::graph_to_json(graph);
+  document["gpu_of_rank"] = {0};
+  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("g.json: /gpu_of_rank: needs one entry per rank") == 0);
 }
 
 TEST_CASE("bad graph files name the JSON path", "[graph-file]") {

@@ -34,6 +34,7 @@ struct GraphOptions {
   std::string system;
   int nodes = 0;
   std::string out_dir;
+  bool all_ranks = false;
 };
 
 void lower(const GraphOptions& o, std::ostream& out) {
@@ -43,7 +44,8 @@ void lower(const GraphOptions& o, std::ostream& out) {
   const scenarios::StrategySpec& spec = scenario.strategy(o.strategy);
   models::LoweredTraining lowered;
   try {
-    lowered = models::lower_training(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus());
+    lowered = models::lower_training(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus(),
+                                     o.all_ranks ? models::RankSet::kAll : models::RankSet::kSymmetricOnce);
   } catch (const sim::InputError& error) {
     std::size_t index = 0;
     while (scenario.strategies[index].strategy.name != o.strategy) ++index;
@@ -59,8 +61,9 @@ void lower(const GraphOptions& o, std::ostream& out) {
                                    {"model_flops_per_step", lowered.model_flops_per_step},
                                    {"tokens_per_step", lowered.tokens_per_step}};
   sim::write_file_atomically(o.out, traces::graph_to_text(lowered.graph, metadata));
-  out << "wrote " << o.out << ": " << lowered.graph.ranks << " ranks, " << lowered.graph.tasks.size() << " tasks, "
-      << lowered.microbatches << " micro-batches per step\n";
+  out << "wrote " << o.out << ": " << lowered.graph.ranks << " ranks";
+  if (lowered.graph.ranks != lowered.graph.gpu_count()) out << " standing for " << lowered.graph.gpu_count() << " GPUs";
+  out << ", " << lowered.graph.tasks.size() << " tasks, " << lowered.microbatches << " micro-batches per step\n";
 }
 
 void replay(const GraphOptions& o, std::ostream& out) {
@@ -70,27 +73,28 @@ void replay(const GraphOptions& o, std::ostream& out) {
   const models::SystemProfile system = profiles.system(o.system);
   const models::GpuProfile gpu = profiles.gpu(system.gpu);
   const int gpus_per_node = system.gpus_per_node.value;
-  const int nodes = o.nodes > 0 ? o.nodes : (graph.ranks + gpus_per_node - 1) / gpus_per_node;
-  if (nodes * gpus_per_node < graph.ranks) {
+  const int gpus = graph.gpu_count();
+  const int nodes = o.nodes > 0 ? o.nodes : (gpus + gpus_per_node - 1) / gpus_per_node;
+  if (static_cast<std::int64_t>(nodes) * gpus_per_node < gpus) {
     throw sim::InputError("command line", "--nodes", std::to_string(nodes) + " nodes of " + std::to_string(gpus_per_node) +
-                                                         " GPUs cannot hold the graph's " + std::to_string(graph.ranks) + " ranks");
+                                                         " GPUs cannot hold the graph's " + std::to_string(gpus) + " GPUs");
   }
   sim::TimelineRecorder timeline;
   const models::ExecutionResult result = models::execute(graph, gpu, system, o.out_dir.empty() ? nullptr : &timeline);
   const double step = result.makespan.seconds();
-  out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks << " ranks, "
-      << result.tasks_run << " tasks\n";
+  out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks << " ranks for "
+      << gpus << " GPUs, " << result.tasks_run << " tasks\n";
   char line[200];
   std::snprintf(line, sizeof line, "  step time        %.4f s\n", step);
   out << line;
   const double tokens = metadata.value("tokens_per_step", 0.0);
   const double flops = metadata.value("model_flops_per_step", 0.0);
   if (tokens > 0) {
-    std::snprintf(line, sizeof line, "  tokens/s/GPU     %.1f\n", tokens / step / graph.ranks);
+    std::snprintf(line, sizeof line, "  tokens/s/GPU     %.1f\n", tokens / step / gpus);
     out << line;
   }
   if (flops > 0) {
-    const double per_gpu = flops / step / graph.ranks;
+    const double per_gpu = flops / step / gpus;
     const double peak = gpu.peak(models::Dtype::kBf16).flops_per_s();
     std::snprintf(line, sizeof line, "  model TFLOP/s    %.1f per GPU, MFU %.1f%% of %s bf16\n", per_gpu / 1e12,
                   100.0 * per_gpu / peak, gpu.peak(models::Dtype::kBf16).to_string().c_str());
@@ -124,6 +128,8 @@ void add_graph_commands(CLI::App& app, std::ostream& out) {
   lower_command->add_option("-o,--out", options->out, "Graph file to write")->required();
   lower_command->add_option("--profiles", options->profiles, "Profile directory");
   lower_command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  lower_command->add_flag("--all-ranks", options->all_ranks,
+                          "One rank per GPU (default: one rank per pipeline stage standing for its symmetric peers)");
   lower_command->callback([&out, options] { lower(*options, out); });
 
   CLI::App* replay_command = app.add_subcommand("replay", "Run an execution-graph file on a system");

@@ -1,0 +1,59 @@
+#include "models/graph/time_attribution.hpp"
+
+#include <algorithm>
+
+namespace strata::models {
+
+bool is_communication_category(const std::string& category) {
+  return category == "tp" || category == "dp" || category == "pp" || category == "cp" || category == "ep" ||
+         category == "offload";
+}
+
+TimeAttribution::TimeAttribution(int ranks, int streams_per_rank)
+    : streams_per_rank_(streams_per_rank),
+      streams_(static_cast<std::size_t>(ranks) * static_cast<std::size_t>(streams_per_rank)),
+      seconds_(static_cast<std::size_t>(ranks)),
+      last_category_(static_cast<std::size_t>(ranks)),
+      last_finish_(static_cast<std::size_t>(ranks), sim::SimTime::zero()) {}
+
+void TimeAttribution::ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end) {
+  StreamState& s = state(rank, stream);
+  if (start != s.last_end) s.run_start = start;
+  s.last_end = end;
+  const auto r = static_cast<std::size_t>(rank);
+  if (stream == kComputeStream && end > start) seconds_[r][category.empty() ? "other" : category] += (end - start).seconds();
+  if (end >= last_finish_[r]) {
+    last_finish_[r] = end;
+    last_category_[r] = category;
+  }
+}
+
+void TimeAttribution::compute_stream_resumed(int rank, sim::SimTime now, const std::string& blocker_category,
+                                             int blocker_stream) {
+  const StreamState& compute = state(rank, kComputeStream);
+  if (now <= compute.last_end) return;
+  const double gap = (now - compute.last_end).seconds();
+  TimeBreakdown& seconds = seconds_[static_cast<std::size_t>(rank)];
+  if (blocker_stream < 0 || !is_communication_category(blocker_category)) {
+    seconds["wait"] += gap;
+    return;
+  }
+  const StreamState& blocker = state(rank, blocker_stream);
+  const double transfer = (now - std::max(blocker.run_start, compute.last_end)).seconds();
+  const double exposed = std::clamp(transfer, 0.0, gap);
+  if (exposed > 0) seconds[blocker_category] += exposed;
+  if (gap > exposed) seconds[blocker_category == "pp" ? "bubble" : "wait"] += gap - exposed;
+}
+
+std::vector<TimeBreakdown> TimeAttribution::finish(sim::SimTime step_end) {
+  for (std::size_t r = 0; r < seconds_.size(); ++r) {
+    const sim::SimTime compute_end = streams_[r * static_cast<std::size_t>(streams_per_rank_)].last_end;
+    if (step_end > compute_end) {
+      const std::string& last = last_category_[r];
+      seconds_[r][is_communication_category(last) ? last : std::string("wait")] += (step_end - compute_end).seconds();
+    }
+  }
+  return std::move(seconds_);
+}
+
+}  // namespace strata::models

@@ -1,0 +1,61 @@
+// Where each rank's step time went (DESIGN.md, "What decides accuracy": a per-effect breakdown so a wrong
+// prediction can be explained). Watches one stream per rank, the compute stream, whose timeline is the
+// step: every instant of it is either a task running on it or a gap waiting for something.
+//
+// Contract:
+//  - A task that runs on the compute stream counts under its category ("compute", "optimizer", or a
+//    communication kind such as "tp" for a blocking collective).
+//  - A gap ends when a task becomes ready on the idle stream; the task whose completion made it ready (the
+//    blocker) explains it. A communication blocker (category "tp", "dp", "pp", "cp", "ep", "offload")
+//    accounts for at most the length of its stream's uninterrupted run of transfers that ended with it
+//    (exposed communication); the rest of the gap is waiting on another rank: "bubble" when the blocker is
+//    pipeline traffic, "wait" otherwise. Any other blocker leaves the gap as "wait".
+//  - After the compute stream's last task, the time to the end of the step goes to the category of the
+//    rank's last task to finish (e.g. ZeRO's all-gather of the updated weights: "dp").
+// The seconds of a rank then sum to the step time exactly.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/sim_time.hpp"
+
+namespace strata::models {
+
+using TimeBreakdown = std::map<std::string, double>;  // category -> seconds
+
+class TimeAttribution {
+ public:
+  TimeAttribution(int ranks, int streams_per_rank);
+
+  // A task ran on (rank, stream) from `start` (after any rendezvous) to `end`.
+  void ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end);
+  // A task became ready at `now` on the idle compute stream of `rank`; `blocker_category` and
+  // `blocker_stream` describe the task whose completion made it ready (stream -1: none).
+  void compute_stream_resumed(int rank, sim::SimTime now, const std::string& blocker_category, int blocker_stream);
+  // Closes every rank at the step's end. Call once, after the run.
+  std::vector<TimeBreakdown> finish(sim::SimTime step_end);
+
+  static constexpr int kComputeStream = 0;
+
+ private:
+  struct StreamState {
+    sim::SimTime run_start = sim::SimTime::zero();  // start of the current uninterrupted run of tasks
+    sim::SimTime last_end = sim::SimTime::zero();
+  };
+  StreamState& state(int rank, int stream) {
+    return streams_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(streams_per_rank_) + static_cast<std::size_t>(stream)];
+  }
+
+  int streams_per_rank_;
+  std::vector<StreamState> streams_;
+  std::vector<TimeBreakdown> seconds_;
+  std::vector<std::string> last_category_;
+  std::vector<sim::SimTime> last_finish_;
+};
+
+// True for the categories of communication tasks.
+bool is_communication_category(const std::string& category);
+
+}  // namespace strata::models
