@@ -159,6 +159,12 @@ StrategySpec read_strategy(JsonObjectReader r) {
 
 }  // namespace
 
+std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocation& where) {
+  if (fidelity == "analytic") return fidelity;
+  where.fail(fidelity == "flow" ? "flow fidelity is not available for training graphs yet; use analytic"
+                                : "expected analytic or flow, found \"" + fidelity + "\"");
+}
+
 const StrategySpec& Scenario::strategy(const std::string& wanted) const {
   std::string names;
   for (const StrategySpec& spec : strategies) {
@@ -178,12 +184,7 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
   scenario.cluster = read_cluster(root.required_object("cluster"), profiles);
   scenario.model = read_model(root.required("model"), root.location_of("model"), path, models);
   scenario.training = read_training(root.required_object("training"));
-  scenario.fidelity = root.optional_string("fidelity").value_or("analytic");
-  if (scenario.fidelity != "analytic") {
-    root.location_of("fidelity").fail(scenario.fidelity == "flow"
-                                          ? "flow fidelity is not available for training graphs yet; use analytic"
-                                          : "expected analytic or flow");
-  }
+  scenario.fidelity = checked_fidelity(root.optional_string("fidelity").value_or("analytic"), root.location_of("fidelity"));
   const auto& strategies = sim::json_array(root.required("strategies"), root.location_of("strategies"));
   if (strategies.empty()) root.location_of("strategies").fail("at least one strategy is required");
   for (std::size_t i = 0; i < strategies.size(); ++i) {

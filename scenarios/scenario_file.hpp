@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/hardware/profile_catalog.hpp"
+#include "sim/json_input.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 #include "models/topology/cluster_topology.hpp"
 #include "models/workload/model_catalog.hpp"
@@ -46,6 +47,9 @@ struct Scenario {
   std::string fidelity = "analytic";
   const StrategySpec& strategy(const std::string& name) const;  // InputError listing the names when unknown
 };
+
+// "analytic" (returned); anything else fails at `where` ("flow" is named but not available for training yet).
+std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocation& where);
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
                        const models::ModelCatalog& models);

@@ -48,6 +48,17 @@ void TimelineRecorder::add_counter(std::string_view track, std::string name, Sim
   counters_.push_back(Counter{track_ids(track), std::move(name), at, value});
 }
 
+std::vector<TimelineRecorder::SpanRecord> TimelineRecorder::spans_between(SimTime from, SimTime to, std::size_t limit) const {
+  std::vector<SpanRecord> out;
+  for (const Span& span : spans_) {
+    if (out.size() >= limit) break;
+    if (span.end <= from || span.start >= to) continue;
+    const auto& [pid, thread] = thread_names_[span.track.tid - 1];
+    out.push_back(SpanRecord{process_names_[pid - 1], thread, span.name, span.start, span.end});
+  }
+  return out;
+}
+
 void TimelineRecorder::write_chrome_trace(std::ostream& out) const {
   nlohmann::json events = nlohmann::json::array();
   for (std::size_t i = 0; i < process_names_.size(); ++i) {

@@ -32,6 +32,17 @@ class TimelineRecorder {
   void add_counter(std::string_view track, std::string name, SimTime at, double value);
 
   std::size_t span_count() const { return spans_.size(); }
+
+  // The spans that overlap [from, to), at most `limit` of them in recording order, with their track names
+  // ("process/thread"). For excerpts in reports.
+  struct SpanRecord {
+    std::string process;
+    std::string thread;
+    std::string name;
+    SimTime start;
+    SimTime end;
+  };
+  std::vector<SpanRecord> spans_between(SimTime from, SimTime to, std::size_t limit) const;
   std::size_t counter_count() const { return counters_.size(); }
 
   // Writes the whole timeline as one JSON document.

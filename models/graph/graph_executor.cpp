@@ -29,7 +29,9 @@ class Executor {
         cursor_(program_.size(), 0),
         attribution_(graph.ranks, static_cast<int>(graph.streams.size())),
         memory_(static_cast<std::size_t>(graph.ranks), 0.0),
-        peak_(static_cast<std::size_t>(graph.ranks), 0.0), compute_(static_cast<std::size_t>(graph.ranks), 0.0) {
+        peak_(static_cast<std::size_t>(graph.ranks), 0.0),
+        memory_by_category_(static_cast<std::size_t>(graph.ranks)), peak_breakdown_(static_cast<std::size_t>(graph.ranks)),
+        compute_(static_cast<std::size_t>(graph.ranks), 0.0) {
     for (int rank = 0; rank < graph.ranks; ++rank) {
       for (const std::string& stream : graph.streams) {
         streams_.push_back(std::make_unique<sim::SerialResource>(queue_, "gpu" + std::to_string(graph.gpu_of(rank)) + "/" + stream, timeline));
@@ -57,6 +59,7 @@ class Executor {
     result.makespan = queue_.now();
     for (auto& [category, seconds] : busy_) result.seconds_by_category[category] = seconds / graph_.ranks;
     result.peak_memory_bytes = peak_;
+    result.peak_memory_breakdown = peak_breakdown_;
     result.compute_seconds = compute_;
     result.time_breakdown = attribution_.finish(result.makespan);
     result.tasks_run = completed_;
@@ -109,9 +112,13 @@ class Executor {
       case TaskType::kMemory:
         stream.submit(task.name, sim::SimTime::zero(), [this, id] {
           const Task& t = graph_.tasks[id];
-          double& current = memory_[static_cast<std::size_t>(t.rank)];
-          current += static_cast<double>(t.memory.bytes);
-          peak_[static_cast<std::size_t>(t.rank)] = std::max(peak_[static_cast<std::size_t>(t.rank)], current);
+          const auto r = static_cast<std::size_t>(t.rank);
+          memory_[r] += static_cast<double>(t.memory.bytes);
+          memory_by_category_[r][t.memory.category] += static_cast<double>(t.memory.bytes);
+          if (memory_[r] > peak_[r]) {
+            peak_[r] = memory_[r];
+            peak_breakdown_[r] = memory_by_category_[r];
+          }
           finished(id, queue_.now());
         });
         break;
@@ -170,6 +177,8 @@ class Executor {
   TimeAttribution attribution_;
   std::vector<double> memory_;
   std::vector<double> peak_;
+  std::vector<std::map<std::string, double>> memory_by_category_;
+  std::vector<std::map<std::string, double>> peak_breakdown_;
   std::vector<double> compute_;
   std::uint64_t completed_ = 0;
 };

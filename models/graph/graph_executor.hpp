@@ -29,6 +29,7 @@ struct ExecutionResult {
   // Time spent in tasks of each category (operation time, not waiting), averaged over ranks.
   std::map<std::string, double> seconds_by_category;
   std::vector<double> peak_memory_bytes;  // per rank, from memory tasks
+  std::vector<std::map<std::string, double>> peak_memory_breakdown;  // per rank: bytes by category at the peak
   std::vector<double> compute_seconds;    // per rank, time in compute tasks
   std::vector<TimeBreakdown> time_breakdown;  // per rank: where its step went (time_attribution.hpp)
   std::uint64_t tasks_run = 0;

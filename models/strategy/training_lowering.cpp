@@ -395,6 +395,22 @@ class Builder {
   double embedding_parameters_ = 0;
 };
 
+// The forward FLOPs recompute adds, in the model-FLOPs convention (full s x s attention): every layer's
+// forward for full recompute, the attention core for selective (Korthikanti et al. 2022, section 5: HFU).
+double recompute_flops_per_step(const TransformerConfig& model, const TrainingSpec& training, Recompute recompute) {
+  if (recompute == Recompute::kNone) return 0;
+  const double s = static_cast<double>(training.seq_len);
+  double per_sequence = 0;
+  for (int layer = 0; layer < model.layers; ++layer) {
+    const std::vector<OperatorSummary> ops = layer_operators(model, layer, training.seq_len);
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const bool core = ops[i].name.rfind("attention core", 0) == 0;
+      if (recompute == Recompute::kFull || core) per_sequence += s * ops[i].forward_flops_per_token;
+    }
+  }
+  return per_sequence * static_cast<double>(training.global_batch);
+}
+
 }  // namespace
 
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
@@ -407,6 +423,7 @@ LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpe
   lowered.microbatches = builder.microbatches();
   lowered.stage_layers = builder.stage_layers();
   lowered.model_flops_per_step = model_flops_per_step(model, training.global_batch, training.seq_len);
+  lowered.hardware_flops_per_step = lowered.model_flops_per_step + recompute_flops_per_step(model, training, strategy.recompute);
   lowered.tokens_per_step = static_cast<double>(training.global_batch * training.seq_len);
   return lowered;
 }

@@ -38,6 +38,7 @@ struct LoweredTraining {
   std::int64_t microbatches = 0;
   std::vector<int> stage_layers;  // per virtual stage (chunk x pp + stage)
   double model_flops_per_step = 0;  // 3 x forward, no recompute (workload/transformer_config.hpp)
+  double hardware_flops_per_step = 0;  // model FLOPs plus recomputed forward FLOPs, same convention
   double tokens_per_step = 0;
 };
 

@@ -56,3 +56,17 @@ TEST_CASE("the trace is deterministic and rejects backwards spans", "[timeline]"
   TimelineRecorder timeline;
   CHECK_THROWS_AS(timeline.add_span("t", "back", SimTime::from_ps(5), SimTime::from_ps(4)), SimulationError);
 }
+
+TEST_CASE("spans_between returns the spans overlapping a window, with their tracks, up to a limit", "[timeline]") {
+  TimelineRecorder timeline;
+  timeline.add_span("gpu0/compute", "a", SimTime::from_us(0), SimTime::from_us(10));
+  timeline.add_span("gpu0/dp", "b", SimTime::from_us(5), SimTime::from_us(20));
+  timeline.add_span("gpu1/compute", "c", SimTime::from_us(30), SimTime::from_us(40));
+  const auto window = timeline.spans_between(SimTime::from_us(8), SimTime::from_us(30), 10);
+  REQUIRE(window.size() == 2);  // c starts exactly at the window's end: outside
+  CHECK(window[0].process == "gpu0");
+  CHECK(window[0].thread == "compute");
+  CHECK(window[1].name == "b");
+  CHECK(window[1].end == SimTime::from_us(20));
+  CHECK(timeline.spans_between(SimTime::zero(), SimTime::from_us(100), 1).size() == 1);
+}

@@ -28,4 +28,7 @@ void add_model_command(CLI::App& app, std::ostream& out);
 // `strata lower` and `strata replay`: execution-graph files.
 void add_graph_commands(CLI::App& app, std::ostream& out);
 
+// `strata run`: every strategy of a scenario, ranked; report.json, report.html, traces.
+void add_run_command(CLI::App& app, std::ostream& out);
+
 }  // namespace strata::tools

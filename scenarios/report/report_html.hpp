@@ -1,0 +1,29 @@
+// The HTML report of `strata run` / `strata search`: one self-contained file (inline CSS and SVG, no script,
+// nothing fetched from the network) with a ranking chart, the stacked time breakdown, memory against
+// capacity, a results table and a timeline excerpt. Every user-supplied string (scenario, strategy, model
+// names, sources) is HTML-escaped.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scenarios/runner/strategy_run.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "sim/timeline_recorder.hpp"
+
+namespace strata::scenarios {
+
+// A window of one strategy's timeline, shown as lanes (one per track).
+struct TimelineExcerpt {
+  std::string strategy;
+  sim::SimTime from;
+  sim::SimTime to;
+  std::vector<sim::TimelineRecorder::SpanRecord> spans;
+};
+
+std::string html_escape(std::string_view text);
+
+std::string report_html(const Scenario& scenario, const std::vector<StrategyResult>& ranked, const TimelineExcerpt* excerpt);
+
+}  // namespace strata::scenarios

@@ -1,0 +1,94 @@
+#include "scenarios/report/report_json.hpp"
+
+#include "models/workload/transformer_config.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+std::string recompute_name(models::Recompute recompute) {
+  switch (recompute) {
+    case models::Recompute::kNone: return "none";
+    case models::Recompute::kSelective: return "selective";
+    case models::Recompute::kFull: return "full";
+  }
+  return "none";
+}
+
+}  // namespace
+
+nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
+  std::string schedule(models::schedule_name(s.schedule));
+  if (s.vpp > 1) schedule = "interleaved";
+  nlohmann::json config = {{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"cp", s.cp}, {"ep", s.ep}, {"vpp", s.vpp},
+                           {"micro_batch", s.micro_batch}, {"schedule", schedule},
+                           {"sequence_parallel", s.sequence_parallel}, {"recompute", recompute_name(s.recompute)},
+                           {"zero", s.zero}, {"dp_bucket_bytes", s.dp_bucket_bytes}, {"gradient_bytes", s.gradient_bytes}};
+  if (!s.stage_layers.empty()) config["stage_layers"] = s.stage_layers;
+  return config;
+}
+
+nlohmann::json result_json(const StrategyResult& r) {
+  nlohmann::json breakdown = nlohmann::json::object();
+  for (const auto& [key, seconds] : r.time_breakdown_s) breakdown[key] = seconds;
+  nlohmann::json memory_breakdown = nlohmann::json::object();
+  for (const auto& [category, bytes] : r.memory.breakdown) memory_breakdown[category] = bytes;
+  nlohmann::json result = {
+      {"name", r.strategy.name},
+      {"rank", r.rank},
+      {"config", strategy_config_json(r.strategy)},
+      {"gpus", r.gpus},
+      {"microbatches_per_step", r.microbatches},
+      {"step_time_s", r.step_time_s},
+      {"tokens_per_s", r.tokens_per_s},
+      {"tokens_per_s_per_gpu", r.tokens_per_s_per_gpu},
+      {"model_tflops_per_gpu", r.model_tflops_per_gpu},
+      {"peak_tflops_per_gpu", r.peak_tflops_per_gpu},
+      {"mfu", r.mfu},
+      {"hfu", r.hfu},
+      {"memory", {{"peak_bytes", r.memory.peak_bytes}, {"capacity_bytes", r.memory.capacity_bytes}, {"oom", r.memory.oom},
+                  {"peak_stage", r.memory.peak_stage}, {"breakdown", memory_breakdown}}},
+      {"time_breakdown_s", breakdown},
+      {"critical_stage", r.critical_stage},
+      {"biggest_sink", r.biggest_sink().first},
+      {"simulated_tasks", r.simulated_tasks},
+  };
+  if (r.expected) {
+    nlohmann::json expected = {{"source", r.expected->source}};
+    if (r.expected->step_time_s) {
+      expected["step_time_s"] = *r.expected->step_time_s;
+      expected["error_pct"] = 100.0 * (r.step_time_s - *r.expected->step_time_s) / *r.expected->step_time_s;
+    } else if (r.expected->tokens_per_s_per_gpu) {
+      expected["tokens_per_s_per_gpu"] = *r.expected->tokens_per_s_per_gpu;
+      expected["error_pct"] = 100.0 * (r.tokens_per_s_per_gpu - *r.expected->tokens_per_s_per_gpu) / *r.expected->tokens_per_s_per_gpu;
+    }
+    result["expected"] = expected;
+  }
+  return result;
+}
+
+nlohmann::json scenario_json(const Scenario& scenario) {
+  const models::ParameterCounts counts = models::count_parameters(scenario.model.config);
+  return {
+      {"name", scenario.name},
+      {"file", scenario.file.filename().string()},
+      {"cluster", {{"system", scenario.cluster.system.name}, {"gpu", scenario.cluster.gpu.name}, {"nodes", scenario.cluster.nodes},
+                   {"gpus", scenario.cluster.gpus()}, {"gpus_per_node", scenario.cluster.system.gpus_per_node.value}}},
+      {"model", {{"name", scenario.model.config.name}, {"source", scenario.model.source}, {"layers", scenario.model.config.layers},
+                 {"hidden", scenario.model.config.hidden}, {"parameters", counts.total}}},
+      {"training", {{"seq_len", scenario.training.seq_len}, {"global_batch", scenario.training.global_batch},
+                    {"dtype", std::string(models::dtype_name(scenario.training.dtype))}}},
+      {"fidelity", scenario.fidelity},
+  };
+}
+
+nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyResult>& ranked, const nlohmann::json& extra) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const StrategyResult& r : ranked) results.push_back(result_json(r));
+  nlohmann::json report = {{"strata_report", kReportFormatVersion}, {"scenario", scenario_json(scenario)}, {"results", results}};
+  for (const auto& [key, value] : extra.items()) report[key] = value;
+  return report;
+}
+
+std::string report_text(const nlohmann::json& report) { return report.dump(1) + "\n"; }
+
+}  // namespace strata::scenarios

@@ -1,0 +1,29 @@
+// The versioned JSON report of `strata run` / `strata search` (scenarios/README.md, "Reports"):
+// {"strata_report": 1, "scenario": {...}, "results": [...], ...}. Keys are sorted and numbers printed the same
+// way every time, so the same scenario gives the same bytes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "scenarios/runner/strategy_run.hpp"
+#include "scenarios/scenario_file.hpp"
+
+namespace strata::scenarios {
+
+inline constexpr int kReportFormatVersion = 1;
+
+// The resolved strategy: every field, defaults included, as a scenario would write it.
+nlohmann::json strategy_config_json(const models::ParallelStrategy& strategy);
+// One result as the report's `results[]` entry.
+nlohmann::json result_json(const StrategyResult& result);
+// What the scenario resolved to: cluster, GPU, model (with parameters), training.
+nlohmann::json scenario_json(const Scenario& scenario);
+
+// The whole report; `extra` keys (e.g. a search's counts) are merged at the top level.
+nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyResult>& ranked,
+                           const nlohmann::json& extra = nlohmann::json::object());
+std::string report_text(const nlohmann::json& report);  // indented, newline-terminated
+
+}  // namespace strata::scenarios

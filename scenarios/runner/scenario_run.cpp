@@ -1,0 +1,71 @@
+#include "scenarios/runner/scenario_run.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "scenarios/report/report_json.hpp"
+#include "sim/atomic_file.hpp"
+#include "sim/error.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+constexpr std::size_t kExcerptSpans = 4000;
+constexpr double kExcerptFraction = 0.05;  // the excerpt shows 5% of the step, from its middle
+
+}  // namespace
+
+std::string trace_file_name(const std::string& strategy, std::size_t index, const std::vector<std::string>& taken) {
+  std::string safe;
+  for (char c : strategy) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    safe += ok ? c : '_';
+  }
+  std::string name = "trace-" + safe + ".json";
+  if (std::find(taken.begin(), taken.end(), name) != taken.end()) name = "trace-" + safe + "-" + std::to_string(index) + ".json";
+  return name;
+}
+
+ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines) {
+  ScenarioRun run;
+  std::vector<std::string> names;
+  std::map<std::string, sim::TimelineRecorder> timelines;
+  for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
+    sim::TimelineRecorder timeline;
+    run.ranked.push_back(run_strategy(scenario, i, record_timelines ? &timeline : nullptr));
+    if (!record_timelines) continue;
+    const std::string file = trace_file_name(scenario.strategies[i].strategy.name, i, names);
+    names.push_back(file);
+    std::ostringstream trace;
+    timeline.write_chrome_trace(trace);
+    run.trace_files[file] = trace.str();
+    timelines.emplace(scenario.strategies[i].strategy.name, std::move(timeline));
+  }
+  rank_results(run.ranked);
+  if (record_timelines && !run.ranked.empty()) {
+    const StrategyResult& best = run.ranked.front();
+    const sim::SimTime step = sim::SimTime::from_seconds(best.step_time_s);
+    const sim::SimTime from = sim::SimTime::from_seconds(best.step_time_s * 0.5);
+    const sim::SimTime to = std::min(step, sim::SimTime::from_seconds(best.step_time_s * (0.5 + kExcerptFraction)));
+    run.excerpt = {best.strategy.name, from, to, timelines.at(best.strategy.name).spans_between(from, to, kExcerptSpans)};
+  }
+  return run;
+}
+
+std::vector<std::filesystem::path> write_report_bundle(const std::filesystem::path& dir, const Scenario& scenario,
+                                                       const ScenarioRun& run, const nlohmann::json& extra) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw sim::InputError(dir.string(), "", "cannot create the output directory: " + error.message());
+  std::vector<std::filesystem::path> written;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    sim::write_file_atomically(dir / name, text);
+    written.push_back(dir / name);
+  };
+  write("report.json", report_text(report_json(scenario, run.ranked, extra)));
+  write("report.html", report_html(scenario, run.ranked, run.excerpt.spans.empty() ? nullptr : &run.excerpt));
+  for (const auto& [name, text] : run.trace_files) write(name, text);
+  return written;
+}
+
+}  // namespace strata::scenarios

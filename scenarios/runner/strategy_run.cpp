@@ -1,0 +1,96 @@
+#include "scenarios/runner/strategy_run.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include "models/graph/graph_executor.hpp"
+#include "models/strategy/training_lowering.hpp"
+#include "sim/error.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+// The executor's categories folded into the report's keys.
+std::map<std::string, double> report_breakdown(const models::TimeBreakdown& seconds) {
+  std::map<std::string, double> out;
+  for (const std::string& key : time_breakdown_keys()) out[key] = 0.0;
+  for (const auto& [category, value] : seconds) {
+    if (category == "compute" || category == "optimizer") out["compute"] += value;
+    else if (out.count(category) != 0) out[category] += value;
+    else out["other"] += value;  // "wait", "memory", unknown categories
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& time_breakdown_keys() {
+  static const std::vector<std::string> keys{"compute", "tp", "dp", "pp", "cp", "ep", "bubble", "offload", "other"};
+  return keys;
+}
+
+std::pair<std::string, double> StrategyResult::biggest_sink() const {
+  std::pair<std::string, double> best{"compute", time_breakdown_s.count("compute") ? time_breakdown_s.at("compute") : 0.0};
+  double largest = 0;
+  for (const std::string& key : time_breakdown_keys()) {
+    const auto found = time_breakdown_s.find(key);
+    if (key == "compute" || found == time_breakdown_s.end()) continue;
+    if (found->second > largest) {
+      largest = found->second;
+      best = {key, found->second};
+    }
+  }
+  return best;
+}
+
+StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline) {
+  const StrategySpec& spec = scenario.strategies.at(strategy_index);
+  models::LoweredTraining lowered;
+  try {
+    lowered = models::lower_training(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus());
+  } catch (const sim::InputError& error) {
+    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index) + error.json_path(),
+                          error.detail());
+  }
+  const models::ExecutionResult run = models::execute(lowered.graph, scenario.cluster.gpu, scenario.cluster.system, timeline);
+
+  StrategyResult result;
+  result.strategy = spec.strategy;
+  result.expected = spec.expected;
+  result.gpus = scenario.cluster.gpus();
+  result.microbatches = lowered.microbatches;
+  result.simulated_tasks = run.tasks_run;
+  result.step_time_s = run.makespan.seconds();
+  if (!(result.step_time_s > 0)) throw sim::SimulationError("strategy \"" + spec.strategy.name + "\" simulated an empty step");
+  const double gpus = result.gpus;
+  result.tokens_per_s = lowered.tokens_per_step / result.step_time_s;
+  result.tokens_per_s_per_gpu = result.tokens_per_s / gpus;
+  const double peak = scenario.cluster.gpu.peak(models::Dtype::kBf16).flops_per_s();
+  result.peak_tflops_per_gpu = peak / 1e12;
+  result.model_tflops_per_gpu = lowered.model_flops_per_step / result.step_time_s / gpus / 1e12;
+  result.mfu = result.model_tflops_per_gpu * 1e12 / peak;
+  result.hfu = lowered.hardware_flops_per_step / result.step_time_s / gpus / peak;
+
+  const auto& peaks = run.peak_memory_bytes;
+  const auto highest = static_cast<std::size_t>(std::max_element(peaks.begin(), peaks.end()) - peaks.begin());
+  result.memory.peak_bytes = peaks[highest];
+  result.memory.peak_stage = static_cast<int>(highest);
+  result.memory.breakdown = run.peak_memory_breakdown[highest];
+  result.memory.capacity_bytes = scenario.cluster.gpu.memory_capacity.value.as_double();
+  result.memory.oom = result.memory.peak_bytes > result.memory.capacity_bytes;
+
+  const auto& compute = run.compute_seconds;
+  const auto critical = static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());
+  result.critical_stage = static_cast<int>(critical);
+  result.time_breakdown_s = report_breakdown(run.time_breakdown[critical]);
+  return result;
+}
+
+void rank_results(std::vector<StrategyResult>& results) {
+  std::stable_sort(results.begin(), results.end(), [](const StrategyResult& a, const StrategyResult& b) {
+    return std::make_tuple(a.memory.oom, a.step_time_s, a.strategy.name) < std::make_tuple(b.memory.oom, b.step_time_s, b.strategy.name);
+  });
+  for (std::size_t i = 0; i < results.size(); ++i) results[i].rank = static_cast<int>(i + 1);
+}
+
+}  // namespace strata::scenarios

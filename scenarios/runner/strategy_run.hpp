@@ -1,0 +1,66 @@
+// Runs one strategy of a scenario: lower it (models/strategy), replay the graph (models/graph), and turn the
+// result into the numbers a report shows (DESIGN.md, "Inputs and outputs").
+//
+// Definitions (per training step):
+//  - tokens_per_s = global batch x sequence length / step time; per GPU: divided by the cluster's GPUs.
+//  - model FLOPs: 3 x forward FLOPs (models/workload: matmuls, attention over the full s x s, logits), no
+//    recompute; model_tflops_per_gpu = model FLOPs / step / GPUs; MFU = that / the GPU's dense 16-bit peak.
+//  - hardware FLOPs: model FLOPs plus the forward FLOPs recompute reruns, same convention (Korthikanti et
+//    al. 2022); HFU = hardware FLOPs / step / GPUs / the 16-bit peak.
+//  - memory: the highest per-GPU peak over the simulated ranks (pipeline stages), its breakdown by category
+//    at that peak, against the GPU's capacity; OOM when above.
+//  - time_breakdown_s: where the critical rank's step went (the rank with the most compute; its seconds sum
+//    to the step time): compute (kernels and optimizer), exposed communication by kind (tp, dp, pp, cp, ep),
+//    bubble (waiting on other pipeline stages), offload, other (waiting not explained by the above).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "models/strategy/parallel_strategy.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "sim/timeline_recorder.hpp"
+
+namespace strata::scenarios {
+
+struct MemoryResult {
+  double peak_bytes = 0;
+  double capacity_bytes = 0;
+  bool oom = false;
+  int peak_stage = 0;                        // pipeline stage of the peak
+  std::map<std::string, double> breakdown;   // category -> bytes at the peak
+};
+
+struct StrategyResult {
+  models::ParallelStrategy strategy;
+  std::optional<Expectation> expected;
+  int gpus = 0;
+  std::int64_t microbatches = 0;
+  double step_time_s = 0;
+  double tokens_per_s = 0;
+  double tokens_per_s_per_gpu = 0;
+  double model_tflops_per_gpu = 0;
+  double mfu = 0;
+  double hfu = 0;
+  double peak_tflops_per_gpu = 0;  // the 16-bit dense peak MFU and HFU divide by
+  MemoryResult memory;
+  std::map<std::string, double> time_breakdown_s;  // keys as above, every one present
+  int critical_stage = 0;
+  std::uint64_t simulated_tasks = 0;
+  int rank = 0;  // 1 = fastest that fits (set by rank_results)
+
+  // The largest part of the step other than compute, e.g. {"tp", 3.2}; {"compute", s} when nothing else.
+  std::pair<std::string, double> biggest_sink() const;
+};
+
+// The breakdown keys, in report order.
+const std::vector<std::string>& time_breakdown_keys();
+
+// `timeline` may be null. Bad strategies throw InputError naming the scenario file and the strategy's path.
+StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr);
+
+// Ranks in place: strategies that fit by step time, then OOM ones by step time; ties by name. Sets `rank`.
+void rank_results(std::vector<StrategyResult>& results);
+
+}  // namespace strata::scenarios

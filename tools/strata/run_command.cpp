@@ -1,0 +1,64 @@
+// `strata run SCENARIO [-o DIR] [--fidelity analytic|flow] [--json]`: simulates every strategy of a scenario,
+// prints the ranked table (or, with --json, the report document), and with -o writes DIR/report.json,
+// DIR/report.html and DIR/trace-<strategy>.json (scenarios/README.md).
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "models/hardware/profile_catalog.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "scenarios/report/report_json.hpp"
+#include "scenarios/report/report_table.hpp"
+#include "scenarios/runner/scenario_run.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "sim/error.hpp"
+#include "strata/commands.hpp"
+#include "strata/profile_location.hpp"
+
+namespace strata::tools {
+namespace {
+
+struct RunOptions {
+  std::string scenario;
+  std::string out_dir;
+  std::string fidelity;
+  bool json = false;
+  std::string profiles;
+  std::string presets = STRATA_SOURCE_PRESET_DIR;
+};
+
+void run(const RunOptions& o, std::ostream& out) {
+  const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
+  const models::ModelCatalog presets(o.presets);
+  scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
+  if (!o.fidelity.empty()) scenario.fidelity = scenarios::checked_fidelity(o.fidelity, sim::JsonLocation{"command line", "--fidelity"});
+  const scenarios::ScenarioRun result = scenarios::run_scenario(scenario, !o.out_dir.empty());
+  if (o.json) {
+    out << scenarios::report_text(scenarios::report_json(scenario, result.ranked));
+  } else {
+    out << scenario.name << ": " << scenario.model.config.name << " on " << scenario.cluster.nodes << " x "
+        << scenario.cluster.system.name << " (" << scenario.cluster.gpus() << " GPUs), " << scenario.fidelity << " fidelity\n";
+    out << scenarios::ranking_table(result.ranked);
+  }
+  if (!o.out_dir.empty()) {
+    const auto written = scenarios::write_report_bundle(o.out_dir, scenario, result);
+    if (!o.json) out << "wrote " << written.size() << " files to " << o.out_dir << " (report.json, report.html, traces)\n";
+  }
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, std::ostream& out) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand("run", "Simulate every strategy of a scenario and rank them");
+  command->add_option("scenario", options->scenario, "Scenario file (scenarios/README.md)")->required();
+  command->add_option("-o,--out", options->out_dir, "Directory for report.json, report.html and trace-<strategy>.json");
+  command->add_option("--fidelity", options->fidelity, "analytic or flow (overrides the scenario's)");
+  command->add_flag("--json", options->json, "Print the report.json document instead of the table");
+  command->add_option("--profiles", options->profiles, "Profile directory");
+  command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  command->callback([&out, options] { run(*options, out); });
+}
+
+}  // namespace strata::tools
