@@ -87,6 +87,11 @@ models::TrainingSpec read_training(JsonObjectReader r) {
   const std::string dtype = r.optional_string("dtype").value_or("bf16");
   if (dtype != "bf16" && dtype != "fp16" && dtype != "fp8") r.location_of("dtype").fail("expected bf16, fp16 or fp8");
   training.dtype = *models::dtype_from_name(dtype);
+  if (const auto attention = r.optional_string("attention")) {
+    if (*attention == "fused") training.attention = models::AttentionKernel::kFused;
+    else if (*attention == "unfused") training.attention = models::AttentionKernel::kUnfused;
+    else r.location_of("attention").fail("expected fused or unfused, found \"" + *attention + "\"");
+  }
   if (const auto optimizer = r.optional_string("optimizer"); optimizer && *optimizer != "adam") {
     r.location_of("optimizer").fail("only \"adam\" is modelled");
   }
@@ -126,6 +131,8 @@ StrategySpec read_strategy(JsonObjectReader r) {
     else r.location_of("recompute").fail("expected none, selective or full, found \"" + *recompute + "\"");
   }
   s.zero = integer(r, "zero", 0, 0);
+  s.dp_overlap = boolean(r, "dp_overlap", true);
+  s.tp_overlap = boolean(r, "tp_overlap", false);
   if (const nlohmann::json* bucket = r.optional("dp_bucket")) {
     s.dp_bucket_bytes = sim::json_bytes(*bucket, r.location_of("dp_bucket")).count();
     if (s.dp_bucket_bytes < 1) r.location_of("dp_bucket").fail("must be at least 1 byte");
@@ -144,6 +151,10 @@ StrategySpec read_strategy(JsonObjectReader r) {
     if (const nlohmann::json* v = e.optional("step_time_s")) expectation.step_time_s = sim::json_number(*v, e.location_of("step_time_s"));
     if (const nlohmann::json* v = e.optional("tokens_per_s_per_gpu")) {
       expectation.tokens_per_s_per_gpu = sim::json_number(*v, e.location_of("tokens_per_s_per_gpu"));
+    }
+    if (const nlohmann::json* v = e.optional("tolerance_pct")) {
+      expectation.tolerance_pct = sim::json_number(*v, e.location_of("tolerance_pct"));
+      if (!(expectation.tolerance_pct > 0 && expectation.tolerance_pct <= 100)) e.location_of("tolerance_pct").fail("expected a percentage in (0, 100]");
     }
     e.finish();
     if (!expectation.step_time_s && !expectation.tokens_per_s_per_gpu) e.location().fail("needs step_time_s or tokens_per_s_per_gpu");
@@ -181,6 +192,7 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
   Scenario scenario;
   scenario.file = path;
   scenario.name = root.required_string("name");
+  scenario.description = root.optional_string("description").value_or("");
   scenario.cluster = read_cluster(root.required_object("cluster"), profiles);
   scenario.model = read_model(root.required("model"), root.location_of("model"), path, models);
   scenario.training = read_training(root.required_object("training"));

@@ -29,6 +29,7 @@ struct ClusterSpec {
 struct Expectation {
   std::optional<double> step_time_s;
   std::optional<double> tokens_per_s_per_gpu;
+  double tolerance_pct = 20.0;  // `strata validate` fails a case whose error exceeds this
   std::string source;
 };
 
@@ -39,6 +40,7 @@ struct StrategySpec {
 
 struct Scenario {
   std::string name;
+  std::string description;  // free text: what the scenario is for, the assumptions it makes
   std::filesystem::path file;
   ClusterSpec cluster;
   models::ModelPreset model;

@@ -56,6 +56,7 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
     bad(s.vpp > 1 ? "vpp" : "pp", std::to_string(s.pp * s.vpp) + (s.vpp > 1 ? " virtual" : "") + " stages for " +
                                        std::to_string(model.layers) + " layers");
   }
+  if (s.tp_overlap && !s.sequence_parallel) bad("tp_overlap", "TP communication overlap needs sequence_parallel");
   if (s.vpp > 1) {
     if (s.pp < 2) bad("vpp", "the interleaved schedule needs pp >= 2");
     if (s.schedule != PipelineSchedule::kOneFOneB) bad("vpp", "virtual stages need the 1f1b (interleaved) schedule");

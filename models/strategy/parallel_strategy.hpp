@@ -16,10 +16,17 @@ namespace strata::models {
 enum class PipelineSchedule { kGpipe, kOneFOneB };
 std::string_view schedule_name(PipelineSchedule schedule);
 
+// How the framework computes the attention core: one fused FlashAttention-style kernel (Dao et al. 2022;
+// Megatron-Core with Transformer Engine), or Megatron-LM's unfused path of 2021-22 (batched GEMM Q K^T, fused
+// scale-mask-softmax, dropout, batched GEMM with V), which materialises the s x s scores (Korthikanti et al.
+// 2022, section 4.1, counts them).
+enum class AttentionKernel { kFused, kUnfused };
+
 struct TrainingSpec {
   std::int64_t seq_len = 0;
   std::int64_t global_batch = 0;  // sequences per step
   Dtype dtype = Dtype::kBf16;
+  AttentionKernel attention = AttentionKernel::kFused;
 };
 
 struct ParallelStrategy {
@@ -40,6 +47,14 @@ struct ParallelStrategy {
   // default (megatron/core/distributed: bucket_size = max(40000000, 1000000 * dp)).
   std::int64_t dp_bucket_bytes = std::int64_t{40'000'000} * 4;
   std::vector<int> stage_layers;  // explicit layers per (virtual) stage, pp x vpp entries; empty: split evenly
+  // Megatron-Core's --overlap-grad-reduce / --overlap-param-gather (PyTorch DDP overlaps by default): each
+  // gradient bucket is reduced as soon as the last micro-batch's backward has produced it, and ZeRO-1/2's
+  // all-gather of updated weights runs bucket by bucket under the next step's first forward. Off: buckets
+  // wait for the end of the backward and the all-gather for the optimizer (Megatron-LM 2021).
+  bool dp_overlap = true;
+  // Megatron-Core's --tp-comm-overlap (needs sequence parallelism): each TP all-gather / reduce-scatter is
+  // split and pipelined with the GEMM that consumes / produces it, so the pair takes about the longer of the two.
+  bool tp_overlap = false;
   int world_size() const { return tp * pp * dp * cp; }
   std::int64_t microbatches(const TrainingSpec& training) const { return training.global_batch / (micro_batch * dp); }
 };

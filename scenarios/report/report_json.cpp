@@ -22,7 +22,8 @@ nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
   nlohmann::json config = {{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"cp", s.cp}, {"ep", s.ep}, {"vpp", s.vpp},
                            {"micro_batch", s.micro_batch}, {"schedule", schedule},
                            {"sequence_parallel", s.sequence_parallel}, {"recompute", recompute_name(s.recompute)},
-                           {"zero", s.zero}, {"dp_bucket_bytes", s.dp_bucket_bytes}, {"gradient_bytes", s.gradient_bytes}};
+                           {"zero", s.zero}, {"dp_bucket_bytes", s.dp_bucket_bytes}, {"gradient_bytes", s.gradient_bytes},
+                           {"dp_overlap", s.dp_overlap}, {"tp_overlap", s.tp_overlap}};
   if (!s.stage_layers.empty()) config["stage_layers"] = s.stage_layers;
   return config;
 }
@@ -76,7 +77,8 @@ nlohmann::json scenario_json(const Scenario& scenario) {
       {"model", {{"name", scenario.model.config.name}, {"source", scenario.model.source}, {"layers", scenario.model.config.layers},
                  {"hidden", scenario.model.config.hidden}, {"parameters", counts.total}}},
       {"training", {{"seq_len", scenario.training.seq_len}, {"global_batch", scenario.training.global_batch},
-                    {"dtype", std::string(models::dtype_name(scenario.training.dtype))}}},
+                    {"dtype", std::string(models::dtype_name(scenario.training.dtype))},
+                    {"attention", scenario.training.attention == models::AttentionKernel::kFused ? "fused" : "unfused"}}},
       {"fidelity", scenario.fidelity},
   };
 }

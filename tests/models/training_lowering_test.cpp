@@ -244,3 +244,54 @@ TEST_CASE("uneven layer splits give the middle stages the extra layers", "[lower
   CHECK(bloom.back() == 5);
   CHECK(split_layers(8, 3, {2, 3, 3}) == std::vector<int>{2, 3, 3});
 }
+
+TEST_CASE("overlapping DP and TP communication hides it; unfused attention costs more", "[lowering]") {
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{1024, 16, Dtype::kBf16};
+  const auto run = [&](auto configure, TrainingSpec spec) {
+    ParallelStrategy s;
+    s.tp = 2, s.dp = 2, s.pp = 1, s.sequence_parallel = true, s.zero = 1;
+    configure(s);
+    return execute(lower_training(model, spec, s, 4).graph, exact_gpu(), synthetic_system());
+  };
+  const auto exposed = [](const ExecutionResult& r, const char* key) {
+    const auto found = r.time_breakdown.at(0).find(key);
+    return found == r.time_breakdown.at(0).end() ? 0.0 : found->second;
+  };
+  const ExecutionResult serial = run([](ParallelStrategy& s) { s.dp_overlap = false; }, training);
+  const ExecutionResult dp_overlapped = run([](ParallelStrategy&) {}, training);
+  const ExecutionResult both = run([](ParallelStrategy& s) { s.tp_overlap = true; }, training);
+  CHECK(dp_overlapped.makespan < serial.makespan);
+  CHECK(exposed(dp_overlapped, "dp") < exposed(serial, "dp"));
+  CHECK(both.makespan < dp_overlapped.makespan);
+  CHECK(exposed(both, "tp") < exposed(dp_overlapped, "tp"));
+  // The same collectives run either way: overlap moves them, it does not drop them.
+  CHECK(both.seconds_by_category.at("tp") == Approx(dp_overlapped.seconds_by_category.at("tp")));
+
+  TrainingSpec unfused = training;
+  unfused.attention = AttentionKernel::kUnfused;
+  const ExecutionResult slow = run([](ParallelStrategy&) {}, unfused);
+  CHECK(slow.makespan > dp_overlapped.makespan);
+
+  ParallelStrategy bad;
+  bad.tp = 2, bad.dp = 2, bad.tp_overlap = true;
+  CHECK(error_of([&] { lower_training(model, training, bad, 4); }).find("/tp_overlap: TP communication overlap needs sequence_parallel") !=
+        std::string::npos);
+}
+
+TEST_CASE("FP8 training keeps the LM head and the unfused attention core in 16 bits", "[lowering]") {
+  TrainingSpec training{512, 4, Dtype::kFp8};
+  training.attention = AttentionKernel::kUnfused;
+  ParallelStrategy s;
+  s.dp = 1;
+  const LoweredTraining lowered = lower_training(small_model(2), training, s, 1);
+  int fp8 = 0, bf16 = 0;
+  for (const Task& t : lowered.graph.tasks) {
+    if (t.type != TaskType::kCompute || t.compute.kind != ComputeKind::kGemm) continue;
+    const bool sixteen = t.name.rfind("lm head", 0) == 0 || t.name.find("QK^T") != std::string::npos;
+    if (sixteen) CHECK(t.compute.dtype == Dtype::kBf16);
+    (t.compute.dtype == Dtype::kFp8 ? fp8 : bf16) += 1;
+  }
+  CHECK(fp8 > 0);
+  CHECK(bf16 > 0);
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Builds scenarios/validation/*.json from ../shared/reference/published_training.json.
+
+Run from the repository root: python3 tools/validation/make_cases.py [REFERENCE_JSON]
+The generated files are committed; CI never runs this script. Every assumption a case makes (a setting its
+source does not state) is written into the case's "description"; the rules are the same for every record of
+a source, never chosen per case. Records that cannot become a case are listed with the reason on stdout.
+"""
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+REFERENCE = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "reference" / "published_training.json"
+OUT = ROOT / "scenarios" / "validation"
+
+PRESETS = {
+    "GPT-1.7B": "gpt-1.7b", "GPT-3.6B": "gpt-3.6b", "GPT-7.5B": "gpt-7.5b", "GPT-18.4B": "gpt-18.4b",
+    "GPT-39.1B": "gpt-39.1b", "GPT-76.1B": "gpt-76.1b", "GPT-145.6B": "gpt-145.6b", "GPT-310.1B": "gpt-310.1b",
+    "GPT-529.6B": "gpt-529.6b", "GPT-1008.0B": "gpt-1t", "GPT-1T": "gpt-1t", "GPT-22B": "gpt-22b",
+    "GPT-3 175B": "gpt3-175b", "MT-NLG 530B": "mt-nlg-530b", "GPT3-175B": "gpt3-175b",
+    "LLAMA2-7B": "llama2-7b", "LLAMA2-13B": "llama2-13b", "LLAMA2-70B": "llama2-70b",
+}
+H100_V131K = {"GPT-7.1B": "gpt-7.1b-v131k", "GPT-16B": "gpt-16b-v131k", "GPT-32B": "gpt-32b-v131k",
+              "GPT-70B": "gpt-70b-v131k", "GPT-119B": "gpt-119b-v131k", "GPT-177B": "gpt-177b-v131k",
+              "GPT-314B": "gpt-314b-v131k", "GPT-462B": "gpt-462b-v131k"}
+
+
+def source_of(record):
+    s = record["source"]
+    where = s.get("table") or s.get("location") or ""
+    return f'{s["title"]}, {where}; shared/reference/published_training.json record {record["id"]}'
+
+
+def megatron_flops(m, batch, rc_factor, vocab_term):
+    """The source's own FLOPs per step: rc_factor * B s l h^2 (1 + s/(6h) + V/(vocab_term l h))."""
+    b, s, l, h, v = batch, m["seq_len"], m["layers"], m["hidden"], m["vocab"]
+    return rc_factor * b * s * l * h * h * (1 + s / (6 * h) + v / (vocab_term * l * h))
+
+
+def model_of(record):
+    m = record["model"]
+    name = m["name"]
+    if record["id"].startswith("megatron_readme_h100"):
+        if name in H100_V131K:
+            return H100_V131K[name]
+        # GPT-1.7B of the H100 table is not SC21's 1.7B: hidden 2048, 16 heads, vocab 131072, seq 4096.
+        return {"architectures": ["GPT2LMHeadModel"], "n_layer": m["layers"], "n_embd": m["hidden"], "n_head": m["heads"],
+                "n_inner": m["ffn_hidden"], "vocab_size": m["vocab"], "n_positions": m["seq_len"],
+                "activation_function": "gelu", "tie_word_embeddings": True}
+    return PRESETS.get(name)
+
+
+def case(record):
+    rid, p, m, measured = record["id"], record["parallel"], record["model"], record["measured"]
+    gpus = record["gpu_count"]
+    gpu = record["hardware"]["gpu"]
+    assumptions = []
+    if rid.startswith("sc21_t1"):
+        family, system, dtype = "sc21", "dgx-a100", "fp16"
+    elif rid.startswith("korthikanti_") and record["category"] == "training" and p["tp"]:
+        family, system, dtype = "korthikanti", "dgx-a100", "fp16"
+    elif rid.startswith("megatron_readme_h100_") and "strong" not in rid:
+        family, system, dtype = "megatron_h100", "dgx-h100", "bf16"
+        assumptions.append("bf16 (precision not stated; MFU is quoted against the 989 TFLOP/s BF16 peak)")
+    elif rid.startswith("nemo2407_"):
+        family, system, dtype = "nemo", "dgx-h100", "fp8"
+    elif rid.startswith("megatron_readme_2020_dgx2"):
+        return None, "V100: no V100 profile is shipped"
+    elif rid.startswith("megatron_readme_2020_dgxa100"):
+        return None, "A100 memory variant not stated (40 GB and 80 GB differ in HBM bandwidth), micro-batch not stated"
+    elif "strong" in rid:
+        return None, "parallel configuration inferred by the transcriber (unverified); only MFU endpoints published"
+    else:
+        return None, "no parallel configuration published (abstract figure)"
+    if family == "nemo" and (p.get("cp") or 1) > 1:
+        return None, "context parallelism (cp=%d) is not lowered yet" % p["cp"]
+    model = model_of(record)
+    if model is None:
+        return None, "architecture not stated by the source (%s)" % m["name"]
+    if gpus % 8:
+        return None, "GPU count not a multiple of 8"
+
+    tp, pp, dp = p["tp"], p["pp"], p["dp"]
+    strategy = {"name": rid, "tp": tp, "pp": pp, "dp": dp}
+    mb = p.get("microbatch")
+    if mb is None:
+        mb = 1
+        assumptions.append("micro-batch 1 (not stated; Megatron-LM has no default)")
+    strategy["micro_batch"] = mb
+    vpp = p.get("vpp") or 1
+    if vpp > 1:
+        strategy["vpp"] = vpp
+        strategy["schedule"] = "interleaved"
+    elif pp > 1 and p.get("vpp") is None:
+        assumptions.append("no interleaving (virtual pipeline stages not stated; Megatron-LM's default)")
+    rc = p.get("recompute")
+    if rc is None:
+        strategy["recompute"] = "none"
+        assumptions.append("no activation recompute (not stated; the framework's default)")
+    else:
+        strategy["recompute"] = "full" if rc.startswith("full") else "selective"
+    sp = p.get("sequence_parallel")
+    if sp is None:
+        sp = tp > 1 and family in ("megatron_h100", "nemo")
+        if family in ("megatron_h100", "nemo") and tp > 1:
+            assumptions.append("sequence parallelism with TP (Megatron-Core/NeMo performance configurations; TP overlap needs it)")
+    strategy["sequence_parallel"] = bool(sp)
+    if family == "sc21":
+        strategy["dp_overlap"] = False
+        assumptions.append("gradient all-reduce after the backward (Megatron-LM 2021's default local DDP does not overlap it)")
+    if family in ("megatron_h100", "nemo") and tp > 1:
+        strategy["tp_overlap"] = True
+        if family == "nemo":
+            assumptions.append("TP communication overlap (NeMo performance configurations)")
+    if family in ("megatron_h100", "nemo"):
+        strategy["zero"] = 1
+        assumptions.append("distributed optimizer = ZeRO-1 (--overlap-param-gather implies it; NeMo's default)")
+
+    expected = {}
+    b = p["global_batch"]
+    if family == "sc21":
+        flops = megatron_flops(m, b, 96, 16)  # SC21 eq. 3, counts the recompute forward
+        expected["step_time_s"] = round(flops / (gpus * measured["tflops_per_gpu"] * 1e12), 4)
+        formula = "step = 96 B s l h^2 (1 + s/6h + V/16lh) / (GPUs x %g TFLOP/s) (SC21 eq. 3)" % measured["tflops_per_gpu"]
+    elif family == "korthikanti":
+        expected["step_time_s"] = measured["step_time_s"]
+        formula = "iteration time as published"
+    elif family == "megatron_h100":
+        flops = megatron_flops(m, b, 72, 12)  # Megatron-LM num_floating_point_operations, no recompute
+        expected["step_time_s"] = round(flops / (gpus * measured["tflops_per_gpu"] * 1e12), 4)
+        formula = "step = 72 B s l h^2 (1 + s/6h + V/12lh) / (GPUs x %g TFLOP/s) (Megatron-LM model FLOPs)" % measured["tflops_per_gpu"]
+    else:
+        expected["tokens_per_s_per_gpu"] = measured["tokens_per_sec_per_gpu"]
+        formula = "tokens/s/GPU as published (compared as step time = global batch x sequence / (tokens/s/GPU x GPUs))"
+    strategy["expected"] = expected
+    strategy["source"] = source_of(record) + "; " + formula
+
+    scenario = {
+        "name": rid,
+        "description": "Validation case. Assumptions: " + ("; ".join(assumptions) if assumptions else "none, the source states the configuration") + ".",
+        "cluster": {"system": system, "nodes": gpus // 8},
+        "model": model,
+        "training": {"seq_len": m["seq_len"], "global_batch": b, "dtype": dtype,
+                     # 2021-22 Megatron-LM had no fused attention (Korthikanti et al. count the s x s tensors);
+                     # Megatron-Core and NeMo run Transformer Engine's fused attention.
+                     "attention": "unfused" if family in ("sc21", "korthikanti") else "fused"},
+        "strategies": [strategy],
+        "fidelity": "analytic",
+    }
+    return scenario, None
+
+
+def main():
+    records = json.loads(REFERENCE.read_text())["records"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    made, skipped = 0, []
+    for record in records:
+        if record["category"] != "training":
+            continue
+        scenario, reason = case(record)
+        if scenario is None:
+            skipped.append((record["id"], reason))
+            continue
+        (OUT / (record["id"] + ".json")).write_text(json.dumps(scenario, indent=1) + "\n")
+        made += 1
+    print(f"wrote {made} cases to {OUT}")
+    for rid, reason in skipped:
+        print(f"skipped {rid}: {reason}")
+
+
+if __name__ == "__main__":
+    main()
