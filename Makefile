@@ -15,8 +15,8 @@ build: bootstrap
 
 demo: build
 	$(STRATA) --version
-	$(STRATA) demo --out out
-	$(STRATA) collective --system dgx-h100 --nodes 2 --op all-reduce -b 1M -e 1G -f 32 --fidelity flow
+	$(STRATA) run scenarios/examples/llama3-70b-h100x64.json -o out
+	@echo "open out/report.html; timelines out/trace-*.json (ui.perfetto.dev)"
 
 test: build
 	ctest --preset release -j $(JOBS)

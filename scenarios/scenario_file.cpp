@@ -168,6 +168,53 @@ StrategySpec read_strategy(JsonObjectReader r) {
   return spec;
 }
 
+SearchSpace read_search(JsonObjectReader r) {
+  SearchSpace space;
+  const auto integers = [&](const char* key, auto& into, std::int64_t max) {
+    const nlohmann::json* value = r.optional(key);
+    if (value == nullptr) return;
+    const auto& list = sim::json_array(*value, r.location_of(key));
+    if (list.empty()) r.location_of(key).fail("an empty list leaves nothing to search; omit the key to search every value");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      into.push_back(static_cast<typename std::decay_t<decltype(into)>::value_type>(
+          sim::json_integer(list[i], r.location_of(key).child(i), std::string_view(key) == "zero" ? 0 : 1, max)));
+    }
+  };
+  const auto words = [&](const char* key, std::vector<std::string>& into, std::initializer_list<const char*> allowed) {
+    const nlohmann::json* value = r.optional(key);
+    if (value == nullptr) return;
+    const auto& list = sim::json_array(*value, r.location_of(key));
+    if (list.empty()) r.location_of(key).fail("an empty list leaves nothing to search; omit the key to search every value");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string word = sim::json_string(list[i], r.location_of(key).child(i));
+      bool ok = false;
+      std::string names;
+      for (const char* a : allowed) {
+        ok = ok || word == a;
+        names += std::string(names.empty() ? "" : ", ") + a;
+      }
+      if (!ok) r.location_of(key).child(i).fail("expected one of " + names + ", found \"" + word + "\"");
+      into.push_back(word);
+    }
+  };
+  integers("tp", space.tp, 1'000'000);
+  integers("pp", space.pp, 1'000'000);
+  integers("vpp", space.vpp, 1'000);
+  integers("cp", space.cp, 1'000'000);
+  integers("ep", space.ep, 1'000'000);
+  integers("zero", space.zero, 3);
+  integers("micro_batch", space.micro_batch, 1'000'000);
+  words("recompute", space.recompute, {"none", "selective", "full"});
+  words("schedule", space.schedule, {"1f1b", "gpipe", "interleaved"});
+  if (const nlohmann::json* value = r.optional("sequence_parallel")) {
+    const auto& list = sim::json_array(*value, r.location_of("sequence_parallel"));
+    if (list.empty()) r.location_of("sequence_parallel").fail("an empty list leaves nothing to search; omit the key to search every value");
+    for (std::size_t i = 0; i < list.size(); ++i) space.sequence_parallel.push_back(sim::json_bool(list[i], r.location_of("sequence_parallel").child(i)));
+  }
+  r.finish();
+  return space;
+}
+
 }  // namespace
 
 std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocation& where) {
@@ -197,8 +244,12 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
   scenario.model = read_model(root.required("model"), root.location_of("model"), path, models);
   scenario.training = read_training(root.required_object("training"));
   scenario.fidelity = checked_fidelity(root.optional_string("fidelity").value_or("analytic"), root.location_of("fidelity"));
-  const auto& strategies = sim::json_array(root.required("strategies"), root.location_of("strategies"));
-  if (strategies.empty()) root.location_of("strategies").fail("at least one strategy is required");
+  if (const nlohmann::json* search = root.optional("search")) scenario.search = read_search(JsonObjectReader(*search, root.location_of("search")));
+  static const nlohmann::json kNone = nlohmann::json::array();
+  const nlohmann::json* listed = root.optional("strategies");
+  if (listed == nullptr && !scenario.search) root.location().fail("missing required key \"strategies\" (or \"search\" for strata search)");
+  const auto& strategies = sim::json_array(listed != nullptr ? *listed : kNone, root.location_of("strategies"));
+  if (strategies.empty() && !scenario.search) root.location_of("strategies").fail("at least one strategy is required");
   for (std::size_t i = 0; i < strategies.size(); ++i) {
     const JsonLocation at = root.location_of("strategies").child(i);
     StrategySpec spec = read_strategy(JsonObjectReader(strategies[i], at));

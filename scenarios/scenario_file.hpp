@@ -38,6 +38,15 @@ struct StrategySpec {
   std::optional<Expectation> expected;
 };
 
+// `strata search` bounds: the values to try per dimension; an empty list means every valid value.
+struct SearchSpace {
+  std::vector<int> tp, pp, vpp, cp, ep, zero;
+  std::vector<std::int64_t> micro_batch;
+  std::vector<std::string> recompute;   // none, selective, full
+  std::vector<std::string> schedule;    // 1f1b, gpipe, interleaved
+  std::vector<bool> sequence_parallel;
+};
+
 struct Scenario {
   std::string name;
   std::string description;  // free text: what the scenario is for, the assumptions it makes
@@ -47,6 +56,7 @@ struct Scenario {
   models::TrainingSpec training;
   std::vector<StrategySpec> strategies;
   std::string fidelity = "analytic";
+  std::optional<SearchSpace> search;  // a search scenario has this instead of (or besides) strategies
   const StrategySpec& strategy(const std::string& name) const;  // InputError listing the names when unknown
 };
 

@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kFooter =
     "Run 'strata <command> --help' for a command's options.\n"
-    "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 simulation error.\n";
+    "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 simulation error, 4 validation case outside tolerance.\n";
 
 int code(ExitCode exit_code) { return static_cast<int>(exit_code); }
 
@@ -31,6 +31,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_model_command(app, out);
   add_graph_commands(app, out);
   add_run_command(app, out);
+  add_search_command(app, out);
+  add_validate_command(app, out);
 
   try {
     app.parse(argc, argv);
@@ -53,6 +55,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const sim::InputError& error) {
     err << "strata: error: " << error.what() << '\n';
     return code(ExitCode::kBadInput);
+  } catch (const ValidationFailed& error) {
+    err << "strata: " << error.what() << '\n';
+    return code(ExitCode::kValidationFailed);
   } catch (const sim::SimulationError& error) {
     err << "strata: simulation error: " << error.what() << '\n';
     return code(ExitCode::kSimulationError);

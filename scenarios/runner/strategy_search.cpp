@@ -1,0 +1,141 @@
+#include "scenarios/runner/strategy_search.hpp"
+
+#include <algorithm>
+
+#include "models/memory/memory_model.hpp"
+#include "sim/error.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+std::vector<int> divisors(int n) {
+  std::vector<int> out;
+  for (int d = 1; d <= n; ++d) {
+    if (n % d == 0) out.push_back(d);
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> or_default(const std::vector<T>& given, std::vector<T> fallback) {
+  return given.empty() ? fallback : given;
+}
+
+models::Recompute recompute_of(const std::string& name) {
+  if (name == "selective") return models::Recompute::kSelective;
+  if (name == "full") return models::Recompute::kFull;
+  return models::Recompute::kNone;
+}
+
+std::string candidate_name(const models::ParallelStrategy& s) {
+  std::string name = "tp" + std::to_string(s.tp) + "-pp" + std::to_string(s.pp) + "-dp" + std::to_string(s.dp);
+  if (s.vpp > 1) name += "-vpp" + std::to_string(s.vpp);
+  if (s.schedule == models::PipelineSchedule::kGpipe) name += "-gpipe";
+  name += "-mb" + std::to_string(s.micro_batch) + "-z" + std::to_string(s.zero);
+  if (s.recompute == models::Recompute::kSelective) name += "-sel";
+  if (s.recompute == models::Recompute::kFull) name += "-full";
+  if (s.sequence_parallel) name += "-sp";
+  return name;
+}
+
+}  // namespace
+
+std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scenario) {
+  const SearchSpace& space = scenario.search ? *scenario.search : SearchSpace{};
+  const int gpus = scenario.cluster.gpus();
+  const std::vector<int> all = divisors(gpus);
+  std::vector<std::int64_t> micro_batches;
+  for (std::int64_t mb = 1; mb <= scenario.training.global_batch; mb *= 2) micro_batches.push_back(mb);
+  std::vector<models::ParallelStrategy> out;
+  for (int tp : or_default(space.tp, all)) {
+    for (int pp : or_default(space.pp, all)) {
+      for (int cp : or_default(space.cp, {1})) {
+        if (static_cast<std::int64_t>(tp) * pp * cp > gpus || gpus % (tp * pp * cp) != 0) continue;
+        const int dp = gpus / (tp * pp * cp);
+        for (const std::string& schedule : or_default(space.schedule, {"1f1b", "gpipe", "interleaved"})) {
+          const bool interleaved = schedule == "interleaved";
+          if (pp == 1 && schedule != "1f1b") continue;  // one stage: the schedules coincide
+          for (int vpp : interleaved ? or_default(space.vpp, {2, 4, 8}) : std::vector<int>{1}) {
+            if (interleaved && vpp < 2) continue;
+            for (std::int64_t mb : or_default(space.micro_batch, micro_batches)) {
+              for (int zero : or_default(space.zero, {0, 1, 2, 3})) {
+                if (dp == 1 && zero > 0) continue;  // nothing to shard
+                for (const std::string& recompute : or_default(space.recompute, {"none", "selective", "full"})) {
+                  for (bool sp : or_default(space.sequence_parallel, {false, true})) {
+                    if (sp && tp == 1) continue;
+                    for (int ep : or_default(space.ep, {1})) {
+                      models::ParallelStrategy s;
+                      s.tp = tp, s.pp = pp, s.dp = dp, s.cp = cp, s.ep = ep, s.vpp = vpp, s.micro_batch = mb, s.zero = zero;
+                      s.schedule = schedule == "gpipe" ? models::PipelineSchedule::kGpipe : models::PipelineSchedule::kOneFOneB;
+                      s.recompute = recompute_of(recompute);
+                      s.sequence_parallel = sp;
+                      s.name = candidate_name(s);
+                      out.push_back(s);
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& s) {
+  const models::TransformerConfig& model = scenario.model.config;
+  const models::ParameterCounts counts = models::count_parameters(model);
+  const std::vector<int> layers = models::split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
+  int stage_layers = 0;
+  for (int chunk = 0; chunk < s.vpp; ++chunk) stage_layers += layers[static_cast<std::size_t>(chunk * s.pp)];
+  const double per_layer = (counts.attention + counts.mlp + counts.norms) / model.layers;
+  const double parameters = (stage_layers * per_layer + static_cast<double>(model.vocab) * model.hidden) / s.tp;
+  const double states = models::model_state_bytes({parameters, s.dp, s.zero, s.gradient_bytes}).total();
+  models::ActivationInputs in;
+  in.seq_len = scenario.training.seq_len;
+  in.micro_batch = s.micro_batch;
+  in.tp = s.tp;
+  in.cp = s.cp;
+  in.sequence_parallel = s.sequence_parallel;
+  in.recompute = s.recompute;
+  in.fused_attention = scenario.training.attention == models::AttentionKernel::kFused;
+  in.dropout = model.family == models::Family::kGpt;
+  const double in_flight = models::in_flight_microbatches(s.pp, s.vpp, s.microbatches(scenario.training),
+                                                          s.schedule == models::PipelineSchedule::kGpipe);
+  return states + stage_layers * models::layer_activation_bytes(model, 0, in) * in_flight;
+}
+
+SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress) {
+  SearchOutcome outcome;
+  const std::vector<models::ParallelStrategy> candidates = enumerate_strategies(scenario);
+  outcome.candidates = static_cast<std::int64_t>(candidates.size());
+  Scenario runnable = scenario;
+  runnable.strategies.clear();
+  const double capacity = scenario.cluster.gpu.memory_capacity.value.as_double();
+  for (const models::ParallelStrategy& s : candidates) {
+    try {
+      models::validate_strategy(scenario.model.config, scenario.training, s, scenario.cluster.gpus());
+      models::check_lowering_support(scenario.model.config, s);
+    } catch (const sim::InputError&) {
+      ++outcome.invalid;
+      continue;
+    }
+    if (estimated_peak_memory_bytes(scenario, s) > capacity) {
+      ++outcome.oom_pruned;
+      continue;
+    }
+    runnable.strategies.push_back(StrategySpec{s, std::nullopt});
+  }
+  const auto total = static_cast<std::int64_t>(runnable.strategies.size());
+  for (std::size_t i = 0; i < runnable.strategies.size(); ++i) {
+    outcome.ranked.push_back(run_strategy(runnable, i));
+    ++outcome.simulated;
+    if (progress) progress(outcome.simulated, total);
+  }
+  rank_results(outcome.ranked);
+  return outcome;
+}
+
+}  // namespace strata::scenarios

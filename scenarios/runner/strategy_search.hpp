@@ -1,0 +1,39 @@
+// `strata search`: enumerates parallel strategies within a scenario's search bounds (scenario_file.hpp,
+// SearchSpace; an omitted dimension takes every valid value), prunes the invalid ones (validate_strategy and
+// what the lowering does not model yet) and those whose analytic memory estimate exceeds the GPU, simulates
+// the rest at analytic fidelity and ranks them.
+//
+// Every valid value: TP and PP over the divisors of the GPU count (TP also dividing the attention heads), DP
+// what remains, VPP 1, 2, 4, 8 with the interleaved schedule, micro-batch over the powers of two dividing the
+// per-replica batch, ZeRO 0-3, recompute none/selective/full, sequence parallelism on and off with TP > 1,
+// schedule 1F1B and GPipe; CP and EP 1 (not lowered yet).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "scenarios/runner/strategy_run.hpp"
+#include "scenarios/scenario_file.hpp"
+
+namespace strata::scenarios {
+
+struct SearchOutcome {
+  std::vector<StrategyResult> ranked;  // every simulated candidate, rank order
+  std::int64_t candidates = 0;         // enumerated
+  std::int64_t invalid = 0;            // rejected by validation or not lowered yet
+  std::int64_t oom_pruned = 0;         // estimated over the GPU's memory before simulation
+  std::int64_t simulated = 0;
+};
+
+// The candidates the bounds allow, in a fixed order, named "tp8-pp2-dp4-mb1-z1-sel-sp" style. Not yet validated.
+std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scenario);
+
+// Per-GPU memory the first pipeline stage needs (model states plus in-flight activations, memory_model.hpp):
+// the estimate that prunes a candidate before simulating it.
+double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& strategy);
+
+// `progress(done, total)` is called after each simulated candidate (may be empty).
+SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress = {});
+
+}  // namespace strata::scenarios

@@ -1,0 +1,46 @@
+// `strata validate`: runs validation cases (scenario files whose strategies carry a published result,
+// scenarios/validation/README.md) and compares predicted with published step time.
+//
+// A published tokens/s/GPU is compared as a step time: global batch x sequence / (tokens/s/GPU x GPUs), so
+// every error has the same sign convention: (predicted - published) / published, positive = predicted slower.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/hardware/profile_catalog.hpp"
+#include "models/workload/model_catalog.hpp"
+
+namespace strata::scenarios {
+
+struct ValidationCase {
+  std::string name;  // scenario name / strategy name
+  std::string file;
+  double predicted_step_s = 0;
+  double published_step_s = 0;
+  double error_pct = 0;
+  double tolerance_pct = 0;
+  std::string source;
+  bool passed() const;
+};
+
+struct ValidationSummary {
+  std::vector<ValidationCase> cases;
+  double mape_pct = 0;
+  double max_abs_error_pct = 0;
+  int failed = 0;
+};
+
+// Scenario files under `paths` (a file, or every *.json in a directory, sorted by name). InputError for a
+// path that is neither, or a directory with no case in it.
+std::vector<std::filesystem::path> validation_files(const std::vector<std::filesystem::path>& paths);
+
+ValidationSummary run_validation(const std::vector<std::filesystem::path>& files, const models::ProfileCatalog& profiles,
+                                 const models::ModelCatalog& presets);
+
+std::string validation_table(const ValidationSummary& summary);
+nlohmann::json validation_json(const ValidationSummary& summary);
+
+}  // namespace strata::scenarios

@@ -1,0 +1,90 @@
+// `strata search SCENARIO [--top K] [-o DIR] [--json]`: enumerates strategies within the scenario's "search"
+// bounds, prunes invalid and out-of-memory ones, simulates the rest (analytic fidelity) and ranks them; a
+// progress bar on a terminal (stderr); -o writes the top K as report.json / report.html / traces.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <unistd.h>
+
+#include "models/hardware/profile_catalog.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "scenarios/report/report_json.hpp"
+#include "scenarios/report/report_table.hpp"
+#include "scenarios/runner/scenario_run.hpp"
+#include "scenarios/runner/strategy_search.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "strata/commands.hpp"
+#include "strata/profile_location.hpp"
+
+namespace strata::tools {
+namespace {
+
+struct SearchOptions {
+  std::string scenario;
+  std::string out_dir;
+  int top = 10;
+  bool json = false;
+  std::string profiles;
+  std::string presets = STRATA_SOURCE_PRESET_DIR;
+};
+
+void draw_progress(std::int64_t done, std::int64_t total) {
+  constexpr int kWidth = 40;
+  const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
+  std::fprintf(stderr, "\r[%-*s] %lld/%lld strategies", kWidth, std::string(static_cast<std::size_t>(filled), '#').c_str(),
+               static_cast<long long>(done), static_cast<long long>(total));
+  if (done == total) std::fprintf(stderr, "\n");
+}
+
+void search(const SearchOptions& o, std::ostream& out) {
+  const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
+  const models::ModelCatalog presets(o.presets);
+  const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
+  const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
+  const auto started = std::chrono::steady_clock::now();
+  scenarios::SearchOutcome outcome = scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (outcome.ranked.size() > static_cast<std::size_t>(o.top)) outcome.ranked.resize(static_cast<std::size_t>(o.top));
+  // Counts only: the report stays byte-identical (no timings in it).
+  const nlohmann::json counts = {{"search", {{"candidates", outcome.candidates}, {"invalid", outcome.invalid},
+                                             {"oom_pruned", outcome.oom_pruned}, {"simulated", outcome.simulated},
+                                             {"top", o.top}}}};
+  scenarios::Scenario top = scenario;
+  top.strategies.clear();
+  for (const auto& r : outcome.ranked) top.strategies.push_back({r.strategy, std::nullopt});
+  if (o.json) {
+    out << scenarios::report_text(scenarios::report_json(scenario, outcome.ranked, counts));
+  } else {
+    char line[256];
+    std::snprintf(line, sizeof line, "%s: %lld candidates, %lld invalid or not lowered yet, %lld over memory (estimate), "
+                  "%lld simulated in %.1f s (%.1f strategies/s)\n", scenario.name.c_str(), static_cast<long long>(outcome.candidates),
+                  static_cast<long long>(outcome.invalid), static_cast<long long>(outcome.oom_pruned),
+                  static_cast<long long>(outcome.simulated), seconds, outcome.simulated / std::max(seconds, 1e-9));
+    out << line << scenarios::ranking_table(outcome.ranked);
+  }
+  if (!o.out_dir.empty()) {
+    // Re-run the top K with timelines so the bundle has traces and the HTML an excerpt.
+    scenarios::ScenarioRun bundle = scenarios::run_scenario(top, true);
+    scenarios::write_report_bundle(o.out_dir, scenario, bundle, counts);
+    if (!o.json) out << "wrote the top " << bundle.ranked.size() << " to " << o.out_dir << "\n";
+  }
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app, std::ostream& out) {
+  auto options = std::make_shared<SearchOptions>();
+  CLI::App* command = app.add_subcommand("search", "Search parallel strategies within a scenario's bounds and rank them");
+  command->add_option("scenario", options->scenario, "Scenario file with a \"search\" object")->required();
+  command->add_option("--top", options->top, "How many to report")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  command->add_option("-o,--out", options->out_dir, "Directory for report.json, report.html and traces of the top K");
+  command->add_flag("--json", options->json, "Print the report document instead of the table");
+  command->add_option("--profiles", options->profiles, "Profile directory");
+  command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  command->callback([&out, options] { search(*options, out); });
+}
+
+}  // namespace strata::tools
