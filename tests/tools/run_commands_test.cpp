@@ -1,0 +1,174 @@
+// strata run / search / validate driven in-process: reports written, determinism, bad input, exit codes.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "strata/cli.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+CliRun run(std::vector<std::string> args) {
+  args.insert(args.begin(), "strata");
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = strata::tools::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Llama-3-8B on one DGX H100: small enough to simulate in milliseconds.
+const char* kScenario = R"({"name": "small <b>", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+  "training": {"seq_len": 2048, "global_batch": 16},
+  "strategies": [
+    {"name": "tp2-pp2-dp2", "tp": 2, "pp": 2, "dp": 2, "sequence_parallel": true, "zero": 1},
+    {"name": "<script>alert(1)</script>", "dp": 8, "micro_batch": 2},
+    {"name": "huge-batch", "tp": 1, "pp": 1, "dp": 8, "micro_batch": 2, "recompute": "none", "dp_overlap": false}
+  ]})";
+
+}  // namespace
+
+TEST_CASE("run ranks strategies and writes report.json, report.html and traces", "[cli][run]") {
+  const fs::path dir = scratch("run");
+  std::ofstream(dir / "s.json") << kScenario;
+  const CliRun first = run({"run", (dir / "s.json").string(), "-o", (dir / "out").string()});
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("rank  strategy") != std::string::npos);
+  CHECK(first.out.find("tokens/s/GPU") != std::string::npos);
+  const auto report = nlohmann::json::parse(slurp(dir / "out" / "report.json"));
+  CHECK(report.at("strata_report") == 1);
+  REQUIRE(report.at("results").size() == 3);
+  for (const auto& r : report.at("results")) {
+    CHECK(r.at("step_time_s").get<double>() > 0);
+    CHECK(r.at("mfu").get<double>() > 0);
+    CHECK(r.at("mfu").get<double>() < 1);
+    CHECK(r.at("memory").at("peak_bytes").get<double>() > 0);
+    double total = 0;
+    for (const auto& [key, seconds] : r.at("time_breakdown_s").items()) total += seconds.get<double>();
+    CHECK(total == Approx(r.at("step_time_s").get<double>()).epsilon(1e-6));  // the breakdown explains the step
+  }
+  CHECK(report.at("results")[0].at("rank") == 1);
+  const auto& results = report.at("results");
+  for (std::size_t i = 1; i < results.size(); ++i) {
+    const bool earlier_oom = results[i - 1].at("memory").at("oom");
+    const bool oom = results[i].at("memory").at("oom");
+    CHECK((earlier_oom <= oom));  // those that fit first
+    if (earlier_oom == oom) CHECK(results[i - 1].at("step_time_s").get<double>() <= results[i].at("step_time_s").get<double>());
+  }
+  // Same scenario, same bytes.
+  REQUIRE(run({"run", (dir / "s.json").string(), "-o", (dir / "again").string()}).exit_code == 0);
+  CHECK(slurp(dir / "out" / "report.json") == slurp(dir / "again" / "report.json"));
+  CHECK(slurp(dir / "out" / "report.html") == slurp(dir / "again" / "report.html"));
+  // --json prints the same document.
+  CHECK(nlohmann::json::parse(run({"run", (dir / "s.json").string(), "--json"}).out) == report);
+  // The HTML is self-contained and escapes what users wrote.
+  const std::string html = slurp(dir / "out" / "report.html");
+  CHECK(html.find("<script>") == std::string::npos);
+  CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(html.find("small &lt;b&gt;") != std::string::npos);
+  CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg"));  // no fetched resources
+  CHECK(fs::exists(dir / "out" / "trace-tp2-pp2-dp2.json"));
+  CHECK(fs::exists(dir / "out" / "trace-_script_alert_1___script_.json"));
+  CHECK(nlohmann::json::parse(slurp(dir / "out" / "trace-tp2-pp2-dp2.json")).at("traceEvents").size() > 100);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run refuses bad scenarios with the file and JSON path and writes nothing", "[cli][run]") {
+  const fs::path dir = scratch("run-bad");
+  const auto check = [&](const std::string& text, const std::string& message) {
+    std::ofstream(dir / "bad.json") << text;
+    const CliRun result = run({"run", (dir / "bad.json").string(), "-o", (dir / "out").string()});
+    CHECK(result.exit_code == 2);
+    INFO(result.err);
+    CHECK(result.err.find(message) != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "out"));
+  };
+  std::string text = kScenario;
+  check(std::string(text).replace(text.find("\"zero\": 1"), 9, "\"zero\": 1, \"turbo\": true"), "bad.json: /strategies/0/turbo: unknown key");
+  check(std::string(text).replace(text.find("\"tp\": 2"), 7, "\"tp\": \"2\""), "bad.json: /strategies/0/tp");
+  check(std::string(text).replace(text.find("\"tp\": 2"), 7, "\"tp\": 3"), "/strategies/0/tp");
+  check(std::string(text).replace(text.find("\"llama3-8b\""), 11, "{\"hf_config\": \"missing.json\"}"), "missing.json");
+  std::string no_sp = text;
+  no_sp.replace(no_sp.find("\"sequence_parallel\": true"), 25, "\"sequence_parallel\": false");
+  no_sp.replace(no_sp.find("\"tp\": 2"), 7, "\"tp\": 2, \"tp_overlap\": true");
+  check(no_sp, "/strategies/0/tp_overlap: TP communication overlap needs sequence_parallel");
+  CHECK(run({"run", (dir / "absent.json").string()}).exit_code == 2);
+  CHECK(run({"run", (dir / "bad.json").string(), "--fidelity", "quantum"}).exit_code == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]") {
+  const fs::path dir = scratch("search");
+  std::ofstream(dir / "s.json") << R"({"name": "s", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+    "training": {"seq_len": 2048, "global_batch": 16},
+    "search": {"tp": [1, 2, 3], "pp": [1, 2], "micro_batch": [1, 2], "zero": [0, 1], "recompute": ["none", "full"],
+               "schedule": ["1f1b"], "sequence_parallel": [true]}})";
+  const CliRun result = run({"search", (dir / "s.json").string(), "--top", "3", "-o", (dir / "out").string()});
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out.find("candidates") != std::string::npos);
+  const auto report = nlohmann::json::parse(slurp(dir / "out" / "report.json"));
+  CHECK(report.at("results").size() == 3);
+  const auto& counts = report.at("search");
+  // tp 3 divides neither 8 GPUs nor 32 heads: never a candidate; the rest are simulated or counted as pruned.
+  CHECK(counts.at("simulated").get<int>() + counts.at("invalid").get<int>() + counts.at("oom_pruned").get<int>() ==
+        counts.at("candidates").get<int>());
+  CHECK(counts.at("simulated").get<int>() >= 3);
+  CHECK(report.at("results")[0].at("step_time_s").get<double>() <= report.at("results")[2].at("step_time_s").get<double>());
+  std::ofstream(dir / "bad.json") << R"({"name": "s", "cluster": {"system": "dgx-h100"}, "model": "llama3-8b",
+    "training": {"seq_len": 2048, "global_batch": 16}, "search": {"tp": []}})";
+  const CliRun bad = run({"search", (dir / "bad.json").string()});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("bad.json: /search/tp: an empty list leaves nothing to search") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("validate reports every case and exits 4 when one is outside its tolerance", "[cli][validate]") {
+  const fs::path dir = scratch("validate");
+  const auto write_case = [&](const std::string& file, double step) {
+    std::ofstream(dir / file) << R"({"name": ")" + file + R"(", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+      "training": {"seq_len": 2048, "global_batch": 16},
+      "strategies": [{"name": "dp8", "dp": 8, "expected": {"step_time_s": )" + std::to_string(step) +
+                                  R"(, "tolerance_pct": 20}, "source": "test"}]})";
+  };
+  write_case("a.json", 1.0);
+  const CliRun probe = run({"validate", (dir / "a.json").string(), "--json"});
+  const auto first = nlohmann::json::parse(probe.out);
+  const double predicted = first.at("cases")[0].at("predicted_step_time_s").get<double>();
+  write_case("a.json", predicted * 1.05);  // 5% off: passes
+  write_case("b.json", predicted * 2.0);   // 50% off: fails
+  const CliRun both = run({"validate", dir.string()});
+  CHECK(both.exit_code == 4);
+  CHECK(both.out.find("MAPE") != std::string::npos);
+  CHECK(both.out.find("FAIL") != std::string::npos);
+  CHECK(run({"validate", (dir / "a.json").string()}).exit_code == 0);
+  std::ofstream(dir / "plain.json") << kScenario;
+  CHECK(run({"validate", (dir / "plain.json").string()}).err.find("not a validation case") != std::string::npos);
+  CHECK(run({"validate", (dir / "nowhere").string()}).exit_code == 2);
+  fs::remove_all(dir);
+}

@@ -1,0 +1,43 @@
+// The shipped training validation cases (scenarios/validation, built from shared/reference by
+// tools/validation/make_cases.py): prints every case's error, guards the suite's MAPE against regressions,
+// and checks that strategies the publications compare come out in the published order.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "models/hardware/profile_catalog.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "scenarios/runner/validation.hpp"
+
+using namespace strata;
+
+namespace {
+
+// The suite's MAPE when this guard was last moved (2026-11-22: 14.8% over 32 cases). The goal is 10% with
+// no case over 20% (issue 5); the guard only moves down, with a better model, never to admit a regression.
+constexpr double kMapeGuardPct = 15.0;
+
+}  // namespace
+
+TEST_CASE("published training runs: every case's error, MAPE and published orderings", "[validation][training]") {
+  const models::ProfileCatalog profiles(STRATA_SOURCE_PROFILE_DIR);
+  const models::ModelCatalog presets(STRATA_SOURCE_PRESET_DIR);
+  const auto summary = scenarios::run_validation(scenarios::validation_files({STRATA_SOURCE_VALIDATION_DIR}), profiles, presets);
+  std::printf("%s", scenarios::validation_table(summary).c_str());
+  REQUIRE(summary.cases.size() >= 30);
+  CHECK(summary.mape_pct <= kMapeGuardPct);
+
+  // Korthikanti et al. 2022, Table 5: selective recompute with sequence parallelism beats full recompute for
+  // every model size, by 29-32%.
+  std::map<std::string, double> step;
+  for (const auto& c : summary.cases) step[c.name] = c.predicted_step_s;
+  for (const char* size : {"22B", "175B", "530B", "1T"}) {
+    INFO(size);
+    const double full = step.at(std::string("korthikanti_") + size + "_full_recompute");
+    const double selective = step.at(std::string("korthikanti_") + size + "_selective_sp");
+    CHECK(selective < full);
+    CHECK(full / selective > 1.15);
+  }
+}
