@@ -9,32 +9,15 @@
 
 #include <unistd.h>
 
-#include "strata/cli.hpp"
+#include "../support/cli_run.hpp"
+
+using strata::testing::CliRun;
+using strata::testing::run;
+using strata::testing::scratch;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct CliRun {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-CliRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "strata");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = strata::tools::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
-
-// A temporary path unique to this process, so concurrent test runs do not collide.
-fs::path scratch(const std::string& name) {
-  return fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
-}
 
 }  // namespace
 

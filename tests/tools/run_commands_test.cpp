@@ -9,30 +9,18 @@
 
 #include <unistd.h>
 
-#include "strata/cli.hpp"
+#include "../support/cli_run.hpp"
+
+using strata::testing::CliRun;
+using strata::testing::run;
+using strata::testing::scratch;
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-CliRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "strata");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = strata::tools::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
-
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = strata::testing::scratch(name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -55,7 +43,7 @@ const char* kScenario = R"({"name": "small <b>", "cluster": {"system": "dgx-h100
 }  // namespace
 
 TEST_CASE("run ranks strategies and writes report.json, report.html and traces", "[cli][run]") {
-  const fs::path dir = scratch("run");
+  const fs::path dir = fresh_dir("run");
   std::ofstream(dir / "s.json") << kScenario;
   const CliRun first = run({"run", (dir / "s.json").string(), "-o", (dir / "out").string()});
   REQUIRE(first.exit_code == 0);
@@ -100,7 +88,7 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
 }
 
 TEST_CASE("run refuses bad scenarios with the file and JSON path and writes nothing", "[cli][run]") {
-  const fs::path dir = scratch("run-bad");
+  const fs::path dir = fresh_dir("run-bad");
   const auto check = [&](const std::string& text, const std::string& message) {
     std::ofstream(dir / "bad.json") << text;
     const CliRun result = run({"run", (dir / "bad.json").string(), "-o", (dir / "out").string()});
@@ -124,7 +112,7 @@ TEST_CASE("run refuses bad scenarios with the file and JSON path and writes noth
 }
 
 TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]") {
-  const fs::path dir = scratch("search");
+  const fs::path dir = fresh_dir("search");
   std::ofstream(dir / "s.json") << R"({"name": "s", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
     "training": {"seq_len": 2048, "global_batch": 16},
     "search": {"tp": [1, 2, 3], "pp": [1, 2], "micro_batch": [1, 2], "zero": [0, 1], "recompute": ["none", "full"],
@@ -149,7 +137,7 @@ TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]
 }
 
 TEST_CASE("validate reports every case and exits 4 when one is outside its tolerance", "[cli][validate]") {
-  const fs::path dir = scratch("validate");
+  const fs::path dir = fresh_dir("validate");
   const auto write_case = [&](const std::string& file, double step) {
     std::ofstream(dir / file) << R"({"name": ")" + file + R"(", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
       "training": {"seq_len": 2048, "global_batch": 16},
