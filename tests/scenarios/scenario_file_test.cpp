@@ -44,7 +44,7 @@ TEST_CASE("the core scenario example reads as the issue describes it", "[scenari
   CHECK(scenario.cluster.gpus() == 64);
   CHECK(scenario.model.config.layers == 80);
   CHECK(scenario.training.seq_len == 8192);
-  REQUIRE(scenario.strategies.size() == 2);
+  REQUIRE(scenario.strategies.size() == 5);
   const auto& first = scenario.strategies[0].strategy;
   CHECK(first.tp == 8);
   CHECK(first.pp == 2);
@@ -53,7 +53,7 @@ TEST_CASE("the core scenario example reads as the issue describes it", "[scenari
   CHECK(first.recompute == models::Recompute::kSelective);
   CHECK(first.zero == 1);
   // Omitted fields default to 1 / off / 1f1b / none.
-  const auto& second = scenario.strategies[1].strategy;
+  const auto& second = scenario.strategies[4].strategy;  // fsdp64
   CHECK(second.tp == 1);
   CHECK(second.schedule == models::PipelineSchedule::kOneFOneB);
   CHECK_FALSE(second.sequence_parallel);
@@ -68,7 +68,8 @@ TEST_CASE("malformed scenarios name the file and JSON path", "[scenario]") {
   CHECK(error_after([](auto& d) { d["model"] = "llama9"; }).find("/model: unknown model \"llama9\"") != std::string::npos);
   CHECK(error_after([](auto& d) { d["model"] = {{"hf_config", "missing/config.json"}}; }).find("missing/config.json: no such file") != std::string::npos);
   CHECK(error_after([](auto& d) { d["training"]["global_batch"] = "128"; }).find("/training/global_batch: expected an integer") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = 100; }).find("/strategies/1/micro_batch: global batch 100 is not a multiple of micro_batch x dp = 128") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = 100; }).find("/strategies/2/vpp: the interleaved schedule needs the micro-batches per step (25) to be a multiple of pp (4)") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = 96; }).find("/strategies/4/micro_batch: global batch 96 is not a multiple of micro_batch x dp = 128") != std::string::npos);
   CHECK(error_after([](auto& d) { d["fidelity"] = "flow"; }).find("/fidelity: flow fidelity is not available") != std::string::npos);
   CHECK(error_after([](auto& d) { d["strategies"][1]["name"] = "tp8-pp2-dp4"; }).find("duplicate strategy name") != std::string::npos);
   CHECK(error_after([](auto& d) { d["strategies"][0]["expected"] = {{"step_time_s", 1.0}}; }).find("needs a \"source\"") != std::string::npos);
