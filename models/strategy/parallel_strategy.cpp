@@ -87,4 +87,32 @@ void check_lowering_support(const TransformerConfig& model, const ParallelStrate
   if (s.ep > 1 || model.moe.experts > 0) bad("ep", "MoE and expert parallelism are not lowered yet");
 }
 
+double stage_parameters(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
+  const ParameterCounts counts = count_parameters(model);
+  const double per_layer = (counts.attention + counts.mlp + counts.norms) / model.layers;
+  const double embedding = static_cast<double>(model.vocab) * model.hidden;
+  const std::vector<int> layers = split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
+  double parameters = 0;
+  for (int chunk = 0; chunk < s.vpp; ++chunk) parameters += layers[static_cast<std::size_t>(chunk * s.pp + stage)] * per_layer;
+  if (stage == 0) parameters += embedding;
+  if (stage == s.pp - 1) parameters += embedding;
+  return parameters / s.tp;
+}
+
+// The forward FLOPs recompute adds, in the model-FLOPs convention (full s x s attention): every layer's
+// forward for full recompute, the attention core for selective (Korthikanti et al. 2022, section 5: HFU).
+double recompute_flops_per_step(const TransformerConfig& model, const TrainingSpec& training, Recompute recompute) {
+  if (recompute == Recompute::kNone) return 0;
+  const double s = static_cast<double>(training.seq_len);
+  double per_sequence = 0;
+  for (int layer = 0; layer < model.layers; ++layer) {
+    const std::vector<OperatorSummary> ops = layer_operators(model, layer, training.seq_len);
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const bool core = ops[i].name.rfind("attention core", 0) == 0;
+      if (recompute == Recompute::kFull || core) per_sequence += s * ops[i].forward_flops_per_token;
+    }
+  }
+  return per_sequence * static_cast<double>(training.global_batch);
+}
+
 }  // namespace strata::models

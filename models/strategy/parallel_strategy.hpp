@@ -73,4 +73,12 @@ void check_lowering_support(const TransformerConfig& model, const ParallelStrate
 // the middle stages, so the first (embedding) and last (LM head) stages are the lighter ones.
 std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_layers);
 
+// Parameters one GPU of pipeline stage `stage` holds: its layers' (over all its model chunks) divided by TP,
+// plus the embedding on the first stage and the LM head on the last (a copy when tied, as Megatron keeps).
+double stage_parameters(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
+
+// The forward FLOPs recompute adds to a step, in the model-FLOPs convention (full s x s attention): every
+// layer's forward for full recompute, the attention core for selective (Korthikanti et al. 2022: HFU).
+double recompute_flops_per_step(const TransformerConfig& model, const TrainingSpec& training, Recompute recompute);
+
 }  // namespace strata::models

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <tuple>
 
+#include "models/strategy/pipeline_schedule.hpp"
 #include "sim/error.hpp"
 
 namespace strata::models {
@@ -392,37 +392,6 @@ class Builder {
     return layers * layer_activation_bytes(m_, 0, in);
   }
 
-  // The order this stage runs (forward?, micro-batch, model chunk) in: GPipe, 1F1B, or Megatron-LM's
-  // interleaved 1F1B (Narayanan et al. SC21, section 2.2.2; megatron/core/pipeline_parallel/schedules.py).
-  std::vector<std::tuple<bool, std::int64_t, int>> schedule(int stage) const {
-    std::vector<std::tuple<bool, std::int64_t, int>> order;
-    const std::int64_t m = microbatches_;
-    const int p = s_.pp;
-    const int v = s_.vpp;
-    if (s_.schedule == PipelineSchedule::kGpipe) {
-      for (std::int64_t i = 0; i < m; ++i) order.emplace_back(true, i, 0);
-      for (std::int64_t i = 0; i < m; ++i) order.emplace_back(false, i, 0);
-      return order;
-    }
-    // Virtual micro-batch k: chunk (k mod p v) / p (reversed for backward), micro-batch (k / p v) p + k mod p.
-    const std::int64_t total = m * v;
-    const auto chunk = [&](std::int64_t k, bool forward) {
-      const int c = static_cast<int>((k % (static_cast<std::int64_t>(p) * v)) / p);
-      return forward ? c : v - 1 - c;
-    };
-    const auto micro = [&](std::int64_t k) { return (k / (static_cast<std::int64_t>(p) * v)) * p + k % p; };
-    std::int64_t warmup = v == 1 ? std::min<std::int64_t>(p - stage - 1, m)
-                                 : std::min<std::int64_t>(total, 2 * (p - stage - 1) + static_cast<std::int64_t>(v - 1) * p);
-    if (v > 1 && m == p) warmup = total;
-    for (std::int64_t k = 0; k < warmup; ++k) order.emplace_back(true, micro(k), chunk(k, true));
-    for (std::int64_t i = 0; i + warmup < total; ++i) {
-      order.emplace_back(true, micro(warmup + i), chunk(warmup + i, true));
-      order.emplace_back(false, micro(i), chunk(i, false));
-    }
-    for (std::int64_t i = std::max<std::int64_t>(0, total - warmup); i < total; ++i) order.emplace_back(false, micro(i), chunk(i, false));
-    return order;
-  }
-
   void build_rank(Coordinates c) {
     const int rank = rank_of(c);
     const int stage = c.pp;
@@ -437,10 +406,7 @@ class Builder {
     const double boundary_bytes = tokens_ * m_.hidden * 2.0 / s_.tp;
     const auto layers_of = [&](int chunk) { return stage_layers_[static_cast<std::size_t>(chunk * p + stage)]; };
 
-    double parameters = 0;
-    for (int chunk = 0; chunk < s_.vpp; ++chunk) parameters += layers_of(chunk) * layer_parameters_ / s_.tp;
-    if (stage == 0) parameters += embedding_parameters_ / s_.tp;
-    if (stage == p - 1) parameters += embedding_parameters_ / s_.tp;  // the LM head (a copy when tied, as Megatron keeps)
+    const double parameters = stage_parameters(m_, s_, stage);
     memory(rank, model_state_bytes({parameters, s_.dp, s_.zero, s_.gradient_bytes}).total(), "model states");
 
     const int next = rank_of({(stage + 1) % p, c.dp, c.tp});
@@ -456,7 +422,7 @@ class Builder {
     const std::vector<std::vector<TaskId>> gathered =
         overlapped_gather() ? overlapped_parameter_gather(rank, stage, dp_group) : std::vector<std::vector<TaskId>>{};
     GradientBuckets buckets{this, dp_group, 0.0, {}};
-    for (const auto& [forward, mb, chunk] : schedule(stage)) {
+    for (const auto& [forward, mb, chunk] : pipeline_order(s_, microbatches_, stage)) {
       const int vs = chunk * p + stage;
       const int layers = layers_of(chunk);
       const bool first = vs == 0;
@@ -550,22 +516,6 @@ class Builder {
   double layer_parameters_ = 0;
   double embedding_parameters_ = 0;
 };
-
-// The forward FLOPs recompute adds, in the model-FLOPs convention (full s x s attention): every layer's
-// forward for full recompute, the attention core for selective (Korthikanti et al. 2022, section 5: HFU).
-double recompute_flops_per_step(const TransformerConfig& model, const TrainingSpec& training, Recompute recompute) {
-  if (recompute == Recompute::kNone) return 0;
-  const double s = static_cast<double>(training.seq_len);
-  double per_sequence = 0;
-  for (int layer = 0; layer < model.layers; ++layer) {
-    const std::vector<OperatorSummary> ops = layer_operators(model, layer, training.seq_len);
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      const bool core = ops[i].name.rfind("attention core", 0) == 0;
-      if (recompute == Recompute::kFull || core) per_sequence += s * ops[i].forward_flops_per_token;
-    }
-  }
-  return per_sequence * static_cast<double>(training.global_batch);
-}
 
 }  // namespace
 

@@ -86,12 +86,10 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
 
 double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& s) {
   const models::TransformerConfig& model = scenario.model.config;
-  const models::ParameterCounts counts = models::count_parameters(model);
   const std::vector<int> layers = models::split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
   int stage_layers = 0;
   for (int chunk = 0; chunk < s.vpp; ++chunk) stage_layers += layers[static_cast<std::size_t>(chunk * s.pp)];
-  const double per_layer = (counts.attention + counts.mlp + counts.norms) / model.layers;
-  const double parameters = (stage_layers * per_layer + static_cast<double>(model.vocab) * model.hidden) / s.tp;
+  const double parameters = models::stage_parameters(model, s, 0);
   const double states = models::model_state_bytes({parameters, s.dp, s.zero, s.gradient_bytes}).total();
   models::ActivationInputs in;
   in.seq_len = scenario.training.seq_len;

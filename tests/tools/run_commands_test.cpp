@@ -13,7 +13,6 @@
 
 using strata::testing::CliRun;
 using strata::testing::run;
-using strata::testing::scratch;
 
 namespace fs = std::filesystem;
 

@@ -62,7 +62,7 @@ void search(const SearchOptions& o, std::ostream& out) {
     std::snprintf(line, sizeof line, "%s: %lld candidates, %lld invalid or not lowered yet, %lld over memory (estimate), "
                   "%lld simulated in %.1f s (%.1f strategies/s)\n", scenario.name.c_str(), static_cast<long long>(outcome.candidates),
                   static_cast<long long>(outcome.invalid), static_cast<long long>(outcome.oom_pruned),
-                  static_cast<long long>(outcome.simulated), seconds, outcome.simulated / std::max(seconds, 1e-9));
+                  static_cast<long long>(outcome.simulated), seconds, static_cast<double>(outcome.simulated) / std::max(seconds, 1e-9));
     out << line << scenarios::ranking_table(outcome.ranked);
   }
   if (!o.out_dir.empty()) {
