@@ -113,17 +113,27 @@ StrategySpec read_strategy(JsonObjectReader r) {
   if (const auto schedule = r.optional_string("schedule")) {
     if (*schedule == "1f1b") s.schedule = models::PipelineSchedule::kOneFOneB;
     else if (*schedule == "gpipe") s.schedule = models::PipelineSchedule::kGpipe;
+    else if (*schedule == "zb-h1") s.schedule = models::PipelineSchedule::kZeroBubbleH1;
     else if (*schedule == "interleaved") {
       // Megatron-LM's interleaved 1F1B: 1F1B over vpp model chunks per stage.
       s.schedule = models::PipelineSchedule::kOneFOneB;
       if (s.vpp < 2) r.location_of("vpp").fail("the interleaved schedule needs vpp >= 2");
-    } else if (*schedule == "zero-bubble" || *schedule == "dualpipe") {
-      r.location_of("schedule").fail("the \"" + *schedule + "\" schedule is not lowered yet (1f1b, interleaved and gpipe are)");
+    } else if (*schedule == "dualpipe") {
+      r.location_of("schedule").fail("the \"dualpipe\" schedule is not lowered yet (1f1b, interleaved, gpipe and zb-h1 are)");
     } else {
-      r.location_of("schedule").fail("expected 1f1b, interleaved or gpipe (zero-bubble, dualpipe to come), found \"" + *schedule + "\"");
+      r.location_of("schedule").fail("expected 1f1b, interleaved, gpipe or zb-h1, found \"" + *schedule + "\"");
     }
   }
   s.sequence_parallel = boolean(r, "sequence_parallel", false);
+  if (const auto comm = r.optional_string("cp_comm")) {
+    if (*comm == "ring") s.cp_comm = models::ContextParallelComm::kRing;
+    else if (*comm == "ulysses") s.cp_comm = models::ContextParallelComm::kUlysses;
+    else r.location_of("cp_comm").fail("expected ring or ulysses, found \"" + *comm + "\"");
+  }
+  s.expert_tp = integer(r, "expert_tp", 1);
+  if (const nlohmann::json* imbalance = r.optional("moe_imbalance")) {
+    s.moe_imbalance = sim::json_number(*imbalance, r.location_of("moe_imbalance"));
+  }
   if (const auto recompute = r.optional_string("recompute")) {
     if (*recompute == "none") s.recompute = models::Recompute::kNone;
     else if (*recompute == "selective") s.recompute = models::Recompute::kSelective;
@@ -205,7 +215,7 @@ SearchSpace read_search(JsonObjectReader r) {
   integers("zero", space.zero, 3);
   integers("micro_batch", space.micro_batch, 1'000'000);
   words("recompute", space.recompute, {"none", "selective", "full"});
-  words("schedule", space.schedule, {"1f1b", "gpipe", "interleaved"});
+  words("schedule", space.schedule, {"1f1b", "gpipe", "interleaved", "zb-h1"});
   if (const nlohmann::json* value = r.optional("sequence_parallel")) {
     const auto& list = sim::json_array(*value, r.location_of("sequence_parallel"));
     if (list.empty()) r.location_of("sequence_parallel").fail("an empty list leaves nothing to search; omit the key to search every value");

@@ -11,10 +11,52 @@ namespace {
 
 [[noreturn]] void bad(const std::string& field, const std::string& detail) { throw sim::InputError("", "/" + field, detail); }
 
+std::string str(std::int64_t value) { return std::to_string(value); }
+
+// Megatron-Core splits the sequence into 2 x cp chunks, rank i holding chunks i and 2cp - 1 - i, so that
+// causal attention costs every rank the same; Ulysses moves heads, which must divide over tp x cp.
+void validate_context_parallel(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& s) {
+  if (s.cp == 1) return;
+  if (training.seq_len % (2 * s.cp) != 0) {
+    bad("cp", "the sequence (" + str(training.seq_len) + " tokens) does not split into 2 x cp = " + str(2 * s.cp) + " equal chunks");
+  }
+  if (s.cp_comm == ContextParallelComm::kUlysses) {
+    const int heads = model.heads / s.tp;
+    const int kv_heads = model.uses_mla() ? heads : std::max(1, model.kv_heads / s.tp);
+    if (heads % s.cp != 0 || kv_heads % s.cp != 0) {
+      bad("cp", "Ulysses needs the " + str(heads) + " query and " + str(kv_heads) + " key-value heads per TP rank to divide by cp = " +
+                    str(s.cp));
+    }
+  }
+}
+
+void validate_experts(const TransformerConfig& model, const ParallelStrategy& s) {
+  if (s.expert_tp < 1) bad("expert_tp", "must be at least 1, got " + str(s.expert_tp));
+  if (!(s.moe_imbalance >= 1.0 && s.moe_imbalance <= 1000.0)) bad("moe_imbalance", "max/mean tokens per expert must be in [1, 1000]");
+  if (model.moe.experts == 0) {
+    if (s.ep > 1 || s.expert_tp > 1) bad(s.ep > 1 ? "ep" : "expert_tp", "expert parallelism needs an MoE model; " + model.name + " is dense");
+    return;
+  }
+  if (model.moe.experts % s.ep != 0) bad("ep", str(s.ep) + " does not divide the " + str(model.moe.experts) + " experts");
+  if (s.stage_ranks() % (s.ep * s.expert_tp) != 0) {
+    bad("ep", "ep x expert_tp = " + str(s.ep * s.expert_tp) + " must divide the tp x cp x dp = " + str(s.stage_ranks()) +
+                  " ranks of a pipeline stage it is folded over");
+  }
+  if (model.moe.expert_ffn_hidden % s.expert_tp != 0) {
+    bad("expert_tp", str(s.expert_tp) + " does not divide the experts' intermediate size " + str(model.moe.expert_ffn_hidden));
+  }
+  if (s.tp > 1 && !s.sequence_parallel) bad("sequence_parallel", "MoE layers with tp > 1 need sequence parallelism (as Megatron-Core requires)");
+}
+
 }  // namespace
 
 std::string_view schedule_name(PipelineSchedule schedule) {
-  return schedule == PipelineSchedule::kGpipe ? "gpipe" : "1f1b";
+  switch (schedule) {
+    case PipelineSchedule::kGpipe: return "gpipe";
+    case PipelineSchedule::kOneFOneB: return "1f1b";
+    case PipelineSchedule::kZeroBubbleH1: return "zb-h1";
+  }
+  return "1f1b";
 }
 
 std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_layers) {
@@ -75,28 +117,42 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
       if (layers < 0) bad("stage_layers", "entries must not be negative");
     }
   }
-  if (model.moe.experts > 0 && model.moe.experts % s.ep != 0) {
-    bad("ep", std::to_string(s.ep) + " does not divide the " + std::to_string(model.moe.experts) + " experts");
-  }
+  if (s.schedule == PipelineSchedule::kZeroBubbleH1 && s.vpp > 1) bad("schedule", "zb-h1 runs one model chunk per stage (vpp 1)");
+  validate_context_parallel(model, training, s);
+  validate_experts(model, s);
   if (s.zero < 0 || s.zero > 3) bad("zero", "ZeRO stage must be 0, 1, 2 or 3");
 }
 
-void check_lowering_support(const TransformerConfig& model, const ParallelStrategy& s) {
-  // Not modelled by the lowering yet: say so instead of simulating something else.
-  if (s.cp > 1) bad("cp", "context parallelism is not lowered yet");
-  if (s.ep > 1 || model.moe.experts > 0) bad("ep", "MoE and expert parallelism are not lowered yet");
+LayerParameters layer_parameters(const TransformerConfig& model, int layer) {
+  LayerParameters parameters;
+  for (const OperatorSummary& op : layer_operators(model, layer, 1)) {
+    (op.name.rfind("routed experts", 0) == 0 ? parameters.expert : parameters.dense) += op.parameters;
+  }
+  return parameters;
 }
 
-double stage_parameters(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
-  const ParameterCounts counts = count_parameters(model);
-  const double per_layer = (counts.attention + counts.mlp + counts.norms) / model.layers;
+LayerParameters stage_parameters(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
   const double embedding = static_cast<double>(model.vocab) * model.hidden;
   const std::vector<int> layers = split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
-  double parameters = 0;
-  for (int chunk = 0; chunk < s.vpp; ++chunk) parameters += layers[static_cast<std::size_t>(chunk * s.pp + stage)] * per_layer;
-  if (stage == 0) parameters += embedding;
-  if (stage == s.pp - 1) parameters += embedding;
-  return parameters / s.tp;
+  LayerParameters total;
+  for (int chunk = 0; chunk < s.vpp; ++chunk) {
+    const int virtual_stage = chunk * s.pp + stage;
+    const int first = std::accumulate(layers.begin(), layers.begin() + virtual_stage, 0);
+    for (int layer = first; layer < first + layers[static_cast<std::size_t>(virtual_stage)]; ++layer) {
+      const LayerParameters p = layer_parameters(model, layer);
+      total.dense += p.dense;
+      total.expert += p.expert;
+    }
+  }
+  if (stage == 0) total.dense += embedding;
+  if (stage == s.pp - 1) total.dense += embedding;
+  return {total.dense / s.tp, total.expert / (s.ep * s.expert_tp)};
+}
+
+double stage_model_state_bytes(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
+  const LayerParameters p = stage_parameters(model, s, stage);
+  return model_state_bytes({p.dense, s.dp * s.cp, s.zero, s.gradient_bytes}).total() +
+         model_state_bytes({p.expert, s.expert_dp(), s.zero, s.gradient_bytes}).total();
 }
 
 // The forward FLOPs recompute adds, in the model-FLOPs convention (full s x s attention): every layer's

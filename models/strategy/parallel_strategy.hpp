@@ -1,6 +1,7 @@
 // A training setup and a parallel strategy, as a scenario states them (DESIGN.md; scenarios/README.md).
-// Rank layout follows Megatron-LM: tensor-parallel ranks are adjacent (inside a node), then data-parallel,
-// then pipeline: rank = (pp_index * dp + dp_index) * tp + tp_index.
+// Rank layout follows Megatron-Core (rank_layout.hpp): tensor-parallel ranks are adjacent (inside a node),
+// then context-parallel, then data-parallel, then pipeline; expert groups are folded over the same
+// tp x cp x dp ranks of a stage.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,17 @@
 
 namespace strata::models {
 
-enum class PipelineSchedule { kGpipe, kOneFOneB };
-std::string_view schedule_name(PipelineSchedule schedule);
+// GPipe, 1F1B (interleaved when vpp > 1) and ZB-H1 (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR
+// 2024, section 3.1: the backward split into input-gradient B and weight-gradient W passes, W deferred into
+// the bubbles at 1F1B's activation memory).
+enum class PipelineSchedule { kGpipe, kOneFOneB, kZeroBubbleH1 };
+std::string_view schedule_name(PipelineSchedule schedule);  // "gpipe", "1f1b", "zb-h1"
+
+// How context parallelism exchanges keys and values: ring attention (Liu et al. 2023; Megatron-Core /
+// Transformer Engine cp_comm_type "p2p": cp - 1 send/recv steps around the CP ring, each overlapped with one
+// block of attention), or DeepSpeed-Ulysses (Jacobs et al. 2023: all-to-alls turn the sequence-sharded
+// q, k, v into head-sharded ones before attention and back after).
+enum class ContextParallelComm { kRing, kUlysses };
 
 // How the framework computes the attention core: one fused FlashAttention-style kernel (Dao et al. 2022;
 // Megatron-Core with Transformer Engine), or Megatron-LM's unfused path of 2021-22 (batched GEMM Q K^T, fused
@@ -42,6 +52,14 @@ struct ParallelStrategy {
   bool sequence_parallel = false;
   Recompute recompute = Recompute::kNone;
   int zero = 0;
+  ContextParallelComm cp_comm = ContextParallelComm::kRing;
+  // Tensor parallelism inside each expert (Megatron-Core --expert-tensor-parallel-size); the expert groups
+  // ep x expert_tp fold over the stage's tp x cp x dp ranks (MoE parallel folding), the rest of them form the
+  // expert-data-parallel group that reduces expert gradients.
+  int expert_tp = 1;
+  // Tokens of the busiest expert over the mean (max/mean) for routed MoE layers: the expert GEMMs and the
+  // all-to-alls of every rank wait for the busiest one. 1: perfectly balanced routing.
+  double moe_imbalance = 1.0;
   int gradient_bytes = 4;                              // Megatron keeps fp32 gradients (memory_model.hpp)
   // Gradient bucket for the overlapped data-parallel reduction; 40M elements of fp32 is Megatron-LM's
   // default (megatron/core/distributed: bucket_size = max(40000000, 1000000 * dp)).
@@ -56,26 +74,42 @@ struct ParallelStrategy {
   // split and pipelined with the GEMM that consumes / produces it, so the pair takes about the longer of the two.
   bool tp_overlap = false;
   int world_size() const { return tp * pp * dp * cp; }
+  // Ranks of one pipeline stage, and the expert-data-parallel degree folded into them.
+  int stage_ranks() const { return tp * cp * dp; }
+  int expert_dp() const { return stage_ranks() / (ep * expert_tp); }
   std::int64_t microbatches(const TrainingSpec& training) const { return training.global_batch / (micro_batch * dp); }
 };
 
 // Throws sim::InputError with the field as its path ("/tp", "/global_batch", ...) for impossible
 // combinations: TP must divide heads and KV heads, world size = TP x PP x CP x DP must equal the GPUs,
 // global batch divisible by micro-batch x DP, PP at most the layers, stage_layers summing to the layers, EP
-// dividing the experts.
+// dividing the experts, ep x expert_tp dividing tp x cp x dp, the sequence divisible into 2 x cp chunks, the
+// heads over tp x cp for Ulysses, MoE with TP needing sequence parallelism (as Megatron-Core asserts), ZB-H1
+// without virtual stages.
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                        int gpus);
-// Valid strategies the lowering does not model yet (CP, EP and MoE layers): an InputError
-// naming the field, never a silent approximation.
-void check_lowering_support(const TransformerConfig& model, const ParallelStrategy& strategy);
 
 // Layers per pipeline stage: stage_layers when given, else as even as possible with the remainder going to
 // the middle stages, so the first (embedding) and last (LM head) stages are the lighter ones.
 std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_layers);
 
-// Parameters one GPU of pipeline stage `stage` holds: its layers' (over all its model chunks) divided by TP,
-// plus the embedding on the first stage and the LM head on the last (a copy when tied, as Megatron keeps).
-double stage_parameters(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
+// Parameters of one layer, split by how they are sharded: `dense` over TP (attention, dense MLP, router,
+// shared experts, norms), `expert` the routed experts over EP x expert_tp.
+struct LayerParameters {
+  double dense = 0;
+  double expert = 0;
+};
+LayerParameters layer_parameters(const TransformerConfig& model, int layer);
+
+// Parameters one GPU of pipeline stage `stage` holds: its layers' (over all its model chunks), dense ones
+// divided by TP and routed experts by EP x expert_tp, plus the embedding on the first stage and the LM head
+// on the last (a copy when tied, as Megatron keeps).
+LayerParameters stage_parameters(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
+
+// Model-state bytes one GPU of the stage holds: dense parameters sharded by ZeRO over the data-parallel
+// ranks (dp x cp, Megatron's data-parallel group with context parallelism), expert parameters over the
+// expert-data-parallel group.
+double stage_model_state_bytes(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
 
 // The forward FLOPs recompute adds to a step, in the model-FLOPs convention (full s x s attention): every
 // layer's forward for full recompute, the attention core for selective (Korthikanti et al. 2022: HFU).

@@ -30,7 +30,10 @@ models::Recompute recompute_of(const std::string& name) {
 std::string candidate_name(const models::ParallelStrategy& s) {
   std::string name = "tp" + std::to_string(s.tp) + "-pp" + std::to_string(s.pp) + "-dp" + std::to_string(s.dp);
   if (s.vpp > 1) name += "-vpp" + std::to_string(s.vpp);
+  if (s.cp > 1) name += "-cp" + std::to_string(s.cp);
+  if (s.ep > 1) name += "-ep" + std::to_string(s.ep);
   if (s.schedule == models::PipelineSchedule::kGpipe) name += "-gpipe";
+  if (s.schedule == models::PipelineSchedule::kZeroBubbleH1) name += "-zb";
   name += "-mb" + std::to_string(s.micro_batch) + "-z" + std::to_string(s.zero);
   if (s.recompute == models::Recompute::kSelective) name += "-sel";
   if (s.recompute == models::Recompute::kFull) name += "-full";
@@ -46,13 +49,16 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
   const std::vector<int> all = divisors(gpus);
   std::vector<std::int64_t> micro_batches;
   for (std::int64_t mb = 1; mb <= scenario.training.global_batch; mb *= 2) micro_batches.push_back(mb);
+  // EP: every divisor of the expert count for an MoE model (validation keeps those that fold into a stage).
+  const int experts = scenario.model.config.moe.experts;
+  const std::vector<int> expert_degrees = experts > 0 ? divisors(experts) : std::vector<int>{1};
   std::vector<models::ParallelStrategy> out;
   for (int tp : or_default(space.tp, all)) {
     for (int pp : or_default(space.pp, all)) {
-      for (int cp : or_default(space.cp, {1})) {
+      for (int cp : or_default(space.cp, all)) {
         if (static_cast<std::int64_t>(tp) * pp * cp > gpus || gpus % (tp * pp * cp) != 0) continue;
         const int dp = gpus / (tp * pp * cp);
-        for (const std::string& schedule : or_default(space.schedule, {"1f1b", "gpipe", "interleaved"})) {
+        for (const std::string& schedule : or_default(space.schedule, {"1f1b", "gpipe", "interleaved", "zb-h1"})) {
           const bool interleaved = schedule == "interleaved";
           if (pp == 1 && schedule != "1f1b") continue;  // one stage: the schedules coincide
           for (int vpp : interleaved ? or_default(space.vpp, {2, 4, 8}) : std::vector<int>{1}) {
@@ -63,10 +69,12 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
                 for (const std::string& recompute : or_default(space.recompute, {"none", "selective", "full"})) {
                   for (bool sp : or_default(space.sequence_parallel, {false, true})) {
                     if (sp && tp == 1) continue;
-                    for (int ep : or_default(space.ep, {1})) {
+                    for (int ep : or_default(space.ep, expert_degrees)) {
                       models::ParallelStrategy s;
                       s.tp = tp, s.pp = pp, s.dp = dp, s.cp = cp, s.ep = ep, s.vpp = vpp, s.micro_batch = mb, s.zero = zero;
-                      s.schedule = schedule == "gpipe" ? models::PipelineSchedule::kGpipe : models::PipelineSchedule::kOneFOneB;
+                      s.schedule = schedule == "gpipe"   ? models::PipelineSchedule::kGpipe
+                                   : schedule == "zb-h1" ? models::PipelineSchedule::kZeroBubbleH1
+                                                         : models::PipelineSchedule::kOneFOneB;
                       s.recompute = recompute_of(recompute);
                       s.sequence_parallel = sp;
                       s.name = candidate_name(s);
@@ -87,10 +95,7 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
 double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& s) {
   const models::TransformerConfig& model = scenario.model.config;
   const std::vector<int> layers = models::split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
-  int stage_layers = 0;
-  for (int chunk = 0; chunk < s.vpp; ++chunk) stage_layers += layers[static_cast<std::size_t>(chunk * s.pp)];
-  const double parameters = models::stage_parameters(model, s, 0);
-  const double states = models::model_state_bytes({parameters, s.dp, s.zero, s.gradient_bytes}).total();
+  const double states = models::stage_model_state_bytes(model, s, 0);
   models::ActivationInputs in;
   in.seq_len = scenario.training.seq_len;
   in.micro_batch = s.micro_batch;
@@ -100,9 +105,18 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   in.recompute = s.recompute;
   in.fused_attention = scenario.training.attention == models::AttentionKernel::kFused;
   in.dropout = model.family == models::Family::kGpt;
+  // The first stage's layers over its model chunks (virtual stage chunk x pp).
+  double activations = 0;
+  int first_layer = 0;
+  for (int vs = 0; vs < s.pp * s.vpp; ++vs) {
+    if (vs % s.pp == 0) {
+      for (int l = 0; l < layers[static_cast<std::size_t>(vs)]; ++l) activations += models::layer_activation_bytes(model, first_layer + l, in);
+    }
+    first_layer += layers[static_cast<std::size_t>(vs)];
+  }
   const double in_flight = models::in_flight_microbatches(s.pp, s.vpp, s.microbatches(scenario.training),
                                                           s.schedule == models::PipelineSchedule::kGpipe);
-  return states + stage_layers * models::layer_activation_bytes(model, 0, in) * in_flight;
+  return states + activations * in_flight;
 }
 
 SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress) {
@@ -115,7 +129,6 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   for (const models::ParallelStrategy& s : candidates) {
     try {
       models::validate_strategy(scenario.model.config, scenario.training, s, scenario.cluster.gpus());
-      models::check_lowering_support(scenario.model.config, s);
     } catch (const sim::InputError&) {
       ++outcome.invalid;
       continue;

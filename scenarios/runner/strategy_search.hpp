@@ -1,12 +1,12 @@
 // `strata search`: enumerates parallel strategies within a scenario's search bounds (scenario_file.hpp,
-// SearchSpace; an omitted dimension takes every valid value), prunes the invalid ones (validate_strategy and
-// what the lowering does not model yet) and those whose analytic memory estimate exceeds the GPU, simulates
-// the rest at analytic fidelity and ranks them.
+// SearchSpace; an omitted dimension takes every valid value), prunes the invalid ones (validate_strategy) and
+// those whose analytic memory estimate exceeds the GPU, simulates the rest at analytic fidelity and ranks them.
 //
-// Every valid value: TP and PP over the divisors of the GPU count (TP also dividing the attention heads), DP
-// what remains, VPP 1, 2, 4, 8 with the interleaved schedule, micro-batch over the powers of two dividing the
+// Every valid value: TP, PP and CP over the divisors of the GPU count (TP also dividing the attention heads),
+// DP what remains, VPP 2, 4, 8 with the interleaved schedule, micro-batch over the powers of two dividing the
 // per-replica batch, ZeRO 0-3, recompute none/selective/full, sequence parallelism on and off with TP > 1,
-// schedule 1F1B and GPipe; CP and EP 1 (not lowered yet).
+// schedule 1F1B, GPipe, interleaved and ZB-H1, EP over the divisors of the expert count (1 for dense models).
+// CP uses ring attention, expert TP is 1.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ namespace strata::scenarios {
 struct SearchOutcome {
   std::vector<StrategyResult> ranked;  // every simulated candidate, rank order
   std::int64_t candidates = 0;         // enumerated
-  std::int64_t invalid = 0;            // rejected by validation or not lowered yet
+  std::int64_t invalid = 0;            // rejected by validate_strategy
   std::int64_t oom_pruned = 0;         // estimated over the GPU's memory before simulation
   std::int64_t simulated = 0;
 };

@@ -9,51 +9,12 @@
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "sim/error.hpp"
-#include "synthetic_system.hpp"
+#include "lowering_fixtures.hpp"
 
 using namespace strata::models;
+using namespace strata::models::testing;
 
 namespace {
-
-// A GPU whose kernels take exactly FLOPs / 100 TFLOP/s or bytes / 1 TB/s: one SM, 1x1 tiles (no
-// quantization), efficiencies 1, no launch overhead.
-GpuProfile exact_gpu() {
-  GpuProfile gpu;
-  gpu.name = "exact";
-  gpu.sm_count = {1, "test"};
-  gpu.memory_capacity = {strata::sim::Bytes::from_gib(80), "test"};
-  gpu.memory_bandwidth = {strata::sim::Bandwidth::from_gb_per_s(1000), "test"};
-  gpu.peak_flops[Dtype::kBf16] = {strata::sim::FlopRate::from_tflops_per_s(100), "test"};
-  gpu.gemm_max_efficiency[Dtype::kBf16] = {1.0, "test"};
-  gpu.gemm_tile = {GemmTile{1, 1}, "test"};
-  gpu.attention_efficiency = {1.0, "test"};
-  gpu.memory_efficiency = {1.0, "test"};
-  gpu.kernel_launch_overhead = {strata::sim::SimTime::zero(), "test"};
-  return gpu;
-}
-
-// Communication made free: links of 1e18 B/s at every size.
-SystemProfile free_links() {
-  SystemProfile system = synthetic_system();
-  system.collectives.ring_busbw.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
-  system.collectives.nvls_busbw_by_gpus.value.clear();
-  system.collectives.size_ramp.value = {{strata::sim::Bytes::from_count(1), 1.0}, {strata::sim::Bytes::from_count(2), 1.0}};
-  system.nic_bandwidth.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
-  return system;
-}
-
-TransformerConfig small_model(int layers) {
-  TransformerConfig c = ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
-  c.layers = layers;
-  c.hidden = 256;
-  c.heads = 4;
-  c.kv_heads = 4;
-  c.head_dim = 64;
-  c.ffn_hidden = 1024;
-  c.vocab = 8;  // keeps the embedding and LM head negligible, so stages are alike
-  return c;
-}
-
 
 // 1 - (busiest rank's compute) / makespan, over the pipeline phase: the optimizer step that follows it takes
 // the same time on every rank, so it is taken out of both.
@@ -227,7 +188,11 @@ TEST_CASE("invalid strategies fail naming the field", "[lowering]") {
   CHECK(error([](ParallelStrategy& s) { s.micro_batch = 3; }, 1).find("/micro_batch: global batch 8 is not a multiple") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 8; }, 8).find("/pp: 8 stages for 4 layers") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.stage_layers = {1, 2}; }, 2).find("/stage_layers: must sum") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.cp = 2; }, 2).find("/cp: context parallelism is not lowered yet") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.cp = 3; }, 3).find("/cp: the sequence (128 tokens) does not split into 2 x cp = 6") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.cp = 8; s.cp_comm = ContextParallelComm::kUlysses; }, 8).find("/cp: Ulysses needs") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.dp = 2; s.ep = 2; }, 2).find("/ep: expert parallelism needs an MoE model") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 2; s.schedule = PipelineSchedule::kZeroBubbleH1; }, 2)
+            .find("/vpp: virtual stages need the 1f1b (interleaved) schedule") == 0);
   CHECK(error([](ParallelStrategy& s) { s.vpp = 2; }, 1).find("/vpp: the interleaved schedule needs pp >= 2") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 4; }, 2).find("/vpp: 8 virtual stages for 4 layers") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 8; }, 2).find("/vpp: the interleaved schedule needs the micro-batches") == 0);

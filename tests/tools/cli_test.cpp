@@ -234,9 +234,20 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
   // Same input, same output.
   CHECK(run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out ==
         run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out);
-  const CliRun unsupported = run({"lower", scenario.string(), "--strategy", "cp2", "-o", (dir / "z.json").string()});
+  // Context parallelism lowers to ring-attention exchanges over a "cp" group.
+  const CliRun ring = run({"lower", scenario.string(), "--strategy", "cp2", "-o", (dir / "cp.json").string()});
+  REQUIRE(ring.exit_code == 0);
+  const auto graph = nlohmann::json::parse(std::ifstream(dir / "cp.json"));
+  bool has_cp_group = false;
+  for (const auto& group : graph.at("groups")) has_cp_group = has_cp_group || group.at("kind") == "cp";
+  CHECK(has_cp_group);
+  // Expert parallelism on a dense model is refused, naming the field; nothing is written.
+  const fs::path dense_ep = dir / "dense-ep.json";
+  std::ofstream(dense_ep) << R"({"name": "dense-ep", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+    "training": {"seq_len": 2048, "global_batch": 16}, "strategies": [{"name": "ep2", "dp": 8, "ep": 2}]})";
+  const CliRun unsupported = run({"lower", dense_ep.string(), "--strategy", "ep2", "-o", (dir / "z.json").string()});
   CHECK(unsupported.exit_code == 2);
-  CHECK(unsupported.err.find("/strategies/1/cp: context parallelism is not lowered yet") != std::string::npos);
+  CHECK(unsupported.err.find("/strategies/0/ep: expert parallelism needs an MoE model") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "z.json"));
   CHECK(run({"lower", scenario.string(), "--strategy", "nope", "-o", (dir / "n.json").string()}).err.find("have: tp2-pp2-dp2, cp2") !=
         std::string::npos);

@@ -59,7 +59,7 @@ void search(const SearchOptions& o, std::ostream& out) {
     out << scenarios::report_text(scenarios::report_json(scenario, outcome.ranked, counts));
   } else {
     char line[256];
-    std::snprintf(line, sizeof line, "%s: %lld candidates, %lld invalid or not lowered yet, %lld over memory (estimate), "
+    std::snprintf(line, sizeof line, "%s: %lld candidates, %lld invalid, %lld over memory (estimate), "
                   "%lld simulated in %.1f s (%.1f strategies/s)\n", scenario.name.c_str(), static_cast<long long>(outcome.candidates),
                   static_cast<long long>(outcome.invalid), static_cast<long long>(outcome.oom_pruned),
                   static_cast<long long>(outcome.simulated), seconds, static_cast<double>(outcome.simulated) / std::max(seconds, 1e-9));

@@ -20,6 +20,7 @@ PRESETS = {
     "GPT-529.6B": "gpt-529.6b", "GPT-1008.0B": "gpt-1t", "GPT-1T": "gpt-1t", "GPT-22B": "gpt-22b",
     "GPT-3 175B": "gpt3-175b", "MT-NLG 530B": "mt-nlg-530b", "GPT3-175B": "gpt3-175b",
     "LLAMA2-7B": "llama2-7b", "LLAMA2-13B": "llama2-13b", "LLAMA2-70B": "llama2-70b",
+    "LLAMA3-8B": "llama3-8b", "LLAMA3-70B": "llama3-70b",
 }
 H100_V131K = {"GPT-7.1B": "gpt-7.1b-v131k", "GPT-16B": "gpt-16b-v131k", "GPT-32B": "gpt-32b-v131k",
               "GPT-70B": "gpt-70b-v131k", "GPT-119B": "gpt-119b-v131k", "GPT-177B": "gpt-177b-v131k",
@@ -73,8 +74,6 @@ def case(record):
         return None, "parallel configuration inferred by the transcriber (unverified); only MFU endpoints published"
     else:
         return None, "no parallel configuration published (abstract figure)"
-    if family == "nemo" and (p.get("cp") or 1) > 1:
-        return None, "context parallelism (cp=%d) is not lowered yet" % p["cp"]
     model = model_of(record)
     if model is None:
         return None, "architecture not stated by the source (%s)" % m["name"]
@@ -83,6 +82,10 @@ def case(record):
 
     tp, pp, dp = p["tp"], p["pp"], p["dp"]
     strategy = {"name": rid, "tp": tp, "pp": pp, "dp": dp}
+    cp = p.get("cp") or 1
+    if cp > 1:
+        strategy["cp"] = cp
+        assumptions.append("ring attention for context parallelism (Megatron-Core's default cp_comm_type p2p)")
     mb = p.get("microbatch")
     if mb is None:
         mb = 1

@@ -1,0 +1,317 @@
+#include "models/strategy/layer_lowering.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace strata::models {
+namespace {
+
+constexpr double kAttentionBackwardFactor = 2.5;  // FlashAttention-2: backward 2.5x forward FLOPs
+constexpr double kCausalFraction = 0.5;           // causal attention skips the upper triangle
+constexpr double kActivationBytes = 2.0;          // 16-bit activations and gradients
+
+}  // namespace
+
+LayerLowering::LayerLowering(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
+                             TaskEmitter& emit)
+    : m_(model), t_(training), s_(strategy), emit_(emit),
+      tokens_(static_cast<double>(strategy.micro_batch * training.seq_len) / strategy.cp) {
+  const double heads = model.heads;
+  if (model.uses_mla()) {
+    const double qk = model.mla.qk_nope_head_dim + model.mla.qk_rope_head_dim;
+    const double v = model.mla.v_head_dim;
+    widths_ = {heads * qk, heads * qk, heads * v, heads * v, qk, v};
+  } else {
+    const double d = model.head_dim;
+    const double kv = static_cast<double>(model.kv_heads) * d;
+    widths_ = {heads * d, kv, kv, heads * d, d, d};
+  }
+}
+
+double LayerLowering::norm_bytes() const { return 4.0 * tokens_ * m_.hidden / (s_.sequence_parallel ? s_.tp : 1); }
+
+// The TP collective after attention or the MLP: all-reduce, or reduce-scatter with sequence parallelism.
+// Without overlap it blocks the compute stream. With tp_overlap it is pipelined with the GEMM that produced
+// its input (the compute task just added): it starts with that GEMM and the next compute task waits for it.
+void LayerLowering::tp_exit(int rank, int group) {
+  if (s_.tp == 1) return;
+  const CollectiveOp op = s_.sequence_parallel ? CollectiveOp::kReduceScatter : CollectiveOp::kAllReduce;
+  const double bytes = tokens_ * m_.hidden * kActivationBytes;
+  if (!s_.tp_overlap) {
+    emit_.collective(rank, group, op, bytes, "tp", kCompute);
+    return;
+  }
+  std::vector<TaskId> deps;
+  if (emit_.previous_compute() != kNoTask) deps.push_back(emit_.previous_compute());
+  emit_.defer(emit_.collective(rank, group, op, bytes, "tp", kTensorParallel, deps), 0);
+}
+
+// With sequence parallelism, the all-gather before attention or the MLP. With tp_overlap it is pipelined
+// with the GEMM that consumes it (the next compute task): the task after that GEMM waits for it.
+void LayerLowering::tp_entry(int rank, int group) {
+  if (s_.tp == 1 || !s_.sequence_parallel) return;
+  const double bytes = tokens_ * m_.hidden * kActivationBytes;
+  if (!s_.tp_overlap) {
+    emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, "tp", kCompute);
+    return;
+  }
+  std::vector<TaskId> deps;
+  if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
+  // The consuming GEMM is preceded by its input's FP8 cast under FP8.
+  emit_.defer(emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, "tp", kTensorParallel, deps), t_.dtype == Dtype::kFp8 ? 2 : 1);
+}
+
+// Transformer Engine runs an FP8 GEMM on FP8 copies of its 16-bit operands: each input is cast (read 16-bit,
+// write FP8) together with the transposed FP8 copy the backward's other GEMM needs (its fused cast-transpose
+// kernel; Hopper FP8 GEMMs take only the TN layout). Weights are cast once per step (Megatron passes
+// is_first_microbatch), left out; activations in forward and their gradients in backward every micro-batch.
+void LayerLowering::fp8_cast(int rank, const std::string& name, double elements) {
+  if (t_.dtype != Dtype::kFp8) return;
+  emit_.memory_bound(rank, name + " fp8 cast-transpose", elements * (dtype_bytes(Dtype::kBf16) + 2.0 * dtype_bytes(Dtype::kFp8)));
+}
+
+TaskId LayerLowering::linear(int rank, const std::string& name, double m, double n, double k, std::vector<TaskId> deps, double batch) {
+  fp8_cast(rank, name, m * k * batch);
+  return emit_.gemm(t_.dtype, rank, name, m, n, k, std::move(deps), batch);
+}
+
+void LayerLowering::gradients(int rank, const std::string& name, double m, double n, double k, LayerWeightGradients* held,
+                              Dtype dtype, double batch) {
+  if (dtype == t_.dtype) fp8_cast(rank, name + " output gradient", m * n * batch);
+  emit_.gemm(dtype, rank, name + " dgrad", m, k, n, {}, batch);
+  if (held != nullptr) {
+    held->push_back({name + " wgrad", dtype, k, n, m, batch});
+    return;
+  }
+  emit_.gemm(dtype, rank, name + " wgrad", k, n, m, {}, batch);
+}
+
+TaskId LayerLowering::weight_gradients(int rank, const LayerWeightGradients& held, std::vector<TaskId> deps) {
+  TaskId last = kNoTask;
+  for (const WeightGradient& w : held) {
+    last = emit_.gemm(w.dtype, rank, w.name, w.m, w.n, w.k, last == kNoTask ? std::move(deps) : std::vector<TaskId>{}, w.batch);
+  }
+  return last == kNoTask ? emit_.memory_bound(rank, "weight gradients", 0.0, std::move(deps)) : last;
+}
+
+// Non-MLA: one fused q, k, v GEMM. MLA: the down-projections are duplicated on every TP rank, the
+// up-projections column-parallel.
+void LayerLowering::projections_forward(int rank) {
+  const double h = m_.hidden;
+  const double t = s_.tp;
+  if (!m_.uses_mla()) {
+    linear(rank, "qkv", tokens_, (widths_.q + widths_.k + widths_.v) / t, h);
+    return;
+  }
+  const MlaConfig& mla = m_.mla;
+  if (mla.q_lora_rank > 0) {
+    linear(rank, "q down", tokens_, mla.q_lora_rank, h);
+    linear(rank, "q up", tokens_, widths_.q / t, mla.q_lora_rank);
+  } else {
+    linear(rank, "q", tokens_, widths_.q / t, h);
+  }
+  linear(rank, "kv down", tokens_, static_cast<double>(mla.kv_lora_rank) + mla.qk_rope_head_dim, h);
+  linear(rank, "kv up", tokens_, m_.heads * (static_cast<double>(mla.qk_nope_head_dim) + mla.v_head_dim) / t,
+             mla.kv_lora_rank);
+}
+
+void LayerLowering::projections_backward(int rank, LayerWeightGradients* held) {
+  const double h = m_.hidden;
+  const double t = s_.tp;
+  if (!m_.uses_mla()) {
+    gradients(rank, "qkv", tokens_, (widths_.q + widths_.k + widths_.v) / t, h, held, t_.dtype);
+    return;
+  }
+  const MlaConfig& mla = m_.mla;
+  gradients(rank, "kv up", tokens_, m_.heads * (static_cast<double>(mla.qk_nope_head_dim) + mla.v_head_dim) / t,
+            mla.kv_lora_rank, held, t_.dtype);
+  gradients(rank, "kv down", tokens_, static_cast<double>(mla.kv_lora_rank) + mla.qk_rope_head_dim, h, held, t_.dtype);
+  if (mla.q_lora_rank > 0) {
+    gradients(rank, "q up", tokens_, widths_.q / t, mla.q_lora_rank, held, t_.dtype);
+    gradients(rank, "q down", tokens_, mla.q_lora_rank, h, held, t_.dtype);
+  } else {
+    gradients(rank, "q", tokens_, widths_.q / t, h, held, t_.dtype);
+  }
+}
+
+// The fused kernel's FLOPs over this rank's b s / cp queries against the whole sequence's keys, split into
+// `blocks` equal kernels (ring attention's per-chunk blocks).
+void LayerLowering::fused_core(int rank, const std::string& name, double factor, int blocks) {
+  const double heads = static_cast<double>(m_.heads) / s_.tp;
+  const double flops =
+      factor * kCausalFraction * 2.0 * tokens_ * static_cast<double>(t_.seq_len) * heads * (widths_.qk_head + widths_.v_head);
+  const double bytes = factor * 2.0 * tokens_ * heads * (2.0 * widths_.qk_head + 2.0 * widths_.v_head);  // q, k, v, o
+  emit_.attention(rank, name, flops / blocks, bytes / blocks);
+}
+
+void LayerLowering::ring_core(int rank, int group, const std::string& name, bool backward) {
+  const double kv_bytes = tokens_ * (widths_.k + widths_.v) / s_.tp * kActivationBytes;
+  const double factor = backward ? kAttentionBackwardFactor : 1.0;
+  std::vector<TaskId> deps;
+  if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
+  TaskId arrived = kNoTask;
+  for (int block = 0; block < s_.cp; ++block) {
+    TaskId exchange = kNoTask;
+    if (block + 1 < s_.cp) {
+      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, (backward ? 2.0 : 1.0) * kv_bytes, "cp", kContextParallel,
+                                  block == 0 ? deps : std::vector<TaskId>{});
+    }
+    if (arrived != kNoTask) emit_.defer(arrived, 0);
+    fused_core(rank, name + " block " + std::to_string(block), factor, s_.cp);
+    arrived = exchange;
+  }
+  if (backward) {
+    // The last block's key and value gradients go back to the ranks that own those chunks.
+    emit_.defer(emit_.collective(rank, group, CollectiveOp::kSendRecv, kv_bytes, "cp", kContextParallel, {emit_.last_compute()}), 0);
+  }
+}
+
+// Megatron-LM's unfused path: batched GEMMs Q K^T (s x s x d) and P V (s x d x s) over b a/t heads, the fused
+// scale-mask-softmax (read scores, write probabilities, 2-byte), dropout (read, write, 1-byte mask) for
+// models trained with dropout; backward: the GEMMs' data gradients (dV, dP, dQ, dK) and the softmax and
+// dropout backward passes. Causal masking does not save the unfused GEMMs any work.
+void LayerLowering::unfused_core(int rank, const std::string& name, bool backward) {
+  const double d = m_.head_dim;
+  const double s = static_cast<double>(t_.seq_len);
+  const double batch = static_cast<double>(m_.heads) / s_.tp * static_cast<double>(s_.micro_batch);
+  const double scores = batch * s * s;  // elements
+  const bool dropout = m_.family == Family::kGpt;
+  const auto bmm = [&](const char* what, double m, double n, double k) {
+    emit_.gemm(sixteen_bit(), rank, name + " " + what, m, n, k, {}, batch);
+  };
+  if (!backward) {
+    bmm("QK^T", s, s, d);
+    emit_.memory_bound(rank, name + " softmax", 4.0 * scores);
+    if (dropout) emit_.memory_bound(rank, name + " dropout", 5.0 * scores);
+    bmm("PV", s, d, s);
+    return;
+  }
+  bmm("dV", s, d, s);
+  bmm("dP", s, s, d);
+  if (dropout) emit_.memory_bound(rank, name + " dropout backward", 5.0 * scores);
+  emit_.memory_bound(rank, name + " softmax backward", 6.0 * scores);
+  bmm("dQ", s, d, s);
+  bmm("dK", s, d, s);
+}
+
+void LayerLowering::core(int rank, const LayerGroups& groups, const std::string& name, bool backward) {
+  if (t_.attention == AttentionKernel::kUnfused) {
+    unfused_core(rank, name, backward);
+    return;
+  }
+  if (s_.cp > 1 && s_.cp_comm == ContextParallelComm::kRing) {
+    ring_core(rank, groups.cp, name, backward);
+    return;
+  }
+  const bool ulysses = s_.cp > 1;
+  const double in_bytes = tokens_ * (widths_.q + widths_.k + widths_.v) / s_.tp * kActivationBytes;
+  const double out_bytes = tokens_ * widths_.o / s_.tp * kActivationBytes;
+  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? out_bytes : in_bytes, "cp", kCompute);
+  fused_core(rank, name, backward ? kAttentionBackwardFactor : 1.0, 1);
+  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? in_bytes : out_bytes, "cp", kCompute);
+}
+
+void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& name, double ffn) {
+  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
+  tp_entry(rank, group);
+  linear(rank, name + " up", tokens_, ffn_out / s_.tp, m_.hidden);
+  emit_.memory_bound(rank, name + " activation", 2.0 * tokens_ * ffn_out / s_.tp);
+  linear(rank, name + " down", tokens_, m_.hidden, ffn / s_.tp);
+  tp_exit(rank, group);
+}
+
+void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& name, double ffn, LayerWeightGradients* held) {
+  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
+  tp_entry(rank, group);
+  gradients(rank, name + " down", tokens_, m_.hidden, ffn / s_.tp, held, t_.dtype);
+  emit_.memory_bound(rank, name + " activation backward", 3.0 * tokens_ * ffn_out / s_.tp);
+  gradients(rank, name + " up", tokens_, ffn_out / s_.tp, m_.hidden, held, t_.dtype);
+  tp_exit(rank, group);
+}
+
+// Into the experts: all-to-all over EP, then all-gather over expert TP; out of them the reverse, a
+// reduce-scatter then an all-to-all. Backward runs the same exchanges in reverse order.
+void LayerLowering::expert_exchange(int rank, const LayerGroups& groups, bool into_experts) {
+  const double routed = tokens_ / s_.tp * m_.moe.experts_per_token * s_.moe_imbalance;
+  const double bytes = routed * m_.hidden * kActivationBytes;
+  const bool gather = s_.expert_tp > 1;
+  if (into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, "ep", kCompute);
+  if (gather) {
+    emit_.collective(rank, groups.expert_tp, into_experts ? CollectiveOp::kAllGather : CollectiveOp::kReduceScatter,
+                     bytes * s_.expert_tp, "ep", kCompute);
+  }
+  if (!into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, "ep", kCompute);
+}
+
+void LayerLowering::moe_forward(int rank, const LayerGroups& groups) {
+  const MoeConfig& moe = m_.moe;
+  const double tokens = tokens_ / s_.tp;  // sequence-parallel shard (required with tp > 1)
+  const double permuted = tokens * moe.experts_per_token * m_.hidden * kActivationBytes;
+  emit_.gemm(sixteen_bit(), rank, "router", tokens, moe.experts, m_.hidden);
+  emit_.memory_bound(rank, "router top-k", 3.0 * 4.0 * tokens * moe.experts);  // fp32 logits: softmax, top-k
+  emit_.memory_bound(rank, "permute", 2.0 * permuted);
+  expert_exchange(rank, groups, true);
+  const double rows = tokens * moe.experts_per_token * s_.moe_imbalance * s_.expert_tp;
+  const double local = static_cast<double>(moe.experts) / s_.ep;
+  const double per_expert = std::max(1.0, std::ceil(rows / local));
+  const double ffn = static_cast<double>(moe.expert_ffn_hidden) / s_.expert_tp;
+  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
+  linear(rank, "experts up", per_expert, ffn_out, m_.hidden, {}, local);
+  emit_.memory_bound(rank, "experts activation", 2.0 * rows * ffn_out);
+  linear(rank, "experts down", per_expert, m_.hidden, ffn, {}, local);
+  expert_exchange(rank, groups, false);
+  emit_.memory_bound(rank, "unpermute", 2.0 * permuted);
+  if (moe.shared_ffn_hidden > 0) dense_mlp_forward(rank, groups.tp, "shared experts", moe.shared_ffn_hidden);
+}
+
+void LayerLowering::moe_backward(int rank, const LayerGroups& groups, LayerWeightGradients* held) {
+  const MoeConfig& moe = m_.moe;
+  if (moe.shared_ffn_hidden > 0) dense_mlp_backward(rank, groups.tp, "shared experts", moe.shared_ffn_hidden, held);
+  const double tokens = tokens_ / s_.tp;
+  const double permuted = tokens * moe.experts_per_token * m_.hidden * kActivationBytes;
+  emit_.memory_bound(rank, "unpermute backward", 2.0 * permuted);
+  expert_exchange(rank, groups, true);
+  const double rows = tokens * moe.experts_per_token * s_.moe_imbalance * s_.expert_tp;
+  const double local = static_cast<double>(moe.experts) / s_.ep;
+  const double per_expert = std::max(1.0, std::ceil(rows / local));
+  const double ffn = static_cast<double>(moe.expert_ffn_hidden) / s_.expert_tp;
+  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
+  gradients(rank, "experts down", per_expert, m_.hidden, ffn, held, t_.dtype, local);
+  emit_.memory_bound(rank, "experts activation backward", 3.0 * rows * ffn_out);
+  gradients(rank, "experts up", per_expert, ffn_out, m_.hidden, held, t_.dtype, local);
+  expert_exchange(rank, groups, false);
+  emit_.memory_bound(rank, "permute backward", 2.0 * permuted);
+  gradients(rank, "router", tokens, moe.experts, m_.hidden, held, sixteen_bit());
+}
+
+TaskId LayerLowering::forward(int rank, const LayerGroups& groups, int layer, std::vector<TaskId> deps) {
+  const TaskId first = emit_.memory_bound(rank, "norm", norm_bytes(), std::move(deps));
+  tp_entry(rank, groups.tp);
+  projections_forward(rank);
+  core(rank, groups, "attention", false);
+  linear(rank, "attention out", tokens_, m_.hidden, widths_.o / s_.tp);
+  tp_exit(rank, groups.tp);
+  emit_.memory_bound(rank, "residual+norm", 1.5 * norm_bytes());
+  if (m_.is_moe_layer(layer)) moe_forward(rank, groups);
+  else dense_mlp_forward(rank, groups.tp, "mlp", m_.ffn_hidden);
+  return first;
+}
+
+std::pair<TaskId, TaskId> LayerLowering::backward(int rank, const LayerGroups& groups, int layer, std::vector<TaskId> deps,
+                                                  LayerWeightGradients* held) {
+  const TaskId first = emit_.memory_bound(rank, "layer backward start", 0.0, std::move(deps));
+  if (s_.recompute == Recompute::kFull) forward(rank, groups, layer, {});
+  if (m_.is_moe_layer(layer)) moe_backward(rank, groups, held);
+  else dense_mlp_backward(rank, groups.tp, "mlp", m_.ffn_hidden, held);
+  emit_.memory_bound(rank, "norm backward", 2.0 * norm_bytes());
+  tp_entry(rank, groups.tp);
+  gradients(rank, "attention out", tokens_, m_.hidden, widths_.o / s_.tp, held, t_.dtype);
+  if (s_.recompute == Recompute::kSelective) core(rank, groups, "attention recompute", false);
+  core(rank, groups, "attention backward", true);
+  projections_backward(rank, held);
+  tp_exit(rank, groups.tp);
+  const TaskId last = emit_.memory_bound(rank, "norm backward", 2.0 * norm_bytes());
+  return {first, last};
+}
+
+}  // namespace strata::models

@@ -1,0 +1,65 @@
+#include "models/strategy/rank_layout.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace strata::models {
+namespace {
+
+// Every local index that agrees with `local` on all mixed-radix digits except those in `vary` (the radices
+// are `sizes`, least significant first), ascending.
+std::vector<int> varying(int local, const std::array<int, 3>& sizes, const std::array<bool, 3>& vary) {
+  std::array<int, 3> digits{};
+  int rest = local;
+  for (std::size_t i = 0; i < 3; ++i) {
+    digits[i] = rest % sizes[i];
+    rest /= sizes[i];
+  }
+  std::vector<int> out{0};
+  int stride = 1;
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::vector<int> next;
+    const int from = vary[i] ? 0 : digits[i];
+    const int to = vary[i] ? sizes[i] : digits[i] + 1;
+    for (int digit = from; digit < to; ++digit) {
+      for (int base : out) next.push_back(base + digit * stride);
+    }
+    out = std::move(next);
+    stride *= sizes[i];
+  }
+  std::sort(out.begin(), out.end());  // built with the innermost digit varying slowest
+  return out;
+}
+
+}  // namespace
+
+const char* group_kind_name(GroupKind kind) {
+  switch (kind) {
+    case GroupKind::kTensor: return "tp";
+    case GroupKind::kContext: return "cp";
+    case GroupKind::kData: return "dp";
+    case GroupKind::kExpert: return "ep";
+    case GroupKind::kExpertTensor: return "etp";
+    case GroupKind::kExpertData: return "edp";
+  }
+  return "tp";
+}
+
+RankLayout::RankLayout(const ParallelStrategy& s)
+    : tp_(s.tp), cp_(s.cp), dp_(s.dp), ep_(s.ep), etp_(s.expert_tp), edp_(s.stage_ranks() / (s.ep * s.expert_tp)) {}
+
+std::vector<int> RankLayout::members(GroupKind kind, int local) const {
+  const std::array<int, 3> dense{tp_, cp_, dp_};
+  const std::array<int, 3> expert{etp_, ep_, edp_};
+  switch (kind) {
+    case GroupKind::kTensor: return varying(local, dense, {true, false, false});
+    case GroupKind::kContext: return varying(local, dense, {false, true, false});
+    case GroupKind::kData: return varying(local, dense, {false, true, true});
+    case GroupKind::kExpertTensor: return varying(local, expert, {true, false, false});
+    case GroupKind::kExpert: return varying(local, expert, {false, true, false});
+    case GroupKind::kExpertData: return varying(local, expert, {false, false, true});
+  }
+  return {local};
+}
+
+}  // namespace strata::models

@@ -1,0 +1,41 @@
+// Where each rank of a parallel strategy sits, and which ranks form each communicator (Megatron-Core,
+// megatron/core/parallel_state.py, order "tp-cp-ep-dp-pp", with MoE parallel folding):
+//   GPU   = stage x (tp cp dp) + local
+//   local = tp_index + tp (cp_index + cp dp_index)                  for attention and dense layers
+//   local = etp_index + etp (ep_index + ep edp_index)              for the routed experts
+// so tensor-parallel ranks are adjacent (inside a node), context-parallel ones next, and the expert groups
+// reuse the same tp x cp x dp ranks of a stage (EP 32 with TP 2 and DP 16 is valid).
+#pragma once
+
+#include <vector>
+
+#include "models/strategy/parallel_strategy.hpp"
+
+namespace strata::models {
+
+enum class GroupKind {
+  kTensor,        // tp ranks
+  kContext,       // cp ranks
+  kData,          // dp x cp ranks: they reduce the dense gradients (Megatron's DP group with CP)
+  kExpert,        // ep ranks: the all-to-all dispatch and combine
+  kExpertTensor,  // expert_tp ranks
+  kExpertData,    // the stage's ranks over ep x expert_tp: they reduce the expert gradients
+};
+inline constexpr GroupKind kAllGroupKinds[] = {GroupKind::kTensor, GroupKind::kContext, GroupKind::kData,
+                                               GroupKind::kExpert, GroupKind::kExpertTensor, GroupKind::kExpertData};
+const char* group_kind_name(GroupKind kind);  // "tp", "cp", "dp", "ep", "etp", "edp"
+
+class RankLayout {
+ public:
+  explicit RankLayout(const ParallelStrategy& strategy);
+
+  int stage_ranks() const { return tp_ * cp_ * dp_; }
+  int gpu(int stage, int local) const { return stage * stage_ranks() + local; }
+  // The local indices (0 <= local < stage_ranks()) of the `kind` group that `local` belongs to, ascending.
+  std::vector<int> members(GroupKind kind, int local) const;
+
+ private:
+  int tp_, cp_, dp_, ep_, etp_, edp_;
+};
+
+}  // namespace strata::models

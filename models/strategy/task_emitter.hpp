@@ -1,0 +1,73 @@
+// Appends the tasks of a lowered training step to an execution graph, one rank at a time: kernels (GEMM,
+// attention, memory-bound), collectives, send/recv and memory tasks, on the rank's streams.
+//
+// Overlapped TP collectives (tp_overlap) are pipelined with a neighbouring GEMM: `defer` makes a later
+// compute-stream task wait for the collective instead of the next one.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/graph/execution_graph.hpp"
+
+namespace strata::models {
+
+// Streams of every rank. TP collectives run on the compute stream (Megatron-LM without TP overlap: they
+// block the next GEMM); gradient reduction has its own stream; sends and receives one each per direction,
+// so a transfer waiting for its partner never holds up one going the other way.
+enum Stream : int {
+  kCompute = 0,
+  kDataParallel = 1,
+  kSendNext = 2,
+  kSendPrevious = 3,
+  kRecvPrevious = 4,
+  kRecvNext = 5,
+  kGather = 6,          // ZeRO-3 parameter all-gathers (prefetched one layer ahead)
+  kReduce = 7,          // ZeRO-3 per-layer gradient reduce-scatters
+  kTensorParallel = 8,  // TP collectives overlapped with GEMMs (tp_overlap)
+  kContextParallel = 9, // ring-attention key-value exchanges, overlapped with attention blocks
+};
+// The names of the streams above, in order.
+std::vector<std::string> lowering_stream_names();
+
+inline constexpr TaskId kNoTask = std::numeric_limits<TaskId>::max();
+
+class TaskEmitter {
+ public:
+  explicit TaskEmitter(ExecutionGraph& graph) : graph_(graph) {}
+
+  // Forgets the previous rank's compute-stream position and deferred dependencies.
+  void start_rank();
+
+  TaskId gemm(Dtype dtype, int rank, std::string name, double m, double n, double k, std::vector<TaskId> deps = {},
+              double batch = 1);
+  TaskId memory_bound(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
+  // A fused attention kernel: executed FLOPs and bytes read plus written.
+  TaskId attention(int rank, std::string name, double flops, double bytes, std::vector<TaskId> deps = {});
+  TaskId collective(int rank, int group, CollectiveOp op, double bytes, const char* category, int stream,
+                    std::vector<TaskId> deps = {});
+  TaskId transfer(int rank, Stream stream, TaskType type, int peer, double bytes, std::uint64_t tag, std::vector<TaskId> deps = {});
+  // Allocates (bytes > 0) or frees (< 0) memory of `category` on the compute stream.
+  TaskId memory(int rank, double bytes, const char* category, std::vector<TaskId> deps = {});
+
+  // The (skip + 1)-th compute-stream task added from now on waits for `task`.
+  void defer(TaskId task, int skip) { deferred_.emplace_back(task, skip); }
+  TaskId last_compute() const { return last_compute_; }
+  TaskId previous_compute() const { return previous_compute_; }
+  Task& task(TaskId id) { return graph_.tasks[id]; }
+
+ private:
+  TaskId add(Task task);
+
+  ExecutionGraph& graph_;
+  TaskId last_compute_ = kNoTask;      // the rank's latest compute-stream task
+  TaskId previous_compute_ = kNoTask;  // the one before it
+  std::vector<std::pair<TaskId, int>> deferred_;  // (task, compute tasks to skip before waiting on it)
+  std::map<std::pair<int, int>, std::uint64_t> collective_sequence_;  // per (rank, group)
+};
+
+}  // namespace strata::models

@@ -1,0 +1,63 @@
+// Fixtures for lowering tests: a GPU whose kernel times are exact arithmetic, links made free, and small
+// models whose stages are alike.
+#pragma once
+
+#include "models/hardware/gpu_profile.hpp"
+#include "models/hardware/system_profile.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "models/workload/transformer_config.hpp"
+#include "synthetic_system.hpp"
+
+namespace strata::models::testing {
+
+// A GPU whose kernels take exactly FLOPs / 100 TFLOP/s or bytes / 1 TB/s: one SM, 1x1 tiles (no
+// quantization), efficiencies 1, no launch overhead.
+inline GpuProfile exact_gpu() {
+  GpuProfile gpu;
+  gpu.name = "exact";
+  gpu.sm_count = {1, "test"};
+  gpu.memory_capacity = {strata::sim::Bytes::from_gib(80), "test"};
+  gpu.memory_bandwidth = {strata::sim::Bandwidth::from_gb_per_s(1000), "test"};
+  gpu.peak_flops[Dtype::kBf16] = {strata::sim::FlopRate::from_tflops_per_s(100), "test"};
+  gpu.gemm_max_efficiency[Dtype::kBf16] = {1.0, "test"};
+  gpu.gemm_tile = {GemmTile{1, 1}, "test"};
+  gpu.attention_efficiency = {1.0, "test"};
+  gpu.memory_efficiency = {1.0, "test"};
+  gpu.kernel_launch_overhead = {strata::sim::SimTime::zero(), "test"};
+  return gpu;
+}
+
+// Communication made free: links of 1e18 B/s at every size.
+inline SystemProfile free_links() {
+  SystemProfile system = synthetic_system();
+  system.collectives.ring_busbw.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
+  system.collectives.nvls_busbw_by_gpus.value.clear();
+  system.collectives.size_ramp.value = {{strata::sim::Bytes::from_count(1), 1.0}, {strata::sim::Bytes::from_count(2), 1.0}};
+  system.nic_bandwidth.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
+  return system;
+}
+
+inline TransformerConfig small_model(int layers) {
+  TransformerConfig c = ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  c.layers = layers;
+  c.hidden = 256;
+  c.heads = 4;
+  c.kv_heads = 4;
+  c.head_dim = 64;
+  c.ffn_hidden = 1024;
+  c.vocab = 8;  // keeps the embedding and LM head negligible, so stages are alike
+  return c;
+}
+
+
+// small_model with `experts` routed experts (top-2) in every layer.
+inline TransformerConfig small_moe_model(int layers, int experts) {
+  TransformerConfig c = small_model(layers);
+  c.family = Family::kMoe;
+  c.moe.experts = experts;
+  c.moe.experts_per_token = 2;
+  c.moe.expert_ffn_hidden = 512;
+  return c;
+}
+
+}  // namespace strata::models::testing
