@@ -1,22 +1,18 @@
 // Lowers model x training setup x parallel strategy into an execution graph (models/graph): one rank per GPU,
 // or one per pipeline stage standing for its symmetric peers (RankSet).
 //
-// Per micro-batch and pipeline stage, each tensor-parallel rank runs its layers' forward operators, then (by
-// the schedule) their backward: per layer, norm, QKV GEMM, fused attention, output GEMM, the TP collective,
-// norm, MLP GEMMs and activation, the TP collective (Megatron-LM's column/row-parallel layout, Shoeybi et al.
-// 2019). Sequence parallelism (Korthikanti et al. 2022) turns each TP all-reduce into reduce-scatter plus
-// all-gather and shards the norms. Backward runs a data-gradient and a weight-gradient GEMM per forward
-// GEMM and fused-attention backward at 2.5x its forward FLOPs (Dao, FlashAttention-2, 2023: 5 matmuls vs 2).
-// Causal attention executes half of the full s x s FLOPs. Full recompute reruns a layer's forward before its
-// backward; selective recompute reruns the attention core.
+// Per micro-batch and pipeline stage, each rank runs its layers' forward passes, then (by the schedule)
+// their backward (layer_lowering.hpp: TP/SP, CP, MoE/EP, attention variants, FP8 casts). Ranks sit as
+// Megatron-Core places them (rank_layout.hpp).
 // The first stage embeds, the last stage runs the LM head and the loss. Stages exchange activations and
-// gradients with send/recv (b s h bytes, divided by t with sequence parallelism). GPipe runs all forwards
-// then all backwards; 1F1B runs min(p - stage - 1, m) forwards, then one forward and one backward in turn;
-// with vpp > 1, Megatron-LM's interleaved 1F1B: each stage holds vpp model chunks (virtual stage = chunk x p +
-// stage, layers split over p x vpp), micro-batches go through the chunks in groups of p, and the warm-up is
-// 2 (p - stage - 1) + (vpp - 1) p forwards (Narayanan et al. SC21, 2.2.2).
+// gradients with send/recv (b s h / cp bytes, divided by t). GPipe runs all forwards then all backwards; 1F1B
+// runs min(p - stage - 1, m) forwards, then one forward and one backward in turn; with vpp > 1, Megatron-LM's
+// interleaved 1F1B (Narayanan et al. SC21, 2.2.2); ZB-H1 splits the backward into input-gradient and
+// weight-gradient passes and defers the latter (pipeline_schedule.hpp), freeing a micro-batch's activations
+// after its weight-gradient pass.
 // Data parallelism reduces gradients in buckets on their own stream as soon as the last micro-batch's backward
-// has produced them (all-reduce; ZeRO-1/2: reduce-scatter, then an all-gather of the updated 16-bit weights).
+// has produced them (all-reduce; ZeRO-1/2: reduce-scatter, then an all-gather of the updated 16-bit weights):
+// dense parameters over the dp x cp ranks, routed experts over the expert-data-parallel ranks.
 // ZeRO-3 / FSDP all-gathers each layer's weights before its forward and its backward (on a gather stream, one
 // layer ahead) and reduce-scatters its gradients after its backward (on a reduce stream).
 // The Adam step is memory-bound over the rank's (ZeRO-sharded) parameters, 30 bytes each (read fp32 weight,

@@ -75,3 +75,37 @@ TEST_CASE("malformed scenarios name the file and JSON path", "[scenario]") {
   CHECK(error_after([](auto& d) { d["strategies"][0]["expected"] = {{"step_time_s", 1.0}}; }).find("needs a \"source\"") != std::string::npos);
   CHECK(error_after([](auto& d) { d["cluster"]["nodes"] = 0; }).find("/cluster/nodes: expected an integer in [1,") != std::string::npos);
 }
+
+// Writes the example with one edit to a scratch file and reads it back.
+scenarios::Scenario read_after(const std::function<void(nlohmann::json&)>& edit) {
+  std::ifstream in(kExample);
+  nlohmann::json document = nlohmann::json::parse(in);
+  edit(document);
+  const fs::path path = fs::temp_directory_path() / ("strata-scenario-ok-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << document.dump();
+  scenarios::Scenario scenario = read(path);
+  fs::remove(path);
+  return scenario;
+}
+
+TEST_CASE("CP, MoE and zero-bubble strategy fields read and check", "[scenario]") {
+  const scenarios::Scenario cp = read_after([](auto& d) {
+    d["strategies"] = {{{"name", "cp2"}, {"tp", 4}, {"cp", 2}, {"dp", 8}, {"sequence_parallel", true}, {"cp_comm", "ulysses"}},
+                       {{"name", "zb"}, {"tp", 8}, {"pp", 2}, {"dp", 4}, {"schedule", "zb-h1"}}};
+  });
+  CHECK(cp.strategies[0].strategy.cp_comm == models::ContextParallelComm::kUlysses);
+  CHECK(cp.strategies[1].strategy.schedule == models::PipelineSchedule::kZeroBubbleH1);
+  const scenarios::Scenario moe = read_after([](auto& d) {
+    d["model"] = "mixtral-8x7b";
+    d["strategies"] = {{{"name", "ep"}, {"tp", 2}, {"dp", 32}, {"ep", 8}, {"expert_tp", 2}, {"sequence_parallel", true}, {"moe_imbalance", 1.3}}};
+  });
+  CHECK(moe.strategies[0].strategy.expert_tp == 2);
+  CHECK(moe.strategies[0].strategy.moe_imbalance == Approx(1.3));
+  CHECK(error_after([](auto& d) { d["strategies"][0]["cp_comm"] = "tree"; }).find("/strategies/0/cp_comm: expected ring or ulysses") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "dualpipe"; }).find("/strategies/0/schedule: the \"dualpipe\" schedule is not lowered yet") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["ep"] = 2; }).find("/strategies/0/ep: expert parallelism needs an MoE model") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["model"] = "mixtral-8x7b";
+          d["strategies"] = {{{"name", "ep"}, {"tp", 2}, {"dp", 32}, {"ep", 8}, {"sequence_parallel", true}, {"moe_imbalance", 0.5}}};
+        }).find("/strategies/0/moe_imbalance: max/mean tokens per expert must be in [1, 1000]") != std::string::npos);
+}
