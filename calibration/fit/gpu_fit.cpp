@@ -4,11 +4,27 @@
 #include <cstdio>
 #include <map>
 
+#include "models/cost/compute_cost.hpp"
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
 
 namespace strata::calibration {
 namespace {
+
+// Inverts compute_cost.hpp's GEMM compute time, waves x (2 tile_m tile_n k / (peak x efficiency / SMs) + t0),
+// for the efficiency that reproduces a measured rate. A shape measured no slower than its tile overheads alone
+// says nothing about the rate: 0.
+double implied_gemm_efficiency(const models::GpuProfile& gpu, const models::GemmShape& shape, models::Dtype dtype, double tflops) {
+  const std::int64_t sms = gpu.sm_count.value;
+  const models::GemmTile tile = gpu.gemm_tile.value;
+  const std::int64_t tiles = ((shape.m + tile.m - 1) / tile.m) * ((shape.n + tile.n - 1) / tile.n);
+  const double waves = static_cast<double>((tiles + sms - 1) / sms);
+  const double measured_s = shape.flops() / (tflops * 1e12);
+  const double per_wave_s = measured_s / waves - gpu.gemm_tile_overhead.value.seconds();
+  if (per_wave_s <= 0) return 0.0;
+  const double per_sm_rate = 2.0 * tile.m * tile.n * static_cast<double>(shape.k) / per_wave_s;
+  return per_sm_rate * static_cast<double>(sms) / gpu.peak(dtype).flops_per_s();
+}
 
 std::string text_or(const nlohmann::json& object, const char* key, const char* fallback) {
   const auto found = object.find(key);
@@ -45,6 +61,7 @@ models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohman
   // GEMM: best rate per dtype.
   std::map<models::Dtype, double> best_tflops;
   std::map<models::Dtype, int> shapes;
+  std::map<models::Dtype, double> best_efficiency;
   if (const nlohmann::json* gemm = reader.optional("gemm")) {
     const auto& rows = sim::json_array(*gemm, root.child("gemm"));
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -57,6 +74,15 @@ models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohman
       const double tflops = sim::json_number(row.required("tflops"), at.child("tflops"));
       best_tflops[*dtype] = std::max(best_tflops[*dtype], tflops);
       ++shapes[*dtype];
+      // The efficiency this shape implies once the base profile's per-wave tile overhead is taken out
+      // (models/cost/compute_cost.hpp), so that the fitted profile predicts this shape's measured rate.
+      if (gpu.peak_flops.contains(*dtype) && tflops > 0) {
+        const models::GemmShape shape{sim::json_integer(row.required("m"), at.child("m"), 1, 1'000'000'000),
+                                      sim::json_integer(row.required("n"), at.child("n"), 1, 1'000'000'000),
+                                      sim::json_integer(row.required("k"), at.child("k"), 1, 1'000'000'000)};
+        const double efficiency = implied_gemm_efficiency(gpu, shape, *dtype, tflops);
+        best_efficiency[*dtype] = std::max(best_efficiency[*dtype], efficiency);
+      }
     }
   }
   for (const auto& [dtype, tflops] : best_tflops) {
@@ -67,8 +93,9 @@ models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohman
                               " TFLOP/s, above the base profile's peak of " + number(peak) +
                               " TFLOP/s: wrong base profile?");
     }
-    gpu.gemm_max_efficiency[dtype] = {std::min(1.0, tflops / peak), provenance + ": best of " + std::to_string(shapes[dtype]) +
-                                                                         " shapes " + number(tflops) + " / " + number(peak) + " TFLOP/s"};
+    gpu.gemm_max_efficiency[dtype] = {std::min(1.0, best_efficiency[dtype]),
+                                      provenance + ": best of " + std::to_string(shapes[dtype]) + " shapes " + number(tflops) + " / " +
+                                          number(peak) + " TFLOP/s, less the base profile's tile overhead per wave"};
   }
 
   // Memory: best large copy or triad.

@@ -1,6 +1,7 @@
 // Probe measurements (the JSON written by calibration/probes) -> a GPU profile, using the same quantities the
 // models use (models/cost/compute_cost.hpp):
-//  - efficiency.gemm_max[dtype] = best measured GEMM rate of that dtype / the base profile's datasheet peak;
+//  - efficiency.gemm_max[dtype] = the best efficiency a measured GEMM of that dtype implies once the base
+//    profile's per-wave tile overhead is taken out (compute_cost.hpp), relative to the datasheet peak;
 //  - efficiency.memory = best measured device copy or triad bandwidth (at >= 256 MiB) / datasheet bandwidth;
 //  - kernel_launch_overhead = median time of an empty kernel launched back to back.
 // Every other value (peaks, capacity, SM count, tile, attention) stays the base profile's, with its source.

@@ -42,6 +42,7 @@ nlohmann::json gpu_profile_json(const models::GpuProfile& gpu) {
           {"efficiency",
            {{"gemm_max", gemm},
             {"gemm_tile", {{"value", {gpu.gemm_tile.value.m, gpu.gemm_tile.value.n}}, {"source", gpu.gemm_tile.source}}},
+            {"gemm_tile_overhead", sourced(gpu.gemm_tile_overhead, duration)},
             {"attention", sourced(gpu.attention_efficiency, plain)},
             {"memory", sourced(gpu.memory_efficiency, plain)}}},
           {"kernel_launch_overhead", sourced(gpu.kernel_launch_overhead, duration)}};

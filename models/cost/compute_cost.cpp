@@ -48,7 +48,8 @@ KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype)
   const double n = static_cast<double>(shape.n);
   const double k = static_cast<double>(shape.k);
   const double moved = static_cast<double>(shape.batch) * ((m * k + k * n) * in_bytes + m * n * out_bytes);
-  return combine(gpu, shape.flops() / rate, moved / gpu.achievable_memory_bandwidth().bytes_per_s(), quantization);
+  const double tile_overheads = static_cast<double>(waves) * gpu.gemm_tile_overhead.value.seconds();
+  return combine(gpu, shape.flops() / rate + tile_overheads, moved / gpu.achievable_memory_bandwidth().bytes_per_s(), quantization);
 }
 
 KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved) {

@@ -11,6 +11,10 @@
 //   waves        = ceil(tiles / sm_count)
 //   quantization = (m * n * batch) / (waves * sm_count * tile_m * tile_n)          (in (0, 1])
 //   compute      = 2 m n k batch / (peak(dtype) * gemm_max_efficiency(dtype) * quantization)
+//                  + waves * gemm_tile_overhead
+// i.e. each wave takes 2 tile_m tile_n k / (per-SM rate) plus a fixed time per tile (pipeline fill, output
+// write). Fitted to cuBLASLt's shape sweeps together with the launch overhead it is small (0-0.3 us on A100,
+// H100, H200): the sweeps favour a per-kernel constant (calibration/profiles/README.md).
 //   memory       = batch * ((m k + k n) * bytes(dtype) + m n * out_bytes) / achievable_memory_bandwidth
 //   time         = max(compute, memory) + kernel_launch_overhead
 // out_bytes is bytes(dtype) but at least 2: fp8 and fp4 GEMMs write bf16 results.

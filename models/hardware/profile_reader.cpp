@@ -136,6 +136,7 @@ GpuProfile read_gpu_profile(const std::filesystem::path& path) {
   JsonObjectReader efficiency = root.required_object("efficiency");
   gpu.gemm_max_efficiency = read_dtype_map(efficiency, "gemm_max", fraction);
   gpu.gemm_tile = read_sourced(efficiency, "gemm_tile", tile);
+  gpu.gemm_tile_overhead = read_sourced(efficiency, "gemm_tile_overhead", sim::json_duration);
   gpu.attention_efficiency = read_sourced(efficiency, "attention", fraction);
   gpu.memory_efficiency = read_sourced(efficiency, "memory", fraction);
   efficiency.finish();

@@ -19,6 +19,7 @@ GpuProfile unit_gpu() {
   gpu.memory_bandwidth = {strata::sim::Bandwidth::from_gb_per_s(1000), "test"};
   gpu.memory_efficiency = {1.0, "test"};
   gpu.kernel_launch_overhead = {SimTime::zero(), "test"};
+  gpu.gemm_tile_overhead = {SimTime::zero(), "test"};
   return gpu;
 }
 

@@ -24,6 +24,7 @@ inline GpuProfile exact_gpu() {
   gpu.attention_efficiency = {1.0, "test"};
   gpu.memory_efficiency = {1.0, "test"};
   gpu.kernel_launch_overhead = {strata::sim::SimTime::zero(), "test"};
+  gpu.gemm_tile_overhead = {strata::sim::SimTime::zero(), "test"};
   return gpu;
 }
 
