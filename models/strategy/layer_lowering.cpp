@@ -212,7 +212,7 @@ void LayerLowering::core(int rank, const LayerGroups& groups, const std::string&
 }
 
 void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& name, double ffn) {
-  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
+  const double ffn_out = mlp_input_width(ffn);
   tp_entry(rank, group);
   linear(rank, name + " up", tokens_, ffn_out / s_.tp, m_.hidden);
   emit_.memory_bound(rank, name + " activation", 2.0 * tokens_ * ffn_out / s_.tp);
@@ -221,7 +221,7 @@ void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& na
 }
 
 void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& name, double ffn, LayerWeightGradients* held) {
-  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
+  const double ffn_out = mlp_input_width(ffn);
   tp_entry(rank, group);
   gradients(rank, name + " down", tokens_, m_.hidden, ffn / s_.tp, held, t_.dtype);
   emit_.memory_bound(rank, name + " activation backward", 3.0 * tokens_ * ffn_out / s_.tp);
@@ -232,8 +232,7 @@ void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& n
 // Into the experts: all-to-all over EP, then all-gather over expert TP; out of them the reverse, a
 // reduce-scatter then an all-to-all. Backward runs the same exchanges in reverse order.
 void LayerLowering::expert_exchange(int rank, const LayerGroups& groups, bool into_experts) {
-  const double routed = tokens_ / s_.tp * m_.moe.experts_per_token * s_.moe_imbalance;
-  const double bytes = routed * m_.hidden * kActivationBytes;
+  const double bytes = expert_work().permuted_bytes * s_.moe_imbalance;  // the busiest rank's share
   const bool gather = s_.expert_tp > 1;
   if (into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, "ep", kCompute);
   if (gather) {
@@ -243,45 +242,50 @@ void LayerLowering::expert_exchange(int rank, const LayerGroups& groups, bool in
   if (!into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, "ep", kCompute);
 }
 
+double LayerLowering::mlp_input_width(double ffn) const {
+  return (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;  // SwiGLU: gate and up side by side
+}
+
+LayerLowering::ExpertWork LayerLowering::expert_work() const {
+  const MoeConfig& moe = m_.moe;
+  ExpertWork work;
+  work.tokens = tokens_ / s_.tp;  // sequence-parallel shard (required with tp > 1)
+  work.permuted_bytes = work.tokens * moe.experts_per_token * m_.hidden * kActivationBytes;
+  work.rows = work.tokens * moe.experts_per_token * s_.moe_imbalance * s_.expert_tp;
+  work.local_experts = static_cast<double>(moe.experts) / s_.ep;
+  work.rows_per_expert = std::max(1.0, std::ceil(work.rows / work.local_experts));
+  work.ffn = static_cast<double>(moe.expert_ffn_hidden) / s_.expert_tp;
+  work.up_width = mlp_input_width(work.ffn);
+  return work;
+}
+
 void LayerLowering::moe_forward(int rank, const LayerGroups& groups) {
   const MoeConfig& moe = m_.moe;
-  const double tokens = tokens_ / s_.tp;  // sequence-parallel shard (required with tp > 1)
-  const double permuted = tokens * moe.experts_per_token * m_.hidden * kActivationBytes;
-  emit_.gemm(sixteen_bit(), rank, "router", tokens, moe.experts, m_.hidden);
-  emit_.memory_bound(rank, "router top-k", 3.0 * 4.0 * tokens * moe.experts);  // fp32 logits: softmax, top-k
-  emit_.memory_bound(rank, "permute", 2.0 * permuted);
+  const ExpertWork w = expert_work();
+  emit_.gemm(sixteen_bit(), rank, "router", w.tokens, moe.experts, m_.hidden);
+  emit_.memory_bound(rank, "router top-k", 3.0 * 4.0 * w.tokens * moe.experts);  // fp32 logits: softmax, top-k
+  emit_.memory_bound(rank, "permute", 2.0 * w.permuted_bytes);
   expert_exchange(rank, groups, true);
-  const double rows = tokens * moe.experts_per_token * s_.moe_imbalance * s_.expert_tp;
-  const double local = static_cast<double>(moe.experts) / s_.ep;
-  const double per_expert = std::max(1.0, std::ceil(rows / local));
-  const double ffn = static_cast<double>(moe.expert_ffn_hidden) / s_.expert_tp;
-  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
-  linear(rank, "experts up", per_expert, ffn_out, m_.hidden, {}, local);
-  emit_.memory_bound(rank, "experts activation", 2.0 * rows * ffn_out);
-  linear(rank, "experts down", per_expert, m_.hidden, ffn, {}, local);
+  linear(rank, "experts up", w.rows_per_expert, w.up_width, m_.hidden, {}, w.local_experts);
+  emit_.memory_bound(rank, "experts activation", 2.0 * w.rows * w.up_width);
+  linear(rank, "experts down", w.rows_per_expert, m_.hidden, w.ffn, {}, w.local_experts);
   expert_exchange(rank, groups, false);
-  emit_.memory_bound(rank, "unpermute", 2.0 * permuted);
+  emit_.memory_bound(rank, "unpermute", 2.0 * w.permuted_bytes);
   if (moe.shared_ffn_hidden > 0) dense_mlp_forward(rank, groups.tp, "shared experts", moe.shared_ffn_hidden);
 }
 
 void LayerLowering::moe_backward(int rank, const LayerGroups& groups, LayerWeightGradients* held) {
   const MoeConfig& moe = m_.moe;
   if (moe.shared_ffn_hidden > 0) dense_mlp_backward(rank, groups.tp, "shared experts", moe.shared_ffn_hidden, held);
-  const double tokens = tokens_ / s_.tp;
-  const double permuted = tokens * moe.experts_per_token * m_.hidden * kActivationBytes;
-  emit_.memory_bound(rank, "unpermute backward", 2.0 * permuted);
+  const ExpertWork w = expert_work();
+  emit_.memory_bound(rank, "unpermute backward", 2.0 * w.permuted_bytes);
   expert_exchange(rank, groups, true);
-  const double rows = tokens * moe.experts_per_token * s_.moe_imbalance * s_.expert_tp;
-  const double local = static_cast<double>(moe.experts) / s_.ep;
-  const double per_expert = std::max(1.0, std::ceil(rows / local));
-  const double ffn = static_cast<double>(moe.expert_ffn_hidden) / s_.expert_tp;
-  const double ffn_out = (m_.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0) * ffn;
-  gradients(rank, "experts down", per_expert, m_.hidden, ffn, held, t_.dtype, local);
-  emit_.memory_bound(rank, "experts activation backward", 3.0 * rows * ffn_out);
-  gradients(rank, "experts up", per_expert, ffn_out, m_.hidden, held, t_.dtype, local);
+  gradients(rank, "experts down", w.rows_per_expert, m_.hidden, w.ffn, held, t_.dtype, w.local_experts);
+  emit_.memory_bound(rank, "experts activation backward", 3.0 * w.rows * w.up_width);
+  gradients(rank, "experts up", w.rows_per_expert, w.up_width, m_.hidden, held, t_.dtype, w.local_experts);
   expert_exchange(rank, groups, false);
-  emit_.memory_bound(rank, "permute backward", 2.0 * permuted);
-  gradients(rank, "router", tokens, moe.experts, m_.hidden, held, sixteen_bit());
+  emit_.memory_bound(rank, "permute backward", 2.0 * w.permuted_bytes);
+  gradients(rank, "router", w.tokens, moe.experts, m_.hidden, held, sixteen_bit());
 }
 
 TaskId LayerLowering::forward(int rank, const LayerGroups& groups, int layer, std::vector<TaskId> deps) {

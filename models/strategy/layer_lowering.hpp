@@ -71,6 +71,20 @@ class LayerLowering {
   TaskId weight_gradients(int rank, const LayerWeightGradients& held, std::vector<TaskId> deps);
 
  private:
+  // The MoE block's sizes on this rank (layer_lowering.hpp, MoE).
+  struct ExpertWork {
+    double tokens;           // routed by this rank: b s / (cp tp)
+    double permuted_bytes;   // its top-k copies of the hidden state
+    double rows;             // token rows the busiest rank's local experts process (imbalance, expert TP)
+    double local_experts;    // experts / ep
+    double rows_per_expert;  // at least 1
+    double ffn;              // one expert's intermediate size over expert TP
+    double up_width;         // its up-projection's output width (mlp_input_width)
+  };
+  ExpertWork expert_work() const;
+  // The up-projection's output width for an intermediate size: doubled for SwiGLU's gate.
+  double mlp_input_width(double ffn) const;
+
   struct AttentionWidths {
     double q, k, v, o;  // total over all heads, before TP sharding
     double qk_head, v_head;
