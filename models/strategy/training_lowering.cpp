@@ -48,6 +48,12 @@ class Builder {
     microbatches_ = strategy.microbatches(training);
     for (int rank = 0; rank < graph_.ranks; ++rank) groups_.push_back(build_groups(rank));
     embedding_parameters_ = static_cast<double>(model.vocab) * model.hidden;
+    // Per layer and per virtual stage, once: every micro-batch's passes look them up.
+    for (int layer = 0; layer < model.layers; ++layer) {
+      const LayerParameters p = layer_parameters(model, layer);
+      layer_parameters_.push_back({p.dense / strategy.tp, p.expert / (strategy.ep * strategy.expert_tp)});
+    }
+    for (std::size_t vs = 0; vs < stage_layers_.size(); ++vs) activation_bytes_.push_back(stage_activation_bytes(static_cast<int>(vs)));
   }
 
   ExecutionGraph build() {
@@ -103,10 +109,7 @@ class Builder {
   CollectiveOp reduction_op() const { return s_.zero >= 1 ? CollectiveOp::kReduceScatter : CollectiveOp::kAllReduce; }
 
   // Parameters one GPU holds of a (global) layer.
-  SplitBytes layer_parameters_on_gpu(int layer) const {
-    const LayerParameters p = layer_parameters(m_, layer);
-    return {p.dense / s_.tp, p.expert / (s_.ep * s_.expert_tp)};
-  }
+  SplitBytes layer_parameters_on_gpu(int layer) const { return layer_parameters_[static_cast<std::size_t>(layer)]; }
   // One collective per non-empty part over its group (dense over dp x cp, experts over expert DP).
   std::vector<TaskId> split_collective(int rank, CollectiveOp op, SplitBytes bytes, int stream, std::vector<TaskId> deps) {
     const RankGroups& g = groups_[static_cast<std::size_t>(rank)];
@@ -217,7 +220,9 @@ class Builder {
     }
   }
 
-  double activation_bytes(int vs) const {
+  // Activations one micro-batch keeps on a virtual stage until its backward (memory_model.hpp).
+  double activation_bytes(int vs) const { return activation_bytes_[static_cast<std::size_t>(vs)]; }
+  double stage_activation_bytes(int vs) const {
     ActivationInputs in;
     in.seq_len = t_.seq_len;
     in.micro_batch = s_.micro_batch;
@@ -376,6 +381,8 @@ class Builder {
   std::vector<RankGroups> groups_;  // per simulated rank
   std::map<std::tuple<int, int, int>, int> group_ids_;  // (kind, stage, first member) -> group
   double embedding_parameters_ = 0;
+  std::vector<SplitBytes> layer_parameters_;  // per global layer, on one GPU
+  std::vector<double> activation_bytes_;      // per virtual stage, one micro-batch
 };
 
 }  // namespace
