@@ -2,6 +2,9 @@
 // models whose stages are alike.
 #pragma once
 
+#include <algorithm>
+
+#include "models/graph/graph_executor.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "models/workload/model_catalog.hpp"
@@ -50,6 +53,15 @@ inline TransformerConfig small_model(int layers) {
   return c;
 }
 
+
+// 1 - (busiest rank's compute) / makespan, over the pipeline phase: the optimizer step that follows it takes
+// the same time on every rank, so it is taken out of both.
+inline double pipeline_bubble(const ExecutionResult& result) {
+  double busiest = 0;
+  for (double seconds : result.compute_seconds) busiest = std::max(busiest, seconds);
+  const double optimizer = result.seconds_by_category.at("optimizer");
+  return 1.0 - (busiest - optimizer) / (result.makespan.seconds() - optimizer);
+}
 
 // small_model with `experts` routed experts (top-2) in every layer.
 inline TransformerConfig small_moe_model(int layers, int experts) {

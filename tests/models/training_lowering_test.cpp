@@ -16,8 +16,7 @@ using namespace strata::models::testing;
 
 namespace {
 
-// 1 - (busiest rank's compute) / makespan, over the pipeline phase: the optimizer step that follows it takes
-// the same time on every rank, so it is taken out of both.
+// The pipeline bubble (pipeline_bubble) of a `pp`-stage pipeline over `microbatches` with free communication.
 double bubble(PipelineSchedule schedule, int pp, std::int64_t microbatches, int vpp = 1) {
   const TransformerConfig model = small_model(4 * pp);
   ParallelStrategy strategy;
@@ -26,11 +25,7 @@ double bubble(PipelineSchedule schedule, int pp, std::int64_t microbatches, int 
   strategy.schedule = schedule;
   const TrainingSpec training{64, microbatches, Dtype::kBf16};
   const LoweredTraining lowered = lower_training(model, training, strategy, pp);
-  const ExecutionResult result = execute(lowered.graph, exact_gpu(), free_links());
-  double busiest = 0;
-  for (double seconds : result.compute_seconds) busiest = std::max(busiest, seconds);
-  const double optimizer = result.seconds_by_category.at("optimizer");
-  return 1.0 - (busiest - optimizer) / (result.makespan.seconds() - optimizer);
+  return pipeline_bubble(execute(lowered.graph, exact_gpu(), free_links()));
 }
 
 }  // namespace
