@@ -305,11 +305,12 @@ class Builder {
       if (!last) deps.push_back(emit_.transfer(rank, kRecvNext, TaskType::kRecv, next, boundary_bytes, tag(mb, vs, false)));
       if (last) {
         emit_.gemm(layer_.sixteen_bit(), rank, "lm head dgrad", tokens, m_.hidden, static_cast<double>(m_.vocab) / s_.tp, deps);
-        const double head[3] = {static_cast<double>(m_.hidden), static_cast<double>(m_.vocab) / s_.tp, tokens};
+        const LayerWeightGradients head{
+            {"lm head wgrad", layer_.sixteen_bit(), static_cast<double>(m_.hidden), static_cast<double>(m_.vocab) / s_.tp, tokens, 1}};
         if (split) {
-          keep->emplace_back(-1, LayerWeightGradients{{"lm head wgrad", layer_.sixteen_bit(), head[0], head[1], head[2], 1}});
+          keep->emplace_back(-1, head);
         } else {
-          const TaskId wgrad = emit_.gemm(layer_.sixteen_bit(), rank, "lm head wgrad", head[0], head[1], head[2]);
+          const TaskId wgrad = layer_.weight_gradients(rank, head, {});
           if (bucket_sink != nullptr) bucket_sink->add(rank, head_gradients, wgrad);
         }
       } else {
