@@ -74,3 +74,15 @@ TEST_CASE("bad GEMM requests are refused", "[compute]") {
   CHECK_THROWS_AS(gemm_time(gpu, {0, 1, 1}, Dtype::kBf16), strata::sim::InputError);
   CHECK_THROWS_AS(gemm_time(gpu, {1, 1, 1}, Dtype::kFp8), strata::sim::InputError);  // no fp8 data
 }
+
+TEST_CASE("each wave of GEMM tiles pays the tile overhead", "[compute]") {
+  GpuProfile gpu = synthetic_gpu();
+  const GemmShape one_wave{1280, 1280, 4096};  // 10 x 10 tiles on 100 SMs
+  const GemmShape two_waves{2560, 1280, 4096};  // 200 tiles
+  const KernelTime before_one = gemm_time(gpu, one_wave, Dtype::kBf16);
+  const KernelTime before_two = gemm_time(gpu, two_waves, Dtype::kBf16);
+  gpu.gemm_tile_overhead = {SimTime::from_us(1), "test"};
+  // compute = 2 m n k / (peak x efficiency x quantization) + waves x 1 us.
+  CHECK(gemm_time(gpu, one_wave, Dtype::kBf16).compute == before_one.compute + SimTime::from_us(1));
+  CHECK(gemm_time(gpu, two_waves, Dtype::kBf16).compute == before_two.compute + SimTime::from_us(2));
+}
