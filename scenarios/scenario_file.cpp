@@ -141,6 +141,14 @@ StrategySpec read_strategy(JsonObjectReader r) {
     else r.location_of("recompute").fail("expected none, selective or full, found \"" + *recompute + "\"");
   }
   s.zero = integer(r, "zero", 0, 0);
+  s.dp_shard = integer(r, "dp_shard", 0);
+  if (const auto offload = r.optional_string("offload")) {
+    if (*offload == "none") s.offload = models::MemoryTier::kHbm;
+    else if (*offload == "cpu") s.offload = models::MemoryTier::kHostMemory;
+    else if (*offload == "nvme") s.offload = models::MemoryTier::kNvme;
+    else r.location_of("offload").fail("expected none, cpu or nvme, found \"" + *offload + "\"");
+  }
+  s.offload_parameters = boolean(r, "offload_parameters", false);
   s.dp_overlap = boolean(r, "dp_overlap", true);
   s.tp_overlap = boolean(r, "tp_overlap", false);
   if (const nlohmann::json* bucket = r.optional("dp_bucket")) {

@@ -24,6 +24,7 @@ const char* type_name(TaskType type) {
     case TaskType::kSend: return "send";
     case TaskType::kRecv: return "recv";
     case TaskType::kMemory: return "memory";
+    case TaskType::kHostTransfer: return "host_transfer";
   }
   return "?";
 }
@@ -33,6 +34,7 @@ const char* kind_name(ComputeKind kind) {
     case ComputeKind::kGemm: return "gemm";
     case ComputeKind::kAttention: return "attention";
     case ComputeKind::kMemoryBound: return "memory_bound";
+    case ComputeKind::kHost: return "host";
   }
   return "?";
 }
@@ -59,6 +61,10 @@ nlohmann::json task_json(const models::Task& t) {
       break;
     case TaskType::kMemory:
       task["memory"] = {{"bytes", t.memory.bytes}, {"category", t.memory.category}};
+      break;
+    case TaskType::kHostTransfer:
+      task["transfer"] = {{"from", std::string(models::memory_tier_name(t.transfer.from))}, {"to", std::string(models::memory_tier_name(t.transfer.to))},
+                          {"bytes", t.transfer.bytes}};
       break;
   }
   return task;
@@ -96,12 +102,12 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
       const auto parsed = models::dtype_from_name(dtype);
       if (!parsed) c.location_of("dtype").fail("unknown dtype \"" + dtype + "\"");
       t.compute.dtype = *parsed;
-    } else if (kind == "attention" || kind == "memory_bound") {
-      t.compute.kind = kind == "attention" ? ComputeKind::kAttention : ComputeKind::kMemoryBound;
+    } else if (kind == "attention" || kind == "memory_bound" || kind == "host") {
+      t.compute.kind = kind == "attention" ? ComputeKind::kAttention : kind == "host" ? ComputeKind::kHost : ComputeKind::kMemoryBound;
       t.compute.flops = non_negative(c.required("flops"), c.location_of("flops"));
       t.compute.bytes = non_negative(c.required("bytes"), c.location_of("bytes"));
     } else {
-      c.location_of("kind").fail("expected gemm, attention or memory_bound, found \"" + kind + "\"");
+      c.location_of("kind").fail("expected gemm, attention, memory_bound or host, found \"" + kind + "\"");
     }
     c.finish();
   } else if (type == "collective") {
@@ -128,8 +134,21 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     t.memory.bytes = m.required_integer("bytes", -kMax, kMax);
     t.memory.category = m.required_string("category");
     m.finish();
+  } else if (type == "host_transfer") {
+    t.type = TaskType::kHostTransfer;
+    JsonObjectReader h = r.required_object("transfer");
+    const auto tier = [&h](const char* key) {
+      const std::string name = h.required_string(key);
+      const auto parsed = models::memory_tier_from_name(name);
+      if (!parsed) h.location_of(key).fail("expected hbm, host or nvme, found \"" + name + "\"");
+      return *parsed;
+    };
+    t.transfer.from = tier("from");
+    t.transfer.to = tier("to");
+    t.transfer.bytes = h.required_integer("bytes", 0, kMax);
+    h.finish();
   } else {
-    r.location_of("type").fail("expected compute, collective, send, recv or memory, found \"" + type + "\"");
+    r.location_of("type").fail("expected compute, collective, send, recv, memory or host_transfer, found \"" + type + "\"");
   }
   r.finish();
   return t;

@@ -62,6 +62,7 @@ void ExecutionGraph::validate(const std::string& source) const {
         (task.p2p.peer < 0 || task.p2p.peer >= ranks || task.p2p.peer == task.rank)) {
       fail(task, "bad peer " + std::to_string(task.p2p.peer));
     }
+    if (task.type == TaskType::kHostTransfer && task.transfer.bytes < 0) fail(task, "negative transfer size");
   }
 }
 

@@ -1,7 +1,8 @@
 // The execution graph: ranks, communicator groups and per-rank tasks with dependencies (DESIGN.md, "The
 // execution graph"). Generators (models/strategy) produce it, trace importers will too, the executor
 // (models/graph/graph_executor.hpp) replays it. Close to Chakra's node types: COMP_NODE ~ kCompute,
-// COMM_COLL_NODE ~ kCollective, COMM_SEND/RECV_NODE ~ kSend/kRecv, MEM_* ~ kMemory.
+// COMM_COLL_NODE ~ kCollective, COMM_SEND/RECV_NODE ~ kSend/kRecv, MEM_* ~ kMemory; kHostTransfer moves
+// bytes between a GPU's memory tiers (offload), ComputeKind::kHost is work on the host CPU.
 //
 // Contract:
 //  - Task ids are dense (tasks[i].id == i). A task's `deps` name earlier tasks of the same rank; ranks meet
@@ -17,20 +18,22 @@
 #include "models/collectives/collective_op.hpp"
 #include "models/cost/compute_cost.hpp"
 #include "models/hardware/dtype.hpp"
+#include "models/topology/memory_tier.hpp"
 
 namespace strata::models {
 
 using TaskId = std::uint32_t;
 
-enum class TaskType { kCompute, kCollective, kSend, kRecv, kMemory };
-enum class ComputeKind { kGemm, kAttention, kMemoryBound };
+enum class TaskType { kCompute, kCollective, kSend, kRecv, kMemory, kHostTransfer };
+// kHost: a memory-bound step on the host CPU (the offloaded optimizer), timed by host DRAM bandwidth.
+enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost };
 
 struct ComputeSpec {
   ComputeKind kind = ComputeKind::kMemoryBound;
   GemmShape gemm;                 // kGemm
   Dtype dtype = Dtype::kBf16;     // kGemm
   double flops = 0;               // kAttention (executed FLOPs)
-  double bytes = 0;               // kAttention and kMemoryBound: bytes read plus written
+  double bytes = 0;               // kAttention, kMemoryBound and kHost: bytes read plus written
 };
 
 struct CollectiveSpec {
@@ -51,6 +54,13 @@ struct MemorySpec {
   std::string category;    // "activations", "parameters", ...
 };
 
+// Bytes moved between two memory tiers of the task's GPU (models/topology/memory_tier.hpp).
+struct HostTransferSpec {
+  MemoryTier from = MemoryTier::kHbm;
+  MemoryTier to = MemoryTier::kHostMemory;
+  std::int64_t bytes = 0;
+};
+
 struct Task {
   TaskId id = 0;
   int rank = 0;
@@ -63,6 +73,7 @@ struct Task {
   CollectiveSpec collective;
   PointToPointSpec p2p;
   MemorySpec memory;
+  HostTransferSpec transfer;
 };
 
 // `ranks` are the simulated members, which meet at every collective of the group. `gpus`, when not empty,

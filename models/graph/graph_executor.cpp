@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "models/collectives/analytic_collective.hpp"
+#include "models/cost/offload_cost.hpp"
 #include "models/graph/time_attribution.hpp"
 #include "sim/error.hpp"
 #include "sim/event_queue.hpp"
@@ -93,7 +94,7 @@ class Executor {
     const sim::SimTime end = queue_.now();
     const double seconds = (end - start).seconds();
     busy_[task.category.empty() ? "other" : task.category] += seconds;
-    if (task.type == TaskType::kCompute) compute_[static_cast<std::size_t>(task.rank)] += seconds;
+    if (task.type == TaskType::kCompute && task.compute.kind != ComputeKind::kHost) compute_[static_cast<std::size_t>(task.rank)] += seconds;
     attribution_.ran(task.rank, task.stream, task.category, start, end);
     ++completed_;
     for (TaskId next : dependents_[id]) {
@@ -104,6 +105,7 @@ class Executor {
   void submit(const Task& task, sim::SerialResource& stream) {
     const TaskId id = task.id;
     switch (task.type) {
+      case TaskType::kHostTransfer:
       case TaskType::kCompute: {
         const sim::SimTime duration = task_duration(graph_, task, gpu_, system_);
         stream.submit(task.name, duration, [this, id, duration] { finished(id, queue_.now() - duration); });
@@ -195,8 +197,12 @@ sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const 
                                       sim::Bytes::from_count(static_cast<std::int64_t>(task.compute.bytes))).total;
         case ComputeKind::kMemoryBound:
           return memory_bound_time(gpu, sim::Bytes::from_count(static_cast<std::int64_t>(task.compute.bytes))).total;
+        case ComputeKind::kHost:
+          return host_memory_bound_time(system, sim::Bytes::from_count(static_cast<std::int64_t>(task.compute.bytes)));
       }
       break;
+    case TaskType::kHostTransfer:
+      return tier_transfer_time(system, gpu, task.transfer.from, task.transfer.to, sim::Bytes::from_count(task.transfer.bytes));
     case TaskType::kCollective: {
       const auto& group = graph.groups[static_cast<std::size_t>(task.collective.group)];
       return analytic_collective(system, task.collective.op, sim::Bytes::from_count(task.collective.bytes),

@@ -121,6 +121,18 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
   validate_context_parallel(model, training, s);
   validate_experts(model, s);
   if (s.zero < 0 || s.zero > 3) bad("zero", "ZeRO stage must be 0, 1, 2 or 3");
+  if (s.dp_shard != 0) {
+    if (s.dp_shard < 1 || (s.dp * s.cp) % s.dp_shard != 0) {
+      bad("dp_shard", str(s.dp_shard) + " does not divide the dp x cp = " + str(s.dp * s.cp) + " data-parallel ranks");
+    }
+    if (s.zero == 0 && s.dp_shard < s.dp * s.cp) bad("dp_shard", "hybrid sharding shards ZeRO states: it needs zero >= 1");
+  }
+  // DeepSpeed: offload_optimizer to the CPU with ZeRO 1-3, to NVMe with ZeRO-3 only; offload_param with ZeRO-3.
+  if (s.offload != MemoryTier::kHbm && s.zero < 1) bad("offload", "optimizer offload partitions with ZeRO: it needs zero >= 1");
+  if (s.offload == MemoryTier::kNvme && s.zero < 3) bad("offload", "NVMe offload (ZeRO-Infinity) needs zero 3");
+  if (s.offload_parameters && (s.zero < 3 || s.offload == MemoryTier::kHbm)) {
+    bad("offload_parameters", "parameter offload needs zero 3 and an offload tier (cpu or nvme)");
+  }
 }
 
 LayerParameters layer_parameters(const TransformerConfig& model, int layer) {
@@ -149,10 +161,35 @@ LayerParameters stage_parameters(const TransformerConfig& model, const ParallelS
   return {total.dense / s.tp, total.expert / (s.ep * s.expert_tp)};
 }
 
-double stage_model_state_bytes(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
+namespace {
+
+// The model states of one GPU of the stage: dense and expert parts, each sharded over its own group.
+ModelStateBytes stage_states(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
   const LayerParameters p = stage_parameters(model, s, stage);
-  return model_state_bytes({p.dense, s.dp * s.cp, s.zero, s.gradient_bytes}).total() +
-         model_state_bytes({p.expert, s.expert_dp(), s.zero, s.gradient_bytes}).total();
+  const ModelStateBytes dense = model_state_bytes({p.dense, s.zero_shard(), s.zero, s.gradient_bytes});
+  const ModelStateBytes expert = model_state_bytes({p.expert, s.expert_dp(), s.zero, s.gradient_bytes});
+  return {dense.weights + expert.weights, dense.gradients + expert.gradients, dense.optimizer + expert.optimizer};
+}
+
+}  // namespace
+
+// With offload the optimizer states and the gradient shard leave the GPU (ZeRO-Offload keeps the reduced
+// gradients in pinned host memory; the reduction buckets on the GPU are not counted), and with
+// offload_parameters the 16-bit weight shards too (ZeRO-3 gathers them into transient buffers).
+double stage_model_state_bytes(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
+  const ModelStateBytes states = stage_states(model, s, stage);
+  if (s.offload == MemoryTier::kHbm) return states.total();
+  return s.offload_parameters ? 0.0 : states.weights;
+}
+
+// ZeRO-Infinity with NVMe keeps the optimizer states (and offloaded weights) on NVMe, the gradients in host
+// memory; ZeRO-Offload keeps all of them in host memory.
+OffloadedBytes stage_offloaded_bytes(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
+  if (s.offload == MemoryTier::kHbm) return {};
+  const ModelStateBytes states = stage_states(model, s, stage);
+  const double weights = s.offload_parameters ? states.weights : 0.0;
+  if (s.offload == MemoryTier::kNvme) return {states.gradients, states.optimizer + weights};
+  return {states.gradients + states.optimizer + weights, 0.0};
 }
 
 // The forward FLOPs recompute adds, in the model-FLOPs convention (full s x s attention): every layer's

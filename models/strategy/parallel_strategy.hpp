@@ -10,6 +10,7 @@
 
 #include "models/hardware/dtype.hpp"
 #include "models/memory/memory_model.hpp"
+#include "models/topology/memory_tier.hpp"
 #include "models/workload/transformer_config.hpp"
 
 namespace strata::models {
@@ -73,7 +74,22 @@ struct ParallelStrategy {
   // Megatron-Core's --tp-comm-overlap (needs sequence parallelism): each TP all-gather / reduce-scatter is
   // split and pipelined with the GEMM that consumes / produces it, so the pair takes about the longer of the two.
   bool tp_overlap = false;
+  // Hybrid sharded data parallelism (PyTorch FSDP's HYBRID_SHARD, "HSDP"; DeepSpeed MiCS): ZeRO shards model
+  // states over groups of dp_shard data-parallel ranks (dp x cp ranks, with context parallelism) and
+  // replicates them over the dp x cp / dp_shard groups, which all-reduce their shards' gradients. 0: shard
+  // over the whole data-parallel group (plain ZeRO / FSDP). Dense parameters only: routed experts shard over
+  // their expert-data-parallel group as before.
+  int dp_shard = 0;
+  // ZeRO-Offload / ZeRO-Infinity (DeepSpeed offload_optimizer / offload_param): the fp32 master weights,
+  // Adam moments and the gradient shard live in host memory (or the optimizer states on NVMe) and the Adam
+  // step runs on the CPU; each rank sends its reduced gradient shard to the host and gets its updated 16-bit
+  // weights back. With `offload_parameters` (ZeRO-3 only) the 16-bit weight shards live there too and are
+  // fetched before every all-gather. kHbm: no offload.
+  MemoryTier offload = MemoryTier::kHbm;
+  bool offload_parameters = false;
   int world_size() const { return tp * pp * dp * cp; }
+  int zero_shard() const { return dp_shard > 0 ? dp_shard : dp * cp; }
+  bool hybrid_shard() const { return zero_shard() < dp * cp; }
   // Ranks of one pipeline stage, and the expert-data-parallel degree folded into them.
   int stage_ranks() const { return tp * cp * dp; }
   int expert_dp() const { return stage_ranks() / (ep * expert_tp); }
@@ -85,7 +101,8 @@ struct ParallelStrategy {
 // global batch divisible by micro-batch x DP, PP at most the layers, stage_layers summing to the layers, EP
 // dividing the experts, ep x expert_tp dividing tp x cp x dp, the sequence divisible into 2 x cp chunks, the
 // heads over tp x cp for Ulysses, MoE with TP needing sequence parallelism (as Megatron-Core asserts), ZB-H1
-// without virtual stages.
+// without virtual stages, dp_shard dividing dp x cp with ZeRO on, offload with ZeRO (NVMe and parameters
+// with ZeRO-3, as DeepSpeed allows).
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                        int gpus);
 
@@ -107,9 +124,16 @@ LayerParameters layer_parameters(const TransformerConfig& model, int layer);
 LayerParameters stage_parameters(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
 
 // Model-state bytes one GPU of the stage holds: dense parameters sharded by ZeRO over the data-parallel
-// ranks (dp x cp, Megatron's data-parallel group with context parallelism), expert parameters over the
-// expert-data-parallel group.
+// ranks (dp x cp, Megatron's data-parallel group with context parallelism; dp_shard of them with hybrid
+// sharding), expert parameters over the expert-data-parallel group.
 double stage_model_state_bytes(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
+
+// Model-state bytes one GPU of the stage keeps in the offload tiers (zero without offload).
+struct OffloadedBytes {
+  double host = 0;
+  double nvme = 0;
+};
+OffloadedBytes stage_offloaded_bytes(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
 
 // The forward FLOPs recompute adds to a step, in the model-FLOPs convention (full s x s attention): every
 // layer's forward for full recompute, the attention core for selective (Korthikanti et al. 2022: HFU).

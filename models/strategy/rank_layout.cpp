@@ -41,12 +41,14 @@ const char* group_kind_name(GroupKind kind) {
     case GroupKind::kExpert: return "ep";
     case GroupKind::kExpertTensor: return "etp";
     case GroupKind::kExpertData: return "edp";
+    case GroupKind::kDataShard: return "dp-shard";
+    case GroupKind::kDataReplica: return "dp-replica";
   }
   return "tp";
 }
 
 RankLayout::RankLayout(const ParallelStrategy& s)
-    : tp_(s.tp), cp_(s.cp), dp_(s.dp), ep_(s.ep), etp_(s.expert_tp), edp_(s.stage_ranks() / (s.ep * s.expert_tp)) {}
+    : tp_(s.tp), cp_(s.cp), dp_(s.dp), ep_(s.ep), etp_(s.expert_tp), edp_(s.stage_ranks() / (s.ep * s.expert_tp)), shard_(s.zero_shard()) {}
 
 std::vector<int> RankLayout::members(GroupKind kind, int local) const {
   const std::array<int, 3> dense{tp_, cp_, dp_};
@@ -58,6 +60,17 @@ std::vector<int> RankLayout::members(GroupKind kind, int local) const {
     case GroupKind::kExpertTensor: return varying(local, expert, {true, false, false});
     case GroupKind::kExpert: return varying(local, expert, {false, true, false});
     case GroupKind::kExpertData: return varying(local, expert, {false, false, true});
+    case GroupKind::kDataShard:
+    case GroupKind::kDataReplica: {
+      const std::vector<int> data = varying(local, dense, {false, true, true});
+      const auto place = static_cast<int>(std::find(data.begin(), data.end(), local) - data.begin());
+      std::vector<int> out;
+      for (int i = 0; i < static_cast<int>(data.size()); ++i) {
+        const bool same = kind == GroupKind::kDataShard ? i / shard_ == place / shard_ : i % shard_ == place % shard_;
+        if (same) out.push_back(data[static_cast<std::size_t>(i)]);
+      }
+      return out;
+    }
   }
   return {local};
 }

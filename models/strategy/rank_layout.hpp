@@ -20,10 +20,16 @@ enum class GroupKind {
   kExpert,        // ep ranks: the all-to-all dispatch and combine
   kExpertTensor,  // expert_tp ranks
   kExpertData,    // the stage's ranks over ep x expert_tp: they reduce the expert gradients
+  // Hybrid sharding (dp_shard < dp x cp): the data group splits into shard groups of dp_shard consecutive
+  // members, over which ZeRO shards and gathers, and replica groups (the members at the same place in every
+  // shard group), over which the shards' gradients are all-reduced.
+  kDataShard,
+  kDataReplica,
 };
-inline constexpr GroupKind kAllGroupKinds[] = {GroupKind::kTensor, GroupKind::kContext, GroupKind::kData,
-                                               GroupKind::kExpert, GroupKind::kExpertTensor, GroupKind::kExpertData};
-const char* group_kind_name(GroupKind kind);  // "tp", "cp", "dp", "ep", "etp", "edp"
+inline constexpr GroupKind kAllGroupKinds[] = {GroupKind::kTensor,       GroupKind::kContext,    GroupKind::kData,
+                                               GroupKind::kExpert,       GroupKind::kExpertTensor, GroupKind::kExpertData,
+                                               GroupKind::kDataShard,    GroupKind::kDataReplica};
+const char* group_kind_name(GroupKind kind);  // "tp", "cp", "dp", "ep", "etp", "edp", "dp-shard", "dp-replica"
 
 class RankLayout {
  public:
@@ -35,7 +41,7 @@ class RankLayout {
   std::vector<int> members(GroupKind kind, int local) const;
 
  private:
-  int tp_, cp_, dp_, ep_, etp_, edp_;
+  int tp_, cp_, dp_, ep_, etp_, edp_, shard_;
 };
 
 }  // namespace strata::models

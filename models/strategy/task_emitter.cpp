@@ -18,7 +18,7 @@ Task make_task(int rank, int stream, TaskType type, std::string name, std::strin
 
 std::vector<std::string> lowering_stream_names() {
   return {"compute", "dp", "pp-send-next", "pp-send-previous", "pp-recv-previous", "pp-recv-next",
-          "dp-gather", "dp-reduce", "tp", "cp"};
+          "dp-gather", "dp-reduce", "tp", "cp", "d2h", "h2d", "host", "nvme"};
 }
 
 void TaskEmitter::start_rank() {
@@ -80,6 +80,20 @@ TaskId TaskEmitter::transfer(int rank, Stream stream, TaskType type, int peer, d
                              std::vector<TaskId> deps) {
   Task task = make_task(rank, stream, type, type == TaskType::kSend ? "send" : "recv", "pp", std::move(deps));
   task.p2p = {peer, static_cast<std::int64_t>(bytes), tag};
+  return add(std::move(task));
+}
+
+TaskId TaskEmitter::host_transfer(int rank, Stream stream, std::string name, MemoryTier from, MemoryTier to, double bytes,
+                                  std::vector<TaskId> deps) {
+  Task task = make_task(rank, stream, TaskType::kHostTransfer, std::move(name), "offload", std::move(deps));
+  task.transfer = {from, to, static_cast<std::int64_t>(bytes)};
+  return add(std::move(task));
+}
+
+TaskId TaskEmitter::host_compute(int rank, std::string name, double bytes, std::vector<TaskId> deps) {
+  Task task = make_task(rank, kHost, TaskType::kCompute, std::move(name), "offload", std::move(deps));
+  task.compute.kind = ComputeKind::kHost;
+  task.compute.bytes = bytes;
   return add(std::move(task));
 }
 

@@ -30,6 +30,10 @@ enum Stream : int {
   kReduce = 7,          // ZeRO-3 per-layer gradient reduce-scatters
   kTensorParallel = 8,  // TP collectives overlapped with GEMMs (tp_overlap)
   kContextParallel = 9, // ring-attention key-value exchanges, overlapped with attention blocks
+  kDeviceToHost = 10,   // offload: gradients to the host (a copy engine)
+  kHostToDevice = 11,   // offload: weights back from the host or NVMe (the other copy engine)
+  kHost = 12,           // offload: the optimizer step on the host CPU
+  kNvmeSwap = 13,       // offload to NVMe: optimizer states swapped in and out beside the host step
 };
 // The names of the streams above, in order.
 std::vector<std::string> lowering_stream_names();
@@ -51,6 +55,11 @@ class TaskEmitter {
   TaskId collective(int rank, int group, CollectiveOp op, double bytes, const char* category, int stream,
                     std::vector<TaskId> deps = {});
   TaskId transfer(int rank, Stream stream, TaskType type, int peer, double bytes, std::uint64_t tag, std::vector<TaskId> deps = {});
+  // Offload traffic between memory tiers of the rank's GPU, category "offload".
+  TaskId host_transfer(int rank, Stream stream, std::string name, MemoryTier from, MemoryTier to, double bytes,
+                       std::vector<TaskId> deps = {});
+  // Work on the host CPU (memory-bound over host DRAM) on the kHost stream, category "offload".
+  TaskId host_compute(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
   // Allocates (bytes > 0) or frees (< 0) memory of `category` on the compute stream.
   TaskId memory(int rank, double bytes, const char* category, std::vector<TaskId> deps = {});
 

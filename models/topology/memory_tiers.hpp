@@ -5,23 +5,17 @@
 //  - per GPU: HBM at memory_bandwidth * memory efficiency; its host link, one resource per direction
 //    (host_to_device, device_to_host: PCIe or NVLink-C2C);
 //  - per node: host DRAM at host_memory_bandwidth (reads and writes share it); local NVMe at nvme_bandwidth.
-// Paths (a resource listed twice carries the bytes twice):
-//  - HBM -> HBM (device copy): HBM twice (read and write);
-//  - HBM <-> host: HBM, the host link in that direction, host DRAM;
-//  - host <-> NVMe: host DRAM and NVMe;
-//  - HBM <-> NVMe: through a host bounce buffer (no GPUDirect Storage), so host DRAM twice (written, then read);
-//  - host -> host: host DRAM twice; NVMe -> NVMe: NVMe, host DRAM twice, NVMe.
+// Paths: memory_tier.hpp.
 #pragma once
 
 #include <vector>
 
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
+#include "models/topology/memory_tier.hpp"
 #include "sim/fluid_network.hpp"
 
 namespace strata::models {
-
-enum class MemoryTier { kHbm, kHostMemory, kNvme };
 
 class MemoryTiers {
  public:

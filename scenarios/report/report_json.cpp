@@ -14,6 +14,15 @@ std::string recompute_name(models::Recompute recompute) {
   return "none";
 }
 
+const char* offload_name(models::MemoryTier tier) {
+  switch (tier) {
+    case models::MemoryTier::kHbm: return "none";
+    case models::MemoryTier::kHostMemory: return "cpu";
+    case models::MemoryTier::kNvme: return "nvme";
+  }
+  return "none";
+}
+
 }  // namespace
 
 nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
@@ -23,7 +32,10 @@ nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
                            {"micro_batch", s.micro_batch}, {"schedule", schedule},
                            {"sequence_parallel", s.sequence_parallel}, {"recompute", recompute_name(s.recompute)},
                            {"zero", s.zero}, {"dp_bucket_bytes", s.dp_bucket_bytes}, {"gradient_bytes", s.gradient_bytes},
-                           {"dp_overlap", s.dp_overlap}, {"tp_overlap", s.tp_overlap}};
+                           {"dp_overlap", s.dp_overlap}, {"tp_overlap", s.tp_overlap},
+                           {"cp_comm", s.cp_comm == models::ContextParallelComm::kUlysses ? "ulysses" : "ring"},
+                           {"expert_tp", s.expert_tp}, {"moe_imbalance", s.moe_imbalance}, {"dp_shard", s.zero_shard()},
+                           {"offload", offload_name(s.offload)}, {"offload_parameters", s.offload_parameters}};
   if (!s.stage_layers.empty()) config["stage_layers"] = s.stage_layers;
   return config;
 }
@@ -33,6 +45,14 @@ nlohmann::json result_json(const StrategyResult& r) {
   for (const auto& [key, seconds] : r.time_breakdown_s) breakdown[key] = seconds;
   nlohmann::json memory_breakdown = nlohmann::json::object();
   for (const auto& [category, bytes] : r.memory.breakdown) memory_breakdown[category] = bytes;
+  nlohmann::json memory = {{"peak_bytes", r.memory.peak_bytes}, {"capacity_bytes", r.memory.capacity_bytes}, {"oom", r.memory.oom},
+                           {"peak_stage", r.memory.peak_stage}, {"breakdown", memory_breakdown}};
+  if (r.memory.offload) {
+    memory["offload"] = {{"host_bytes_per_node", r.memory.offload->host_bytes_per_node},
+                         {"host_capacity_bytes", r.memory.offload->host_capacity_bytes},
+                         {"nvme_bytes_per_node", r.memory.offload->nvme_bytes_per_node},
+                         {"nvme_capacity_bytes", r.memory.offload->nvme_capacity_bytes}};
+  }
   nlohmann::json result = {
       {"name", r.strategy.name},
       {"rank", r.rank},
@@ -46,8 +66,7 @@ nlohmann::json result_json(const StrategyResult& r) {
       {"peak_tflops_per_gpu", r.peak_tflops_per_gpu},
       {"mfu", r.mfu},
       {"hfu", r.hfu},
-      {"memory", {{"peak_bytes", r.memory.peak_bytes}, {"capacity_bytes", r.memory.capacity_bytes}, {"oom", r.memory.oom},
-                  {"peak_stage", r.memory.peak_stage}, {"breakdown", memory_breakdown}}},
+      {"memory", memory},
       {"time_breakdown_s", breakdown},
       {"critical_stage", r.critical_stage},
       {"biggest_sink", r.biggest_sink().first},

@@ -22,6 +22,28 @@ std::map<std::string, double> report_breakdown(const models::TimeBreakdown& seco
   return out;
 }
 
+// Offloaded bytes summed over each node's GPUs (GPU g is on node g / GPUs per node and in pipeline stage
+// g / (tp cp dp)); the fullest node.
+OffloadMemory offload_memory(const Scenario& scenario, const models::ParallelStrategy& s) {
+  const int per_node = scenario.cluster.system.gpus_per_node.value;
+  std::vector<models::OffloadedBytes> by_stage;
+  for (int stage = 0; stage < s.pp; ++stage) by_stage.push_back(models::stage_offloaded_bytes(scenario.model.config, s, stage));
+  std::map<int, models::OffloadedBytes> by_node;
+  for (int gpu = 0; gpu < s.world_size(); ++gpu) {
+    const models::OffloadedBytes& bytes = by_stage[static_cast<std::size_t>(gpu / s.stage_ranks())];
+    by_node[gpu / per_node].host += bytes.host;
+    by_node[gpu / per_node].nvme += bytes.nvme;
+  }
+  OffloadMemory out;
+  for (const auto& [node, bytes] : by_node) {
+    out.host_bytes_per_node = std::max(out.host_bytes_per_node, bytes.host);
+    out.nvme_bytes_per_node = std::max(out.nvme_bytes_per_node, bytes.nvme);
+  }
+  out.host_capacity_bytes = scenario.cluster.system.host_memory_capacity.value.as_double();
+  out.nvme_capacity_bytes = scenario.cluster.system.nvme_capacity.value.as_double();
+  return out;
+}
+
 }  // namespace
 
 const std::vector<std::string>& time_breakdown_keys() {
@@ -78,6 +100,10 @@ StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index
   result.memory.breakdown = run.peak_memory_breakdown[highest];
   result.memory.capacity_bytes = scenario.cluster.gpu.memory_capacity.value.as_double();
   result.memory.oom = result.memory.peak_bytes > result.memory.capacity_bytes;
+  if (spec.strategy.offload != models::MemoryTier::kHbm) {
+    result.memory.offload = offload_memory(scenario, spec.strategy);
+    if (result.memory.offload->exceeds()) result.memory.oom = true;
+  }
 
   const auto& compute = run.compute_seconds;
   const auto critical = static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());

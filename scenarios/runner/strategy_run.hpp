@@ -8,7 +8,8 @@
 //  - hardware FLOPs: model FLOPs plus the forward FLOPs recompute reruns, same convention (Korthikanti et
 //    al. 2022); HFU = hardware FLOPs / step / GPUs / the 16-bit peak.
 //  - memory: the highest per-GPU peak over the simulated ranks (pipeline stages), its breakdown by category
-//    at that peak, against the GPU's capacity; OOM when above.
+//    at that peak, against the GPU's capacity; OOM when above, or when offloaded model states exceed a
+//    node's host memory or NVMe.
 //  - time_breakdown_s: where the critical rank's step went (the rank with the most compute; its seconds sum
 //    to the step time): compute (kernels and optimizer), exposed communication by kind (tp, dp, pp, cp, ep),
 //    bubble (waiting on other pipeline stages), offload, other (waiting not explained by the above).
@@ -24,10 +25,21 @@
 
 namespace strata::scenarios {
 
+// Model states offloaded to a node's host memory and NVMe (the node holding the most), against the system
+// profile's capacities.
+struct OffloadMemory {
+  double host_bytes_per_node = 0;
+  double host_capacity_bytes = 0;
+  double nvme_bytes_per_node = 0;
+  double nvme_capacity_bytes = 0;
+  bool exceeds() const { return host_bytes_per_node > host_capacity_bytes || nvme_bytes_per_node > nvme_capacity_bytes; }
+};
+
 struct MemoryResult {
   double peak_bytes = 0;
   double capacity_bytes = 0;
-  bool oom = false;
+  bool oom = false;  // the GPU peak above capacity, or offloaded states above a node's host memory or NVMe
+  std::optional<OffloadMemory> offload;  // with offload only
   int peak_stage = 0;                        // pipeline stage of the peak
   std::map<std::string, double> breakdown;   // category -> bytes at the peak
 };

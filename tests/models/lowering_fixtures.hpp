@@ -41,6 +41,19 @@ inline SystemProfile free_links() {
   return system;
 }
 
+// synthetic_system with round host numbers: host links 50 GB/s each way, host DRAM 400 GB/s and NVMe
+// 40 GB/s per node (8 GPUs), an exact GPU's HBM at 1 TB/s.
+inline SystemProfile offload_system() {
+  SystemProfile system = synthetic_system();
+  system.host_to_device = {strata::sim::Bandwidth::from_gb_per_s(50), "test"};
+  system.device_to_host = {strata::sim::Bandwidth::from_gb_per_s(50), "test"};
+  system.host_memory_bandwidth = {strata::sim::Bandwidth::from_gb_per_s(400), "test"};
+  system.nvme_bandwidth = {strata::sim::Bandwidth::from_gb_per_s(40), "test"};
+  system.host_memory_capacity = {strata::sim::Bytes::from_gib(2048), "test"};
+  system.nvme_capacity = {strata::sim::Bytes::from_gib(30000), "test"};
+  return system;
+}
+
 inline TransformerConfig small_model(int layers) {
   TransformerConfig c = ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
   c.layers = layers;

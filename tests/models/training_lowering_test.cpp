@@ -148,6 +148,41 @@ TEST_CASE("every supported strategy combination lowers and replays", "[lowering]
   CHECK(combinations == 384);
 }
 
+TEST_CASE("every hybrid-sharding and offload combination lowers and replays", "[lowering][hsdp][offload]") {
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{128, 8, Dtype::kBf16};
+  const GpuProfile gpu = exact_gpu();
+  const SystemProfile system = offload_system();
+  int combinations = 0;
+  for (int pp : {1, 2}) {
+    for (int zero : {1, 2, 3}) {
+      for (int dp_shard : {0, 1, 2}) {
+        for (MemoryTier offload : {MemoryTier::kHbm, MemoryTier::kHostMemory, MemoryTier::kNvme}) {
+          for (bool parameters : {false, true}) {
+            if (offload == MemoryTier::kNvme && zero < 3) continue;
+            if (parameters && (zero < 3 || offload == MemoryTier::kHbm)) continue;
+            ParallelStrategy s;
+            s.pp = pp, s.dp = 4, s.zero = zero, s.dp_shard = dp_shard, s.offload = offload, s.offload_parameters = parameters;
+            INFO("pp " << pp << " zero " << zero << " dp_shard " << dp_shard << " offload " << memory_tier_name(offload) << " params " << parameters);
+            const LoweredTraining lowered = lower_training(model, training, s, 4 * pp, RankSet::kAll);
+            const ExecutionResult result = execute(lowered.graph, gpu, system);
+            CHECK(result.tasks_run == lowered.graph.tasks.size());
+            const LoweredTraining once = lower_training(model, training, s, 4 * pp, RankSet::kSymmetricOnce);
+            const ExecutionResult collapsed = execute(once.graph, gpu, system);
+            CHECK(collapsed.makespan == result.makespan);
+            CHECK(collapsed.peak_memory_bytes.at(0) == result.peak_memory_bytes.at(0));
+            double total = 0;
+            for (const auto& [category, seconds] : collapsed.time_breakdown.at(0)) total += seconds;
+            CHECK(total == Approx(collapsed.makespan.seconds()).epsilon(1e-9));
+            ++combinations;
+          }
+        }
+      }
+    }
+  }
+  CHECK(combinations == 2 * (2 * 3 * 2 + 3 * 5));
+}
+
 TEST_CASE("recompute costs time, sequence parallelism and ZeRO save memory", "[lowering]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{128, 8, Dtype::kBf16};

@@ -109,3 +109,19 @@ TEST_CASE("CP, MoE and zero-bubble strategy fields read and check", "[scenario]"
           d["strategies"] = {{{"name", "ep"}, {"tp", 2}, {"dp", 32}, {"ep", 8}, {"sequence_parallel", true}, {"moe_imbalance", 0.5}}};
         }).find("/strategies/0/moe_imbalance: max/mean tokens per expert must be in [1, 1000]") != std::string::npos);
 }
+
+TEST_CASE("hybrid sharding and offload strategy fields read and check", "[scenario]") {
+  const scenarios::Scenario read_back = read_after([](auto& d) {
+    d["strategies"] = {{{"name", "hsdp"}, {"dp", 64}, {"zero", 3}, {"dp_shard", 8}, {"micro_batch", 2}, {"recompute", "full"}},
+                       {{"name", "nvme"}, {"dp", 64}, {"zero", 3}, {"offload", "nvme"}, {"offload_parameters", true}, {"micro_batch", 2}}};
+  });
+  CHECK(read_back.strategies[0].strategy.dp_shard == 8);
+  CHECK(read_back.strategies[0].strategy.hybrid_shard());
+  CHECK(read_back.strategies[1].strategy.offload == models::MemoryTier::kNvme);
+  CHECK(read_back.strategies[1].strategy.offload_parameters);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["offload"] = "gpu"; }).find("/strategies/0/offload: expected none, cpu or nvme") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["offload"] = "cpu"; d["strategies"][0]["zero"] = 0; })
+            .find("/strategies/0/offload: optimizer offload partitions with ZeRO") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][1]["dp_shard"] = 5; }).find("/strategies/1/dp_shard: 5 does not divide") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][1]["dp_shard"] = 0; }).find("/strategies/1/dp_shard: expected an integer in [1,") != std::string::npos);
+}

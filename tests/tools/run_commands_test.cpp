@@ -86,6 +86,29 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
   fs::remove_all(dir);
 }
 
+TEST_CASE("run reports offloaded states per node and calls them OOM when the host cannot hold them", "[cli][run][offload]") {
+  const fs::path dir = fresh_dir("run-offload");
+  // Llama-3-70B on one DGX H100: 70.6e9 parameters x (12 + 4) bytes = 1.13 TB of host memory (2 TiB fit);
+  // GPT 1T: 16 TB do not.
+  std::ofstream(dir / "s.json") << R"({"name": "offload", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-70b",
+    "training": {"seq_len": 2048, "global_batch": 16},
+    "strategies": [{"name": "zero3-cpu", "dp": 8, "zero": 3, "offload": "cpu", "recompute": "full"}]})";
+  const CliRun fits = run({"run", (dir / "s.json").string(), "--json"});
+  REQUIRE(fits.exit_code == 0);
+  const auto memory = nlohmann::json::parse(fits.out).at("results")[0].at("memory");
+  CHECK(memory.at("offload").at("host_bytes_per_node").get<double>() == Approx(70.6e9 * 16).epsilon(0.01));
+  CHECK(memory.at("oom") == false);
+  std::string big = slurp(dir / "s.json");
+  big.replace(big.find("llama3-70b"), 10, "gpt-1t");
+  std::ofstream(dir / "big.json") << big;
+  const CliRun too_big = run({"run", (dir / "big.json").string(), "--json"});
+  REQUIRE(too_big.exit_code == 0);
+  const auto big_memory = nlohmann::json::parse(too_big.out).at("results")[0].at("memory");
+  CHECK(big_memory.at("offload").at("host_bytes_per_node").get<double>() > big_memory.at("offload").at("host_capacity_bytes").get<double>());
+  CHECK(big_memory.at("oom") == true);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("run refuses bad scenarios with the file and JSON path and writes nothing", "[cli][run]") {
   const fs::path dir = fresh_dir("run-bad");
   const auto check = [&](const std::string& text, const std::string& message) {

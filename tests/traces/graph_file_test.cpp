@@ -37,6 +37,28 @@ TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
   CHECK(traces::graph_to_json(back, metadata) == traces::graph_to_json(graph, metadata));
 }
 
+TEST_CASE("offload tasks (host transfers, host compute) round-trip", "[graph-file]") {
+  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  model.layers = 2;
+  models::ParallelStrategy s;
+  s.dp = 8;
+  s.zero = 3;
+  s.offload = models::MemoryTier::kNvme;
+  s.offload_parameters = true;
+  const models::ExecutionGraph graph = models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
+  const std::string text = traces::graph_to_text(graph, {});
+  CHECK(text.find("\"type\":\"host_transfer\"") != std::string::npos);
+  CHECK(text.find("\"kind\":\"host\"") != std::string::npos);
+  const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
+  CHECK(traces::graph_to_text(back, {}) == text);
+  std::string bad = text;
+  const auto at = bad.find("\"from\":\"nvme\"");
+  REQUIRE(at != std::string::npos);
+  bad.replace(at, 13, "\"from\":\"tape\"");
+  CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(bad, "g.json"), "g.json"); }),
+             Catch::Contains("/transfer/from") && Catch::Contains("expected hbm, host or nvme"));
+}
+
 TEST_CASE("collapsed graphs keep the GPUs their ranks and groups stand for", "[graph-file]") {
   const models::ExecutionGraph graph = small_graph(models::RankSet::kSymmetricOnce);
   REQUIRE(graph.ranks == 2);
