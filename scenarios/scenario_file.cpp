@@ -119,9 +119,9 @@ StrategySpec read_strategy(JsonObjectReader r) {
       s.schedule = models::PipelineSchedule::kOneFOneB;
       if (s.vpp < 2) r.location_of("vpp").fail("the interleaved schedule needs vpp >= 2");
     } else if (*schedule == "dualpipe") {
-      r.location_of("schedule").fail("the \"dualpipe\" schedule is not lowered yet (1f1b, interleaved, gpipe and zb-h1 are)");
+      s.schedule = models::PipelineSchedule::kDualPipe;
     } else {
-      r.location_of("schedule").fail("expected 1f1b, interleaved, gpipe or zb-h1, found \"" + *schedule + "\"");
+      r.location_of("schedule").fail("expected 1f1b, interleaved, gpipe, zb-h1 or dualpipe, found \"" + *schedule + "\"");
     }
   }
   s.sequence_parallel = boolean(r, "sequence_parallel", false);
@@ -223,7 +223,7 @@ SearchSpace read_search(JsonObjectReader r) {
   integers("zero", space.zero, 3);
   integers("micro_batch", space.micro_batch, 1'000'000);
   words("recompute", space.recompute, {"none", "selective", "full"});
-  words("schedule", space.schedule, {"1f1b", "gpipe", "interleaved", "zb-h1"});
+  words("schedule", space.schedule, {"1f1b", "gpipe", "interleaved", "zb-h1", "dualpipe"});
   if (const nlohmann::json* value = r.optional("sequence_parallel")) {
     const auto& list = sim::json_array(*value, r.location_of("sequence_parallel"));
     if (list.empty()) r.location_of("sequence_parallel").fail("an empty list leaves nothing to search; omit the key to search every value");

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <numeric>
 
+#include "models/strategy/pipeline_schedule.hpp"
 #include "sim/error.hpp"
 
 namespace strata::models {
@@ -55,6 +56,7 @@ std::string_view schedule_name(PipelineSchedule schedule) {
     case PipelineSchedule::kGpipe: return "gpipe";
     case PipelineSchedule::kOneFOneB: return "1f1b";
     case PipelineSchedule::kZeroBubbleH1: return "zb-h1";
+    case PipelineSchedule::kDualPipe: return "dualpipe";
   }
   return "1f1b";
 }
@@ -118,6 +120,15 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
     }
   }
   if (s.schedule == PipelineSchedule::kZeroBubbleH1 && s.vpp > 1) bad("schedule", "zb-h1 runs one model chunk per stage (vpp 1)");
+  if (s.schedule == PipelineSchedule::kDualPipe) {
+    // The reference implementation asserts an even rank count and an even micro-batch count of at least 2p.
+    const std::int64_t m = s.microbatches(training);
+    if (s.pp < 2 || s.pp % 2 != 0) bad("pp", "DualPipe needs an even number of pipeline stages, got " + str(s.pp));
+    if (s.vpp > 1) bad("vpp", "DualPipe holds its two stages per rank itself (vpp 1)");
+    if (m % 2 != 0 || m < 2 * s.pp) {
+      bad("micro_batch", "DualPipe needs an even number of micro-batches per step, at least 2 x pp = " + str(2 * s.pp) + "; got " + str(m));
+    }
+  }
   validate_context_parallel(model, training, s);
   validate_experts(model, s);
   if (s.zero < 0 || s.zero > 3) bad("zero", "ZeRO stage must be 0, 1, 2 or 3");
@@ -147,8 +158,11 @@ LayerParameters stage_parameters(const TransformerConfig& model, const ParallelS
   const double embedding = static_cast<double>(model.vocab) * model.hidden;
   const std::vector<int> layers = split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
   LayerParameters total;
-  for (int chunk = 0; chunk < s.vpp; ++chunk) {
-    const int virtual_stage = chunk * s.pp + stage;
+  const int last_virtual_stage = s.pp * s.vpp - 1;
+  for (int chunk = 0; chunk < chunks_per_rank(s); ++chunk) {
+    const int virtual_stage = pass_virtual_stage(s, chunk, stage);
+    if (virtual_stage == 0) total.dense += embedding;
+    if (virtual_stage == last_virtual_stage) total.dense += embedding;  // the LM head
     const int first = std::accumulate(layers.begin(), layers.begin() + virtual_stage, 0);
     for (int layer = first; layer < first + layers[static_cast<std::size_t>(virtual_stage)]; ++layer) {
       const LayerParameters p = layer_parameters(model, layer);
@@ -156,8 +170,6 @@ LayerParameters stage_parameters(const TransformerConfig& model, const ParallelS
       total.expert += p.expert;
     }
   }
-  if (stage == 0) total.dense += embedding;
-  if (stage == s.pp - 1) total.dense += embedding;
   return {total.dense / s.tp, total.expert / (s.ep * s.expert_tp)};
 }
 

@@ -18,8 +18,10 @@ namespace strata::models {
 // GPipe, 1F1B (interleaved when vpp > 1) and ZB-H1 (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR
 // 2024, section 3.1: the backward split into input-gradient B and weight-gradient W passes, W deferred into
 // the bubbles at 1F1B's activation memory).
-enum class PipelineSchedule { kGpipe, kOneFOneB, kZeroBubbleH1 };
-std::string_view schedule_name(PipelineSchedule schedule);  // "gpipe", "1f1b", "zb-h1"
+// DualPipe (DeepSeek-V3 report, section 3.2.1): micro-batches fed from both ends of the pipeline, each rank
+// holding two stages (pipeline_schedule.hpp).
+enum class PipelineSchedule { kGpipe, kOneFOneB, kZeroBubbleH1, kDualPipe };
+std::string_view schedule_name(PipelineSchedule schedule);  // "gpipe", "1f1b", "zb-h1", "dualpipe"
 
 // How context parallelism exchanges keys and values: ring attention (Liu et al. 2023; Megatron-Core /
 // Transformer Engine cp_comm_type "p2p": cp - 1 send/recv steps around the CP ring, each overlapped with one

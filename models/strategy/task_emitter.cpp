@@ -18,7 +18,8 @@ Task make_task(int rank, int stream, TaskType type, std::string name, std::strin
 
 std::vector<std::string> lowering_stream_names() {
   return {"compute", "dp", "pp-send-next", "pp-send-previous", "pp-recv-previous", "pp-recv-next",
-          "dp-gather", "dp-reduce", "tp", "cp", "d2h", "h2d", "host", "nvme"};
+          "dp-gather", "dp-reduce", "tp", "cp", "d2h", "h2d", "host", "nvme",
+          "pp-reverse-send-previous", "pp-reverse-send-next", "pp-reverse-recv-next", "pp-reverse-recv-previous"};
 }
 
 void TaskEmitter::start_rank() {

@@ -34,6 +34,11 @@ enum Stream : int {
   kHostToDevice = 11,   // offload: weights back from the host or NVMe (the other copy engine)
   kHost = 12,           // offload: the optimizer step on the host CPU
   kNvmeSwap = 13,       // offload to NVMe: optimizer states swapped in and out beside the host step
+  // DualPipe's reverse direction (rank p-1 to rank 0): its own send and receive streams.
+  kReverseSendPrevious = 14,
+  kReverseSendNext = 15,
+  kReverseRecvNext = 16,
+  kReverseRecvPrevious = 17,
 };
 // The names of the streams above, in order.
 std::vector<std::string> lowering_stream_names();

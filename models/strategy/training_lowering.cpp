@@ -184,7 +184,7 @@ class Builder {
   // at the start of the step, the previous optimizer step's gather, and each layer's first forward waits for
   // its bucket. Returns, per model chunk, the gathers each layer waits for.
   std::vector<std::vector<std::vector<TaskId>>> overlapped_parameter_gather(int rank, int stage) {
-    std::vector<std::vector<std::vector<TaskId>>> ready(static_cast<std::size_t>(s_.vpp));
+    std::vector<std::vector<std::vector<TaskId>>> ready(static_cast<std::size_t>(chunks_per_rank(s_)));
     SplitBytes pending;
     std::vector<std::pair<int, int>> waiting;  // (chunk, layer) covered by the pending bucket
     const auto flush = [&] {
@@ -194,11 +194,14 @@ class Builder {
       waiting.clear();
       pending = {};
     };
-    for (int chunk = 0; chunk < s_.vpp; ++chunk) {
-      const int vs = chunk * s_.pp + stage;
+    const int last_virtual_stage = static_cast<int>(stage_layers_.size()) - 1;
+    bool head = false;
+    for (int chunk = 0; chunk < chunks_per_rank(s_); ++chunk) {
+      const int vs = pass_virtual_stage(s_, chunk, stage);
       const int layers = stage_layers_[static_cast<std::size_t>(vs)];
       ready[static_cast<std::size_t>(chunk)].resize(static_cast<std::size_t>(layers));
-      if (chunk == 0 && stage == 0) pending.dense += embedding_parameters_ / s_.tp;
+      if (vs == 0) pending.dense += embedding_parameters_ / s_.tp;
+      head = head || vs == last_virtual_stage;
       for (int l = 0; l < layers; ++l) {
         const SplitBytes p = layer_parameters_on_gpu(first_layer_[static_cast<std::size_t>(vs)] + l);
         pending.dense += p.dense;
@@ -207,7 +210,7 @@ class Builder {
         if (pending.total() * s_.gradient_bytes >= static_cast<double>(s_.dp_bucket_bytes)) flush();
       }
     }
-    if (stage == s_.pp - 1) pending.dense += embedding_parameters_ / s_.tp;
+    if (head) pending.dense += embedding_parameters_ / s_.tp;
     if (pending.total() > 0) flush();
     return ready;
   }
@@ -317,6 +320,7 @@ class Builder {
 
     const int next = ((stage + 1) % p) * locals_ + local;
     const int previous = ((stage + p - 1) % p) * locals_ + local;
+    const bool dualpipe = s_.schedule == PipelineSchedule::kDualPipe;
     // A transfer's tag: micro-batch, the virtual stage it goes to, direction; sender and receiver agree on it.
     const auto tag = [&](std::int64_t mb, int to_virtual_stage, bool forward) {
       return (static_cast<std::uint64_t>(mb) * static_cast<std::uint64_t>(virtual_stages) +
@@ -331,23 +335,35 @@ class Builder {
     // ZB-H1: the weight gradients each micro-batch's B pass held back, by layer (-1: the LM head).
     std::map<std::int64_t, std::vector<std::pair<int, LayerWeightGradients>>> held;
     for (const auto& [kind, mb, chunk] : pipeline_order(s_, microbatches_, stage)) {
-      const int vs = chunk * p + stage;
+      const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
       const bool last = vs == virtual_stages - 1;
-      const bool reduce_now = overlapped_reduction() && mb == microbatches_ - 1;
+      // DualPipe's chunk 1 runs the other way (from rank p-1 to rank 0), its transfers on streams of their own
+      // so the two directions never queue behind each other.
+      const bool reverse = dualpipe && chunk == 1;
+      const int downstream = reverse ? previous : next;
+      const int upstream = reverse ? next : previous;
+      const Stream forward_send = reverse ? kReverseSendPrevious : kSendNext;
+      const Stream forward_recv = reverse ? kReverseRecvNext : kRecvPrevious;
+      const Stream backward_recv = reverse ? kReverseRecvPrevious : kRecvNext;
+      const Stream backward_send = reverse ? kReverseSendNext : kSendPrevious;
+      // The chunk's micro-batches: all m, or DualPipe's half of them (0..m/2-1 forward, m/2..m-1 reverse).
+      const std::int64_t chunk_first_mb = dualpipe ? chunk * (microbatches_ / 2) : 0;
+      const std::int64_t chunk_last_mb = dualpipe && chunk == 0 ? microbatches_ / 2 - 1 : microbatches_ - 1;
+      const bool reduce_now = overlapped_reduction() && mb == chunk_last_mb;
       GradientBuckets* bucket_sink = reduce_now ? &buckets : nullptr;
       if (kind == PassKind::kForward) {
         std::vector<TaskId> deps;
-        if (!first) deps.push_back(emit_.transfer(rank, kRecvPrevious, TaskType::kRecv, previous, boundary_bytes, tag(mb, vs, true)));
+        if (!first) deps.push_back(emit_.transfer(rank, forward_recv, TaskType::kRecv, upstream, boundary_bytes, tag(mb, vs, true)));
         emit_.memory(rank, activation_bytes(vs), "activations", deps);
         if (first) emit_.memory_bound(rank, "embedding", 2.0 * tokens * m_.hidden);
-        forward_layers(rank, vs, mb == 0 && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr);
+        forward_layers(rank, vs, mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr);
         if (last) {
           emit_.gemm(layer_.sixteen_bit(), rank, "lm head", tokens, static_cast<double>(m_.vocab) / s_.tp, m_.hidden);
           emit_.memory_bound(rank, "loss", 3.0 * 4.0 * tokens * m_.vocab / s_.tp);
         } else {
           const TaskId end = emit_.memory_bound(rank, "stage output", 0.0);
-          emit_.transfer(rank, kSendNext, TaskType::kSend, next, boundary_bytes, tag(mb, vs + 1, true), {end});
+          emit_.transfer(rank, forward_send, TaskType::kSend, downstream, boundary_bytes, tag(mb, vs + 1, true), {end});
         }
         continue;
       }
@@ -366,7 +382,7 @@ class Builder {
       const bool split = kind == PassKind::kInputGradient;
       std::vector<std::pair<int, LayerWeightGradients>>* keep = split ? &held[mb] : nullptr;
       std::vector<TaskId> deps;
-      if (!last) deps.push_back(emit_.transfer(rank, kRecvNext, TaskType::kRecv, next, boundary_bytes, tag(mb, vs, false)));
+      if (!last) deps.push_back(emit_.transfer(rank, backward_recv, TaskType::kRecv, downstream, boundary_bytes, tag(mb, vs, false)));
       if (last) {
         emit_.gemm(layer_.sixteen_bit(), rank, "lm head dgrad", tokens, m_.hidden, static_cast<double>(m_.vocab) / s_.tp, deps);
         const LayerWeightGradients head{
@@ -391,7 +407,7 @@ class Builder {
         if (reduce_now) buckets.flush(rank, last_backward);
         end = last_backward;
       }
-      if (!first) emit_.transfer(rank, kSendPrevious, TaskType::kSend, previous, boundary_bytes, tag(mb, vs - 1, false), {end});
+      if (!first) emit_.transfer(rank, backward_send, TaskType::kSend, upstream, boundary_bytes, tag(mb, vs - 1, false), {end});
     }
     reductions.insert(reductions.end(), buckets.reductions.begin(), buckets.reductions.end());
     finish_step(rank, stage, last_backward, reductions);

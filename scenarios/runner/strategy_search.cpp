@@ -34,6 +34,7 @@ std::string candidate_name(const models::ParallelStrategy& s) {
   if (s.ep > 1) name += "-ep" + std::to_string(s.ep);
   if (s.schedule == models::PipelineSchedule::kGpipe) name += "-gpipe";
   if (s.schedule == models::PipelineSchedule::kZeroBubbleH1) name += "-zb";
+  if (s.schedule == models::PipelineSchedule::kDualPipe) name += "-dualpipe";
   name += "-mb" + std::to_string(s.micro_batch) + "-z" + std::to_string(s.zero);
   if (s.recompute == models::Recompute::kSelective) name += "-sel";
   if (s.recompute == models::Recompute::kFull) name += "-full";
@@ -52,13 +53,16 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
   // EP: every divisor of the expert count for an MoE model (validation keeps those that fold into a stage).
   const int experts = scenario.model.config.moe.experts;
   const std::vector<int> expert_degrees = experts > 0 ? divisors(experts) : std::vector<int>{1};
+  // DualPipe is the schedule of expert-parallel training (DeepSeek-V3): searched by default for MoE models.
+  const std::vector<std::string> schedules = experts > 0 ? std::vector<std::string>{"1f1b", "gpipe", "interleaved", "zb-h1", "dualpipe"}
+                                                         : std::vector<std::string>{"1f1b", "gpipe", "interleaved", "zb-h1"};
   std::vector<models::ParallelStrategy> out;
   for (int tp : or_default(space.tp, all)) {
     for (int pp : or_default(space.pp, all)) {
       for (int cp : or_default(space.cp, all)) {
         if (static_cast<std::int64_t>(tp) * pp * cp > gpus || gpus % (tp * pp * cp) != 0) continue;
         const int dp = gpus / (tp * pp * cp);
-        for (const std::string& schedule : or_default(space.schedule, {"1f1b", "gpipe", "interleaved", "zb-h1"})) {
+        for (const std::string& schedule : or_default(space.schedule, schedules)) {
           const bool interleaved = schedule == "interleaved";
           if (pp == 1 && schedule != "1f1b") continue;  // one stage: the schedules coincide
           for (int vpp : interleaved ? or_default(space.vpp, {2, 4, 8}) : std::vector<int>{1}) {
@@ -74,6 +78,7 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
                       s.tp = tp, s.pp = pp, s.dp = dp, s.cp = cp, s.ep = ep, s.vpp = vpp, s.micro_batch = mb, s.zero = zero;
                       s.schedule = schedule == "gpipe"   ? models::PipelineSchedule::kGpipe
                                    : schedule == "zb-h1" ? models::PipelineSchedule::kZeroBubbleH1
+                                   : schedule == "dualpipe" ? models::PipelineSchedule::kDualPipe
                                                          : models::PipelineSchedule::kOneFOneB;
                       s.recompute = recompute_of(recompute);
                       s.sequence_parallel = sp;
@@ -114,8 +119,12 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
     }
     first_layer += layers[static_cast<std::size_t>(vs)];
   }
-  const double in_flight = models::in_flight_microbatches(s.pp, s.vpp, s.microbatches(scenario.training),
-                                                          s.schedule == models::PipelineSchedule::kGpipe);
+  // DualPipe: its rank 0 runs stage 0 for one direction (the activations above) and stage p-1 for the other;
+  // the DeepSeek-V3 report (table 2) counts PP + 1 micro-batches in flight.
+  const double in_flight = s.schedule == models::PipelineSchedule::kDualPipe
+                               ? s.pp + 1.0
+                               : models::in_flight_microbatches(s.pp, s.vpp, s.microbatches(scenario.training),
+                                                                s.schedule == models::PipelineSchedule::kGpipe);
   return states + activations * in_flight;
 }
 

@@ -102,7 +102,13 @@ TEST_CASE("CP, MoE and zero-bubble strategy fields read and check", "[scenario]"
   CHECK(moe.strategies[0].strategy.expert_tp == 2);
   CHECK(moe.strategies[0].strategy.moe_imbalance == Approx(1.3));
   CHECK(error_after([](auto& d) { d["strategies"][0]["cp_comm"] = "tree"; }).find("/strategies/0/cp_comm: expected ring or ulysses") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "dualpipe"; }).find("/strategies/0/schedule: the \"dualpipe\" schedule is not lowered yet") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "dualpipe"; d["strategies"][0]["pp"] = 1; d["strategies"][0]["dp"] = 8; })
+            .find("/strategies/0/pp: DualPipe needs an even number of pipeline stages") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "pipedream"; }).find("/strategies/0/schedule: expected 1f1b, interleaved, gpipe, zb-h1 or dualpipe") != std::string::npos);
+  const scenarios::Scenario dual = read_after([](auto& d) {
+    d["strategies"] = {{{"name", "dual"}, {"tp", 8}, {"pp", 2}, {"dp", 4}, {"schedule", "dualpipe"}}};
+  });
+  CHECK(dual.strategies[0].strategy.schedule == models::PipelineSchedule::kDualPipe);
   CHECK(error_after([](auto& d) { d["strategies"][0]["ep"] = 2; }).find("/strategies/0/ep: expert parallelism needs an MoE model") != std::string::npos);
   CHECK(error_after([](auto& d) {
           d["model"] = "mixtral-8x7b";
