@@ -1,6 +1,11 @@
 #include "scenarios/runner/strategy_search.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "models/memory/memory_model.hpp"
 #include "sim/error.hpp"
@@ -128,7 +133,7 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   return states + activations * in_flight;
 }
 
-SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress) {
+SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs) {
   SearchOutcome outcome;
   const std::vector<models::ParallelStrategy> candidates = enumerate_strategies(scenario);
   outcome.candidates = static_cast<std::int64_t>(candidates.size());
@@ -148,11 +153,33 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
     }
     runnable.strategies.push_back(StrategySpec{s, std::nullopt});
   }
-  const auto total = static_cast<std::int64_t>(runnable.strategies.size());
-  for (std::size_t i = 0; i < runnable.strategies.size(); ++i) {
-    outcome.ranked.push_back(run_strategy(runnable, i));
-    ++outcome.simulated;
-    if (progress) progress(outcome.simulated, total);
+  const std::size_t total = runnable.strategies.size();
+  std::vector<std::optional<StrategyResult>> results(total);
+  std::vector<std::exception_ptr> failures(total);
+  std::atomic<std::size_t> next{0};
+  std::mutex progress_mutex;
+  const auto work = [&] {
+    for (std::size_t i = next++; i < total; i = next++) {
+      try {
+        results[i] = run_strategy(runnable, i);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+      const std::lock_guard<std::mutex> lock(progress_mutex);
+      ++outcome.simulated;
+      if (progress) progress(outcome.simulated, static_cast<std::int64_t>(total));
+    }
+  };
+  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t threads = std::min<std::size_t>(total, jobs > 0 ? static_cast<std::size_t>(jobs)
+                                                                   : std::min<std::size_t>(hardware, kMaxSearchJobs));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  for (std::size_t i = 0; i < total; ++i) {
+    if (failures[i]) std::rethrow_exception(failures[i]);
+    outcome.ranked.push_back(std::move(*results[i]));
   }
   rank_results(outcome.ranked);
   return outcome;

@@ -33,7 +33,12 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
 // the estimate that prunes a candidate before simulating it.
 double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& strategy);
 
-// `progress(done, total)` is called after each simulated candidate (may be empty).
-SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress = {});
+// `progress(done, total)` is called after each simulated candidate (may be empty), one call at a time.
+// Candidates are simulated on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); each result goes
+// to its candidate's slot and failures are reported for the first failing candidate in enumeration order,
+// so the outcome does not depend on the thread count.
+inline constexpr int kMaxSearchJobs = 8;  // each job holds one execution graph (up to a few hundred MB)
+SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress = {},
+                                int jobs = 0);
 
 }  // namespace strata::scenarios

@@ -150,6 +150,11 @@ TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]
         counts.at("candidates").get<int>());
   CHECK(counts.at("simulated").get<int>() >= 3);
   CHECK(report.at("results")[0].at("step_time_s").get<double>() <= report.at("results")[2].at("step_time_s").get<double>());
+  // The thread count changes nothing in the report.
+  const CliRun one = run({"search", (dir / "s.json").string(), "--top", "100", "--json", "-j", "1"});
+  const CliRun three = run({"search", (dir / "s.json").string(), "--top", "100", "--json", "-j", "3"});
+  REQUIRE(one.exit_code == 0);
+  CHECK(one.out == three.out);
   std::ofstream(dir / "bad.json") << R"({"name": "s", "cluster": {"system": "dgx-h100"}, "model": "llama3-8b",
     "training": {"seq_len": 2048, "global_batch": 16}, "search": {"tp": []}})";
   const CliRun bad = run({"search", (dir / "bad.json").string()});

@@ -26,6 +26,7 @@ struct SearchOptions {
   std::string scenario;
   std::string out_dir;
   int top = 10;
+  int jobs = 0;
   bool json = false;
   std::string profiles;
   std::string presets = STRATA_SOURCE_PRESET_DIR;
@@ -45,7 +46,7 @@ void search(const SearchOptions& o, std::ostream& out) {
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
   const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
   const auto started = std::chrono::steady_clock::now();
-  scenarios::SearchOutcome outcome = scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr);
+  scenarios::SearchOutcome outcome = scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr, o.jobs);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (outcome.ranked.size() > static_cast<std::size_t>(o.top)) outcome.ranked.resize(static_cast<std::size_t>(o.top));
   // Counts only: the report stays byte-identical (no timings in it).
@@ -82,6 +83,8 @@ void add_search_command(CLI::App& app, std::ostream& out) {
   command->add_option("--top", options->top, "How many to report")->check(CLI::Range(1, 1'000'000))->capture_default_str();
   command->add_option("-o,--out", options->out_dir, "Directory for report.json, report.html and traces of the top K");
   command->add_flag("--json", options->json, "Print the report document instead of the table");
+  command->add_option("-j,--jobs", options->jobs, "Threads simulating candidates (0: one per hardware thread, at most 8)")
+      ->check(CLI::Range(0, 256))->capture_default_str();
   command->add_option("--profiles", options->profiles, "Profile directory");
   command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
   command->callback([&out, options] { search(*options, out); });
