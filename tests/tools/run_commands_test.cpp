@@ -187,3 +187,17 @@ TEST_CASE("validate reports every case and exits 4 when one is outside its toler
   CHECK(run({"validate", (dir / "nowhere").string()}).exit_code == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("every shipped example scenario with strategies runs", "[cli][run][examples]") {
+  int ran = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(STRATA_SOURCE_DIR) / "scenarios" / "examples")) {
+    if (entry.path().extension() != ".json") continue;
+    if (nlohmann::json::parse(slurp(entry.path())).contains("search")) continue;  // searches: `strata search`
+    INFO(entry.path().string());
+    const CliRun result = run({"run", entry.path().string(), "--json"});
+    CHECK(result.exit_code == 0);
+    CHECK(result.err.empty());
+    ++ran;
+  }
+  CHECK(ran >= 2);
+}
