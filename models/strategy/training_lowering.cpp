@@ -5,9 +5,9 @@
 #include <cmath>
 #include <map>
 #include <numeric>
-#include <optional>
 #include <tuple>
 
+#include "models/strategy/data_parallel_lowering.hpp"
 #include "models/strategy/layer_lowering.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
 #include "models/strategy/rank_layout.hpp"
@@ -15,30 +15,16 @@
 namespace strata::models {
 namespace {
 
-constexpr double kAdamBytesPerParameter = 30.0;  // see training_lowering.hpp
-constexpr double kWeightBytes = 2.0;             // 16-bit weights gathered by ZeRO
-
 // The communicator groups one simulated rank belongs to (ExecutionGraph::groups indices, -1: none).
 struct RankGroups {
   LayerGroups layer;
-  int dp = -1;   // dense gradients: dp x cp
-  int edp = -1;  // expert gradients
-  // Hybrid sharding only: the dense ZeRO shard group (-1 when it is one rank) and the replica group.
-  int dp_shard = -1;
-  int dp_replica = -1;
-};
-
-// Gradient (or weight) bytes of dense and expert parameters, which travel over different groups.
-struct SplitBytes {
-  double dense = 0;
-  double expert = 0;
-  double total() const { return dense + expert; }
+  DataParallelGroups data;
 };
 
 class Builder {
  public:
   Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy, RankSet rank_set)
-      : m_(model), t_(training), s_(strategy), layout_(strategy), emit_(graph_), layer_(model, training, strategy, emit_),
+      : m_(model), t_(training), s_(strategy), layout_(strategy), emit_(graph_), layer_(model, training, strategy, emit_), data_(strategy, emit_),
         locals_(rank_set == RankSet::kAll ? strategy.stage_ranks() : 1), collapsed_(rank_set == RankSet::kSymmetricOnce) {
     graph_.ranks = s_.pp * locals_;
     if (collapsed_) {
@@ -95,12 +81,12 @@ class Builder {
     if (s_.cp > 1) g.layer.cp = group(GroupKind::kContext, rank);
     if (s_.ep > 1) g.layer.ep = group(GroupKind::kExpert, rank);
     if (s_.expert_tp > 1) g.layer.expert_tp = group(GroupKind::kExpertTensor, rank);
-    if (dense_dp() > 1) g.dp = group(GroupKind::kData, rank);
+    if (dense_dp() > 1) g.data.dp = group(GroupKind::kData, rank);
     if (s_.hybrid_shard()) {
-      if (s_.zero_shard() > 1) g.dp_shard = group(GroupKind::kDataShard, rank);
-      g.dp_replica = group(GroupKind::kDataReplica, rank);
+      if (s_.zero_shard() > 1) g.data.dp_shard = group(GroupKind::kDataShard, rank);
+      g.data.dp_replica = group(GroupKind::kDataReplica, rank);
     }
-    if (m_.moe.experts > 0 && s_.expert_dp() > 1) g.edp = group(GroupKind::kExpertData, rank);
+    if (m_.moe.experts > 0 && s_.expert_dp() > 1) g.data.edp = group(GroupKind::kExpertData, rank);
     return g;
   }
 
@@ -118,46 +104,11 @@ class Builder {
 
   // Parameters one GPU holds of a (global) layer.
   SplitBytes layer_parameters_on_gpu(int layer) const { return layer_parameters_[static_cast<std::size_t>(layer)]; }
-  // One collective per non-empty part over its group (dense over dp x cp, experts over expert DP).
   std::vector<TaskId> split_collective(int rank, CollectiveOp op, SplitBytes bytes, int stream, std::vector<TaskId> deps) {
-    const RankGroups& g = groups_[static_cast<std::size_t>(rank)];
-    std::vector<TaskId> out;
-    if (s_.hybrid_shard() && op != CollectiveOp::kAllReduce) {
-      if (bytes.dense > 0) {
-        if (const auto last = hybrid_collective(rank, op, bytes.dense, stream, deps)) out.push_back(*last);
-      }
-    } else if (g.dp >= 0 && bytes.dense > 0) {
-      out.push_back(emit_.collective(rank, g.dp, op, bytes.dense, "dp", stream, deps));
-    }
-    if (g.edp >= 0 && bytes.expert > 0) out.push_back(emit_.collective(rank, g.edp, op, bytes.expert, "dp", stream, deps));
-    return out;
+    return data_.collective(rank, groups_[static_cast<std::size_t>(rank)].data, op, bytes, stream, std::move(deps));
   }
-
-  bool offloaded() const { return s_.offload != MemoryTier::kHbm; }
-  // The rank's shard of `bytes` (dense over the ZeRO shard group, experts over expert DP).
-  double shard_of(SplitBytes bytes) const { return bytes.dense / s_.zero_shard() + bytes.expert / s_.expert_dp(); }
-
-  // What the optimizer waits for once `reductions` (after `ready`) have produced the gradients `bytes`: the
-  // reductions, or with offload the copy of the rank's gradient shard to host memory after them
-  // (ZeRO-Offload: gradients go to the host as soon as they are reduced).
-  std::vector<TaskId> gradients_reduced(int rank, SplitBytes bytes, std::vector<TaskId> reductions, TaskId ready) {
-    if (!offloaded()) return reductions;
-    if (reductions.empty()) reductions.push_back(ready);
-    return {emit_.host_transfer(rank, kDeviceToHost, "gradients to host", MemoryTier::kHbm, MemoryTier::kHostMemory,
-                                shard_of(bytes), std::move(reductions))};
-  }
-
-  // Hybrid sharding (PyTorch FSDP HYBRID_SHARD): weights are all-gathered inside the shard group; gradients
-  // are reduce-scattered inside it, then each rank's 1/dp_shard slice is all-reduced over its replica group.
-  // Returns the last task, none when a one-rank shard group has nothing to gather.
-  std::optional<TaskId> hybrid_collective(int rank, CollectiveOp op, double bytes, int stream, std::vector<TaskId> deps) {
-    const RankGroups& g = groups_[static_cast<std::size_t>(rank)];
-    if (op == CollectiveOp::kAllGather) {
-      if (g.dp_shard < 0) return std::nullopt;
-      return emit_.collective(rank, g.dp_shard, op, bytes, "dp", stream, std::move(deps));
-    }
-    if (g.dp_shard >= 0) deps = {emit_.collective(rank, g.dp_shard, CollectiveOp::kReduceScatter, bytes, "dp", stream, std::move(deps))};
-    return emit_.collective(rank, g.dp_replica, CollectiveOp::kAllReduce, bytes / s_.zero_shard(), "dp", stream, std::move(deps));
+  std::vector<TaskId> reduce_gradients(int rank, CollectiveOp op, SplitBytes bytes, int stream, TaskId ready) {
+    return data_.reduce_gradients(rank, groups_[static_cast<std::size_t>(rank)].data, op, bytes, stream, ready);
   }
 
   // Gradients accumulate in bucket order; a full bucket is reduced (on the dp stream) once the task that
@@ -173,9 +124,7 @@ class Builder {
     }
     void flush(int rank, TaskId ready) {
       if (pending.total() <= 0) return;
-      for (TaskId id : builder->gradients_reduced(rank, pending, builder->split_collective(rank, builder->reduction_op(), pending, kDataParallel, {ready}), ready)) {
-        reductions.push_back(id);
-      }
+      for (TaskId id : builder->reduce_gradients(rank, builder->reduction_op(), pending, kDataParallel, ready)) reductions.push_back(id);
       pending = {};
     }
   };
@@ -230,7 +179,7 @@ class Builder {
     if (!first_of_pass) window.push_back(previous_start);
     if (s_.offload_parameters) {
       window = {emit_.host_transfer(rank, kHostToDevice, "weights from " + std::string(memory_tier_name(s_.offload)), s_.offload,
-                                    MemoryTier::kHbm, shard_of(weights), std::move(window))};
+                                    MemoryTier::kHbm, data_.shard_of(weights), std::move(window))};
     }
     std::vector<TaskId> gathers = zero3() ? split_collective(rank, CollectiveOp::kAllGather, weights, kGather, window) : window;
     if (gathers.empty()) gathers = window;
@@ -262,9 +211,7 @@ class Builder {
     const SplitBytes bytes{p.dense * s_.gradient_bytes, p.expert * s_.gradient_bytes};
     if (buckets != nullptr) buckets->add(rank, bytes, ready);
     if (zero3()) {
-      for (TaskId id : gradients_reduced(rank, bytes, split_collective(rank, CollectiveOp::kReduceScatter, bytes, kReduce, {ready}), ready)) {
-        reductions.push_back(id);
-      }
+      for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, bytes, kReduce, ready)) reductions.push_back(id);
     }
   }
 
@@ -430,42 +377,17 @@ class Builder {
     if (gradient_bytes.total() > 0 && !overlapped_reduction()) {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
         const SplitBytes bucket{gradient_bytes.dense / buckets, gradient_bytes.expert / buckets};
-        for (TaskId id : gradients_reduced(rank, bucket, split_collective(rank, reduction_op(), bucket, kDataParallel, {last_backward}), last_backward)) {
-          reduced.push_back(id);
-        }
+        for (TaskId id : reduce_gradients(rank, reduction_op(), bucket, kDataParallel, last_backward)) reduced.push_back(id);
       }
     }
-    const double sharded = s_.zero >= 1 ? shard_of({parameters.dense, parameters.expert}) : parameters.dense + parameters.expert;
-    const TaskId optimizer = offloaded() ? offloaded_optimizer(rank, sharded, reduced)
-                                         : emit_.memory_bound(rank, "optimizer step", kAdamBytesPerParameter * sharded, reduced);
-    if (!offloaded()) emit_.task(optimizer).category = "optimizer";
+    const double sharded = s_.zero >= 1 ? data_.shard_of({parameters.dense, parameters.expert}) : parameters.dense + parameters.expert;
+    const TaskId optimizer = data_.optimizer_step(rank, sharded, std::move(reduced));
     if (s_.zero >= 1 && s_.zero <= 2 && !overlapped_gather()) {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
         split_collective(rank, CollectiveOp::kAllGather,
                          {parameters.dense * kWeightBytes / buckets, parameters.expert * kWeightBytes / buckets}, kDataParallel, {optimizer});
       }
     }
-  }
-
-  // The Adam step on the host over the rank's `sharded` parameters once the gradient shards are there
-  // (DeepSpeed's CPU Adam, the same 30 bytes per parameter as on the GPU, at host DRAM bandwidth); then the
-  // updated 16-bit weights go back to the GPU unless they are offloaded too. With NVMe (ZeRO-Infinity) the
-  // fp32 states do not fit in host memory: they are swapped in and out sub-group by sub-group, pipelined with
-  // the CPU step, so the phase takes about the longer of the two; modelled as the swap (12 bytes in, 12 out
-  // per parameter, plus the 16-bit weights written when they are offloaded) running beside the step.
-  // Returns the task the weights' all-gather waits for.
-  TaskId offloaded_optimizer(int rank, double sharded, const std::vector<TaskId>& reduced) {
-    const TaskId step = emit_.host_compute(rank, "optimizer step (host)", kAdamBytesPerParameter * sharded, reduced);
-    std::vector<TaskId> done{step};
-    if (s_.offload == MemoryTier::kNvme) {
-      constexpr double kStateBytes = 12.0;  // fp32 master weight, momentum, variance (memory_model.hpp)
-      const double swapped = (2.0 * kStateBytes + (s_.offload_parameters ? kWeightBytes : 0.0)) * sharded;
-      done.push_back(emit_.host_transfer(rank, kNvmeSwap, "optimizer states swap (nvme)", MemoryTier::kNvme, MemoryTier::kHostMemory,
-                                         swapped, reduced));
-    }
-    if (s_.offload_parameters) return done.back();
-    return emit_.host_transfer(rank, kHostToDevice, "weights to gpu", MemoryTier::kHostMemory, MemoryTier::kHbm, kWeightBytes * sharded,
-                               std::move(done));
   }
 
   const TransformerConfig& m_;
@@ -475,6 +397,7 @@ class Builder {
   ExecutionGraph graph_;
   TaskEmitter emit_;
   LayerLowering layer_;
+  DataParallelLowering data_;
   int locals_;  // simulated ranks per stage: every tp x cp x dp rank, or one standing for them
   bool collapsed_;
   std::vector<int> stage_layers_;

@@ -12,11 +12,10 @@
 // after its weight-gradient pass.
 // Data parallelism reduces gradients in buckets on their own stream as soon as the last micro-batch's backward
 // has produced them (all-reduce; ZeRO-1/2: reduce-scatter, then an all-gather of the updated 16-bit weights):
-// dense parameters over the dp x cp ranks, routed experts over the expert-data-parallel ranks.
+// dense parameters over the dp x cp ranks, routed experts over the expert-data-parallel ranks; the groups,
+// hybrid sharding and the optimizer's placement (GPU, or offloaded): data_parallel_lowering.hpp.
 // ZeRO-3 / FSDP all-gathers each layer's weights before its forward and its backward (on a gather stream, one
 // layer ahead) and reduce-scatters its gradients after its backward (on a reduce stream).
-// The Adam step is memory-bound over the rank's (ZeRO-sharded) parameters, 30 bytes each (read fp32 weight,
-// gradient, momentum and variance; write the first three and the 16-bit copy).
 // Memory tasks allocate model states up front and each micro-batch's activations (memory_model.hpp) from its
 // forward to its backward, so the executor's per-rank peak is the training peak.
 #pragma once
