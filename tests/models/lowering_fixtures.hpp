@@ -3,10 +3,12 @@
 #pragma once
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "models/graph/graph_executor.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
+#include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "models/workload/transformer_config.hpp"
 #include "synthetic_system.hpp"
@@ -84,6 +86,40 @@ inline TransformerConfig small_moe_model(int layers, int experts) {
   c.moe.experts_per_token = 2;
   c.moe.expert_ffn_hidden = 512;
   return c;
+}
+
+// Lowers `s` with every rank and with one rank per pipeline stage and replays both on `system`: every task
+// runs, the collapsed graph predicts exactly what the full one does (step, peak memory, time per category)
+// and its time breakdown sums to the step. Returns the full run.
+inline ExecutionResult check_collapsed_matches_full(const TransformerConfig& model, const TrainingSpec& training,
+                                                    const ParallelStrategy& s, const SystemProfile& system = synthetic_system()) {
+  const GpuProfile gpu = exact_gpu();
+  const LoweredTraining full = lower_training(model, training, s, s.world_size(), RankSet::kAll);
+  const ExecutionResult result = execute(full.graph, gpu, system);
+  CHECK(result.tasks_run == full.graph.tasks.size());
+  const LoweredTraining once = lower_training(model, training, s, s.world_size(), RankSet::kSymmetricOnce);
+  const ExecutionResult collapsed = execute(once.graph, gpu, system);
+  CHECK(once.graph.ranks == s.pp);
+  CHECK(collapsed.makespan == result.makespan);
+  CHECK(collapsed.peak_memory_bytes.at(0) == result.peak_memory_bytes.at(0));
+  REQUIRE(collapsed.seconds_by_category.size() == result.seconds_by_category.size());
+  for (const auto& [category, seconds] : result.seconds_by_category) {
+    CHECK(collapsed.seconds_by_category.at(category) == Approx(seconds).epsilon(1e-12));
+  }
+  double total = 0;
+  for (const auto& [category, seconds] : collapsed.time_breakdown.at(0)) total += seconds;
+  CHECK(total == Approx(collapsed.makespan.seconds()).epsilon(1e-9));
+  return result;
+}
+
+// One step of a 16-layer model on 4 pipeline stages, 16 micro-batches, communication free: the setup the
+// schedule comparisons share. One simulated rank per stage.
+inline ExecutionResult free_pipeline_step(PipelineSchedule schedule) {
+  ParallelStrategy s;
+  s.pp = 4;
+  s.schedule = schedule;
+  const LoweredTraining lowered = lower_training(small_model(16), TrainingSpec{256, 16, Dtype::kBf16}, s, 4, RankSet::kSymmetricOnce);
+  return execute(lowered.graph, exact_gpu(), free_links());
 }
 
 }  // namespace strata::models::testing

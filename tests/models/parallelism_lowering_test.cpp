@@ -42,16 +42,6 @@ double attention_flops(const ExecutionGraph& graph, int rank) {
   return flops;
 }
 
-// The collapsed graph (one rank per stage) predicts exactly what the full one does.
-void check_collapsed_matches_full(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& s) {
-  const Run full = run(model, training, s, RankSet::kAll);
-  const Run once = run(model, training, s, RankSet::kSymmetricOnce);
-  CHECK(full.result.tasks_run == full.lowered.graph.tasks.size());
-  CHECK(once.lowered.graph.ranks == s.pp);
-  CHECK(once.result.makespan == full.result.makespan);
-  CHECK(once.result.peak_memory_bytes.at(0) == full.result.peak_memory_bytes.at(0));
-}
-
 }  // namespace
 
 TEST_CASE("rank layout: TP adjacent, then CP, then DP; experts folded over the same ranks", "[lowering][layout]") {
@@ -107,16 +97,8 @@ TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient pas
 
 TEST_CASE("ZB-H1 has a smaller bubble than 1F1B at the same activation memory", "[lowering][zero-bubble]") {
   // Qi et al. 2024, section 3.1: ZB-H1's bubble is (p-1)(T_F + T_B - T_W) against 1F1B's (p-1)(T_F + T_B + T_W).
-  const TransformerConfig model = small_model(16);
-  const TrainingSpec training{256, 16, Dtype::kBf16};
-  const auto step = [&](PipelineSchedule schedule) {
-    ParallelStrategy s;
-    s.pp = 4;
-    s.schedule = schedule;
-    return run(model, training, s, RankSet::kSymmetricOnce, free_links()).result;
-  };
-  const ExecutionResult one_f_one_b = step(PipelineSchedule::kOneFOneB);
-  const ExecutionResult zero_bubble = step(PipelineSchedule::kZeroBubbleH1);
+  const ExecutionResult one_f_one_b = free_pipeline_step(PipelineSchedule::kOneFOneB);
+  const ExecutionResult zero_bubble = free_pipeline_step(PipelineSchedule::kZeroBubbleH1);
   const auto bubble = pipeline_bubble;
 
   for (std::size_t r = 0; r < 4; ++r) {
@@ -305,16 +287,8 @@ TEST_CASE("DualPipe runs every micro-batch once in each direction's half and end
 TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work; it holds two stages' parameters", "[lowering][dualpipe]") {
   // DeepSeek-V3 report, table 2: 1F1B's bubble (PP-1)(F+B), DualPipe's (PP/2-1)(F&B+B-3W).
   // Measured here: 0.027 against 0.157 (p 4, m 16).
-  const TransformerConfig model = small_model(16);
-  const TrainingSpec training{256, 16, Dtype::kBf16};
-  const auto step = [&](PipelineSchedule schedule) {
-    ParallelStrategy s;
-    s.pp = 4;
-    s.schedule = schedule;
-    return run(model, training, s, RankSet::kSymmetricOnce, free_links()).result;
-  };
-  const ExecutionResult one_f_one_b = step(PipelineSchedule::kOneFOneB);
-  const ExecutionResult dualpipe = step(PipelineSchedule::kDualPipe);
+  const ExecutionResult one_f_one_b = free_pipeline_step(PipelineSchedule::kOneFOneB);
+  const ExecutionResult dualpipe = free_pipeline_step(PipelineSchedule::kDualPipe);
   for (std::size_t r = 0; r < 4; ++r) {
     INFO("rank " << r);
     // The same passes; the optimizer steps over twice the parameters (two stages per rank).
@@ -330,9 +304,10 @@ TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work; it holds 
   s.schedule = PipelineSchedule::kDualPipe;
   ParallelStrategy plain = s;
   plain.schedule = PipelineSchedule::kOneFOneB;
+  const TransformerConfig model = small_model(16);
   CHECK(stage_parameters(model, s, 1).dense == Approx(2.0 * stage_parameters(model, plain, 1).dense));
   // The whole graph with every rank replays, and the collapsed one predicts the same.
-  check_collapsed_matches_full(model, training, s);
+  check_collapsed_matches_full(model, TrainingSpec{256, 16, Dtype::kBf16}, s);
 }
 
 TEST_CASE("DualPipe refuses odd pipelines, virtual stages and too few micro-batches", "[lowering][dualpipe]") {

@@ -87,14 +87,7 @@ TEST_CASE("HSDP with ZeRO-1 and context parallelism lowers and the collapsed gra
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
   s.cp = 2, s.dp = 4, s.zero = 1, s.dp_shard = 4;
-  const auto step = [&](RankSet ranks) {
-    const LoweredTraining lowered = lower_training(model, training, s, 8, ranks);
-    return execute(lowered.graph, exact_gpu(), synthetic_system());
-  };
-  const ExecutionResult full = step(RankSet::kAll);
-  const ExecutionResult once = step(RankSet::kSymmetricOnce);
-  CHECK(once.makespan == full.makespan);
-  CHECK(once.peak_memory_bytes.at(0) == full.peak_memory_bytes.at(0));
+  check_collapsed_matches_full(model, training, s);
 }
 
 TEST_CASE("hybrid sharding and offload refuse what the frameworks refuse, naming the field", "[lowering][hsdp][offload]") {
