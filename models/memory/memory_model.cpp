@@ -45,6 +45,14 @@ double layer_activation_bytes(const TransformerConfig& m, int layer, const Activ
   return attention + mlp + norms;
 }
 
+double output_activation_bytes(const TransformerConfig& m, const ActivationInputs& in) {
+  if (in.tp < 1 || in.cp < 1 || in.seq_len < 1 || in.micro_batch < 1) {
+    throw sim::InputError("activation memory needs positive tp, cp, seq_len and micro_batch");
+  }
+  const double tokens = static_cast<double>(in.seq_len) / in.cp * static_cast<double>(in.micro_batch);
+  return 4.0 * tokens * static_cast<double>(m.vocab) / in.tp;
+}
+
 double in_flight_microbatches(int pp, int vpp, std::int64_t microbatches, bool gpipe) {
   if (pp < 1 || vpp < 1 || microbatches < 1) throw sim::InputError("pipeline needs pp, vpp and micro-batches >= 1");
   const double m = static_cast<double>(microbatches);

@@ -48,6 +48,11 @@ struct ActivationInputs {
 // Activation bytes one layer keeps for one micro-batch until its backward pass.
 double layer_activation_bytes(const TransformerConfig& model, int layer, const ActivationInputs& inputs);
 
+// What the loss keeps for its backward on the last pipeline stage: the fp32 softmax over this rank's
+// vocabulary shard, 4 s b V / t bytes (Megatron-Core's vocab-parallel cross entropy saves it; Korthikanti et
+// al. 2022, sec. 4.2, count the same 4sbv/t for the output layer).
+double output_activation_bytes(const TransformerConfig& model, const ActivationInputs& inputs);
+
 // In-flight micro-batches on the first pipeline stage: min(p, m) for 1F1B, m for GPipe, times
 // 1 + (p-1)/(p v) for the interleaved schedule (v virtual stages).
 double in_flight_microbatches(int pp, int vpp, std::int64_t microbatches, bool gpipe);

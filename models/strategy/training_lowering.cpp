@@ -15,6 +15,15 @@
 namespace strata::models {
 namespace {
 
+// HBM traffic per logit of the vocab-parallel cross entropy (Megatron-Core tensor_parallel/cross_entropy.py,
+// one unfused PyTorch op per pass over the [tokens, V/t] logits). Forward: cast the 16-bit logits to fp32
+// (read 2, write 4), max (read 4), subtract the max in place (8), exp in place (8), sum (4), divide by the
+// sum to keep the softmax for the backward (8): 38 bytes. Backward: scale the saved softmax by the loss
+// gradient in place (8), cast it back to 16 bits for the head's GEMMs (read 4, write 2): 14 bytes. The
+// per-token gathers and the three [tokens]-sized TP all-reduces are left out.
+constexpr double kCrossEntropyForwardBytes = 38.0;
+constexpr double kCrossEntropyBackwardBytes = 14.0;
+
 // The communicator groups one simulated rank belongs to (ExecutionGraph::groups indices, -1: none).
 struct RankGroups {
   LayerGroups layer;
@@ -249,6 +258,7 @@ class Builder {
     double bytes = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) bytes += layer_activation_bytes(m_, first + l, in);
+    if (vs == s_.pp * s_.vpp - 1) bytes += output_activation_bytes(m_, in);
     return bytes;
   }
 
@@ -307,7 +317,7 @@ class Builder {
         forward_layers(rank, vs, mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr);
         if (last) {
           emit_.gemm(layer_.sixteen_bit(), rank, "lm head", tokens, static_cast<double>(m_.vocab) / s_.tp, m_.hidden);
-          emit_.memory_bound(rank, "loss", 3.0 * 4.0 * tokens * m_.vocab / s_.tp);
+          emit_.memory_bound(rank, "loss", kCrossEntropyForwardBytes * tokens * m_.vocab / s_.tp);
         } else {
           const TaskId end = emit_.memory_bound(rank, "stage output", 0.0);
           emit_.transfer(rank, forward_send, TaskType::kSend, downstream, boundary_bytes, tag(mb, vs + 1, true), {end});
@@ -331,7 +341,8 @@ class Builder {
       std::vector<TaskId> deps;
       if (!last) deps.push_back(emit_.transfer(rank, backward_recv, TaskType::kRecv, downstream, boundary_bytes, tag(mb, vs, false)));
       if (last) {
-        emit_.gemm(layer_.sixteen_bit(), rank, "lm head dgrad", tokens, m_.hidden, static_cast<double>(m_.vocab) / s_.tp, deps);
+        emit_.memory_bound(rank, "loss backward", kCrossEntropyBackwardBytes * tokens * m_.vocab / s_.tp, deps);
+        emit_.gemm(layer_.sixteen_bit(), rank, "lm head dgrad", tokens, m_.hidden, static_cast<double>(m_.vocab) / s_.tp);
         const LayerWeightGradients head{
             {"lm head wgrad", layer_.sixteen_bit(), static_cast<double>(m_.hidden), static_cast<double>(m_.vocab) / s_.tp, tokens, 1}};
         if (split) {
