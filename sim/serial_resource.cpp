@@ -9,21 +9,19 @@ void TaskCompletion::operator()() const { resource_->complete(task_); }
 SerialResource::SerialResource(EventQueue& queue, std::string name, TimelineRecorder* timeline)
     : queue_(queue), name_(std::move(name)), timeline_(timeline) {}
 
-void SerialResource::submit(std::string label, SimTime duration, DoneCallback on_done) {
+void SerialResource::submit(std::string_view label, SimTime duration, DoneCallback on_done) {
   if (duration < SimTime::zero()) {
-    throw SimulationError("task \"" + label + "\" on " + name_ + " has negative duration " + duration.to_string());
+    throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has negative duration " + duration.to_string());
   }
-  submit_async(std::move(label), [this, duration, on_done = std::move(on_done)](TaskCompletion done) {
-    queue_.schedule_in(duration, [done, on_done] {
-      done();
-      if (on_done) on_done();
-    });
-  });
+  waiting_.push_back(Task{next_task_id_++, timeline_ != nullptr ? std::string(label) : std::string(), StartCallback(),
+                          SimTime::zero(), duration, std::move(on_done)});
+  if (!running_ && !starting_) start_next();
 }
 
-void SerialResource::submit_async(std::string label, StartCallback start) {
-  if (!start) throw SimulationError("task \"" + label + "\" on " + name_ + " has no start function");
-  waiting_.push_back(Task{next_task_id_++, std::move(label), std::move(start), SimTime::zero()});
+void SerialResource::submit_async(std::string_view label, StartCallback start) {
+  if (!start) throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has no start function");
+  waiting_.push_back(Task{next_task_id_++, timeline_ != nullptr ? std::string(label) : std::string(), std::move(start),
+                          SimTime::zero(), SimTime::zero(), DoneCallback()});
   if (!running_ && !starting_) start_next();
 }
 
@@ -35,10 +33,26 @@ void SerialResource::start_next() {
     running_ = std::move(waiting_.front());
     waiting_.pop_front();
     running_->started_at = queue_.now();
+    const std::uint64_t id = running_->id;
+    if (!running_->start) {
+      queue_.schedule_in(running_->duration, [this, id] { finish_timed(id); });
+      continue;
+    }
     StartCallback start = std::move(running_->start);
-    start(TaskCompletion(*this, running_->id));
+    start(TaskCompletion(*this, id));
   }
   starting_ = false;
+}
+
+// The end of a task with a known duration: the resource is freed (and may start the next task) before the
+// task's callback runs, as for an asynchronous task that calls its TaskCompletion.
+void SerialResource::finish_timed(std::uint64_t task) {
+  if (!running_ || running_->id != task) {
+    throw SimulationError("task #" + std::to_string(task) + " on " + name_ + " completed twice or not running");
+  }
+  DoneCallback on_done = std::move(running_->on_done);
+  complete(task);
+  if (on_done) on_done();
 }
 
 void SerialResource::complete(std::uint64_t task) {

@@ -55,8 +55,14 @@ class Builder {
     for (std::size_t vs = 0; vs < stage_layers_.size(); ++vs) activation_bytes_.push_back(stage_activation_bytes(static_cast<int>(vs)));
   }
 
+  // Ranks hold about the same number of tasks (stages differ by a layer or the head), so once the first is
+  // built the rest are reserved at once: growing a vector of this size one doubling at a time moved every
+  // task several times and was a tenth of a search's time.
   ExecutionGraph build() {
-    for (int rank = 0; rank < graph_.ranks; ++rank) build_rank(rank);
+    for (int rank = 0; rank < graph_.ranks; ++rank) {
+      build_rank(rank);
+      if (rank == 0 && graph_.ranks > 1) graph_.tasks.reserve(graph_.tasks.size() * static_cast<std::size_t>(graph_.ranks) * 9 / 8);
+    }
     return std::move(graph_);
   }
   const std::vector<int>& stage_layers() const { return stage_layers_; }
