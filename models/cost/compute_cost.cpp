@@ -53,6 +53,7 @@ KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype)
 }
 
 KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved) {
+  if (moved.count() == 0) return KernelTime{};
   return combine(gpu, 0.0, moved.as_double() / gpu.achievable_memory_bandwidth().bytes_per_s(), 1.0);
 }
 

@@ -50,6 +50,7 @@ struct KernelTime {
 // Throws sim::InputError for non-positive dimensions or a dtype the profile has no data for.
 KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype);
 // A kernel limited by memory traffic (norms, element-wise ops, optimizer steps): bytes read plus written.
+// Zero bytes is no kernel at all (a graph's ordering marker): zero time, no launch overhead.
 KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved);
 // A fused (FlashAttention-style) attention kernel: `flops` at attention_efficiency of the bf16 peak,
 // `moved` bytes of Q, K, V, O (and their gradients in backward) at the achievable memory bandwidth.

@@ -63,6 +63,8 @@ TEST_CASE("memory-bound and attention kernels follow the roofline", "[compute]")
   const GpuProfile gpu = synthetic_gpu();
   // 1 GB at 800 GB/s = 1.25 ms, + 2 us.
   CHECK(memory_bound_time(gpu, strata::sim::Bytes::from_count(1'000'000'000)).total == SimTime::from_us(1252));
+  // Zero bytes is an ordering marker, not a kernel: no launch overhead.
+  CHECK(memory_bound_time(gpu, strata::sim::Bytes::from_count(0)).total == SimTime::zero());
   // 1e12 FLOP at 0.25 * 100 TFLOP/s = 40 ms; 1 MB moved is negligible.
   const KernelTime attention =
       fused_attention_time(gpu, strata::sim::Flops::from_count(1e12), strata::sim::Bytes::from_count(1'000'000));

@@ -264,3 +264,34 @@ TEST_CASE("FP8 training keeps the LM head and the unfused attention core in 16 b
   CHECK(fp8 > 0);
   CHECK(bf16 > 0);
 }
+
+TEST_CASE("the loss runs Megatron's cross-entropy passes and keeps its fp32 softmax on the last stage", "[lowering]") {
+  TransformerConfig model = small_model(4);
+  model.vocab = 1024;
+  const TrainingSpec training{512, 2, Dtype::kBf16};
+  ParallelStrategy s;
+  s.pp = 2;
+  s.tp = 2;
+  const LoweredTraining lowered = lower_training(model, training, s, 4);
+  const double logits = 512.0 * 1024 / 2;  // one micro-batch's tokens x the rank's vocabulary shard
+  int forward = 0, backward = 0;
+  for (const Task& t : lowered.graph.tasks) {
+    if (t.name == "loss") {
+      CHECK(t.compute.bytes == Approx(38 * logits));
+      ++forward;
+    } else if (t.name == "loss backward") {
+      CHECK(t.compute.bytes == Approx(52 * logits - 38 * logits));
+      ++backward;
+    }
+  }
+  CHECK(forward == 2);  // one per micro-batch, on the last stage only
+  CHECK(backward == 2);
+
+  ActivationInputs in;
+  in.seq_len = 512;
+  in.tp = 2;
+  CHECK(output_activation_bytes(model, in) == Approx(4 * logits));
+  // The last stage's activations at its peak include the softmax.
+  const ExecutionResult result = execute(lowered.graph, exact_gpu(), free_links());
+  CHECK(result.peak_memory_breakdown.back().at("activations") >= 4 * logits);
+}
