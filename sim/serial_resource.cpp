@@ -13,15 +13,17 @@ void SerialResource::submit(std::string_view label, SimTime duration, DoneCallba
   if (duration < SimTime::zero()) {
     throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has negative duration " + duration.to_string());
   }
-  waiting_.push_back(Task{next_task_id_++, timeline_ != nullptr ? std::string(label) : std::string(), StartCallback(),
-                          SimTime::zero(), duration, std::move(on_done)});
-  if (!running_ && !starting_) start_next();
+  enqueue(label, StartCallback(), duration, std::move(on_done));
 }
 
 void SerialResource::submit_async(std::string_view label, StartCallback start) {
   if (!start) throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has no start function");
+  enqueue(label, std::move(start), SimTime::zero(), DoneCallback());
+}
+
+void SerialResource::enqueue(std::string_view label, StartCallback start, SimTime duration, DoneCallback on_done) {
   waiting_.push_back(Task{next_task_id_++, timeline_ != nullptr ? std::string(label) : std::string(), std::move(start),
-                          SimTime::zero(), SimTime::zero(), DoneCallback()});
+                          SimTime::zero(), duration, std::move(on_done)});
   if (!running_ && !starting_) start_next();
 }
 
@@ -35,7 +37,7 @@ void SerialResource::start_next() {
     running_->started_at = queue_.now();
     const std::uint64_t id = running_->id;
     if (!running_->start) {
-      queue_.schedule_in(running_->duration, [this, id] { finish_timed(id); });
+      queue_.schedule_in(running_->duration, [this, id] { complete(id); });
       continue;
     }
     StartCallback start = std::move(running_->start);
@@ -44,27 +46,19 @@ void SerialResource::start_next() {
   starting_ = false;
 }
 
-// The end of a task with a known duration: the resource is freed (and may start the next task) before the
-// task's callback runs, as for an asynchronous task that calls its TaskCompletion.
-void SerialResource::finish_timed(std::uint64_t task) {
-  if (!running_ || running_->id != task) {
-    throw SimulationError("task #" + std::to_string(task) + " on " + name_ + " completed twice or not running");
-  }
-  DoneCallback on_done = std::move(running_->on_done);
-  complete(task);
-  if (on_done) on_done();
-}
-
+// Frees the resource (which may start the next task), then runs a known-duration task's callback.
 void SerialResource::complete(std::uint64_t task) {
   if (!running_ || running_->id != task) {
     throw SimulationError("task #" + std::to_string(task) + " on " + name_ + " completed twice or not running");
   }
+  DoneCallback on_done = std::move(running_->on_done);
   const SimTime duration = queue_.now() - running_->started_at;
   busy_time_ += duration;
   ++completed_;
   if (timeline_ != nullptr) timeline_->add_span(name_, std::move(running_->label), running_->started_at, queue_.now());
   running_.reset();
   if (!starting_) start_next();
+  if (on_done) on_done();
 }
 
 }  // namespace strata::sim

@@ -68,9 +68,9 @@ class SerialResource {
     DoneCallback on_done;
   };
 
+  void enqueue(std::string_view label, StartCallback start, SimTime duration, DoneCallback on_done);
   void start_next();
   void complete(std::uint64_t task);
-  void finish_timed(std::uint64_t task);
 
   EventQueue& queue_;
   std::string name_;

@@ -5,11 +5,18 @@
 #include "sim/error.hpp"
 
 namespace strata::models {
+namespace {
 
-double layer_activation_bytes(const TransformerConfig& m, int layer, const ActivationInputs& in) {
+void require_positive(const ActivationInputs& in) {
   if (in.tp < 1 || in.cp < 1 || in.seq_len < 1 || in.micro_batch < 1) {
     throw sim::InputError("activation memory needs positive tp, cp, seq_len and micro_batch");
   }
+}
+
+}  // namespace
+
+double layer_activation_bytes(const TransformerConfig& m, int layer, const ActivationInputs& in) {
+  require_positive(in);
   const double t = in.tp;
   const double s = static_cast<double>(in.seq_len) / in.cp;
   const double b = static_cast<double>(in.micro_batch);
@@ -46,9 +53,7 @@ double layer_activation_bytes(const TransformerConfig& m, int layer, const Activ
 }
 
 double output_activation_bytes(const TransformerConfig& m, const ActivationInputs& in) {
-  if (in.tp < 1 || in.cp < 1 || in.seq_len < 1 || in.micro_batch < 1) {
-    throw sim::InputError("activation memory needs positive tp, cp, seq_len and micro_batch");
-  }
+  require_positive(in);
   const double tokens = static_cast<double>(in.seq_len) / in.cp * static_cast<double>(in.micro_batch);
   return 4.0 * tokens * static_cast<double>(m.vocab) / in.tp;
 }
