@@ -37,6 +37,57 @@ std::string number(double value) {
   return text;
 }
 
+// Fused attention: for each measured case (batch, heads, seq, head dim) with both passes, the efficiency at
+// which models/cost/compute_cost.hpp's fused_attention_time reproduces forward plus backward time:
+// (forward + backward FLOPs) / (forward + backward time) / bf16 peak. The model takes one efficiency for all
+// lengths, so the fit is the median over the cases; the spread goes into the provenance. 0 when no case has
+// both passes measured (the base profile's value stays).
+struct AttentionFit {
+  double efficiency = 0;
+  std::string summary;
+};
+
+AttentionFit fit_attention(const models::GpuProfile& gpu, const nlohmann::json& attention, const sim::JsonLocation& at) {
+  sim::JsonObjectReader reader(attention, at);
+  if (reader.required_string("status") != "ok") return {};
+  const auto& rows = sim::json_array(reader.required("rows"), at.child("rows"));
+  std::map<std::string, std::pair<double, double>> flops_and_seconds;  // per case, both passes added
+  std::map<std::string, int> passes;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const sim::JsonLocation where = at.child("rows").child(i);
+    sim::JsonObjectReader row(rows[i], where);
+    if (row.optional_string("status").value_or("ok") != "ok") continue;
+    const std::string pass = row.required_string("pass");
+    if (pass != "forward" && pass != "backward") where.child("pass").fail("expected \"forward\" or \"backward\"");
+    std::string key;
+    for (const char* dimension : {"batch", "heads", "seq_len", "head_dim"}) {
+      key += std::to_string(row.required_integer(dimension, 1, 1'000'000'000)) + "/";
+    }
+    const double flops = row.required_number("flops");
+    const double median_us = row.required_number("median_us");
+    if (!(flops > 0) || !(median_us > 0)) where.fail("flops and median_us must be positive");
+    flops_and_seconds[key].first += flops;
+    flops_and_seconds[key].second += median_us * 1e-6;
+    ++passes[key];
+  }
+  std::vector<double> efficiencies;
+  for (const auto& [key, sums] : flops_and_seconds) {
+    if (passes[key] != 2) continue;
+    efficiencies.push_back(sums.first / sums.second / gpu.peak(models::Dtype::kBf16).flops_per_s());
+  }
+  if (efficiencies.empty()) return {};
+  std::sort(efficiencies.begin(), efficiencies.end());
+  const std::size_t n = efficiencies.size();
+  AttentionFit fit;
+  fit.efficiency = n % 2 == 1 ? efficiencies[n / 2] : 0.5 * (efficiencies[n / 2 - 1] + efficiencies[n / 2]);
+  if (fit.efficiency > 1.02) {
+    at.fail("fused attention measured at " + number(fit.efficiency) + " of the bf16 peak: wrong base profile?");
+  }
+  fit.summary = "median of " + std::to_string(n) + " cases, forward + backward, non-causal (range " + number(efficiencies.front()) +
+                " to " + number(efficiencies.back()) + ")";
+  return fit;
+}
+
 }  // namespace
 
 std::string probe_provenance(const nlohmann::json& measurements, const std::string& source) {
@@ -118,6 +169,13 @@ models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohman
     }
     gpu.memory_efficiency = {std::min(1.0, best_gbps / datasheet),
                              provenance + ": best copy/triad " + number(best_gbps) + " / " + number(datasheet) + " GB/s"};
+  }
+
+  if (const nlohmann::json* attention = reader.optional("attention")) {
+    const AttentionFit fit = fit_attention(gpu, *attention, root.child("attention"));
+    if (fit.efficiency > 0) {
+      gpu.attention_efficiency = {std::min(1.0, fit.efficiency), provenance + ": cuDNN fused attention, " + fit.summary};
+    }
   }
 
   if (const nlohmann::json* launch = reader.optional("launch_overhead_us")) {

@@ -3,8 +3,10 @@
 //  - efficiency.gemm_max[dtype] = the best efficiency a measured GEMM of that dtype implies once the base
 //    profile's per-wave tile overhead is taken out (compute_cost.hpp), relative to the datasheet peak;
 //  - efficiency.memory = best measured device copy or triad bandwidth (at >= 256 MiB) / datasheet bandwidth;
-//  - kernel_launch_overhead = median time of an empty kernel launched back to back.
-// Every other value (peaks, capacity, SM count, tile, attention) stays the base profile's, with its source.
+//  - kernel_launch_overhead = median time of an empty kernel launched back to back;
+//  - efficiency.attention = the median over the measured cases of cuDNN fused attention's forward plus
+//    backward rate relative to the bf16 peak (the model uses one efficiency for both passes).
+// Every other value (peaks, capacity, SM count, tile) stays the base profile's, with its source.
 // A measured value above the datasheet peak is an error (wrong base profile), never silently clamped.
 #pragma once
 

@@ -11,6 +11,9 @@
 #ifdef STRATA_PROBE_HAS_NCCL
 #include <nccl.h>
 #endif
+#ifdef STRATA_PROBE_HAS_CUDNN
+#include <cudnn.h>
+#endif
 
 namespace strata::probes {
 namespace {
@@ -72,6 +75,12 @@ nlohmann::json environment_json(int warmup, int repeats) {
            std::to_string(nccl_version % 100);
   }
 #endif
+  std::string cudnn = "not built";
+#ifdef STRATA_PROBE_HAS_CUDNN
+  const std::size_t cudnn_version = cudnnGetVersion();
+  cudnn = std::to_string(cudnn_version / 10000) + "." + std::to_string((cudnn_version % 10000) / 100) + "." +
+          std::to_string(cudnn_version % 100);
+#endif
   char date[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
@@ -88,6 +97,7 @@ nlohmann::json environment_json(int warmup, int repeats) {
           {"cublas_version", std::to_string(cublas / 10000) + "." + std::to_string((cublas % 10000) / 100) + "." +
                                  std::to_string(cublas % 100)},
           {"nccl_version", nccl},
+          {"cudnn_version", cudnn},
           {"host_hash", hashed_host()},
           {"date", date},
           {"warmup", warmup},

@@ -34,6 +34,9 @@ Stats time_on_stream(cudaStream_t stream, int warmup, int repeats, const std::fu
 
 nlohmann::json environment_json(int warmup, int repeats);
 nlohmann::json gemm_probe(const nlohmann::json& cases, int warmup, int repeats);
+// The plan's "attention" object -> {"status", "cudnn_version", "rows"}; "missing" with a "reason" when built
+// without cuDNN or when cuDNN builds no plan.
+nlohmann::json attention_probe(const nlohmann::json& plan, int warmup, int repeats);
 // Fills "memory" rows and the "launch_overhead_us" object of `out`.
 void memory_probe(const nlohmann::json& sizes, int warmup, int repeats, nlohmann::json& out);
 // Fills "host_link" and "peer" of `out`.

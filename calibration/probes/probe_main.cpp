@@ -47,9 +47,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "strata_probe: %s x%d\n", out["environment"]["gpu_name"].get<std::string>().c_str(), devices);
     std::fprintf(stderr, "strata_probe: GEMM (%zu cases)\n", plan.at("gemm").size());
     out["gemm"] = gemm_probe(plan.at("gemm"), warmup, repeats);
-    out["attention"] = {{"status", "missing"},
-                        {"reason", "the cuDNN fused-attention probe is not implemented yet; the profile keeps its "
-                                   "attention efficiency from the base profile"}};
+    std::fprintf(stderr, "strata_probe: fused attention (cuDNN)\n");
+    out["attention"] = attention_probe(plan.at("attention"), warmup, repeats);
     std::fprintf(stderr, "strata_probe: memory and launch overhead\n");
     memory_probe(plan.at("memory_sizes"), warmup, repeats, out);
     std::fprintf(stderr, "strata_probe: host and peer copies\n");

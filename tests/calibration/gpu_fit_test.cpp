@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include "models/cost/compute_cost.hpp"
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <unistd.h>
 
 #include "calibration/fit/gpu_fit.hpp"
@@ -78,4 +80,63 @@ TEST_CASE("impossible measurements point at the wrong base profile", "[fit]") {
   nlohmann::json bad = fixture();
   bad["strata_measurements"] = 2;
   CHECK_THROWS_AS(calibration::fit_gpu_profile(catalog.gpu("h100-sxm5-80gb"), bad, "m.json", "x"), sim::InputError);
+}
+
+TEST_CASE("cuDNN attention rows give the attention efficiency: median over cases with both passes", "[fit]") {
+  const models::ProfileCatalog catalog(STRATA_SOURCE_PROFILE_DIR);
+  const models::GpuProfile base = catalog.gpu("h100-sxm5-80gb");
+  const nlohmann::json measurements = fixture();
+  // Forward plus backward rate of each case with both passes; seq 16384's backward is unsupported, so that
+  // case does not count.
+  std::map<std::int64_t, std::pair<double, double>> cases;  // seq_len -> (flops, seconds)
+  for (const auto& row : measurements["attention"]["rows"]) {
+    if (row.contains("status")) continue;
+    auto& sums = cases[row["seq_len"].get<std::int64_t>()];
+    sums.first += row["flops"].get<double>();
+    sums.second += row["median_us"].get<double>() * 1e-6;
+  }
+  std::vector<double> efficiencies;
+  for (const auto& [seq, sums] : cases) {
+    if (seq != 16384) efficiencies.push_back(sums.first / sums.second / 989e12);
+  }
+  REQUIRE(efficiencies.size() == 3);
+  std::sort(efficiencies.begin(), efficiencies.end());
+  const models::GpuProfile fitted = calibration::fit_gpu_profile(base, measurements, "m.json", "my-h100");
+  CHECK(fitted.attention_efficiency.value == Approx(efficiencies[1]));
+  CHECK(fitted.attention_efficiency.value != Approx(base.attention_efficiency.value));
+  CHECK(fitted.attention_efficiency.source.find("median of 3 cases") != std::string::npos);
+  // The model then reproduces a measured case's forward time within the spread of the three cases.
+  const double forward_flops = 4.0 * 2 * 16 * 4096.0 * 4096.0 * 128;
+  const double predicted = models::fused_attention_time(fitted, sim::Flops::from_count(forward_flops), sim::Bytes::from_count(0)).compute.seconds();
+  CHECK(predicted == Approx(forward_flops / (efficiencies[1] * 989e12)));
+
+  SECTION("a missing probe keeps the base profile's value and source") {
+    nlohmann::json missing = measurements;
+    missing["attention"] = {{"status", "missing"}, {"reason", "the probe was built without cuDNN"}};
+    const models::GpuProfile kept = calibration::fit_gpu_profile(base, missing, "m.json", "x");
+    CHECK(kept.attention_efficiency.value == base.attention_efficiency.value);
+    CHECK(kept.attention_efficiency.source == base.attention_efficiency.source);
+  }
+  SECTION("a row without its timing names the JSON path") {
+    nlohmann::json broken = measurements;
+    broken["attention"]["rows"][2].erase("median_us");
+    try {
+      calibration::fit_gpu_profile(base, broken, "m.json", "x");
+      FAIL("no error");
+    } catch (const sim::InputError& error) {
+      INFO(error.what());
+      CHECK(std::string(error.what()).find("/attention/rows/2: missing required key \"median_us\"") != std::string::npos);
+    }
+  }
+  SECTION("a rate above the bf16 peak points at the wrong base profile") {
+    CHECK_THROWS_WITH(calibration::fit_gpu_profile(catalog.gpu("a100-sxm4-80gb"),
+                                                   [&] {
+                                                     nlohmann::json only_attention = measurements;
+                                                     only_attention.erase("gemm");
+                                                     only_attention.erase("memory");
+                                                     return only_attention;
+                                                   }(),
+                                                   "m.json", "x"),
+                      Catch::Contains("wrong base profile?"));
+  }
 }

@@ -77,8 +77,9 @@ void print_plan(const calibration::ProbePlan& plan, const CalibrateOptions& opti
       << plan.repeats << " timed runs per point, CUDA events, median/min/max reported\n"
       << "  gemm        cuBLASLt, " << plan.gemm.size() << " cases: " << dtype_list
       << " (fp8 where the GPU supports it); squares and transformer shapes\n"
-      << "  attention   cuDNN fused attention, seq " << plan.attention_seq_lens.front() << ".."
-      << plan.attention_seq_lens.back() << ", head dim 64/128: reported missing (probe not implemented yet)\n"
+      << "  attention   cuDNN SDPA forward and backward, bf16, non-causal, batch " << plan.attention_batch << " x "
+      << plan.attention_heads << " heads, seq " << plan.attention_seq_lens.front() << ".." << plan.attention_seq_lens.back()
+      << ", head dim 64/128 (needs cuDNN 9.19+ at build time, else reported missing)\n"
       << "  memory      copy/read/write/triad kernels, " << range(plan.memory_sizes) << "; empty-kernel launch overhead\n"
       << "  host        pinned and pageable H2D/D2H, peer-to-peer between local GPUs, " << range(plan.host_sizes) << "\n"
       << "  nccl        all-reduce, all-gather, reduce-scatter, all-to-all, broadcast, send-recv over all local GPUs, "
