@@ -9,6 +9,7 @@ namespace {
 constexpr double kAttentionBackwardFactor = 2.5;  // FlashAttention-2: backward 2.5x forward FLOPs
 constexpr double kCausalFraction = 0.5;           // causal attention skips the upper triangle
 constexpr double kActivationBytes = 2.0;          // 16-bit activations and gradients
+constexpr double kDropoutMaskBytes = 1.0;         // PyTorch's fused dropout keeps a 1-byte mask per element
 
 }  // namespace
 
@@ -28,7 +29,46 @@ LayerLowering::LayerLowering(const TransformerConfig& model, const TrainingSpec&
   }
 }
 
-double LayerLowering::norm_bytes() const { return 4.0 * tokens_ * m_.hidden / (s_.sequence_parallel ? s_.tp : 1); }
+double LayerLowering::hidden_elements() const { return tokens_ * m_.hidden / (s_.sequence_parallel ? s_.tp : 1); }
+
+// Norm forward: read the input, write the normalized output.
+double LayerLowering::norm_bytes() const { return 2.0 * kActivationBytes * hidden_elements(); }
+
+// Megatron-Core's bias-dropout-add after each sublayer: read the sublayer output and the residual, write the
+// sum, and with dropout (GPT-era training) its mask.
+double LayerLowering::residual_bytes() const {
+  return (3.0 * kActivationBytes + (dropout() ? kDropoutMaskBytes : 0.0)) * hidden_elements();
+}
+
+// Its backward with dropout: read the gradient and the mask, write the masked gradient. Without dropout the
+// add passes the gradient through and costs nothing.
+double LayerLowering::dropout_backward_bytes() const {
+  return dropout() ? (2.0 * kActivationBytes + kDropoutMaskBytes) * hidden_elements() : 0.0;
+}
+
+// Norm backward: read the output gradient and the input, write the input gradient, then add it to the
+// residual stream's gradient (autograd's accumulation: read two, write one).
+double LayerLowering::norm_backward_bytes() const { return 6.0 * kActivationBytes * hidden_elements(); }
+
+// Rotary embeddings (every model without learned positions), one fused kernel each way: read and write the
+// rotated part of q and k (MLA rotates qk_rope_head_dim per query head and one shared key part).
+double LayerLowering::rope_bytes() const {
+  if (m_.learned_positions) return 0.0;
+  const double rotated = m_.uses_mla()
+                             ? static_cast<double>(m_.heads) * m_.mla.qk_rope_head_dim / s_.tp + m_.mla.qk_rope_head_dim
+                             : (widths_.q + widths_.k) / s_.tp;
+  return 2.0 * kActivationBytes * tokens_ * rotated;
+}
+
+// The MLP activation on `rows` rows: forward reads the up-projection's output (both halves for SwiGLU) and
+// writes the `ffn`-wide input of the down-projection; backward reads that gradient and the saved input and
+// writes the input's gradient.
+double LayerLowering::activation_bytes(double rows, double ffn) const {
+  return kActivationBytes * rows * (mlp_input_width(ffn) + ffn);
+}
+double LayerLowering::activation_backward_bytes(double rows, double ffn) const {
+  return kActivationBytes * rows * (2.0 * mlp_input_width(ffn) + ffn);
+}
 
 // The TP collective after attention or the MLP: all-reduce, or reduce-scatter with sequence parallelism.
 // Without overlap it blocks the compute stream. With tp_overlap it is pipelined with the GEMM that produced
@@ -215,7 +255,7 @@ void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& na
   const double ffn_out = mlp_input_width(ffn);
   tp_entry(rank, group);
   linear(rank, name + " up", tokens_, ffn_out / s_.tp, m_.hidden);
-  emit_.memory_bound(rank, name + " activation", 2.0 * tokens_ * ffn_out / s_.tp);
+  emit_.memory_bound(rank, name + " activation", activation_bytes(tokens_, ffn / s_.tp));
   linear(rank, name + " down", tokens_, m_.hidden, ffn / s_.tp);
   tp_exit(rank, group);
 }
@@ -224,7 +264,7 @@ void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& n
   const double ffn_out = mlp_input_width(ffn);
   tp_entry(rank, group);
   gradients(rank, name + " down", tokens_, m_.hidden, ffn / s_.tp, held, t_.dtype);
-  emit_.memory_bound(rank, name + " activation backward", 3.0 * tokens_ * ffn_out / s_.tp);
+  emit_.memory_bound(rank, name + " activation backward", activation_backward_bytes(tokens_, ffn / s_.tp));
   gradients(rank, name + " up", tokens_, ffn_out / s_.tp, m_.hidden, held, t_.dtype);
   tp_exit(rank, group);
 }
@@ -267,7 +307,7 @@ void LayerLowering::moe_forward(int rank, const LayerGroups& groups) {
   emit_.memory_bound(rank, "permute", 2.0 * w.permuted_bytes);
   expert_exchange(rank, groups, true);
   linear(rank, "experts up", w.rows_per_expert, w.up_width, m_.hidden, {}, w.local_experts);
-  emit_.memory_bound(rank, "experts activation", 2.0 * w.rows * w.up_width);
+  emit_.memory_bound(rank, "experts activation", activation_bytes(w.rows, w.ffn));
   linear(rank, "experts down", w.rows_per_expert, m_.hidden, w.ffn, {}, w.local_experts);
   expert_exchange(rank, groups, false);
   emit_.memory_bound(rank, "unpermute", 2.0 * w.permuted_bytes);
@@ -281,7 +321,7 @@ void LayerLowering::moe_backward(int rank, const LayerGroups& groups, LayerWeigh
   emit_.memory_bound(rank, "unpermute backward", 2.0 * w.permuted_bytes);
   expert_exchange(rank, groups, true);
   gradients(rank, "experts down", w.rows_per_expert, m_.hidden, w.ffn, held, t_.dtype, w.local_experts);
-  emit_.memory_bound(rank, "experts activation backward", 3.0 * w.rows * w.up_width);
+  emit_.memory_bound(rank, "experts activation backward", activation_backward_bytes(w.rows, w.ffn));
   gradients(rank, "experts up", w.rows_per_expert, w.up_width, m_.hidden, held, t_.dtype, w.local_experts);
   expert_exchange(rank, groups, false);
   emit_.memory_bound(rank, "permute backward", 2.0 * w.permuted_bytes);
@@ -292,12 +332,14 @@ TaskId LayerLowering::forward(int rank, const LayerGroups& groups, int layer, st
   const TaskId first = emit_.memory_bound(rank, "norm", norm_bytes(), std::move(deps));
   tp_entry(rank, groups.tp);
   projections_forward(rank);
+  if (rope_bytes() > 0) emit_.memory_bound(rank, "rope", rope_bytes());
   core(rank, groups, "attention", false);
   linear(rank, "attention out", tokens_, m_.hidden, widths_.o / s_.tp);
   tp_exit(rank, groups.tp);
-  emit_.memory_bound(rank, "residual+norm", 1.5 * norm_bytes());
+  emit_.memory_bound(rank, "residual+norm", residual_bytes() + norm_bytes());
   if (m_.is_moe_layer(layer)) moe_forward(rank, groups);
   else dense_mlp_forward(rank, groups.tp, "mlp", m_.ffn_hidden);
+  emit_.memory_bound(rank, "residual", residual_bytes());
   return first;
 }
 
@@ -305,16 +347,19 @@ std::pair<TaskId, TaskId> LayerLowering::backward(int rank, const LayerGroups& g
                                                   LayerWeightGradients* held) {
   const TaskId first = emit_.memory_bound(rank, "layer backward start", 0.0, std::move(deps));
   if (s_.recompute == Recompute::kFull) forward(rank, groups, layer, {});
+  if (dropout()) emit_.memory_bound(rank, "dropout backward", dropout_backward_bytes());
   if (m_.is_moe_layer(layer)) moe_backward(rank, groups, held);
   else dense_mlp_backward(rank, groups.tp, "mlp", m_.ffn_hidden, held);
-  emit_.memory_bound(rank, "norm backward", 2.0 * norm_bytes());
+  emit_.memory_bound(rank, "norm backward", norm_backward_bytes());
+  if (dropout()) emit_.memory_bound(rank, "dropout backward", dropout_backward_bytes());
   tp_entry(rank, groups.tp);
   gradients(rank, "attention out", tokens_, m_.hidden, widths_.o / s_.tp, held, t_.dtype);
   if (s_.recompute == Recompute::kSelective) core(rank, groups, "attention recompute", false);
   core(rank, groups, "attention backward", true);
+  if (rope_bytes() > 0) emit_.memory_bound(rank, "rope backward", rope_bytes());
   projections_backward(rank, held);
   tp_exit(rank, groups.tp);
-  const TaskId last = emit_.memory_bound(rank, "norm backward", 2.0 * norm_bytes());
+  const TaskId last = emit_.memory_bound(rank, "norm backward", norm_backward_bytes());
   return {first, last};
 }
 

@@ -19,6 +19,9 @@
 //    grouped GEMMs (batch = experts per rank), reduce-scatter, all-to-all back, unpermute; shared experts as a
 //    TP-sharded dense MLP. With load imbalance f (max/mean tokens per expert) every rank is charged the
 //    busiest rank's f x tokens in its expert GEMMs and all-to-alls, since the combine makes all wait for it.
+// Between the GEMMs, memory-bound kernels at HBM speed: norms, rotary embeddings (models without learned
+// positions), Megatron-Core's bias-dropout-add after each sublayer (a 1-byte mask with dropout), the MLP
+// activation, and their backward passes with the residual stream's gradient accumulation.
 // Under FP8 each layer GEMM's 16-bit input (forward) and output gradient (backward) is first cast to FP8
 // with its transpose (Transformer Engine's cast-transpose: read 2 bytes, write 1 + 1 per element).
 // Backward runs, for every forward GEMM (m x n x k), a data-gradient GEMM (m x k x n) and a weight-gradient
@@ -92,7 +95,16 @@ class LayerLowering {
 
   void tp_exit(int rank, int group);
   void tp_entry(int rank, int group);
+  // Memory-bound kernels between the GEMMs, in bytes (layer_lowering.cpp states what each reads and writes).
+  double hidden_elements() const;  // one rank's b s h / cp elements, over tp with sequence parallelism
+  bool dropout() const { return m_.family == Family::kGpt; }  // as the memory model: GPT-era training used it
   double norm_bytes() const;
+  double norm_backward_bytes() const;
+  double residual_bytes() const;
+  double dropout_backward_bytes() const;
+  double rope_bytes() const;
+  double activation_bytes(double rows, double ffn) const;
+  double activation_backward_bytes(double rows, double ffn) const;
   void fp8_cast(int rank, const std::string& name, double elements);
   TaskId linear(int rank, const std::string& name, double m, double n, double k, std::vector<TaskId> deps = {}, double batch = 1);
   void gradients(int rank, const std::string& name, double m, double n, double k, LayerWeightGradients* held,

@@ -104,10 +104,10 @@ TEST_CASE("ZB-H1 has a smaller bubble than 1F1B at the same activation memory", 
   for (std::size_t r = 0; r < 4; ++r) {
     CHECK(zero_bubble.compute_seconds[r] == Approx(one_f_one_b.compute_seconds[r]).epsilon(1e-9));  // the same work, reordered
   }
-  // Here W is about a quarter of a micro-batch's work (the attention backward sits in B), so ZB-H1's bubble is
-  // about half of 1F1B's: 0.088 against 0.158 = (p-1)/(m+p-1).
+  // Here W is about a fifth of a micro-batch's work (the attention backward and the memory-bound kernels' backward
+  // sit in B), so ZB-H1's bubble is (1 - 2/5) of 1F1B's or a little more: 0.099 against 0.157 = (p-1)/(m+p-1).
   CHECK(bubble(one_f_one_b) == Approx(3.0 / 19.0).margin(0.01));
-  CHECK(bubble(zero_bubble) < 0.6 * bubble(one_f_one_b));
+  CHECK(bubble(zero_bubble) < 0.7 * bubble(one_f_one_b));
   CHECK(bubble(zero_bubble) > 0);
   double peak_1f1b = 0, peak_zb = 0;
   for (std::size_t r = 0; r < 4; ++r) {

@@ -1,6 +1,7 @@
 // Lowering model x training x strategy into execution graphs, replayed by the executor.
 #include <catch2/catch.hpp>
 #include <functional>
+#include <map>
 #include <tuple>
 #include <numeric>
 
@@ -294,4 +295,49 @@ TEST_CASE("the loss runs Megatron's cross-entropy passes and keeps its fp32 soft
   // The last stage's activations at its peak include the softmax.
   const ExecutionResult result = execute(lowered.graph, exact_gpu(), free_links());
   CHECK(result.peak_memory_breakdown.back().at("activations") >= 4 * logits);
+}
+
+TEST_CASE("the kernels between the GEMMs move what Megatron-Core's kernels read and write", "[lowering]") {
+  // Per layer and micro-batch on one rank, in bytes per token x width (2-byte activations):
+  //  - Llama (RoPE, SwiGLU, no dropout): rope 4 (q + k) each way; residual add 6h; norm 4h; norm backward 12h;
+  //    SwiGLU 2 (2f) + 2f forward, 2 (2 x 2f) + 2f backward.
+  //  - GPT (learned positions, GELU, dropout): no rope; residual add 7h (1-byte mask); dropout backward 5h.
+  const TrainingSpec training{512, 1, Dtype::kBf16};
+  ParallelStrategy s;
+  s.tp = 2;
+  s.sequence_parallel = true;
+  const auto bytes_of = [&](const TransformerConfig& model) {
+    const LoweredTraining lowered = lower_training(model, training, s, 2);
+    std::map<std::string, std::vector<double>> by_name;
+    for (const Task& t : lowered.graph.tasks) {
+      if (t.rank == 0 && t.type == TaskType::kCompute && t.compute.kind == ComputeKind::kMemoryBound) by_name[t.name].push_back(t.compute.bytes);
+    }
+    return by_name;
+  };
+  const double tokens = 512;
+  TransformerConfig llama = small_model(1);
+  llama.kv_heads = 2;
+  const double h = llama.hidden, f = llama.ffn_hidden;
+  const double q = llama.heads * llama.head_dim / 2.0, k = llama.kv_heads * llama.head_dim / 2.0;  // per TP rank
+  auto l = bytes_of(llama);
+  REQUIRE(l["rope"].size() == 1);
+  CHECK(l["rope"][0] == Approx(4 * tokens * (q + k)));
+  CHECK(l["rope backward"][0] == Approx(4 * tokens * (q + k)));
+  CHECK(l["residual"][0] == Approx(6 * tokens * h / 2));  // sequence parallel: b s / t tokens
+  CHECK(l["residual+norm"][0] == Approx(10 * tokens * h / 2));
+  CHECK(l["norm backward"][0] == Approx(12 * tokens * h / 2));
+  CHECK(l["mlp activation"][0] == Approx(2 * tokens * (2 * f + f) / 2));
+  CHECK(l["mlp activation backward"][0] == Approx(2 * tokens * (4 * f + f) / 2));
+  CHECK(l.count("dropout backward") == 0);
+
+  TransformerConfig gpt = llama;
+  gpt.family = Family::kGpt;
+  gpt.learned_positions = true;
+  gpt.activation = MlpActivation::kGelu;
+  auto g = bytes_of(gpt);
+  CHECK(g.count("rope") == 0);
+  CHECK(g["residual"][0] == Approx(7 * tokens * h / 2));
+  REQUIRE(g["dropout backward"].size() == 2);  // after the MLP and after attention
+  CHECK(g["dropout backward"][0] == Approx(5 * tokens * h / 2));
+  CHECK(g["mlp activation"][0] == Approx(2 * tokens * (f + f) / 2));
 }
