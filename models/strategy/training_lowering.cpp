@@ -23,6 +23,10 @@ namespace {
 // per-token gathers and the three [tokens]-sized TP all-reduces are left out.
 constexpr double kCrossEntropyForwardBytes = 38.0;
 constexpr double kCrossEntropyBackwardBytes = 14.0;
+// The embedding's backward in PyTorch is dense (nn.Embedding, sparse=False): a zeroed 16-bit gradient of the
+// whole [V/t, h] table is written and the token rows scattered into it; Megatron's gradient hook then adds it to
+// the fp32 main_grad buffer (read 2 + 4, write 4). Per table element and micro-batch: 2 + 10 bytes.
+constexpr double kEmbeddingGradientBytes = 12.0;
 
 // The communicator groups one simulated rank belongs to (ExecutionGraph::groups indices, -1: none).
 struct RankGroups {
@@ -363,7 +367,7 @@ class Builder {
       backward_layers(rank, vs, split ? nullptr : bucket_sink, reductions, keep);
       TaskId end = emit_.last_compute();
       if (first) {
-        end = emit_.memory_bound(rank, "embedding backward", 4.0 * tokens * m_.hidden);
+        end = emit_.memory_bound(rank, "embedding backward", 4.0 * tokens * m_.hidden + kEmbeddingGradientBytes * embedding_parameters_ / s_.tp);
         if (bucket_sink != nullptr) bucket_sink->add(rank, head_gradients, end);
       }
       if (!split) {
