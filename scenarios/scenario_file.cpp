@@ -99,7 +99,7 @@ models::TrainingSpec read_training(JsonObjectReader r) {
   return training;
 }
 
-StrategySpec read_strategy(JsonObjectReader r) {
+StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& training) {
   StrategySpec spec;
   models::ParallelStrategy& s = spec.strategy;
   s.name = r.required_string("name");
@@ -151,6 +151,13 @@ StrategySpec read_strategy(JsonObjectReader r) {
   s.offload_parameters = boolean(r, "offload_parameters", false);
   s.dp_overlap = boolean(r, "dp_overlap", true);
   s.tp_overlap = boolean(r, "tp_overlap", false);
+  s.gradient_bytes = models::default_gradient_bytes(training.dtype);
+  if (const auto gradients = r.optional_string("gradient_dtype")) {
+    if (*gradients == "fp32") s.gradient_bytes = 4;
+    else if (*gradients == "bf16" || *gradients == "fp16") s.gradient_bytes = 2;
+    else r.location_of("gradient_dtype").fail("expected fp32, bf16 or fp16, found \"" + *gradients + "\"");
+  }
+  s.dp_bucket_bytes = models::ParallelStrategy::kDefaultBucketElements * s.gradient_bytes;
   if (const nlohmann::json* bucket = r.optional("dp_bucket")) {
     s.dp_bucket_bytes = sim::json_bytes(*bucket, r.location_of("dp_bucket")).count();
     if (s.dp_bucket_bytes < 1) r.location_of("dp_bucket").fail("must be at least 1 byte");
@@ -270,7 +277,7 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
   if (strategies.empty() && !scenario.search) root.location_of("strategies").fail("at least one strategy is required");
   for (std::size_t i = 0; i < strategies.size(); ++i) {
     const JsonLocation at = root.location_of("strategies").child(i);
-    StrategySpec spec = read_strategy(JsonObjectReader(strategies[i], at));
+    StrategySpec spec = read_strategy(JsonObjectReader(strategies[i], at), scenario.training);
     try {
       models::validate_strategy(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus());
     } catch (const sim::InputError& error) {

@@ -75,6 +75,8 @@ std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_
   return split;
 }
 
+int default_gradient_bytes(Dtype training_dtype) { return training_dtype == Dtype::kFp16 ? 2 : 4; }
+
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& s, int gpus) {
   for (const auto& [value, field] : {std::pair{s.tp, "tp"}, {s.pp, "pp"}, {s.dp, "dp"}, {s.cp, "cp"}, {s.ep, "ep"}, {s.vpp, "vpp"}}) {
     if (value < 1) bad(field, "must be at least 1, got " + std::to_string(value));

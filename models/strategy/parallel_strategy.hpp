@@ -63,10 +63,13 @@ struct ParallelStrategy {
   // Tokens of the busiest expert over the mean (max/mean) for routed MoE layers: the expert GEMMs and the
   // all-to-alls of every rank wait for the busiest one. 1: perfectly balanced routing.
   double moe_imbalance = 1.0;
-  int gradient_bytes = 4;                              // Megatron keeps fp32 gradients (memory_model.hpp)
-  // Gradient bucket for the overlapped data-parallel reduction; 40M elements of fp32 is Megatron-LM's
-  // default (megatron/core/distributed: bucket_size = max(40000000, 1000000 * dp)).
-  std::int64_t dp_bucket_bytes = std::int64_t{40'000'000} * 4;
+  // Bytes per gradient element in the buffers that accumulate and reduce gradients over data parallelism:
+  // default_gradient_bytes() of the training dtype unless a scenario says (strategies[].gradient_dtype).
+  int gradient_bytes = 4;
+  // Gradient bucket for the overlapped data-parallel reduction; Megatron-LM's default is 40M elements
+  // (megatron/core/distributed: bucket_size = max(40000000, 1000000 * dp)) of gradient_bytes each.
+  static constexpr std::int64_t kDefaultBucketElements = 40'000'000;
+  std::int64_t dp_bucket_bytes = kDefaultBucketElements * 4;
   std::vector<int> stage_layers;  // explicit layers per (virtual) stage, pp x vpp entries; empty: split evenly
   // Megatron-Core's --overlap-grad-reduce / --overlap-param-gather (PyTorch DDP overlaps by default): each
   // gradient bucket is reduced as soon as the last micro-batch's backward has produced it, and ZeRO-1/2's
@@ -97,6 +100,11 @@ struct ParallelStrategy {
   int expert_dp() const { return stage_ranks() / (ep * expert_tp); }
   std::int64_t microbatches(const TrainingSpec& training) const { return training.global_batch / (micro_batch * dp); }
 };
+
+// Megatron-LM's gradient buffers: fp32 for bf16 training (arguments.py turns on
+// --accumulate-allreduce-grads-in-fp32 for bf16; FP8 training keeps bf16 parameters, so the same), the
+// parameters' own 2 bytes for fp16 training (that flag is off by default), 4 for fp32.
+int default_gradient_bytes(Dtype training_dtype);
 
 // Throws sim::InputError with the field as its path ("/tp", "/global_batch", ...) for impossible
 // combinations: TP must divide heads and KV heads, world size = TP x PP x CP x DP must equal the GPUs,

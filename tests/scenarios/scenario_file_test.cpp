@@ -131,3 +131,25 @@ TEST_CASE("hybrid sharding and offload strategy fields read and check", "[scenar
   CHECK(error_after([](auto& d) { d["strategies"][1]["dp_shard"] = 5; }).find("/strategies/1/dp_shard: 5 does not divide") != std::string::npos);
   CHECK(error_after([](auto& d) { d["strategies"][1]["dp_shard"] = 0; }).find("/strategies/1/dp_shard: expected an integer in [1,") != std::string::npos);
 }
+
+TEST_CASE("gradients reduce in Megatron-LM's default dtype unless the strategy says", "[scenario]") {
+  // bf16 (the example): fp32 gradient buffers, 4 bytes, and a 40M-element bucket of them.
+  const scenarios::Scenario bf16 = read(kExample);
+  CHECK(bf16.strategies[0].strategy.gradient_bytes == 4);
+  CHECK(bf16.strategies[0].strategy.dp_bucket_bytes == 160'000'000);
+  const scenarios::Scenario fp16 = read_after([](auto& d) { d["training"]["dtype"] = "fp16"; });
+  CHECK(fp16.strategies[0].strategy.gradient_bytes == 2);
+  CHECK(fp16.strategies[0].strategy.dp_bucket_bytes == 80'000'000);
+  const scenarios::Scenario fp8 = read_after([](auto& d) { d["training"]["dtype"] = "fp8"; });
+  CHECK(fp8.strategies[0].strategy.gradient_bytes == 4);
+  const scenarios::Scenario explicit_bf16 = read_after([](auto& d) {
+    d["strategies"][0]["gradient_dtype"] = "bf16";
+    d["strategies"][1]["gradient_dtype"] = "fp32";
+    d["strategies"][1]["dp_bucket"] = "10MB";
+  });
+  CHECK(explicit_bf16.strategies[0].strategy.gradient_bytes == 2);
+  CHECK(explicit_bf16.strategies[1].strategy.gradient_bytes == 4);
+  CHECK(explicit_bf16.strategies[1].strategy.dp_bucket_bytes == 10'000'000);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["gradient_dtype"] = "fp8"; })
+            .find("/strategies/0/gradient_dtype: expected fp32, bf16 or fp16") != std::string::npos);
+}
