@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "models/memory/memory_model.hpp"
+#include "scenarios/runner/steady_state_run.hpp"
 #include "sim/error.hpp"
 
 namespace strata::scenarios {
@@ -135,7 +136,41 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   return states + activations * in_flight;
 }
 
-SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs) {
+namespace {
+
+// Runs fn(i) for i in [0, total) on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); fn writes only
+// its own slot. `done` is called after each, one call at a time. The first failure in index order is rethrown.
+void parallel_for(std::size_t total, int jobs, const std::function<void(std::size_t)>& fn, const std::function<void()>& done) {
+  std::vector<std::exception_ptr> failures(total);
+  std::atomic<std::size_t> next{0};
+  std::mutex done_mutex;
+  const auto work = [&] {
+    for (std::size_t i = next++; i < total; i = next++) {
+      try {
+        fn(i);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+      const std::lock_guard<std::mutex> lock(done_mutex);
+      if (done) done();
+    }
+  };
+  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t threads = std::min<std::size_t>(total, jobs > 0 ? static_cast<std::size_t>(jobs)
+                                                                   : std::min<std::size_t>(hardware, kMaxSearchJobs));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  for (const std::exception_ptr& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+}
+
+}  // namespace
+
+SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs,
+                                std::int64_t exact_top) {
   SearchOutcome outcome;
   const std::vector<models::ParallelStrategy> candidates = enumerate_strategies(scenario);
   outcome.candidates = static_cast<std::int64_t>(candidates.size());
@@ -157,32 +192,31 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   }
   const std::size_t total = runnable.strategies.size();
   std::vector<std::optional<StrategyResult>> results(total);
-  std::vector<std::exception_ptr> failures(total);
-  std::atomic<std::size_t> next{0};
-  std::mutex progress_mutex;
-  const auto work = [&] {
-    for (std::size_t i = next++; i < total; i = next++) {
-      try {
-        results[i] = run_strategy(runnable, i);
-      } catch (...) {
-        failures[i] = std::current_exception();
-      }
-      const std::lock_guard<std::mutex> lock(progress_mutex);
-      ++outcome.simulated;
-      if (progress) progress(outcome.simulated, static_cast<std::int64_t>(total));
-    }
-  };
-  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::min<std::size_t>(total, jobs > 0 ? static_cast<std::size_t>(jobs)
-                                                                   : std::min<std::size_t>(hardware, kMaxSearchJobs));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
+  std::vector<char> extrapolated(total, 0);
+  parallel_for(
+      total, jobs,
+      [&](std::size_t i) {
+        bool steady = false;
+        results[i] = run_strategy_steady_state(runnable, i, &steady);
+        extrapolated[i] = steady ? 1 : 0;
+      },
+      [&] {
+        ++outcome.simulated;
+        if (progress) progress(outcome.simulated, static_cast<std::int64_t>(total));
+      });
   for (std::size_t i = 0; i < total; ++i) {
-    if (failures[i]) std::rethrow_exception(failures[i]);
+    outcome.extrapolated += extrapolated[i];
     outcome.ranked.push_back(std::move(*results[i]));
   }
+  rank_results(outcome.ranked);
+
+  // The leaders are simulated in full, so what is reported is never an extrapolation.
+  const std::size_t leaders = std::min<std::size_t>(outcome.ranked.size(), static_cast<std::size_t>(std::max<std::int64_t>(0, exact_top)));
+  Scenario top = scenario;
+  top.strategies.clear();
+  for (std::size_t i = 0; i < leaders; ++i) top.strategies.push_back({outcome.ranked[i].strategy, std::nullopt});
+  parallel_for(
+      leaders, jobs, [&](std::size_t i) { outcome.ranked[i] = run_strategy(top, i); }, {});
   rank_results(outcome.ranked);
   return outcome;
 }

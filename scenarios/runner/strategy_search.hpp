@@ -24,6 +24,7 @@ struct SearchOutcome {
   std::int64_t invalid = 0;            // rejected by validate_strategy
   std::int64_t oom_pruned = 0;         // estimated over the GPU's memory before simulation
   std::int64_t simulated = 0;
+  std::int64_t extrapolated = 0;       // of those simulated, predicted from two shorter steps (steady_state_run.hpp)
 };
 
 // The candidates the bounds allow, in a fixed order, named "tp8-pp2-dp4-mb1-z1-sel-sp" style. Not yet validated.
@@ -36,9 +37,10 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
 // `progress(done, total)` is called after each simulated candidate (may be empty), one call at a time.
 // Candidates are simulated on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); each result goes
 // to its candidate's slot and failures are reported for the first failing candidate in enumeration order,
-// so the outcome does not depend on the thread count.
+// so the outcome does not depend on the thread count. Long steps are extrapolated from two short ones
+// (steady_state_run.hpp); then the `exact_top` best are simulated in full and everything is ranked again.
 inline constexpr int kMaxSearchJobs = 8;  // each job holds one execution graph (up to a few hundred MB)
 SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress = {},
-                                int jobs = 0);
+                                int jobs = 0, std::int64_t exact_top = 10);
 
 }  // namespace strata::scenarios

@@ -149,6 +149,7 @@ TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]
   CHECK(counts.at("simulated").get<int>() + counts.at("invalid").get<int>() + counts.at("oom_pruned").get<int>() ==
         counts.at("candidates").get<int>());
   CHECK(counts.at("simulated").get<int>() >= 3);
+  CHECK(counts.at("extrapolated").get<int>() <= counts.at("simulated").get<int>());
   CHECK(report.at("results")[0].at("step_time_s").get<double>() <= report.at("results")[2].at("step_time_s").get<double>());
   // The thread count changes nothing in the report.
   const CliRun one = run({"search", (dir / "s.json").string(), "--top", "100", "--json", "-j", "1"});

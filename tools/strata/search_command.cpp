@@ -46,12 +46,13 @@ void search(const SearchOptions& o, std::ostream& out) {
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
   const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
   const auto started = std::chrono::steady_clock::now();
-  scenarios::SearchOutcome outcome = scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr, o.jobs);
+  scenarios::SearchOutcome outcome = scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr, o.jobs, o.top);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (outcome.ranked.size() > static_cast<std::size_t>(o.top)) outcome.ranked.resize(static_cast<std::size_t>(o.top));
   // Counts only: the report stays byte-identical (no timings in it).
   const nlohmann::json counts = {{"search", {{"candidates", outcome.candidates}, {"invalid", outcome.invalid},
                                              {"oom_pruned", outcome.oom_pruned}, {"simulated", outcome.simulated},
+                                             {"extrapolated", outcome.extrapolated},
                                              {"top", o.top}}}};
   scenarios::Scenario top = scenario;
   top.strategies.clear();
@@ -59,11 +60,11 @@ void search(const SearchOptions& o, std::ostream& out) {
   if (o.json) {
     out << scenarios::report_text(scenarios::report_json(scenario, outcome.ranked, counts));
   } else {
-    char line[256];
+    char line[512];
     std::snprintf(line, sizeof line, "%s: %lld candidates, %lld invalid, %lld over memory (estimate), "
-                  "%lld simulated in %.1f s (%.1f strategies/s)\n", scenario.name.c_str(), static_cast<long long>(outcome.candidates),
-                  static_cast<long long>(outcome.invalid), static_cast<long long>(outcome.oom_pruned),
-                  static_cast<long long>(outcome.simulated), seconds, static_cast<double>(outcome.simulated) / std::max(seconds, 1e-9));
+                  "%lld simulated (%lld from two short steps, the top %d in full) in %.1f s (%.1f strategies/s)\n", scenario.name.c_str(),
+                  static_cast<long long>(outcome.candidates), static_cast<long long>(outcome.invalid), static_cast<long long>(outcome.oom_pruned),
+                  static_cast<long long>(outcome.simulated), static_cast<long long>(outcome.extrapolated), o.top, seconds, static_cast<double>(outcome.simulated) / std::max(seconds, 1e-9));
     out << line << scenarios::ranking_table(outcome.ranked);
   }
   if (!o.out_dir.empty()) {

@@ -1,0 +1,33 @@
+// A long training step from two short ones. With a pipeline schedule past its warm-up, every extra
+// micro-batch adds the same work to every rank (one more steady-state forward and backward, its transfers
+// and, with ZeRO-3, its gathers): step time, the time breakdown, the FLOPs and tokens, and the peak memory are
+// affine in the number of micro-batches m. The end of the step (the last gradient buckets, the optimizer)
+// does not depend on m. So a step of m micro-batches is predicted from simulated steps of m_a and m_b:
+//   x(m) = x(m_a) + (m - m_a) (x(m_b) - x(m_a)) / (m_b - m_a)
+// with m_a = the smallest valid count >= 2 pp (a full warm-up and cool-down) and m_b = m_a + pp (rounded up to
+// the schedule's multiple: pp for the interleaved schedule). This is exact for the 1F1B, interleaved, ZB-H1
+// and GPipe lowerings up to rounding (tools/bench: search bench). DualPipe's pairing of chunks differs
+// between short and long steps; it is always simulated in full, as is any step with m <= m_a + m_b, where
+// the two short runs would cost more than the step itself.
+#pragma once
+
+#include <cstddef>
+
+#include "scenarios/runner/strategy_run.hpp"
+
+namespace strata::scenarios {
+
+struct SteadyStatePlan {
+  bool extrapolate = false;
+  std::int64_t short_microbatches = 0;   // m_a
+  std::int64_t longer_microbatches = 0;  // m_b
+};
+
+// Whether and from which micro-batch counts the strategy's step can be extrapolated.
+SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::ParallelStrategy& strategy);
+
+// run_strategy, extrapolated when steady_state_plan says so (`extrapolated` tells which happened). The result
+// has the full step's micro-batches; simulated_tasks counts the tasks of the runs made.
+StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index, bool* extrapolated = nullptr);
+
+}  // namespace strata::scenarios

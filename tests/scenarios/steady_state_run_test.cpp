@@ -1,0 +1,102 @@
+// A long step extrapolated from two short ones agrees with simulating it in full.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "scenarios/runner/steady_state_run.hpp"
+#include "scenarios/runner/strategy_search.hpp"
+#include "sim/error.hpp"
+
+using namespace strata;
+namespace fs = std::filesystem;
+
+namespace {
+
+scenarios::Scenario example() {
+  return scenarios::read_scenario(fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/mixtral-8x7b-h100x64-pipelines.json",
+                                  models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR), models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+}
+
+}  // namespace
+
+TEST_CASE("steady-state extrapolation reproduces the full simulation of every schedule it takes", "[scenario][search]") {
+  // The example's strategies: 1F1B, interleaved, ZB-H1 and DualPipe pipelines, HSDP with EP, ZeRO-1 with CPU
+  // offload, all with 32 micro-batches per step (HSDP: 4).
+  const scenarios::Scenario scenario = example();
+  int extrapolated = 0;
+  for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
+    const models::ParallelStrategy& s = scenario.strategies[i].strategy;
+    INFO(s.name);
+    bool steady = false;
+    const scenarios::StrategyResult fast = scenarios::run_strategy_steady_state(scenario, i, &steady);
+    const scenarios::StrategyResult full = scenarios::run_strategy(scenario, i);
+    const scenarios::SteadyStatePlan plan = scenarios::steady_state_plan(scenario, s);
+    CHECK(steady == plan.extrapolate);
+    if (s.schedule == models::PipelineSchedule::kDualPipe) CHECK_FALSE(steady);
+    extrapolated += steady ? 1 : 0;
+    if (steady) {
+      CHECK(plan.short_microbatches >= 2 * s.pp);
+      CHECK(plan.longer_microbatches > plan.short_microbatches);
+      CHECK(fast.simulated_tasks < full.simulated_tasks);
+    }
+    CHECK(fast.microbatches == full.microbatches);
+    CHECK(fast.step_time_s == Approx(full.step_time_s).epsilon(1e-6));
+    CHECK(fast.tokens_per_s_per_gpu == Approx(full.tokens_per_s_per_gpu).epsilon(1e-6));
+    CHECK(fast.mfu == Approx(full.mfu).epsilon(1e-6));
+    CHECK(fast.hfu == Approx(full.hfu).epsilon(1e-6));
+    CHECK(fast.memory.peak_bytes == Approx(full.memory.peak_bytes).epsilon(1e-9));
+    CHECK(fast.memory.oom == full.memory.oom);
+    for (const auto& [key, seconds] : full.time_breakdown_s) {
+      INFO(key);
+      CHECK(fast.time_breakdown_s.at(key) == Approx(seconds).epsilon(1e-6).margin(1e-6));
+    }
+  }
+  CHECK(extrapolated >= 4);
+}
+
+TEST_CASE("short steps are simulated in full; the interleaved schedule extrapolates in multiples of pp", "[scenario][search]") {
+  scenarios::Scenario scenario = example();
+  models::ParallelStrategy s;
+  s.pp = 4;
+  s.dp = 16;
+  scenario.training.global_batch = 16 * 21;  // m = 21 > 8 + 12
+  CHECK(scenarios::steady_state_plan(scenario, s).extrapolate);
+  scenario.training.global_batch = 16 * 20;  // m = 20 = 8 + 12: two short runs cost as much as the step
+  CHECK_FALSE(scenarios::steady_state_plan(scenario, s).extrapolate);
+  s.pp = 3;
+  s.vpp = 2;
+  scenario.training.global_batch = 16 * 30;
+  const scenarios::SteadyStatePlan plan = scenarios::steady_state_plan(scenario, s);
+  CHECK(plan.short_microbatches == 6);
+  CHECK(plan.longer_microbatches == 9);
+  CHECK(plan.extrapolate);
+}
+
+// Hidden (run with "[.extrapolation-sweep]"): every candidate of the shipped example search that would be
+// extrapolated, against its full simulation; prints the largest relative differences. Takes minutes.
+TEST_CASE("steady-state extrapolation over the example search's candidates", "[.extrapolation-sweep]") {
+  scenarios::Scenario scenario = scenarios::read_scenario(fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/llama3-70b-h100x64-search.json",
+                                                          models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
+                                                          models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+  double worst_step = 0, worst_memory = 0;
+  int compared = 0;
+  for (const models::ParallelStrategy& s : scenarios::enumerate_strategies(scenario)) {
+    try {
+      models::validate_strategy(scenario.model.config, scenario.training, s, scenario.cluster.gpus());
+    } catch (const sim::InputError&) {
+      continue;
+    }
+    if (!scenarios::steady_state_plan(scenario, s).extrapolate) continue;
+    if (scenarios::estimated_peak_memory_bytes(scenario, s) > scenario.cluster.gpu.memory_capacity.value.as_double()) continue;
+    scenario.strategies = {{s, std::nullopt}};
+    const scenarios::StrategyResult fast = scenarios::run_strategy_steady_state(scenario, 0);
+    const scenarios::StrategyResult full = scenarios::run_strategy(scenario, 0);
+    worst_step = std::max(worst_step, std::abs(fast.step_time_s / full.step_time_s - 1));
+    worst_memory = std::max(worst_memory, std::abs(fast.memory.peak_bytes / full.memory.peak_bytes - 1));
+    ++compared;
+  }
+  std::printf("%d candidates: largest step-time difference %.3g, peak-memory %.3g (relative)\n", compared, worst_step, worst_memory);
+  CHECK(worst_step < 1e-6);
+  CHECK(worst_memory < 1e-6);
+}
