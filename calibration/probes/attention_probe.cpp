@@ -172,23 +172,19 @@ Stats time_pass(cudnnHandle_t handle, cudaStream_t stream, const Shape& x, bool 
   const DescriptorPtr q = tensor(kQ, x, bf16), k = tensor(kK, x, bf16), v = tensor(kV, x, bf16), o = tensor(kO, x, bf16);
   const DescriptorPtr stats = tensor(kStats, x, CUDNN_DATA_FLOAT, true);
   const DescriptorPtr scale = tensor(kScale, x, CUDNN_DATA_FLOAT, false, true);
-  DescriptorPtr d_o, d_q, d_k, d_v;
+  // The attributes both operations take, in the order q, k, v, o, stats, scale.
+  const cudnnBackendAttributeName_t forward_inputs[] = {CUDNN_ATTR_OPERATION_SDPA_FWD_QDESC, CUDNN_ATTR_OPERATION_SDPA_FWD_KDESC,
+                                                        CUDNN_ATTR_OPERATION_SDPA_FWD_VDESC, CUDNN_ATTR_OPERATION_SDPA_FWD_ODESC,
+                                                        CUDNN_ATTR_OPERATION_SDPA_FWD_STATSDESC, CUDNN_ATTR_OPERATION_SDPA_FWD_SCALEDESC};
+  const cudnnBackendAttributeName_t backward_inputs[] = {CUDNN_ATTR_OPERATION_SDPA_BWD_QDESC, CUDNN_ATTR_OPERATION_SDPA_BWD_KDESC,
+                                                         CUDNN_ATTR_OPERATION_SDPA_BWD_VDESC, CUDNN_ATTR_OPERATION_SDPA_BWD_ODESC,
+                                                         CUDNN_ATTR_OPERATION_SDPA_BWD_STATSDESC, CUDNN_ATTR_OPERATION_SDPA_BWD_SCALEDESC};
+  const Descriptor* shared[] = {q.get(), k.get(), v.get(), o.get(), stats.get(), scale.get()};
   Descriptor operation(backward ? CUDNN_BACKEND_OPERATION_SDPA_BWD_DESCRIPTOR : CUDNN_BACKEND_OPERATION_SDPA_FWD_DESCRIPTOR);
-  if (!backward) {
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_FWD_QDESC, *q);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_FWD_KDESC, *k);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_FWD_VDESC, *v);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_FWD_ODESC, *o);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_FWD_STATSDESC, *stats);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_FWD_SCALEDESC, *scale);
-  } else {
+  for (int i = 0; i < 6; ++i) operation.link(backward ? backward_inputs[i] : forward_inputs[i], *shared[i]);
+  DescriptorPtr d_o, d_q, d_k, d_v;
+  if (backward) {
     d_o = tensor(kDo, x, bf16), d_q = tensor(kDq, x, bf16), d_k = tensor(kDk, x, bf16), d_v = tensor(kDv, x, bf16);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_QDESC, *q);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_KDESC, *k);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_VDESC, *v);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_ODESC, *o);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_STATSDESC, *stats);
-    operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_SCALEDESC, *scale);
     operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_DODDESC, *d_o);
     operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_DQDESC, *d_q);
     operation.link(CUDNN_ATTR_OPERATION_SDPA_BWD_DKDESC, *d_k);
