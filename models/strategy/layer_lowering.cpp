@@ -215,7 +215,7 @@ void LayerLowering::unfused_core(int rank, const std::string& name, bool backwar
   const double s = static_cast<double>(t_.seq_len);
   const double batch = static_cast<double>(m_.heads) / s_.tp * static_cast<double>(s_.micro_batch);
   const double scores = batch * s * s;  // elements
-  const bool dropout = m_.family == Family::kGpt;
+  const bool dropout = m_.trained_with_dropout();
   const auto bmm = [&](const char* what, double m, double n, double k) {
     emit_.gemm(sixteen_bit(), rank, name + " " + what, m, n, k, {}, batch);
   };

@@ -97,7 +97,7 @@ class LayerLowering {
   void tp_entry(int rank, int group);
   // Memory-bound kernels between the GEMMs, in bytes (layer_lowering.cpp states what each reads and writes).
   double hidden_elements() const;  // one rank's b s h / cp elements, over tp with sequence parallelism
-  bool dropout() const { return m_.family == Family::kGpt; }  // as the memory model: GPT-era training used it
+  bool dropout() const { return m_.trained_with_dropout(); }
   double norm_bytes() const;
   double norm_backward_bytes() const;
   double residual_bytes() const;

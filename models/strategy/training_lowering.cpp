@@ -264,7 +264,7 @@ class Builder {
     in.sequence_parallel = s_.sequence_parallel;
     in.recompute = s_.recompute;
     in.fused_attention = t_.attention == AttentionKernel::kFused;
-    in.dropout = m_.family == Family::kGpt;
+    in.dropout = m_.trained_with_dropout();
     double bytes = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) bytes += layer_activation_bytes(m_, first + l, in);

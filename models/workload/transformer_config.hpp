@@ -62,6 +62,8 @@ struct TransformerConfig {
   MoeConfig moe;
   MlaConfig mla;
   bool uses_mla() const { return mla.kv_lora_rank > 0; }
+  // GPT-era recipes (GPT-2/3, Megatron-LM's GPT defaults) train with dropout; Llama-era recipes do not.
+  bool trained_with_dropout() const { return family == Family::kGpt; }
   bool is_moe_layer(int layer) const;
 };
 

@@ -117,7 +117,7 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   in.sequence_parallel = s.sequence_parallel;
   in.recompute = s.recompute;
   in.fused_attention = scenario.training.attention == models::AttentionKernel::kFused;
-  in.dropout = model.family == models::Family::kGpt;
+  in.dropout = model.trained_with_dropout();
   // The first stage's layers over its model chunks (virtual stage chunk x pp).
   double activations = 0;
   int first_layer = 0;
