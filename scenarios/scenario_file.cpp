@@ -151,13 +151,12 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
   s.offload_parameters = boolean(r, "offload_parameters", false);
   s.dp_overlap = boolean(r, "dp_overlap", true);
   s.tp_overlap = boolean(r, "tp_overlap", false);
-  s.gradient_bytes = models::default_gradient_bytes(training.dtype);
+  s.set_gradient_bytes(models::default_gradient_bytes(training.dtype));
   if (const auto gradients = r.optional_string("gradient_dtype")) {
-    if (*gradients == "fp32") s.gradient_bytes = 4;
-    else if (*gradients == "bf16" || *gradients == "fp16") s.gradient_bytes = 2;
+    if (*gradients == "fp32") s.set_gradient_bytes(4);
+    else if (*gradients == "bf16" || *gradients == "fp16") s.set_gradient_bytes(2);
     else r.location_of("gradient_dtype").fail("expected fp32, bf16 or fp16, found \"" + *gradients + "\"");
   }
-  s.dp_bucket_bytes = models::ParallelStrategy::kDefaultBucketElements * s.gradient_bytes;
   if (const nlohmann::json* bucket = r.optional("dp_bucket")) {
     s.dp_bucket_bytes = sim::json_bytes(*bucket, r.location_of("dp_bucket")).count();
     if (s.dp_bucket_bytes < 1) r.location_of("dp_bucket").fail("must be at least 1 byte");

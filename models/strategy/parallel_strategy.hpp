@@ -70,6 +70,11 @@ struct ParallelStrategy {
   // (megatron/core/distributed: bucket_size = max(40000000, 1000000 * dp)) of gradient_bytes each.
   static constexpr std::int64_t kDefaultBucketElements = 40'000'000;
   std::int64_t dp_bucket_bytes = kDefaultBucketElements * 4;
+  // Sets gradient_bytes and the default bucket of that many bytes per element.
+  void set_gradient_bytes(int bytes) {
+    gradient_bytes = bytes;
+    dp_bucket_bytes = kDefaultBucketElements * bytes;
+  }
   std::vector<int> stage_layers;  // explicit layers per (virtual) stage, pp x vpp entries; empty: split evenly
   // Megatron-Core's --overlap-grad-reduce / --overlap-param-gather (PyTorch DDP overlaps by default): each
   // gradient bucket is reduced as soon as the last micro-batch's backward has produced it, and ZeRO-1/2's

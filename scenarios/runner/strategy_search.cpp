@@ -88,8 +88,7 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
                                                          : models::PipelineSchedule::kOneFOneB;
                       s.recompute = recompute_of(recompute);
                       s.sequence_parallel = sp;
-                      s.gradient_bytes = models::default_gradient_bytes(scenario.training.dtype);
-                      s.dp_bucket_bytes = models::ParallelStrategy::kDefaultBucketElements * s.gradient_bytes;
+                      s.set_gradient_bytes(models::default_gradient_bytes(scenario.training.dtype));
                       s.name = candidate_name(s);
                       out.push_back(s);
                     }
