@@ -25,11 +25,10 @@ std::map<std::string, double> affine(const std::map<std::string, double>& at_a, 
   return out;
 }
 
-// The scenario with only `strategy`, whose step runs `microbatches` micro-batches.
-Scenario shortened(const Scenario& scenario, const StrategySpec& spec, std::int64_t microbatches) {
-  Scenario out = scenario;
-  out.training.global_batch = microbatches * spec.strategy.micro_batch * spec.strategy.dp;
-  out.strategies = {spec};
+// The scenario's training with a step of `microbatches` micro-batches of `strategy`.
+models::TrainingSpec shortened(const models::TrainingSpec& training, const models::ParallelStrategy& strategy, std::int64_t microbatches) {
+  models::TrainingSpec out = training;
+  out.global_batch = microbatches * strategy.micro_batch * strategy.dp;
   return out;
 }
 
@@ -46,20 +45,21 @@ SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::Parall
   return plan;
 }
 
-StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index, bool* extrapolated) {
+StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index) {
   const StrategySpec& spec = scenario.strategies.at(strategy_index);
   const SteadyStatePlan plan = steady_state_plan(scenario, spec.strategy);
-  if (extrapolated != nullptr) *extrapolated = plan.extrapolate;
   if (!plan.extrapolate) return run_strategy(scenario, strategy_index);
 
-  const StrategyResult a = run_strategy(shortened(scenario, spec, plan.short_microbatches), 0);
-  const StrategyResult b = run_strategy(shortened(scenario, spec, plan.longer_microbatches), 0);
+  const StrategyResult a =
+      run_strategy(scenario, spec, shortened(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
+  const StrategyResult b =
+      run_strategy(scenario, spec, shortened(scenario.training, spec.strategy, plan.longer_microbatches), strategy_index);
   const std::int64_t m = spec.strategy.microbatches(scenario.training);
   const double fraction = static_cast<double>(m - plan.short_microbatches) /
                           static_cast<double>(plan.longer_microbatches - plan.short_microbatches);
 
   StrategyResult out = b;
-  out.expected = spec.expected;
+  out.extrapolated = true;
   out.microbatches = m;
   out.simulated_tasks = a.simulated_tasks + b.simulated_tasks;
   out.step_time_s = affine(a.step_time_s, b.step_time_s, fraction);
@@ -75,7 +75,7 @@ StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t s
   out.time_breakdown_s = affine(a.time_breakdown_s, b.time_breakdown_s, fraction);
   out.memory.peak_bytes = affine(a.memory.peak_bytes, b.memory.peak_bytes, fraction);
   out.memory.breakdown = affine(a.memory.breakdown, b.memory.breakdown, fraction);
-  out.memory.oom = out.memory.peak_bytes > out.memory.capacity_bytes || (out.memory.offload && out.memory.offload->exceeds());
+  out.memory.oom = out.memory.over_capacity();
   return out;
 }
 

@@ -26,8 +26,8 @@ struct SteadyStatePlan {
 // Whether and from which micro-batch counts the strategy's step can be extrapolated.
 SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::ParallelStrategy& strategy);
 
-// run_strategy, extrapolated when steady_state_plan says so (`extrapolated` tells which happened). The result
-// has the full step's micro-batches; simulated_tasks counts the tasks of the runs made.
-StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index, bool* extrapolated = nullptr);
+// run_strategy, extrapolated when steady_state_plan says so (the result's `extrapolated`). The result has the
+// full step's micro-batches; simulated_tasks counts the tasks of the runs made.
+StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index);
 
 }  // namespace strata::scenarios

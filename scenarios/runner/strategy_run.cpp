@@ -66,10 +66,14 @@ std::pair<std::string, double> StrategyResult::biggest_sink() const {
 }
 
 StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline) {
-  const StrategySpec& spec = scenario.strategies.at(strategy_index);
+  return run_strategy(scenario, scenario.strategies.at(strategy_index), scenario.training, strategy_index, timeline);
+}
+
+StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
+                            std::size_t strategy_index, sim::TimelineRecorder* timeline) {
   models::LoweredTraining lowered;
   try {
-    lowered = models::lower_training(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus());
+    lowered = models::lower_training(scenario.model.config, training, spec.strategy, scenario.cluster.gpus());
   } catch (const sim::InputError& error) {
     throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index) + error.json_path(),
                           error.detail());
@@ -99,11 +103,8 @@ StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index
   result.memory.peak_stage = static_cast<int>(highest);
   result.memory.breakdown = run.peak_memory_breakdown[highest];
   result.memory.capacity_bytes = scenario.cluster.gpu.memory_capacity.value.as_double();
-  result.memory.oom = result.memory.peak_bytes > result.memory.capacity_bytes;
-  if (spec.strategy.offload != models::MemoryTier::kHbm) {
-    result.memory.offload = offload_memory(scenario, spec.strategy);
-    if (result.memory.offload->exceeds()) result.memory.oom = true;
-  }
+  if (spec.strategy.offload != models::MemoryTier::kHbm) result.memory.offload = offload_memory(scenario, spec.strategy);
+  result.memory.oom = result.memory.over_capacity();
 
   const auto& compute = run.compute_seconds;
   const auto critical = static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());

@@ -42,6 +42,8 @@ struct MemoryResult {
   std::optional<OffloadMemory> offload;  // with offload only
   int peak_stage = 0;                        // pipeline stage of the peak
   std::map<std::string, double> breakdown;   // category -> bytes at the peak
+  // What `oom` says: the peak above capacity, or offloaded states that do not fit.
+  bool over_capacity() const { return peak_bytes > capacity_bytes || (offload && offload->exceeds()); }
 };
 
 struct StrategyResult {
@@ -60,6 +62,7 @@ struct StrategyResult {
   std::map<std::string, double> time_breakdown_s;  // keys as above, every one present
   int critical_stage = 0;
   std::uint64_t simulated_tasks = 0;
+  bool extrapolated = false;  // predicted from two shorter steps (steady_state_run.hpp), not simulated in full
   int rank = 0;  // 1 = fastest that fits (set by rank_results)
 
   // The largest part of the step other than compute, e.g. {"tp", 3.2}; {"compute", s} when nothing else.
@@ -71,6 +74,10 @@ const std::vector<std::string>& time_breakdown_keys();
 
 // `timeline` may be null. Bad strategies throw InputError naming the scenario file and the strategy's path.
 StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr);
+// `spec` on the scenario's cluster and model with another `training` (e.g. a shorter step); errors name
+// /strategies/`strategy_index`.
+StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
+                            std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr);
 
 // Ranks in place: strategies that fit by step time, then OOM ones by step time; ties by name. Sets `rank`.
 void rank_results(std::vector<StrategyResult>& results);

@@ -191,31 +191,31 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   }
   const std::size_t total = runnable.strategies.size();
   std::vector<std::optional<StrategyResult>> results(total);
-  std::vector<char> extrapolated(total, 0);
   parallel_for(
-      total, jobs,
-      [&](std::size_t i) {
-        bool steady = false;
-        results[i] = run_strategy_steady_state(runnable, i, &steady);
-        extrapolated[i] = steady ? 1 : 0;
-      },
+      total, jobs, [&](std::size_t i) { results[i] = run_strategy_steady_state(runnable, i); },
       [&] {
         ++outcome.simulated;
         if (progress) progress(outcome.simulated, static_cast<std::int64_t>(total));
       });
   for (std::size_t i = 0; i < total; ++i) {
-    outcome.extrapolated += extrapolated[i];
+    outcome.extrapolated += results[i]->extrapolated ? 1 : 0;
     outcome.ranked.push_back(std::move(*results[i]));
   }
   rank_results(outcome.ranked);
 
-  // The leaders are simulated in full, so what is reported is never an extrapolation.
+  // The extrapolated leaders are simulated in full, so what is reported is never an extrapolation.
   const std::size_t leaders = std::min<std::size_t>(outcome.ranked.size(), static_cast<std::size_t>(std::max<std::int64_t>(0, exact_top)));
-  Scenario top = scenario;
-  top.strategies.clear();
-  for (std::size_t i = 0; i < leaders; ++i) top.strategies.push_back({outcome.ranked[i].strategy, std::nullopt});
+  std::vector<std::size_t> redo;
+  for (std::size_t i = 0; i < leaders; ++i) {
+    if (outcome.ranked[i].extrapolated) redo.push_back(i);
+  }
   parallel_for(
-      leaders, jobs, [&](std::size_t i) { outcome.ranked[i] = run_strategy(top, i); }, {});
+      redo.size(), jobs,
+      [&](std::size_t j) {
+        StrategyResult& leader = outcome.ranked[redo[j]];
+        leader = run_strategy(scenario, StrategySpec{leader.strategy, std::nullopt}, scenario.training, redo[j]);
+      },
+      {});
   rank_results(outcome.ranked);
   return outcome;
 }

@@ -28,8 +28,8 @@ TEST_CASE("steady-state extrapolation reproduces the full simulation of every sc
   for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
     const models::ParallelStrategy& s = scenario.strategies[i].strategy;
     INFO(s.name);
-    bool steady = false;
-    const scenarios::StrategyResult fast = scenarios::run_strategy_steady_state(scenario, i, &steady);
+    const scenarios::StrategyResult fast = scenarios::run_strategy_steady_state(scenario, i);
+    const bool steady = fast.extrapolated;
     const scenarios::StrategyResult full = scenarios::run_strategy(scenario, i);
     const scenarios::SteadyStatePlan plan = scenarios::steady_state_plan(scenario, s);
     CHECK(steady == plan.extrapolate);
