@@ -47,6 +47,7 @@ nlohmann::json task_json(const models::Task& t) {
       if (t.compute.kind == ComputeKind::kGemm) {
         task["compute"] = {{"kind", "gemm"}, {"m", t.compute.gemm.m}, {"n", t.compute.gemm.n}, {"k", t.compute.gemm.k},
                            {"batch", t.compute.gemm.batch}, {"dtype", models::dtype_name(t.compute.dtype)}};
+        if (t.compute.gemm.reserved_sms > 0) task["compute"]["reserved_sms"] = t.compute.gemm.reserved_sms;
       } else {
         task["compute"] = {{"kind", kind_name(t.compute.kind)}, {"flops", t.compute.flops}, {"bytes", t.compute.bytes}};
       }
@@ -98,6 +99,7 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
       t.compute.kind = ComputeKind::kGemm;
       t.compute.gemm = {c.required_integer("m", 1, kMax), c.required_integer("n", 1, kMax), c.required_integer("k", 1, kMax),
                         c.required_integer("batch", 1, kMax)};
+      if (c.optional("reserved_sms") != nullptr) t.compute.gemm.reserved_sms = c.required_integer("reserved_sms", 0, 4096);
       const std::string dtype = c.required_string("dtype");
       const auto parsed = models::dtype_from_name(dtype);
       if (!parsed) c.location_of("dtype").fail("unknown dtype \"" + dtype + "\"");

@@ -33,14 +33,19 @@ KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype)
                           std::to_string(shape.n) + " k=" + std::to_string(shape.k) + " batch=" +
                           std::to_string(shape.batch));
   }
+  if (shape.reserved_sms < 0) {
+    throw sim::InputError("a GEMM cannot reserve a negative number of SMs, got " + std::to_string(shape.reserved_sms));
+  }
   const GemmTile tile = gpu.gemm_tile.value;
-  const std::int64_t sms = gpu.sm_count.value;
+  // Communication never takes the last SM: a GPU with fewer SMs than reserved keeps one for the GEMM.
+  const std::int64_t sms = std::max<std::int64_t>(1, gpu.sm_count.value - shape.reserved_sms);
+  const double sm_share = static_cast<double>(sms) / static_cast<double>(gpu.sm_count.value);
   const std::int64_t tiles = ceil_div(shape.m, tile.m) * ceil_div(shape.n, tile.n) * shape.batch;
   const std::int64_t waves = ceil_div(tiles, sms);
   const double quantization = static_cast<double>(shape.m) * static_cast<double>(shape.n) *
                               static_cast<double>(shape.batch) /
                               (static_cast<double>(waves) * static_cast<double>(sms) * tile.m * tile.n);
-  const double rate = gpu.peak(dtype).flops_per_s() * gpu.gemm_efficiency(dtype) * quantization;
+  const double rate = gpu.peak(dtype).flops_per_s() * sm_share * gpu.gemm_efficiency(dtype) * quantization;
 
   const double in_bytes = dtype_bytes(dtype);
   const double out_bytes = std::max(in_bytes, 2.0);

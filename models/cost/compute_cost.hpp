@@ -34,6 +34,9 @@ struct GemmShape {
   std::int64_t n = 0;
   std::int64_t k = 0;
   std::int64_t batch = 1;
+  // SMs a concurrent communication kernel holds while this GEMM runs (Transformer Engine's set_sm_margin):
+  // the GEMM's tiles are spread over the rest (at least one SM), at their share of the peak rate.
+  std::int64_t reserved_sms = 0;
   double flops() const;  // 2 m n k batch
 };
 

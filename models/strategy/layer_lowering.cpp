@@ -11,6 +11,14 @@ constexpr double kCausalFraction = 0.5;           // causal attention skips the 
 constexpr double kActivationBytes = 2.0;          // 16-bit activations and gradients
 constexpr double kDropoutMaskBytes = 1.0;         // PyTorch's fused dropout keeps a 1-byte mask per element
 
+// Transformer Engine's userbuffers TP overlap (--tp-comm-overlap) with its default configuration
+// (transformer_engine/pytorch/module/base.py, initialize_ub, get_default_config): "pipeline" splits the
+// GEMM before a reduce-scatter into 4 chunks; "pipeline" and "bulk" communication kernels run on 16 SMs that
+// the GEMM beside them leaves free (set_sm_margin); "ring_exchange" splits its GEMM into tp chunks and moves
+// the shards with copy engines (use_ce), taking no SMs.
+constexpr int kPipelineSplits = 4;
+constexpr int kUserbufferSms = 16;
+
 }  // namespace
 
 LayerLowering::LayerLowering(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
@@ -101,6 +109,115 @@ void LayerLowering::tp_entry(int rank, int group) {
   emit_.defer(emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, "tp", kTensorParallel, deps), t_.dtype == Dtype::kFp8 ? 2 : 1);
 }
 
+bool LayerLowering::userbuffers() const { return s_.tp_overlap && s_.sequence_parallel && s_.tp > 1; }
+
+// The bytes of one all-gathered or reduce-scattered [b s / cp, h] activation: FP8 for an input Transformer
+// Engine casts before gathering it (fp8_buf), 16-bit otherwise.
+double LayerLowering::tp_activation_bytes(bool fp8_buffer) const {
+  return tokens_ * m_.hidden * (fp8_buffer && t_.dtype == Dtype::kFp8 ? dtype_bytes(Dtype::kFp8) : kActivationBytes);
+}
+
+// A GEMM whose m rows are the all-gathered sequence (qkv and MLP up in forward; attention out and MLP down
+// data gradients in backward). With userbuffers ("ring_exchange"): tp chunk GEMMs of one rank's b s / (cp tp)
+// rows, the first on the local shard, chunk i + 1 on the shard that arrived while chunk i ran (tp - 1
+// send-recv steps around the TP ring on the tp stream). Returns the last chunk; without userbuffers the
+// all-gather (tp_entry) then the whole GEMM.
+TaskId LayerLowering::gathered_gemm(int rank, int group, const std::string& name, Dtype dtype, double n, double k) {
+  if (!userbuffers()) {
+    tp_entry(rank, group);
+    return emit_.gemm(dtype, rank, name, tokens_, n, k);
+  }
+  const double rows = tokens_ / s_.tp;
+  const double step_bytes = tp_activation_bytes(true) / s_.tp;
+  std::vector<TaskId> deps;
+  if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
+  TaskId arrived = kNoTask;
+  TaskId last = kNoTask;
+  for (int chunk = 0; chunk < s_.tp; ++chunk) {
+    TaskId exchange = kNoTask;
+    if (chunk + 1 < s_.tp) {
+      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, step_bytes, "tp", kTensorParallel,
+                                  chunk == 0 ? deps : std::vector<TaskId>{});
+    }
+    if (arrived != kNoTask) emit_.defer(arrived, 0);
+    last = emit_.gemm(dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k);
+    arrived = exchange;
+  }
+  return last;
+}
+
+// A row-parallel GEMM whose output is reduce-scattered (attention out, MLP down). With userbuffers
+// ("pipeline"): 4 chunk GEMMs of a quarter of the rows each on the SMs the reduce-scatter kernel leaves,
+// each chunk's output reduce-scattered while the next one runs; the next compute task waits for the last.
+// Without: the GEMM, then tp_exit.
+void LayerLowering::scattered_linear(int rank, int group, const std::string& name, double n, double k) {
+  if (!userbuffers()) {
+    linear(rank, name, tokens_, n, k);
+    tp_exit(rank, group);
+    return;
+  }
+  fp8_cast(rank, name, tokens_ * k);
+  const double rows = tokens_ / kPipelineSplits;
+  TaskId scattered = kNoTask;
+  for (int chunk = 0; chunk < kPipelineSplits; ++chunk) {
+    const TaskId gemm = emit_.gemm(t_.dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k, {}, 1, kUserbufferSms);
+    scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false) / kPipelineSplits, "tp",
+                                 kTensorParallel, {gemm});
+  }
+  emit_.defer(scattered, 0);
+}
+
+// A column-parallel layer's forward (qkv, MLP up): its sequence-parallel input all-gathered, then the GEMM.
+void LayerLowering::gathered_linear(int rank, int group, const std::string& name, double n, double k) {
+  // Transformer Engine casts the local shard to FP8 and gathers FP8; the cast covers the gathered rows here.
+  fp8_cast(rank, name, tokens_ * k);
+  gathered_gemm(rank, group, name, t_.dtype, n, k);
+}
+
+// A row-parallel layer's backward (attention out, MLP down; forward m x n x k with m the tokens): the
+// sequence-parallel output gradient all-gathered for the data-gradient GEMM (gathered_gemm), then the
+// weight-gradient GEMM on the whole gathered gradient.
+void LayerLowering::gathered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held) {
+  if (!userbuffers()) {
+    tp_entry(rank, group);
+    gradients(rank, name, tokens_, n, k, held, t_.dtype);
+    return;
+  }
+  fp8_cast(rank, name + " output gradient", tokens_ * n);
+  gathered_gemm(rank, group, name + " dgrad", t_.dtype, k, n);
+  if (held != nullptr) {
+    held->push_back({name + " wgrad", t_.dtype, k, n, tokens_, 1});
+    return;
+  }
+  emit_.gemm(t_.dtype, rank, name + " wgrad", k, n, tokens_);
+}
+
+// A column-parallel layer's backward (qkv, MLP up): data and weight gradients, then the reduce-scatter of
+// the input gradient. With userbuffers ("bulk"): the all-gather of the saved sequence-parallel input (for
+// the weight gradient) beside the data-gradient GEMM, the input gradient's reduce-scatter beside the
+// weight-gradient GEMM, each taking 16 SMs from its GEMM. Without: gradients, then tp_exit.
+void LayerLowering::scattered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held) {
+  if (!userbuffers()) {
+    gradients(rank, name, tokens_, n, k, held, t_.dtype);
+    tp_exit(rank, group);
+    return;
+  }
+  fp8_cast(rank, name + " output gradient", tokens_ * n);
+  std::vector<TaskId> deps;
+  if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
+  const TaskId input = emit_.collective(rank, group, CollectiveOp::kAllGather, tp_activation_bytes(true), "tp", kTensorParallel, deps);
+  const TaskId dgrad = emit_.gemm(t_.dtype, rank, name + " dgrad", tokens_, k, n, {}, 1, kUserbufferSms);
+  const TaskId scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false), "tp",
+                                            kTensorParallel, {dgrad});
+  if (held != nullptr) {
+    held->push_back({name + " wgrad", t_.dtype, k, n, tokens_, 1});
+    emit_.defer(input, 0);  // a held weight gradient runs later; the gathered input must be there by then
+  } else {
+    emit_.gemm(t_.dtype, rank, name + " wgrad", k, n, tokens_, {input}, 1, kUserbufferSms);
+  }
+  emit_.defer(scattered, 0);
+}
+
 // Transformer Engine runs an FP8 GEMM on FP8 copies of its 16-bit operands: each input is cast (read 16-bit,
 // write FP8) together with the transposed FP8 copy the backward's other GEMM needs (its fused cast-transpose
 // kernel; Hopper FP8 GEMMs take only the TN layout). Weights are cast once per step (Megatron passes
@@ -136,13 +253,15 @@ TaskId LayerLowering::weight_gradients(int rank, const LayerWeightGradients& hel
 
 // Non-MLA: one fused q, k, v GEMM. MLA: the down-projections are duplicated on every TP rank, the
 // up-projections column-parallel.
-void LayerLowering::projections_forward(int rank) {
+void LayerLowering::projections_forward(int rank, int group) {
   const double h = m_.hidden;
   const double t = s_.tp;
   if (!m_.uses_mla()) {
-    linear(rank, "qkv", tokens_, (widths_.q + widths_.k + widths_.v) / t, h);
+    gathered_linear(rank, group, "qkv", (widths_.q + widths_.k + widths_.v) / t, h);
     return;
   }
+  // MLA: several GEMMs read the gathered input; its all-gather runs beside the first (tp_entry).
+  tp_entry(rank, group);
   const MlaConfig& mla = m_.mla;
   if (mla.q_lora_rank > 0) {
     linear(rank, "q down", tokens_, mla.q_lora_rank, h);
@@ -155,11 +274,11 @@ void LayerLowering::projections_forward(int rank) {
              mla.kv_lora_rank);
 }
 
-void LayerLowering::projections_backward(int rank, LayerWeightGradients* held) {
+void LayerLowering::projections_backward(int rank, int group, LayerWeightGradients* held) {
   const double h = m_.hidden;
   const double t = s_.tp;
   if (!m_.uses_mla()) {
-    gradients(rank, "qkv", tokens_, (widths_.q + widths_.k + widths_.v) / t, h, held, t_.dtype);
+    scattered_gradients(rank, group, "qkv", (widths_.q + widths_.k + widths_.v) / t, h, held);
     return;
   }
   const MlaConfig& mla = m_.mla;
@@ -172,6 +291,7 @@ void LayerLowering::projections_backward(int rank, LayerWeightGradients* held) {
   } else {
     gradients(rank, "q", tokens_, widths_.q / t, h, held, t_.dtype);
   }
+  tp_exit(rank, group);
 }
 
 // The fused kernel's FLOPs over this rank's b s / cp queries against the whole sequence's keys, split into
@@ -253,20 +373,16 @@ void LayerLowering::core(int rank, const LayerGroups& groups, const std::string&
 
 void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& name, double ffn) {
   const double ffn_out = mlp_input_width(ffn);
-  tp_entry(rank, group);
-  linear(rank, name + " up", tokens_, ffn_out / s_.tp, m_.hidden);
+  gathered_linear(rank, group, name + " up", ffn_out / s_.tp, m_.hidden);
   emit_.memory_bound(rank, name + " activation", activation_bytes(tokens_, ffn / s_.tp));
-  linear(rank, name + " down", tokens_, m_.hidden, ffn / s_.tp);
-  tp_exit(rank, group);
+  scattered_linear(rank, group, name + " down", m_.hidden, ffn / s_.tp);
 }
 
 void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& name, double ffn, LayerWeightGradients* held) {
   const double ffn_out = mlp_input_width(ffn);
-  tp_entry(rank, group);
-  gradients(rank, name + " down", tokens_, m_.hidden, ffn / s_.tp, held, t_.dtype);
+  gathered_gradients(rank, group, name + " down", m_.hidden, ffn / s_.tp, held);
   emit_.memory_bound(rank, name + " activation backward", activation_backward_bytes(tokens_, ffn / s_.tp));
-  gradients(rank, name + " up", tokens_, ffn_out / s_.tp, m_.hidden, held, t_.dtype);
-  tp_exit(rank, group);
+  scattered_gradients(rank, group, name + " up", ffn_out / s_.tp, m_.hidden, held);
 }
 
 // Into the experts: all-to-all over EP, then all-gather over expert TP; out of them the reverse, a
@@ -330,12 +446,10 @@ void LayerLowering::moe_backward(int rank, const LayerGroups& groups, LayerWeigh
 
 TaskId LayerLowering::forward(int rank, const LayerGroups& groups, int layer, std::vector<TaskId> deps) {
   const TaskId first = emit_.memory_bound(rank, "norm", norm_bytes(), std::move(deps));
-  tp_entry(rank, groups.tp);
-  projections_forward(rank);
+  projections_forward(rank, groups.tp);
   if (rope_bytes() > 0) emit_.memory_bound(rank, "rope", rope_bytes());
   core(rank, groups, "attention", false);
-  linear(rank, "attention out", tokens_, m_.hidden, widths_.o / s_.tp);
-  tp_exit(rank, groups.tp);
+  scattered_linear(rank, groups.tp, "attention out", m_.hidden, widths_.o / s_.tp);
   emit_.memory_bound(rank, "residual+norm", residual_bytes() + norm_bytes());
   if (m_.is_moe_layer(layer)) moe_forward(rank, groups);
   else dense_mlp_forward(rank, groups.tp, "mlp", m_.ffn_hidden);
@@ -352,13 +466,11 @@ std::pair<TaskId, TaskId> LayerLowering::backward(int rank, const LayerGroups& g
   else dense_mlp_backward(rank, groups.tp, "mlp", m_.ffn_hidden, held);
   emit_.memory_bound(rank, "norm backward", norm_backward_bytes());
   if (dropout()) emit_.memory_bound(rank, "dropout backward", dropout_backward_bytes());
-  tp_entry(rank, groups.tp);
-  gradients(rank, "attention out", tokens_, m_.hidden, widths_.o / s_.tp, held, t_.dtype);
+  gathered_gradients(rank, groups.tp, "attention out", m_.hidden, widths_.o / s_.tp, held);
   if (s_.recompute == Recompute::kSelective) core(rank, groups, "attention recompute", false);
   core(rank, groups, "attention backward", true);
   if (rope_bytes() > 0) emit_.memory_bound(rank, "rope backward", rope_bytes());
-  projections_backward(rank, held);
-  tp_exit(rank, groups.tp);
+  projections_backward(rank, groups.tp, held);
   const TaskId last = emit_.memory_bound(rank, "norm backward", norm_backward_bytes());
   return {first, last};
 }

@@ -6,6 +6,10 @@
 // collective; residual and norm; the MLP (dense) or the MoE block; the TP collective.
 //  - TP (Shoeybi et al. 2019): column/row-parallel GEMMs, one all-reduce after attention and after the MLP,
 //    or with sequence parallelism (Korthikanti et al. 2022) a reduce-scatter after and an all-gather before.
+//    With tp_overlap, Transformer Engine's userbuffers (default configuration): ring-exchange GEMMs in tp
+//    chunks after each all-gather, 4 pipelined chunks before each reduce-scatter, and in backward "bulk"
+//    overlaps of the saved input's all-gather and the input gradient's reduce-scatter with the data- and
+//    weight-gradient GEMMs; pipeline and bulk kernels take 16 SMs from the GEMM beside them.
 //  - Attention core: one fused kernel (FlashAttention-2, Dao 2023: backward 2.5x forward FLOPs; causal
 //    attention executes half of the s x s FLOPs) or Megatron-LM's unfused batched GEMMs and softmax.
 //  - CP with ring attention (Megatron-Core / Transformer Engine "p2p"): each rank holds b s / cp tokens and
@@ -95,6 +99,15 @@ class LayerLowering {
 
   void tp_exit(int rank, int group);
   void tp_entry(int rank, int group);
+  // TP layers with their collectives: through Transformer Engine's userbuffers under tp_overlap
+  // (userbuffers()), else GEMMs with tp_entry / tp_exit (layer_lowering.cpp).
+  bool userbuffers() const;
+  double tp_activation_bytes(bool fp8_buffer) const;
+  TaskId gathered_gemm(int rank, int group, const std::string& name, Dtype dtype, double n, double k);
+  void gathered_linear(int rank, int group, const std::string& name, double n, double k);
+  void scattered_linear(int rank, int group, const std::string& name, double n, double k);
+  void gathered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held);
+  void scattered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held);
   // Memory-bound kernels between the GEMMs, in bytes (layer_lowering.cpp states what each reads and writes).
   double hidden_elements() const;  // one rank's b s h / cp elements, over tp with sequence parallelism
   bool dropout() const { return m_.trained_with_dropout(); }
@@ -110,8 +123,8 @@ class LayerLowering {
   void gradients(int rank, const std::string& name, double m, double n, double k, LayerWeightGradients* held,
                  Dtype dtype, double batch = 1);
 
-  void projections_forward(int rank);
-  void projections_backward(int rank, LayerWeightGradients* held);
+  void projections_forward(int rank, int group);
+  void projections_backward(int rank, int group, LayerWeightGradients* held);
   void core(int rank, const LayerGroups& groups, const std::string& name, bool backward);
   void fused_core(int rank, const std::string& name, double factor, int blocks);
   void ring_core(int rank, int group, const std::string& name, bool backward);

@@ -45,11 +45,12 @@ TaskId TaskEmitter::add(Task task) {
 }
 
 TaskId TaskEmitter::gemm(Dtype dtype, int rank, std::string name, double m, double n, double k, std::vector<TaskId> deps,
-                         double batch) {
+                         double batch, int reserved_sms) {
   Task task = make_task(rank, kCompute, TaskType::kCompute, std::move(name), "compute", std::move(deps));
   task.compute.kind = ComputeKind::kGemm;
   task.compute.gemm = GemmShape{static_cast<std::int64_t>(m), static_cast<std::int64_t>(n), static_cast<std::int64_t>(k)};
   task.compute.gemm.batch = static_cast<std::int64_t>(batch);
+  task.compute.gemm.reserved_sms = reserved_sms;
   task.compute.dtype = dtype;
   return add(std::move(task));
 }

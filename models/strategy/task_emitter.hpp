@@ -52,8 +52,9 @@ class TaskEmitter {
   // Forgets the previous rank's compute-stream position and deferred dependencies.
   void start_rank();
 
+  // `reserved_sms`: SMs a concurrent communication kernel holds meanwhile (GemmShape::reserved_sms).
   TaskId gemm(Dtype dtype, int rank, std::string name, double m, double n, double k, std::vector<TaskId> deps = {},
-              double batch = 1);
+              double batch = 1, int reserved_sms = 0);
   TaskId memory_bound(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
   // A fused attention kernel: executed FLOPs and bytes read plus written.
   TaskId attention(int rank, std::string name, double flops, double bytes, std::vector<TaskId> deps = {});

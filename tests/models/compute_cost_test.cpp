@@ -88,3 +88,18 @@ TEST_CASE("each wave of GEMM tiles pays the tile overhead", "[compute]") {
   CHECK(gemm_time(gpu, one_wave, Dtype::kBf16).compute == before_one.compute + SimTime::from_us(1));
   CHECK(gemm_time(gpu, two_waves, Dtype::kBf16).compute == before_two.compute + SimTime::from_us(2));
 }
+
+TEST_CASE("SMs held by a communication kernel slow the GEMM beside it", "[compute]") {
+  // 1280 x 1280 is 100 tiles: one wave on 100 SMs. With 20 SMs reserved, 80 SMs at 80% of the rate run
+  // 2 waves (quantization 100 / 160): compute = 2 * 1280 * 1280 * 1000 / (50e12 * 0.8 * 0.625) = 131.072 us.
+  GemmShape shape{1280, 1280, 1000};
+  shape.reserved_sms = 20;
+  const KernelTime time = gemm_time(synthetic_gpu(), shape, Dtype::kBf16);
+  CHECK(time.quantization == Approx(100.0 / 160.0));
+  CHECK(time.compute == SimTime::from_ps(131'072'000));
+  // Never the last SM: reserving all of them leaves one.
+  shape.reserved_sms = 100;
+  CHECK(gemm_time(synthetic_gpu(), shape, Dtype::kBf16).compute > time.compute);
+  shape.reserved_sms = -1;
+  CHECK_THROWS_AS(gemm_time(synthetic_gpu(), shape, Dtype::kBf16), strata::sim::InputError);
+}

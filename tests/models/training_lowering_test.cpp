@@ -7,6 +7,7 @@
 
 #include "../support/input_error.hpp"
 #include "models/graph/graph_executor.hpp"
+#include "models/strategy/task_emitter.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "sim/error.hpp"
@@ -235,8 +236,10 @@ TEST_CASE("overlapping DP and TP communication hides it; unfused attention costs
   CHECK(exposed(dp_overlapped, "dp") < exposed(serial, "dp"));
   CHECK(both.makespan < dp_overlapped.makespan);
   CHECK(exposed(both, "tp") < exposed(dp_overlapped, "tp"));
-  // The same collectives run either way: overlap moves them, it does not drop them.
-  CHECK(both.seconds_by_category.at("tp") == Approx(dp_overlapped.seconds_by_category.at("tp")));
+  // Overlap moves the collectives beside the GEMMs, it does not drop them: userbuffers runs the same bytes
+  // (the all-gathers as send-recv steps, the reduce-scatters in chunks) plus the backward's all-gather of
+  // the saved input.
+  CHECK(both.seconds_by_category.at("tp") >= dp_overlapped.seconds_by_category.at("tp"));
 
   TrainingSpec unfused = training;
   unfused.attention = AttentionKernel::kUnfused;
@@ -340,4 +343,47 @@ TEST_CASE("the kernels between the GEMMs move what Megatron-Core's kernels read 
   REQUIRE(g["dropout backward"].size() == 2);  // after the MLP and after attention
   CHECK(g["dropout backward"][0] == Approx(5 * tokens * h / 2));
   CHECK(g["mlp activation"][0] == Approx(2 * tokens * (f + f) / 2));
+}
+
+TEST_CASE("TP overlap runs Transformer Engine's userbuffers: chunked GEMMs beside the TP collectives", "[lowering]") {
+  const TransformerConfig model = small_model(2);
+  const TrainingSpec training{1024, 2, Dtype::kBf16};
+  ParallelStrategy s;
+  s.tp = 4, s.dp = 1, s.sequence_parallel = true, s.tp_overlap = true;
+  const LoweredTraining lowered = lower_training(model, training, s, 4);
+  std::map<std::string, int> count;
+  std::map<std::string, double> rows;
+  std::map<std::string, std::int64_t> reserved;
+  int exchanges = 0, gathers = 0, scatters = 0;
+  for (const Task& t : lowered.graph.tasks) {
+    if (t.rank != 0) continue;
+    if (t.type == TaskType::kCollective && t.stream == static_cast<int>(Stream::kTensorParallel)) {
+      exchanges += t.collective.op == CollectiveOp::kSendRecv;
+      gathers += t.collective.op == CollectiveOp::kAllGather;
+      scatters += t.collective.op == CollectiveOp::kReduceScatter;
+    }
+    if (t.type != TaskType::kCompute || t.compute.kind != ComputeKind::kGemm) continue;
+    const std::string name = t.name.substr(0, t.name.find(" chunk"));
+    count[name] += 1;
+    rows[name] = static_cast<double>(t.compute.gemm.m);
+    reserved[name] = t.compute.gemm.reserved_sms;
+  }
+  const int passes = 2 * 2;  // layers x micro-batches
+  // ring_exchange: tp chunks of one rank's 256 rows, 3 send-recv steps per gathered GEMM (qkv, mlp up forward;
+  // attention out, mlp down data gradients backward).
+  CHECK(count["qkv"] == 4 * passes);
+  CHECK(rows["qkv"] == 256);
+  CHECK(count["attention out dgrad"] == 4 * passes);
+  CHECK(exchanges == 4 * 3 * passes);
+  // pipeline: 4 chunks of 256 rows on the SMs the reduce-scatter leaves, one reduce-scatter per chunk.
+  CHECK(count["attention out"] == 4 * passes);
+  CHECK(reserved["attention out"] == 16);
+  CHECK(reserved["qkv"] == 0);
+  // bulk: the saved input's all-gather beside the data gradient, the input gradient's reduce-scatter beside
+  // the weight gradient, both GEMMs whole and 16 SMs short.
+  CHECK(count["qkv dgrad"] == passes);
+  CHECK(rows["qkv dgrad"] == 1024);
+  CHECK(reserved["qkv wgrad"] == 16);
+  CHECK(gathers == 2 * passes);
+  CHECK(scatters == (2 * 4 + 2) * passes);
 }

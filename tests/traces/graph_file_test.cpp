@@ -37,6 +37,25 @@ TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
   CHECK(traces::graph_to_json(back, metadata) == traces::graph_to_json(graph, metadata));
 }
 
+TEST_CASE("GEMMs beside userbuffers communication keep their reserved SMs through a file", "[graph-file]") {
+  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  model.layers = 2;
+  models::ParallelStrategy s;
+  s.tp = 2;
+  s.dp = 4;
+  s.sequence_parallel = true;
+  s.tp_overlap = true;
+  const models::ExecutionGraph graph = models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
+  const std::string text = traces::graph_to_text(graph, {});
+  CHECK(text.find("\"reserved_sms\":16") != std::string::npos);
+  const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
+  CHECK(traces::graph_to_text(back, {}) == text);
+  std::string bad = text;
+  bad.replace(bad.find("\"reserved_sms\":16"), 17, "\"reserved_sms\":-1");
+  CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(bad, "g.json"), "g.json"); }),
+             Catch::Contains("reserved_sms"));
+}
+
 TEST_CASE("offload tasks (host transfers, host compute) round-trip", "[graph-file]") {
   models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
   model.layers = 2;
