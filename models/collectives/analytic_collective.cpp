@@ -135,7 +135,12 @@ CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp
   const Peak peak = peak_busbw(system, op, scope);
   estimate.algorithm = peak.algorithm;
   estimate.peak_busbw = sim::Bandwidth::from_bytes_per_s(peak.busbw);
-  estimate.ramp = size_ramp_fraction(system.collectives, size);
+  // The ramp is the bus bandwidth of an all-reduce over one node's G GPUs (nccl-tests size). A ring
+  // all-reduce of S bytes sends S/G per step and its busbw is that step's throughput, so a single transfer
+  // of b bytes moves at the ramp of a G x b all-reduce.
+  const sim::Bytes ramp_size =
+      op == CollectiveOp::kSendRecv ? sim::Bytes::from_count(size.count() * system.gpus_per_node.value) : size;
+  estimate.ramp = size_ramp_fraction(system.collectives, ramp_size);
   const double busbw = peak.busbw * estimate.ramp;
   const double seconds = size.as_double() * bus_bandwidth_factor(op, std::max(ranks, 2)) / busbw;
   estimate.time = sim::SimTime::from_seconds(seconds);

@@ -17,6 +17,8 @@
 //   - send/recv: one NVLink (at the ring's effective rate) inside a domain, one NIC across.
 // The size ramp (measured NCCL efficiency by message size) is applied to every op and scope alike; it was
 // measured for all-reduce inside one node, so its use elsewhere is an approximation stated in the report.
+// A send/recv of b bytes takes the ramp at G x b (G = GPUs per node): an all-reduce over the node's G GPUs
+// moves S / G per ring step, and its bus bandwidth is that step's throughput.
 #pragma once
 
 #include <string>

@@ -63,6 +63,17 @@ TEST_CASE("across nodes the slower of NVLink ring and NICs sets the bus bandwidt
         Approx(11.71875));
 }
 
+TEST_CASE("a send-recv moves at the ramp of an all-reduce G times its size", "[collectives]") {
+  // The ramp is an 8-GPU all-reduce's, whose ring steps move one eighth of its message: a 128 KiB transfer
+  // runs at the ramp of 1 MiB (0.5), 0.5 x 100 GB/s; an all-gather of 128 KiB at its own size's ramp.
+  const SystemProfile system = synthetic_system();
+  const CollectiveEstimate p2p = analytic_collective(system, CollectiveOp::kSendRecv, Bytes::from_kib(128), {1, 2});
+  CHECK(p2p.ramp == Approx(0.5));
+  CHECK(p2p.time.seconds() == Approx(131072.0 / 50e9));
+  const CollectiveEstimate gather = analytic_collective(system, CollectiveOp::kAllGather, Bytes::from_kib(128), {1, 2});
+  CHECK(gather.ramp < 0.5);
+}
+
 TEST_CASE("degenerate and invalid scopes", "[collectives]") {
   const SystemProfile system = synthetic_system();
   CHECK(analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {1, 1}).time.ps() == 0);
