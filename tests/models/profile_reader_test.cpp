@@ -36,7 +36,7 @@ fs::path mutated(const std::string& kind, const std::string& name, const std::fu
 TEST_CASE("every shipped profile loads, and every system names a shipped GPU", "[profiles]") {
   const ProfileCatalog catalog(kShipped);
   const auto gpus = catalog.gpu_names();
-  CHECK(gpus == std::vector<std::string>{"a100-sxm4-80gb", "b200-180gb", "gb200", "h100-sxm5-80gb", "h200-sxm5-141gb",
+  CHECK(gpus == std::vector<std::string>{"a100-sxm4-40gb", "a100-sxm4-80gb", "b200-180gb", "gb200", "h100-sxm5-80gb", "h200-sxm5-141gb",
                                          "h800-sxm5-80gb"});
   for (const auto& name : gpus) {
     INFO(name);
@@ -45,7 +45,7 @@ TEST_CASE("every shipped profile loads, and every system names a shipped GPU", "
     CHECK(gpu.gemm_efficiency(Dtype::kBf16) > 0.5);
   }
   CHECK(catalog.system_names() ==
-        std::vector<std::string>{"dgx-a100", "dgx-b200", "dgx-h100", "dgx-h200", "gb200-nvl72", "hgx-h800"});
+        std::vector<std::string>{"dgx-a100", "dgx-a100-40gb", "dgx-b200", "dgx-h100", "dgx-h200", "gb200-nvl72", "hgx-h800"});
   for (const auto& name : catalog.system_names()) {
     INFO(name);
     const SystemProfile system = catalog.system(name);

@@ -88,12 +88,12 @@ TEST_CASE("hw list and hw show print the shipped profiles with sources", "[cli]"
   CHECK(run({"hw", "show", "dgx-b200"}).out.find("nvlink.bandwidth_per_gpu") != std::string::npos);
   const CliRun unknown = run({"hw", "show", "tpu-v9"});
   CHECK(unknown.exit_code == 2);
-  CHECK(unknown.err.find("known: a100-sxm4-80gb") != std::string::npos);
+  CHECK(unknown.err.find("known: a100-sxm4-40gb, a100-sxm4-80gb") != std::string::npos);
   CHECK(run({"hw", "list", "--profiles", "/nonexistent"}).exit_code == 2);
 }
 
 TEST_CASE("collective prints nccl-tests-style rows for every shipped system at both fidelities", "[cli]") {
-  for (const char* system : {"dgx-a100", "dgx-h100", "hgx-h800", "dgx-h200", "dgx-b200", "gb200-nvl72"}) {
+  for (const char* system : {"dgx-a100", "dgx-a100-40gb", "dgx-h100", "hgx-h800", "dgx-h200", "dgx-b200", "gb200-nvl72"}) {
     for (const char* fidelity : {"analytic", "flow"}) {
       for (const char* nodes : {"1", "2"}) {
         INFO(system << " " << fidelity << " " << nodes);

@@ -42,6 +42,10 @@ def megatron_flops(m, batch, rc_factor, vocab_term):
 def model_of(record):
     m = record["model"]
     name = m["name"]
+    if record["id"].startswith("megatron_readme_2020"):
+        return {"architectures": ["GPT2LMHeadModel"], "n_layer": m["layers"], "n_embd": m["hidden"], "n_head": m["heads"],
+                "n_inner": m["ffn_hidden"], "vocab_size": m["vocab"], "n_positions": m["seq_len"],
+                "activation_function": "gelu", "tie_word_embeddings": True}
     if record["id"].startswith("megatron_readme_h100"):
         if name in H100_V131K:
             return H100_V131K[name]
@@ -69,16 +73,18 @@ def case(record):
     elif rid.startswith("megatron_readme_2020_dgx2"):
         return None, "V100: no V100 profile is shipped"
     elif rid.startswith("megatron_readme_2020_dgxa100"):
-        return None, "A100 memory variant not stated (40 GB and 80 GB differ in HBM bandwidth), micro-batch not stated"
+        # The README version of Sep 2020 predates the A100 80GB (announced Nov 2020): the 40 GB DGX A100.
+        family, system, dtype = "megatron_2020", "dgx-a100-40gb", "fp16"
+        assumptions.append("A100 40GB (the README of Sep 2020 predates the 80GB part, announced Nov 2020)")
     elif "strong" in rid:
         return None, "parallel configuration inferred by the transcriber (unverified); only MFU endpoints published"
     else:
         return None, "no parallel configuration published (abstract figure)"
+    if gpus % 8:
+        return None, "%d GPUs: fewer than one DGX node, and scenarios describe whole nodes" % gpus if gpus < 8 else "GPU count not a multiple of 8"
     model = model_of(record)
     if model is None:
         return None, "architecture not stated by the source (%s)" % m["name"]
-    if gpus % 8:
-        return None, "GPU count not a multiple of 8"
 
     tp, pp, dp = p["tp"], p["pp"], p["dp"]
     strategy = {"name": rid, "tp": tp, "pp": pp, "dp": dp}
@@ -87,6 +93,11 @@ def case(record):
         strategy["cp"] = cp
         assumptions.append("ring attention for context parallelism (Megatron-Core's default cp_comm_type p2p)")
     mb = p.get("microbatch")
+    if mb is None and family == "megatron_2020":
+        # Megatron-LM of 2020 had no micro-batches: --batch-size was the local batch of one forward and
+        # backward ("Global batch size is local batch size times data parallel size", arguments.py).
+        mb = p["global_batch"] // p["dp"]
+        assumptions.append("micro-batch = global batch / dp (2020 Megatron-LM's --batch-size, one pass per step)")
     if mb is None:
         mb = 1
         assumptions.append("micro-batch 1 (not stated; Megatron-LM has no default)")
@@ -98,6 +109,10 @@ def case(record):
     elif pp > 1 and p.get("vpp") is None:
         assumptions.append("no interleaving (virtual pipeline stages not stated; Megatron-LM's default)")
     rc = p.get("recompute")
+    if rc is None and family == "megatron_2020":
+        rc = "full"
+        assumptions.append("full activation recompute (the published TFLOP/s count the recompute forward, SC21's 96 B s l h^2 "
+                           "formula; Megatron-LM's 2020 example scripts pass --checkpoint-activations)")
     if rc is None:
         strategy["recompute"] = "none"
         assumptions.append("no activation recompute (not stated; the framework's default)")
@@ -109,6 +124,9 @@ def case(record):
         if family in ("megatron_h100", "nemo") and tp > 1:
             assumptions.append("sequence parallelism with TP (Megatron-Core/NeMo performance configurations; TP overlap needs it)")
     strategy["sequence_parallel"] = bool(sp)
+    if family == "megatron_2020":
+        strategy["dp_overlap"] = False
+        assumptions.append("gradient all-reduce after the backward (2020 Megatron-LM's default --DDP-impl local)")
     if family == "sc21":
         strategy["dp_overlap"] = False
         assumptions.append("gradient all-reduce after the backward (Megatron-LM 2021's default local DDP does not overlap it)")
@@ -126,7 +144,7 @@ def case(record):
         flops = megatron_flops(m, b, 96, 16)  # SC21 eq. 3, counts the recompute forward
         expected["step_time_s"] = round(flops / (gpus * measured["tflops_per_gpu"] * 1e12), 4)
         formula = "step = 96 B s l h^2 (1 + s/6h + V/16lh) / (GPUs x %g TFLOP/s) (SC21 eq. 3)" % measured["tflops_per_gpu"]
-    elif family == "korthikanti":
+    elif family in ("korthikanti", "megatron_2020"):
         expected["step_time_s"] = measured["step_time_s"]
         formula = "iteration time as published"
     elif family == "megatron_h100":
@@ -145,9 +163,9 @@ def case(record):
         "cluster": {"system": system, "nodes": gpus // 8},
         "model": model,
         "training": {"seq_len": m["seq_len"], "global_batch": b, "dtype": dtype,
-                     # 2021-22 Megatron-LM had no fused attention (Korthikanti et al. count the s x s tensors);
+                     # 2020-22 Megatron-LM had no fused attention (Korthikanti et al. count the s x s tensors);
                      # Megatron-Core and NeMo run Transformer Engine's fused attention.
-                     "attention": "unfused" if family in ("sc21", "korthikanti") else "fused"},
+                     "attention": "unfused" if family in ("sc21", "korthikanti", "megatron_2020") else "fused"},
         "strategies": [strategy],
         "fidelity": "analytic",
     }
