@@ -57,6 +57,10 @@ TEST_CASE("every shipped profile loads, and every system names a shipped GPU", "
   CHECK(h100.peak(Dtype::kFp8).tflops_per_s() == Approx(1979));
   CHECK(h100.memory_capacity.value.count() == 80LL << 30);
   CHECK(h100.gemm_max_efficiency.at(Dtype::kBf16).source.find("mamf_BF16_NVIDIA_H100_SXM") != std::string::npos);
+  const GpuProfile a100_40 = catalog.gpu("a100-sxm4-40gb");
+  CHECK(a100_40.memory_capacity.value.count() == 40LL << 30);
+  CHECK(a100_40.memory_bandwidth.value.gb_per_s() == Approx(1555));
+  CHECK(catalog.system("dgx-a100-40gb").gpu == "a100-sxm4-40gb");
   const SystemProfile nvl72 = catalog.system("gb200-nvl72");
   CHECK(nvl72.nvlink_domain_gpus.value == 72);
   CHECK(nvl72.gpus_per_node.value == 4);
