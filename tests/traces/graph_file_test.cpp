@@ -24,6 +24,15 @@ models::ExecutionGraph small_graph(models::RankSet rank_set = models::RankSet::k
   return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8, rank_set).graph;
 }
 
+// A two-layer Llama-3-8B on 8 GPUs under the strategy `configure` sets.
+models::ExecutionGraph two_layer_graph(const std::function<void(models::ParallelStrategy&)>& configure) {
+  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  model.layers = 2;
+  models::ParallelStrategy s;
+  configure(s);
+  return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
+}
+
 
 }  // namespace
 
@@ -38,14 +47,9 @@ TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
 }
 
 TEST_CASE("GEMMs beside userbuffers communication keep their reserved SMs through a file", "[graph-file]") {
-  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
-  model.layers = 2;
-  models::ParallelStrategy s;
-  s.tp = 2;
-  s.dp = 4;
-  s.sequence_parallel = true;
-  s.tp_overlap = true;
-  const models::ExecutionGraph graph = models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
+  const models::ExecutionGraph graph = two_layer_graph([](models::ParallelStrategy& s) {
+    s.tp = 2, s.dp = 4, s.sequence_parallel = true, s.tp_overlap = true;
+  });
   const std::string text = traces::graph_to_text(graph, {});
   CHECK(text.find("\"reserved_sms\":16") != std::string::npos);
   const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
@@ -57,14 +61,9 @@ TEST_CASE("GEMMs beside userbuffers communication keep their reserved SMs throug
 }
 
 TEST_CASE("offload tasks (host transfers, host compute) round-trip", "[graph-file]") {
-  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
-  model.layers = 2;
-  models::ParallelStrategy s;
-  s.dp = 8;
-  s.zero = 3;
-  s.offload = models::MemoryTier::kNvme;
-  s.offload_parameters = true;
-  const models::ExecutionGraph graph = models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
+  const models::ExecutionGraph graph = two_layer_graph([](models::ParallelStrategy& s) {
+    s.dp = 8, s.zero = 3, s.offload = models::MemoryTier::kNvme, s.offload_parameters = true;
+  });
   const std::string text = traces::graph_to_text(graph, {});
   CHECK(text.find("\"type\":\"host_transfer\"") != std::string::npos);
   CHECK(text.find("\"kind\":\"host\"") != std::string::npos);
