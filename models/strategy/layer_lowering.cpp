@@ -185,11 +185,7 @@ void LayerLowering::gathered_gradients(int rank, int group, const std::string& n
   }
   fp8_cast(rank, name + " output gradient", tokens_ * n);
   gathered_gemm(rank, group, name + " dgrad", t_.dtype, k, n);
-  if (held != nullptr) {
-    held->push_back({name + " wgrad", t_.dtype, k, n, tokens_, 1});
-    return;
-  }
-  emit_.gemm(t_.dtype, rank, name + " wgrad", k, n, tokens_);
+  weight_gradient(rank, name, t_.dtype, tokens_, n, k, held);
 }
 
 // A column-parallel layer's backward (qkv, MLP up): data and weight gradients, then the reduce-scatter of
@@ -209,12 +205,8 @@ void LayerLowering::scattered_gradients(int rank, int group, const std::string& 
   const TaskId dgrad = emit_.gemm(t_.dtype, rank, name + " dgrad", tokens_, k, n, {}, 1, kUserbufferSms);
   const TaskId scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false), "tp",
                                             kTensorParallel, {dgrad});
-  if (held != nullptr) {
-    held->push_back({name + " wgrad", t_.dtype, k, n, tokens_, 1});
-    emit_.defer(input, 0);  // a held weight gradient runs later; the gathered input must be there by then
-  } else {
-    emit_.gemm(t_.dtype, rank, name + " wgrad", k, n, tokens_, {input}, 1, kUserbufferSms);
-  }
+  if (held != nullptr) emit_.defer(input, 0);  // a held weight gradient runs later; the gathered input must be there by then
+  weight_gradient(rank, name, t_.dtype, tokens_, n, k, held, 1, {input}, kUserbufferSms);
   emit_.defer(scattered, 0);
 }
 
@@ -236,11 +228,18 @@ void LayerLowering::gradients(int rank, const std::string& name, double m, doubl
                               Dtype dtype, double batch) {
   if (dtype == t_.dtype) fp8_cast(rank, name + " output gradient", m * n * batch);
   emit_.gemm(dtype, rank, name + " dgrad", m, k, n, {}, batch);
+  weight_gradient(rank, name, dtype, m, n, k, held, batch);
+}
+
+// The weight-gradient GEMM (k x n x m) of a forward GEMM m x n x k, or with `held` kept for ZB-H1's W pass
+// (which runs it whole, with no communication beside it).
+void LayerLowering::weight_gradient(int rank, const std::string& name, Dtype dtype, double m, double n, double k,
+                                    LayerWeightGradients* held, double batch, std::vector<TaskId> deps, int reserved_sms) {
   if (held != nullptr) {
     held->push_back({name + " wgrad", dtype, k, n, m, batch});
     return;
   }
-  emit_.gemm(dtype, rank, name + " wgrad", k, n, m, {}, batch);
+  emit_.gemm(dtype, rank, name + " wgrad", k, n, m, std::move(deps), batch, reserved_sms);
 }
 
 TaskId LayerLowering::weight_gradients(int rank, const LayerWeightGradients& held, std::vector<TaskId> deps) {

@@ -122,6 +122,8 @@ class LayerLowering {
   TaskId linear(int rank, const std::string& name, double m, double n, double k, std::vector<TaskId> deps = {}, double batch = 1);
   void gradients(int rank, const std::string& name, double m, double n, double k, LayerWeightGradients* held,
                  Dtype dtype, double batch = 1);
+  void weight_gradient(int rank, const std::string& name, Dtype dtype, double m, double n, double k, LayerWeightGradients* held,
+                       double batch = 1, std::vector<TaskId> deps = {}, int reserved_sms = 0);
 
   void projections_forward(int rank, int group);
   void projections_backward(int rank, int group, LayerWeightGradients* held);
