@@ -25,14 +25,14 @@ std::map<std::string, double> affine(const std::map<std::string, double>& at_a, 
   return out;
 }
 
-// The scenario's training with a step of `microbatches` micro-batches of `strategy`.
-models::TrainingSpec shortened(const models::TrainingSpec& training, const models::ParallelStrategy& strategy, std::int64_t microbatches) {
+}  // namespace
+
+models::TrainingSpec with_microbatches(const models::TrainingSpec& training, const models::ParallelStrategy& strategy,
+                                       std::int64_t microbatches) {
   models::TrainingSpec out = training;
   out.global_batch = microbatches * strategy.micro_batch * strategy.dp;
   return out;
 }
-
-}  // namespace
 
 SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::ParallelStrategy& s) {
   SteadyStatePlan plan;
@@ -51,9 +51,9 @@ StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t s
   if (!plan.extrapolate) return run_strategy(scenario, strategy_index);
 
   const StrategyResult a =
-      run_strategy(scenario, spec, shortened(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
+      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
   const StrategyResult b =
-      run_strategy(scenario, spec, shortened(scenario.training, spec.strategy, plan.longer_microbatches), strategy_index);
+      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches), strategy_index);
   const std::int64_t m = spec.strategy.microbatches(scenario.training);
   const double fraction = static_cast<double>(m - plan.short_microbatches) /
                           static_cast<double>(plan.longer_microbatches - plan.short_microbatches);

@@ -23,6 +23,11 @@ struct SteadyStatePlan {
   std::int64_t longer_microbatches = 0;  // m_b
 };
 
+// The scenario's training with a step of `microbatches` micro-batches of `strategy` (global batch
+// m x micro-batch x dp).
+models::TrainingSpec with_microbatches(const models::TrainingSpec& training, const models::ParallelStrategy& strategy,
+                                       std::int64_t microbatches);
+
 // Whether and from which micro-batch counts the strategy's step can be extrapolated.
 SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::ParallelStrategy& strategy);
 

@@ -4,11 +4,13 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <thread>
 
 #include "models/memory/memory_model.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
+#include "scenarios/runner/step_lower_bound.hpp"
 #include "sim/error.hpp"
 
 namespace strata::scenarios {
@@ -190,14 +192,50 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
     runnable.strategies.push_back(StrategySpec{s, std::nullopt});
   }
   const std::size_t total = runnable.strategies.size();
-  std::vector<std::optional<StrategyResult>> results(total);
+  // Progress counts two units per runnable candidate: its bound, then its simulation or its pruning.
+  std::int64_t done = 0;
+  const auto advance = [&](std::int64_t units) {
+    done += units;
+    if (progress) progress(done, 2 * static_cast<std::int64_t>(total));
+  };
+
+  // Every candidate's lower bound (step_lower_bound.hpp); simulated in increasing order of it.
+  std::vector<double> bound(total);
   parallel_for(
-      total, jobs, [&](std::size_t i) { results[i] = run_strategy_steady_state(runnable, i); },
-      [&] {
-        ++outcome.simulated;
-        if (progress) progress(outcome.simulated, static_cast<std::int64_t>(total));
-      });
+      total, jobs, [&](std::size_t i) { bound[i] = step_lower_bound(runnable, runnable.strategies[i].strategy).seconds; },
+      [&] { advance(1); });
+  std::vector<std::size_t> order(total);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return bound[a] < bound[b]; });
+
+  // In batches of a fixed size (so the candidates simulated do not depend on the thread count): stop at the
+  // first candidate whose bound exceeds the exact_top-th best step that fits; it and every later one cannot
+  // enter the top exact_top.
+  std::vector<std::optional<StrategyResult>> results(total);
+  std::vector<double> fitting_steps;  // ascending
+  std::size_t next = 0;
+  while (next < total) {
+    const bool full = exact_top > 0 && fitting_steps.size() >= static_cast<std::size_t>(exact_top);
+    const double threshold = full ? fitting_steps[static_cast<std::size_t>(exact_top - 1)] * (1 + kBoundMargin) : 0.0;
+    std::size_t end = next;
+    while (end < total && end - next < kBoundBatch && !(full && bound[order[end]] > threshold)) ++end;
+    if (end == next) break;
+    parallel_for(
+        end - next, jobs, [&](std::size_t j) { results[order[next + j]] = run_strategy_steady_state(runnable, order[next + j]); },
+        [&] {
+          ++outcome.simulated;
+          advance(1);
+        });
+    for (std::size_t j = next; j < end; ++j) {
+      const StrategyResult& r = *results[order[j]];
+      if (!r.memory.oom) fitting_steps.insert(std::upper_bound(fitting_steps.begin(), fitting_steps.end(), r.step_time_s), r.step_time_s);
+    }
+    next = end;
+  }
+  outcome.bound_pruned = static_cast<std::int64_t>(total - next);
+  advance(outcome.bound_pruned);
   for (std::size_t i = 0; i < total; ++i) {
+    if (!results[i]) continue;
     outcome.extrapolated += results[i]->extrapolated ? 1 : 0;
     outcome.ranked.push_back(std::move(*results[i]));
   }

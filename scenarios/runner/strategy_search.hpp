@@ -9,6 +9,7 @@
 // CP uses ring attention, expert TP is 1.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -24,6 +25,7 @@ struct SearchOutcome {
   std::int64_t invalid = 0;            // rejected by validate_strategy
   std::int64_t oom_pruned = 0;         // estimated over the GPU's memory before simulation
   std::int64_t simulated = 0;
+  std::int64_t bound_pruned = 0;       // not simulated: its step's lower bound exceeds the exact_top-th best
   std::int64_t extrapolated = 0;       // of those simulated, predicted from two shorter steps (steady_state_run.hpp)
 };
 
@@ -34,12 +36,23 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
 // the estimate that prunes a candidate before simulating it.
 double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& strategy);
 
-// `progress(done, total)` is called after each simulated candidate (may be empty), one call at a time.
-// Candidates are simulated on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); each result goes
-// to its candidate's slot and failures are reported for the first failing candidate in enumeration order,
-// so the outcome does not depend on the thread count. Long steps are extrapolated from two short ones
-// (steady_state_run.hpp); then the `exact_top` best are simulated in full and everything is ranked again.
-inline constexpr int kMaxSearchJobs = 8;  // each job holds one execution graph (up to a few hundred MB)
+// Branch and bound: every runnable candidate gets a lower bound on its step time without being simulated
+// (step_lower_bound.hpp); candidates are simulated in increasing order of it, kBoundBatch at a time, until
+// the next bound exceeds the `exact_top`-th best step among those that fit. The rest cannot enter the top
+// `exact_top` and are counted as bound_pruned, so the top `exact_top` are those a search simulating every
+// candidate would rank first (exact_top <= 0: everything is simulated).
+// `progress(done, total)` is called one call at a time (may be empty); it counts two units per runnable
+// candidate, its bound and its simulation or pruning. Candidates are bounded and simulated on `jobs` threads
+// (0: the hardware's, at most kMaxSearchJobs); each result goes to its candidate's slot, the batches do not
+// depend on the thread count, and a failure is reported for the first failing candidate in bound order, so
+// the outcome does not depend on the thread count. Long steps are extrapolated from two
+// short ones (steady_state_run.hpp); then the `exact_top` best are simulated in full and everything
+// simulated is ranked again.
+inline constexpr int kMaxSearchJobs = 8;       // each job holds one execution graph (up to a few hundred MB)
+inline constexpr std::size_t kBoundBatch = 16;  // candidates simulated between two updates of the threshold
+// The threshold's slack over the exact_top-th best step: an extrapolated step agrees with its full
+// simulation to about 1e-9 (steady_state_run.hpp), so a bound within 1e-6 of the threshold is simulated.
+inline constexpr double kBoundMargin = 1e-6;
 SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress = {},
                                 int jobs = 0, std::int64_t exact_top = 10);
 

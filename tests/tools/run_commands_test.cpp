@@ -145,8 +145,10 @@ TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]
   const auto report = nlohmann::json::parse(slurp(dir / "out" / "report.json"));
   CHECK(report.at("results").size() == 3);
   const auto& counts = report.at("search");
-  // tp 3 divides neither 8 GPUs nor 32 heads: never a candidate; the rest are simulated or counted as pruned.
-  CHECK(counts.at("simulated").get<int>() + counts.at("invalid").get<int>() + counts.at("oom_pruned").get<int>() ==
+  // tp 3 divides neither 8 GPUs nor 32 heads: never a candidate; the rest are simulated or counted as pruned
+  // (invalid, over memory, or bounded out of the top 3).
+  CHECK(counts.at("simulated").get<int>() + counts.at("invalid").get<int>() + counts.at("oom_pruned").get<int>() +
+            counts.at("bound_pruned").get<int>() ==
         counts.at("candidates").get<int>());
   CHECK(counts.at("simulated").get<int>() >= 3);
   CHECK(counts.at("extrapolated").get<int>() <= counts.at("simulated").get<int>());
