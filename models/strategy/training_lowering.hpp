@@ -43,7 +43,7 @@ struct LoweredTraining {
 // collectives its step time equals the full graph's. kAll instantiates every GPU.
 enum class RankSet { kSymmetricOnce, kAll };
 
-// Validates first (validate_strategy, check_lowering_support); `gpus` is the cluster size.
+// Validates first (validate_strategy); `gpus` is the cluster size.
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
                                const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce);
 

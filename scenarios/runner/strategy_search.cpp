@@ -137,6 +137,27 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   return states + activations * in_flight;
 }
 
+RunnableCandidates runnable_candidates(const Scenario& scenario) {
+  RunnableCandidates out;
+  const std::vector<models::ParallelStrategy> candidates = enumerate_strategies(scenario);
+  out.enumerated = static_cast<std::int64_t>(candidates.size());
+  const double capacity = scenario.cluster.gpu.memory_capacity.value.as_double();
+  for (const models::ParallelStrategy& s : candidates) {
+    try {
+      models::validate_strategy(scenario.model.config, scenario.training, s, scenario.cluster.gpus());
+    } catch (const sim::InputError&) {
+      ++out.invalid;
+      continue;
+    }
+    if (estimated_peak_memory_bytes(scenario, s) > capacity) {
+      ++out.oom_pruned;
+      continue;
+    }
+    out.strategies.push_back(s);
+  }
+  return out;
+}
+
 namespace {
 
 // Runs fn(i) for i in [0, total) on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); fn writes only
@@ -173,24 +194,13 @@ void parallel_for(std::size_t total, int jobs, const std::function<void(std::siz
 SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs,
                                 std::int64_t exact_top) {
   SearchOutcome outcome;
-  const std::vector<models::ParallelStrategy> candidates = enumerate_strategies(scenario);
-  outcome.candidates = static_cast<std::int64_t>(candidates.size());
+  const RunnableCandidates candidates = runnable_candidates(scenario);
+  outcome.candidates = candidates.enumerated;
+  outcome.invalid = candidates.invalid;
+  outcome.oom_pruned = candidates.oom_pruned;
   Scenario runnable = scenario;
   runnable.strategies.clear();
-  const double capacity = scenario.cluster.gpu.memory_capacity.value.as_double();
-  for (const models::ParallelStrategy& s : candidates) {
-    try {
-      models::validate_strategy(scenario.model.config, scenario.training, s, scenario.cluster.gpus());
-    } catch (const sim::InputError&) {
-      ++outcome.invalid;
-      continue;
-    }
-    if (estimated_peak_memory_bytes(scenario, s) > capacity) {
-      ++outcome.oom_pruned;
-      continue;
-    }
-    runnable.strategies.push_back(StrategySpec{s, std::nullopt});
-  }
+  for (const models::ParallelStrategy& s : candidates.strategies) runnable.strategies.push_back(StrategySpec{s, std::nullopt});
   const std::size_t total = runnable.strategies.size();
   // Progress counts two units per runnable candidate: its bound, then its simulation or its pruning.
   std::int64_t done = 0;

@@ -36,6 +36,16 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
 // the estimate that prunes a candidate before simulating it.
 double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& strategy);
 
+// The enumerated candidates less the invalid ones (validate_strategy) and those over the GPU's memory by the
+// estimate above, in enumeration order, with the counts of each.
+struct RunnableCandidates {
+  std::vector<models::ParallelStrategy> strategies;
+  std::int64_t enumerated = 0;
+  std::int64_t invalid = 0;
+  std::int64_t oom_pruned = 0;
+};
+RunnableCandidates runnable_candidates(const Scenario& scenario);
+
 // Branch and bound: every runnable candidate gets a lower bound on its step time without being simulated
 // (step_lower_bound.hpp); candidates are simulated in increasing order of it, kBoundBatch at a time, until
 // the next bound exceeds the `exact_top`-th best step among those that fit. The rest cannot enter the top

@@ -6,7 +6,6 @@
 
 #include "scenarios/runner/steady_state_run.hpp"
 #include "scenarios/runner/strategy_search.hpp"
-#include "sim/error.hpp"
 
 using namespace strata;
 namespace fs = std::filesystem;
@@ -81,14 +80,8 @@ TEST_CASE("steady-state extrapolation over the example search's candidates", "[.
                                                           models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
   double worst_step = 0, worst_memory = 0;
   int compared = 0;
-  for (const models::ParallelStrategy& s : scenarios::enumerate_strategies(scenario)) {
-    try {
-      models::validate_strategy(scenario.model.config, scenario.training, s, scenario.cluster.gpus());
-    } catch (const sim::InputError&) {
-      continue;
-    }
+  for (const models::ParallelStrategy& s : scenarios::runnable_candidates(scenario).strategies) {
     if (!scenarios::steady_state_plan(scenario, s).extrapolate) continue;
-    if (scenarios::estimated_peak_memory_bytes(scenario, s) > scenario.cluster.gpu.memory_capacity.value.as_double()) continue;
     scenario.strategies = {{s, std::nullopt}};
     const scenarios::StrategyResult fast = scenarios::run_strategy_steady_state(scenario, 0);
     const scenarios::StrategyResult full = scenarios::run_strategy(scenario, 0);

@@ -7,7 +7,6 @@
 #include "scenarios/runner/steady_state_run.hpp"
 #include "scenarios/runner/step_lower_bound.hpp"
 #include "scenarios/runner/strategy_search.hpp"
-#include "sim/error.hpp"
 
 using namespace strata;
 namespace fs = std::filesystem;
@@ -85,13 +84,7 @@ TEST_CASE("step lower bound over the example search's candidates", "[.bound-swee
   scenarios::Scenario scenario = shipped("llama3-70b-h100x64-search.json");
   double tightest = 0, loosest = 1;
   int compared = 0;
-  for (const models::ParallelStrategy& s : scenarios::enumerate_strategies(scenario)) {
-    try {
-      models::validate_strategy(scenario.model.config, scenario.training, s, scenario.cluster.gpus());
-    } catch (const sim::InputError&) {
-      continue;
-    }
-    if (scenarios::estimated_peak_memory_bytes(scenario, s) > scenario.cluster.gpu.memory_capacity.value.as_double()) continue;
+  for (const models::ParallelStrategy& s : scenarios::runnable_candidates(scenario).strategies) {
     scenario.strategies = {{s, std::nullopt}};
     const double bound = scenarios::step_lower_bound(scenario, s).seconds;
     const double step = scenarios::run_strategy_steady_state(scenario, 0).step_time_s;
