@@ -1,6 +1,7 @@
 // `strata search SCENARIO [--top K] [-o DIR] [--json]`: enumerates strategies within the scenario's "search"
-// bounds, prunes invalid and out-of-memory ones, simulates the rest (analytic fidelity) and ranks them; a
-// progress bar on a terminal (stderr); -o writes the top K as report.json / report.html / traces.
+// bounds, prunes invalid and out-of-memory ones, simulates the rest (analytic fidelity) in order of a lower
+// bound on their step until no other can enter the top K (strategy_search.hpp), and ranks them; a progress
+// bar on a terminal (stderr); -o writes the top K as report.json / report.html / traces.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
