@@ -143,10 +143,9 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
   s.zero = integer(r, "zero", 0, 0);
   s.dp_shard = integer(r, "dp_shard", 0);
   if (const auto offload = r.optional_string("offload")) {
-    if (*offload == "none") s.offload = models::MemoryTier::kHbm;
-    else if (*offload == "cpu") s.offload = models::MemoryTier::kHostMemory;
-    else if (*offload == "nvme") s.offload = models::MemoryTier::kNvme;
-    else r.location_of("offload").fail("expected none, cpu or nvme, found \"" + *offload + "\"");
+    const std::optional<models::MemoryTier> tier = offload_option_from_name(*offload);
+    if (!tier) r.location_of("offload").fail("expected none, cpu or nvme, found \"" + *offload + "\"");
+    s.offload = *tier;
   }
   s.offload_parameters = boolean(r, "offload_parameters", false);
   s.dp_overlap = boolean(r, "dp_overlap", true);
@@ -292,6 +291,22 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
   }
   root.finish();
   return scenario;
+}
+
+std::string_view offload_option_name(models::MemoryTier tier) {
+  switch (tier) {
+    case models::MemoryTier::kHbm: return "none";
+    case models::MemoryTier::kHostMemory: return "cpu";
+    case models::MemoryTier::kNvme: return "nvme";
+  }
+  return "none";
+}
+
+std::optional<models::MemoryTier> offload_option_from_name(std::string_view name) {
+  for (const models::MemoryTier tier : {models::MemoryTier::kHbm, models::MemoryTier::kHostMemory, models::MemoryTier::kNvme}) {
+    if (offload_option_name(tier) == name) return tier;
+  }
+  return std::nullopt;
 }
 
 }  // namespace strata::scenarios

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/hardware/profile_catalog.hpp"
@@ -65,5 +66,9 @@ std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocatio
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
                        const models::ModelCatalog& models);
+
+// A strategy's "offload" value: "none" (HBM), "cpu" (host memory) or "nvme"; read and reported with the same words.
+std::string_view offload_option_name(models::MemoryTier tier);
+std::optional<models::MemoryTier> offload_option_from_name(std::string_view name);
 
 }  // namespace strata::scenarios

@@ -14,15 +14,6 @@ std::string recompute_name(models::Recompute recompute) {
   return "none";
 }
 
-const char* offload_name(models::MemoryTier tier) {
-  switch (tier) {
-    case models::MemoryTier::kHbm: return "none";
-    case models::MemoryTier::kHostMemory: return "cpu";
-    case models::MemoryTier::kNvme: return "nvme";
-  }
-  return "none";
-}
-
 }  // namespace
 
 nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
@@ -35,7 +26,7 @@ nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
                            {"dp_overlap", s.dp_overlap}, {"tp_overlap", s.tp_overlap},
                            {"cp_comm", s.cp_comm == models::ContextParallelComm::kUlysses ? "ulysses" : "ring"},
                            {"expert_tp", s.expert_tp}, {"moe_imbalance", s.moe_imbalance}, {"dp_shard", s.zero_shard()},
-                           {"offload", offload_name(s.offload)}, {"offload_parameters", s.offload_parameters}};
+                           {"offload", std::string(offload_option_name(s.offload))}, {"offload_parameters", s.offload_parameters}};
   if (!s.stage_layers.empty()) config["stage_layers"] = s.stage_layers;
   return config;
 }
