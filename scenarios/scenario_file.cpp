@@ -1,5 +1,6 @@
 #include "scenarios/scenario_file.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "models/workload/hf_config.hpp"
@@ -22,6 +23,36 @@ bool boolean(JsonObjectReader& r, const char* key, bool fallback) {
   return value == nullptr ? fallback : sim::json_bool(*value, r.location_of(key));
 }
 
+// `gpus_per_node` below the system's: the scenario uses only the first N GPUs of each node, and the rest of
+// the node is idle. Each used GPU keeps its own share of the node's NICs (its rails; at least one NIC per
+// node) unless the scenario names `nics_per_node`; an NVLink domain wider than a node keeps its node count.
+// The host memory and NVMe of the node are shared by the used GPUs only.
+void use_part_of_each_node(models::SystemProfile& system, JsonObjectReader& r) {
+  const int full = system.gpus_per_node.value;
+  const int used = integer(r, "gpus_per_node", full);
+  if (used > full) {
+    r.location_of("gpus_per_node").fail("system " + system.name + " has " + std::to_string(full) +
+                                        " GPUs per node; a scenario may use fewer, not more");
+  }
+  const int domain = system.nvlink_domain_gpus.value;
+  int used_domain = domain;
+  if (domain >= full) {
+    used_domain = domain / full * used;
+  } else if (used % domain != 0) {
+    if (used > domain) {
+      r.location_of("gpus_per_node").fail("must be a multiple of the system's NVLink domain (" +
+                                          std::to_string(domain) + " GPUs) or smaller than it");
+    }
+    used_domain = used;
+  }
+  const std::string source = "scenario " + r.location().source + ": " + std::to_string(used) + " of the " +
+                             std::to_string(full) + " GPUs of each node";
+  system.gpus_per_node = {used, source};
+  system.nvlink_domain_gpus = {used_domain, source};
+  const int nics = system.nics_per_node.value;
+  system.nics_per_node = {nics == 0 ? 0 : std::max(1, nics * used / full), source};
+}
+
 ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profiles) {
   ClusterSpec cluster;
   const std::string system = r.required_string("system");
@@ -33,6 +64,7 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
     throw;
   }
   cluster.nodes = integer(r, "nodes", 1);
+  if (r.has("gpus_per_node")) use_part_of_each_node(cluster.system, r);
   if (const auto topology = r.optional_string("topology")) {
     if (*topology == "fat-tree") cluster.topology.kind = models::TopologyKind::kFatTree;
     else if (*topology == "rail-optimized") cluster.topology.kind = models::TopologyKind::kRailOptimized;

@@ -74,6 +74,8 @@ TEST_CASE("malformed scenarios name the file and JSON path", "[scenario]") {
   CHECK(error_after([](auto& d) { d["strategies"][1]["name"] = "tp8-pp2-dp4"; }).find("duplicate strategy name") != std::string::npos);
   CHECK(error_after([](auto& d) { d["strategies"][0]["expected"] = {{"step_time_s", 1.0}}; }).find("needs a \"source\"") != std::string::npos);
   CHECK(error_after([](auto& d) { d["cluster"]["nodes"] = 0; }).find("/cluster/nodes: expected an integer in [1,") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["cluster"]["gpus_per_node"] = 16; }).find("/cluster/gpus_per_node: system dgx-h100 has 8 GPUs per node") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["cluster"]["gpus_per_node"] = 0; }).find("/cluster/gpus_per_node: expected an integer in [1,") != std::string::npos);
 }
 
 // Writes the example with one edit to a scratch file and reads it back.
@@ -152,4 +154,32 @@ TEST_CASE("gradients reduce in Megatron-LM's default dtype unless the strategy s
   CHECK(explicit_bf16.strategies[1].strategy.dp_bucket_bytes == 10'000'000);
   CHECK(error_after([](auto& d) { d["strategies"][0]["gradient_dtype"] = "fp8"; })
             .find("/strategies/0/gradient_dtype: expected fp32, bf16 or fp16") != std::string::npos);
+}
+
+TEST_CASE("a scenario may use part of each node", "[scenario]") {
+  // Half of each DGX H100: 4 GPUs, each with its own NIC of the eight, the NVLink domain the 4 used GPUs.
+  const scenarios::Scenario half = read_after([](auto& d) {
+    d["cluster"]["nodes"] = 16;
+    d["cluster"]["gpus_per_node"] = 4;
+  });
+  CHECK(half.cluster.gpus() == 64);
+  CHECK(half.cluster.system.gpus_per_node.value == 4);
+  CHECK(half.cluster.system.nics_per_node.value == 4);
+  CHECK(half.cluster.system.nvlink_domain_gpus.value == 4);
+  CHECK(half.cluster.system.gpus_per_node.source.find("4 of the 8 GPUs of each node") != std::string::npos);
+  // One GPU per node still has a NIC; the scenario's own NIC count wins.
+  const scenarios::Scenario one = read_after([](auto& d) {
+    d["cluster"]["nodes"] = 64;
+    d["cluster"]["gpus_per_node"] = 1;
+    d["cluster"]["nics_per_node"] = 2;
+  });
+  CHECK(one.cluster.system.gpus_per_node.value == 1);
+  CHECK(one.cluster.system.nics_per_node.value == 2);
+  CHECK(one.cluster.system.nvlink_domain_gpus.value == 1);
+  // A rack-wide NVLink domain keeps its 18 trays when each tray uses 2 of its 4 GPUs.
+  const scenarios::Scenario rack = read_after([](auto& d) {
+    d["cluster"] = {{"system", "gb200-nvl72"}, {"nodes", 32}, {"gpus_per_node", 2}};
+  });
+  CHECK(rack.cluster.system.nvlink_domain_gpus.value == 36);
+  CHECK(rack.cluster.gpus() == 64);
 }

@@ -80,8 +80,8 @@ def case(record):
         return None, "parallel configuration inferred by the transcriber (unverified); only MFU endpoints published"
     else:
         return None, "no parallel configuration published (abstract figure)"
-    if gpus % 8:
-        return None, "%d GPUs: fewer than one DGX node, and scenarios describe whole nodes" % gpus if gpus < 8 else "GPU count not a multiple of 8"
+    if gpus > 8 and gpus % 8:
+        return None, "GPU count not a multiple of 8"
     model = model_of(record)
     if model is None:
         return None, "architecture not stated by the source (%s)" % m["name"]
@@ -160,7 +160,8 @@ def case(record):
     scenario = {
         "name": rid,
         "description": "Validation case. Assumptions: " + ("; ".join(assumptions) if assumptions else "none, the source states the configuration") + ".",
-        "cluster": {"system": system, "nodes": gpus // 8},
+        # Runs on part of one DGX (1, 2 or 4 GPUs) use that many of its GPUs (cluster.gpus_per_node).
+        "cluster": {"system": system, "nodes": gpus // 8} if gpus >= 8 else {"system": system, "nodes": 1, "gpus_per_node": gpus},
         "model": model,
         "training": {"seq_len": m["seq_len"], "global_batch": b, "dtype": dtype,
                      # 2020-22 Megatron-LM had no fused attention (Korthikanti et al. count the s x s tensors);
