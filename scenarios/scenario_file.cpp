@@ -76,6 +76,7 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
   }
   if (const nlohmann::json* value = r.optional("nic_bandwidth")) {
     cluster.system.nic_bandwidth = {sim::json_bandwidth(*value, r.location_of("nic_bandwidth")), "scenario " + r.location().source};
+    if (!(cluster.system.nic_bandwidth.value.bytes_per_s() > 0)) r.location_of("nic_bandwidth").fail("must be above zero");
   }
   if (r.has("nics_per_node")) {
     cluster.system.nics_per_node = {integer(r, "nics_per_node", 1), "scenario " + r.location().source};

@@ -1,5 +1,7 @@
 #include "sim/timeline_recorder.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "sim/error.hpp"
@@ -46,6 +48,12 @@ void TimelineRecorder::add_span(std::string_view track, std::string name, SimTim
 
 void TimelineRecorder::add_counter(std::string_view track, std::string name, SimTime at, double value) {
   counters_.push_back(Counter{track_ids(track), std::move(name), at, value});
+}
+
+SimTime TimelineRecorder::end_time() const {
+  SimTime latest;
+  for (const Span& span : spans_) latest = std::max(latest, span.end);
+  return latest;
 }
 
 std::vector<TimelineRecorder::SpanRecord> TimelineRecorder::spans_between(SimTime from, SimTime to, std::size_t limit) const {

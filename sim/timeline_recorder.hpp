@@ -32,6 +32,8 @@ class TimelineRecorder {
   void add_counter(std::string_view track, std::string name, SimTime at, double value);
 
   std::size_t span_count() const { return spans_.size(); }
+  // The latest end of any span; zero when none was recorded.
+  SimTime end_time() const;
 
   // The spans that overlap [from, to), at most `limit` of them in recording order, with their track names
   // ("process/thread"). For excerpts in reports.

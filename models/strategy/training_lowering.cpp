@@ -10,6 +10,7 @@
 #include "models/strategy/data_parallel_lowering.hpp"
 #include "models/strategy/layer_lowering.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
+#include "sim/error.hpp"
 #include "models/strategy/rank_layout.hpp"
 
 namespace strata::models {
@@ -36,8 +37,9 @@ struct RankGroups {
 
 class Builder {
  public:
-  Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy, RankSet rank_set)
-      : m_(model), t_(training), s_(strategy), layout_(strategy), emit_(graph_), layer_(model, training, strategy, emit_), data_(strategy, emit_),
+  Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy, RankSet rank_set,
+          std::size_t max_tasks)
+      : max_tasks_(max_tasks), m_(model), t_(training), s_(strategy), layout_(strategy), emit_(graph_), layer_(model, training, strategy, emit_), data_(strategy, emit_),
         locals_(rank_set == RankSet::kAll ? strategy.stage_ranks() : 1), collapsed_(rank_set == RankSet::kSymmetricOnce) {
     graph_.ranks = s_.pp * locals_;
     if (collapsed_) {
@@ -272,6 +274,15 @@ class Builder {
     return bytes;
   }
 
+  // A step too long to hold as one graph is bad input, found before memory runs out.
+  void check_graph_size() const {
+    if (graph_.tasks.size() <= max_tasks_) return;
+    throw sim::InputError("", "", "a step of " + std::to_string(microbatches_) + " micro-batches needs more than " +
+                                      std::to_string(max_tasks_) +
+                                      " simulated tasks, the most one graph may hold; use fewer micro-batches per step "
+                                      "(a larger micro_batch or dp, or a smaller global_batch)");
+  }
+
   void build_rank(int rank) {
     const int stage = stage_of(rank);
     const int local = local_of(rank);
@@ -302,6 +313,7 @@ class Builder {
     // ZB-H1: the weight gradients each micro-batch's B pass held back, by layer (-1: the LM head).
     std::map<std::int64_t, std::vector<std::pair<int, LayerWeightGradients>>> held;
     for (const auto& [kind, mb, chunk] : pipeline_order(s_, microbatches_, stage)) {
+      check_graph_size();
       const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
       const bool last = vs == virtual_stages - 1;
@@ -411,6 +423,7 @@ class Builder {
     }
   }
 
+  std::size_t max_tasks_;
   const TransformerConfig& m_;
   const TrainingSpec& t_;
   const ParallelStrategy& s_;
@@ -434,9 +447,9 @@ class Builder {
 }  // namespace
 
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
-                               int gpus, RankSet rank_set) {
+                               int gpus, RankSet rank_set, std::size_t max_tasks) {
   validate_strategy(model, training, strategy, gpus);
-  Builder builder(model, training, strategy, rank_set);
+  Builder builder(model, training, strategy, rank_set, max_tasks);
   LoweredTraining lowered;
   lowered.graph = builder.build();
   lowered.microbatches = builder.microbatches();

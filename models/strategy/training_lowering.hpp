@@ -20,6 +20,7 @@
 // forward to its backward, so the executor's per-rank peak is the training peak.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -43,8 +44,17 @@ struct LoweredTraining {
 // collectives its step time equals the full graph's. kAll instantiates every GPU.
 enum class RankSet { kSymmetricOnce, kAll };
 
-// Validates first (validate_strategy); `gpus` is the cluster size.
+// The most tasks one lowered step may hold. Lowered and simulated, a task takes about 340 bytes (Korthikanti
+// et al.'s 1T model over 512 micro-batches, the largest validation case: 3.5 M tasks, 1.2 GB), so the limit
+// keeps a step within about 2 GB (four times that with a timeline; `strata run` keeps timelines to 500,000
+// tasks). Longer steps are bad input here; `strata run` and `strata search` extrapolate them from short ones
+// (scenarios/runner/steady_state_run.hpp).
+inline constexpr std::size_t kMaxLoweredTasks = 6'000'000;
+
+// Validates first (validate_strategy); `gpus` is the cluster size. Throws InputError when the step needs more
+// than `max_tasks` tasks.
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
-                               const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce);
+                               const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce,
+                               std::size_t max_tasks = kMaxLoweredTasks);
 
 }  // namespace strata::models

@@ -193,7 +193,9 @@ std::string report_html(const Scenario& scenario, const std::vector<StrategyResu
   html += "<h2>Peak memory per GPU against capacity</h2>\n" + memory_chart(ranked);
   html += "<h2>Results</h2>\n" + results_table(ranked);
   if (excerpt != nullptr && !excerpt->spans.empty()) {
-    html += "<h2>Timeline excerpt: " + html_escape(excerpt->strategy) + "</h2>\n" + timeline_chart(*excerpt);
+    html += "<h2>Timeline excerpt: " + html_escape(excerpt->strategy) + "</h2>\n";
+    if (!excerpt->note.empty()) html += "<p>" + html_escape(excerpt->note) + "</p>\n";
+    html += timeline_chart(*excerpt);
   }
   html += "<p>Definitions: scenarios/README.md (Reports). The full timelines are in trace-&lt;strategy&gt;.json (ui.perfetto.dev).</p>\n";
   return html + "</body>\n</html>\n";

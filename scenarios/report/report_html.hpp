@@ -20,6 +20,7 @@ struct TimelineExcerpt {
   sim::SimTime from;
   sim::SimTime to;
   std::vector<sim::TimelineRecorder::SpanRecord> spans;
+  std::string note;  // e.g. that the timeline is of a shorter step than the one reported; empty: none
 };
 
 std::string html_escape(std::string_view text);

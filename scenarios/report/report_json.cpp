@@ -63,6 +63,7 @@ nlohmann::json result_json(const StrategyResult& r) {
       {"biggest_sink", r.biggest_sink().first},
       {"simulated_tasks", r.simulated_tasks},
   };
+  if (r.extrapolated) result["extrapolated_from_microbatches"] = {r.extrapolated_from[0], r.extrapolated_from[1]};
   if (r.expected) {
     nlohmann::json expected = {{"source", r.expected->source}};
     if (r.expected->step_time_s) {

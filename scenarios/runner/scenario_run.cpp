@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "scenarios/report/report_json.hpp"
+#include "scenarios/runner/steady_state_run.hpp"
 #include "sim/atomic_file.hpp"
 #include "sim/error.hpp"
 
@@ -32,7 +33,7 @@ ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines) {
   std::map<std::string, sim::TimelineRecorder> timelines;
   for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
     sim::TimelineRecorder timeline;
-    run.ranked.push_back(run_strategy(scenario, i, record_timelines ? &timeline : nullptr));
+    run.ranked.push_back(run_strategy_within_budget(scenario, i, kFullSimulationTaskBudget, record_timelines ? &timeline : nullptr));
     if (!record_timelines) continue;
     const std::string file = trace_file_name(scenario.strategies[i].strategy.name, i, names);
     names.push_back(file);
@@ -44,10 +45,18 @@ ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines) {
   rank_results(run.ranked);
   if (record_timelines && !run.ranked.empty()) {
     const StrategyResult& best = run.ranked.front();
-    const sim::SimTime step = sim::SimTime::from_seconds(best.step_time_s);
-    const sim::SimTime from = sim::SimTime::from_seconds(best.step_time_s * 0.5);
-    const sim::SimTime to = std::min(step, sim::SimTime::from_seconds(best.step_time_s * (0.5 + kExcerptFraction)));
-    run.excerpt = {best.strategy.name, from, to, timelines.at(best.strategy.name).spans_between(from, to, kExcerptSpans)};
+    const sim::TimelineRecorder& timeline = timelines.at(best.strategy.name);
+    // An extrapolated step's timeline is of its longer short step.
+    const double recorded_s = best.extrapolated ? timeline.end_time().seconds() : best.step_time_s;
+    const sim::SimTime step = sim::SimTime::from_seconds(recorded_s);
+    const sim::SimTime from = sim::SimTime::from_seconds(recorded_s * 0.5);
+    const sim::SimTime to = std::min(step, sim::SimTime::from_seconds(recorded_s * (0.5 + kExcerptFraction)));
+    run.excerpt = {best.strategy.name, from, to, timeline.spans_between(from, to, kExcerptSpans), ""};
+    if (best.extrapolated) {
+      run.excerpt.note = "A simulated step of " + std::to_string(best.extrapolated_from[1]) + " micro-batches; the reported step of " +
+                         std::to_string(best.microbatches) + " is extrapolated from it and one of " +
+                         std::to_string(best.extrapolated_from[0]) + ".";
+    }
   }
   return run;
 }

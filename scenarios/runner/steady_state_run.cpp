@@ -45,16 +45,8 @@ SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::Parall
   return plan;
 }
 
-StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index) {
-  const StrategySpec& spec = scenario.strategies.at(strategy_index);
-  const SteadyStatePlan plan = steady_state_plan(scenario, spec.strategy);
-  if (!plan.extrapolate) return run_strategy(scenario, strategy_index);
-
-  const StrategyResult a =
-      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
-  const StrategyResult b =
-      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches), strategy_index);
-  const std::int64_t m = spec.strategy.microbatches(scenario.training);
+StrategyResult extrapolated_result(const StrategyResult& a, const StrategyResult& b, const SteadyStatePlan& plan,
+                                   std::int64_t m) {
   const double fraction = static_cast<double>(m - plan.short_microbatches) /
                           static_cast<double>(plan.longer_microbatches - plan.short_microbatches);
 
@@ -76,7 +68,35 @@ StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t s
   out.memory.peak_bytes = affine(a.memory.peak_bytes, b.memory.peak_bytes, fraction);
   out.memory.breakdown = affine(a.memory.breakdown, b.memory.breakdown, fraction);
   out.memory.oom = out.memory.over_capacity();
+  out.extrapolated_from[0] = plan.short_microbatches;
+  out.extrapolated_from[1] = plan.longer_microbatches;
   return out;
+}
+
+StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index) {
+  const StrategySpec& spec = scenario.strategies.at(strategy_index);
+  const SteadyStatePlan plan = steady_state_plan(scenario, spec.strategy);
+  if (!plan.extrapolate) return run_strategy(scenario, strategy_index);
+  const StrategyResult a =
+      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
+  const StrategyResult b =
+      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches), strategy_index);
+  return extrapolated_result(a, b, plan, spec.strategy.microbatches(scenario.training));
+}
+
+StrategyResult run_strategy_within_budget(const Scenario& scenario, std::size_t strategy_index, std::uint64_t task_budget,
+                                          sim::TimelineRecorder* timeline) {
+  const StrategySpec& spec = scenario.strategies.at(strategy_index);
+  const SteadyStatePlan plan = steady_state_plan(scenario, spec.strategy);
+  if (!plan.extrapolate) return run_strategy(scenario, strategy_index, timeline);
+  const std::int64_t m = spec.strategy.microbatches(scenario.training);
+  const StrategyResult a =
+      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
+  const double full_tasks = static_cast<double>(a.simulated_tasks) * static_cast<double>(m) / static_cast<double>(plan.short_microbatches);
+  if (full_tasks <= static_cast<double>(task_budget)) return run_strategy(scenario, strategy_index, timeline);
+  const StrategyResult b = run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches),
+                                        strategy_index, timeline);
+  return extrapolated_result(a, b, plan, m);
 }
 
 }  // namespace strata::scenarios

@@ -12,10 +12,16 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "scenarios/runner/strategy_run.hpp"
 
 namespace strata::scenarios {
+
+// Reported steps (`strata run`, a search's top K) are simulated in full up to this many tasks: about 4 s and
+// 0.7 GB with a timeline (1.4 KB a task, its trace text included; models::kMaxLoweredTasks). Longer ones are
+// reported extrapolated.
+inline constexpr std::uint64_t kFullSimulationTaskBudget = 500'000;
 
 struct SteadyStatePlan {
   bool extrapolate = false;
@@ -31,8 +37,19 @@ models::TrainingSpec with_microbatches(const models::TrainingSpec& training, con
 // Whether and from which micro-batch counts the strategy's step can be extrapolated.
 SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::ParallelStrategy& strategy);
 
+// The step of `microbatches` from the simulated steps `a` (plan.short_microbatches) and `b`
+// (plan.longer_microbatches): every figure affine in m, the rest (strategy, stage, capacity) from `b`.
+StrategyResult extrapolated_result(const StrategyResult& a, const StrategyResult& b, const SteadyStatePlan& plan,
+                                   std::int64_t microbatches);
+
 // run_strategy, extrapolated when steady_state_plan says so (the result's `extrapolated`). The result has the
 // full step's micro-batches; simulated_tasks counts the tasks of the runs made.
 StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index);
+
+// For `strata run`: the full step, simulated, unless it would take more than `task_budget` tasks (estimated
+// from the short step, as tasks grow with m) and can be extrapolated; then the extrapolation, and `timeline`
+// records the longer of the two short steps.
+StrategyResult run_strategy_within_budget(const Scenario& scenario, std::size_t strategy_index, std::uint64_t task_budget,
+                                          sim::TimelineRecorder* timeline);
 
 }  // namespace strata::scenarios

@@ -63,6 +63,7 @@ struct StrategyResult {
   int critical_stage = 0;
   std::uint64_t simulated_tasks = 0;
   bool extrapolated = false;  // predicted from two shorter steps (steady_state_run.hpp), not simulated in full
+  std::int64_t extrapolated_from[2] = {0, 0};  // when extrapolated: the micro-batch counts simulated
   int rank = 0;  // 1 = fastest that fits (set by rank_results)
 
   // The largest part of the step other than compute, e.g. {"tp", 3.2}; {"compute", s} when nothing else.

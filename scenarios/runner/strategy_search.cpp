@@ -251,11 +251,16 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   }
   rank_results(outcome.ranked);
 
-  // The extrapolated leaders are simulated in full, so what is reported is never an extrapolation.
+  // The extrapolated leaders are simulated in full, so what is reported is not an extrapolation, unless the
+  // full step would exceed the task budget (its tasks grow with m from the two short steps').
   const std::size_t leaders = std::min<std::size_t>(outcome.ranked.size(), static_cast<std::size_t>(std::max<std::int64_t>(0, exact_top)));
   std::vector<std::size_t> redo;
   for (std::size_t i = 0; i < leaders; ++i) {
-    if (outcome.ranked[i].extrapolated) redo.push_back(i);
+    const StrategyResult& leader = outcome.ranked[i];
+    if (!leader.extrapolated) continue;
+    const double full_tasks = static_cast<double>(leader.simulated_tasks) * static_cast<double>(leader.microbatches) /
+                              static_cast<double>(leader.extrapolated_from[0] + leader.extrapolated_from[1]);
+    if (full_tasks <= static_cast<double>(kFullSimulationTaskBudget)) redo.push_back(i);
   }
   parallel_for(
       redo.size(), jobs,

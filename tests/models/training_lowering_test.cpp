@@ -387,3 +387,14 @@ TEST_CASE("TP overlap runs Transformer Engine's userbuffers: chunked GEMMs besid
   CHECK(gathers == 2 * passes);
   CHECK(scatters == (2 * 4 + 2) * passes);
 }
+
+TEST_CASE("a step too long for one graph is bad input, found before it is built", "[lowering]") {
+  const TransformerConfig model = small_model(4);
+  ParallelStrategy strategy;
+  strategy.pp = 2;
+  const TrainingSpec training{64, 64, Dtype::kBf16};
+  const std::size_t whole = lower_training(model, training, strategy, 2).graph.tasks.size();
+  CHECK(lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole).graph.tasks.size() == whole);
+  const std::string message = error_of([&] { lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole / 2); });
+  CHECK(message.find("a step of 64 micro-batches needs more than " + std::to_string(whole / 2) + " simulated tasks") != std::string::npos);
+}

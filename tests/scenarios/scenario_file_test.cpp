@@ -75,6 +75,7 @@ TEST_CASE("malformed scenarios name the file and JSON path", "[scenario]") {
   CHECK(error_after([](auto& d) { d["strategies"][0]["expected"] = {{"step_time_s", 1.0}}; }).find("needs a \"source\"") != std::string::npos);
   CHECK(error_after([](auto& d) { d["cluster"]["nodes"] = 0; }).find("/cluster/nodes: expected an integer in [1,") != std::string::npos);
   CHECK(error_after([](auto& d) { d["cluster"]["gpus_per_node"] = 16; }).find("/cluster/gpus_per_node: system dgx-h100 has 8 GPUs per node") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["cluster"]["nic_bandwidth"] = "0GB/s"; }).find("/cluster/nic_bandwidth: must be above zero") != std::string::npos);
   CHECK(error_after([](auto& d) { d["cluster"]["gpus_per_node"] = 0; }).find("/cluster/gpus_per_node: expected an integer in [1,") != std::string::npos);
 }
 

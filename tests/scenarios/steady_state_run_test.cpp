@@ -72,6 +72,28 @@ TEST_CASE("short steps are simulated in full; the interleaved schedule extrapola
   CHECK(plan.extrapolate);
 }
 
+TEST_CASE("strata run simulates a step in full within its task budget and extrapolates beyond it", "[scenario]") {
+  const scenarios::Scenario scenario = example();
+  const std::size_t first = 0;  // 1F1B over 32 micro-batches
+  const scenarios::StrategyResult full = scenarios::run_strategy(scenario, first);
+  sim::TimelineRecorder whole;
+  const scenarios::StrategyResult within = scenarios::run_strategy_within_budget(scenario, first, full.simulated_tasks * 2, &whole);
+  CHECK_FALSE(within.extrapolated);
+  CHECK(within.step_time_s == full.step_time_s);
+  sim::TimelineRecorder shorter;
+  const scenarios::StrategyResult beyond = scenarios::run_strategy_within_budget(scenario, first, full.simulated_tasks / 2, &shorter);
+  const scenarios::SteadyStatePlan plan = scenarios::steady_state_plan(scenario, scenario.strategies[first].strategy);
+  REQUIRE(beyond.extrapolated);
+  CHECK(beyond.extrapolated_from[0] == plan.short_microbatches);
+  CHECK(beyond.extrapolated_from[1] == plan.longer_microbatches);
+  CHECK(beyond.microbatches == full.microbatches);
+  CHECK(beyond.step_time_s == Approx(full.step_time_s).epsilon(1e-6));
+  // The timeline is the longer short step's: shorter than the reported step, not empty.
+  CHECK(shorter.span_count() > 0);
+  CHECK(shorter.span_count() < whole.span_count());
+  CHECK(shorter.end_time().seconds() < beyond.step_time_s);
+}
+
 // Hidden (run with "[.extrapolation-sweep]"): every candidate of the shipped example search that would be
 // extrapolated, against its full simulation; prints the largest relative differences. Takes minutes.
 TEST_CASE("steady-state extrapolation over the example search's candidates", "[.extrapolation-sweep]") {
