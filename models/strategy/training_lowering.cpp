@@ -35,6 +35,14 @@ struct RankGroups {
   DataParallelGroups data;
 };
 
+// The error for a step that needs more tasks than one graph may hold; `needs` says how many ("about N").
+[[noreturn]] void graph_too_large(std::int64_t microbatches, int layers, const std::string& needs, std::size_t max_tasks) {
+  throw sim::InputError("", "", "a step of " + std::to_string(microbatches) + " micro-batches over " + std::to_string(layers) +
+                                    " layers needs " + needs + " simulated tasks, more than the " + std::to_string(max_tasks) +
+                                    " one graph may hold; use fewer micro-batches per step (a larger micro_batch or dp, or a "
+                                    "smaller global_batch) or more pipeline stages");
+}
+
 class Builder {
  public:
   Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy, RankSet rank_set,
@@ -274,13 +282,19 @@ class Builder {
     return bytes;
   }
 
-  // A step too long to hold as one graph is bad input, found before memory runs out.
-  void check_graph_size() const {
-    if (graph_.tasks.size() <= max_tasks_) return;
-    throw sim::InputError("", "", "a step of " + std::to_string(microbatches_) + " micro-batches needs more than " +
-                                      std::to_string(max_tasks_) +
-                                      " simulated tasks, the most one graph may hold; use fewer micro-batches per step "
-                                      "(a larger micro_batch or dp, or a smaller global_batch)");
+  // A step too long to hold as one graph is bad input, found before memory runs out: after each pass the
+  // graph's final size is projected from the passes built so far on this rank (rank_start: the graph's size
+  // when the rank began; the ranks hold about as many tasks each).
+  void check_graph_size(int rank, std::size_t rank_start, std::size_t passes_done, std::size_t passes) const {
+    const std::size_t built = graph_.tasks.size();
+    std::size_t projected = built;
+    if (passes_done > 0) {
+      const double per_pass = static_cast<double>(built - rank_start) / static_cast<double>(passes_done);
+      const double rest = static_cast<double>(passes - passes_done) + static_cast<double>(passes) * (graph_.ranks - rank - 1);
+      projected = static_cast<std::size_t>(std::min(1e18, static_cast<double>(built) + per_pass * rest));
+    }
+    if (projected <= max_tasks_) return;
+    graph_too_large(microbatches_, m_.layers, "about " + std::to_string(projected), max_tasks_);
   }
 
   void build_rank(int rank) {
@@ -312,8 +326,11 @@ class Builder {
     const SplitBytes head_gradients{embedding_parameters_ / s_.tp * s_.gradient_bytes, 0.0};
     // ZB-H1: the weight gradients each micro-batch's B pass held back, by layer (-1: the LM head).
     std::map<std::int64_t, std::vector<std::pair<int, LayerWeightGradients>>> held;
-    for (const auto& [kind, mb, chunk] : pipeline_order(s_, microbatches_, stage)) {
-      check_graph_size();
+    const auto order = pipeline_order(s_, microbatches_, stage);
+    const std::size_t rank_start = graph_.tasks.size();
+    std::size_t passes_done = 0;
+    for (const auto& [kind, mb, chunk] : order) {
+      check_graph_size(rank, rank_start, passes_done++, order.size());
       const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
       const bool last = vs == virtual_stages - 1;
@@ -449,6 +466,14 @@ class Builder {
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                                int gpus, RankSet rank_set, std::size_t max_tasks) {
   validate_strategy(model, training, strategy, gpus);
+  // Every layer runs at least a forward and a backward task per micro-batch on each simulated rank of its
+  // stage: a floor on the graph's size, checked before anything is built.
+  const double floor_tasks = 2.0 * static_cast<double>(strategy.microbatches(training)) * model.layers *
+                             (rank_set == RankSet::kAll ? strategy.stage_ranks() : 1);
+  if (floor_tasks > static_cast<double>(max_tasks)) {
+    graph_too_large(strategy.microbatches(training), model.layers, "at least " + std::to_string(static_cast<std::int64_t>(floor_tasks)),
+                    max_tasks);
+  }
   Builder builder(model, training, strategy, rank_set, max_tasks);
   LoweredTraining lowered;
   lowered.graph = builder.build();
