@@ -36,13 +36,23 @@ void ExecutionGraph::validate(const std::string& source) const {
       }
     }
   }
+  // A communicator holds each rank, and each GPU, once.
+  const auto check_distinct = [&](const std::vector<int>& members, const std::string& path) {
+    std::vector<int> sorted = members;
+    std::sort(sorted.begin(), sorted.end());
+    const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+    if (twice != sorted.end()) throw sim::InputError(source, path, "lists " + std::to_string(*twice) + " twice");
+  };
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    if (groups[g].ranks.empty()) throw sim::InputError(source, "/groups/" + std::to_string(g) + "/ranks", "must not be empty");
+    const std::string path = "/groups/" + std::to_string(g);
+    if (groups[g].ranks.empty()) throw sim::InputError(source, path + "/ranks", "must not be empty");
     for (std::size_t i = 0; i < groups[g].gpus.size(); ++i) {
       if (groups[g].gpus[i] < 0 || groups[g].gpus[i] >= gpu_count()) {
-        throw sim::InputError(source, "/groups/" + std::to_string(g) + "/gpus/" + std::to_string(i), "GPU out of range");
+        throw sim::InputError(source, path + "/gpus/" + std::to_string(i), "GPU out of range");
       }
     }
+    check_distinct(groups[g].ranks, path + "/ranks");
+    check_distinct(groups[g].gpus, path + "/gpus");
   }
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const Task& task = tasks[i];

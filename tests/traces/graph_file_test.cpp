@@ -92,6 +92,8 @@ TEST_CASE("collapsed graphs keep the GPUs their ranks and groups stand for", "[g
   document["groups"][0]["gpus"] = {0, 8};
   CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("/groups/0/gpus/1: expected an integer in [0, 7]") !=
         std::string::npos);
+  document["groups"][0]["gpus"] = {4, 4};
+  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("g.json: /groups/0/gpus: lists 4 twice") == 0);
   document = traces::graph_to_json(graph);
   document["gpu_of_rank"] = {0};
   CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("g.json: /gpu_of_rank: needs one entry per rank") == 0);
@@ -110,4 +112,6 @@ TEST_CASE("bad graph files name the JSON path", "[graph-file]") {
   CHECK(error([](auto& d) { d["tasks"][0]["surprise"] = 1; }).find("/tasks/0/surprise: unknown key") != std::string::npos);
   CHECK(error([](auto& d) { d["strata_graph"] = 7; }).find("/strata_graph: unsupported graph format version") != std::string::npos);
   CHECK(error([](auto& d) { d["groups"][0]["ranks"] = {99}; }).find("/groups/0/ranks/0: expected an integer in [0, 7]") != std::string::npos);
+  // A communicator that lists a member twice would wait forever for it.
+  CHECK(error([](auto& d) { d["groups"][0]["ranks"] = {1, 0, 1}; }).find("g.json: /groups/0/ranks: lists 1 twice") == 0);
 }
