@@ -49,8 +49,7 @@ void use_part_of_each_node(models::SystemProfile& system, JsonObjectReader& r) {
                              std::to_string(full) + " GPUs of each node";
   system.gpus_per_node = {used, source};
   system.nvlink_domain_gpus = {used_domain, source};
-  const int nics = system.nics_per_node.value;
-  system.nics_per_node = {nics == 0 ? 0 : std::max(1, nics * used / full), source};
+  system.nics_per_node = {std::max(1, system.nics_per_node.value * used / full), source};
 }
 
 ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profiles) {

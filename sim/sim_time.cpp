@@ -27,7 +27,9 @@ SimTime SimTime::from_ps_rounded(double ps) {
   // 2^63 is exactly representable as a double; anything at or beyond it does not fit in int64.
   constexpr double limit = 9223372036854775808.0;
   if (!std::isfinite(rounded) || rounded >= limit || rounded < -limit) {
-    throw OverflowError("simulated time overflow: " + std::to_string(ps * 1e-12) + " s is outside +-106 days");
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.4g", ps * 1e-12);
+    throw OverflowError(std::string("simulated time overflow: ") + seconds + " s is outside +-106 days");
   }
   return SimTime(static_cast<std::int64_t>(rounded));
 }

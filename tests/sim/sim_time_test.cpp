@@ -34,6 +34,8 @@ TEST_CASE("SimTime arithmetic is checked, never wraps", "[time]") {
   CHECK_NOTHROW(SimTime::from_seconds(100.0 * 86400));
   CHECK_THROWS_AS(SimTime::from_seconds(std::nan("")), OverflowError);
   CHECK_THROWS_AS(SimTime::from_seconds(std::numeric_limits<double>::infinity()), OverflowError);
+  // The message stays short however far out the time is.
+  CHECK_THROWS_WITH(SimTime::from_seconds(1e200), "simulated time overflow: 1e+200 s is outside +-106 days");
 }
 
 TEST_CASE("SimTime orders and prints", "[time]") {
