@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "scenarios/report/report_table.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
 #include "scenarios/runner/strategy_search.hpp"
 
@@ -92,6 +93,11 @@ TEST_CASE("strata run simulates a step in full within its task budget and extrap
   CHECK(shorter.span_count() > 0);
   CHECK(shorter.span_count() < whole.span_count());
   CHECK(shorter.end_time().seconds() < beyond.step_time_s);
+  // The terminal table marks the extrapolated step and says what the mark means; a simulated one is unmarked.
+  const std::string marked = scenarios::ranking_table({beyond});
+  CHECK(marked.find("* extrapolated from two short steps") != std::string::npos);
+  const std::string plain = scenarios::ranking_table({within});
+  CHECK(plain.find('*') == std::string::npos);
 }
 
 // Hidden (run with "[.extrapolation-sweep]"): every candidate of the shipped example search that would be
