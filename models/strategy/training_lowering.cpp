@@ -37,7 +37,7 @@ struct RankGroups {
 
 // The error for a step that needs more tasks than one graph may hold; `needs` says how many ("about N").
 [[noreturn]] void graph_too_large(std::int64_t microbatches, int layers, const std::string& needs, std::size_t max_tasks) {
-  throw sim::InputError("", "", "a step of " + std::to_string(microbatches) + " micro-batches over " + std::to_string(layers) +
+  throw StepTooLarge("", "", "a step of " + std::to_string(microbatches) + " micro-batches over " + std::to_string(layers) +
                                     " layers needs " + needs + " simulated tasks, more than the " + std::to_string(max_tasks) +
                                     " one graph may hold; use fewer micro-batches per step (a larger micro_batch or dp, or a "
                                     "smaller global_batch) or more pipeline stages");

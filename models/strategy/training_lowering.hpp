@@ -26,6 +26,7 @@
 
 #include "models/graph/execution_graph.hpp"
 #include "models/strategy/parallel_strategy.hpp"
+#include "sim/error.hpp"
 
 namespace strata::models {
 
@@ -51,8 +52,16 @@ enum class RankSet { kSymmetricOnce, kAll };
 // (scenarios/runner/steady_state_run.hpp).
 inline constexpr std::size_t kMaxLoweredTasks = 6'000'000;
 
-// Validates first (validate_strategy); `gpus` is the cluster size. Throws InputError when the step needs more
-// than `max_tasks` tasks.
+// A step that needs more than the allowed tasks: bad input, and a signal to callers that can extrapolate it
+// from short steps instead (scenarios/runner/steady_state_run.hpp).
+class StepTooLarge : public sim::InputError {
+ public:
+  using sim::InputError::InputError;
+};
+
+// Validates first (validate_strategy); `gpus` is the cluster size. Throws StepTooLarge when the step needs
+// more than `max_tasks` tasks, before building it where a floor shows it, else as soon as the passes built
+// so far project it.
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
                                const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce,
                                std::size_t max_tasks = kMaxLoweredTasks);

@@ -89,14 +89,16 @@ StrategyResult run_strategy_within_budget(const Scenario& scenario, std::size_t 
   const StrategySpec& spec = scenario.strategies.at(strategy_index);
   const SteadyStatePlan plan = steady_state_plan(scenario, spec.strategy);
   if (!plan.extrapolate) return run_strategy(scenario, strategy_index, timeline);
-  const std::int64_t m = spec.strategy.microbatches(scenario.training);
+  try {
+    // Lowering refuses the step as soon as it sees it will not fit the budget, before anything runs.
+    return run_strategy(scenario, spec, scenario.training, strategy_index, timeline, task_budget);
+  } catch (const models::StepTooLarge&) {
+  }
   const StrategyResult a =
       run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
-  const double full_tasks = static_cast<double>(a.simulated_tasks) * static_cast<double>(m) / static_cast<double>(plan.short_microbatches);
-  if (full_tasks <= static_cast<double>(task_budget)) return run_strategy(scenario, strategy_index, timeline);
   const StrategyResult b = run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches),
                                         strategy_index, timeline);
-  return extrapolated_result(a, b, plan, m);
+  return extrapolated_result(a, b, plan, spec.strategy.microbatches(scenario.training));
 }
 
 }  // namespace strata::scenarios

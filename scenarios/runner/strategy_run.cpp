@@ -70,13 +70,16 @@ StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index
 }
 
 StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
-                            std::size_t strategy_index, sim::TimelineRecorder* timeline) {
+                            std::size_t strategy_index, sim::TimelineRecorder* timeline, std::size_t max_tasks) {
   models::LoweredTraining lowered;
+  const std::string path = "/strategies/" + std::to_string(strategy_index);
   try {
-    lowered = models::lower_training(scenario.model.config, training, spec.strategy, scenario.cluster.gpus());
+    lowered = models::lower_training(scenario.model.config, training, spec.strategy, scenario.cluster.gpus(),
+                                     models::RankSet::kSymmetricOnce, max_tasks);
+  } catch (const models::StepTooLarge& error) {
+    throw models::StepTooLarge(scenario.file.string(), path + error.json_path(), error.detail());
   } catch (const sim::InputError& error) {
-    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index) + error.json_path(),
-                          error.detail());
+    throw sim::InputError(scenario.file.string(), path + error.json_path(), error.detail());
   }
   const models::ExecutionResult run = models::execute(lowered.graph, scenario.cluster.gpu, scenario.cluster.system, timeline);
 

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "models/strategy/parallel_strategy.hpp"
+#include "models/strategy/training_lowering.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/timeline_recorder.hpp"
 
@@ -76,9 +77,10 @@ const std::vector<std::string>& time_breakdown_keys();
 // `timeline` may be null. Bad strategies throw InputError naming the scenario file and the strategy's path.
 StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr);
 // `spec` on the scenario's cluster and model with another `training` (e.g. a shorter step); errors name
-// /strategies/`strategy_index`.
+// /strategies/`strategy_index`. A step of more than `max_tasks` tasks throws models::StepTooLarge.
 StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
-                            std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr);
+                            std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr,
+                            std::size_t max_tasks = models::kMaxLoweredTasks);
 
 // Ranks in place: strategies that fit by step time, then OOM ones by step time; ties by name. Sets `rank`.
 void rank_results(std::vector<StrategyResult>& results);

@@ -252,21 +252,21 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   rank_results(outcome.ranked);
 
   // The extrapolated leaders are simulated in full, so what is reported is not an extrapolation, unless the
-  // full step would exceed the task budget (its tasks grow with m from the two short steps').
+  // full step exceeds the task budget (lowering refuses it first; the extrapolation stays).
   const std::size_t leaders = std::min<std::size_t>(outcome.ranked.size(), static_cast<std::size_t>(std::max<std::int64_t>(0, exact_top)));
   std::vector<std::size_t> redo;
   for (std::size_t i = 0; i < leaders; ++i) {
-    const StrategyResult& leader = outcome.ranked[i];
-    if (!leader.extrapolated) continue;
-    const double full_tasks = static_cast<double>(leader.simulated_tasks) * static_cast<double>(leader.microbatches) /
-                              static_cast<double>(leader.extrapolated_from[0] + leader.extrapolated_from[1]);
-    if (full_tasks <= static_cast<double>(kFullSimulationTaskBudget)) redo.push_back(i);
+    if (outcome.ranked[i].extrapolated) redo.push_back(i);
   }
   parallel_for(
       redo.size(), jobs,
       [&](std::size_t j) {
         StrategyResult& leader = outcome.ranked[redo[j]];
-        leader = run_strategy(scenario, StrategySpec{leader.strategy, std::nullopt}, scenario.training, redo[j]);
+        try {
+          leader = run_strategy(scenario, StrategySpec{leader.strategy, std::nullopt}, scenario.training, redo[j], nullptr,
+                                kFullSimulationTaskBudget);
+        } catch (const models::StepTooLarge&) {
+        }
       },
       {});
   rank_results(outcome.ranked);
