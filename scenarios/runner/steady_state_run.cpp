@@ -73,15 +73,25 @@ StrategyResult extrapolated_result(const StrategyResult& a, const StrategyResult
   return out;
 }
 
-StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index) {
+namespace {
+
+// Simulates the plan's two short steps (the longer one into `timeline`) and extrapolates the full one.
+StrategyResult run_extrapolated(const Scenario& scenario, std::size_t strategy_index, const SteadyStatePlan& plan,
+                                sim::TimelineRecorder* timeline) {
   const StrategySpec& spec = scenario.strategies.at(strategy_index);
-  const SteadyStatePlan plan = steady_state_plan(scenario, spec.strategy);
-  if (!plan.extrapolate) return run_strategy(scenario, strategy_index);
   const StrategyResult a =
       run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
-  const StrategyResult b =
-      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches), strategy_index);
+  const StrategyResult b = run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches),
+                                        strategy_index, timeline);
   return extrapolated_result(a, b, plan, spec.strategy.microbatches(scenario.training));
+}
+
+}  // namespace
+
+StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index) {
+  const SteadyStatePlan plan = steady_state_plan(scenario, scenario.strategies.at(strategy_index).strategy);
+  if (!plan.extrapolate) return run_strategy(scenario, strategy_index);
+  return run_extrapolated(scenario, strategy_index, plan, nullptr);
 }
 
 StrategyResult run_strategy_within_budget(const Scenario& scenario, std::size_t strategy_index, std::uint64_t task_budget,
@@ -94,11 +104,7 @@ StrategyResult run_strategy_within_budget(const Scenario& scenario, std::size_t 
     return run_strategy(scenario, spec, scenario.training, strategy_index, timeline, task_budget);
   } catch (const models::StepTooLarge&) {
   }
-  const StrategyResult a =
-      run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.short_microbatches), strategy_index);
-  const StrategyResult b = run_strategy(scenario, spec, with_microbatches(scenario.training, spec.strategy, plan.longer_microbatches),
-                                        strategy_index, timeline);
-  return extrapolated_result(a, b, plan, spec.strategy.microbatches(scenario.training));
+  return run_extrapolated(scenario, strategy_index, plan, timeline);
 }
 
 }  // namespace strata::scenarios
