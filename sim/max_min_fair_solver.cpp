@@ -28,6 +28,10 @@ void MaxMinFairSolver::index_flows_by_resource(const SharingProblem& problem) {
     }
   }
   for (std::size_t r = 0; r < resources; ++r) unfrozen_count_[r] = resource_offsets_[r + 1] - resource_offsets_[r];
+  unfrozen_weight_.assign(resources, 0.0);
+  for (std::size_t i = 0; i < problem.path_resources.size(); ++i) {
+    unfrozen_weight_[problem.path_resources[i]] += problem.path_weights.empty() ? 1.0 : problem.path_weights[i];
+  }
 }
 
 void MaxMinFairSolver::freeze_flow(const SharingProblem& problem, std::uint32_t flow, double level,
@@ -35,7 +39,9 @@ void MaxMinFairSolver::freeze_flow(const SharingProblem& problem, std::uint32_t 
   frozen_[flow] = 1;
   rates[flow] = level;
   for (std::uint32_t i = problem.path_offsets[flow]; i < problem.path_offsets[flow + 1]; ++i) {
-    --unfrozen_count_[problem.path_resources[i]];
+    const std::uint32_t r = problem.path_resources[i];
+    --unfrozen_count_[r];
+    unfrozen_weight_[r] = unfrozen_count_[r] == 0 ? 0.0 : unfrozen_weight_[r] - (problem.path_weights.empty() ? 1.0 : problem.path_weights[i]);
   }
 }
 
@@ -43,6 +49,8 @@ void MaxMinFairSolver::solve(const SharingProblem& problem, std::span<double> ra
   const std::size_t flows = problem.flow_count();
   STRATA_ASSERT(rates.size() == flows, "one rate per flow");
   STRATA_ASSERT(problem.path_offsets.size() == flows + 1, "path offsets match flows");
+  STRATA_ASSERT(problem.path_weights.empty() || problem.path_weights.size() == problem.path_resources.size(),
+                "one weight per path element");
   if (flows == 0) return;
 
   index_flows_by_resource(problem);
@@ -71,14 +79,14 @@ void MaxMinFairSolver::solve(const SharingProblem& problem, std::span<double> ra
     while (next_capped < capped_by_cap_.size() && frozen_[capped_by_cap_[next_capped]]) ++next_capped;
     // The next event of the fill: a resource saturating or a capped flow reaching its cap.
     double increment = SharingProblem::kUncapped;
-    for (std::uint32_t r : active_) increment = std::min(increment, remaining_[r] / unfrozen_count_[r]);
+    for (std::uint32_t r : active_) increment = std::min(increment, remaining_[r] / unfrozen_weight_[r]);
     if (next_capped < capped_by_cap_.size()) {
       increment = std::min(increment, problem.rate_caps[capped_by_cap_[next_capped]] - level);
     }
     STRATA_ASSERT(increment != SharingProblem::kUncapped, "every unfrozen flow is limited by a resource or a cap");
     increment = std::max(increment, 0.0);
     level += increment;
-    for (std::uint32_t r : active_) remaining_[r] -= increment * unfrozen_count_[r];
+    for (std::uint32_t r : active_) remaining_[r] -= increment * unfrozen_weight_[r];
 
     // Freeze the flows whose cap is reached, then those crossing a saturated resource.
     while (next_capped < capped_by_cap_.size()) {

@@ -162,3 +162,20 @@ TEST_CASE("random problems: feasible, and every flow has a bottleneck", "[solver
     }
   }
 }
+
+TEST_CASE("weighted flows: a resource fills at its flows' summed weights", "[solver]") {
+  // Capacity 1; flow 0 weight 1, flow 1 weight 0.25, both capped at 1: the common level r saturates the
+  // resource when 1.25 r = 1, r = 0.8. A third flow on its own resource (weight 0.5, capacity 1) reaches its
+  // cap of 1 first (it would saturate at 2).
+  SharingProblem problem;
+  problem.capacities = {1.0, 1.0};
+  const std::vector<std::uint32_t> shared{0};
+  const std::vector<std::uint32_t> own{1};
+  problem.add_flow(shared, std::vector<double>{1.0}, 1.0);
+  problem.add_flow(shared, std::vector<double>{0.25}, 1.0);
+  problem.add_flow(own, std::vector<double>{0.5}, 1.0);
+  const auto rates = solve(problem);
+  CHECK(rates[0] == Approx(0.8));
+  CHECK(rates[1] == Approx(0.8));
+  CHECK(rates[2] == 1.0);
+}
