@@ -10,7 +10,7 @@ namespace {
 CurvePoint point(std::int64_t size, double busbw) { return {Bytes::from_count(size), busbw}; }
 }  // namespace
 
-TEST_CASE("a clean rising curve keeps its points; the peak is the largest size", "[fit]") {
+TEST_CASE("a clean rising curve keeps its points, the peak is the largest size", "[fit]") {
   const FittedCurve curve = fit_busbw_curve({point(1 << 20, 50), point(1 << 24, 200), point(1 << 30, 400)}, "t");
   CHECK(curve.peak_busbw.gb_per_s() == Approx(400));
   REQUIRE(curve.size_ramp.size() == 3);

@@ -59,7 +59,7 @@ TEST_CASE("old layout: no root, error values, times in ms, rank count from rank 
   CHECK(runs[0].rows[5].redop == "none");
 }
 
-TEST_CASE("concatenated runs are split; the rank count falls back to nThread x nGpus", "[nccl-tests]") {
+TEST_CASE("concatenated runs are split, the rank count falls back to nThread x nGpus", "[nccl-tests]") {
   std::string both = fixture("all_reduce_new_layout.log") + fixture("all_gather_old_layout.log");
   const auto runs = parse_nccl_tests_log(both, "both.log");
   REQUIRE(runs.size() == 2);
@@ -71,7 +71,7 @@ TEST_CASE("concatenated runs are split; the rank count falls back to nThread x n
   CHECK(single[0].ranks == 8);  // nThread 1 x nGpus 8
 }
 
-TEST_CASE("malformed logs name the file and line; empty logs are refused", "[nccl-tests]") {
+TEST_CASE("malformed logs name the file and line, empty logs are refused", "[nccl-tests]") {
   CHECK(error_of(fixture("broken_row.log"), "bad.log").rfind("bad.log: line 4: expected time, algbw and busbw", 0) == 0);
   CHECK(error_of("hello\nworld\n", "empty.log") ==
         "empty.log: no nccl-tests measurements found (expected a column header and data rows)");

@@ -55,7 +55,7 @@ TEST_CASE("steady-state extrapolation reproduces the full simulation of every sc
   CHECK(extrapolated >= 4);
 }
 
-TEST_CASE("short steps are simulated in full; the interleaved schedule extrapolates in multiples of pp", "[scenario][search]") {
+TEST_CASE("short steps are simulated in full, the interleaved schedule extrapolates in multiples of pp", "[scenario][search]") {
   scenarios::Scenario scenario = example();
   models::ParallelStrategy s;
   s.pp = 4;

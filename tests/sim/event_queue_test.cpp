@@ -43,7 +43,7 @@ TEST_CASE("an event scheduled at now runs after those already scheduled for now"
   CHECK(order == std::vector<int>{1, 2, 3});
 }
 
-TEST_CASE("cancelled events do not run; cancel is idempotent", "[queue]") {
+TEST_CASE("cancelled events do not run, cancel is idempotent", "[queue]") {
   EventQueue queue;
   std::vector<int> order;
   const EventId a = queue.schedule_at(ps(1), [&] { order.push_back(1); });
@@ -116,7 +116,7 @@ TEST_CASE("run_until runs events at the limit and advances the clock to it", "[q
   CHECK(queue.next_time() == SimTime::max());
 }
 
-TEST_CASE("re-entrant run is refused; exceptions leave the queue usable", "[queue]") {
+TEST_CASE("re-entrant run is refused, exceptions leave the queue usable", "[queue]") {
   EventQueue queue;
   queue.schedule_at(ps(1), [&] { queue.run(); });
   CHECK_THROWS_AS(queue.run(), SimulationError);

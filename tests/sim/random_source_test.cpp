@@ -15,7 +15,7 @@ TEST_CASE("the generator is the standard's mt19937_64", "[random]") {
   CHECK(value == 9981545732273789042ULL);
 }
 
-TEST_CASE("same seed, same sequence; another seed, another", "[random]") {
+TEST_CASE("same seed, same sequence, another seed, another", "[random]") {
   RandomSource a(42), b(42), c(43);
   bool differs = false;
   for (int i = 0; i < 100; ++i) {

@@ -27,7 +27,7 @@ TEST_CASE("tasks run one at a time in submission order", "[stream]") {
   CHECK_FALSE(stream.busy());
 }
 
-TEST_CASE("two streams overlap; an idle stream starts a task at once", "[stream]") {
+TEST_CASE("two streams overlap, an idle stream starts a task at once", "[stream]") {
   // compute: 4 us task from t=0. comm: a 3 us task submitted at t=1 us runs 1..4 us, in parallel.
   EventQueue queue;
   SerialResource compute(queue, "gpu0/compute");
