@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "sim/error.hpp"
 
@@ -90,7 +91,62 @@ Peak peak_busbw(const SystemProfile& system, CollectiveOp op, const CollectiveSc
   }
 }
 
+// Per-direction bytes on the busiest GPU's NVLink port and NIC share (CollectiveEstimate), by algorithm, for a
+// collective of `size` bytes (nccl-tests convention) over n = scope.ranks() GPUs with bus factor f:
+//  - ring inside a domain: every GPU sends and receives the bus bytes S f over NVLink;
+//  - NVLS: each GPU sends its buffer S up to the switch and receives the reduced S (flow_collective.hpp);
+//  - pairwise inside a domain: S (n-1)/n to the other GPUs; across domains the off-domain part
+//    S (domains-1)/domains leaves through the GPU's NIC share and S (domain GPUs - 1)/n stays on NVLink;
+//  - ring over the network: a node's R channels carry the bus bytes S f out of it once, shared by its g GPUs
+//    (S f / g each), and the busiest GPU still moves the share computed in peak_busbw over NVLink;
+//  - point to point: the message S, over NVLink inside a domain and over the NIC across.
+void port_bytes(const SystemProfile& system, CollectiveOp op, double size, const CollectiveScope& scope,
+                CollectiveEstimate& estimate) {
+  const int n = scope.ranks();
+  const double bus = size * bus_bandwidth_factor(op, std::max(n, 2));
+  const int domain_gpus = gpus_per_domain(system, scope);
+  const bool in_domain = domain_gpus == n;
+  switch (estimate.algorithm) {
+    case CollectiveAlgorithm::kNone:
+      break;
+    case CollectiveAlgorithm::kRing:
+      estimate.nvlink_bytes = bus;
+      break;
+    case CollectiveAlgorithm::kNvls:
+      estimate.nvlink_bytes = size;
+      break;
+    case CollectiveAlgorithm::kPairwise:
+      if (in_domain) {
+        estimate.nvlink_bytes = size * (n - 1.0) / n;
+      } else {
+        const double domains = static_cast<double>(n) / domain_gpus;
+        estimate.nic_bytes = size * (domains - 1.0) / domains;
+        estimate.nvlink_bytes = size * (domain_gpus - 1.0) / n;
+      }
+      break;
+    case CollectiveAlgorithm::kNetwork: {
+      const double channels = network_channels(system, scope);
+      const int gpus = scope.gpus_per_node;
+      const double nvlink_share = gpus == 1 ? 0.0 : (channels - std::floor(channels / gpus)) / channels;
+      estimate.nic_bytes = bus / gpus;
+      estimate.nvlink_bytes = bus * nvlink_share;
+      break;
+    }
+    case CollectiveAlgorithm::kPointToPoint:
+      (in_domain ? estimate.nvlink_bytes : estimate.nic_bytes) = size;
+      break;
+  }
+}
+
 }  // namespace
+
+CollectiveScope scope_of_gpus(std::span<const int> gpus, int gpus_per_node) {
+  std::map<int, int> per_node;
+  for (int gpu : gpus) ++per_node[gpu / gpus_per_node];
+  int widest = 0;
+  for (const auto& [node, count] : per_node) widest = std::max(widest, count);
+  return CollectiveScope{static_cast<int>(per_node.size()), widest};
+}
 
 int network_channels(const SystemProfile& system, const CollectiveScope& scope) {
   return std::max(1, static_cast<int>(std::lround(nics_used(system, scope))));
@@ -146,6 +202,7 @@ CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp
   estimate.time = sim::SimTime::from_seconds(seconds);
   estimate.busbw = sim::Bandwidth::from_bytes_per_s(busbw);
   estimate.algbw = sim::Bandwidth::from_bytes_per_s(size.as_double() / seconds);
+  port_bytes(system, op, size.as_double(), scope, estimate);
   return estimate;
 }
 

@@ -21,6 +21,7 @@
 // moves S / G per ring step, and its bus bandwidth is that step's throughput.
 #pragma once
 
+#include <span>
 #include <string>
 
 #include "models/collectives/collective_op.hpp"
@@ -47,6 +48,12 @@ struct CollectiveEstimate {
   sim::Bandwidth peak_busbw;  // before the size ramp
   double ramp = 1.0;          // size_ramp(size)
   CollectiveAlgorithm algorithm = CollectiveAlgorithm::kNone;
+  // Bytes the busiest GPU of the scope sends (and receives) over its NVLink port and over its share of the
+  // node's NICs, per direction, for the algorithm above: what the analytic network charges against those
+  // ports when collectives run side by side (models/network/analytic_backend.hpp). Derivations in
+  // analytic_collective.cpp, port_bytes().
+  double nvlink_bytes = 0;
+  double nic_bytes = 0;
 };
 
 // Throws sim::InputError when the scope does not fit the system (more GPUs per node than it has, a
@@ -57,6 +64,10 @@ CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp
 // Channels (rings) a collective across nodes uses: one per NIC the scope's GPUs of a node drive (a node's NICs
 // are shared evenly by its GPUs), at least one. The flow fidelity lays out the same number of rings.
 int network_channels(const SystemProfile& system, const CollectiveScope& scope);
+
+// The GPUs of `gpus` seen as a scope: the nodes they span (GPU g on node g / gpus_per_node) and the most GPUs
+// on any one of them.
+CollectiveScope scope_of_gpus(std::span<const int> gpus, int gpus_per_node);
 
 // size_ramp(size): the profile's points interpolated linearly in log2(size); below the first point the time
 // stays that of the first point (latency-bound), above the last the last fraction holds.

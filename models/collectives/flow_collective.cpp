@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <span>
 
 #include "sim/error.hpp"
 #include "sim/max_min_fair_solver.hpp"
@@ -10,25 +12,38 @@
 namespace strata::models {
 namespace {
 
-struct PlannedFlow {
-  std::vector<sim::ResourceId> path;
-  double bytes;
-  std::optional<sim::Bandwidth> cap;
-};
+using PlannedFlow = FlowCollectiveRunner::PlannedFlow;
 
-// GPUs of the scope in ring order for ring r: node by node; inside a node rotated so that the ring leaves
-// the node from the GPU attached to NIC r (rings cross nodes on different rails, as NCCL's channels do).
-std::vector<int> ring_order(const ClusterTopology& topology, const CollectiveScope& scope, int r) {
-  const int exit_local = topology.nics_per_node() > 0
-                             ? topology.gpu_on_rail(0, r % topology.nics_per_node()) % scope.gpus_per_node
-                             : scope.gpus_per_node - 1;
+// The communicator's GPUs in ring order for ring r: node by node (ascending); inside a node rotated so that the
+// ring leaves the node from the GPU attached to NIC r (rings cross nodes on different rails, as NCCL's channels
+// do), or, when no member is on that rail, from the member at the rail GPU's local index modulo the members.
+std::vector<int> ring_order(const ClusterTopology& topology, const std::vector<std::vector<int>>& by_node, int r) {
   std::vector<int> order;
-  for (int node = 0; node < scope.nodes; ++node) {
-    for (int i = 1; i <= scope.gpus_per_node; ++i) {
-      order.push_back(node * topology.gpus_per_node() + (exit_local + i) % scope.gpus_per_node);
+  for (const std::vector<int>& members : by_node) {
+    const int k = static_cast<int>(members.size());
+    int exit = k - 1;
+    if (topology.nics_per_node() > 0) {
+      const int rail_local = topology.gpu_on_rail(0, r % topology.nics_per_node());
+      exit = rail_local % k;
+      for (int i = 0; i < k; ++i) {
+        if (members[static_cast<std::size_t>(i)] % topology.gpus_per_node() == rail_local) exit = i;
+      }
     }
+    for (int i = 1; i <= k; ++i) order.push_back(members[static_cast<std::size_t>((exit + i) % k)]);
   }
   return order;
+}
+
+// The GPUs grouped by node, ascending within each.
+std::vector<std::vector<int>> by_node(const ClusterTopology& topology, std::span<const int> gpus) {
+  std::map<int, std::vector<int>> nodes;
+  for (int gpu : gpus) nodes[gpu / topology.gpus_per_node()].push_back(gpu);
+  std::vector<std::vector<int>> out;
+  for (auto& [node, members] : nodes) {
+    std::sort(members.begin(), members.end());
+    out.push_back(std::move(members));
+  }
+  return out;
 }
 
 // A ring edge: NVLink inside a domain; across domains NIC to NIC on the sending GPU's rail.
@@ -39,8 +54,10 @@ std::vector<sim::ResourceId> edge_path(const ClusterTopology& topology, int from
 }
 
 std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfile& system, CollectiveOp op,
-                              sim::Bytes size, const CollectiveScope& scope, const CollectiveEstimate& analytic) {
-  const int n = scope.ranks();
+                              sim::Bytes size, std::span<const int> gpus, const CollectiveScope& scope,
+                              const CollectiveEstimate& analytic) {
+  const int n = static_cast<int>(gpus.size());
+  const std::vector<std::vector<int>> nodes = by_node(topology, gpus);
   const double bytes = size.as_double();
   std::vector<PlannedFlow> flows;
   const auto check_count = [](double count) {
@@ -56,7 +73,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
     case CollectiveAlgorithm::kNvls: {
       const double algbw = analytic.peak_busbw.bytes_per_s() / bus_bandwidth_factor(op, n);
       const auto cap = sim::Bandwidth::from_bytes_per_s(algbw);
-      for (int gpu : ring_order(topology, scope, 0)) {
+      for (int gpu : ring_order(topology, nodes, 0)) {
         flows.push_back({{topology.nvlink_up(gpu)}, bytes, cap});
         flows.push_back({{topology.nvlink_down(gpu)}, bytes, cap});
       }
@@ -69,7 +86,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
       const bool chain = op == CollectiveOp::kBroadcast;
       const double per_edge = bytes / rings * bus_bandwidth_factor(op, n);
       for (int r = 0; r < rings; ++r) {
-        const std::vector<int> order = ring_order(topology, scope, r);
+        const std::vector<int> order = ring_order(topology, nodes, r);
         for (int i = 0; i < n - (chain ? 1 : 0); ++i) {
           flows.push_back({edge_path(topology, order[static_cast<std::size_t>(i)],
                                      order[static_cast<std::size_t>((i + 1) % n)]),
@@ -80,7 +97,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
     }
     case CollectiveAlgorithm::kPairwise: {
       check_count(static_cast<double>(n) * (n - 1));
-      const std::vector<int> order = ring_order(topology, scope, 0);
+      const std::vector<int> order = ring_order(topology, nodes, 0);
       for (int from : order) {
         for (int to : order) {
           if (from != to) flows.push_back({topology.path(from, to), bytes / n, std::nullopt});
@@ -89,7 +106,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
       break;
     }
     case CollectiveAlgorithm::kPointToPoint: {
-      const std::vector<int> order = ring_order(topology, scope, 0);
+      const std::vector<int> order = ring_order(topology, nodes, 0);
       if (n == 1) break;
       for (int i = 0; i < n; ++i) {
         flows.push_back({topology.path(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>((i + 1) % n)]),
@@ -113,10 +130,47 @@ void FlowCollectiveRunner::start(CollectiveOp op, sim::Bytes size, const Collect
                           " does not fit the cluster of " + std::to_string(topology_.nodes()) + " x " +
                           std::to_string(topology_.gpus_per_node()) + " GPUs");
   }
-  CollectiveEstimate analytic = analytic_collective(system_, op, size, scope);
-  const std::vector<PlannedFlow> flows = plan(topology_, system_, op, size, scope, analytic);
+  std::vector<int> gpus;
+  for (int node = 0; node < scope.nodes; ++node) {
+    for (int local = 0; local < scope.gpus_per_node; ++local) gpus.push_back(node * topology_.gpus_per_node() + local);
+  }
+  start(op, size, gpus, std::move(on_done));
+}
+
+void FlowCollectiveRunner::start(CollectiveOp op, sim::Bytes size, std::span<const int> gpus, Done on_done) {
+  for (int gpu : gpus) {
+    if (gpu < 0 || gpu >= topology_.gpu_count()) {
+      throw sim::InputError("collective member GPU " + std::to_string(gpu) + " is outside the cluster of " +
+                            std::to_string(topology_.gpu_count()) + " GPUs");
+    }
+  }
+  const CollectiveScope scope = scope_of_gpus(gpus, topology_.gpus_per_node());
+  const CollectiveEstimate analytic = analytic_collective(system_, op, size, scope);
+  run(plan(topology_, system_, op, size, gpus, scope, analytic), op, size, std::max(scope.ranks(), 2), analytic,
+      std::move(on_done));
+}
+
+void FlowCollectiveRunner::start_point_to_point(int from_gpu, int to_gpu, sim::Bytes size, Done on_done) {
+  for (int gpu : {from_gpu, to_gpu}) {
+    if (gpu < 0 || gpu >= topology_.gpu_count()) {
+      throw sim::InputError("send/recv GPU " + std::to_string(gpu) + " is outside the cluster of " +
+                            std::to_string(topology_.gpu_count()) + " GPUs");
+    }
+  }
+  const int per_node = topology_.gpus_per_node();
+  const bool same_node = from_gpu / per_node == to_gpu / per_node;
+  const CollectiveEstimate analytic =
+      analytic_collective(system_, CollectiveOp::kSendRecv, size, CollectiveScope{same_node ? 1 : 2, 1});
+  std::vector<PlannedFlow> flows;
+  if (from_gpu != to_gpu && analytic.algorithm != CollectiveAlgorithm::kNone) {
+    flows.push_back({topology_.path(from_gpu, to_gpu), size.as_double(), std::nullopt});
+  }
+  run(std::move(flows), CollectiveOp::kSendRecv, size, 2, analytic, std::move(on_done));
+}
+
+void FlowCollectiveRunner::run(std::vector<PlannedFlow> flows, CollectiveOp op, sim::Bytes size, int ranks,
+                               const CollectiveEstimate& analytic, Done on_done) {
   const sim::SimTime started = queue_.now();
-  const int ranks = std::max(scope.ranks(), 2);
   // Shared by the flows' callbacks: counts what is still running.
   auto remaining = std::make_shared<std::size_t>(flows.size());
   auto finish = [this, op, size, ranks, started, analytic, on_done = std::move(on_done)]() mutable {

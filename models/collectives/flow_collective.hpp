@@ -16,6 +16,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "models/collectives/analytic_collective.hpp"
@@ -36,10 +38,25 @@ class FlowCollectiveRunner {
   // `on_done` runs when it completes. Throws sim::InputError when the scope does not fit the topology or the
   // decomposition would need more than kMaxFlows flows.
   void start(CollectiveOp op, sim::Bytes size, const CollectiveScope& scope, Done on_done);
+  // The same over any communicator: `gpus` (global indices, GPU g on node g / GPUs per node) in any order;
+  // rings run node by node in ascending order.
+  void start(CollectiveOp op, sim::Bytes size, std::span<const int> gpus, Done on_done);
+  // One send/recv of `size` bytes from one GPU to another over their path in the topology, stretched by the
+  // measured ramp as the analytic send/recv (one NVLink, or one NIC across nodes).
+  void start_point_to_point(int from_gpu, int to_gpu, sim::Bytes size, Done on_done);
 
   static constexpr std::size_t kMaxFlows = 1'000'000;
 
+  struct PlannedFlow {
+    std::vector<sim::ResourceId> path;
+    double bytes;
+    std::optional<sim::Bandwidth> cap;
+  };
+
  private:
+  void run(std::vector<PlannedFlow> flows, CollectiveOp op, sim::Bytes size, int ranks, const CollectiveEstimate& analytic,
+           Done on_done);
+
   sim::EventQueue& queue_;
   sim::FluidNetwork& network_;
   const ClusterTopology& topology_;

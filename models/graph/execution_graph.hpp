@@ -1,6 +1,6 @@
 // The execution graph: ranks, communicator groups and per-rank tasks with dependencies (DESIGN.md, "The
 // execution graph"). Generators (models/strategy) produce it, trace importers will too, the executor
-// (models/graph/graph_executor.hpp) replays it. Close to Chakra's node types: COMP_NODE ~ kCompute,
+// (models/executor/executor.hpp) replays it. Close to Chakra's node types: COMP_NODE ~ kCompute,
 // COMM_COLL_NODE ~ kCollective, COMM_SEND/RECV_NODE ~ kSend/kRecv, MEM_* ~ kMemory; kHostTransfer moves
 // bytes between a GPU's memory tiers (offload), ComputeKind::kHost is work on the host CPU.
 //
@@ -19,6 +19,7 @@
 #include "models/cost/compute_cost.hpp"
 #include "models/hardware/dtype.hpp"
 #include "models/topology/memory_tier.hpp"
+#include "sim/sim_time.hpp"
 
 namespace strata::models {
 
@@ -26,7 +27,8 @@ using TaskId = std::uint32_t;
 
 enum class TaskType { kCompute, kCollective, kSend, kRecv, kMemory, kHostTransfer };
 // kHost: a memory-bound step on the host CPU (the offloaded optimizer), timed by host DRAM bandwidth.
-enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost };
+// kMeasured: a kernel whose duration was measured (an imported trace) rather than modelled.
+enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost, kMeasured };
 
 struct ComputeSpec {
   ComputeKind kind = ComputeKind::kMemoryBound;
@@ -34,6 +36,7 @@ struct ComputeSpec {
   Dtype dtype = Dtype::kBf16;     // kGemm
   double flops = 0;               // kAttention (executed FLOPs)
   double bytes = 0;               // kAttention, kMemoryBound and kHost: bytes read plus written
+  sim::SimTime duration;          // kMeasured
 };
 
 struct CollectiveSpec {

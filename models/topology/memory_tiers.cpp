@@ -23,11 +23,15 @@ std::optional<MemoryTier> memory_tier_from_name(std::string_view name) {
 }
 
 MemoryTiers::MemoryTiers(sim::FluidNetwork& network, const SystemProfile& system, const GpuProfile& gpu, int nodes)
-    : gpus_per_node_(system.gpus_per_node.value), gpu_count_(nodes * system.gpus_per_node.value) {
+    : MemoryTiers(network, ClusterHardware(system, gpu), nodes) {}
+
+MemoryTiers::MemoryTiers(sim::FluidNetwork& network, const ClusterHardware& hardware, int nodes)
+    : gpus_per_node_(hardware.gpus_per_node()), gpu_count_(nodes * hardware.gpus_per_node()) {
+  const SystemProfile& system = hardware.system();
   if (nodes < 1) throw sim::InputError("a cluster needs at least one node, got " + std::to_string(nodes));
   for (int g = 0; g < gpu_count_; ++g) {
     const std::string name = "gpu" + std::to_string(g);
-    hbm_.push_back(network.add_resource(name + "/hbm", gpu.achievable_memory_bandwidth()));
+    hbm_.push_back(network.add_resource(name + "/hbm", hardware.gpu(g).achievable_memory_bandwidth()));
     host_to_device_.push_back(network.add_resource(name + "/host-to-device", system.host_to_device.value));
     device_to_host_.push_back(network.add_resource(name + "/device-to-host", system.device_to_host.value));
   }

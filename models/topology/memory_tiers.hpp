@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "models/hardware/cluster_hardware.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "models/topology/memory_tier.hpp"
@@ -20,6 +21,8 @@ namespace strata::models {
 class MemoryTiers {
  public:
   MemoryTiers(sim::FluidNetwork& network, const SystemProfile& system, const GpuProfile& gpu, int nodes);
+  // Each GPU's HBM from its own profile.
+  MemoryTiers(sim::FluidNetwork& network, const ClusterHardware& hardware, int nodes);
 
   // Resources a transfer between tiers for `gpu` (global index) crosses. Throws sim::SimulationError for a GPU
   // out of range.

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "models/graph/graph_executor.hpp"
+#include "models/executor/task_cost.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
 
@@ -24,9 +24,10 @@ StreamSums stream_sums(const Scenario& scenario, const models::ParallelStrategy&
   StreamSums out;
   out.seconds.assign(static_cast<std::size_t>(graph.ranks) * streams, 0.0);
   out.tasks = static_cast<std::int64_t>(graph.tasks.size());
+  const models::ClusterHardware hardware(scenario.cluster.system, scenario.cluster.gpu);
   for (const models::Task& task : graph.tasks) {
     const std::size_t slot = static_cast<std::size_t>(task.rank) * streams + static_cast<std::size_t>(task.stream);
-    out.seconds[slot] += models::task_duration(graph, task, scenario.cluster.gpu, scenario.cluster.system).seconds();
+    out.seconds[slot] += models::task_duration(graph, task, hardware).seconds();
   }
   return out;
 }

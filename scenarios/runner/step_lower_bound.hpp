@@ -1,11 +1,11 @@
 // A lower bound on a strategy's simulated step time, found by lowering it without simulating it
 // (strategy_search.hpp skips the candidates whose bound already exceeds the K-th best step).
 //
-// Why it holds: the executor (models/graph/graph_executor.hpp) runs each (rank, stream) of the execution graph
+// Why it holds: the executor (models/executor/executor.hpp) runs each (rank, stream) of the execution graph
 // as a serial resource, one task at a time in program order, and each task holds its stream for at least
-// task_duration (a collective or a send/recv from its rendezvous, so possibly longer, never shorter). The step
-// therefore lasts at least the largest sum of task durations on one stream. Durations do not depend on the
-// order the schedule runs the tasks in, and with analytic fidelity not on what runs beside them.
+// task_duration, its time alone (a collective or a send/recv from its rendezvous, and longer when concurrent
+// transfers share its ports; never shorter). The step therefore lasts at least the largest sum of task
+// durations on one stream. Durations alone do not depend on the order the schedule runs the tasks in.
 //
 // Why it is cheap: each extra micro-batch adds the same tasks to every stream (its forward and backward, their
 // transfers and, with ZeRO-3, their gathers), so each stream's sum is affine in the micro-batch count m and

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "models/graph/graph_executor.hpp"
+#include "models/executor/executor.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "sim/error.hpp"
 
@@ -81,7 +81,7 @@ StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, 
   } catch (const sim::InputError& error) {
     throw sim::InputError(scenario.file.string(), path + error.json_path(), error.detail());
   }
-  const models::ExecutionResult run = models::execute(lowered.graph, scenario.cluster.gpu, scenario.cluster.system, timeline);
+  const models::ExecutionResult run = models::execute(std::move(lowered.graph), scenario.cluster.gpu, scenario.cluster.system, timeline);
 
   StrategyResult result;
   result.strategy = spec.strategy;

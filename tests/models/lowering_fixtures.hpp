@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "models/graph/graph_executor.hpp"
+#include "models/executor/executor.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "models/strategy/training_lowering.hpp"

@@ -5,7 +5,8 @@
 #include "../support/input_error.hpp"
 #include "lowering_fixtures.hpp"
 #include "models/cost/offload_cost.hpp"
-#include "models/graph/graph_executor.hpp"
+#include "models/executor/executor.hpp"
+#include "models/executor/task_cost.hpp"
 #include "models/strategy/rank_layout.hpp"
 #include "models/strategy/training_lowering.hpp"
 
@@ -176,11 +177,11 @@ TEST_CASE("CPU offload: gradient shards to the host, the Adam step on the CPU, 1
   // The step ends with the host step and the weights' return: at least their times longer than the
   // backward's end.
   const double host_step = host_memory_bound_time(system, Bytes::from_count(static_cast<std::int64_t>(30.0 * shard))).seconds();
-  CHECK(with.makespan.seconds() > without.makespan.seconds() + host_step - task_duration(plain.graph, *find_task(plain.graph, 0, "optimizer step"), exact_gpu(), system).seconds());
+  CHECK(with.makespan.seconds() > without.makespan.seconds() + host_step - task_duration(plain.graph, *find_task(plain.graph, 0, "optimizer step"), ClusterHardware(system, exact_gpu())).seconds());
   CHECK(with.time_breakdown.at(0).count("offload") == 1);
 }
 
-TEST_CASE("NVMe offload swaps the optimizer states beside the host step; parameter offload fetches weights per layer",
+TEST_CASE("NVMe offload swaps the optimizer states beside the host step, parameter offload fetches weights per layer",
           "[lowering][offload]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{256, 16, Dtype::kBf16};

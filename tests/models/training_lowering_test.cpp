@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "../support/input_error.hpp"
-#include "models/graph/graph_executor.hpp"
+#include "models/executor/executor.hpp"
 #include "models/strategy/task_emitter.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
@@ -73,7 +73,7 @@ TEST_CASE("interleaving composes with TP, SP, DP and ZeRO-1", "[lowering]") {
   CHECK(lowered.stage_layers.size() == 4);  // p x v virtual stages of 2 layers
 }
 
-TEST_CASE("ZeRO stages shard model states; ZeRO-3 gathers weights per layer", "[lowering]") {
+TEST_CASE("ZeRO stages shard model states, ZeRO-3 gathers weights per layer", "[lowering]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{128, 8, Dtype::kBf16};
   const auto run = [&](int zero) {
@@ -216,7 +216,7 @@ TEST_CASE("uneven layer splits give the middle stages the extra layers", "[lower
   CHECK(split_layers(8, 3, {2, 3, 3}) == std::vector<int>{2, 3, 3});
 }
 
-TEST_CASE("overlapping DP and TP communication hides it; unfused attention costs more", "[lowering]") {
+TEST_CASE("overlapping DP and TP communication hides it, unfused attention costs more", "[lowering]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{1024, 16, Dtype::kBf16};
   const auto run = [&](auto configure, TrainingSpec spec) {

@@ -131,7 +131,7 @@ TEST_CASE("collective rejects bad arguments with the flag named", "[cli]") {
   CHECK(run({"collective", "--system", "tpu"}).err.find("unknown system profile") != std::string::npos);
 }
 
-TEST_CASE("calibrate --dry-run prints the plan without a GPU; a real run explains what is missing", "[cli]") {
+TEST_CASE("calibrate --dry-run prints the plan without a GPU, a real run explains what is missing", "[cli]") {
   const CliRun plan = run({"calibrate", "--dry-run", "--quick"});
   REQUIRE(plan.exit_code == 0);
   CHECK(plan.out.find("cuBLASLt") != std::string::npos);
@@ -143,7 +143,7 @@ TEST_CASE("calibrate --dry-run prints the plan without a GPU; a real run explain
   CHECK_FALSE(fs::exists(scratch("cal")));
 }
 
-TEST_CASE("calibrate import-nccl-tests writes curves; --op and --gpus fill what the log lacks", "[cli]") {
+TEST_CASE("calibrate import-nccl-tests writes curves, --op and --gpus fill what the log lacks", "[cli]") {
   const std::string fixtures = STRATA_CALIBRATION_FIXTURES;
   const fs::path out = scratch("curves") / "c.json";
   const CliRun imported = run({"calibrate", "import-nccl-tests", fixtures + "/all_reduce_new_layout.log",

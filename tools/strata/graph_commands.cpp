@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "models/graph/graph_executor.hpp"
+#include "models/executor/executor.hpp"
 #include "models/hardware/profile_catalog.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
@@ -68,7 +68,7 @@ void lower(const GraphOptions& o, std::ostream& out) {
 
 void replay(const GraphOptions& o, std::ostream& out) {
   nlohmann::json metadata;
-  const models::ExecutionGraph graph = traces::read_graph_file(o.graph, &metadata);
+  models::ExecutionGraph graph = traces::read_graph_file(o.graph, &metadata);
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::SystemProfile system = profiles.system(o.system);
   const models::GpuProfile gpu = profiles.gpu(system.gpu);

@@ -13,6 +13,9 @@
 //  - After the compute stream's last task, the time to the end of the step goes to the category of the
 //    rank's last task to finish (e.g. ZeRO's all-gather of the updated weights: "dp").
 // The seconds of a rank then sum to the step time exactly.
+//
+// It also totals operation time (time inside tasks, not waiting): per category over all ranks, and per rank
+// in device compute kernels.
 #pragma once
 
 #include <map>
@@ -29,13 +32,21 @@ class TimeAttribution {
  public:
   TimeAttribution(int ranks, int streams_per_rank);
 
-  // A task ran on (rank, stream) from `start` (after any rendezvous) to `end`.
-  void ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end);
+  // A task ran on (rank, stream) from `start` (after any rendezvous) to `end`; `device_compute`: a kernel on
+  // the GPU (not memory bookkeeping, communication or host work).
+  void ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end, bool device_compute);
   // A task became ready at `now` on the idle compute stream of `rank`; `blocker_category` and
   // `blocker_stream` describe the task whose completion made it ready (stream -1: none).
   void compute_stream_resumed(int rank, sim::SimTime now, const std::string& blocker_category, int blocker_stream);
   // Closes every rank at the step's end. Call once, after the run.
   std::vector<TimeBreakdown> finish(sim::SimTime step_end);
+  // Grows the tables for ranks added while running.
+  void add_rank();
+
+  // Operation seconds by category summed over ranks ("other" for an empty category), and per rank in device
+  // compute kernels.
+  const std::map<std::string, double>& operation_seconds() const { return operation_seconds_; }
+  const std::vector<double>& compute_seconds() const { return compute_seconds_; }
 
   static constexpr int kComputeStream = 0;
 
@@ -53,6 +64,8 @@ class TimeAttribution {
   std::vector<TimeBreakdown> seconds_;
   std::vector<std::string> last_category_;
   std::vector<sim::SimTime> last_finish_;
+  std::map<std::string, double> operation_seconds_;
+  std::vector<double> compute_seconds_;
 };
 
 // True for the categories of communication tasks.

@@ -1,4 +1,4 @@
-#include "models/graph/time_attribution.hpp"
+#include "models/executor/time_attribution.hpp"
 
 #include <algorithm>
 
@@ -14,9 +14,22 @@ TimeAttribution::TimeAttribution(int ranks, int streams_per_rank)
       streams_(static_cast<std::size_t>(ranks) * static_cast<std::size_t>(streams_per_rank)),
       seconds_(static_cast<std::size_t>(ranks)),
       last_category_(static_cast<std::size_t>(ranks)),
-      last_finish_(static_cast<std::size_t>(ranks), sim::SimTime::zero()) {}
+      last_finish_(static_cast<std::size_t>(ranks), sim::SimTime::zero()),
+      compute_seconds_(static_cast<std::size_t>(ranks), 0.0) {}
 
-void TimeAttribution::ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end) {
+void TimeAttribution::add_rank() {
+  streams_.resize(streams_.size() + static_cast<std::size_t>(streams_per_rank_));
+  seconds_.emplace_back();
+  last_category_.emplace_back();
+  last_finish_.push_back(sim::SimTime::zero());
+  compute_seconds_.push_back(0.0);
+}
+
+void TimeAttribution::ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end,
+                          bool device_compute) {
+  const double operation = (end - start).seconds();
+  operation_seconds_[category.empty() ? "other" : category] += operation;
+  if (device_compute) compute_seconds_[static_cast<std::size_t>(rank)] += operation;
   StreamState& s = state(rank, stream);
   if (start != s.last_end) s.run_start = start;
   s.last_end = end;

@@ -3,7 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "models/graph/graph_executor.hpp"
+#include "models/executor/executor.hpp"
+#include "models/network/analytic_backend.hpp"
 #include "sim/error.hpp"
 #include "synthetic_system.hpp"
 
@@ -72,7 +73,7 @@ TEST_CASE("a collective waits for its slowest member, then ends for all at once"
   CHECK(result.tasks_run == 4);
 }
 
-TEST_CASE("streams overlap; program order holds within a stream", "[executor]") {
+TEST_CASE("streams overlap, program order holds within a stream", "[executor]") {
   // Rank 0: compute 10 us then 10 us on stream 0; on stream 1 a 15 us kernel depending on the first: runs
   // 10..25 us beside the second (10..20). Makespan 25 us.
   ExecutionGraph graph = two_ranks();
@@ -84,7 +85,7 @@ TEST_CASE("streams overlap; program order holds within a stream", "[executor]") 
   CHECK(execute(graph, unit_gpu(), synthetic_system()).makespan == SimTime::from_us(25));
 }
 
-TEST_CASE("send and recv meet; a missing peer is reported, not a hang", "[executor]") {
+TEST_CASE("send and recv meet, a missing peer is reported, not a hang", "[executor]") {
   ExecutionGraph graph = two_ranks();
   Task send;
   send.rank = 0;
@@ -101,8 +102,9 @@ TEST_CASE("send and recv meet; a missing peer is reported, not a hang", "[execut
   send.deps = {0};
   graph.add(send);
   graph.add(recv);
-  // 100 MB over NVLink at ring 100 GB/s x ramp(100 MB): ramp = 0.5 + 0.5 x log2(1e8 / 2^20) / 10 = 0.8288.
-  const double ramp = 0.5 + 0.5 * std::log2(1e8 / 1048576.0) / 10.0;
+  // 100 MB over NVLink at ring 100 GB/s x the ramp of its ring step (analytic_collective.hpp: a send of b bytes
+  // moves at the ramp of an all-reduce of G x b = 8e8 bytes): 0.5 + 0.5 x log2(8e8 / 2^20) / 10 = 0.9787.
+  const double ramp = 0.5 + 0.5 * std::log2(8e8 / 1048576.0) / 10.0;
   CHECK(execute(graph, unit_gpu(), synthetic_system()).makespan.seconds() == Approx(5e-6 + 1e8 / (100e9 * ramp)));
   graph.tasks.pop_back();  // the recv
   try {
@@ -131,4 +133,89 @@ TEST_CASE("memory tasks give each rank its peak", "[executor]") {
   CHECK(execute(graph, unit_gpu(), synthetic_system()).peak_memory_bytes.at(0) == 150);
   graph.tasks[1].deps = {3};  // a dependency on a later task breaks the contract
   CHECK_THROWS_AS(execute(graph, unit_gpu(), synthetic_system()), strata::sim::InputError);
+}
+
+TEST_CASE("an open executor takes tasks from a callback while it runs", "[executor]") {
+  // One rank runs a 10 us kernel; when each kernel ends, the callback allocates 1 MB and submits the next
+  // kernel, three iterations in all: the run ends at 30 us, and each iteration sees the memory the previous
+  // ones left (live state).
+  strata::sim::EventQueue queue;
+  const GpuProfile gpu = unit_gpu();
+  const SystemProfile system = synthetic_system();
+  const ClusterHardware hardware(system, gpu);
+  AnalyticBackend network(queue, hardware);
+  ExecutionGraph layout;
+  layout.ranks = 1;
+  layout.streams = {"compute"};
+  Executor executor(queue, layout, hardware, network);
+  std::vector<double> seen_memory;
+  std::vector<std::int64_t> seen_times;
+  int iterations = 1;
+  executor.on_task_finished([&](TaskId id) {
+    if (executor.task(id).type != TaskType::kCompute) return;
+    seen_memory.push_back(executor.memory().in_use(0));
+    seen_times.push_back(executor.now().ps());
+    if (iterations == 3) return;
+    ++iterations;
+    Task allocate;
+    allocate.type = TaskType::kMemory;
+    allocate.name = "kv";
+    allocate.memory = {1'000'000, "kv cache"};
+    const TaskId allocated = executor.submit(allocate);
+    executor.submit(kernel(0, 10, {allocated}));
+  });
+  executor.submit(kernel(0, 10));
+  executor.run();
+  const ExecutionResult result = executor.result();
+  CHECK(result.makespan == SimTime::from_us(30));
+  CHECK(result.tasks_run == 5);
+  CHECK(seen_times == std::vector<std::int64_t>{10'000'000, 20'000'000, 30'000'000});
+  CHECK(seen_memory == std::vector<double>{0, 1e6, 2e6});
+  CHECK(result.peak_memory_bytes.at(0) == 2e6);
+}
+
+TEST_CASE("a task that breaks the graph's contract is refused when submitted", "[executor]") {
+  strata::sim::EventQueue queue;
+  const GpuProfile gpu = unit_gpu();
+  const SystemProfile system = synthetic_system();
+  const ClusterHardware hardware(system, gpu);
+  AnalyticBackend network(queue, hardware);
+  Executor executor(queue, two_ranks(), hardware, network);
+  const TaskId first = executor.submit(kernel(0, 1));
+  CHECK_THROWS_AS(executor.submit(kernel(1, 1, {first})), strata::sim::SimulationError);  // another rank's task
+  CHECK_THROWS_AS(executor.submit(kernel(2, 1)), strata::sim::SimulationError);           // no such rank
+  CHECK_THROWS_AS(executor.submit(kernel(0, 1, {}, 5)), strata::sim::SimulationError);    // no such stream
+  const int rank = executor.add_rank(9);
+  CHECK(executor.submit(kernel(rank, 2)) == first + 1);
+  executor.run();
+  CHECK(executor.result().makespan == SimTime::from_us(2));
+}
+
+TEST_CASE("a measured compute task takes its measured time", "[executor]") {
+  ExecutionGraph graph = two_ranks();
+  graph.ranks = 1;
+  graph.groups.clear();
+  Task measured = kernel(0, 0);
+  measured.compute.kind = ComputeKind::kMeasured;
+  measured.compute.duration = SimTime::from_ns(12'345);
+  graph.add(measured);
+  CHECK(execute(graph, unit_gpu(), synthetic_system()).makespan == SimTime::from_ns(12'345));
+}
+
+TEST_CASE("a cluster may give one GPU another profile", "[executor]") {
+  // Rank 1 sits on GPU 1, whose HBM is half as fast: its 10 us kernel takes 20 us.
+  ExecutionGraph graph = two_ranks();
+  graph.groups.clear();
+  graph.add(kernel(0, 10));
+  graph.add(kernel(1, 10));
+  const GpuProfile gpu = unit_gpu();
+  GpuProfile slow = gpu;
+  slow.memory_bandwidth.value = strata::sim::Bandwidth::from_gb_per_s(500);
+  const SystemProfile system = synthetic_system();
+  ClusterHardware hardware(system, gpu);
+  hardware.set_gpu(1, slow);
+  const ExecutionResult result = execute(graph, hardware);
+  CHECK(result.makespan == SimTime::from_us(20));
+  CHECK(result.compute_seconds.at(0) == Approx(10e-6));
+  CHECK(result.compute_seconds.at(1) == Approx(20e-6));
 }

@@ -1,0 +1,205 @@
+#include "models/executor/executor.hpp"
+
+#include <algorithm>
+
+#include "models/executor/task_cost.hpp"
+#include "sim/error.hpp"
+
+namespace strata::models {
+
+Executor::Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterHardware& hardware, NetworkBackend& network,
+                   sim::TimelineRecorder* timeline)
+    : queue_(queue),
+      hardware_(hardware),
+      network_(network),
+      scheduler_(queue, layout.streams,
+                 [this](TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker) {
+                   dispatch(id, stream, resumed, blocker);
+                 },
+                 timeline),
+      memory_(layout.ranks),
+      attribution_(layout.ranks, static_cast<int>(layout.streams.size())) {
+  graph_ = std::move(layout);
+  for (int rank = 0; rank < graph_.ranks; ++rank) scheduler_.add_rank(graph_.gpu_of(rank));
+  for (std::size_t g = 0; g < graph_.groups.size(); ++g) cache_group(g);
+  // The layout's tasks stay where they are (a step holds millions): registered in order, as submit() would.
+  for (std::size_t i = 0; i < graph_.tasks.size(); ++i) {
+    Task& task = graph_.tasks[i];
+    task.id = static_cast<TaskId>(i);
+    check(task, task.id);
+    scheduler_.add(task.id, task.rank, task.stream, task.deps);
+  }
+}
+
+void Executor::cache_group(std::size_t group) {
+  const CommGroup& g = graph_.groups[group];
+  group_gpus_.push_back(graph_.group_gpus(g));
+  std::vector<int> carriers;
+  for (int rank : g.ranks) carriers.push_back(graph_.gpu_of(rank));
+  group_carriers_.push_back(std::move(carriers));
+}
+
+int Executor::add_group(CommGroup group) {
+  graph_.groups.push_back(std::move(group));
+  cache_group(graph_.groups.size() - 1);
+  return static_cast<int>(graph_.groups.size()) - 1;
+}
+
+int Executor::add_rank(int gpu) {
+  if (gpu < 0) throw sim::SimulationError("a rank's GPU index must not be negative");
+  if (graph_.gpu_of_rank.empty()) {
+    for (int rank = 0; rank < graph_.ranks; ++rank) graph_.gpu_of_rank.push_back(rank);
+  }
+  graph_.gpu_of_rank.push_back(gpu);
+  graph_.gpus = std::max(graph_.gpu_count(), gpu + 1);
+  ++graph_.ranks;
+  scheduler_.add_rank(gpu);
+  memory_.add_rank();
+  attribution_.add_rank();
+  return graph_.ranks - 1;
+}
+
+void Executor::check(const Task& task, TaskId id) const {
+  const auto fail = [&](const std::string& detail) {
+    throw sim::SimulationError("task \"" + task.name + "\" submitted to the executor " + detail);
+  };
+  if (task.rank < 0 || task.rank >= graph_.ranks) fail("names rank " + std::to_string(task.rank) + ", which does not exist");
+  if (task.stream < 0 || task.stream >= static_cast<int>(graph_.streams.size())) fail("names an unknown stream");
+  for (TaskId dep : task.deps) {
+    if (dep >= id || graph_.tasks[dep].rank != task.rank) fail("depends on a task that is not an earlier one of its rank");
+  }
+  if (task.type == TaskType::kCollective) {
+    if (task.collective.group < 0 || task.collective.group >= static_cast<int>(graph_.groups.size())) fail("names an unknown group");
+    const auto& members = graph_.groups[static_cast<std::size_t>(task.collective.group)].ranks;
+    if (std::find(members.begin(), members.end(), task.rank) == members.end()) fail("is not a member of its group");
+  }
+  if ((task.type == TaskType::kSend || task.type == TaskType::kRecv) &&
+      (task.p2p.peer < 0 || task.p2p.peer >= graph_.ranks || task.p2p.peer == task.rank)) {
+    fail("has a bad peer " + std::to_string(task.p2p.peer));
+  }
+}
+
+TaskId Executor::submit(Task task) {
+  check(task, static_cast<TaskId>(graph_.tasks.size()));
+  const TaskId id = graph_.add(std::move(task));
+  const Task& added = graph_.tasks[id];
+  scheduler_.add(id, added.rank, added.stream, added.deps);
+  return id;
+}
+
+void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker) {
+  const Task& task = graph_.tasks[id];
+  if (resumed && task.stream == TimeAttribution::kComputeStream) {
+    attribution_.compute_stream_resumed(task.rank, queue_.now(), blocker ? graph_.tasks[*blocker].category : std::string(),
+                                        blocker ? graph_.tasks[*blocker].stream : -1);
+  }
+  const int gpu = graph_.gpu_of(task.rank);
+  switch (task.type) {
+    case TaskType::kCompute: {
+      const sim::SimTime duration = compute_time(task.compute, hardware_.gpu(gpu), hardware_.system());
+      stream.submit(task.name, duration, [this, id, duration] { finished(id, queue_.now() - duration); });
+      break;
+    }
+    case TaskType::kMemory:
+      stream.submit(task.name, sim::SimTime::zero(), [this, id] {
+        const Task& t = graph_.tasks[id];
+        memory_.apply(t.rank, static_cast<double>(t.memory.bytes), t.memory.category);
+        finished(id, queue_.now());
+      });
+      break;
+    case TaskType::kHostTransfer:
+      stream.submit_async(task.name, [this, id, gpu](sim::TaskCompletion done) {
+        const HostTransferSpec& transfer = graph_.tasks[id].transfer;
+        const sim::SimTime start = queue_.now();
+        network_.tier_transfer(gpu, transfer.from, transfer.to, sim::Bytes::from_count(transfer.bytes), [this, id, done, start] {
+          done();
+          finished(id, start);
+        });
+      });
+      break;
+    case TaskType::kCollective:
+      stream.submit_async(task.name, [this, id](sim::TaskCompletion done) {
+        const CollectiveSpec spec = graph_.tasks[id].collective;
+        const auto group = static_cast<std::size_t>(spec.group);
+        std::optional<Arrivals> met = rendezvous_.collective(spec.instance, graph_.groups[group].ranks.size(), Arrival{id, done});
+        if (!met) return;
+        const CollectiveCall call{spec.op, sim::Bytes::from_count(spec.bytes), group_gpus_[group], group_carriers_[group]};
+        network_.collective(call, [this, arrivals = std::move(*met), start = queue_.now()] { finish_all(arrivals, start); });
+      });
+      break;
+    case TaskType::kSend:
+    case TaskType::kRecv:
+      stream.submit_async(task.name, [this, id](sim::TaskCompletion done) {
+        const Task& t = graph_.tasks[id];
+        const bool sending = t.type == TaskType::kSend;
+        const int sender = sending ? t.rank : t.p2p.peer;
+        const int receiver = sending ? t.p2p.peer : t.rank;
+        const auto bytes = sim::Bytes::from_count(t.p2p.bytes);
+        std::optional<Arrivals> met = rendezvous_.point_to_point(sender, receiver, t.p2p.tag, Arrival{id, done});
+        if (!met) return;
+        network_.point_to_point(graph_.gpu_of(sender), graph_.gpu_of(receiver), bytes,
+                                [this, arrivals = std::move(*met), start = queue_.now()] { finish_all(arrivals, start); });
+      });
+      break;
+  }
+}
+
+void Executor::finish_all(const Arrivals& arrivals, sim::SimTime start) {
+  for (const Arrival& arrival : arrivals) {
+    arrival.done();
+    finished(arrival.task, start);
+  }
+}
+
+void Executor::finished(TaskId id, sim::SimTime start) {
+  const Task& task = graph_.tasks[id];
+  const bool device_compute = task.type == TaskType::kCompute && task.compute.kind != ComputeKind::kHost;
+  attribution_.ran(task.rank, task.stream, task.category, start, queue_.now(), device_compute);
+  ++completed_;
+  scheduler_.finished(id);
+  if (on_finished_) on_finished_(id);
+}
+
+void Executor::run() {
+  if (ran_) throw sim::SimulationError("an executor runs once");
+  ran_ = true;
+  scheduler_.start();
+  queue_.run();
+  if (const std::optional<TaskId> stuck = scheduler_.stuck()) {
+    const Task& task = graph_.tasks[*stuck];
+    throw sim::SimulationError("the execution graph cannot finish: task " + std::to_string(task.id) + " (" + task.name +
+                               ", rank " + std::to_string(task.rank) + ") waits forever (a missing peer, or a rendezvous cycle)");
+  }
+}
+
+ExecutionResult Executor::result() {
+  ExecutionResult result;
+  result.makespan = queue_.now();
+  for (const auto& [category, seconds] : attribution_.operation_seconds()) {
+    result.seconds_by_category[category] = seconds / graph_.ranks;
+  }
+  result.peak_memory_bytes = memory_.peaks();
+  result.peak_memory_breakdown = memory_.peak_breakdowns();
+  result.compute_seconds = attribution_.compute_seconds();
+  result.time_breakdown = attribution_.finish(result.makespan);
+  result.tasks_run = completed_;
+  result.events = queue_.executed();
+  return result;
+}
+
+ExecutionResult execute(ExecutionGraph graph, const ClusterHardware& hardware, NetworkFidelity fidelity,
+                        const TopologyOptions& topology, sim::TimelineRecorder* timeline) {
+  graph.validate("execution graph");
+  sim::EventQueue queue;
+  const std::unique_ptr<NetworkBackend> network = make_network_backend(fidelity, queue, hardware, graph.gpu_count(), topology);
+  Executor executor(queue, std::move(graph), hardware, *network, timeline);
+  executor.run();
+  return executor.result();
+}
+
+ExecutionResult execute(ExecutionGraph graph, const GpuProfile& gpu, const SystemProfile& system,
+                        sim::TimelineRecorder* timeline) {
+  return execute(std::move(graph), ClusterHardware(system, gpu), NetworkFidelity::kAnalytic, {}, timeline);
+}
+
+}  // namespace strata::models

@@ -1,0 +1,21 @@
+// What one task costs on its hardware, alone.
+//
+//  - compute_time: a GPU kernel from the GPU profile's cost model (models/cost/compute_cost.hpp: GEMMs by
+//    shape, fused attention, memory-bound kernels), host work at the node's host memory bandwidth
+//    (models/cost/offload_cost.hpp), or the measured duration an imported trace carries.
+//  - task_duration: any task with nothing running beside it: compute as above, transfers as the analytic
+//    network starts them (models/network/analytic_backend.hpp). Contention only lengthens a transfer, so
+//    this is a lower bound on its time in a run (the search's bound, scenarios/runner/step_lower_bound.hpp).
+#pragma once
+
+#include "models/graph/execution_graph.hpp"
+#include "models/hardware/cluster_hardware.hpp"
+#include "sim/sim_time.hpp"
+
+namespace strata::models {
+
+sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, const SystemProfile& system);
+
+sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware);
+
+}  // namespace strata::models
