@@ -2,7 +2,6 @@
 
 #include "models/cost/compute_cost.hpp"
 #include "models/cost/offload_cost.hpp"
-#include "models/network/analytic_backend.hpp"
 
 namespace strata::models {
 
@@ -21,24 +20,49 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
   return sim::SimTime::zero();
 }
 
-sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware) {
+AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware) {
   const SystemProfile& system = hardware.system();
   const int gpu = graph.gpu_of(task.rank);
   switch (task.type) {
-    case TaskType::kCompute: return compute_time(task.compute, hardware.gpu(gpu), system);
     case TaskType::kHostTransfer:
-      return tier_transfer_time(system, hardware.gpu(gpu), task.transfer.from, task.transfer.to,
-                                sim::Bytes::from_count(task.transfer.bytes));
+      return analytic_tier_transfer(hardware, gpu, task.transfer.from, task.transfer.to,
+                                    sim::Bytes::from_count(task.transfer.bytes));
     case TaskType::kCollective: {
       const auto& group = graph.groups[static_cast<std::size_t>(task.collective.group)];
-      return analytic_collective_over(system, task.collective.op, sim::Bytes::from_count(task.collective.bytes),
-                                      graph.group_gpus(group)).time;
+      const int own[] = {gpu};
+      return analytic_collective_transfer(system, task.collective.op, sim::Bytes::from_count(task.collective.bytes),
+                                          graph.group_gpus(group), own);
     }
     case TaskType::kSend:
-    case TaskType::kRecv:
-      return analytic_point_to_point(system, gpu, graph.gpu_of(task.p2p.peer), sim::Bytes::from_count(task.p2p.bytes)).time;
+    case TaskType::kRecv: {
+      const bool sending = task.type == TaskType::kSend;
+      const int peer = graph.gpu_of(task.p2p.peer);
+      AnalyticTransfer transfer = analytic_point_to_point_transfer(system, sending ? gpu : peer, sending ? peer : gpu,
+                                                                   sim::Bytes::from_count(task.p2p.bytes));
+      std::erase_if(transfer.uses, [&](const GpuPortUse& use) {
+        const bool out = use.port == GpuPort::kNvlinkOut || use.port == GpuPort::kNicOut;
+        return out != sending;
+      });
+      return transfer;
+    }
+    case TaskType::kCompute:
+    case TaskType::kMemory:
+      break;
+  }
+  return AnalyticTransfer{task_duration(graph, task, hardware), {}};
+}
+
+sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware) {
+  switch (task.type) {
+    case TaskType::kCompute:
+      return compute_time(task.compute, hardware.gpu(graph.gpu_of(task.rank)), hardware.system());
     case TaskType::kMemory:
       return sim::SimTime::zero();
+    case TaskType::kHostTransfer:
+    case TaskType::kCollective:
+    case TaskType::kSend:
+    case TaskType::kRecv:
+      return task_transfer(graph, task, hardware).time;
   }
   return sim::SimTime::zero();
 }

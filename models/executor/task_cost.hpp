@@ -10,6 +10,7 @@
 
 #include "models/graph/execution_graph.hpp"
 #include "models/hardware/cluster_hardware.hpp"
+#include "models/network/analytic_backend.hpp"
 #include "sim/sim_time.hpp"
 
 namespace strata::models {
@@ -17,5 +18,11 @@ namespace strata::models {
 sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, const SystemProfile& system);
 
 sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware);
+
+// A transfer task (collective, send, recv, tier transfer) as the analytic network starts it alone: its time
+// and the ports of its own rank's GPU it keeps busy (a collective member's, a send's out ports, a recv's in
+// ports, a tier transfer's host link). A port is busy at most all of a step, so per port the summed
+// utilization x time of a rank's transfers is a lower bound on the step too.
+AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware);
 
 }  // namespace strata::models

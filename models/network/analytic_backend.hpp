@@ -24,6 +24,7 @@
 #include <array>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "models/collectives/analytic_collective.hpp"
@@ -38,6 +39,30 @@ CollectiveEstimate analytic_collective_over(const SystemProfile& system, Collect
                                             std::span<const int> gpus);
 CollectiveEstimate analytic_point_to_point(const SystemProfile& system, int from_gpu, int to_gpu, sim::Bytes bytes);
 
+// A GPU's ports, per direction (capacities above).
+enum class GpuPort { kNvlinkOut, kNvlinkIn, kNicOut, kNicIn, kHostLinkToDevice, kHostLinkToHost };
+inline constexpr int kGpuPortKinds = 6;
+std::string_view gpu_port_name(GpuPort port);  // "nvlink-out", "nvlink-in", "nic-out", "nic-in", ...
+
+struct GpuPortUse {
+  int gpu = 0;
+  GpuPort port = GpuPort::kNvlinkOut;
+  double utilization = 1.0;  // (0, 1]
+};
+
+// A transfer as the analytic back end runs it: its time alone and the ports it keeps busy.
+struct AnalyticTransfer {
+  sim::SimTime time;
+  std::vector<GpuPortUse> uses;
+};
+// A collective charged on the GPUs of `carriers`, a send/recv on the sender's out ports and the receiver's in
+// ports, a tier transfer on the GPU's host link.
+AnalyticTransfer analytic_collective_transfer(const SystemProfile& system, CollectiveOp op, sim::Bytes bytes,
+                                              std::span<const int> gpus, std::span<const int> carriers);
+AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, int from_gpu, int to_gpu, sim::Bytes bytes);
+AnalyticTransfer analytic_tier_transfer(const ClusterHardware& hardware, int gpu, MemoryTier from, MemoryTier to,
+                                        sim::Bytes bytes);
+
 class AnalyticBackend final : public NetworkBackend {
  public:
   AnalyticBackend(sim::EventQueue& queue, const ClusterHardware& hardware);
@@ -50,16 +75,13 @@ class AnalyticBackend final : public NetworkBackend {
   const sim::PortSharing& ports() const { return ports_; }
 
  private:
-  enum Port { kNvlinkOut, kNvlinkIn, kNicOut, kNicIn, kHostToDevice, kDeviceToHost, kPortsPerGpu };
+  void start(const AnalyticTransfer& transfer, Done done);
   // The port's index in ports_, created on first use.
-  std::uint32_t port(int gpu, Port kind);
-  double capacity(Port kind) const;  // bytes per second
-  // Adds `bytes` over `seconds` on the port, if it moves any.
-  void charge(std::vector<sim::PortUse>& uses, int gpu, Port kind, double bytes, double seconds);
+  std::uint32_t port(int gpu, GpuPort kind);
 
   const ClusterHardware& hardware_;
   sim::PortSharing ports_;
-  std::vector<std::array<std::uint32_t, kPortsPerGpu>> gpu_ports_;  // 0: not created yet (else index + 1)
+  std::vector<std::array<std::uint32_t, kGpuPortKinds>> gpu_ports_;  // 0: not created yet (else index + 1)
 };
 
 }  // namespace strata::models

@@ -6,6 +6,10 @@
 // task_duration, its time alone (a collective or a send/recv from its rendezvous, and longer when concurrent
 // transfers share its ports; never shorter). The step therefore lasts at least the largest sum of task
 // durations on one stream. Durations alone do not depend on the order the schedule runs the tasks in.
+// The analytic network also keeps each GPU port busy at most all of the time (models/network/
+// analytic_backend.hpp: concurrent transfers on a port progress at speeds whose utilizations sum to at most
+// 1), so the step lasts at least each port's summed utilization x time alone over the rank's transfers: the
+// NICs' floor of a step whose DP traffic overlaps on them.
 //
 // Why it is cheap: each extra micro-batch adds the same tasks to every stream (its forward and backward, their
 // transfers and, with ZeRO-3, their gathers), so each stream's sum is affine in the micro-batch count m and
@@ -19,7 +23,7 @@
 namespace strata::scenarios {
 
 struct StepLowerBound {
-  double seconds = 0;              // the busiest stream's summed task durations over the whole step
+  double seconds = 0;              // the busiest stream's summed task durations, or port's busy time, over the step
   std::int64_t lowered_tasks = 0;  // tasks of the graphs lowered to find it
 };
 

@@ -96,3 +96,30 @@ TEST_CASE("step lower bound over the example search's candidates", "[.bound-swee
   }
   std::printf("%d candidates: bound / step from %.3f to %.3f\n", compared, loosest, tightest);
 }
+
+TEST_CASE("a ZeRO-3 step cannot finish faster than its NICs move its gathers and reduce-scatters", "[scenario][network]") {
+  // The demo's fsdp64 (Llama-3-70B, 64 H100, one micro-batch of 2 per GPU) with 25 Gb/s NICs. Each GPU's share
+  // of its node's NICs is one NIC at 25 Gb/s x 0.97 (dgx-h100: 8 NICs for 8 GPUs). Over a step it must move
+  // every layer's weights all-gathered twice (forward and backward, 2 bytes per parameter) and its gradients
+  // reduce-scattered once (4 bytes), each a ring over 8 nodes whose NIC bytes per GPU are S (n-1)/n / 8
+  // (analytic_collective.cpp, port_bytes). Separate streams cannot beat that floor; before the analytic
+  // network shared ports they did (17.25 s against about 22.9 s).
+  scenarios::Scenario scenario = shipped("llama3-70b-h100x64.json");
+  scenario.cluster.system.nic_bandwidth.value = sim::Bandwidth::from_bytes_per_s(25e9 / 8);
+  std::size_t index = 0;
+  while (scenario.strategies[index].strategy.name != "fsdp64") ++index;
+  const scenarios::StrategyResult run = scenarios::run_strategy(scenario, index);
+  double layer_parameters = 0;
+  for (int layer = 0; layer < scenario.model.config.layers; ++layer) {
+    const models::LayerParameters p = models::layer_parameters(scenario.model.config, layer);
+    layer_parameters += p.dense + p.expert;
+  }
+  const double per_gpu_share = 63.0 / 64.0 / 8.0;
+  const double nic_bytes = (2 * 2.0 + 4.0) * layer_parameters * per_gpu_share;
+  const double floor = nic_bytes / (25e9 / 8 * 0.97);
+  INFO("floor " << floor << " s, step " << run.step_time_s << " s");
+  CHECK(floor > 20.0);
+  CHECK(run.step_time_s >= floor);
+  // The search's bound sees the floor too.
+  CHECK(scenarios::step_lower_bound(scenario, scenario.strategies[index].strategy).seconds >= floor);
+}
