@@ -15,6 +15,7 @@ TimeAttribution::TimeAttribution(int ranks, int streams_per_rank)
       seconds_(static_cast<std::size_t>(ranks)),
       last_category_(static_cast<std::size_t>(ranks)),
       last_finish_(static_cast<std::size_t>(ranks), sim::SimTime::zero()),
+      in_pipeline_(static_cast<std::size_t>(ranks), 0),
       compute_seconds_(static_cast<std::size_t>(ranks), 0.0) {}
 
 void TimeAttribution::add_rank() {
@@ -22,6 +23,7 @@ void TimeAttribution::add_rank() {
   seconds_.emplace_back();
   last_category_.emplace_back();
   last_finish_.push_back(sim::SimTime::zero());
+  in_pipeline_.push_back(0);
   compute_seconds_.push_back(0.0);
 }
 
@@ -30,6 +32,7 @@ void TimeAttribution::ran(int rank, int stream, const std::string& category, sim
   const double operation = (end - start).seconds();
   operation_seconds_[category.empty() ? "other" : category] += operation;
   if (device_compute) compute_seconds_[static_cast<std::size_t>(rank)] += operation;
+  if (category == "pp") in_pipeline_[static_cast<std::size_t>(rank)] = 1;
   StreamState& s = state(rank, stream);
   if (start != s.last_end) s.run_start = start;
   s.last_end = end;
@@ -61,10 +64,12 @@ void TimeAttribution::compute_stream_resumed(int rank, sim::SimTime now, const s
 std::vector<TimeBreakdown> TimeAttribution::finish(sim::SimTime step_end) {
   for (std::size_t r = 0; r < seconds_.size(); ++r) {
     const sim::SimTime compute_end = streams_[r * static_cast<std::size_t>(streams_per_rank_)].last_end;
-    if (step_end > compute_end) {
+    const sim::SimTime own_end = std::max(compute_end, std::min(last_finish_[r], step_end));
+    if (own_end > compute_end) {
       const std::string& last = last_category_[r];
-      seconds_[r][is_communication_category(last) ? last : std::string("wait")] += (step_end - compute_end).seconds();
+      seconds_[r][is_communication_category(last) ? last : std::string("wait")] += (own_end - compute_end).seconds();
     }
+    if (step_end > own_end) seconds_[r][in_pipeline_[r] ? "bubble" : "wait"] += (step_end - own_end).seconds();
   }
   return std::move(seconds_);
 }

@@ -10,8 +10,10 @@
 //    accounts for at most the length of its stream's uninterrupted run of transfers that ended with it
 //    (exposed communication); the rest of the gap is waiting on another rank: "bubble" when the blocker is
 //    pipeline traffic, "wait" otherwise. Any other blocker leaves the gap as "wait".
-//  - After the compute stream's last task, the time to the end of the step goes to the category of the
-//    rank's last task to finish (e.g. ZeRO's all-gather of the updated weights: "dp").
+//  - After the compute stream's last task, the time until the rank's last task finishes goes to that task's
+//    category when it is communication (e.g. ZeRO's all-gather of the updated weights: "dp"), else "wait";
+//    from then to the end of the step the rank waits for the others: "bubble" for a rank in a pipeline (one
+//    that ran pipeline transfers: the drain, where the later stages still run backward passes), else "wait".
 // The seconds of a rank then sum to the step time exactly.
 //
 // It also totals operation time (time inside tasks, not waiting): per category over all ranks, and per rank
@@ -64,6 +66,7 @@ class TimeAttribution {
   std::vector<TimeBreakdown> seconds_;
   std::vector<std::string> last_category_;
   std::vector<sim::SimTime> last_finish_;
+  std::vector<char> in_pipeline_;
   std::map<std::string, double> operation_seconds_;
   std::vector<double> compute_seconds_;
 };

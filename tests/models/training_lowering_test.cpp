@@ -41,6 +41,24 @@ TEST_CASE("with free communication the pipeline bubble is (p-1)/(m+p-1)", "[lowe
   }
 }
 
+TEST_CASE("the time breakdown counts the pipeline's fill and drain as bubble", "[lowering]") {
+  // 1F1B, p = 8, m = 8, free communication: every stage idles (p-1)(tf+tb) of its step, half while the
+  // pipeline fills and half while it drains, so the bubble is (p-1)/(m+p-1) = 7/15 of the step without the
+  // optimizer on every stage (the drain used to be counted as "other").
+  const int pp = 8;
+  ParallelStrategy strategy;
+  strategy.pp = pp;
+  const LoweredTraining lowered = lower_training(small_model(4 * pp), TrainingSpec{64, 8, Dtype::kBf16}, strategy, pp);
+  const ExecutionResult result = execute(lowered.graph, exact_gpu(), free_links());
+  const double optimizer = result.seconds_by_category.at("optimizer");
+  for (int stage : {0, pp / 2, pp - 1}) {
+    INFO("stage " << stage);
+    const TimeBreakdown& breakdown = result.time_breakdown.at(static_cast<std::size_t>(stage));
+    CHECK(breakdown.at("bubble") / (result.makespan.seconds() - optimizer) == Approx(7.0 / 15.0).margin(0.01));
+    CHECK(breakdown.count("wait") == 0);
+  }
+}
+
 TEST_CASE("interleaving v model chunks divides the bubble by v", "[lowering]") {
   // Narayanan et al. SC21, section 2.2.2: bubble time (p-1)(tf+tb)/v, so the fraction is (p-1)/(v m + p - 1).
   for (const auto& [pp, m, v] : {std::tuple{2, 4, 2}, std::tuple{4, 8, 2}, std::tuple{4, 8, 4}, std::tuple{4, 16, 2}}) {
