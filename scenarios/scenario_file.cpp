@@ -142,18 +142,11 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
   s.ep = integer(r, "ep", 1);
   s.vpp = integer(r, "vpp", 1);
   s.micro_batch = integer(r, "micro_batch", 1);
+  s.schedule = &models::default_pipeline_schedule(s.vpp);
   if (const auto schedule = r.optional_string("schedule")) {
-    if (*schedule == "1f1b") s.schedule = models::PipelineSchedule::kOneFOneB;
-    else if (*schedule == "gpipe") s.schedule = models::PipelineSchedule::kGpipe;
-    else if (*schedule == "zb-h1") s.schedule = models::PipelineSchedule::kZeroBubbleH1;
-    else if (*schedule == "interleaved") {
-      // Megatron-LM's interleaved 1F1B: 1F1B over vpp model chunks per stage.
-      s.schedule = models::PipelineSchedule::kOneFOneB;
-      if (s.vpp < 2) r.location_of("vpp").fail("the interleaved schedule needs vpp >= 2");
-    } else if (*schedule == "dualpipe") {
-      s.schedule = models::PipelineSchedule::kDualPipe;
-    } else {
-      r.location_of("schedule").fail("expected 1f1b, interleaved, gpipe, zb-h1 or dualpipe, found \"" + *schedule + "\"");
+    s.schedule = models::find_pipeline_schedule(*schedule);
+    if (s.schedule == nullptr) {
+      r.location_of("schedule").fail("expected one of " + models::pipeline_schedule_names() + ", found \"" + *schedule + "\"");
     }
   }
   s.sequence_parallel = boolean(r, "sequence_parallel", false);
@@ -235,7 +228,7 @@ SearchSpace read_search(JsonObjectReader r) {
           sim::json_integer(list[i], r.location_of(key).child(i), std::string_view(key) == "zero" ? 0 : 1, max)));
     }
   };
-  const auto words = [&](const char* key, std::vector<std::string>& into, std::initializer_list<const char*> allowed) {
+  const auto words = [&](const char* key, std::vector<std::string>& into, const std::vector<std::string_view>& allowed) {
     const nlohmann::json* value = r.optional(key);
     if (value == nullptr) return;
     const auto& list = sim::json_array(*value, r.location_of(key));
@@ -244,9 +237,9 @@ SearchSpace read_search(JsonObjectReader r) {
       const std::string word = sim::json_string(list[i], r.location_of(key).child(i));
       bool ok = false;
       std::string names;
-      for (const char* a : allowed) {
+      for (const std::string_view a : allowed) {
         ok = ok || word == a;
-        names += std::string(names.empty() ? "" : ", ") + a;
+        names += std::string(names.empty() ? "" : ", ") + std::string(a);
       }
       if (!ok) r.location_of(key).child(i).fail("expected one of " + names + ", found \"" + word + "\"");
       into.push_back(word);
@@ -259,8 +252,12 @@ SearchSpace read_search(JsonObjectReader r) {
   integers("ep", space.ep, 1'000'000);
   integers("zero", space.zero, 3);
   integers("micro_batch", space.micro_batch, 1'000'000);
-  words("recompute", space.recompute, {"none", "selective", "full"});
-  words("schedule", space.schedule, {"1f1b", "gpipe", "interleaved", "zb-h1", "dualpipe"});
+  words("recompute", space.recompute, std::vector<std::string_view>{"none", "selective", "full"});
+  std::vector<std::string> schedules;
+  std::vector<std::string_view> schedule_words;
+  for (const models::PipelineScheduleKind* schedule : models::pipeline_schedules()) schedule_words.push_back(schedule->name());
+  words("schedule", schedules, schedule_words);
+  for (const std::string& name : schedules) space.schedule.push_back(models::find_pipeline_schedule(name));
   if (const nlohmann::json* value = r.optional("sequence_parallel")) {
     const auto& list = sim::json_array(*value, r.location_of("sequence_parallel"));
     if (list.empty()) r.location_of("sequence_parallel").fail("an empty list leaves nothing to search; omit the key to search every value");

@@ -13,6 +13,7 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "sim/json_input.hpp"
 #include "models/strategy/parallel_strategy.hpp"
+#include "models/strategy/pipeline_schedule.hpp"
 #include "models/topology/cluster_topology.hpp"
 #include "models/workload/model_catalog.hpp"
 
@@ -44,7 +45,7 @@ struct SearchSpace {
   std::vector<int> tp, pp, vpp, cp, ep, zero;
   std::vector<std::int64_t> micro_batch;
   std::vector<std::string> recompute;   // none, selective, full
-  std::vector<std::string> schedule;    // 1f1b, gpipe, interleaved
+  std::vector<const models::PipelineScheduleKind*> schedule;
   std::vector<bool> sequence_parallel;
 };
 

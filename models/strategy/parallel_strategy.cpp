@@ -51,16 +51,6 @@ void validate_experts(const TransformerConfig& model, const ParallelStrategy& s)
 
 }  // namespace
 
-std::string_view schedule_name(PipelineSchedule schedule) {
-  switch (schedule) {
-    case PipelineSchedule::kGpipe: return "gpipe";
-    case PipelineSchedule::kOneFOneB: return "1f1b";
-    case PipelineSchedule::kZeroBubbleH1: return "zb-h1";
-    case PipelineSchedule::kDualPipe: return "dualpipe";
-  }
-  return "1f1b";
-}
-
 std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_layers) {
   if (!stage_layers.empty()) return stage_layers;
   std::vector<int> split(static_cast<std::size_t>(pp), layers / pp);
@@ -98,37 +88,20 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
     bad("micro_batch", "global batch " + std::to_string(training.global_batch) + " is not a multiple of micro_batch x dp = " +
                            std::to_string(s.micro_batch * s.dp));
   }
-  if (s.pp * s.vpp > model.layers) {
-    bad(s.vpp > 1 ? "vpp" : "pp", std::to_string(s.pp * s.vpp) + (s.vpp > 1 ? " virtual" : "") + " stages for " +
+  const int stages = virtual_stages(s);
+  if (stages > model.layers) {
+    bad(s.vpp > 1 ? "vpp" : "pp", std::to_string(stages) + (stages > s.pp ? " virtual" : "") + " stages for " +
                                        std::to_string(model.layers) + " layers");
   }
   if (s.tp_overlap && !s.sequence_parallel) bad("tp_overlap", "TP communication overlap needs sequence_parallel");
-  if (s.vpp > 1) {
-    if (s.pp < 2) bad("vpp", "the interleaved schedule needs pp >= 2");
-    if (s.schedule != PipelineSchedule::kOneFOneB) bad("vpp", "virtual stages need the 1f1b (interleaved) schedule");
-    const std::int64_t m = s.microbatches(training);
-    if (m > 0 && m % s.pp != 0) {
-      bad("vpp", "the interleaved schedule needs the micro-batches per step (" + std::to_string(m) + ") to be a multiple of pp (" +
-                     std::to_string(s.pp) + ")");
-    }
-  }
+  validate_schedule(s, s.microbatches(training), bad);
   if (!s.stage_layers.empty()) {
-    if (static_cast<int>(s.stage_layers.size()) != s.pp * s.vpp) bad("stage_layers", "needs one entry per (virtual) pipeline stage");
+    if (static_cast<int>(s.stage_layers.size()) != stages) bad("stage_layers", "needs one entry per (virtual) pipeline stage");
     if (std::accumulate(s.stage_layers.begin(), s.stage_layers.end(), 0) != model.layers) {
       bad("stage_layers", "must sum to the model's " + std::to_string(model.layers) + " layers");
     }
     for (int layers : s.stage_layers) {
       if (layers < 0) bad("stage_layers", "entries must not be negative");
-    }
-  }
-  if (s.schedule == PipelineSchedule::kZeroBubbleH1 && s.vpp > 1) bad("schedule", "zb-h1 runs one model chunk per stage (vpp 1)");
-  if (s.schedule == PipelineSchedule::kDualPipe) {
-    // The reference implementation asserts an even rank count and an even micro-batch count of at least 2p.
-    const std::int64_t m = s.microbatches(training);
-    if (s.pp < 2 || s.pp % 2 != 0) bad("pp", "DualPipe needs an even number of pipeline stages, got " + str(s.pp));
-    if (s.vpp > 1) bad("vpp", "DualPipe holds its two stages per rank itself (vpp 1)");
-    if (m % 2 != 0 || m < 2 * s.pp) {
-      bad("micro_batch", "DualPipe needs an even number of micro-batches per step, at least 2 x pp = " + str(2 * s.pp) + "; got " + str(m));
     }
   }
   validate_context_parallel(model, training, s);
@@ -158,9 +131,9 @@ LayerParameters layer_parameters(const TransformerConfig& model, int layer) {
 
 LayerParameters stage_parameters(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
   const double embedding = static_cast<double>(model.vocab) * model.hidden;
-  const std::vector<int> layers = split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
+  const std::vector<int> layers = split_layers(model.layers, virtual_stages(s), s.stage_layers);
   LayerParameters total;
-  const int last_virtual_stage = s.pp * s.vpp - 1;
+  const int last_virtual_stage = virtual_stages(s) - 1;
   for (int chunk = 0; chunk < chunks_per_rank(s); ++chunk) {
     const int virtual_stage = pass_virtual_stage(s, chunk, stage);
     if (virtual_stage == 0) total.dense += embedding;

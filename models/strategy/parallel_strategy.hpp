@@ -15,13 +15,11 @@
 
 namespace strata::models {
 
-// GPipe, 1F1B (interleaved when vpp > 1) and ZB-H1 (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR
-// 2024, section 3.1: the backward split into input-gradient B and weight-gradient W passes, W deferred into
-// the bubbles at 1F1B's activation memory).
-// DualPipe (DeepSeek-V3 report, section 3.2.1): micro-batches fed from both ends of the pipeline, each rank
-// holding two stages (pipeline_schedule.hpp).
-enum class PipelineSchedule { kGpipe, kOneFOneB, kZeroBubbleH1, kDualPipe };
-std::string_view schedule_name(PipelineSchedule schedule);  // "gpipe", "1f1b", "zb-h1", "dualpipe"
+// The pipeline schedule (pipeline_schedule.hpp: one descriptor per schedule, in the registry).
+class PipelineScheduleKind;
+// Megatron-LM's choice for a strategy that names no schedule: 1F1B, or interleaved 1F1B with vpp > 1
+// (megatron/core/pipeline_parallel/schedules.py: get_forward_backward_func).
+const PipelineScheduleKind& default_pipeline_schedule(int vpp = 1);
 
 // How context parallelism exchanges keys and values: ring attention (Liu et al. 2023; Megatron-Core /
 // Transformer Engine cp_comm_type "p2p": cp - 1 send/recv steps around the CP ring, each overlapped with one
@@ -51,7 +49,7 @@ struct ParallelStrategy {
   int ep = 1;
   int vpp = 1;
   std::int64_t micro_batch = 1;
-  PipelineSchedule schedule = PipelineSchedule::kOneFOneB;
+  const PipelineScheduleKind* schedule = &default_pipeline_schedule();  // never null
   bool sequence_parallel = false;
   Recompute recompute = Recompute::kNone;
   int zero = 0;

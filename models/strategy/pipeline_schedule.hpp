@@ -1,10 +1,27 @@
-// The order one pipeline stage runs its forward and backward passes in: GPipe, 1F1B, Megatron-LM's
-// interleaved 1F1B over vpp model chunks (Narayanan et al. SC21, section 2.2.2;
-// megatron/core/pipeline_parallel/schedules.py), ZB-H1 (Qi et al., ICLR 2024, section 3.1, figure 3), or
-// DualPipe (DeepSeek-AI, "DeepSeek-V3 Technical Report", 2024, section 3.2.1, figure 5).
+// Pipeline schedules: the order in which each pipeline stage runs its forward and backward passes, and
+// everything else that depends on the schedule. One descriptor per schedule, in its own file under
+// models/strategy/schedules/, listed once in schedules/schedule_registry.cpp; nothing else names a schedule.
+// Adding one: a file defining a PipelineScheduleKind and its accessor, plus its entry in the registry.
+//
+// A descriptor states:
+//  - its scenario word and candidate-name suffix, and the vpp it takes (virtual stages per rank: model chunks,
+//    loops or waves);
+//  - its own checks (beyond the general ones of validate_strategy);
+//  - placement: which virtual stage (layers counted from the embedding) each of a rank's model chunks runs,
+//    which way a chunk's activations travel, which micro-batches a chunk processes;
+//  - the pass order of each stage;
+//  - for the steady-state extrapolation and the search's lower bound: the multiple the micro-batch count must
+//    be, and whether a long step is affine in it;
+//  - for the search: the micro-batches in flight on the first stage (its activation memory estimate) and
+//    whether it is tried when a search does not list schedules.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "models/strategy/parallel_strategy.hpp"
@@ -14,35 +31,89 @@ namespace strata::models {
 enum class PassKind {
   kForward,
   kBackward,       // input and weight gradients together
-  kInputGradient,  // ZB-H1's B: the input gradient only, sent on at once
-  kWeightGradient  // ZB-H1's W: the weight gradients of a micro-batch whose B ran earlier
+  kInputGradient,  // zero-bubble B: the input gradient only, sent on at once
+  kWeightGradient  // zero-bubble W: the weight gradients of a micro-batch whose B ran earlier
 };
 
 struct PipelinePass {
   PassKind kind = PassKind::kForward;
   std::int64_t microbatch = 0;
-  int chunk = 0;  // model chunk (virtual stage: pass_virtual_stage)
+  int chunk = 0;  // model chunk of the rank (PipelineScheduleKind::virtual_stage)
 };
 
-// The virtual stage (which layers, counted from the embedding) a rank of pipeline stage `stage` runs for
-// model chunk `chunk`: chunk x pp + stage, except DualPipe's chunk 1, the reverse direction, which runs
-// stage pp - 1 - stage (the rank holds stages r and p-1-r: two copies of the parameters' share).
-int pass_virtual_stage(const ParallelStrategy& strategy, int chunk, int stage);
-// Model chunks one rank holds: vpp, or 2 for DualPipe.
-int chunks_per_rank(const ParallelStrategy& strategy);
+// Where a virtual stage runs: a model chunk of a pipeline rank.
+struct ChunkPlace {
+  int chunk = 0;
+  int stage = 0;
+};
 
-// GPipe: all forwards, then all backwards. 1F1B: min(p - stage - 1, m) forwards, then one forward and one
-// backward in turn, then the remaining backwards. Interleaved (vpp > 1): the warm-up is
-// 2 (p - stage - 1) + (vpp - 1) p forwards (all of them when m == p); virtual micro-batch k runs chunk
-// (k mod p v) / p (reversed for backward) of micro-batch (k / p v) p + k mod p.
-// ZB-H1: stage i runs 1F1B's min(p - i - 1, m) warm-up forwards, then i pairs of F and B with their W held
-// back, then F B W triples, then B W pairs, then the i held-back W passes, which fill the end of the step
-// where 1F1B idles; each W is the oldest pending micro-batch's, so at most p micro-batches are in flight as
-// in 1F1B. Stage 0 holds nothing back and runs whole backward passes.
-// DualPipe (p even, m even, m >= 2p): micro-batches 0..m/2-1 enter at rank 0 and run through ranks 0..p-1
-// (chunk 0), m/2..m-1 enter at rank p-1 and run back to rank 0 (chunk 1); each rank interleaves the two
-// directions so that forward and backward passes of different micro-batches alternate in the steady state
-// and splits some backward passes zero-bubble style (pipeline_schedule.cpp lists the eight steps).
-std::vector<PipelinePass> pipeline_order(const ParallelStrategy& strategy, std::int64_t microbatches, int stage);
+class PipelineScheduleKind {
+ public:
+  // `field` is the strategy key the error names ("vpp", "pp", "micro_batch", ...).
+  using Fail = std::function<void(const std::string& field, const std::string& detail)>;
+
+  virtual ~PipelineScheduleKind() = default;
+
+  virtual std::string_view name() const = 0;
+  // Appended to a search candidate's name ("" for 1F1B and interleaved, whose vpp names them).
+  virtual std::string_view candidate_suffix() const = 0;
+  // The vpp values it takes: [min_vpp, max_vpp], and whether vpp must be even.
+  virtual int min_vpp() const { return 1; }
+  virtual int max_vpp() const { return 1; }
+  virtual bool even_vpp() const { return false; }
+  // Checks beyond validate_strategy's and the vpp range, for a step of `microbatches` micro-batches.
+  virtual void validate(const ParallelStrategy& s, std::int64_t microbatches, const Fail& fail) const;
+
+  // Model chunks one rank holds.
+  virtual int chunks_per_rank(const ParallelStrategy& s) const { return s.vpp; }
+  // The virtual stage chunk `chunk` of rank `stage` runs (0 .. virtual_stages - 1).
+  virtual int virtual_stage(const ParallelStrategy& s, int chunk, int stage) const { return chunk * s.pp + stage; }
+  // The virtual stages the model is split into (pp x vpp for the looped placements).
+  virtual int virtual_stages(const ParallelStrategy& s) const { return s.pp * s.vpp; }
+  // Where virtual stage `vs` runs for a micro-batch that `chunk` processes (schedules that hold two copies of
+  // the model, like DualPipe, keep each micro-batch in one copy).
+  virtual ChunkPlace place_of(const ParallelStrategy& s, int chunk, int vs) const { return {vs / s.pp, vs % s.pp}; }
+  // Whether `chunk`'s forward activations travel from higher ranks to lower ones; its transfers then use
+  // streams of their own, so the two directions never queue behind each other.
+  virtual bool reversed(const ParallelStrategy& s, int chunk) const { return false; }
+  // The micro-batches chunk `chunk` processes: [first, last].
+  virtual std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy& s, std::int64_t microbatches,
+                                                                   int chunk) const {
+    return {0, microbatches - 1};
+  }
+
+  // The passes rank `stage` runs, in order.
+  virtual std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t microbatches, int stage) const = 0;
+
+  // The micro-batch count must be a multiple of this (the extrapolation steps by it).
+  virtual std::int64_t microbatch_multiple(const ParallelStrategy& s) const { return 1; }
+  // Whether every micro-batch past the warm-up adds the same work, so that a long step is affine in the
+  // micro-batch count (scenarios/runner/steady_state_run.hpp) and the lower bound follows from small steps.
+  virtual bool extrapolates() const { return true; }
+
+  // Micro-batches whose activations of one chunk the first stage holds at its peak, summed over its chunks
+  // and divided by its chunks' activations of one micro-batch: the factor of the search's memory estimate.
+  virtual double in_flight_microbatches(const ParallelStrategy& s, std::int64_t microbatches) const = 0;
+  // Whether a search that does not list schedules tries this one (for this model).
+  virtual bool searched_by_default(const TransformerConfig& model) const { return true; }
+};
+
+// Every schedule, in registry order.
+std::span<const PipelineScheduleKind* const> pipeline_schedules();
+// The schedule called `name`, or null.
+const PipelineScheduleKind* find_pipeline_schedule(std::string_view name);
+// The schedule called `name`; sim::InputError listing the names when there is none.
+const PipelineScheduleKind& pipeline_schedule(std::string_view name);
+// "1f1b, interleaved, gpipe, ..." in registry order, for messages.
+std::string pipeline_schedule_names();
+
+// The vpp range, evenness and the descriptor's own checks of the strategy's schedule.
+void validate_schedule(const ParallelStrategy& s, std::int64_t microbatches, const PipelineScheduleKind::Fail& fail);
+
+// The strategy's schedule applied to it (the descriptor's methods with s bound).
+int pass_virtual_stage(const ParallelStrategy& s, int chunk, int stage);
+int chunks_per_rank(const ParallelStrategy& s);
+int virtual_stages(const ParallelStrategy& s);
+std::vector<PipelinePass> pipeline_order(const ParallelStrategy& s, std::int64_t microbatches, int stage);
 
 }  // namespace strata::models

@@ -55,7 +55,7 @@ class Builder {
       for (int p = 0; p < s_.pp; ++p) graph_.gpu_of_rank.push_back(layout_.gpu(p, 0));
     }
     graph_.streams = lowering_stream_names();
-    stage_layers_ = split_layers(model.layers, strategy.pp * strategy.vpp, strategy.stage_layers);
+    stage_layers_ = split_layers(model.layers, virtual_stages(strategy), strategy.stage_layers);
     first_layer_.assign(stage_layers_.size(), 0);
     for (std::size_t vs = 1; vs < stage_layers_.size(); ++vs) first_layer_[vs] = first_layer_[vs - 1] + stage_layers_[vs - 1];
     microbatches_ = strategy.microbatches(training);
@@ -278,7 +278,7 @@ class Builder {
     double bytes = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) bytes += layer_activation_bytes(m_, first + l, in);
-    if (vs == s_.pp * s_.vpp - 1) bytes += output_activation_bytes(m_, in);
+    if (vs == static_cast<int>(stage_layers_.size()) - 1) bytes += output_activation_bytes(m_, in);
     return bytes;
   }
 
@@ -300,8 +300,7 @@ class Builder {
   void build_rank(int rank) {
     const int stage = stage_of(rank);
     const int local = local_of(rank);
-    const int p = s_.pp;
-    const int virtual_stages = p * s_.vpp;
+    const int virtual_stages = static_cast<int>(stage_layers_.size());
     const double tokens = layer_.tokens();
     emit_.start_rank();
     // Each TP rank sends its 1/t slice of the boundary activations (sequence parallelism shards them; without
@@ -310,9 +309,9 @@ class Builder {
     const double boundary_bytes = tokens * m_.hidden * 2.0 / s_.tp;
     emit_.memory(rank, stage_model_state_bytes(m_, s_, stage), "model states");
 
-    const int next = ((stage + 1) % p) * locals_ + local;
-    const int previous = ((stage + p - 1) % p) * locals_ + local;
-    const bool dualpipe = s_.schedule == PipelineSchedule::kDualPipe;
+    const PipelineScheduleKind& schedule = *s_.schedule;
+    // The simulated rank that runs virtual stage `vs` for a micro-batch of `chunk`.
+    const auto rank_of = [&](int chunk, int vs) { return schedule.place_of(s_, chunk, vs).stage * locals_ + local; };
     // A transfer's tag: micro-batch, the virtual stage it goes to, direction; sender and receiver agree on it.
     const auto tag = [&](std::int64_t mb, int to_virtual_stage, bool forward) {
       return (static_cast<std::uint64_t>(mb) * static_cast<std::uint64_t>(virtual_stages) +
@@ -324,8 +323,9 @@ class Builder {
         overlapped_gather() ? overlapped_parameter_gather(rank, stage) : std::vector<std::vector<std::vector<TaskId>>>{};
     GradientBuckets buckets{this, {}, {}};
     const SplitBytes head_gradients{embedding_parameters_ / s_.tp * s_.gradient_bytes, 0.0};
-    // ZB-H1: the weight gradients each micro-batch's B pass held back, by layer (-1: the LM head).
-    std::map<std::int64_t, std::vector<std::pair<int, LayerWeightGradients>>> held;
+    // Zero-bubble schedules: the weight gradients each (micro-batch, chunk)'s B pass held back, by layer (-1:
+    // the LM head).
+    std::map<std::pair<std::int64_t, int>, std::vector<std::pair<int, LayerWeightGradients>>> held;
     const auto order = pipeline_order(s_, microbatches_, stage);
     const std::size_t rank_start = graph_.tasks.size();
     std::size_t passes_done = 0;
@@ -334,30 +334,35 @@ class Builder {
       const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
       const bool last = vs == virtual_stages - 1;
-      // DualPipe's chunk 1 runs the other way (from rank p-1 to rank 0), its transfers on streams of their own
-      // so the two directions never queue behind each other.
-      const bool reverse = dualpipe && chunk == 1;
-      const int downstream = reverse ? previous : next;
-      const int upstream = reverse ? next : previous;
+      // A chunk whose activations travel from higher ranks to lower ones (DualPipe's reverse direction) has
+      // transfer streams of its own, so the two directions never queue behind each other.
+      const bool reverse = schedule.reversed(s_, chunk);
+      const int downstream = last ? -1 : rank_of(chunk, vs + 1);
+      const int upstream = first ? -1 : rank_of(chunk, vs - 1);
+      // Neighbouring virtual stages on the same rank (the turn of a V-shaped placement) hand over their
+      // activations and gradients in memory: no transfer, and the pass order keeps them in sequence.
+      const bool receive_forward = !first && upstream != rank;
+      const bool send_forward = !last && downstream != rank;
       const Stream forward_send = reverse ? kReverseSendPrevious : kSendNext;
       const Stream forward_recv = reverse ? kReverseRecvNext : kRecvPrevious;
       const Stream backward_recv = reverse ? kReverseRecvPrevious : kRecvNext;
       const Stream backward_send = reverse ? kReverseSendNext : kSendPrevious;
-      // The chunk's micro-batches: all m, or DualPipe's half of them (0..m/2-1 forward, m/2..m-1 reverse).
-      const std::int64_t chunk_first_mb = dualpipe ? chunk * (microbatches_ / 2) : 0;
-      const std::int64_t chunk_last_mb = dualpipe && chunk == 0 ? microbatches_ / 2 - 1 : microbatches_ - 1;
+      // The chunk's micro-batches: all m, or its share (DualPipe: 0..m/2-1 forward, m/2..m-1 reverse).
+      const auto [chunk_first_mb, chunk_last_mb] = schedule.chunk_microbatches(s_, microbatches_, chunk);
       const bool reduce_now = overlapped_reduction() && mb == chunk_last_mb;
       GradientBuckets* bucket_sink = reduce_now ? &buckets : nullptr;
       if (kind == PassKind::kForward) {
         std::vector<TaskId> deps;
-        if (!first) deps.push_back(emit_.transfer(rank, forward_recv, TaskType::kRecv, upstream, boundary_bytes, tag(mb, vs, true)));
+        if (receive_forward) {
+          deps.push_back(emit_.transfer(rank, forward_recv, TaskType::kRecv, upstream, boundary_bytes, tag(mb, vs, true)));
+        }
         emit_.memory(rank, activation_bytes(vs), "activations", deps);
         if (first) emit_.memory_bound(rank, "embedding", 2.0 * tokens * m_.hidden);
         forward_layers(rank, vs, mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr);
         if (last) {
           emit_.gemm(layer_.sixteen_bit(), rank, "lm head", tokens, static_cast<double>(m_.vocab) / s_.tp, m_.hidden);
           emit_.memory_bound(rank, "loss", kCrossEntropyForwardBytes * tokens * m_.vocab / s_.tp);
-        } else {
+        } else if (send_forward) {
           const TaskId end = emit_.memory_bound(rank, "stage output", 0.0);
           emit_.transfer(rank, forward_send, TaskType::kSend, downstream, boundary_bytes, tag(mb, vs + 1, true), {end});
         }
@@ -365,20 +370,22 @@ class Builder {
       }
       if (kind == PassKind::kWeightGradient) {
         TaskId done = 0;
-        for (const auto& [layer, gradients] : held[mb]) {
+        for (const auto& [layer, gradients] : held[{mb, chunk}]) {
           done = layer_.weight_gradients(rank, gradients, {});
           if (layer >= 0) gradients_ready(rank, layer, done, bucket_sink, reductions);
           else if (bucket_sink != nullptr) bucket_sink->add(rank, head_gradients, done);
         }
-        held.erase(mb);
+        held.erase({mb, chunk});
         last_backward = emit_.memory(rank, -activation_bytes(vs), "activations");
         if (reduce_now) buckets.flush(rank, last_backward);
         continue;
       }
       const bool split = kind == PassKind::kInputGradient;
-      std::vector<std::pair<int, LayerWeightGradients>>* keep = split ? &held[mb] : nullptr;
+      std::vector<std::pair<int, LayerWeightGradients>>* keep = split ? &held[{mb, chunk}] : nullptr;
       std::vector<TaskId> deps;
-      if (!last) deps.push_back(emit_.transfer(rank, backward_recv, TaskType::kRecv, downstream, boundary_bytes, tag(mb, vs, false)));
+      if (send_forward) {  // the gradient comes back the way the activations went
+        deps.push_back(emit_.transfer(rank, backward_recv, TaskType::kRecv, downstream, boundary_bytes, tag(mb, vs, false)));
+      }
       if (last) {
         emit_.memory_bound(rank, "loss backward", kCrossEntropyBackwardBytes * tokens * m_.vocab / s_.tp, deps);
         emit_.gemm(layer_.sixteen_bit(), rank, "lm head dgrad", tokens, m_.hidden, static_cast<double>(m_.vocab) / s_.tp);
@@ -404,7 +411,7 @@ class Builder {
         if (reduce_now) buckets.flush(rank, last_backward);
         end = last_backward;
       }
-      if (!first) emit_.transfer(rank, backward_send, TaskType::kSend, upstream, boundary_bytes, tag(mb, vs - 1, false), {end});
+      if (receive_forward) emit_.transfer(rank, backward_send, TaskType::kSend, upstream, boundary_bytes, tag(mb, vs - 1, false), {end});
     }
     reductions.insert(reductions.end(), buckets.reductions.begin(), buckets.reductions.end());
     finish_step(rank, stage, last_backward, reductions);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "models/strategy/pipeline_schedule.hpp"
 #include "scenarios/report/report_table.hpp"
 
 namespace strata::scenarios {
@@ -148,7 +149,7 @@ std::string results_table(const std::vector<StrategyResult>& ranked) {
     const char* recompute = s.recompute == models::Recompute::kFull ? "full" : s.recompute == models::Recompute::kSelective ? "selective" : "none";
     html += "<tr><td>" + std::to_string(r.rank) + "</td><td>" + html_escape(s.name) + "</td><td>" + std::to_string(s.tp) + "</td><td>" +
             std::to_string(s.pp) + "</td><td>" + std::to_string(s.vpp) + "</td><td>" + std::to_string(s.dp) + "</td><td>" +
-            std::to_string(s.micro_batch) + "</td><td>" + std::string(s.vpp > 1 ? "interleaved" : models::schedule_name(s.schedule)) +
+            std::to_string(s.micro_batch) + "</td><td>" + std::string(s.schedule->name()) +
             "</td><td>" + (s.sequence_parallel ? "yes" : "no") + "</td><td>" + recompute + "</td><td>" + std::to_string(s.zero) +
             "</td><td>" + number("%.3f", r.step_time_s) + "</td><td>" + number("%.1f", r.tokens_per_s_per_gpu) + "</td><td>" +
             number("%.1f", r.model_tflops_per_gpu) + "</td><td>" + number("%.1f%%", 100 * r.mfu) + "</td><td>" +

@@ -1,5 +1,6 @@
 #include "scenarios/report/report_json.hpp"
 
+#include "models/strategy/pipeline_schedule.hpp"
 #include "models/workload/transformer_config.hpp"
 
 namespace strata::scenarios {
@@ -17,8 +18,7 @@ std::string recompute_name(models::Recompute recompute) {
 }  // namespace
 
 nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
-  std::string schedule(models::schedule_name(s.schedule));
-  if (s.vpp > 1) schedule = "interleaved";
+  const std::string schedule(s.schedule->name());
   nlohmann::json config = {{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"cp", s.cp}, {"ep", s.ep}, {"vpp", s.vpp},
                            {"micro_batch", s.micro_batch}, {"schedule", schedule},
                            {"sequence_parallel", s.sequence_parallel}, {"recompute", recompute_name(s.recompute)},

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "models/strategy/pipeline_schedule.hpp"
+
 namespace strata::scenarios {
 namespace {
 
@@ -36,8 +38,8 @@ models::TrainingSpec with_microbatches(const models::TrainingSpec& training, con
 
 SteadyStatePlan steady_state_plan(const Scenario& scenario, const models::ParallelStrategy& s) {
   SteadyStatePlan plan;
-  if (s.schedule == models::PipelineSchedule::kDualPipe) return plan;
-  const std::int64_t multiple = s.vpp > 1 ? s.pp : 1;
+  if (!s.schedule->extrapolates()) return plan;
+  const std::int64_t multiple = s.schedule->microbatch_multiple(s);
   plan.short_microbatches = round_up(2 * static_cast<std::int64_t>(s.pp), multiple);
   plan.longer_microbatches = plan.short_microbatches + round_up(s.pp, multiple);
   const std::int64_t m = s.microbatches(scenario.training);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/executor/task_cost.hpp"
+#include "models/strategy/pipeline_schedule.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
 
@@ -64,10 +65,10 @@ StreamSums stream_sums(const Scenario& scenario, const models::ParallelStrategy&
 
 StepLowerBound step_lower_bound(const Scenario& scenario, const models::ParallelStrategy& s, BoundMethod method) {
   const std::int64_t m = s.microbatches(scenario.training);
-  const std::int64_t first = s.vpp > 1 ? s.pp : 1;
+  const std::int64_t first = s.schedule->microbatch_multiple(s);
   const std::int64_t second = 2 * first;
   StepLowerBound bound;
-  if (method == BoundMethod::kWholeStep || s.schedule == models::PipelineSchedule::kDualPipe || m <= second) {
+  if (method == BoundMethod::kWholeStep || !s.schedule->extrapolates() || m <= second) {
     const StreamSums whole = stream_sums(scenario, s, m);
     bound.seconds = whole.seconds.empty() ? 0.0 : *std::max_element(whole.seconds.begin(), whole.seconds.end());
     bound.lowered_tasks = whole.tasks;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "models/memory/memory_model.hpp"
+#include "models/strategy/pipeline_schedule.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
 #include "scenarios/runner/step_lower_bound.hpp"
 #include "sim/error.hpp"
@@ -40,9 +41,7 @@ std::string candidate_name(const models::ParallelStrategy& s) {
   if (s.vpp > 1) name += "-vpp" + std::to_string(s.vpp);
   if (s.cp > 1) name += "-cp" + std::to_string(s.cp);
   if (s.ep > 1) name += "-ep" + std::to_string(s.ep);
-  if (s.schedule == models::PipelineSchedule::kGpipe) name += "-gpipe";
-  if (s.schedule == models::PipelineSchedule::kZeroBubbleH1) name += "-zb";
-  if (s.schedule == models::PipelineSchedule::kDualPipe) name += "-dualpipe";
+  name += s.schedule->candidate_suffix();
   name += "-mb" + std::to_string(s.micro_batch) + "-z" + std::to_string(s.zero);
   if (s.recompute == models::Recompute::kSelective) name += "-sel";
   if (s.recompute == models::Recompute::kFull) name += "-full";
@@ -61,20 +60,20 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
   // EP: every divisor of the expert count for an MoE model (validation keeps those that fold into a stage).
   const int experts = scenario.model.config.moe.experts;
   const std::vector<int> expert_degrees = experts > 0 ? divisors(experts) : std::vector<int>{1};
-  // DualPipe is the schedule of expert-parallel training (DeepSeek-V3): searched by default for MoE models.
-  const std::vector<std::string> schedules = experts > 0 ? std::vector<std::string>{"1f1b", "gpipe", "interleaved", "zb-h1", "dualpipe"}
-                                                         : std::vector<std::string>{"1f1b", "gpipe", "interleaved", "zb-h1"};
+  std::vector<const models::PipelineScheduleKind*> schedules;
+  for (const models::PipelineScheduleKind* schedule : models::pipeline_schedules()) {
+    if (schedule->searched_by_default(scenario.model.config)) schedules.push_back(schedule);
+  }
   std::vector<models::ParallelStrategy> out;
   for (int tp : or_default(space.tp, all)) {
     for (int pp : or_default(space.pp, all)) {
       for (int cp : or_default(space.cp, all)) {
         if (static_cast<std::int64_t>(tp) * pp * cp > gpus || gpus % (tp * pp * cp) != 0) continue;
         const int dp = gpus / (tp * pp * cp);
-        for (const std::string& schedule : or_default(space.schedule, schedules)) {
-          const bool interleaved = schedule == "interleaved";
-          if (pp == 1 && schedule != "1f1b") continue;  // one stage: the schedules coincide
-          for (int vpp : interleaved ? or_default(space.vpp, {2, 4, 8}) : std::vector<int>{1}) {
-            if (interleaved && vpp < 2) continue;
+        for (const models::PipelineScheduleKind* schedule : or_default(space.schedule, schedules)) {
+          if (pp == 1 && schedule != &models::default_pipeline_schedule()) continue;  // one stage: the schedules coincide
+          for (int vpp : schedule->max_vpp() > 1 ? or_default(space.vpp, {2, 4, 8}) : std::vector<int>{1}) {
+            if (vpp < schedule->min_vpp() || vpp > schedule->max_vpp() || (schedule->even_vpp() && vpp % 2 != 0)) continue;
             for (std::int64_t mb : or_default(space.micro_batch, micro_batches)) {
               for (int zero : or_default(space.zero, {0, 1, 2, 3})) {
                 if (dp == 1 && zero > 0) continue;  // nothing to shard
@@ -84,10 +83,7 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
                     for (int ep : or_default(space.ep, expert_degrees)) {
                       models::ParallelStrategy s;
                       s.tp = tp, s.pp = pp, s.dp = dp, s.cp = cp, s.ep = ep, s.vpp = vpp, s.micro_batch = mb, s.zero = zero;
-                      s.schedule = schedule == "gpipe"   ? models::PipelineSchedule::kGpipe
-                                   : schedule == "zb-h1" ? models::PipelineSchedule::kZeroBubbleH1
-                                   : schedule == "dualpipe" ? models::PipelineSchedule::kDualPipe
-                                                         : models::PipelineSchedule::kOneFOneB;
+                      s.schedule = schedule;
                       s.recompute = recompute_of(recompute);
                       s.sequence_parallel = sp;
                       s.set_gradient_bytes(models::default_gradient_bytes(scenario.training.dtype));
@@ -108,7 +104,9 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
 
 double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& s) {
   const models::TransformerConfig& model = scenario.model.config;
-  const std::vector<int> layers = models::split_layers(model.layers, s.pp * s.vpp, s.stage_layers);
+  const std::vector<int> layers = models::split_layers(model.layers, models::virtual_stages(s), s.stage_layers);
+  std::vector<int> first_layer(layers.size() + 1, 0);
+  for (std::size_t vs = 0; vs < layers.size(); ++vs) first_layer[vs + 1] = first_layer[vs] + layers[vs];
   const double states = models::stage_model_state_bytes(model, s, 0);
   models::ActivationInputs in;
   in.seq_len = scenario.training.seq_len;
@@ -119,22 +117,13 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   in.recompute = s.recompute;
   in.fused_attention = scenario.training.attention == models::AttentionKernel::kFused;
   in.dropout = model.trained_with_dropout();
-  // The first stage's layers over its model chunks (virtual stage chunk x pp).
+  // One micro-batch's activations over the first stage's model chunks, times the schedule's in-flight count.
   double activations = 0;
-  int first_layer = 0;
-  for (int vs = 0; vs < s.pp * s.vpp; ++vs) {
-    if (vs % s.pp == 0) {
-      for (int l = 0; l < layers[static_cast<std::size_t>(vs)]; ++l) activations += models::layer_activation_bytes(model, first_layer + l, in);
-    }
-    first_layer += layers[static_cast<std::size_t>(vs)];
+  for (int chunk = 0; chunk < models::chunks_per_rank(s); ++chunk) {
+    const auto vs = static_cast<std::size_t>(models::pass_virtual_stage(s, chunk, 0));
+    for (int l = first_layer[vs]; l < first_layer[vs + 1]; ++l) activations += models::layer_activation_bytes(model, l, in);
   }
-  // DualPipe: its rank 0 runs stage 0 for one direction (the activations above) and stage p-1 for the other;
-  // the DeepSeek-V3 report (table 2) counts PP + 1 micro-batches in flight.
-  const double in_flight = s.schedule == models::PipelineSchedule::kDualPipe
-                               ? s.pp + 1.0
-                               : models::in_flight_microbatches(s.pp, s.vpp, s.microbatches(scenario.training),
-                                                                s.schedule == models::PipelineSchedule::kGpipe);
-  return states + activations * in_flight;
+  return states + activations * s.schedule->in_flight_microbatches(s, s.microbatches(scenario.training));
 }
 
 RunnableCandidates runnable_candidates(const Scenario& scenario) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "models/strategy/pipeline_schedule.hpp"
 #include "models/executor/executor.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
@@ -114,7 +115,7 @@ inline ExecutionResult check_collapsed_matches_full(const TransformerConfig& mod
 
 // One step of a 16-layer model on 4 pipeline stages, 16 micro-batches, communication free: the setup the
 // schedule comparisons share. One simulated rank per stage.
-inline ExecutionResult free_pipeline_step(PipelineSchedule schedule) {
+inline ExecutionResult free_pipeline_step(const PipelineScheduleKind* schedule) {
   ParallelStrategy s;
   s.pp = 4;
   s.schedule = schedule;

@@ -62,7 +62,7 @@ TEST_CASE("rank layout: TP adjacent, then CP, then DP, experts folded over the s
 TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient passes", "[lowering][zero-bubble]") {
   ParallelStrategy s;
   s.pp = 4;
-  s.schedule = PipelineSchedule::kZeroBubbleH1;
+  s.schedule = &pipeline_schedule("zb-h1");
   for (int stage = 0; stage < 4; ++stage) {
     for (std::int64_t m : {2, 4, 8}) {
       INFO("stage " << stage << ", m " << m);
@@ -97,8 +97,8 @@ TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient pas
 
 TEST_CASE("ZB-H1 has a smaller bubble than 1F1B at the same activation memory", "[lowering][zero-bubble]") {
   // Qi et al. 2024, section 3.1: ZB-H1's bubble is (p-1)(T_F + T_B - T_W) against 1F1B's (p-1)(T_F + T_B + T_W).
-  const ExecutionResult one_f_one_b = free_pipeline_step(PipelineSchedule::kOneFOneB);
-  const ExecutionResult zero_bubble = free_pipeline_step(PipelineSchedule::kZeroBubbleH1);
+  const ExecutionResult one_f_one_b = free_pipeline_step(&pipeline_schedule("1f1b"));
+  const ExecutionResult zero_bubble = free_pipeline_step(&pipeline_schedule("zb-h1"));
   const auto bubble = pipeline_bubble;
 
   for (std::size_t r = 0; r < 4; ++r) {
@@ -219,11 +219,11 @@ TEST_CASE("CP, EP and ZB-H1 compose with TP, PP, DP, ZeRO and recompute", "[lowe
     for (int ep : {1, 2, 4}) {
       for (int zero : {0, 1, 3}) {
         for (Recompute recompute : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
-          for (PipelineSchedule schedule : {PipelineSchedule::kOneFOneB, PipelineSchedule::kZeroBubbleH1}) {
+          for (const PipelineScheduleKind* schedule : {&pipeline_schedule("1f1b"), &pipeline_schedule("zb-h1")}) {
             ParallelStrategy s;
             s.tp = 2, s.sequence_parallel = true, s.pp = 2, s.cp = cp, s.dp = 2, s.ep = ep, s.zero = zero;
             s.recompute = recompute, s.schedule = schedule;
-            INFO("cp " << cp << " ep " << ep << " zero " << zero << " schedule " << schedule_name(schedule));
+            INFO("cp " << cp << " ep " << ep << " zero " << zero << " schedule " << schedule->name());
             check_collapsed_matches_full(model, training, s);
             ++combinations;
           }
@@ -256,7 +256,7 @@ TEST_CASE("MoE and CP strategies the frameworks refuse fail naming the field", "
 TEST_CASE("DualPipe runs every micro-batch once in each direction's half and ends with no W held", "[lowering][dualpipe]") {
   ParallelStrategy s;
   s.pp = 8;
-  s.schedule = PipelineSchedule::kDualPipe;
+  s.schedule = &pipeline_schedule("dualpipe");
   for (int rank = 0; rank < 8; ++rank) {
     for (std::int64_t m : {16, 20, 32}) {
       INFO("rank " << rank << ", m " << m);
@@ -287,8 +287,8 @@ TEST_CASE("DualPipe runs every micro-batch once in each direction's half and end
 TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work, it holds two stages' parameters", "[lowering][dualpipe]") {
   // DeepSeek-V3 report, table 2: 1F1B's bubble (PP-1)(F+B), DualPipe's (PP/2-1)(F&B+B-3W).
   // Measured here: 0.027 against 0.157 (p 4, m 16).
-  const ExecutionResult one_f_one_b = free_pipeline_step(PipelineSchedule::kOneFOneB);
-  const ExecutionResult dualpipe = free_pipeline_step(PipelineSchedule::kDualPipe);
+  const ExecutionResult one_f_one_b = free_pipeline_step(&pipeline_schedule("1f1b"));
+  const ExecutionResult dualpipe = free_pipeline_step(&pipeline_schedule("dualpipe"));
   for (std::size_t r = 0; r < 4; ++r) {
     INFO("rank " << r);
     // The same passes; the optimizer steps over twice the parameters (two stages per rank).
@@ -301,9 +301,9 @@ TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work, it holds 
   CHECK(pipeline_bubble(dualpipe) > 0);
   ParallelStrategy s;
   s.pp = 4;
-  s.schedule = PipelineSchedule::kDualPipe;
+  s.schedule = &pipeline_schedule("dualpipe");
   ParallelStrategy plain = s;
-  plain.schedule = PipelineSchedule::kOneFOneB;
+  plain.schedule = &pipeline_schedule("1f1b");
   const TransformerConfig model = small_model(16);
   CHECK(stage_parameters(model, s, 1).dense == Approx(2.0 * stage_parameters(model, plain, 1).dense));
   // The whole graph with every rank replays, and the collapsed one predicts the same.
@@ -314,7 +314,7 @@ TEST_CASE("DualPipe refuses odd pipelines, virtual stages and too few micro-batc
   const TransformerConfig model = small_model(16);
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
-  s.schedule = PipelineSchedule::kDualPipe;
+  s.schedule = &pipeline_schedule("dualpipe");
   s.pp = 3;
   CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 3); }), Catch::Contains("/pp") && Catch::Contains("even"));
   s.pp = 4;

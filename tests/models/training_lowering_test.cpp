@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "../support/input_error.hpp"
+#include "models/strategy/pipeline_schedule.hpp"
 #include "models/executor/executor.hpp"
 #include "models/strategy/task_emitter.hpp"
 #include "models/strategy/training_lowering.hpp"
@@ -19,7 +20,7 @@ using namespace strata::models::testing;
 namespace {
 
 // The pipeline bubble (pipeline_bubble) of a `pp`-stage pipeline over `microbatches` with free communication.
-double bubble(PipelineSchedule schedule, int pp, std::int64_t microbatches, int vpp = 1) {
+double bubble(const PipelineScheduleKind* schedule, int pp, std::int64_t microbatches, int vpp = 1) {
   const TransformerConfig model = small_model(4 * pp);
   ParallelStrategy strategy;
   strategy.pp = pp;
@@ -36,8 +37,8 @@ TEST_CASE("with free communication the pipeline bubble is (p-1)/(m+p-1)", "[lowe
   for (const auto& [pp, m] : {std::pair{2, 4}, std::pair{4, 8}, std::pair{4, 16}, std::pair{8, 8}}) {
     INFO("p = " << pp << ", m = " << m);
     const double expected = (pp - 1.0) / (m + pp - 1.0);
-    CHECK(bubble(PipelineSchedule::kOneFOneB, pp, m) == Approx(expected).margin(0.01));
-    CHECK(bubble(PipelineSchedule::kGpipe, pp, m) == Approx(expected).margin(0.01));
+    CHECK(bubble(&pipeline_schedule("1f1b"), pp, m) == Approx(expected).margin(0.01));
+    CHECK(bubble(&pipeline_schedule("gpipe"), pp, m) == Approx(expected).margin(0.01));
   }
 }
 
@@ -64,8 +65,8 @@ TEST_CASE("interleaving v model chunks divides the bubble by v", "[lowering]") {
   for (const auto& [pp, m, v] : {std::tuple{2, 4, 2}, std::tuple{4, 8, 2}, std::tuple{4, 8, 4}, std::tuple{4, 16, 2}}) {
     INFO("p = " << pp << ", m = " << m << ", v = " << v);
     const double expected = (pp - 1.0) / (v * m + pp - 1.0);
-    CHECK(bubble(PipelineSchedule::kOneFOneB, pp, m, v) == Approx(expected).margin(0.01));
-    CHECK(bubble(PipelineSchedule::kOneFOneB, pp, m, v) < bubble(PipelineSchedule::kOneFOneB, pp, m));
+    CHECK(bubble(&pipeline_schedule("interleaved"), pp, m, v) == Approx(expected).margin(0.01));
+    CHECK(bubble(&pipeline_schedule("interleaved"), pp, m, v) < bubble(&pipeline_schedule("1f1b"), pp, m));
   }
 }
 
@@ -77,6 +78,7 @@ TEST_CASE("the interleaved schedule keeps more activations in flight than 1F1B",
     ParallelStrategy s;
     s.pp = 4;
     s.vpp = vpp;
+    s.schedule = &default_pipeline_schedule(vpp);
     return execute(lower_training(model, training, s, 4).graph, exact_gpu(), free_links()).peak_memory_bytes[0];
   };
   CHECK(peak(2) > peak(1));
@@ -85,6 +87,7 @@ TEST_CASE("the interleaved schedule keeps more activations in flight than 1F1B",
 TEST_CASE("interleaving composes with TP, SP, DP and ZeRO-1", "[lowering]") {
   ParallelStrategy s;
   s.tp = 2, s.pp = 2, s.vpp = 2, s.dp = 2, s.sequence_parallel = true, s.zero = 1, s.recompute = Recompute::kSelective;
+  s.schedule = &pipeline_schedule("interleaved");
   const LoweredTraining lowered = lower_training(small_model(8), {128, 8, Dtype::kBf16}, s, 8);
   const ExecutionResult result = execute(lowered.graph, exact_gpu(), synthetic_system());
   CHECK(result.tasks_run == lowered.graph.tasks.size());
@@ -132,7 +135,7 @@ TEST_CASE("every supported strategy combination lowers and replays", "[lowering]
         for (bool sp : {false, true}) {
           for (Recompute recompute : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
             for (int zero : {0, 1, 2, 3}) {
-              for (PipelineSchedule schedule : {PipelineSchedule::kGpipe, PipelineSchedule::kOneFOneB}) {
+              for (const PipelineScheduleKind* schedule : {&pipeline_schedule("gpipe"), &pipeline_schedule("1f1b")}) {
                 ParallelStrategy s;
                 s.tp = tp, s.pp = pp, s.dp = dp, s.sequence_parallel = sp, s.recompute = recompute, s.zero = zero;
                 s.schedule = schedule;
@@ -215,11 +218,18 @@ TEST_CASE("invalid strategies fail naming the field", "[lowering]") {
   CHECK(error([](ParallelStrategy& s) { s.cp = 3; }, 3).find("/cp: the sequence (128 tokens) does not split into 2 x cp = 6") == 0);
   CHECK(error([](ParallelStrategy& s) { s.cp = 8; s.cp_comm = ContextParallelComm::kUlysses; }, 8).find("/cp: Ulysses needs") == 0);
   CHECK(error([](ParallelStrategy& s) { s.dp = 2; s.ep = 2; }, 2).find("/ep: expert parallelism needs an MoE model") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 2; s.schedule = PipelineSchedule::kZeroBubbleH1; }, 2)
-            .find("/vpp: virtual stages need the 1f1b (interleaved) schedule") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.vpp = 2; }, 1).find("/vpp: the interleaved schedule needs pp >= 2") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 4; }, 2).find("/vpp: 8 virtual stages for 4 layers") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 8; }, 2).find("/vpp: the interleaved schedule needs the micro-batches") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 2; s.schedule = &pipeline_schedule("zb-h1"); }, 2)
+            .find("/vpp: zb-h1 runs one model chunk per stage (vpp 1)") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.vpp = 2; }, 1).find("/vpp: 1f1b runs one model chunk per stage (vpp 1)") == 0);
+  const auto interleaved = [](ParallelStrategy& s, int vpp) {
+    s.vpp = vpp;
+    s.schedule = &pipeline_schedule("interleaved");
+  };
+  CHECK(error([&](ParallelStrategy& s) { interleaved(s, 2); }, 1).find("/vpp: the interleaved schedule needs pp >= 2") == 0);
+  CHECK(error([&](ParallelStrategy& s) { s.pp = 2; interleaved(s, 1); }, 2).find("/vpp: the interleaved schedule needs vpp >= 2, got 1") == 0);
+  CHECK(error([&](ParallelStrategy& s) { s.pp = 2; interleaved(s, 4); }, 2).find("/vpp: 8 virtual stages for 4 layers") == 0);
+  CHECK(error([&](ParallelStrategy& s) { s.pp = 2; interleaved(s, 2); s.micro_batch = 8; }, 2)
+            .find("/vpp: the interleaved schedule needs the micro-batches") == 0);
   CHECK(error([](ParallelStrategy& s) { s.zero = 4; }, 1).find("/zero: ZeRO stage must be 0, 1, 2 or 3") == 0);
 }
 

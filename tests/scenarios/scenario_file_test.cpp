@@ -55,7 +55,7 @@ TEST_CASE("the core scenario example reads as the issue describes it", "[scenari
   // Omitted fields default to 1 / off / 1f1b / none.
   const auto& second = scenario.strategies[4].strategy;  // fsdp64
   CHECK(second.tp == 1);
-  CHECK(second.schedule == models::PipelineSchedule::kOneFOneB);
+  CHECK(second.schedule == &models::pipeline_schedule("1f1b"));
   CHECK_FALSE(second.sequence_parallel);
 }
 
@@ -97,7 +97,7 @@ TEST_CASE("CP, MoE and zero-bubble strategy fields read and check", "[scenario]"
                        {{"name", "zb"}, {"tp", 8}, {"pp", 2}, {"dp", 4}, {"schedule", "zb-h1"}}};
   });
   CHECK(cp.strategies[0].strategy.cp_comm == models::ContextParallelComm::kUlysses);
-  CHECK(cp.strategies[1].strategy.schedule == models::PipelineSchedule::kZeroBubbleH1);
+  CHECK(cp.strategies[1].strategy.schedule == &models::pipeline_schedule("zb-h1"));
   const scenarios::Scenario moe = read_after([](auto& d) {
     d["model"] = "mixtral-8x7b";
     d["strategies"] = {{{"name", "ep"}, {"tp", 2}, {"dp", 32}, {"ep", 8}, {"expert_tp", 2}, {"sequence_parallel", true}, {"moe_imbalance", 1.3}}};
@@ -107,11 +107,11 @@ TEST_CASE("CP, MoE and zero-bubble strategy fields read and check", "[scenario]"
   CHECK(error_after([](auto& d) { d["strategies"][0]["cp_comm"] = "tree"; }).find("/strategies/0/cp_comm: expected ring or ulysses") != std::string::npos);
   CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "dualpipe"; d["strategies"][0]["pp"] = 1; d["strategies"][0]["dp"] = 8; })
             .find("/strategies/0/pp: DualPipe needs an even number of pipeline stages") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "pipedream"; }).find("/strategies/0/schedule: expected 1f1b, interleaved, gpipe, zb-h1 or dualpipe") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "pipedream"; }).find("/strategies/0/schedule: expected one of 1f1b, gpipe, interleaved, zb-h1, dualpipe, found \"pipedream\"") != std::string::npos);
   const scenarios::Scenario dual = read_after([](auto& d) {
     d["strategies"] = {{{"name", "dual"}, {"tp", 8}, {"pp", 2}, {"dp", 4}, {"schedule", "dualpipe"}}};
   });
-  CHECK(dual.strategies[0].strategy.schedule == models::PipelineSchedule::kDualPipe);
+  CHECK(dual.strategies[0].strategy.schedule == &models::pipeline_schedule("dualpipe"));
   CHECK(error_after([](auto& d) { d["strategies"][0]["ep"] = 2; }).find("/strategies/0/ep: expert parallelism needs an MoE model") != std::string::npos);
   CHECK(error_after([](auto& d) {
           d["model"] = "mixtral-8x7b";

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "models/strategy/pipeline_schedule.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
 #include "scenarios/runner/step_lower_bound.hpp"
 #include "scenarios/runner/strategy_search.hpp"
@@ -41,7 +42,7 @@ TEST_CASE("the step lower bound holds for every schedule and parallelism of the 
   check_bounds(scenario);
   // The small steps cost fewer tasks than the step: 1 and 2 micro-batches (pp and 2 pp interleaved).
   for (const scenarios::StrategySpec& spec : scenario.strategies) {
-    if (spec.strategy.schedule == models::PipelineSchedule::kDualPipe) continue;
+    if (spec.strategy.schedule == &models::pipeline_schedule("dualpipe")) continue;
     INFO(spec.strategy.name);
     CHECK(scenarios::step_lower_bound(scenario, spec.strategy).lowered_tasks <
           scenarios::step_lower_bound(scenario, spec.strategy, scenarios::BoundMethod::kWholeStep).lowered_tasks);
@@ -59,7 +60,7 @@ TEST_CASE("pruning by the lower bound leaves the top K of a search unchanged", "
   scenario.search->cp = {1, 2};
   scenario.search->micro_batch = {1};
   scenario.search->zero = {1, 3};
-  scenario.search->schedule = {"1f1b", "interleaved"};
+  scenario.search->schedule = {&models::pipeline_schedule("1f1b"), &models::pipeline_schedule("interleaved")};
   constexpr std::int64_t kTop = 5;
   const scenarios::SearchOutcome pruned = scenarios::search_strategies(scenario, {}, 2, kTop);
   const scenarios::SearchOutcome every = scenarios::search_strategies(scenario, {}, 2, 0);  // exact_top 0: no pruning
