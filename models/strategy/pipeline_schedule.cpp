@@ -6,6 +6,12 @@ namespace strata::models {
 
 void PipelineScheduleKind::validate(const ParallelStrategy&, std::int64_t, const Fail&) const {}
 
+std::vector<std::vector<PipelinePass>> PipelineScheduleKind::orders(const ParallelStrategy& s, std::int64_t microbatches) const {
+  std::vector<std::vector<PipelinePass>> all;
+  for (int stage = 0; stage < s.pp; ++stage) all.push_back(order(s, microbatches, stage));
+  return all;
+}
+
 const PipelineScheduleKind* find_pipeline_schedule(std::string_view name) {
   for (const PipelineScheduleKind* schedule : pipeline_schedules()) {
     if (schedule->name() == name) return schedule;

@@ -82,8 +82,22 @@ class PipelineScheduleKind {
     return {0, microbatches - 1};
   }
 
+  // Copies of the model the pipeline holds (2 for the bidirectional schedules: each rank holds stages of both
+  // directions). The copies' gradients are summed between the two ranks that hold a stage before the
+  // optimizer step (deepseek-ai/DualPipe, examples/example_dualpipe.py: p0.grad += the mirror rank's p1.grad).
+  virtual int model_copies() const { return 1; }
+  // The rank holding the other copy of rank `stage`'s stages (model_copies() == 2).
+  int mirror_stage(const ParallelStrategy& s, int stage) const { return s.pp - 1 - stage; }
+  // Whether consecutive passes of one chunk in the same direction share its weights: ZeRO-3 gathers them
+  // once for the run and reduce-scatters the chunk's gradients once, after its last micro-batch
+  // (breadth-first pipelines, Lamy-Poirier 2023, section 4.2). Otherwise every pass gathers and reduces, as
+  // PyTorch FSDP does per micro-batch.
+  virtual bool shares_weights_across_microbatches() const { return false; }
+
   // The passes rank `stage` runs, in order.
   virtual std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t microbatches, int stage) const = 0;
+  // Every rank's passes (index: stage); schedules that find all ranks' orders at once override it.
+  virtual std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t microbatches) const;
 
   // The micro-batch count must be a multiple of this (the extrapolation steps by it).
   virtual std::int64_t microbatch_multiple(const ParallelStrategy& s) const { return 1; }

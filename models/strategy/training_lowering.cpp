@@ -33,6 +33,7 @@ constexpr double kEmbeddingGradientBytes = 12.0;
 struct RankGroups {
   LayerGroups layer;
   DataParallelGroups data;
+  int mirror = -1;  // the rank and the one holding the other copy of its stages (two-copy schedules)
 };
 
 // The error for a step that needs more tasks than one graph may hold; `needs` says how many ("about N").
@@ -59,6 +60,7 @@ class Builder {
     first_layer_.assign(stage_layers_.size(), 0);
     for (std::size_t vs = 1; vs < stage_layers_.size(); ++vs) first_layer_[vs] = first_layer_[vs - 1] + stage_layers_[vs - 1];
     microbatches_ = strategy.microbatches(training);
+    orders_ = strategy.schedule->orders(strategy, microbatches_);
     for (int rank = 0; rank < graph_.ranks; ++rank) groups_.push_back(build_groups(rank));
     embedding_parameters_ = static_cast<double>(model.vocab) * model.hidden;
     // Per layer and per virtual stage, once: every micro-batch's passes look them up.
@@ -116,7 +118,24 @@ class Builder {
       g.data.dp_replica = group(GroupKind::kDataReplica, rank);
     }
     if (m_.moe.experts > 0 && s_.expert_dp() > 1) g.data.edp = group(GroupKind::kExpertData, rank);
+    if (s_.schedule->model_copies() == 2) g.mirror = mirror_group(rank);
     return g;
+  }
+  // The pair of ranks at the same place of stages `stage` and its mirror, which hold the two copies of each
+  // other's stages.
+  int mirror_group(int rank) {
+    const int stage = stage_of(rank);
+    const int mirror = s_.schedule->mirror_stage(s_, stage);
+    const int low = std::min(stage, mirror);
+    const int high = std::max(stage, mirror);
+    const auto key = std::make_tuple(-1, low, local_of(rank));
+    if (const auto found = group_ids_.find(key); found != group_ids_.end()) return found->second;
+    CommGroup g{"pp-mirror", {low * locals_ + local_of(rank), high * locals_ + local_of(rank)}, {}};
+    if (collapsed_) g.gpus = {layout_.gpu(low, 0), layout_.gpu(high, 0)};
+    graph_.groups.push_back(std::move(g));
+    const int id = static_cast<int>(graph_.groups.size()) - 1;
+    group_ids_.emplace(key, id);
+    return id;
   }
 
   int dense_dp() const { return s_.dp * s_.cp; }
@@ -196,12 +215,31 @@ class Builder {
   // Weights a layer is run with that the GPU does not keep: ZeRO-3 gathers them, parameter offload fetches them.
   bool transient_weights() const { return zero3() || s_.offload_parameters; }
 
+  // Where a pass stands in its run of consecutive passes over the same chunk in the same direction: weights
+  // fetched for the run's first pass serve the rest when the schedule shares them
+  // (PipelineScheduleKind::shares_weights_across_microbatches), and the run's last pass reduces its
+  // gradients. Every pass is a run of its own otherwise.
+  struct WeightRun {
+    bool first = true;
+    bool last = true;
+  };
+  std::vector<WeightRun> weight_runs(const std::vector<PipelinePass>& order) const {
+    std::vector<WeightRun> runs(order.size());
+    if (!s_.schedule->shares_weights_across_microbatches()) return runs;
+    const auto direction = [](const PipelinePass& p) { return p.kind == PassKind::kForward; };
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      runs[i].first = i == 0 || order[i - 1].chunk != order[i].chunk || direction(order[i - 1]) != direction(order[i]);
+      runs[i].last = i + 1 == order.size() || order[i + 1].chunk != order[i].chunk || direction(order[i + 1]) != direction(order[i]);
+    }
+    return runs;
+  }
+
   // The dependencies of a layer's first task: with ZeRO-3, the all-gathers of its weights, issued once the
   // previous layer has started (one layer of prefetch); with parameter offload, first the copy of the rank's
   // weight shard from the offload tier. The gathered weights are held (memory) until the layer is done
   // (`release_weights`). Empty otherwise.
-  std::vector<TaskId> gathered_weights(int rank, int layer, bool first_of_pass, TaskId previous_start) {
-    if (!transient_weights()) return {};
+  std::vector<TaskId> gathered_weights(int rank, int layer, bool first_of_pass, TaskId previous_start, WeightRun run) {
+    if (!transient_weights() || !run.first) return {};
     const SplitBytes p = layer_parameters_on_gpu(layer);
     const SplitBytes weights{p.dense * kWeightBytes, p.expert * kWeightBytes};
     std::vector<TaskId> window;
@@ -214,32 +252,34 @@ class Builder {
     if (gathers.empty()) gathers = window;
     return {emit_.memory(rank, weights.total(), "gathered weights", std::move(gathers))};
   }
-  void release_weights(int rank, int layer) {
-    if (!transient_weights()) return;
+  void release_weights(int rank, int layer, WeightRun run) {
+    if (!transient_weights() || !run.last) return;
     const SplitBytes p = layer_parameters_on_gpu(layer);
     emit_.memory(rank, -(p.dense + p.expert) * kWeightBytes, "gathered weights");
   }
 
   // `ready[l]`, when given, are the tasks layer l's forward must wait for (its bucket of the overlapped
   // ZeRO-1/2 parameter all-gather).
-  void forward_layers(int rank, int vs, const std::vector<std::vector<TaskId>>* ready) {
+  void forward_layers(int rank, int vs, const std::vector<std::vector<TaskId>>* ready, WeightRun run) {
     TaskId previous_start = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) {
-      std::vector<TaskId> deps = gathered_weights(rank, first + l, l == 0, previous_start);
+      std::vector<TaskId> deps = gathered_weights(rank, first + l, l == 0, previous_start, run);
       if (ready != nullptr) deps.insert(deps.end(), (*ready)[static_cast<std::size_t>(l)].begin(), (*ready)[static_cast<std::size_t>(l)].end());
       previous_start = layer_.forward(rank, groups_[static_cast<std::size_t>(rank)].layer, first + l, std::move(deps));
-      release_weights(rank, first + l);
+      release_weights(rank, first + l, run);
     }
   }
 
   // A layer's gradients are ready (after its backward, or its W pass under ZB-H1): into the overlapped
-  // buckets, or with ZeRO-3 reduce-scattered at once (returned for the optimizer to wait on).
-  void gradients_ready(int rank, int layer, TaskId ready, GradientBuckets* buckets, std::vector<TaskId>& reductions) {
+  // buckets, or with ZeRO-3 reduce-scattered at once, or at the end of the run that shares the weights
+  // (returned for the optimizer to wait on).
+  void gradients_ready(int rank, int layer, TaskId ready, GradientBuckets* buckets, std::vector<TaskId>& reductions,
+                       WeightRun run) {
     const SplitBytes p = layer_parameters_on_gpu(layer);
     const SplitBytes bytes{p.dense * s_.gradient_bytes, p.expert * s_.gradient_bytes};
     if (buckets != nullptr) buckets->add(rank, bytes, ready);
-    if (zero3()) {
+    if (zero3() && run.last) {
       for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, bytes, kReduce, ready)) reductions.push_back(id);
     }
   }
@@ -247,7 +287,7 @@ class Builder {
   // Backward of the virtual stage's layers, last first. With `held` (ZB-H1's B pass) the weight gradients
   // are kept per layer for the W pass and no gradient is ready yet.
   void backward_layers(int rank, int vs, GradientBuckets* buckets, std::vector<TaskId>& reductions,
-                       std::vector<std::pair<int, LayerWeightGradients>>* held) {
+                       std::vector<std::pair<int, LayerWeightGradients>>* held, WeightRun run) {
     TaskId previous_start = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     const int layers = stage_layers_[static_cast<std::size_t>(vs)];
@@ -256,10 +296,10 @@ class Builder {
       LayerWeightGradients* keep = nullptr;
       if (held != nullptr) keep = &held->emplace_back(layer, LayerWeightGradients{}).second;
       const auto [start, last] =
-          layer_.backward(rank, groups_[static_cast<std::size_t>(rank)].layer, layer, gathered_weights(rank, layer, l == 0, previous_start), keep);
+          layer_.backward(rank, groups_[static_cast<std::size_t>(rank)].layer, layer, gathered_weights(rank, layer, l == 0, previous_start, run), keep);
       previous_start = start;
-      release_weights(rank, layer);
-      if (held == nullptr) gradients_ready(rank, layer, last, buckets, reductions);
+      release_weights(rank, layer, run);
+      if (held == nullptr) gradients_ready(rank, layer, last, buckets, reductions, run);
     }
   }
 
@@ -326,10 +366,12 @@ class Builder {
     // Zero-bubble schedules: the weight gradients each (micro-batch, chunk)'s B pass held back, by layer (-1:
     // the LM head).
     std::map<std::pair<std::int64_t, int>, std::vector<std::pair<int, LayerWeightGradients>>> held;
-    const auto order = pipeline_order(s_, microbatches_, stage);
+    const std::vector<PipelinePass>& order = orders_[static_cast<std::size_t>(stage)];
+    const std::vector<WeightRun> runs = weight_runs(order);
     const std::size_t rank_start = graph_.tasks.size();
     std::size_t passes_done = 0;
     for (const auto& [kind, mb, chunk] : order) {
+      const WeightRun run = runs[passes_done];
       check_graph_size(rank, rank_start, passes_done++, order.size());
       const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
@@ -358,7 +400,7 @@ class Builder {
         }
         emit_.memory(rank, activation_bytes(vs), "activations", deps);
         if (first) emit_.memory_bound(rank, "embedding", 2.0 * tokens * m_.hidden);
-        forward_layers(rank, vs, mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr);
+        forward_layers(rank, vs, mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr, run);
         if (last) {
           emit_.gemm(layer_.sixteen_bit(), rank, "lm head", tokens, static_cast<double>(m_.vocab) / s_.tp, m_.hidden);
           emit_.memory_bound(rank, "loss", kCrossEntropyForwardBytes * tokens * m_.vocab / s_.tp);
@@ -372,7 +414,7 @@ class Builder {
         TaskId done = 0;
         for (const auto& [layer, gradients] : held[{mb, chunk}]) {
           done = layer_.weight_gradients(rank, gradients, {});
-          if (layer >= 0) gradients_ready(rank, layer, done, bucket_sink, reductions);
+          if (layer >= 0) gradients_ready(rank, layer, done, bucket_sink, reductions, run);
           else if (bucket_sink != nullptr) bucket_sink->add(rank, head_gradients, done);
         }
         held.erase({mb, chunk});
@@ -400,7 +442,7 @@ class Builder {
       } else {
         emit_.memory_bound(rank, "stage input gradient", 0.0, deps);
       }
-      backward_layers(rank, vs, split ? nullptr : bucket_sink, reductions, keep);
+      backward_layers(rank, vs, split ? nullptr : bucket_sink, reductions, keep, run);
       TaskId end = emit_.last_compute();
       if (first) {
         end = emit_.memory_bound(rank, "embedding backward", 4.0 * tokens * m_.hidden + kEmbeddingGradientBytes * embedding_parameters_ / s_.tp);
@@ -426,8 +468,12 @@ class Builder {
     SplitBytes left{parameters.dense, parameters.expert};
     if (zero3()) {
       left = {};
-      if (stage == 0) left.dense += embedding_parameters_ / s_.tp;
-      if (stage == s_.pp - 1) left.dense += embedding_parameters_ / s_.tp;
+      const int last_virtual_stage = static_cast<int>(stage_layers_.size()) - 1;
+      for (int chunk = 0; chunk < chunks_per_rank(s_); ++chunk) {
+        const int vs = pass_virtual_stage(s_, chunk, stage);
+        if (vs == 0) left.dense += embedding_parameters_ / s_.tp;
+        if (vs == last_virtual_stage) left.dense += embedding_parameters_ / s_.tp;
+      }
     }
     const SplitBytes gradient_bytes{left.dense * s_.gradient_bytes, left.expert * s_.gradient_bytes};
     const double buckets = std::max(1.0, std::ceil(gradient_bytes.total() / static_cast<double>(s_.dp_bucket_bytes)));
@@ -438,6 +484,14 @@ class Builder {
       }
     }
     const double sharded = s_.zero >= 1 ? data_.shard_of({parameters.dense, parameters.expert}) : parameters.dense + parameters.expert;
+    const int mirror = groups_[static_cast<std::size_t>(rank)].mirror;
+    if (mirror >= 0) {
+      // The two copies' gradients summed with the mirror rank, after the data-parallel reduction: the rank's
+      // shard of them (all of them without ZeRO).
+      reduced.push_back(last_backward);
+      reduced = {emit_.collective(rank, mirror, CollectiveOp::kAllReduce, sharded * s_.gradient_bytes, "dp", kDataParallel,
+                                  std::move(reduced))};
+    }
     const TaskId optimizer = data_.optimizer_step(rank, sharded, std::move(reduced));
     if (s_.zero >= 1 && s_.zero <= 2 && !overlapped_gather()) {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
@@ -462,6 +516,7 @@ class Builder {
   std::vector<int> first_layer_;  // per virtual stage: its first global layer
   std::int64_t microbatches_ = 0;
   std::vector<RankGroups> groups_;  // per simulated rank
+  std::vector<std::vector<PipelinePass>> orders_;  // per stage
   std::map<std::tuple<int, int, int>, int> group_ids_;  // (kind, stage, first member) -> group
   double embedding_parameters_ = 0;
   std::vector<SplitBytes> layer_parameters_;  // per global layer, on one GPU

@@ -4,6 +4,8 @@
 // to rank 0 (chunk 1, the reverse direction), so rank r holds stages r and p-1-r: two copies of the
 // parameters' share. Each rank interleaves the two directions so that forward and backward passes of
 // different micro-batches alternate in the steady state, and splits some backward passes zero-bubble style.
+// The two copies' gradients are summed with the mirror rank before the optimizer (the reference example
+// adds the mirror rank's gradients to each stage's after the step).
 // The reference implementation asserts an even rank count and an even micro-batch count of at least 2p.
 #include <algorithm>
 
@@ -90,6 +92,7 @@ class DualPipe final : public PipelineScheduleKind {
                               "; got " + std::to_string(m));
     }
   }
+  int model_copies() const override { return 2; }
   int chunks_per_rank(const ParallelStrategy&) const override { return 2; }
   int virtual_stage(const ParallelStrategy& s, int chunk, int stage) const override {
     return chunk == 1 ? s.pp - 1 - stage : stage;
