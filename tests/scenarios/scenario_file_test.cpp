@@ -107,7 +107,7 @@ TEST_CASE("CP, MoE and zero-bubble strategy fields read and check", "[scenario]"
   CHECK(error_after([](auto& d) { d["strategies"][0]["cp_comm"] = "tree"; }).find("/strategies/0/cp_comm: expected ring or ulysses") != std::string::npos);
   CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "dualpipe"; d["strategies"][0]["pp"] = 1; d["strategies"][0]["dp"] = 8; })
             .find("/strategies/0/pp: DualPipe needs an even number of pipeline stages") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "pipedream"; }).find("/strategies/0/schedule: expected one of 1f1b, gpipe, interleaved, zb-h1, dualpipe, found \"pipedream\"") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "pipedream"; }).find("/strategies/0/schedule: expected one of 1f1b, gpipe, interleaved, zb-h1, dualpipe, bfpp, hanayo, bitpipe, found \"pipedream\"") != std::string::npos);
   const scenarios::Scenario dual = read_after([](auto& d) {
     d["strategies"] = {{{"name", "dual"}, {"tp", 8}, {"pp", 2}, {"dp", 4}, {"schedule", "dualpipe"}}};
   });

@@ -10,6 +10,9 @@ const PipelineScheduleKind& gpipe_schedule();
 const PipelineScheduleKind& interleaved_schedule();
 const PipelineScheduleKind& zero_bubble_h1_schedule();
 const PipelineScheduleKind& dualpipe_schedule();
+const PipelineScheduleKind& breadth_first_schedule();
+const PipelineScheduleKind& hanayo_schedule();
+const PipelineScheduleKind& bitpipe_schedule();
 
 std::span<const PipelineScheduleKind* const> pipeline_schedules() {
   static const PipelineScheduleKind* const kSchedules[] = {
@@ -18,6 +21,9 @@ std::span<const PipelineScheduleKind* const> pipeline_schedules() {
       &interleaved_schedule(),
       &zero_bubble_h1_schedule(),
       &dualpipe_schedule(),
+      &breadth_first_schedule(),
+      &hanayo_schedule(),
+      &bitpipe_schedule(),
   };
   return kSchedules;
 }
