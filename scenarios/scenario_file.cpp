@@ -18,6 +18,13 @@ int integer(JsonObjectReader& r, const char* key, int fallback, int min = 1) {
   return value == nullptr ? fallback : static_cast<int>(sim::json_integer(*value, r.location_of(key), min, 1'000'000));
 }
 
+// `value`, the word at `key`, as its table's enumerator; an unknown word fails there listing the table's.
+template <class Enum, std::size_t N>
+Enum word(JsonObjectReader& r, const char* key, const std::string& value, const sim::NameTable<Enum, N>& names) {
+  if (const std::optional<Enum> found = names.value(value)) return *found;
+  r.location_of(key).fail("expected " + names.choices() + ", found \"" + value + "\"");
+}
+
 bool boolean(JsonObjectReader& r, const char* key, bool fallback) {
   const nlohmann::json* value = r.optional(key);
   return value == nullptr ? fallback : sim::json_bool(*value, r.location_of(key));
@@ -65,9 +72,7 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
   cluster.nodes = integer(r, "nodes", 1);
   if (r.has("gpus_per_node")) use_part_of_each_node(cluster.system, r);
   if (const auto topology = r.optional_string("topology")) {
-    if (*topology == "fat-tree") cluster.topology.kind = models::TopologyKind::kFatTree;
-    else if (*topology == "rail-optimized") cluster.topology.kind = models::TopologyKind::kRailOptimized;
-    else r.location_of("topology").fail("expected fat-tree or rail-optimized, found \"" + *topology + "\"");
+    cluster.topology.kind = word(r, "topology", *topology, models::kTopologyKindNames);
   }
   if (const nlohmann::json* value = r.optional("oversubscription")) {
     cluster.topology.oversubscription = sim::json_number(*value, r.location_of("oversubscription"));
@@ -120,9 +125,7 @@ models::TrainingSpec read_training(JsonObjectReader r) {
   if (dtype != "bf16" && dtype != "fp16" && dtype != "fp8") r.location_of("dtype").fail("expected bf16, fp16 or fp8");
   training.dtype = *models::dtype_from_name(dtype);
   if (const auto attention = r.optional_string("attention")) {
-    if (*attention == "fused") training.attention = models::AttentionKernel::kFused;
-    else if (*attention == "unfused") training.attention = models::AttentionKernel::kUnfused;
-    else r.location_of("attention").fail("expected fused or unfused, found \"" + *attention + "\"");
+    training.attention = word(r, "attention", *attention, models::kAttentionKernelNames);
   }
   if (const auto optimizer = r.optional_string("optimizer"); optimizer && *optimizer != "adam") {
     r.location_of("optimizer").fail("only \"adam\" is modelled");
@@ -151,26 +154,19 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
   }
   s.sequence_parallel = boolean(r, "sequence_parallel", false);
   if (const auto comm = r.optional_string("cp_comm")) {
-    if (*comm == "ring") s.cp_comm = models::ContextParallelComm::kRing;
-    else if (*comm == "ulysses") s.cp_comm = models::ContextParallelComm::kUlysses;
-    else r.location_of("cp_comm").fail("expected ring or ulysses, found \"" + *comm + "\"");
+    s.cp_comm = word(r, "cp_comm", *comm, models::kContextParallelCommNames);
   }
   s.expert_tp = integer(r, "expert_tp", 1);
   if (const nlohmann::json* imbalance = r.optional("moe_imbalance")) {
     s.moe_imbalance = sim::json_number(*imbalance, r.location_of("moe_imbalance"));
   }
   if (const auto recompute = r.optional_string("recompute")) {
-    if (*recompute == "none") s.recompute = models::Recompute::kNone;
-    else if (*recompute == "selective") s.recompute = models::Recompute::kSelective;
-    else if (*recompute == "full") s.recompute = models::Recompute::kFull;
-    else r.location_of("recompute").fail("expected none, selective or full, found \"" + *recompute + "\"");
+    s.recompute = word(r, "recompute", *recompute, models::kRecomputeNames);
   }
   s.zero = integer(r, "zero", 0, 0);
   s.dp_shard = integer(r, "dp_shard", 0);
   if (const auto offload = r.optional_string("offload")) {
-    const std::optional<models::MemoryTier> tier = offload_option_from_name(*offload);
-    if (!tier) r.location_of("offload").fail("expected none, cpu or nvme, found \"" + *offload + "\"");
-    s.offload = *tier;
+    s.offload = word(r, "offload", *offload, models::kOffloadNames);
   }
   s.offload_parameters = boolean(r, "offload_parameters", false);
   s.dp_overlap = boolean(r, "dp_overlap", true);
@@ -252,7 +248,11 @@ SearchSpace read_search(JsonObjectReader r) {
   integers("ep", space.ep, 1'000'000);
   integers("zero", space.zero, 3);
   integers("micro_batch", space.micro_batch, 1'000'000);
-  words("recompute", space.recompute, std::vector<std::string_view>{"none", "selective", "full"});
+  std::vector<std::string> recomputes;
+  std::vector<std::string_view> recompute_words;
+  for (const auto& entry : models::kRecomputeNames.entries) recompute_words.push_back(entry.name);
+  words("recompute", recomputes, recompute_words);
+  for (const std::string& name : recomputes) space.recompute.push_back(*models::kRecomputeNames.value(name));
   std::vector<std::string> schedules;
   std::vector<std::string_view> schedule_words;
   for (const models::PipelineScheduleKind* schedule : models::pipeline_schedules()) schedule_words.push_back(schedule->name());
@@ -320,22 +320,6 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
   }
   root.finish();
   return scenario;
-}
-
-std::string_view offload_option_name(models::MemoryTier tier) {
-  switch (tier) {
-    case models::MemoryTier::kHbm: return "none";
-    case models::MemoryTier::kHostMemory: return "cpu";
-    case models::MemoryTier::kNvme: return "nvme";
-  }
-  return "none";
-}
-
-std::optional<models::MemoryTier> offload_option_from_name(std::string_view name) {
-  for (const models::MemoryTier tier : {models::MemoryTier::kHbm, models::MemoryTier::kHostMemory, models::MemoryTier::kNvme}) {
-    if (offload_option_name(tier) == name) return tier;
-  }
-  return std::nullopt;
 }
 
 }  // namespace strata::scenarios

@@ -44,7 +44,7 @@ struct StrategySpec {
 struct SearchSpace {
   std::vector<int> tp, pp, vpp, cp, ep, zero;
   std::vector<std::int64_t> micro_batch;
-  std::vector<std::string> recompute;   // none, selective, full
+  std::vector<models::Recompute> recompute;
   std::vector<const models::PipelineScheduleKind*> schedule;
   std::vector<bool> sequence_parallel;
 };
@@ -68,8 +68,5 @@ std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocatio
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
                        const models::ModelCatalog& models);
 
-// A strategy's "offload" value: "none" (HBM), "cpu" (host memory) or "nvme"; read and reported with the same words.
-std::string_view offload_option_name(models::MemoryTier tier);
-std::optional<models::MemoryTier> offload_option_from_name(std::string_view name);
 
 }  // namespace strata::scenarios

@@ -4,10 +4,14 @@
 
 namespace strata::models {
 
-bool is_communication_category(const std::string& category) {
-  return category == "tp" || category == "dp" || category == "pp" || category == "cp" || category == "ep" ||
-         category == "offload";
-}
+namespace {
+
+const std::string kOther = category_name(TimeCategory::kOther);
+const std::string kWait = category_name(TimeCategory::kWait);
+const std::string kBubble = category_name(TimeCategory::kBubble);
+const std::string kPipeline = category_name(TimeCategory::kPipeline);
+
+}  // namespace
 
 TimeAttribution::TimeAttribution(int ranks, int streams_per_rank)
     : streams_per_rank_(streams_per_rank),
@@ -30,14 +34,14 @@ void TimeAttribution::add_rank() {
 void TimeAttribution::ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end,
                           bool device_compute) {
   const double operation = (end - start).seconds();
-  operation_seconds_[category.empty() ? "other" : category] += operation;
+  operation_seconds_[category.empty() ? kOther : category] += operation;
   if (device_compute) compute_seconds_[static_cast<std::size_t>(rank)] += operation;
-  if (category == "pp") in_pipeline_[static_cast<std::size_t>(rank)] = 1;
+  if (category == kPipeline) in_pipeline_[static_cast<std::size_t>(rank)] = 1;
   StreamState& s = state(rank, stream);
   if (start != s.last_end) s.run_start = start;
   s.last_end = end;
   const auto r = static_cast<std::size_t>(rank);
-  if (stream == kComputeStream && end > start) seconds_[r][category.empty() ? "other" : category] += (end - start).seconds();
+  if (stream == kComputeStream && end > start) seconds_[r][category.empty() ? kOther : category] += (end - start).seconds();
   if (end >= last_finish_[r]) {
     last_finish_[r] = end;
     last_category_[r] = category;
@@ -51,14 +55,14 @@ void TimeAttribution::compute_stream_resumed(int rank, sim::SimTime now, const s
   const double gap = (now - compute.last_end).seconds();
   TimeBreakdown& seconds = seconds_[static_cast<std::size_t>(rank)];
   if (blocker_stream < 0 || !is_communication_category(blocker_category)) {
-    seconds["wait"] += gap;
+    seconds[kWait] += gap;
     return;
   }
   const StreamState& blocker = state(rank, blocker_stream);
   const double transfer = (now - std::max(blocker.run_start, compute.last_end)).seconds();
   const double exposed = std::clamp(transfer, 0.0, gap);
   if (exposed > 0) seconds[blocker_category] += exposed;
-  if (gap > exposed) seconds[blocker_category == "pp" ? "bubble" : "wait"] += gap - exposed;
+  if (gap > exposed) seconds[blocker_category == kPipeline ? kBubble : kWait] += gap - exposed;
 }
 
 std::vector<TimeBreakdown> TimeAttribution::finish(sim::SimTime step_end) {
@@ -67,9 +71,9 @@ std::vector<TimeBreakdown> TimeAttribution::finish(sim::SimTime step_end) {
     const sim::SimTime own_end = std::max(compute_end, std::min(last_finish_[r], step_end));
     if (own_end > compute_end) {
       const std::string& last = last_category_[r];
-      seconds_[r][is_communication_category(last) ? last : std::string("wait")] += (own_end - compute_end).seconds();
+      seconds_[r][is_communication_category(last) ? last : kWait] += (own_end - compute_end).seconds();
     }
-    if (step_end > own_end) seconds_[r][in_pipeline_[r] ? "bubble" : "wait"] += (step_end - own_end).seconds();
+    if (step_end > own_end) seconds_[r][in_pipeline_[r] ? kBubble : kWait] += (step_end - own_end).seconds();
   }
   return std::move(seconds_);
 }

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "models/graph/time_category.hpp"
 #include "sim/sim_time.hpp"
 
 namespace strata::models {
@@ -70,8 +71,5 @@ class TimeAttribution {
   std::map<std::string, double> operation_seconds_;
   std::vector<double> compute_seconds_;
 };
-
-// True for the categories of communication tasks.
-bool is_communication_category(const std::string& category);
 
 }  // namespace strata::models

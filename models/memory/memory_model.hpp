@@ -28,11 +28,14 @@
 #include <cstdint>
 
 #include "models/workload/transformer_config.hpp"
+#include "sim/name_table.hpp"
 #include "sim/units.hpp"
 
 namespace strata::models {
 
 enum class Recompute { kNone, kSelective, kFull };
+inline constexpr sim::NameTable<Recompute, 3> kRecomputeNames{
+    {{{Recompute::kNone, "none"}, {Recompute::kSelective, "selective"}, {Recompute::kFull, "full"}}}};
 
 struct ActivationInputs {
   std::int64_t seq_len = 0;

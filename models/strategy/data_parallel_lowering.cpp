@@ -15,17 +15,17 @@ std::vector<TaskId> DataParallelLowering::collective(int rank, const DataParalle
   std::vector<TaskId> out;
   if (s_.hybrid_shard() && op != CollectiveOp::kAllReduce) {
     if (bytes.dense > 0 && op == CollectiveOp::kAllGather && g.dp_shard >= 0) {
-      out.push_back(emit_.collective(rank, g.dp_shard, op, bytes.dense, "dp", stream, deps));
+      out.push_back(emit_.collective(rank, g.dp_shard, op, bytes.dense, TimeCategory::kDataParallel, stream, deps));
     } else if (bytes.dense > 0 && op != CollectiveOp::kAllGather) {
       std::vector<TaskId> after = deps;
-      if (g.dp_shard >= 0) after = {emit_.collective(rank, g.dp_shard, CollectiveOp::kReduceScatter, bytes.dense, "dp", stream, deps)};
-      out.push_back(emit_.collective(rank, g.dp_replica, CollectiveOp::kAllReduce, bytes.dense / s_.zero_shard(), "dp", stream,
+      if (g.dp_shard >= 0) after = {emit_.collective(rank, g.dp_shard, CollectiveOp::kReduceScatter, bytes.dense, TimeCategory::kDataParallel, stream, deps)};
+      out.push_back(emit_.collective(rank, g.dp_replica, CollectiveOp::kAllReduce, bytes.dense / s_.zero_shard(), TimeCategory::kDataParallel, stream,
                                      std::move(after)));
     }
   } else if (g.dp >= 0 && bytes.dense > 0) {
-    out.push_back(emit_.collective(rank, g.dp, op, bytes.dense, "dp", stream, deps));
+    out.push_back(emit_.collective(rank, g.dp, op, bytes.dense, TimeCategory::kDataParallel, stream, deps));
   }
-  if (g.edp >= 0 && bytes.expert > 0) out.push_back(emit_.collective(rank, g.edp, op, bytes.expert, "dp", stream, std::move(deps)));
+  if (g.edp >= 0 && bytes.expert > 0) out.push_back(emit_.collective(rank, g.edp, op, bytes.expert, TimeCategory::kDataParallel, stream, std::move(deps)));
   return out;
 }
 
@@ -41,7 +41,7 @@ std::vector<TaskId> DataParallelLowering::reduce_gradients(int rank, const DataP
 TaskId DataParallelLowering::optimizer_step(int rank, double sharded, std::vector<TaskId> reduced) {
   if (s_.offload == MemoryTier::kHbm) {
     const TaskId step = emit_.memory_bound(rank, "optimizer step", kAdamBytesPerParameter * sharded, std::move(reduced));
-    emit_.task(step).category = "optimizer";
+    emit_.task(step).category = category_name(TimeCategory::kOptimizer);
     return step;
   }
   const TaskId step = emit_.host_compute(rank, "optimizer step (host)", kAdamBytesPerParameter * sharded, reduced);

@@ -86,12 +86,12 @@ void LayerLowering::tp_exit(int rank, int group) {
   const CollectiveOp op = s_.sequence_parallel ? CollectiveOp::kReduceScatter : CollectiveOp::kAllReduce;
   const double bytes = tokens_ * m_.hidden * kActivationBytes;
   if (!s_.tp_overlap) {
-    emit_.collective(rank, group, op, bytes, "tp", kCompute);
+    emit_.collective(rank, group, op, bytes, TimeCategory::kTensorParallel, kCompute);
     return;
   }
   std::vector<TaskId> deps;
   if (emit_.previous_compute() != kNoTask) deps.push_back(emit_.previous_compute());
-  emit_.defer(emit_.collective(rank, group, op, bytes, "tp", kTensorParallel, deps), 0);
+  emit_.defer(emit_.collective(rank, group, op, bytes, TimeCategory::kTensorParallel, kTensorParallel, deps), 0);
 }
 
 // With sequence parallelism, the all-gather before attention or the MLP. With tp_overlap it is pipelined
@@ -100,13 +100,13 @@ void LayerLowering::tp_entry(int rank, int group) {
   if (s_.tp == 1 || !s_.sequence_parallel) return;
   const double bytes = tokens_ * m_.hidden * kActivationBytes;
   if (!s_.tp_overlap) {
-    emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, "tp", kCompute);
+    emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, TimeCategory::kTensorParallel, kCompute);
     return;
   }
   std::vector<TaskId> deps;
   if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
   // The consuming GEMM is preceded by its input's FP8 cast under FP8.
-  emit_.defer(emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, "tp", kTensorParallel, deps), t_.dtype == Dtype::kFp8 ? 2 : 1);
+  emit_.defer(emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, TimeCategory::kTensorParallel, kTensorParallel, deps), t_.dtype == Dtype::kFp8 ? 2 : 1);
 }
 
 bool LayerLowering::userbuffers() const { return s_.tp_overlap && s_.sequence_parallel && s_.tp > 1; }
@@ -136,7 +136,7 @@ TaskId LayerLowering::gathered_gemm(int rank, int group, const std::string& name
   for (int chunk = 0; chunk < s_.tp; ++chunk) {
     TaskId exchange = kNoTask;
     if (chunk + 1 < s_.tp) {
-      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, step_bytes, "tp", kTensorParallel,
+      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, step_bytes, TimeCategory::kTensorParallel, kTensorParallel,
                                   chunk == 0 ? deps : std::vector<TaskId>{});
     }
     if (arrived != kNoTask) emit_.defer(arrived, 0);
@@ -161,7 +161,7 @@ void LayerLowering::scattered_linear(int rank, int group, const std::string& nam
   TaskId scattered = kNoTask;
   for (int chunk = 0; chunk < kPipelineSplits; ++chunk) {
     const TaskId gemm = emit_.gemm(t_.dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k, {}, 1, kUserbufferSms);
-    scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false) / kPipelineSplits, "tp",
+    scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false) / kPipelineSplits, TimeCategory::kTensorParallel,
                                  kTensorParallel, {gemm});
   }
   emit_.defer(scattered, 0);
@@ -201,9 +201,9 @@ void LayerLowering::scattered_gradients(int rank, int group, const std::string& 
   fp8_cast(rank, name + " output gradient", tokens_ * n);
   std::vector<TaskId> deps;
   if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
-  const TaskId input = emit_.collective(rank, group, CollectiveOp::kAllGather, tp_activation_bytes(true), "tp", kTensorParallel, deps);
+  const TaskId input = emit_.collective(rank, group, CollectiveOp::kAllGather, tp_activation_bytes(true), TimeCategory::kTensorParallel, kTensorParallel, deps);
   const TaskId dgrad = emit_.gemm(t_.dtype, rank, name + " dgrad", tokens_, k, n, {}, 1, kUserbufferSms);
-  const TaskId scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false), "tp",
+  const TaskId scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false), TimeCategory::kTensorParallel,
                                             kTensorParallel, {dgrad});
   if (held != nullptr) emit_.defer(input, 0);  // a held weight gradient runs later; the gathered input must be there by then
   weight_gradient(rank, name, t_.dtype, tokens_, n, k, held, 1, {input}, kUserbufferSms);
@@ -312,7 +312,7 @@ void LayerLowering::ring_core(int rank, int group, const std::string& name, bool
   for (int block = 0; block < s_.cp; ++block) {
     TaskId exchange = kNoTask;
     if (block + 1 < s_.cp) {
-      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, (backward ? 2.0 : 1.0) * kv_bytes, "cp", kContextParallel,
+      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, (backward ? 2.0 : 1.0) * kv_bytes, TimeCategory::kContextParallel, kContextParallel,
                                   block == 0 ? deps : std::vector<TaskId>{});
     }
     if (arrived != kNoTask) emit_.defer(arrived, 0);
@@ -321,7 +321,7 @@ void LayerLowering::ring_core(int rank, int group, const std::string& name, bool
   }
   if (backward) {
     // The last block's key and value gradients go back to the ranks that own those chunks.
-    emit_.defer(emit_.collective(rank, group, CollectiveOp::kSendRecv, kv_bytes, "cp", kContextParallel, {emit_.last_compute()}), 0);
+    emit_.defer(emit_.collective(rank, group, CollectiveOp::kSendRecv, kv_bytes, TimeCategory::kContextParallel, kContextParallel, {emit_.last_compute()}), 0);
   }
 }
 
@@ -365,9 +365,9 @@ void LayerLowering::core(int rank, const LayerGroups& groups, const std::string&
   const bool ulysses = s_.cp > 1;
   const double in_bytes = tokens_ * (widths_.q + widths_.k + widths_.v) / s_.tp * kActivationBytes;
   const double out_bytes = tokens_ * widths_.o / s_.tp * kActivationBytes;
-  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? out_bytes : in_bytes, "cp", kCompute);
+  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? out_bytes : in_bytes, TimeCategory::kContextParallel, kCompute);
   fused_core(rank, name, backward ? kAttentionBackwardFactor : 1.0, 1);
-  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? in_bytes : out_bytes, "cp", kCompute);
+  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? in_bytes : out_bytes, TimeCategory::kContextParallel, kCompute);
 }
 
 void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& name, double ffn) {
@@ -389,12 +389,12 @@ void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& n
 void LayerLowering::expert_exchange(int rank, const LayerGroups& groups, bool into_experts) {
   const double bytes = expert_work().permuted_bytes * s_.moe_imbalance;  // the busiest rank's share
   const bool gather = s_.expert_tp > 1;
-  if (into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, "ep", kCompute);
+  if (into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, TimeCategory::kExpertParallel, kCompute);
   if (gather) {
     emit_.collective(rank, groups.expert_tp, into_experts ? CollectiveOp::kAllGather : CollectiveOp::kReduceScatter,
-                     bytes * s_.expert_tp, "ep", kCompute);
+                     bytes * s_.expert_tp, TimeCategory::kExpertParallel, kCompute);
   }
-  if (!into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, "ep", kCompute);
+  if (!into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, TimeCategory::kExpertParallel, kCompute);
 }
 
 double LayerLowering::mlp_input_width(double ffn) const {

@@ -12,6 +12,7 @@
 #include "models/memory/memory_model.hpp"
 #include "models/topology/memory_tier.hpp"
 #include "models/workload/transformer_config.hpp"
+#include "sim/name_table.hpp"
 
 namespace strata::models {
 
@@ -26,12 +27,20 @@ const PipelineScheduleKind& default_pipeline_schedule(int vpp = 1);
 // block of attention), or DeepSpeed-Ulysses (Jacobs et al. 2023: all-to-alls turn the sequence-sharded
 // q, k, v into head-sharded ones before attention and back after).
 enum class ContextParallelComm { kRing, kUlysses };
+inline constexpr sim::NameTable<ContextParallelComm, 2> kContextParallelCommNames{
+    {{{ContextParallelComm::kRing, "ring"}, {ContextParallelComm::kUlysses, "ulysses"}}}};
 
 // How the framework computes the attention core: one fused FlashAttention-style kernel (Dao et al. 2022;
 // Megatron-Core with Transformer Engine), or Megatron-LM's unfused path of 2021-22 (batched GEMM Q K^T, fused
 // scale-mask-softmax, dropout, batched GEMM with V), which materialises the s x s scores (Korthikanti et al.
 // 2022, section 4.1, counts them).
 enum class AttentionKernel { kFused, kUnfused };
+inline constexpr sim::NameTable<AttentionKernel, 2> kAttentionKernelNames{
+    {{{AttentionKernel::kFused, "fused"}, {AttentionKernel::kUnfused, "unfused"}}}};
+
+// A strategy's offload tier (strategies[].offload): "none" (HBM), "cpu" (host memory) or "nvme".
+inline constexpr sim::NameTable<MemoryTier, 3> kOffloadNames{
+    {{{MemoryTier::kHbm, "none"}, {MemoryTier::kHostMemory, "cpu"}, {MemoryTier::kNvme, "nvme"}}}};
 
 struct TrainingSpec {
   std::int64_t seq_len = 0;

@@ -33,20 +33,6 @@ std::vector<int> varying(int local, const std::array<int, 3>& sizes, const std::
 
 }  // namespace
 
-const char* group_kind_name(GroupKind kind) {
-  switch (kind) {
-    case GroupKind::kTensor: return "tp";
-    case GroupKind::kContext: return "cp";
-    case GroupKind::kData: return "dp";
-    case GroupKind::kExpert: return "ep";
-    case GroupKind::kExpertTensor: return "etp";
-    case GroupKind::kExpertData: return "edp";
-    case GroupKind::kDataShard: return "dp-shard";
-    case GroupKind::kDataReplica: return "dp-replica";
-  }
-  return "tp";
-}
-
 RankLayout::RankLayout(const ParallelStrategy& s)
     : tp_(s.tp), cp_(s.cp), dp_(s.dp), ep_(s.ep), etp_(s.expert_tp), edp_(s.stage_ranks() / (s.ep * s.expert_tp)), shard_(s.zero_shard()) {}
 
@@ -71,6 +57,7 @@ std::vector<int> RankLayout::members(GroupKind kind, int local) const {
       }
       return out;
     }
+    case GroupKind::kPipelineMirror: break;
   }
   return {local};
 }

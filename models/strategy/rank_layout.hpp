@@ -7,9 +7,11 @@
 // reuse the same tp x cp x dp ranks of a stage (EP 32 with TP 2 and DP 16 is valid).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "models/strategy/parallel_strategy.hpp"
+#include "sim/name_table.hpp"
 
 namespace strata::models {
 
@@ -25,11 +27,22 @@ enum class GroupKind {
   // shard group), over which the shards' gradients are all-reduced.
   kDataShard,
   kDataReplica,
+  // A rank and the rank holding the other copy of its stages (two-copy pipeline schedules, across stages:
+  // not a group of one stage's ranks, RankLayout::members does not form it).
+  kPipelineMirror,
 };
-inline constexpr GroupKind kAllGroupKinds[] = {GroupKind::kTensor,       GroupKind::kContext,    GroupKind::kData,
-                                               GroupKind::kExpert,       GroupKind::kExpertTensor, GroupKind::kExpertData,
-                                               GroupKind::kDataShard,    GroupKind::kDataReplica};
-const char* group_kind_name(GroupKind kind);  // "tp", "cp", "dp", "ep", "etp", "edp", "dp-shard", "dp-replica"
+inline constexpr sim::NameTable<GroupKind, 9> kGroupKindNames{{{
+    {GroupKind::kTensor, "tp"},
+    {GroupKind::kContext, "cp"},
+    {GroupKind::kData, "dp"},
+    {GroupKind::kExpert, "ep"},
+    {GroupKind::kExpertTensor, "etp"},
+    {GroupKind::kExpertData, "edp"},
+    {GroupKind::kDataShard, "dp-shard"},
+    {GroupKind::kDataReplica, "dp-replica"},
+    {GroupKind::kPipelineMirror, "pp-mirror"},
+}}};
+inline std::string group_kind_name(GroupKind kind) { return std::string(kGroupKindNames.name(kind)); }
 
 class RankLayout {
  public:

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "models/graph/execution_graph.hpp"
+#include "models/graph/time_category.hpp"
+#include "sim/name_table.hpp"
 
 namespace strata::models {
 
@@ -40,7 +42,27 @@ enum Stream : int {
   kReverseRecvNext = 16,
   kReverseRecvPrevious = 17,
 };
-// The names of the streams above, in order.
+// The streams' names (graph files and timelines), in enumeration order.
+inline constexpr sim::NameTable<Stream, 18> kStreamNames{{{
+    {kCompute, "compute"},
+    {kDataParallel, "dp"},
+    {kSendNext, "pp-send-next"},
+    {kSendPrevious, "pp-send-previous"},
+    {kRecvPrevious, "pp-recv-previous"},
+    {kRecvNext, "pp-recv-next"},
+    {kGather, "dp-gather"},
+    {kReduce, "dp-reduce"},
+    {kTensorParallel, "tp"},
+    {kContextParallel, "cp"},
+    {kDeviceToHost, "d2h"},
+    {kHostToDevice, "h2d"},
+    {kHost, "host"},
+    {kNvmeSwap, "nvme"},
+    {kReverseSendPrevious, "pp-reverse-send-previous"},
+    {kReverseSendNext, "pp-reverse-send-next"},
+    {kReverseRecvNext, "pp-reverse-recv-next"},
+    {kReverseRecvPrevious, "pp-reverse-recv-previous"},
+}}};
 std::vector<std::string> lowering_stream_names();
 
 inline constexpr TaskId kNoTask = std::numeric_limits<TaskId>::max();
@@ -58,13 +80,13 @@ class TaskEmitter {
   TaskId memory_bound(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
   // A fused attention kernel: executed FLOPs and bytes read plus written.
   TaskId attention(int rank, std::string name, double flops, double bytes, std::vector<TaskId> deps = {});
-  TaskId collective(int rank, int group, CollectiveOp op, double bytes, const char* category, int stream,
+  TaskId collective(int rank, int group, CollectiveOp op, double bytes, TimeCategory category, int stream,
                     std::vector<TaskId> deps = {});
   TaskId transfer(int rank, Stream stream, TaskType type, int peer, double bytes, std::uint64_t tag, std::vector<TaskId> deps = {});
-  // Offload traffic between memory tiers of the rank's GPU, category "offload".
+  // Offload traffic between memory tiers of the rank's GPU, category offload.
   TaskId host_transfer(int rank, Stream stream, std::string name, MemoryTier from, MemoryTier to, double bytes,
                        std::vector<TaskId> deps = {});
-  // Work on the host CPU (memory-bound over host DRAM) on the kHost stream, category "offload".
+  // Work on the host CPU (memory-bound over host DRAM) on the kHost stream, category offload.
   TaskId host_compute(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
   // Allocates (bytes > 0) or frees (< 0) memory of `category` on the compute stream.
   TaskId memory(int rank, double bytes, const char* category, std::vector<TaskId> deps = {});

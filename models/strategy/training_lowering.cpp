@@ -130,7 +130,7 @@ class Builder {
     const int high = std::max(stage, mirror);
     const auto key = std::make_tuple(-1, low, local_of(rank));
     if (const auto found = group_ids_.find(key); found != group_ids_.end()) return found->second;
-    CommGroup g{"pp-mirror", {low * locals_ + local_of(rank), high * locals_ + local_of(rank)}, {}};
+    CommGroup g{group_kind_name(GroupKind::kPipelineMirror), {low * locals_ + local_of(rank), high * locals_ + local_of(rank)}, {}};
     if (collapsed_) g.gpus = {layout_.gpu(low, 0), layout_.gpu(high, 0)};
     graph_.groups.push_back(std::move(g));
     const int id = static_cast<int>(graph_.groups.size()) - 1;
@@ -489,7 +489,7 @@ class Builder {
       // The two copies' gradients summed with the mirror rank, after the data-parallel reduction: the rank's
       // shard of them (all of them without ZeRO).
       reduced.push_back(last_backward);
-      reduced = {emit_.collective(rank, mirror, CollectiveOp::kAllReduce, sharded * s_.gradient_bytes, "dp", kDataParallel,
+      reduced = {emit_.collective(rank, mirror, CollectiveOp::kAllReduce, sharded * s_.gradient_bytes, TimeCategory::kDataParallel, kDataParallel,
                                   std::move(reduced))};
     }
     const TaskId optimizer = data_.optimizer_step(rank, sharded, std::move(reduced));

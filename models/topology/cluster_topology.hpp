@@ -17,6 +17,7 @@
 //    first moves over NVLink to the source node's GPU on the destination GPU's rail.
 #pragma once
 
+#include "sim/name_table.hpp"
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@
 namespace strata::models {
 
 enum class TopologyKind { kFatTree, kRailOptimized };
+inline constexpr sim::NameTable<TopologyKind, 2> kTopologyKindNames{
+    {{{TopologyKind::kFatTree, "fat-tree"}, {TopologyKind::kRailOptimized, "rail-optimized"}}}};
 
 struct TopologyOptions {
   TopologyKind kind = TopologyKind::kFatTree;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "models/graph/time_category.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
 #include "scenarios/report/report_table.hpp"
 
@@ -17,11 +18,20 @@ constexpr int kBarHeight = 22;
 
 // Colours of the breakdown keys, in time_breakdown_keys() order.
 const char* colour_of(const std::string& key) {
-  static const std::map<std::string, const char*> colours{
-      {"compute", "#4c78a8"}, {"tp", "#f58518"}, {"dp", "#54a24b"}, {"pp", "#e45756"}, {"cp", "#72b7b2"},
-      {"ep", "#b279a2"}, {"bubble", "#bab0ac"}, {"offload", "#9d755d"}, {"other", "#eeca3b"}};
-  const auto found = colours.find(key);
-  return found == colours.end() ? "#888888" : found->second;
+  using models::TimeCategory;
+  const std::optional<TimeCategory> category = models::kTimeCategoryNames.value(key);
+  switch (category.value_or(TimeCategory::kWait)) {
+    case TimeCategory::kCompute: return "#4c78a8";
+    case TimeCategory::kTensorParallel: return "#f58518";
+    case TimeCategory::kDataParallel: return "#54a24b";
+    case TimeCategory::kPipeline: return "#e45756";
+    case TimeCategory::kContextParallel: return "#72b7b2";
+    case TimeCategory::kExpertParallel: return "#b279a2";
+    case TimeCategory::kBubble: return "#bab0ac";
+    case TimeCategory::kOffload: return "#9d755d";
+    case TimeCategory::kOther: return "#eeca3b";
+    default: return "#888888";
+  }
 }
 
 std::string number(const char* format, double value) {
@@ -146,7 +156,7 @@ std::string results_table(const std::vector<StrategyResult>& ranked) {
   for (const StrategyResult& r : ranked) {
     const auto& s = r.strategy;
     const auto [sink, seconds] = r.biggest_sink();
-    const char* recompute = s.recompute == models::Recompute::kFull ? "full" : s.recompute == models::Recompute::kSelective ? "selective" : "none";
+    const std::string recompute(models::kRecomputeNames.name(s.recompute));
     html += "<tr><td>" + std::to_string(r.rank) + "</td><td>" + html_escape(s.name) + "</td><td>" + std::to_string(s.tp) + "</td><td>" +
             std::to_string(s.pp) + "</td><td>" + std::to_string(s.vpp) + "</td><td>" + std::to_string(s.dp) + "</td><td>" +
             std::to_string(s.micro_batch) + "</td><td>" + std::string(s.schedule->name()) +

@@ -4,29 +4,17 @@
 #include "models/workload/transformer_config.hpp"
 
 namespace strata::scenarios {
-namespace {
-
-std::string recompute_name(models::Recompute recompute) {
-  switch (recompute) {
-    case models::Recompute::kNone: return "none";
-    case models::Recompute::kSelective: return "selective";
-    case models::Recompute::kFull: return "full";
-  }
-  return "none";
-}
-
-}  // namespace
 
 nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
   const std::string schedule(s.schedule->name());
   nlohmann::json config = {{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"cp", s.cp}, {"ep", s.ep}, {"vpp", s.vpp},
                            {"micro_batch", s.micro_batch}, {"schedule", schedule},
-                           {"sequence_parallel", s.sequence_parallel}, {"recompute", recompute_name(s.recompute)},
+                           {"sequence_parallel", s.sequence_parallel}, {"recompute", models::kRecomputeNames.name(s.recompute)},
                            {"zero", s.zero}, {"dp_bucket_bytes", s.dp_bucket_bytes}, {"gradient_bytes", s.gradient_bytes},
                            {"dp_overlap", s.dp_overlap}, {"tp_overlap", s.tp_overlap},
-                           {"cp_comm", s.cp_comm == models::ContextParallelComm::kUlysses ? "ulysses" : "ring"},
+                           {"cp_comm", models::kContextParallelCommNames.name(s.cp_comm)},
                            {"expert_tp", s.expert_tp}, {"moe_imbalance", s.moe_imbalance}, {"dp_shard", s.zero_shard()},
-                           {"offload", std::string(offload_option_name(s.offload))}, {"offload_parameters", s.offload_parameters}};
+                           {"offload", models::kOffloadNames.name(s.offload)}, {"offload_parameters", s.offload_parameters}};
   if (!s.stage_layers.empty()) config["stage_layers"] = s.stage_layers;
   return config;
 }
@@ -89,7 +77,7 @@ nlohmann::json scenario_json(const Scenario& scenario) {
                  {"hidden", scenario.model.config.hidden}, {"parameters", counts.total}}},
       {"training", {{"seq_len", scenario.training.seq_len}, {"global_batch", scenario.training.global_batch},
                     {"dtype", std::string(models::dtype_name(scenario.training.dtype))},
-                    {"attention", scenario.training.attention == models::AttentionKernel::kFused ? "fused" : "unfused"}}},
+                    {"attention", models::kAttentionKernelNames.name(scenario.training.attention)}}},
       {"fidelity", scenario.fidelity},
   };
 }

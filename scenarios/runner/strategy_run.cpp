@@ -10,15 +10,32 @@
 namespace strata::scenarios {
 namespace {
 
+using models::TimeCategory;
+
+// The report's keys, in report order.
+constexpr TimeCategory kReportCategories[] = {
+    TimeCategory::kCompute,         TimeCategory::kTensorParallel, TimeCategory::kDataParallel,
+    TimeCategory::kPipeline,        TimeCategory::kContextParallel, TimeCategory::kExpertParallel,
+    TimeCategory::kBubble,          TimeCategory::kOffload,        TimeCategory::kOther};
+
+// Where an executor category goes in the report: the optimizer is compute; waiting, memory bookkeeping and
+// words the report does not know are other.
+TimeCategory report_category(const std::string& word) {
+  const std::optional<TimeCategory> category = models::kTimeCategoryNames.value(word);
+  if (!category) return TimeCategory::kOther;
+  switch (*category) {
+    case TimeCategory::kOptimizer: return TimeCategory::kCompute;
+    case TimeCategory::kWait:
+    case TimeCategory::kMemory: return TimeCategory::kOther;
+    default: return *category;
+  }
+}
+
 // The executor's categories folded into the report's keys.
 std::map<std::string, double> report_breakdown(const models::TimeBreakdown& seconds) {
   std::map<std::string, double> out;
   for (const std::string& key : time_breakdown_keys()) out[key] = 0.0;
-  for (const auto& [category, value] : seconds) {
-    if (category == "compute" || category == "optimizer") out["compute"] += value;
-    else if (out.count(category) != 0) out[category] += value;
-    else out["other"] += value;  // "wait", "memory", unknown categories
-  }
+  for (const auto& [category, value] : seconds) out[models::category_name(report_category(category))] += value;
   return out;
 }
 
@@ -47,16 +64,21 @@ OffloadMemory offload_memory(const Scenario& scenario, const models::ParallelStr
 }  // namespace
 
 const std::vector<std::string>& time_breakdown_keys() {
-  static const std::vector<std::string> keys{"compute", "tp", "dp", "pp", "cp", "ep", "bubble", "offload", "other"};
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> out;
+    for (const TimeCategory category : kReportCategories) out.push_back(models::category_name(category));
+    return out;
+  }();
   return keys;
 }
 
 std::pair<std::string, double> StrategyResult::biggest_sink() const {
-  std::pair<std::string, double> best{"compute", time_breakdown_s.count("compute") ? time_breakdown_s.at("compute") : 0.0};
+  const std::string compute = models::category_name(TimeCategory::kCompute);
+  std::pair<std::string, double> best{compute, time_breakdown_s.count(compute) ? time_breakdown_s.at(compute) : 0.0};
   double largest = 0;
   for (const std::string& key : time_breakdown_keys()) {
     const auto found = time_breakdown_s.find(key);
-    if (key == "compute" || found == time_breakdown_s.end()) continue;
+    if (key == compute || found == time_breakdown_s.end()) continue;
     if (found->second > largest) {
       largest = found->second;
       best = {key, found->second};

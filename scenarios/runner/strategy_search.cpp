@@ -30,12 +30,6 @@ std::vector<T> or_default(const std::vector<T>& given, std::vector<T> fallback) 
   return given.empty() ? fallback : given;
 }
 
-models::Recompute recompute_of(const std::string& name) {
-  if (name == "selective") return models::Recompute::kSelective;
-  if (name == "full") return models::Recompute::kFull;
-  return models::Recompute::kNone;
-}
-
 std::string candidate_name(const models::ParallelStrategy& s) {
   std::string name = "tp" + std::to_string(s.tp) + "-pp" + std::to_string(s.pp) + "-dp" + std::to_string(s.dp);
   if (s.vpp > 1) name += "-vpp" + std::to_string(s.vpp);
@@ -77,14 +71,15 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
             for (std::int64_t mb : or_default(space.micro_batch, micro_batches)) {
               for (int zero : or_default(space.zero, {0, 1, 2, 3})) {
                 if (dp == 1 && zero > 0) continue;  // nothing to shard
-                for (const std::string& recompute : or_default(space.recompute, {"none", "selective", "full"})) {
+                for (const models::Recompute recompute :
+                     or_default(space.recompute, {models::Recompute::kNone, models::Recompute::kSelective, models::Recompute::kFull})) {
                   for (bool sp : or_default(space.sequence_parallel, {false, true})) {
                     if (sp && tp == 1) continue;
                     for (int ep : or_default(space.ep, expert_degrees)) {
                       models::ParallelStrategy s;
                       s.tp = tp, s.pp = pp, s.dp = dp, s.cp = cp, s.ep = ep, s.vpp = vpp, s.micro_batch = mb, s.zero = zero;
                       s.schedule = schedule;
-                      s.recompute = recompute_of(recompute);
+                      s.recompute = recompute;
                       s.sequence_parallel = sp;
                       s.set_gradient_bytes(models::default_gradient_bytes(scenario.training.dtype));
                       s.name = candidate_name(s);

@@ -68,9 +68,8 @@ std::vector<sim::Bytes> sizes(const CollectiveOptions& options) {
 }
 
 models::TopologyKind topology_kind(const std::string& name) {
-  if (name == "fat-tree") return models::TopologyKind::kFatTree;
-  if (name == "rail-optimized") return models::TopologyKind::kRailOptimized;
-  throw sim::InputError("command line", "--topology", "expected fat-tree or rail-optimized, got \"" + name + "\"");
+  if (const auto kind = models::kTopologyKindNames.value(name)) return *kind;
+  throw sim::InputError("command line", "--topology", "expected " + models::kTopologyKindNames.choices() + ", got \"" + name + "\"");
 }
 
 void run_collective(const CollectiveOptions& options, std::ostream& out) {
