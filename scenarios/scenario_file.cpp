@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "models/workload/hf_config.hpp"
+#include "scenarios/strategy_fields.hpp"
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
 
@@ -23,11 +24,6 @@ template <class Enum, std::size_t N>
 Enum word(JsonObjectReader& r, const char* key, const std::string& value, const sim::NameTable<Enum, N>& names) {
   if (const std::optional<Enum> found = names.value(value)) return *found;
   r.location_of(key).fail("expected " + names.choices() + ", found \"" + value + "\"");
-}
-
-bool boolean(JsonObjectReader& r, const char* key, bool fallback) {
-  const nlohmann::json* value = r.optional(key);
-  return value == nullptr ? fallback : sim::json_bool(*value, r.location_of(key));
 }
 
 // `gpus_per_node` below the system's: the scenario uses only the first N GPUs of each node, and the rest of
@@ -138,55 +134,7 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
   StrategySpec spec;
   models::ParallelStrategy& s = spec.strategy;
   s.name = r.required_string("name");
-  s.tp = integer(r, "tp", 1);
-  s.pp = integer(r, "pp", 1);
-  s.dp = integer(r, "dp", 1);
-  s.cp = integer(r, "cp", 1);
-  s.ep = integer(r, "ep", 1);
-  s.vpp = integer(r, "vpp", 1);
-  s.micro_batch = integer(r, "micro_batch", 1);
-  s.schedule = &models::default_pipeline_schedule(s.vpp);
-  if (const auto schedule = r.optional_string("schedule")) {
-    s.schedule = models::find_pipeline_schedule(*schedule);
-    if (s.schedule == nullptr) {
-      r.location_of("schedule").fail("expected one of " + models::pipeline_schedule_names() + ", found \"" + *schedule + "\"");
-    }
-  }
-  s.sequence_parallel = boolean(r, "sequence_parallel", false);
-  if (const auto comm = r.optional_string("cp_comm")) {
-    s.cp_comm = word(r, "cp_comm", *comm, models::kContextParallelCommNames);
-  }
-  s.expert_tp = integer(r, "expert_tp", 1);
-  if (const nlohmann::json* imbalance = r.optional("moe_imbalance")) {
-    s.moe_imbalance = sim::json_number(*imbalance, r.location_of("moe_imbalance"));
-  }
-  if (const auto recompute = r.optional_string("recompute")) {
-    s.recompute = word(r, "recompute", *recompute, models::kRecomputeNames);
-  }
-  s.zero = integer(r, "zero", 0, 0);
-  s.dp_shard = integer(r, "dp_shard", 0);
-  if (const auto offload = r.optional_string("offload")) {
-    s.offload = word(r, "offload", *offload, models::kOffloadNames);
-  }
-  s.offload_parameters = boolean(r, "offload_parameters", false);
-  s.dp_overlap = boolean(r, "dp_overlap", true);
-  s.tp_overlap = boolean(r, "tp_overlap", false);
-  s.set_gradient_bytes(models::default_gradient_bytes(training.dtype));
-  if (const auto gradients = r.optional_string("gradient_dtype")) {
-    if (*gradients == "fp32") s.set_gradient_bytes(4);
-    else if (*gradients == "bf16" || *gradients == "fp16") s.set_gradient_bytes(2);
-    else r.location_of("gradient_dtype").fail("expected fp32, bf16 or fp16, found \"" + *gradients + "\"");
-  }
-  if (const nlohmann::json* bucket = r.optional("dp_bucket")) {
-    s.dp_bucket_bytes = sim::json_bytes(*bucket, r.location_of("dp_bucket")).count();
-    if (s.dp_bucket_bytes < 1) r.location_of("dp_bucket").fail("must be at least 1 byte");
-  }
-  if (const nlohmann::json* layers = r.optional("stage_layers")) {
-    const auto& array = sim::json_array(*layers, r.location_of("stage_layers"));
-    for (std::size_t i = 0; i < array.size(); ++i) {
-      s.stage_layers.push_back(static_cast<int>(sim::json_integer(array[i], r.location_of("stage_layers").child(i), 0, 100'000)));
-    }
-  }
+  read_strategy_fields(r, s, training);
   const nlohmann::json* expected = r.optional("expected");
   const auto source = r.optional_string("source");
   if (expected != nullptr) {
@@ -212,56 +160,18 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
   return spec;
 }
 
+// Each search dimension is a strategy field (strategy_fields.hpp) whose list of values is read with the
+// field's own reader.
 SearchSpace read_search(JsonObjectReader r) {
   SearchSpace space;
-  const auto integers = [&](const char* key, auto& into, std::int64_t max) {
-    const nlohmann::json* value = r.optional(key);
-    if (value == nullptr) return;
-    const auto& list = sim::json_array(*value, r.location_of(key));
-    if (list.empty()) r.location_of(key).fail("an empty list leaves nothing to search; omit the key to search every value");
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      into.push_back(static_cast<typename std::decay_t<decltype(into)>::value_type>(
-          sim::json_integer(list[i], r.location_of(key).child(i), std::string_view(key) == "zero" ? 0 : 1, max)));
-    }
-  };
-  const auto words = [&](const char* key, std::vector<std::string>& into, const std::vector<std::string_view>& allowed) {
-    const nlohmann::json* value = r.optional(key);
-    if (value == nullptr) return;
-    const auto& list = sim::json_array(*value, r.location_of(key));
-    if (list.empty()) r.location_of(key).fail("an empty list leaves nothing to search; omit the key to search every value");
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const std::string word = sim::json_string(list[i], r.location_of(key).child(i));
-      bool ok = false;
-      std::string names;
-      for (const std::string_view a : allowed) {
-        ok = ok || word == a;
-        names += std::string(names.empty() ? "" : ", ") + std::string(a);
-      }
-      if (!ok) r.location_of(key).child(i).fail("expected one of " + names + ", found \"" + word + "\"");
-      into.push_back(word);
-    }
-  };
-  integers("tp", space.tp, 1'000'000);
-  integers("pp", space.pp, 1'000'000);
-  integers("vpp", space.vpp, 1'000);
-  integers("cp", space.cp, 1'000'000);
-  integers("ep", space.ep, 1'000'000);
-  integers("zero", space.zero, 3);
-  integers("micro_batch", space.micro_batch, 1'000'000);
-  std::vector<std::string> recomputes;
-  std::vector<std::string_view> recompute_words;
-  for (const auto& entry : models::kRecomputeNames.entries) recompute_words.push_back(entry.name);
-  words("recompute", recomputes, recompute_words);
-  for (const std::string& name : recomputes) space.recompute.push_back(*models::kRecomputeNames.value(name));
-  std::vector<std::string> schedules;
-  std::vector<std::string_view> schedule_words;
-  for (const models::PipelineScheduleKind* schedule : models::pipeline_schedules()) schedule_words.push_back(schedule->name());
-  words("schedule", schedules, schedule_words);
-  for (const std::string& name : schedules) space.schedule.push_back(models::find_pipeline_schedule(name));
-  if (const nlohmann::json* value = r.optional("sequence_parallel")) {
-    const auto& list = sim::json_array(*value, r.location_of("sequence_parallel"));
-    if (list.empty()) r.location_of("sequence_parallel").fail("an empty list leaves nothing to search; omit the key to search every value");
-    for (std::size_t i = 0; i < list.size(); ++i) space.sequence_parallel.push_back(sim::json_bool(list[i], r.location_of("sequence_parallel").child(i)));
+  for (const StrategyField& field : strategy_fields()) {
+    if (field.search == nullptr) continue;
+    const nlohmann::json* value = r.optional(field.key);
+    if (value == nullptr) continue;
+    const sim::JsonLocation at = r.location_of(field.key);
+    const auto& list = sim::json_array(*value, at);
+    if (list.empty()) at.fail("an empty list leaves nothing to search; omit the key to search every value");
+    for (std::size_t i = 0; i < list.size(); ++i) field.search(list[i], at.child(i), space);
   }
   r.finish();
   return space;

@@ -72,13 +72,13 @@ class PipelineScheduleKind {
   virtual int virtual_stages(const ParallelStrategy& s) const { return s.pp * s.vpp; }
   // Where virtual stage `vs` runs for a micro-batch that `chunk` processes (schedules that hold two copies of
   // the model, like DualPipe, keep each micro-batch in one copy).
-  virtual ChunkPlace place_of(const ParallelStrategy& s, int chunk, int vs) const { return {vs / s.pp, vs % s.pp}; }
+  virtual ChunkPlace place_of(const ParallelStrategy& s, int /*chunk*/, int vs) const { return {vs / s.pp, vs % s.pp}; }
   // Whether `chunk`'s forward activations travel from higher ranks to lower ones; its transfers then use
   // streams of their own, so the two directions never queue behind each other.
-  virtual bool reversed(const ParallelStrategy& s, int chunk) const { return false; }
+  virtual bool reversed(const ParallelStrategy& /*s*/, int /*chunk*/) const { return false; }
   // The micro-batches chunk `chunk` processes: [first, last].
-  virtual std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy& s, std::int64_t microbatches,
-                                                                   int chunk) const {
+  virtual std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy& /*s*/, std::int64_t microbatches,
+                                                                   int /*chunk*/) const {
     return {0, microbatches - 1};
   }
 
@@ -100,7 +100,7 @@ class PipelineScheduleKind {
   virtual std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t microbatches) const;
 
   // The micro-batch count must be a multiple of this (the extrapolation steps by it).
-  virtual std::int64_t microbatch_multiple(const ParallelStrategy& s) const { return 1; }
+  virtual std::int64_t microbatch_multiple(const ParallelStrategy& /*s*/) const { return 1; }
   // Whether every micro-batch past the warm-up adds the same work, so that a long step is affine in the
   // micro-batch count (scenarios/runner/steady_state_run.hpp) and the lower bound follows from small steps.
   virtual bool extrapolates() const { return true; }
@@ -109,7 +109,7 @@ class PipelineScheduleKind {
   // and divided by its chunks' activations of one micro-batch: the factor of the search's memory estimate.
   virtual double in_flight_microbatches(const ParallelStrategy& s, std::int64_t microbatches) const = 0;
   // Whether a search that does not list schedules tries this one (for this model).
-  virtual bool searched_by_default(const TransformerConfig& model) const { return true; }
+  virtual bool searched_by_default(const TransformerConfig& /*model*/) const { return true; }
 };
 
 // Every schedule, in registry order.

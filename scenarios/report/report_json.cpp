@@ -1,25 +1,15 @@
 #include "scenarios/report/report_json.hpp"
 
-#include "models/strategy/pipeline_schedule.hpp"
+#include "scenarios/strategy_fields.hpp"
 #include "models/workload/transformer_config.hpp"
 
 namespace strata::scenarios {
 
-nlohmann::json strategy_config_json(const models::ParallelStrategy& s) {
-  const std::string schedule(s.schedule->name());
-  nlohmann::json config = {{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"cp", s.cp}, {"ep", s.ep}, {"vpp", s.vpp},
-                           {"micro_batch", s.micro_batch}, {"schedule", schedule},
-                           {"sequence_parallel", s.sequence_parallel}, {"recompute", models::kRecomputeNames.name(s.recompute)},
-                           {"zero", s.zero}, {"dp_bucket_bytes", s.dp_bucket_bytes}, {"gradient_bytes", s.gradient_bytes},
-                           {"dp_overlap", s.dp_overlap}, {"tp_overlap", s.tp_overlap},
-                           {"cp_comm", models::kContextParallelCommNames.name(s.cp_comm)},
-                           {"expert_tp", s.expert_tp}, {"moe_imbalance", s.moe_imbalance}, {"dp_shard", s.zero_shard()},
-                           {"offload", models::kOffloadNames.name(s.offload)}, {"offload_parameters", s.offload_parameters}};
-  if (!s.stage_layers.empty()) config["stage_layers"] = s.stage_layers;
-  return config;
+nlohmann::json strategy_config_json(const models::ParallelStrategy& s, const models::TrainingSpec& training) {
+  return strategy_fields_json(s, training);
 }
 
-nlohmann::json result_json(const StrategyResult& r) {
+nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& training) {
   nlohmann::json breakdown = nlohmann::json::object();
   for (const auto& [key, seconds] : r.time_breakdown_s) breakdown[key] = seconds;
   nlohmann::json memory_breakdown = nlohmann::json::object();
@@ -35,7 +25,7 @@ nlohmann::json result_json(const StrategyResult& r) {
   nlohmann::json result = {
       {"name", r.strategy.name},
       {"rank", r.rank},
-      {"config", strategy_config_json(r.strategy)},
+      {"config", strategy_config_json(r.strategy, training)},
       {"gpus", r.gpus},
       {"microbatches_per_step", r.microbatches},
       {"step_time_s", r.step_time_s},
@@ -84,7 +74,7 @@ nlohmann::json scenario_json(const Scenario& scenario) {
 
 nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyResult>& ranked, const nlohmann::json& extra) {
   nlohmann::json results = nlohmann::json::array();
-  for (const StrategyResult& r : ranked) results.push_back(result_json(r));
+  for (const StrategyResult& r : ranked) results.push_back(result_json(r, scenario.training));
   nlohmann::json report = {{"strata_report", kReportFormatVersion}, {"scenario", scenario_json(scenario)}, {"results", results}};
   for (const auto& [key, value] : extra.items()) report[key] = value;
   return report;

@@ -14,10 +14,11 @@ namespace strata::scenarios {
 
 inline constexpr int kReportFormatVersion = 1;
 
-// The resolved strategy: every field, defaults included, as a scenario would write it.
-nlohmann::json strategy_config_json(const models::ParallelStrategy& strategy);
+// The resolved strategy: every field, defaults included, with the keys and words a scenario's strategies[]
+// take, so it pastes back into one (strategy_fields.hpp).
+nlohmann::json strategy_config_json(const models::ParallelStrategy& strategy, const models::TrainingSpec& training);
 // One result as the report's `results[]` entry.
-nlohmann::json result_json(const StrategyResult& result);
+nlohmann::json result_json(const StrategyResult& result, const models::TrainingSpec& training);
 // What the scenario resolved to: cluster, GPU, model (with parameters), training.
 nlohmann::json scenario_json(const Scenario& scenario);
 

@@ -5,7 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <set>
+
 #include "scenarios/scenario_file.hpp"
+#include "scenarios/strategy_fields.hpp"
 #include "sim/error.hpp"
 
 using namespace strata;
@@ -183,4 +186,51 @@ TEST_CASE("a scenario may use part of each node", "[scenario]") {
   });
   CHECK(rack.cluster.system.nvlink_domain_gpus.value == 36);
   CHECK(rack.cluster.gpus() == 64);
+}
+
+TEST_CASE("a report's strategy config pastes back into a scenario and reads as the same strategy", "[scenario][fields]") {
+  // Every strategy of every shipped example and validation case: its config (every field, defaults included)
+  // as the strategy object of the same scenario reads to the same config.
+  int checked = 0;
+  for (const char* folder : {"scenarios/examples", "scenarios/validation"}) {
+    for (const auto& entry : fs::directory_iterator(fs::path(STRATA_SOURCE_DIR) / folder)) {
+      if (entry.path().extension() != ".json") continue;
+      const scenarios::Scenario scenario = read(entry.path());
+      std::ifstream in(entry.path());
+      nlohmann::json document = nlohmann::json::parse(in);
+      if (scenario.strategies.empty()) continue;
+      nlohmann::json strategies = nlohmann::json::array();
+      for (const scenarios::StrategySpec& spec : scenario.strategies) {
+        nlohmann::json config = scenarios::strategy_fields_json(spec.strategy, scenario.training);
+        config["name"] = spec.strategy.name;
+        strategies.push_back(config);
+      }
+      document["strategies"] = strategies;
+      const fs::path path = fs::temp_directory_path() / ("strata-pasted-" + std::to_string(::getpid()) + ".json");
+      std::ofstream(path) << document.dump();
+      const scenarios::Scenario pasted = read(path);
+      fs::remove(path);
+      INFO(entry.path().filename().string());
+      REQUIRE(pasted.strategies.size() == scenario.strategies.size());
+      for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
+        CHECK(scenarios::strategy_fields_json(pasted.strategies[i].strategy, pasted.training) ==
+              scenarios::strategy_fields_json(scenario.strategies[i].strategy, scenario.training));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 50);
+}
+
+TEST_CASE("every search dimension is a strategy field read by the field's own reader", "[scenario][fields]") {
+  std::set<std::string_view> searched;
+  for (const scenarios::StrategyField& field : scenarios::strategy_fields()) {
+    if (field.search != nullptr) searched.insert(field.key);
+  }
+  CHECK(searched == std::set<std::string_view>{"tp", "pp", "cp", "ep", "vpp", "micro_batch", "schedule", "sequence_parallel",
+                                               "recompute", "zero"});
+  // A search list's word is checked as the strategy's is.
+  CHECK(error_after([](auto& d) { d["search"] = {{"recompute", {"some"}}}; })
+            .find("/search/recompute/0: expected none, selective or full, found \"some\"") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["search"] = {{"zero", {4}}}; }).find("/search/zero/0") != std::string::npos);
 }
