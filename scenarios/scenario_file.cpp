@@ -67,12 +67,13 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
   }
   cluster.nodes = integer(r, "nodes", 1);
   if (r.has("gpus_per_node")) use_part_of_each_node(cluster.system, r);
-  if (const auto topology = r.optional_string("topology")) {
-    cluster.topology.kind = word(r, "topology", *topology, models::kTopologyKindNames);
-  }
-  if (const nlohmann::json* value = r.optional("oversubscription")) {
-    cluster.topology.oversubscription = sim::json_number(*value, r.location_of("oversubscription"));
-    if (!(cluster.topology.oversubscription >= 1.0)) r.location_of("oversubscription").fail("must be at least 1 (X:1)");
+  // The topology and its oversubscription shape flow-fidelity runs only (strata collective --fidelity flow);
+  // training scenarios run at analytic fidelity, where they would change nothing.
+  for (const char* key : {"topology", "oversubscription"}) {
+    if (r.has(key)) {
+      r.location_of(key).fail("has no effect: training scenarios run at analytic fidelity, where only the GPUs' ports are "
+                              "shared; the topology acts in flow fidelity (strata collective --fidelity flow)");
+    }
   }
   if (const nlohmann::json* value = r.optional("nic_bandwidth")) {
     cluster.system.nic_bandwidth = {sim::json_bandwidth(*value, r.location_of("nic_bandwidth")), "scenario " + r.location().source};

@@ -49,7 +49,48 @@ void validate_experts(const TransformerConfig& model, const ParallelStrategy& s)
   if (s.tp > 1 && !s.sequence_parallel) bad("sequence_parallel", "MoE layers with tp > 1 need sequence parallelism (as Megatron-Core requires)");
 }
 
+// Options that would change nothing in this configuration are refused with the reason (DESIGN.md, "Bad
+// input"), never silently ignored.
+void validate_effects(const TransformerConfig& model, const ParallelStrategy& s) {
+  if (model.moe.experts == 0 && s.moe_imbalance != 1.0) {
+    bad("moe_imbalance", "has no effect: " + model.name + " is dense (no routed experts)");
+  }
+  if (s.sequence_parallel && s.tp == 1) bad("sequence_parallel", "has no effect with tp 1: it shards activations over TP ranks");
+  if (s.cp_comm != ContextParallelComm::kRing && s.cp == 1) bad("cp_comm", "has no effect with cp 1");
+  const bool default_bucket = s.dp_bucket_bytes == ParallelStrategy::kDefaultBucketElements * s.gradient_bytes;
+  if (!reduces_gradients(model, s)) {
+    const std::string none = "has no effect: with dp x cp = " + str(s.dp * s.cp) +
+                             (model.moe.experts > 0 ? " and one rank per expert group" : "") + " no gradients are reduced";
+    if (s.zero > 0) bad("zero", "ZeRO shards over the data-parallel ranks; " + none.substr(std::string("has no effect: ").size()));
+    if (!s.dp_overlap) bad("dp_overlap", none);
+    if (!default_bucket) bad("dp_bucket", none);
+    return;
+  }
+  if (!s.dp_overlap && s.zero >= 3) {
+    bad("dp_overlap", "false has no effect with ZeRO-3: its all-gathers and reduce-scatters run per layer as the passes reach it");
+  }
+  if (!default_bucket && s.zero < 3) {
+    // Buckets hold whole layers (training_lowering.cpp): any bucket up to the smallest layer's gradients
+    // reduces one layer at a time, the same as a bucket of exactly that size.
+    double smallest = -1;
+    for (int layer = 0; layer < model.layers; ++layer) {
+      const LayerParameters p = layer_parameters(model, layer);
+      const double bytes = (p.dense / s.tp + p.expert / (s.ep * s.expert_tp)) * s.gradient_bytes;
+      if (smallest < 0 || bytes < smallest) smallest = bytes;
+    }
+    if (static_cast<double>(s.dp_bucket_bytes) < smallest) {
+      bad("dp_bucket", str(s.dp_bucket_bytes) + " bytes is below one layer's gradients on a GPU (" +
+                           str(static_cast<std::int64_t>(smallest)) + " bytes): buckets hold whole layers, so any smaller "
+                           "bucket reduces the same; use at least that");
+    }
+  }
+}
+
 }  // namespace
+
+bool reduces_gradients(const TransformerConfig& model, const ParallelStrategy& s) {
+  return s.dp * s.cp > 1 || (model.moe.experts > 0 && s.expert_dp() > 1);
+}
 
 std::vector<int> split_layers(int layers, int pp, const std::vector<int>& stage_layers) {
   if (!stage_layers.empty()) return stage_layers;
@@ -107,6 +148,7 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
   validate_context_parallel(model, training, s);
   validate_experts(model, s);
   if (s.zero < 0 || s.zero > 3) bad("zero", "ZeRO stage must be 0, 1, 2 or 3");
+  validate_effects(model, s);
   if (s.dp_shard != 0) {
     if (s.dp_shard < 1 || (s.dp * s.cp) % s.dp_shard != 0) {
       bad("dp_shard", str(s.dp_shard) + " does not divide the dp x cp = " + str(s.dp * s.cp) + " data-parallel ranks");

@@ -124,9 +124,15 @@ int default_gradient_bytes(Dtype training_dtype);
 // dividing the experts, ep x expert_tp dividing tp x cp x dp, the sequence divisible into 2 x cp chunks, the
 // heads over tp x cp for Ulysses, MoE with TP needing sequence parallelism (as Megatron-Core asserts), ZB-H1
 // without virtual stages, dp_shard dividing dp x cp with ZeRO on, offload with ZeRO (NVMe and parameters
-// with ZeRO-3, as DeepSpeed allows).
+// with ZeRO-3, as DeepSpeed allows). Options that would change nothing are refused too: moe_imbalance on a
+// dense model, sequence parallelism with tp 1, Ulysses with cp 1, ZeRO, dp_overlap or dp_bucket without
+// gradient reduction, dp_overlap false with ZeRO-3, a dp_bucket below one layer's gradients.
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
                        int gpus);
+
+// Whether the step reduces gradients over data-parallel ranks: dp x cp > 1, or routed experts with more than
+// one rank per expert group (expert data parallelism).
+bool reduces_gradients(const TransformerConfig& model, const ParallelStrategy& strategy);
 
 // Layers per pipeline stage: stage_layers when given, else as even as possible with the remainder going to
 // the middle stages, so the first (embedding) and last (LM head) stages are the lighter ones.

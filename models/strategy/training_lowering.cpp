@@ -139,7 +139,7 @@ class Builder {
   }
 
   int dense_dp() const { return s_.dp * s_.cp; }
-  bool reduces_gradients() const { return dense_dp() > 1 || (m_.moe.experts > 0 && s_.expert_dp() > 1); }
+  bool reduces_gradients() const { return models::reduces_gradients(m_, s_); }
   // ZeRO-3 / FSDP (Rajbhandari et al. 2020, stage 3; PyTorch FSDP): a layer's 16-bit weights are all-gathered
   // before its forward and again before its backward, one layer ahead of use (the gather for a layer waits
   // for the previous layer to start), and its gradients are reduce-scattered right after its backward.

@@ -151,13 +151,22 @@ TEST_CASE("gradients reduce in Megatron-LM's default dtype unless the strategy s
   const scenarios::Scenario explicit_bf16 = read_after([](auto& d) {
     d["strategies"][0]["gradient_dtype"] = "bf16";
     d["strategies"][1]["gradient_dtype"] = "fp32";
-    d["strategies"][1]["dp_bucket"] = "10MB";
+    d["strategies"][1]["dp_bucket"] = "500MB";
   });
   CHECK(explicit_bf16.strategies[0].strategy.gradient_bytes == 2);
   CHECK(explicit_bf16.strategies[1].strategy.gradient_bytes == 4);
-  CHECK(explicit_bf16.strategies[1].strategy.dp_bucket_bytes == 10'000'000);
+  CHECK(explicit_bf16.strategies[1].strategy.dp_bucket_bytes == 500'000'000);
   CHECK(error_after([](auto& d) { d["strategies"][0]["gradient_dtype"] = "fp8"; })
             .find("/strategies/0/gradient_dtype: expected fp32, bf16 or fp16") != std::string::npos);
+}
+
+TEST_CASE("cluster options that cannot act at analytic fidelity are refused", "[scenario]") {
+  CHECK(error_after([](auto& d) { d["cluster"]["topology"] = "rail-optimized"; })
+            .find("/cluster/topology: has no effect: training scenarios run at analytic fidelity") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["cluster"]["oversubscription"] = 2; }).find("/cluster/oversubscription: has no effect") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["moe_imbalance"] = 1.2; })
+            .find("/strategies/0/moe_imbalance: has no effect: llama3-70b is dense") != std::string::npos);
 }
 
 TEST_CASE("a scenario may use part of each node", "[scenario]") {

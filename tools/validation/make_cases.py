@@ -124,10 +124,11 @@ def case(record):
         if family in ("megatron_h100", "nemo") and tp > 1:
             assumptions.append("sequence parallelism with TP (Megatron-Core/NeMo performance configurations; TP overlap needs it)")
     strategy["sequence_parallel"] = bool(sp)
-    if family == "megatron_2020":
+    # dp_overlap only means something when gradients are reduced (Strata refuses it otherwise).
+    if family == "megatron_2020" and dp > 1:
         strategy["dp_overlap"] = False
         assumptions.append("gradient all-reduce after the backward (2020 Megatron-LM's default --DDP-impl local)")
-    if family == "sc21":
+    if family == "sc21" and dp > 1:
         strategy["dp_overlap"] = False
         assumptions.append("gradient all-reduce after the backward (Megatron-LM 2021's default local DDP does not overlap it)")
     if family in ("megatron_h100", "nemo") and tp > 1:
