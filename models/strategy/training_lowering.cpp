@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <tuple>
 
 #include "models/strategy/data_parallel_lowering.hpp"
@@ -36,12 +37,12 @@ struct RankGroups {
   int mirror = -1;  // the rank and the one holding the other copy of its stages (two-copy schedules)
 };
 
-// The error for a step that needs more tasks than one graph may hold; `needs` says how many ("about N").
-[[noreturn]] void graph_too_large(std::int64_t microbatches, int layers, const std::string& needs, std::size_t max_tasks) {
-  throw StepTooLarge("", "", "a step of " + std::to_string(microbatches) + " micro-batches over " + std::to_string(layers) +
-                                    " layers needs " + needs + " simulated tasks, more than the " + std::to_string(max_tasks) +
-                                    " one graph may hold; use fewer micro-batches per step (a larger micro_batch or dp, or a "
-                                    "smaller global_batch) or more pipeline stages");
+// Why a step does not fit one graph; `needs` says how many tasks it would take ("about N").
+std::string too_large_reason(std::int64_t microbatches, int layers, const std::string& needs, std::size_t max_tasks) {
+  return "a step of " + std::to_string(microbatches) + " micro-batches over " + std::to_string(layers) + " layers needs " + needs +
+         " simulated tasks, more than the " + std::to_string(max_tasks) +
+         " one graph may hold; use fewer micro-batches per step (a larger micro_batch or dp, or a smaller global_batch) or "
+         "more pipeline stages";
 }
 
 class Builder {
@@ -74,13 +75,15 @@ class Builder {
   // Ranks hold about the same number of tasks (stages differ by a layer or the head), so once the first is
   // built the rest are reserved at once: growing a vector of this size one doubling at a time moved every
   // task several times and was a tenth of a search's time.
-  ExecutionGraph build() {
+  // Empty when the step turns out too large to hold (too_large() says why); building stops there.
+  std::optional<ExecutionGraph> build() {
     for (int rank = 0; rank < graph_.ranks; ++rank) {
-      build_rank(rank);
+      if (!build_rank(rank)) return std::nullopt;
       if (rank == 0 && graph_.ranks > 1) graph_.tasks.reserve(graph_.tasks.size() * static_cast<std::size_t>(graph_.ranks) * 9 / 8);
     }
     return std::move(graph_);
   }
+  const std::string& too_large() const { return too_large_; }
   const std::vector<int>& stage_layers() const { return stage_layers_; }
   std::int64_t microbatches() const { return microbatches_; }
 
@@ -322,10 +325,10 @@ class Builder {
     return bytes;
   }
 
-  // A step too long to hold as one graph is bad input, found before memory runs out: after each pass the
-  // graph's final size is projected from the passes built so far on this rank (rank_start: the graph's size
-  // when the rank began; the ranks hold about as many tasks each).
-  void check_graph_size(int rank, std::size_t rank_start, std::size_t passes_done, std::size_t passes) const {
+  // A step too long to hold as one graph is found before memory runs out: after each pass the graph's final
+  // size is projected from the passes built so far on this rank (rank_start: the graph's size when the rank
+  // began; the ranks hold about as many tasks each). False (and too_large_ set) when it will not fit.
+  bool check_graph_size(int rank, std::size_t rank_start, std::size_t passes_done, std::size_t passes) {
     const std::size_t built = graph_.tasks.size();
     std::size_t projected = built;
     if (passes_done > 0) {
@@ -333,11 +336,13 @@ class Builder {
       const double rest = static_cast<double>(passes - passes_done) + static_cast<double>(passes) * (graph_.ranks - rank - 1);
       projected = static_cast<std::size_t>(std::min(1e18, static_cast<double>(built) + per_pass * rest));
     }
-    if (projected <= max_tasks_) return;
-    graph_too_large(microbatches_, m_.layers, "about " + std::to_string(projected), max_tasks_);
+    if (projected <= max_tasks_) return true;
+    too_large_ = too_large_reason(microbatches_, m_.layers, "about " + std::to_string(projected), max_tasks_);
+    return false;
   }
 
-  void build_rank(int rank) {
+  // False when the step is too large (check_graph_size).
+  bool build_rank(int rank) {
     const int stage = stage_of(rank);
     const int local = local_of(rank);
     const int virtual_stages = static_cast<int>(stage_layers_.size());
@@ -372,7 +377,7 @@ class Builder {
     std::size_t passes_done = 0;
     for (const auto& [kind, mb, chunk] : order) {
       const WeightRun run = runs[passes_done];
-      check_graph_size(rank, rank_start, passes_done++, order.size());
+      if (!check_graph_size(rank, rank_start, passes_done++, order.size())) return false;
       const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
       const bool last = vs == virtual_stages - 1;
@@ -457,6 +462,7 @@ class Builder {
     }
     reductions.insert(reductions.end(), buckets.reductions.begin(), buckets.reductions.end());
     finish_step(rank, stage, last_backward, reductions);
+    return true;
   }
 
   // Without overlap, gradient reduction in buckets after the last backward (every bucket waits for it); the
@@ -502,6 +508,7 @@ class Builder {
   }
 
   std::size_t max_tasks_;
+  std::string too_large_;
   const TransformerConfig& m_;
   const TrainingSpec& t_;
   const ParallelStrategy& s_;
@@ -525,26 +532,40 @@ class Builder {
 
 }  // namespace
 
-LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
-                               int gpus, RankSet rank_set, std::size_t max_tasks) {
+LoweringOutcome lower_training_within(const TransformerConfig& model, const TrainingSpec& training,
+                                      const ParallelStrategy& strategy, int gpus, RankSet rank_set, std::size_t max_tasks) {
   validate_strategy(model, training, strategy, gpus);
+  LoweringOutcome outcome;
   // Every layer runs at least a forward and a backward task per micro-batch on each simulated rank of its
   // stage: a floor on the graph's size, checked before anything is built.
   const double floor_tasks = 2.0 * static_cast<double>(strategy.microbatches(training)) * model.layers *
                              (rank_set == RankSet::kAll ? strategy.stage_ranks() : 1);
   if (floor_tasks > static_cast<double>(max_tasks)) {
-    graph_too_large(strategy.microbatches(training), model.layers, "at least " + std::to_string(static_cast<std::int64_t>(floor_tasks)),
-                    max_tasks);
+    outcome.too_large = too_large_reason(strategy.microbatches(training), model.layers,
+                                         "at least " + std::to_string(static_cast<std::int64_t>(floor_tasks)), max_tasks);
+    return outcome;
   }
   Builder builder(model, training, strategy, rank_set, max_tasks);
-  LoweredTraining lowered;
-  lowered.graph = builder.build();
+  std::optional<ExecutionGraph> graph = builder.build();
+  if (!graph) {
+    outcome.too_large = builder.too_large();
+    return outcome;
+  }
+  LoweredTraining& lowered = outcome.lowered.emplace();
+  lowered.graph = std::move(*graph);
   lowered.microbatches = builder.microbatches();
   lowered.stage_layers = builder.stage_layers();
   lowered.model_flops_per_step = model_flops_per_step(model, training.global_batch, training.seq_len);
   lowered.hardware_flops_per_step = lowered.model_flops_per_step + recompute_flops_per_step(model, training, strategy.recompute);
   lowered.tokens_per_step = static_cast<double>(training.global_batch * training.seq_len);
-  return lowered;
+  return outcome;
+}
+
+LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
+                               int gpus, RankSet rank_set, std::size_t max_tasks) {
+  LoweringOutcome outcome = lower_training_within(model, training, strategy, gpus, rank_set, max_tasks);
+  if (!outcome.lowered) throw sim::InputError(outcome.too_large);
+  return std::move(*outcome.lowered);
 }
 
 }  // namespace strata::models

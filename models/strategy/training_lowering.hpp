@@ -22,6 +22,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "models/graph/execution_graph.hpp"
@@ -52,16 +54,18 @@ enum class RankSet { kSymmetricOnce, kAll };
 // (scenarios/runner/steady_state_run.hpp).
 inline constexpr std::size_t kMaxLoweredTasks = 6'000'000;
 
-// A step that needs more than the allowed tasks: bad input, and a signal to callers that can extrapolate it
-// from short steps instead (scenarios/runner/steady_state_run.hpp).
-class StepTooLarge : public sim::InputError {
- public:
-  using sim::InputError::InputError;
+// The lowered step, or, when it needs more than `max_tasks` tasks, why not: found before building where a
+// floor shows it, else as soon as the passes built so far project it. Callers that can extrapolate a long
+// step from short ones (scenarios/runner/steady_state_run.hpp) take the second case as their cue.
+struct LoweringOutcome {
+  std::optional<LoweredTraining> lowered;
+  std::string too_large;  // the reason, when `lowered` is empty
 };
-
-// Validates first (validate_strategy); `gpus` is the cluster size. Throws StepTooLarge when the step needs
-// more than `max_tasks` tasks, before building it where a floor shows it, else as soon as the passes built
-// so far project it.
+// Validates first (validate_strategy; sim::InputError); `gpus` is the cluster size.
+LoweringOutcome lower_training_within(const TransformerConfig& model, const TrainingSpec& training,
+                                      const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce,
+                                      std::size_t max_tasks = kMaxLoweredTasks);
+// The same, with a step too large for `max_tasks` as bad input (sim::InputError).
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
                                const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce,
                                std::size_t max_tasks = kMaxLoweredTasks);

@@ -43,14 +43,11 @@ nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& 
   };
   if (r.extrapolated) result["extrapolated_from_microbatches"] = {r.extrapolated_from[0], r.extrapolated_from[1]};
   if (r.expected) {
-    nlohmann::json expected = {{"source", r.expected->source}};
-    if (r.expected->step_time_s) {
-      expected["step_time_s"] = *r.expected->step_time_s;
-      expected["error_pct"] = 100.0 * (r.step_time_s - *r.expected->step_time_s) / *r.expected->step_time_s;
-    } else if (r.expected->tokens_per_s_per_gpu) {
-      expected["tokens_per_s_per_gpu"] = *r.expected->tokens_per_s_per_gpu;
-      expected["error_pct"] = 100.0 * (r.tokens_per_s_per_gpu - *r.expected->tokens_per_s_per_gpu) / *r.expected->tokens_per_s_per_gpu;
-    }
+    const PublishedComparison published = compare_with_published(r, training);
+    nlohmann::json expected = {{"source", r.expected->source}, {"published_step_time_s", published.published_step_s},
+                               {"error_pct", published.error_pct}};
+    if (r.expected->step_time_s) expected["step_time_s"] = *r.expected->step_time_s;
+    if (r.expected->tokens_per_s_per_gpu) expected["tokens_per_s_per_gpu"] = *r.expected->tokens_per_s_per_gpu;
     result["expected"] = expected;
   }
   return result;

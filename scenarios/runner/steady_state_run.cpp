@@ -101,10 +101,9 @@ StrategyResult run_strategy_within_budget(const Scenario& scenario, std::size_t 
   const StrategySpec& spec = scenario.strategies.at(strategy_index);
   const SteadyStatePlan plan = steady_state_plan(scenario, spec.strategy);
   if (!plan.extrapolate) return run_strategy(scenario, strategy_index, timeline);
-  try {
-    // Lowering refuses the step as soon as it sees it will not fit the budget, before anything runs.
-    return run_strategy(scenario, spec, scenario.training, strategy_index, timeline, task_budget);
-  } catch (const models::StepTooLarge&) {
+  // Lowering stops as soon as it sees the step will not fit the budget, before anything runs.
+  if (std::optional<StrategyResult> full = try_run_strategy(scenario, spec, scenario.training, strategy_index, timeline, task_budget)) {
+    return std::move(*full);
   }
   return run_extrapolated(scenario, strategy_index, plan, timeline);
 }

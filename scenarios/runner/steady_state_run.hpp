@@ -47,7 +47,7 @@ StrategyResult extrapolated_result(const StrategyResult& a, const StrategyResult
 StrategyResult run_strategy_steady_state(const Scenario& scenario, std::size_t strategy_index);
 
 // For `strata run`: the full step, simulated, unless it would take more than `task_budget` tasks (lowering
-// says so, models::StepTooLarge) and can be extrapolated; then the extrapolation, and `timeline` records the
+// says so, try_run_strategy) and can be extrapolated; then the extrapolation, and `timeline` records the
 // longer of the two short steps.
 StrategyResult run_strategy_within_budget(const Scenario& scenario, std::size_t strategy_index, std::uint64_t task_budget,
                                           sim::TimelineRecorder* timeline);

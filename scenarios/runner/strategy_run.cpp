@@ -93,49 +93,77 @@ StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index
 
 StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
                             std::size_t strategy_index, sim::TimelineRecorder* timeline, std::size_t max_tasks) {
-  models::LoweredTraining lowered;
-  const std::string path = "/strategies/" + std::to_string(strategy_index);
+  std::string too_large;
+  std::optional<StrategyResult> result = try_run_strategy(scenario, spec, training, strategy_index, timeline, max_tasks, &too_large);
+  if (!result) throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index), too_large);
+  return std::move(*result);
+}
+
+std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const StrategySpec& spec,
+                                               const models::TrainingSpec& training, std::size_t strategy_index,
+                                               sim::TimelineRecorder* timeline, std::size_t max_tasks, std::string* too_large) {
+  models::LoweringOutcome outcome;
   try {
-    lowered = models::lower_training(scenario.model.config, training, spec.strategy, scenario.cluster.gpus(),
-                                     models::RankSet::kSymmetricOnce, max_tasks);
-  } catch (const models::StepTooLarge& error) {
-    throw models::StepTooLarge(scenario.file.string(), path + error.json_path(), error.detail());
+    outcome = models::lower_training_within(scenario.model.config, training, spec.strategy, scenario.cluster.gpus(),
+                                            models::RankSet::kSymmetricOnce, max_tasks);
   } catch (const sim::InputError& error) {
-    throw sim::InputError(scenario.file.string(), path + error.json_path(), error.detail());
+    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index) + error.json_path(), error.detail());
   }
+  if (!outcome.lowered) {
+    if (too_large != nullptr) *too_large = outcome.too_large;
+    return std::nullopt;
+  }
+  models::LoweredTraining& lowered = *outcome.lowered;
   const models::ExecutionResult run = models::execute(std::move(lowered.graph), scenario.cluster.gpu, scenario.cluster.system, timeline);
 
   StrategyResult result;
   result.strategy = spec.strategy;
   result.expected = spec.expected;
-  result.gpus = scenario.cluster.gpus();
   result.microbatches = lowered.microbatches;
+  const StepFigures figures{lowered.tokens_per_step, lowered.model_flops_per_step, lowered.hardware_flops_per_step,
+                            scenario.cluster.gpus()};
+  set_step_metrics(result, run, figures, scenario.cluster.gpu);
+  if (spec.strategy.offload != models::MemoryTier::kHbm) result.memory.offload = offload_memory(scenario, spec.strategy);
+  result.memory.oom = result.memory.over_capacity();
+  return result;
+}
+
+void set_step_metrics(StrategyResult& result, const models::ExecutionResult& run, const StepFigures& figures,
+                      const models::GpuProfile& gpu) {
+  result.gpus = figures.gpus;
   result.simulated_tasks = run.tasks_run;
   result.step_time_s = run.makespan.seconds();
-  if (!(result.step_time_s > 0)) throw sim::SimulationError("strategy \"" + spec.strategy.name + "\" simulated an empty step");
+  if (!(result.step_time_s > 0)) throw sim::SimulationError("\"" + result.strategy.name + "\" simulated an empty step");
   const double gpus = result.gpus;
-  result.tokens_per_s = lowered.tokens_per_step / result.step_time_s;
+  result.tokens_per_s = figures.tokens_per_step / result.step_time_s;
   result.tokens_per_s_per_gpu = result.tokens_per_s / gpus;
-  const double peak = scenario.cluster.gpu.peak(models::Dtype::kBf16).flops_per_s();
+  const double peak = gpu.peak(models::Dtype::kBf16).flops_per_s();
   result.peak_tflops_per_gpu = peak / 1e12;
-  result.model_tflops_per_gpu = lowered.model_flops_per_step / result.step_time_s / gpus / 1e12;
+  result.model_tflops_per_gpu = figures.model_flops_per_step / result.step_time_s / gpus / 1e12;
   result.mfu = result.model_tflops_per_gpu * 1e12 / peak;
-  result.hfu = lowered.hardware_flops_per_step / result.step_time_s / gpus / peak;
+  result.hfu = figures.hardware_flops_per_step / result.step_time_s / gpus / peak;
 
   const auto& peaks = run.peak_memory_bytes;
   const auto highest = static_cast<std::size_t>(std::max_element(peaks.begin(), peaks.end()) - peaks.begin());
   result.memory.peak_bytes = peaks[highest];
   result.memory.peak_stage = static_cast<int>(highest);
   result.memory.breakdown = run.peak_memory_breakdown[highest];
-  result.memory.capacity_bytes = scenario.cluster.gpu.memory_capacity.value.as_double();
-  if (spec.strategy.offload != models::MemoryTier::kHbm) result.memory.offload = offload_memory(scenario, spec.strategy);
+  result.memory.capacity_bytes = gpu.memory_capacity.value.as_double();
   result.memory.oom = result.memory.over_capacity();
 
   const auto& compute = run.compute_seconds;
   const auto critical = static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());
   result.critical_stage = static_cast<int>(critical);
   result.time_breakdown_s = report_breakdown(run.time_breakdown[critical]);
-  return result;
+}
+
+PublishedComparison compare_with_published(const StrategyResult& r, const models::TrainingSpec& training) {
+  const Expectation& expected = r.expected.value();
+  PublishedComparison out;
+  const double tokens = static_cast<double>(training.global_batch * training.seq_len);
+  out.published_step_s = expected.step_time_s ? *expected.step_time_s : tokens / (*expected.tokens_per_s_per_gpu * r.gpus);
+  out.error_pct = 100.0 * (r.step_time_s - out.published_step_s) / out.published_step_s;
+  return out;
 }
 
 void rank_results(std::vector<StrategyResult>& results) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "models/executor/executor.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "scenarios/scenario_file.hpp"
@@ -71,16 +72,45 @@ struct StrategyResult {
   std::pair<std::string, double> biggest_sink() const;
 };
 
+// A result against the published measurement its strategy carries (strategies[].expected): the published
+// step time (a published tokens/s/GPU taken as global batch x sequence / (tokens/s/GPU x GPUs)) and the error
+// (predicted - published) / published in percent, positive when the prediction is slower (pessimistic). The
+// one definition the reports and `strata validate` use. `result.expected` must be set.
+struct PublishedComparison {
+  double published_step_s = 0;
+  double error_pct = 0;
+};
+PublishedComparison compare_with_published(const StrategyResult& result, const models::TrainingSpec& training);
+
 // The breakdown keys, in report order.
 const std::vector<std::string>& time_breakdown_keys();
 
 // `timeline` may be null. Bad strategies throw InputError naming the scenario file and the strategy's path.
 StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr);
 // `spec` on the scenario's cluster and model with another `training` (e.g. a shorter step); errors name
-// /strategies/`strategy_index`. A step of more than `max_tasks` tasks throws models::StepTooLarge.
+// /strategies/`strategy_index`. A step of more than `max_tasks` tasks is bad input (InputError).
 StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
                             std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr,
                             std::size_t max_tasks = models::kMaxLoweredTasks);
+
+// The same, but a step of more than `max_tasks` tasks is no result (`too_large`, when given, says why), for
+// callers that then extrapolate it.
+std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const StrategySpec& spec,
+                                               const models::TrainingSpec& training, std::size_t strategy_index,
+                                               sim::TimelineRecorder* timeline, std::size_t max_tasks,
+                                               std::string* too_large = nullptr);
+
+// What a step's rates need besides its simulation: the tokens, model and hardware FLOPs per step and the GPUs.
+struct StepFigures {
+  double tokens_per_step = 0;
+  double model_flops_per_step = 0;
+  double hardware_flops_per_step = 0;
+  int gpus = 0;
+};
+// Sets `result`'s step time, rates, memory (without offload) and time breakdown from a simulated step, by the
+// definitions above: the one place `strata run`, `strata search` and `strata replay` compute them.
+void set_step_metrics(StrategyResult& result, const models::ExecutionResult& run, const StepFigures& figures,
+                      const models::GpuProfile& gpu);
 
 // Ranks in place: strategies that fit by step time, then OOM ones by step time; ties by name. Sets `rank`.
 void rank_results(std::vector<StrategyResult>& results);

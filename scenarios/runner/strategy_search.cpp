@@ -246,10 +246,9 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
       redo.size(), jobs,
       [&](std::size_t j) {
         StrategyResult& leader = outcome.ranked[redo[j]];
-        try {
-          leader = run_strategy(scenario, StrategySpec{leader.strategy, std::nullopt}, scenario.training, redo[j], nullptr,
-                                kFullSimulationTaskBudget);
-        } catch (const models::StepTooLarge&) {
+        if (std::optional<StrategyResult> full = try_run_strategy(scenario, StrategySpec{leader.strategy, std::nullopt}, scenario.training,
+                                                                   redo[j], nullptr, kFullSimulationTaskBudget)) {
+          leader = std::move(*full);
         }
       },
       {});

@@ -47,10 +47,9 @@ ValidationSummary run_validation(const std::vector<std::filesystem::path>& files
       c.name = scenario.strategies.size() == 1 ? scenario.name : scenario.name + "/" + spec.strategy.name;
       c.file = file.filename().string();
       c.predicted_step_s = result.step_time_s;
-      const double tokens = static_cast<double>(scenario.training.global_batch * scenario.training.seq_len);
-      c.published_step_s = spec.expected->step_time_s ? *spec.expected->step_time_s
-                                                      : tokens / (*spec.expected->tokens_per_s_per_gpu * result.gpus);
-      c.error_pct = 100.0 * (c.predicted_step_s - c.published_step_s) / c.published_step_s;
+      const PublishedComparison published = compare_with_published(result, scenario.training);
+      c.published_step_s = published.published_step_s;
+      c.error_pct = published.error_pct;
       c.tolerance_pct = spec.expected->tolerance_pct;
       c.source = spec.expected->source;
       summary.cases.push_back(c);

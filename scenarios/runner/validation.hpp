@@ -1,8 +1,8 @@
 // `strata validate`: runs validation cases (scenario files whose strategies carry a published result,
 // scenarios/validation/README.md) and compares predicted with published step time.
 //
-// A published tokens/s/GPU is compared as a step time: global batch x sequence / (tokens/s/GPU x GPUs), so
-// every error has the same sign convention: (predicted - published) / published, positive = predicted slower.
+// A published tokens/s/GPU is compared as a step time (compare_with_published, strategy_run.hpp), so every
+// error has the same sign convention: (predicted - published) / published, positive = predicted slower.
 #pragma once
 
 #include <filesystem>

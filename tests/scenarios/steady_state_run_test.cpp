@@ -123,3 +123,21 @@ TEST_CASE("steady-state extrapolation over the example search's candidates", "[.
   CHECK(worst_step < 1e-6);
   CHECK(worst_memory < 1e-6);
 }
+
+TEST_CASE("a published tokens/s/GPU is compared as its step time, with one sign convention", "[report]") {
+  // 16 sequences of 1,000 tokens on 8 GPUs at a published 1,000 tokens/s/GPU: a 2 s step.
+  scenarios::StrategyResult r;
+  r.gpus = 8;
+  r.step_time_s = 2.2;
+  scenarios::Expectation expected;
+  expected.tokens_per_s_per_gpu = 1000.0;
+  r.expected = expected;
+  const models::TrainingSpec training{1000, 16, models::Dtype::kBf16};
+  const scenarios::PublishedComparison by_tokens = scenarios::compare_with_published(r, training);
+  CHECK(by_tokens.published_step_s == Approx(2.0));
+  CHECK(by_tokens.error_pct == Approx(10.0));  // predicted slower: positive
+  expected.tokens_per_s_per_gpu.reset();
+  expected.step_time_s = 2.0;
+  r.expected = expected;
+  CHECK(scenarios::compare_with_published(r, training).error_pct == Approx(by_tokens.error_pct));
+}

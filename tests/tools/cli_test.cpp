@@ -231,6 +231,25 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
   CHECK(replayed.out.find("MFU") != std::string::npos);
   CHECK(replayed.out.find("peak memory") != std::string::npos);
   CHECK(fs::exists(dir / "out" / "trace.json"));
+  // Replay reports what run reports for the same strategy (one code path: set_step_metrics).
+  const CliRun ran = run({"run", scenario.string(), "--json"});
+  REQUIRE(ran.exit_code == 0);
+  const auto report = nlohmann::json::parse(ran.out);
+  int compared = 0;
+  for (const auto& result : report.at("results")) {
+    if (result.at("name") != "tp2-pp2-dp2") continue;
+    ++compared;
+    char step[64];
+    std::snprintf(step, sizeof step, "step time        %.4f s", result.at("step_time_s").get<double>());
+    CHECK(replayed.out.find(step) != std::string::npos);
+    char tokens[64];
+    std::snprintf(tokens, sizeof tokens, "tokens/s/GPU     %.1f", result.at("tokens_per_s_per_gpu").get<double>());
+    CHECK(replayed.out.find(tokens) != std::string::npos);
+    char tp[64];
+    std::snprintf(tp, sizeof tp, "tp         %.4f s", result.at("time_breakdown_s").at("tp").get<double>());
+    CHECK(replayed.out.find(tp) != std::string::npos);
+  }
+  CHECK(compared == 1);
   // Same input, same output.
   CHECK(run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out ==
         run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out);

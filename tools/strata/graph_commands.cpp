@@ -14,6 +14,7 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/atomic_file.hpp"
 #include "sim/error.hpp"
@@ -59,6 +60,7 @@ void lower(const GraphOptions& o, std::ostream& out) {
                                    {"microbatches", lowered.microbatches},
                                    {"stage_layers", lowered.stage_layers},
                                    {"model_flops_per_step", lowered.model_flops_per_step},
+                                   {"hardware_flops_per_step", lowered.hardware_flops_per_step},
                                    {"tokens_per_step", lowered.tokens_per_step}};
   sim::write_file_atomically(o.out, traces::graph_to_text(lowered.graph, metadata));
   out << "wrote " << o.out << ": " << lowered.graph.ranks << " ranks";
@@ -81,23 +83,30 @@ void replay(const GraphOptions& o, std::ostream& out) {
   }
   sim::TimelineRecorder timeline;
   const models::ExecutionResult result = models::execute(graph, gpu, system, o.out_dir.empty() ? nullptr : &timeline);
-  const double step = result.makespan.seconds();
+  // The same figures `strata run` reports, from the same code (scenarios/runner/strategy_run.hpp).
+  scenarios::StrategyResult step;
+  step.strategy.name = metadata.value("strategy", o.graph);
+  const double flops = metadata.value("model_flops_per_step", 0.0);
+  const scenarios::StepFigures figures{metadata.value("tokens_per_step", 0.0), flops,
+                                       metadata.value("hardware_flops_per_step", flops), gpus};
+  scenarios::set_step_metrics(step, result, figures, gpu);
   out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks << " ranks for "
       << gpus << " GPUs, " << result.tasks_run << " tasks\n";
   char line[200];
-  std::snprintf(line, sizeof line, "  step time        %.4f s\n", step);
+  std::snprintf(line, sizeof line, "  step time        %.4f s\n", step.step_time_s);
   out << line;
-  const double tokens = metadata.value("tokens_per_step", 0.0);
-  const double flops = metadata.value("model_flops_per_step", 0.0);
-  if (tokens > 0) {
-    std::snprintf(line, sizeof line, "  tokens/s/GPU     %.1f\n", tokens / step / gpus);
+  if (figures.tokens_per_step > 0) {
+    std::snprintf(line, sizeof line, "  tokens/s/GPU     %.1f\n", step.tokens_per_s_per_gpu);
     out << line;
   }
   if (flops > 0) {
-    const double per_gpu = flops / step / gpus;
-    const double peak = gpu.peak(models::Dtype::kBf16).flops_per_s();
-    std::snprintf(line, sizeof line, "  model TFLOP/s    %.1f per GPU, MFU %.1f%% of %s bf16\n", per_gpu / 1e12,
-                  100.0 * per_gpu / peak, gpu.peak(models::Dtype::kBf16).to_string().c_str());
+    std::snprintf(line, sizeof line, "  model TFLOP/s    %.1f per GPU, MFU %.1f%% of %s bf16\n", step.model_tflops_per_gpu,
+                  100.0 * step.mfu, gpu.peak(models::Dtype::kBf16).to_string().c_str());
+    out << line;
+  }
+  out << "  time breakdown of the critical rank (" << step.critical_stage << "), as strata run reports it:\n";
+  for (const std::string& key : scenarios::time_breakdown_keys()) {
+    std::snprintf(line, sizeof line, "    %-10s %.4f s\n", key.c_str(), step.time_breakdown_s.at(key));
     out << line;
   }
   out << "  time per rank by category (mean over ranks, operation time; waiting excluded):\n";
@@ -105,10 +114,8 @@ void replay(const GraphOptions& o, std::ostream& out) {
     std::snprintf(line, sizeof line, "    %-10s %.4f s\n", category.c_str(), seconds);
     out << line;
   }
-  const double peak_memory = *std::max_element(result.peak_memory_bytes.begin(), result.peak_memory_bytes.end());
-  const double capacity = gpu.memory_capacity.value.as_double();
-  std::snprintf(line, sizeof line, "  peak memory      %.1f GiB of %.1f GiB%s\n", peak_memory / (1 << 30), capacity / (1 << 30),
-                peak_memory > capacity ? "  -> OUT OF MEMORY" : "");
+  std::snprintf(line, sizeof line, "  peak memory      %.1f GiB of %.1f GiB%s\n", step.memory.peak_bytes / (1 << 30),
+                step.memory.capacity_bytes / (1 << 30), step.memory.oom ? "  -> OUT OF MEMORY" : "");
   out << line;
   if (!o.out_dir.empty()) {
     std::ostringstream trace;
