@@ -35,26 +35,39 @@ const char* kind_name(ComputeKind kind) {
     case ComputeKind::kAttention: return "attention";
     case ComputeKind::kMemoryBound: return "memory_bound";
     case ComputeKind::kHost: return "host";
+    case ComputeKind::kMeasured: return "measured";
   }
   return "?";
 }
 
 nlohmann::json task_json(const models::Task& t) {
-  nlohmann::json task = {{"id", t.id}, {"rank", t.rank}, {"stream", t.stream}, {"type", type_name(t.type)},
-                         {"name", t.name}, {"category", t.category}, {"deps", t.deps}};
+  nlohmann::json task = {
+      {"id", t.id},     {"rank", t.rank},         {"stream", t.stream}, {"type", type_name(t.type)},
+      {"name", t.name}, {"category", t.category}, {"deps", t.deps}};
   switch (t.type) {
     case TaskType::kCompute:
       if (t.compute.kind == ComputeKind::kGemm) {
-        task["compute"] = {{"kind", "gemm"}, {"m", t.compute.gemm.m}, {"n", t.compute.gemm.n}, {"k", t.compute.gemm.k},
-                           {"batch", t.compute.gemm.batch}, {"dtype", models::dtype_name(t.compute.dtype)}};
+        task["compute"] = {{"kind", "gemm"},
+                           {"m", t.compute.gemm.m},
+                           {"n", t.compute.gemm.n},
+                           {"k", t.compute.gemm.k},
+                           {"batch", t.compute.gemm.batch},
+                           {"dtype", models::dtype_name(t.compute.dtype)}};
         if (t.compute.gemm.reserved_sms > 0) task["compute"]["reserved_sms"] = t.compute.gemm.reserved_sms;
       } else {
-        task["compute"] = {{"kind", kind_name(t.compute.kind)}, {"flops", t.compute.flops}, {"bytes", t.compute.bytes}};
+        task["compute"] = {
+            {"kind", kind_name(t.compute.kind)}, {"flops", t.compute.flops}, {"bytes", t.compute.bytes}};
+        // A measured kernel keeps its duration exactly, in picoseconds.
+        if (t.compute.kind == ComputeKind::kMeasured) {
+          task["compute"]["duration"] = std::to_string(t.compute.duration.ps()) + "ps";
+        }
       }
       break;
     case TaskType::kCollective:
-      task["collective"] = {{"op", models::collective_op_name(t.collective.op)}, {"bytes", t.collective.bytes},
-                            {"group", t.collective.group}, {"instance", t.collective.instance}};
+      task["collective"] = {{"op", models::collective_op_name(t.collective.op)},
+                            {"bytes", t.collective.bytes},
+                            {"group", t.collective.group},
+                            {"instance", t.collective.instance}};
       break;
     case TaskType::kSend:
     case TaskType::kRecv:
@@ -64,7 +77,8 @@ nlohmann::json task_json(const models::Task& t) {
       task["memory"] = {{"bytes", t.memory.bytes}, {"category", t.memory.category}};
       break;
     case TaskType::kHostTransfer:
-      task["transfer"] = {{"from", std::string(models::memory_tier_name(t.transfer.from))}, {"to", std::string(models::memory_tier_name(t.transfer.to))},
+      task["transfer"] = {{"from", std::string(models::memory_tier_name(t.transfer.from))},
+                          {"to", std::string(models::memory_tier_name(t.transfer.to))},
                           {"bytes", t.transfer.bytes}};
       break;
   }
@@ -81,7 +95,8 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
   JsonObjectReader r(value, where);
   models::Task t;
   t.id = static_cast<models::TaskId>(r.required_integer("id", 0, std::numeric_limits<models::TaskId>::max()));
-  if (t.id != index) r.location_of("id").fail("expected " + std::to_string(index) + ": ids are dense and in order");
+  if (t.id != index)
+    r.location_of("id").fail("expected " + std::to_string(index) + ": ids are dense and in order");
   t.rank = static_cast<int>(r.required_integer("rank", 0, std::numeric_limits<int>::max()));
   t.stream = static_cast<int>(r.required_integer("stream", 0, std::numeric_limits<int>::max()));
   const std::string type = r.required_string("type");
@@ -89,7 +104,8 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
   t.category = r.optional_string("category").value_or("");
   const auto& deps = sim::json_array(r.required("deps"), r.location_of("deps"));
   for (std::size_t i = 0; i < deps.size(); ++i) {
-    t.deps.push_back(static_cast<models::TaskId>(sim::json_integer(deps[i], r.location_of("deps").child(i), 0, index)));
+    t.deps.push_back(
+        static_cast<models::TaskId>(sim::json_integer(deps[i], r.location_of("deps").child(i), 0, index)));
   }
   if (type == "compute") {
     t.type = TaskType::kCompute;
@@ -97,19 +113,27 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     const std::string kind = c.required_string("kind");
     if (kind == "gemm") {
       t.compute.kind = ComputeKind::kGemm;
-      t.compute.gemm = {c.required_integer("m", 1, kMax), c.required_integer("n", 1, kMax), c.required_integer("k", 1, kMax),
-                        c.required_integer("batch", 1, kMax)};
-      if (c.optional("reserved_sms") != nullptr) t.compute.gemm.reserved_sms = c.required_integer("reserved_sms", 0, 4096);
+      t.compute.gemm = {c.required_integer("m", 1, kMax), c.required_integer("n", 1, kMax),
+                        c.required_integer("k", 1, kMax), c.required_integer("batch", 1, kMax)};
+      if (c.optional("reserved_sms") != nullptr)
+        t.compute.gemm.reserved_sms = c.required_integer("reserved_sms", 0, 4096);
       const std::string dtype = c.required_string("dtype");
       const auto parsed = models::dtype_from_name(dtype);
       if (!parsed) c.location_of("dtype").fail("unknown dtype \"" + dtype + "\"");
       t.compute.dtype = *parsed;
-    } else if (kind == "attention" || kind == "memory_bound" || kind == "host") {
-      t.compute.kind = kind == "attention" ? ComputeKind::kAttention : kind == "host" ? ComputeKind::kHost : ComputeKind::kMemoryBound;
+    } else if (kind == "attention" || kind == "memory_bound" || kind == "host" || kind == "measured") {
+      t.compute.kind = kind == "attention"  ? ComputeKind::kAttention
+                       : kind == "host"     ? ComputeKind::kHost
+                       : kind == "measured" ? ComputeKind::kMeasured
+                                            : ComputeKind::kMemoryBound;
       t.compute.flops = non_negative(c.required("flops"), c.location_of("flops"));
       t.compute.bytes = non_negative(c.required("bytes"), c.location_of("bytes"));
+      if (t.compute.kind == ComputeKind::kMeasured) {
+        t.compute.duration = sim::json_duration(c.required("duration"), c.location_of("duration"));
+      }
     } else {
-      c.location_of("kind").fail("expected gemm, attention, memory_bound or host, found \"" + kind + "\"");
+      c.location_of("kind").fail("expected gemm, attention, memory_bound, host or measured, found \"" + kind +
+                                 "\"");
     }
     c.finish();
   } else if (type == "collective") {
@@ -150,7 +174,8 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     t.transfer.bytes = h.required_integer("bytes", 0, kMax);
     h.finish();
   } else {
-    r.location_of("type").fail("expected compute, collective, send, recv, memory or host_transfer, found \"" + type + "\"");
+    r.location_of("type").fail("expected compute, collective, send, recv, memory or host_transfer, found \"" +
+                               type + "\"");
   }
   r.finish();
   return t;
@@ -167,8 +192,12 @@ nlohmann::json graph_to_json(const models::ExecutionGraph& graph, const nlohmann
   }
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& task : graph.tasks) tasks.push_back(task_json(task));
-  nlohmann::json document = {{"strata_graph", kGraphFormatVersion}, {"metadata", metadata}, {"ranks", graph.ranks},
-                             {"streams", graph.streams}, {"groups", groups}, {"tasks", tasks}};
+  nlohmann::json document = {{"strata_graph", kGraphFormatVersion},
+                             {"metadata", metadata},
+                             {"ranks", graph.ranks},
+                             {"streams", graph.streams},
+                             {"groups", groups},
+                             {"tasks", tasks}};
   if (graph.gpus != 0) document["gpus"] = graph.gpus;
   if (!graph.gpu_of_rank.empty()) document["gpu_of_rank"] = graph.gpu_of_rank;
   return document;
@@ -191,13 +220,15 @@ std::string graph_to_text(const models::ExecutionGraph& graph, const nlohmann::j
 models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std::string& source) {
   JsonObjectReader root(document, JsonLocation{source, ""});
   if (root.required_integer("strata_graph", 0, kMax) != kGraphFormatVersion) {
-    root.location_of("strata_graph").fail("unsupported graph format version (this Strata reads " +
-                                          std::to_string(kGraphFormatVersion) + ")");
+    root.location_of("strata_graph")
+        .fail("unsupported graph format version (this Strata reads " + std::to_string(kGraphFormatVersion) +
+              ")");
   }
   root.optional("metadata");
   models::ExecutionGraph graph;
   graph.ranks = static_cast<int>(root.required_integer("ranks", 1, 100'000'000));
-  if (root.has("gpus")) graph.gpus = static_cast<int>(root.required_integer("gpus", graph.ranks, 100'000'000));
+  if (root.has("gpus"))
+    graph.gpus = static_cast<int>(root.required_integer("gpus", graph.ranks, 100'000'000));
   const int gpu_limit = std::max(graph.ranks, graph.gpus) - 1;
   const auto read_gpus = [&](JsonObjectReader& r, const char* key, std::vector<int>& into) {
     if (!r.has(key)) return;
@@ -208,7 +239,8 @@ models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std
   };
   read_gpus(root, "gpu_of_rank", graph.gpu_of_rank);
   const auto& streams = sim::json_array(root.required("streams"), root.location_of("streams"));
-  for (std::size_t i = 0; i < streams.size(); ++i) graph.streams.push_back(sim::json_string(streams[i], root.location_of("streams").child(i)));
+  for (std::size_t i = 0; i < streams.size(); ++i)
+    graph.streams.push_back(sim::json_string(streams[i], root.location_of("streams").child(i)));
   const auto& groups = sim::json_array(root.required("groups"), root.location_of("groups"));
   for (std::size_t i = 0; i < groups.size(); ++i) {
     JsonObjectReader g(groups[i], root.location_of("groups").child(i));
@@ -216,7 +248,8 @@ models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std
     group.kind = g.required_string("kind");
     const auto& ranks = sim::json_array(g.required("ranks"), g.location_of("ranks"));
     for (std::size_t j = 0; j < ranks.size(); ++j) {
-      group.ranks.push_back(static_cast<int>(sim::json_integer(ranks[j], g.location_of("ranks").child(j), 0, graph.ranks - 1)));
+      group.ranks.push_back(
+          static_cast<int>(sim::json_integer(ranks[j], g.location_of("ranks").child(j), 0, graph.ranks - 1)));
     }
     read_gpus(g, "gpus", group.gpus);
     g.finish();
@@ -224,7 +257,8 @@ models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std
   }
   const auto& tasks = sim::json_array(root.required("tasks"), root.location_of("tasks"));
   graph.tasks.reserve(tasks.size());
-  for (std::size_t i = 0; i < tasks.size(); ++i) graph.tasks.push_back(read_task(tasks[i], root.location_of("tasks").child(i), i));
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    graph.tasks.push_back(read_task(tasks[i], root.location_of("tasks").child(i), i));
   root.finish();
   graph.validate(source);
   return graph;

@@ -33,7 +33,6 @@ models::ExecutionGraph two_layer_graph(const std::function<void(models::Parallel
   return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
 }
 
-
 }  // namespace
 
 TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
@@ -90,13 +89,18 @@ TEST_CASE("collapsed graphs keep the GPUs their ranks and groups stand for", "[g
   CHECK(traces::graph_to_text(back, {}) == text);
   nlohmann::json document = traces::graph_to_json(graph);
   document["groups"][0]["gpus"] = {0, 8};
-  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("/groups/0/gpus/1: expected an integer in [0, 7]") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          traces::graph_from_json(document, "g.json");
+        }).find("/groups/0/gpus/1: expected an integer in [0, 7]") != std::string::npos);
   document["groups"][0]["gpus"] = {4, 4};
-  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("g.json: /groups/0/gpus: lists 4 twice") == 0);
+  CHECK(error_of([&] {
+          traces::graph_from_json(document, "g.json");
+        }).find("g.json: /groups/0/gpus: lists 4 twice") == 0);
   document = traces::graph_to_json(graph);
   document["gpu_of_rank"] = {0};
-  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }).find("g.json: /gpu_of_rank: needs one entry per rank") == 0);
+  CHECK(error_of([&] {
+          traces::graph_from_json(document, "g.json");
+        }).find("g.json: /gpu_of_rank: needs one entry per rank") == 0);
 }
 
 TEST_CASE("bad graph files name the JSON path", "[graph-file]") {
@@ -106,12 +110,46 @@ TEST_CASE("bad graph files name the JSON path", "[graph-file]") {
     edit(copy);
     return error_of([&] { traces::graph_from_json(copy, "g.json"); });
   };
-  CHECK(error([](auto& d) { d["tasks"][3]["type"] = "teleport"; }).find("g.json: /tasks/3/type: expected compute") == 0);
+  CHECK(error([](auto& d) {
+          d["tasks"][3]["type"] = "teleport";
+        }).find("g.json: /tasks/3/type: expected compute") == 0);
   CHECK(error([](auto& d) { d["tasks"][3]["id"] = 9; }).find("/tasks/3/id: expected 3") != std::string::npos);
-  CHECK(error([](auto& d) { d["tasks"][5]["deps"] = {7}; }).find("/tasks/5/deps/0: expected an integer in [0, 5]") != std::string::npos);
-  CHECK(error([](auto& d) { d["tasks"][0]["surprise"] = 1; }).find("/tasks/0/surprise: unknown key") != std::string::npos);
-  CHECK(error([](auto& d) { d["strata_graph"] = 7; }).find("/strata_graph: unsupported graph format version") != std::string::npos);
-  CHECK(error([](auto& d) { d["groups"][0]["ranks"] = {99}; }).find("/groups/0/ranks/0: expected an integer in [0, 7]") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["tasks"][5]["deps"] = {7};
+        }).find("/tasks/5/deps/0: expected an integer in [0, 5]") != std::string::npos);
+  CHECK(error([](auto& d) { d["tasks"][0]["surprise"] = 1; }).find("/tasks/0/surprise: unknown key") !=
+        std::string::npos);
+  CHECK(error([](auto& d) {
+          d["strata_graph"] = 7;
+        }).find("/strata_graph: unsupported graph format version") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["groups"][0]["ranks"] = {99};
+        }).find("/groups/0/ranks/0: expected an integer in [0, 7]") != std::string::npos);
   // A communicator that lists a member twice would wait forever for it.
-  CHECK(error([](auto& d) { d["groups"][0]["ranks"] = {1, 0, 1}; }).find("g.json: /groups/0/ranks: lists 1 twice") == 0);
+  CHECK(error([](auto& d) {
+          d["groups"][0]["ranks"] = {1, 0, 1};
+        }).find("g.json: /groups/0/ranks: lists 1 twice") == 0);
+}
+
+TEST_CASE("a measured kernel keeps its exact duration through a file and runs for it", "[graph-file]") {
+  models::ExecutionGraph graph;
+  graph.ranks = 1;
+  graph.streams = {"compute"};
+  models::Task kernel;
+  kernel.type = models::TaskType::kCompute;
+  kernel.name = "imported kernel";
+  kernel.category = "compute";
+  kernel.compute.kind = models::ComputeKind::kMeasured;
+  kernel.compute.duration = sim::SimTime::from_ps(12'345'678);
+  kernel.compute.flops = 1e9;
+  graph.add(kernel);
+  const std::string text = traces::graph_to_text(graph, {});
+  CHECK(text.find("\"duration\":\"12345678ps\"") != std::string::npos);
+  const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
+  CHECK(back.tasks.at(0).compute.duration.ps() == 12'345'678);
+  CHECK(traces::graph_to_text(back, {}) == text);
+  std::string bad = text;
+  bad.replace(bad.find("12345678ps"), 10, "12345678");
+  CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(bad, "g.json"), "g.json"); }),
+             Catch::Contains("/compute/duration"));
 }
