@@ -20,8 +20,10 @@ ProbePlan make_probe_plan(bool quick) {
                                           models::Dtype::kFp8};
   const std::vector<std::int64_t> squares = quick ? std::vector<std::int64_t>{2048, 8192}
                                                   : std::vector<std::int64_t>{1024, 2048, 4096, 8192, 16384};
-  const std::vector<std::int64_t> hidden = quick ? std::vector<std::int64_t>{4096} : std::vector<std::int64_t>{4096, 8192};
-  const std::vector<std::int64_t> tokens = quick ? std::vector<std::int64_t>{8192} : std::vector<std::int64_t>{2048, 8192};
+  const std::vector<std::int64_t> hidden =
+      quick ? std::vector<std::int64_t>{4096} : std::vector<std::int64_t>{4096, 8192};
+  const std::vector<std::int64_t> tokens =
+      quick ? std::vector<std::int64_t>{8192} : std::vector<std::int64_t>{2048, 8192};
   for (models::Dtype dtype : dtypes) {
     for (std::int64_t side : squares) plan.gemm.push_back({dtype, side, side, side});
     for (std::int64_t h : hidden) {
@@ -32,14 +34,16 @@ ProbePlan make_probe_plan(bool quick) {
       }
     }
   }
-  plan.attention_seq_lens = quick ? std::vector<std::int64_t>{2048} : std::vector<std::int64_t>{1024, 2048, 4096, 8192};
+  plan.attention_seq_lens =
+      quick ? std::vector<std::int64_t>{2048} : std::vector<std::int64_t>{1024, 2048, 4096, 8192};
   plan.attention_head_dims = {64, 128};
   plan.memory_sizes = quick ? powers_of_two(std::int64_t{1} << 20, std::int64_t{1} << 30, 5)
                             : powers_of_two(std::int64_t{1} << 20, std::int64_t{4} << 30, 1);
   plan.host_sizes = quick ? powers_of_two(std::int64_t{1} << 20, std::int64_t{1} << 30, 5)
                           : powers_of_two(std::int64_t{1} << 20, std::int64_t{1} << 30, 1);
   plan.nccl_ops.assign(models::kAllCollectiveOps.begin(), models::kAllCollectiveOps.end());
-  plan.nccl_sizes = quick ? powers_of_two(1024, std::int64_t{1} << 30, 5) : powers_of_two(8, std::int64_t{16} << 30, 1);
+  plan.nccl_sizes =
+      quick ? powers_of_two(1024, std::int64_t{1} << 30, 5) : powers_of_two(8, std::int64_t{16} << 30, 1);
   return plan;
 }
 

@@ -16,12 +16,14 @@ using sim::JsonObjectReader;
 
 int integer(JsonObjectReader& r, const char* key, int fallback, int min = 1) {
   const nlohmann::json* value = r.optional(key);
-  return value == nullptr ? fallback : static_cast<int>(sim::json_integer(*value, r.location_of(key), min, 1'000'000));
+  return value == nullptr ? fallback
+                          : static_cast<int>(sim::json_integer(*value, r.location_of(key), min, 1'000'000));
 }
 
 // `value`, the word at `key`, as its table's enumerator; an unknown word fails there listing the table's.
 template <class Enum, std::size_t N>
-Enum word(JsonObjectReader& r, const char* key, const std::string& value, const sim::NameTable<Enum, N>& names) {
+Enum word(JsonObjectReader& r, const char* key, const std::string& value,
+          const sim::NameTable<Enum, N>& names) {
   if (const std::optional<Enum> found = names.value(value)) return *found;
   r.location_of(key).fail("expected " + names.choices() + ", found \"" + value + "\"");
 }
@@ -34,8 +36,9 @@ void use_part_of_each_node(models::SystemProfile& system, JsonObjectReader& r) {
   const int full = system.gpus_per_node.value;
   const int used = integer(r, "gpus_per_node", full);
   if (used > full) {
-    r.location_of("gpus_per_node").fail("system " + system.name + " has " + std::to_string(full) +
-                                        " GPUs per node; a scenario may use fewer, not more");
+    r.location_of("gpus_per_node")
+        .fail("system " + system.name + " has " + std::to_string(full) +
+              " GPUs per node; a scenario may use fewer, not more");
   }
   const int domain = system.nvlink_domain_gpus.value;
   int used_domain = domain;
@@ -43,8 +46,9 @@ void use_part_of_each_node(models::SystemProfile& system, JsonObjectReader& r) {
     used_domain = domain / full * used;
   } else if (used % domain != 0) {
     if (used > domain) {
-      r.location_of("gpus_per_node").fail("must be a multiple of the system's NVLink domain (" +
-                                          std::to_string(domain) + " GPUs) or smaller than it");
+      r.location_of("gpus_per_node")
+          .fail("must be a multiple of the system's NVLink domain (" + std::to_string(domain) +
+                " GPUs) or smaller than it");
     }
     used_domain = used;
   }
@@ -71,13 +75,16 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
   // training scenarios run at analytic fidelity, where they would change nothing.
   for (const char* key : {"topology", "oversubscription"}) {
     if (r.has(key)) {
-      r.location_of(key).fail("has no effect: training scenarios run at analytic fidelity, where only the GPUs' ports are "
-                              "shared; the topology acts in flow fidelity (strata collective --fidelity flow)");
+      r.location_of(key).fail(
+          "has no effect: training scenarios run at analytic fidelity, where only the GPUs' ports are "
+          "shared; the topology acts in flow fidelity (strata collective --fidelity flow)");
     }
   }
   if (const nlohmann::json* value = r.optional("nic_bandwidth")) {
-    cluster.system.nic_bandwidth = {sim::json_bandwidth(*value, r.location_of("nic_bandwidth")), "scenario " + r.location().source};
-    if (!(cluster.system.nic_bandwidth.value.bytes_per_s() > 0)) r.location_of("nic_bandwidth").fail("must be above zero");
+    cluster.system.nic_bandwidth = {sim::json_bandwidth(*value, r.location_of("nic_bandwidth")),
+                                    "scenario " + r.location().source};
+    if (!(cluster.system.nic_bandwidth.value.bytes_per_s() > 0))
+      r.location_of("nic_bandwidth").fail("must be above zero");
   }
   if (r.has("nics_per_node")) {
     cluster.system.nics_per_node = {integer(r, "nics_per_node", 1), "scenario " + r.location().source};
@@ -86,8 +93,8 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
   return cluster;
 }
 
-models::ModelPreset read_model(const nlohmann::json& value, const JsonLocation& where, const std::filesystem::path& file,
-                               const models::ModelCatalog& models) {
+models::ModelPreset read_model(const nlohmann::json& value, const JsonLocation& where,
+                               const std::filesystem::path& file, const models::ModelCatalog& models) {
   if (value.is_string()) {
     try {
       return models::resolve_model(models, value.get<std::string>());
@@ -119,7 +126,8 @@ models::TrainingSpec read_training(JsonObjectReader r) {
   training.seq_len = r.required_integer("seq_len", 1, 100'000'000);
   training.global_batch = r.required_integer("global_batch", 1, 1'000'000'000);
   const std::string dtype = r.optional_string("dtype").value_or("bf16");
-  if (dtype != "bf16" && dtype != "fp16" && dtype != "fp8") r.location_of("dtype").fail("expected bf16, fp16 or fp8");
+  if (dtype != "bf16" && dtype != "fp16" && dtype != "fp8")
+    r.location_of("dtype").fail("expected bf16, fp16 or fp8");
   training.dtype = *models::dtype_from_name(dtype);
   if (const auto attention = r.optional_string("attention")) {
     training.attention = word(r, "attention", *attention, models::kAttentionKernelNames);
@@ -141,16 +149,19 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
   if (expected != nullptr) {
     JsonObjectReader e(*expected, r.location_of("expected"));
     Expectation expectation;
-    if (const nlohmann::json* v = e.optional("step_time_s")) expectation.step_time_s = sim::json_number(*v, e.location_of("step_time_s"));
+    if (const nlohmann::json* v = e.optional("step_time_s"))
+      expectation.step_time_s = sim::json_number(*v, e.location_of("step_time_s"));
     if (const nlohmann::json* v = e.optional("tokens_per_s_per_gpu")) {
       expectation.tokens_per_s_per_gpu = sim::json_number(*v, e.location_of("tokens_per_s_per_gpu"));
     }
     if (const nlohmann::json* v = e.optional("tolerance_pct")) {
       expectation.tolerance_pct = sim::json_number(*v, e.location_of("tolerance_pct"));
-      if (!(expectation.tolerance_pct > 0 && expectation.tolerance_pct <= 100)) e.location_of("tolerance_pct").fail("expected a percentage in (0, 100]");
+      if (!(expectation.tolerance_pct > 0 && expectation.tolerance_pct <= 100))
+        e.location_of("tolerance_pct").fail("expected a percentage in (0, 100]");
     }
     e.finish();
-    if (!expectation.step_time_s && !expectation.tokens_per_s_per_gpu) e.location().fail("needs step_time_s or tokens_per_s_per_gpu");
+    if (!expectation.step_time_s && !expectation.tokens_per_s_per_gpu)
+      e.location().fail("needs step_time_s or tokens_per_s_per_gpu");
     if (!source) r.location().fail("a strategy with \"expected\" needs a \"source\" (publication and table)");
     expectation.source = *source;
     spec.expected = expectation;
@@ -192,7 +203,8 @@ const StrategySpec& Scenario::strategy(const std::string& wanted) const {
     if (spec.strategy.name == wanted) return spec;
     names += (names.empty() ? "" : ", ") + spec.strategy.name;
   }
-  throw sim::InputError(file.string(), "/strategies", "no strategy named \"" + wanted + "\" (have: " + names + ")");
+  throw sim::InputError(file.string(), "/strategies",
+                        "no strategy named \"" + wanted + "\" (have: " + names + ")");
 }
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
@@ -206,18 +218,24 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
   scenario.cluster = read_cluster(root.required_object("cluster"), profiles);
   scenario.model = read_model(root.required("model"), root.location_of("model"), path, models);
   scenario.training = read_training(root.required_object("training"));
-  scenario.fidelity = checked_fidelity(root.optional_string("fidelity").value_or("analytic"), root.location_of("fidelity"));
-  if (const nlohmann::json* search = root.optional("search")) scenario.search = read_search(JsonObjectReader(*search, root.location_of("search")));
+  scenario.fidelity =
+      checked_fidelity(root.optional_string("fidelity").value_or("analytic"), root.location_of("fidelity"));
+  if (const nlohmann::json* search = root.optional("search"))
+    scenario.search = read_search(JsonObjectReader(*search, root.location_of("search")));
   static const nlohmann::json kNone = nlohmann::json::array();
   const nlohmann::json* listed = root.optional("strategies");
-  if (listed == nullptr && !scenario.search) root.location().fail("missing required key \"strategies\" (or \"search\" for strata search)");
-  const auto& strategies = sim::json_array(listed != nullptr ? *listed : kNone, root.location_of("strategies"));
-  if (strategies.empty() && !scenario.search) root.location_of("strategies").fail("at least one strategy is required");
+  if (listed == nullptr && !scenario.search)
+    root.location().fail("missing required key \"strategies\" (or \"search\" for strata search)");
+  const auto& strategies =
+      sim::json_array(listed != nullptr ? *listed : kNone, root.location_of("strategies"));
+  if (strategies.empty() && !scenario.search)
+    root.location_of("strategies").fail("at least one strategy is required");
   for (std::size_t i = 0; i < strategies.size(); ++i) {
     const JsonLocation at = root.location_of("strategies").child(i);
     StrategySpec spec = read_strategy(JsonObjectReader(strategies[i], at), scenario.training);
     try {
-      models::validate_strategy(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus());
+      models::validate_strategy(scenario.model.config, scenario.training, spec.strategy,
+                                scenario.cluster.gpus());
     } catch (const sim::InputError& error) {
       const std::string field = error.json_path() == "/seq_len" || error.json_path() == "/global_batch"
                                     ? "/training" + error.json_path()
@@ -225,7 +243,8 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
       throw sim::InputError(path.string(), field, error.detail());
     }
     for (const StrategySpec& earlier : scenario.strategies) {
-      if (earlier.strategy.name == spec.strategy.name) at.child("name").fail("duplicate strategy name \"" + spec.strategy.name + "\"");
+      if (earlier.strategy.name == spec.strategy.name)
+        at.child("name").fail("duplicate strategy name \"" + spec.strategy.name + "\"");
     }
     scenario.strategies.push_back(std::move(spec));
   }

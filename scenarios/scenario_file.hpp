@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "models/hardware/profile_catalog.hpp"
-#include "sim/json_input.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
 #include "models/topology/cluster_topology.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "sim/json_input.hpp"
 
 namespace strata::scenarios {
 
@@ -67,6 +67,5 @@ std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocatio
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
                        const models::ModelCatalog& models);
-
 
 }  // namespace strata::scenarios

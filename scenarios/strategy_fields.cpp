@@ -15,12 +15,14 @@ template <auto Member>
 using MemberType = std::remove_reference_t<decltype(std::declval<ParallelStrategy&>().*Member)>;
 
 template <auto Member, std::int64_t Min, std::int64_t Max>
-void read_integer(const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s, const TrainingSpec&) {
+void read_integer(const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s,
+                  const TrainingSpec&) {
   s.*Member = static_cast<MemberType<Member>>(sim::json_integer(value, at, Min, Max));
 }
 
 template <auto Member>
-void read_boolean(const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s, const TrainingSpec&) {
+void read_boolean(const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s,
+                  const TrainingSpec&) {
   s.*Member = sim::json_bool(value, at);
 }
 
@@ -33,7 +35,8 @@ MemberType<Member> word_of(const nlohmann::json& value, const sim::JsonLocation&
 }
 
 template <auto Member, const auto& Names>
-void read_word(const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s, const TrainingSpec&) {
+void read_word(const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s,
+               const TrainingSpec&) {
   s.*Member = word_of<Member, Names>(value, at);
 }
 
@@ -76,13 +79,14 @@ const StrategyField kFields[] = {
      search_integer<&SearchSpace::tp, 1, kMaxDegree>},
     {"pp", read_integer<&ParallelStrategy::pp, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::pp>,
      search_integer<&SearchSpace::pp, 1, kMaxDegree>},
-    {"dp", read_integer<&ParallelStrategy::dp, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::dp>, nullptr},
+    {"dp", read_integer<&ParallelStrategy::dp, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::dp>,
+     nullptr},
     {"cp", read_integer<&ParallelStrategy::cp, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::cp>,
      search_integer<&SearchSpace::cp, 1, kMaxDegree>},
     {"ep", read_integer<&ParallelStrategy::ep, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::ep>,
      search_integer<&SearchSpace::ep, 1, kMaxDegree>},
-    {"vpp", read_integer<&ParallelStrategy::vpp, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::vpp>,
-     search_integer<&SearchSpace::vpp, 1, kMaxDegree>},
+    {"vpp", read_integer<&ParallelStrategy::vpp, 1, kMaxDegree>, nullptr,
+     write_member<&ParallelStrategy::vpp>, search_integer<&SearchSpace::vpp, 1, kMaxDegree>},
     {"micro_batch", read_integer<&ParallelStrategy::micro_batch, 1, kMaxDegree>, nullptr,
      write_member<&ParallelStrategy::micro_batch>, search_integer<&SearchSpace::micro_batch, 1, kMaxDegree>},
     {"schedule",
@@ -113,19 +117,20 @@ const StrategyField kFields[] = {
      [](const nlohmann::json& value, const sim::JsonLocation& at, SearchSpace& space) {
        space.recompute.push_back(word_of<&ParallelStrategy::recompute, models::kRecomputeNames>(value, at));
      }},
-    {"zero", read_integer<&ParallelStrategy::zero, 0, kMaxDegree>, nullptr, write_member<&ParallelStrategy::zero>,
-     search_integer<&SearchSpace::zero, 0, 3>},
+    {"zero", read_integer<&ParallelStrategy::zero, 0, kMaxDegree>, nullptr,
+     write_member<&ParallelStrategy::zero>, search_integer<&SearchSpace::zero, 0, 3>},
     // 0 (absent): shard over the whole data-parallel group; reported as the shard group's size.
     {"dp_shard", read_integer<&ParallelStrategy::dp_shard, 1, kMaxDegree>, nullptr,
-     [](const ParallelStrategy& s, const TrainingSpec&) -> nlohmann::json { return s.zero_shard(); }, nullptr},
+     [](const ParallelStrategy& s, const TrainingSpec&) -> nlohmann::json { return s.zero_shard(); },
+     nullptr},
     {"offload", read_word<&ParallelStrategy::offload, models::kOffloadNames>, nullptr,
      write_word<&ParallelStrategy::offload, models::kOffloadNames>, nullptr},
     {"offload_parameters", read_boolean<&ParallelStrategy::offload_parameters>, nullptr,
      write_member<&ParallelStrategy::offload_parameters>, nullptr},
-    {"dp_overlap", read_boolean<&ParallelStrategy::dp_overlap>, nullptr, write_member<&ParallelStrategy::dp_overlap>,
-     nullptr},
-    {"tp_overlap", read_boolean<&ParallelStrategy::tp_overlap>, nullptr, write_member<&ParallelStrategy::tp_overlap>,
-     nullptr},
+    {"dp_overlap", read_boolean<&ParallelStrategy::dp_overlap>, nullptr,
+     write_member<&ParallelStrategy::dp_overlap>, nullptr},
+    {"tp_overlap", read_boolean<&ParallelStrategy::tp_overlap>, nullptr,
+     write_member<&ParallelStrategy::tp_overlap>, nullptr},
     {"gradient_dtype",
      [](const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s, const TrainingSpec&) {
        s.set_gradient_bytes(gradient_bytes_named(value, at));
@@ -172,7 +177,8 @@ void read_strategy_fields(sim::JsonObjectReader& r, ParallelStrategy& s, const T
 
 nlohmann::json strategy_fields_json(const ParallelStrategy& s, const TrainingSpec& training) {
   nlohmann::json config = nlohmann::json::object();
-  for (const StrategyField& field : strategy_fields()) config[std::string(field.key)] = field.write(s, training);
+  for (const StrategyField& field : strategy_fields())
+    config[std::string(field.key)] = field.write(s, training);
   return config;
 }
 

@@ -14,13 +14,16 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   std::error_code error;
   if (path.has_parent_path()) {
     fs::create_directories(path.parent_path(), error);
-    if (error) throw InputError(path.parent_path().string(), "", "cannot create directory: " + error.message());
+    if (error)
+      throw InputError(path.parent_path().string(), "", "cannot create directory: " + error.message());
   }
   fs::path temporary = path;
   temporary += ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(temporary.string(), "", std::string("cannot open for writing: ") + std::strerror(errno));
+    if (!out)
+      throw InputError(temporary.string(), "",
+                       std::string("cannot open for writing: ") + std::strerror(errno));
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.flush();
     if (!out) {

@@ -11,7 +11,8 @@ void SharingProblem::add_flow(std::span<const std::uint32_t> path, double rate_c
   rate_caps.push_back(rate_cap);
 }
 
-void SharingProblem::add_flow(std::span<const std::uint32_t> path, std::span<const double> weights, double rate_cap) {
+void SharingProblem::add_flow(std::span<const std::uint32_t> path, std::span<const double> weights,
+                              double rate_cap) {
   STRATA_ASSERT(weights.size() == path.size(), "one weight per path element");
   for (double weight : weights) STRATA_ASSERT(weight > 0.0, "path weights are positive");
   path_resources.insert(path_resources.end(), path.begin(), path.end());

@@ -21,11 +21,12 @@ namespace strata::sim {
 struct SharingProblem {
   static constexpr double kUncapped = std::numeric_limits<double>::infinity();
 
-  std::vector<double> capacities;          // per resource, > 0
-  std::vector<std::uint32_t> path_offsets{0};  // flow f crosses path_resources[path_offsets[f] .. path_offsets[f+1])
+  std::vector<double> capacities;  // per resource, > 0
+  std::vector<std::uint32_t> path_offsets{
+      0};  // flow f crosses path_resources[path_offsets[f] .. path_offsets[f+1])
   std::vector<std::uint32_t> path_resources;
-  std::vector<double> path_weights;        // parallel to path_resources, > 0 (1 unless given)
-  std::vector<double> rate_caps;           // per flow, > 0 or kUncapped
+  std::vector<double> path_weights;  // parallel to path_resources, > 0 (1 unless given)
+  std::vector<double> rate_caps;     // per flow, > 0 or kUncapped
 
   std::size_t flow_count() const { return rate_caps.size(); }
   std::size_t resource_count() const { return capacities.size(); }

@@ -26,7 +26,8 @@ InputError InputError::located(const std::string& source, const std::string& jso
 }
 
 void assertion_failed(const char* condition, const char* file, int line, const char* message) {
-  std::fprintf(stderr, "strata: internal invariant broken: %s (%s) at %s:%d\n", message, condition, file, line);
+  std::fprintf(stderr, "strata: internal invariant broken: %s (%s) at %s:%d\n", message, condition, file,
+               line);
   std::fflush(stderr);
   std::abort();
 }

@@ -58,8 +58,8 @@ class OverflowError : public SimulationError {
 
 // Invariant check that stays on in release builds. For cheap checks of conditions that can only fail
 // through a bug in Strata itself; input validation throws InputError instead.
-#define STRATA_ASSERT(condition, message)                                           \
-  do {                                                                              \
-    if (!(condition)) [[unlikely]]                                                  \
-      ::strata::sim::assertion_failed(#condition, __FILE__, __LINE__, (message));   \
+#define STRATA_ASSERT(condition, message)                                         \
+  do {                                                                            \
+    if (!(condition)) [[unlikely]]                                                \
+      ::strata::sim::assertion_failed(#condition, __FILE__, __LINE__, (message)); \
   } while (false)

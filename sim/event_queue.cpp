@@ -49,7 +49,8 @@ EventId EventQueue::schedule_at(SimTime when, Callback callback) {
 }
 
 EventId EventQueue::schedule_in(SimTime delay, Callback callback) {
-  if (delay < SimTime::zero()) throw SimulationError("event scheduled with negative delay " + delay.to_string());
+  if (delay < SimTime::zero())
+    throw SimulationError("event scheduled with negative delay " + delay.to_string());
   return schedule_at(now_ + delay, std::move(callback));
 }
 
@@ -124,7 +125,8 @@ void EventQueue::discard_stale_top() {
 }
 
 // Cancelled entries stay in the pending set until they surface. When they outnumber live ones by far (e.g. a
-// completion event rescheduled many times), drop them all at once so memory stays proportional to live events.
+// completion event rescheduled many times), drop them all at once so memory stays proportional to live
+// events.
 void EventQueue::compact_if_mostly_stale() {
   const std::size_t stale = pending_.size() - live_events_;
   if (stale < 1024 || stale < 2 * live_events_) return;

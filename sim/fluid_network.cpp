@@ -31,7 +31,8 @@ void FluidNetwork::check_resource(ResourceId resource) const {
 }
 
 ResourceId FluidNetwork::add_resource(std::string name, Bandwidth capacity) {
-  if (capacity.bytes_per_s() <= 0.0) throw SimulationError("network resource \"" + name + "\" has zero capacity");
+  if (capacity.bytes_per_s() <= 0.0)
+    throw SimulationError("network resource \"" + name + "\" has zero capacity");
   STRATA_ASSERT(names_.size() < std::numeric_limits<std::uint32_t>::max(), "too many network resources");
   names_.push_back(std::move(name));
   problem_.capacities.push_back(capacity.bytes_per_s());
@@ -61,8 +62,10 @@ const std::string& FluidNetwork::resource_name(ResourceId resource) const {
 FlowId FluidNetwork::start_flow(std::span<const ResourceId> path, Bytes size, CompletionCallback on_complete,
                                 std::optional<Bandwidth> rate_cap) {
   for (ResourceId resource : path) check_resource(resource);
-  if (rate_cap && rate_cap->bytes_per_s() <= 0.0) throw SimulationError("flow with a zero rate cap never completes");
-  if (path.empty() && !rate_cap) throw SimulationError("flow with an empty path and no rate cap has unbounded rate");
+  if (rate_cap && rate_cap->bytes_per_s() <= 0.0)
+    throw SimulationError("flow with a zero rate cap never completes");
+  if (path.empty() && !rate_cap)
+    throw SimulationError("flow with an empty path and no rate cap has unbounded rate");
   advance_to_now();
 
   std::uint32_t slot = 0;

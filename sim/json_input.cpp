@@ -15,9 +15,12 @@ namespace {
 std::string escape_pointer_token(std::string_view key) {
   std::string token;
   for (char c : key) {
-    if (c == '~') token += "~0";
-    else if (c == '/') token += "~1";
-    else token += c;
+    if (c == '~')
+      token += "~0";
+    else if (c == '/')
+      token += "~1";
+    else
+      token += c;
   }
   return token;
 }
@@ -61,9 +64,13 @@ JsonLocation JsonLocation::child(std::string_view key) const {
   return JsonLocation{source, path + "/" + escape_pointer_token(key)};
 }
 
-JsonLocation JsonLocation::child(std::size_t index) const { return JsonLocation{source, path + "/" + std::to_string(index)}; }
+JsonLocation JsonLocation::child(std::size_t index) const {
+  return JsonLocation{source, path + "/" + std::to_string(index)};
+}
 
-void JsonLocation::fail(const std::string& detail) const { throw InputError(source, path.empty() ? "/" : path, detail); }
+void JsonLocation::fail(const std::string& detail) const {
+  throw InputError(source, path.empty() ? "/" : path, detail);
+}
 
 // The deepest bracket nesting in `text`, ignoring brackets inside strings; a linear pre-scan, so that the
 // parse itself needs no callback (nlohmann's callback parser rescans the enclosing container at every
@@ -74,8 +81,10 @@ std::size_t nesting_depth(std::string_view text, std::size_t limit, std::size_t&
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -92,9 +101,11 @@ std::size_t nesting_depth(std::string_view text, std::size_t limit, std::size_t&
 
 nlohmann::json parse_json_text(std::string_view text, const std::string& source, const JsonLimits& limits) {
   std::size_t offset = 0;
-  if (nesting_depth(text, static_cast<std::size_t>(limits.max_depth), offset) > static_cast<std::size_t>(limits.max_depth)) {
-    throw InputError(source, "", "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels (at " +
-                                     line_and_column(text, offset) + ")");
+  if (nesting_depth(text, static_cast<std::size_t>(limits.max_depth), offset) >
+      static_cast<std::size_t>(limits.max_depth)) {
+    throw InputError(source, "",
+                     "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels (at " +
+                         line_and_column(text, offset) + ")");
   }
   try {
     return nlohmann::json::parse(text.begin(), text.end());
@@ -121,10 +132,12 @@ double json_number(const nlohmann::json& value, const JsonLocation& where) {
   return value.get<double>();
 }
 
-std::int64_t json_integer(const nlohmann::json& value, const JsonLocation& where, std::int64_t min, std::int64_t max) {
+std::int64_t json_integer(const nlohmann::json& value, const JsonLocation& where, std::int64_t min,
+                          std::int64_t max) {
   if (!value.is_number_integer()) where.fail("expected an integer, found " + describe_type(value));
   if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-    where.fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], found " + value.dump());
+    where.fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], found " +
+               value.dump());
   }
   const auto number = value.get<std::int64_t>();
   if (number < min || number > max) {
@@ -207,8 +220,9 @@ void JsonObjectReader::finish() const {
     std::string allowed;
     std::set<std::string, std::less<>> unique(asked_.begin(), asked_.end());
     for (const std::string& key : unique) allowed += (allowed.empty() ? "" : ", ") + key;
-    where_.child(item.key()).fail("unknown key \"" + item.key() + "\"" +
-                                  (allowed.empty() ? std::string() : " (allowed here: " + allowed + ")"));
+    where_.child(item.key())
+        .fail("unknown key \"" + item.key() + "\"" +
+              (allowed.empty() ? std::string() : " (allowed here: " + allowed + ")"));
   }
 }
 

@@ -30,7 +30,8 @@ struct JsonLimits {
 // limit, nesting deeper than the limit, or a syntax error.
 nlohmann::json read_json_file(const std::filesystem::path& path, const JsonLimits& limits = {});
 // Parses text that came from `source` (for messages), with the same limits and errors.
-nlohmann::json parse_json_text(std::string_view text, const std::string& source, const JsonLimits& limits = {});
+nlohmann::json parse_json_text(std::string_view text, const std::string& source,
+                               const JsonLimits& limits = {});
 
 // Where a value sits: the file it came from and its JSON path.
 struct JsonLocation {
@@ -44,7 +45,8 @@ struct JsonLocation {
 // Typed conversions of a single value; each throws InputError at `where` when the value does not fit.
 std::string json_string(const nlohmann::json& value, const JsonLocation& where);
 double json_number(const nlohmann::json& value, const JsonLocation& where);
-std::int64_t json_integer(const nlohmann::json& value, const JsonLocation& where, std::int64_t min, std::int64_t max);
+std::int64_t json_integer(const nlohmann::json& value, const JsonLocation& where, std::int64_t min,
+                          std::int64_t max);
 bool json_bool(const nlohmann::json& value, const JsonLocation& where);
 Bytes json_bytes(const nlohmann::json& value, const JsonLocation& where);          // "80GiB" or an integer
 Bandwidth json_bandwidth(const nlohmann::json& value, const JsonLocation& where);  // "900GB/s"
@@ -71,7 +73,9 @@ class JsonObjectReader {
   std::int64_t required_integer(std::string_view key, std::int64_t min, std::int64_t max) {
     return json_integer(required(key), location_of(key), min, max);
   }
-  JsonObjectReader required_object(std::string_view key) { return JsonObjectReader(required(key), location_of(key)); }
+  JsonObjectReader required_object(std::string_view key) {
+    return JsonObjectReader(required(key), location_of(key));
+  }
 
   // Every key of the object, sorted (for maps such as "peak_flops": {"bf16": ...}). Marks all read.
   std::vector<std::string> keys();

@@ -27,10 +27,12 @@ void MaxMinFairSolver::index_flows_by_resource(const SharingProblem& problem) {
       resource_flows_[cursor[problem.path_resources[i]]++] = f;
     }
   }
-  for (std::size_t r = 0; r < resources; ++r) unfrozen_count_[r] = resource_offsets_[r + 1] - resource_offsets_[r];
+  for (std::size_t r = 0; r < resources; ++r)
+    unfrozen_count_[r] = resource_offsets_[r + 1] - resource_offsets_[r];
   unfrozen_weight_.assign(resources, 0.0);
   for (std::size_t i = 0; i < problem.path_resources.size(); ++i) {
-    unfrozen_weight_[problem.path_resources[i]] += problem.path_weights.empty() ? 1.0 : problem.path_weights[i];
+    unfrozen_weight_[problem.path_resources[i]] +=
+        problem.path_weights.empty() ? 1.0 : problem.path_weights[i];
   }
 }
 
@@ -41,7 +43,10 @@ void MaxMinFairSolver::freeze_flow(const SharingProblem& problem, std::uint32_t 
   for (std::uint32_t i = problem.path_offsets[flow]; i < problem.path_offsets[flow + 1]; ++i) {
     const std::uint32_t r = problem.path_resources[i];
     --unfrozen_count_[r];
-    unfrozen_weight_[r] = unfrozen_count_[r] == 0 ? 0.0 : unfrozen_weight_[r] - (problem.path_weights.empty() ? 1.0 : problem.path_weights[i]);
+    unfrozen_weight_[r] =
+        unfrozen_count_[r] == 0
+            ? 0.0
+            : unfrozen_weight_[r] - (problem.path_weights.empty() ? 1.0 : problem.path_weights[i]);
   }
 }
 
@@ -70,8 +75,9 @@ void MaxMinFairSolver::solve(const SharingProblem& problem, std::span<double> ra
       throw SimulationError("flow with an empty path and no rate cap would have unbounded rate");
     }
   }
-  std::stable_sort(capped_by_cap_.begin(), capped_by_cap_.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return problem.rate_caps[a] < problem.rate_caps[b]; });
+  std::stable_sort(capped_by_cap_.begin(), capped_by_cap_.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return problem.rate_caps[a] < problem.rate_caps[b];
+  });
   std::size_t next_capped = 0;
 
   double level = 0.0;  // the common rate of every unfrozen flow
@@ -83,7 +89,8 @@ void MaxMinFairSolver::solve(const SharingProblem& problem, std::span<double> ra
     if (next_capped < capped_by_cap_.size()) {
       increment = std::min(increment, problem.rate_caps[capped_by_cap_[next_capped]] - level);
     }
-    STRATA_ASSERT(increment != SharingProblem::kUncapped, "every unfrozen flow is limited by a resource or a cap");
+    STRATA_ASSERT(increment != SharingProblem::kUncapped,
+                  "every unfrozen flow is limited by a resource or a cap");
     increment = std::max(increment, 0.0);
     level += increment;
     for (std::uint32_t r : active_) remaining_[r] -= increment * unfrozen_weight_[r];

@@ -25,13 +25,14 @@ class MaxMinFairSolver final : public BandwidthSharingSolver {
   void index_flows_by_resource(const SharingProblem& problem);
   void freeze_flow(const SharingProblem& problem, std::uint32_t flow, double level, std::span<double> rates);
 
-  std::vector<double> remaining_;               // per resource: capacity not yet given to frozen flows
-  std::vector<std::uint32_t> unfrozen_count_;   // per resource: unfrozen flows crossing it (with multiplicity)
-  std::vector<double> unfrozen_weight_;         // per resource: their summed weights
-  std::vector<std::uint32_t> active_;           // resources with unfrozen_count_ > 0
-  std::vector<std::uint32_t> resource_offsets_; // flows crossing resource r: resource_flows_[offsets[r]..offsets[r+1])
+  std::vector<double> remaining_;              // per resource: capacity not yet given to frozen flows
+  std::vector<std::uint32_t> unfrozen_count_;  // per resource: unfrozen flows crossing it (with multiplicity)
+  std::vector<double> unfrozen_weight_;        // per resource: their summed weights
+  std::vector<std::uint32_t> active_;          // resources with unfrozen_count_ > 0
+  std::vector<std::uint32_t>
+      resource_offsets_;  // flows crossing resource r: resource_flows_[offsets[r]..offsets[r+1])
   std::vector<std::uint32_t> resource_flows_;
-  std::vector<std::uint32_t> capped_by_cap_;    // capped flows, ascending cap
+  std::vector<std::uint32_t> capped_by_cap_;  // capped flows, ascending cap
   std::vector<char> frozen_;
 };
 

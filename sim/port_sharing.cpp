@@ -105,8 +105,10 @@ void PortSharing::set_speed(std::uint32_t slot, double speed) {
 void PortSharing::schedule(std::uint32_t slot) {
   Activity& activity = activities_[slot];
   queue_.cancel(activity.completion);
-  const double ps = activity.speed == 1.0 ? activity.remaining_ps : std::ceil(activity.remaining_ps / activity.speed);
-  activity.completion = queue_.schedule_at(activity.anchor + SimTime::from_ps_rounded(ps), [this, slot] { finish(slot); });
+  const double ps =
+      activity.speed == 1.0 ? activity.remaining_ps : std::ceil(activity.remaining_ps / activity.speed);
+  activity.completion =
+      queue_.schedule_at(activity.anchor + SimTime::from_ps_rounded(ps), [this, slot] { finish(slot); });
 }
 
 void PortSharing::resolve_speeds() {

@@ -5,8 +5,8 @@
 // crossing it slow down: their speeds s_i in (0, 1] are the max-min fair allocation under
 //   sum over activities i crossing port p of u_ip * s_i <= 1   for every port p
 // (weighted progressive filling, sim/max_min_fair_solver.hpp, ports of capacity 1, weights u_ip, caps 1), and
-// an activity's remaining full-speed time drains at its speed. Two activities that each keep a port fully busy
-// therefore take twice as long side by side; an activity that uses a tenth of it barely slows the other.
+// an activity's remaining full-speed time drains at its speed. Two activities that each keep a port fully
+// busy therefore take twice as long side by side; an activity that uses a tenth of it barely slows the other.
 //
 // This is the analytic network's contention model (models/network/analytic_backend.hpp): a transfer's
 // duration comes from a calibrated curve, and sharing stretches it only where concurrent transfers need more
@@ -14,8 +14,8 @@
 //
 // Contract:
 //  - Each activity keeps its own completion event. An activity's event is rescheduled only when its speed
-//    changes, so activities that never contend finish at start + duration to the picosecond, and events run in
-//    the order they would without sharing.
+//    changes, so activities that never contend finish at start + duration to the picosecond, and events run
+//    in the order they would without sharing.
 //  - Speeds are recomputed at once whenever an activity starts on an oversubscribed port or one that was
 //    slowed ends (no batching: the set of concurrent activities is small).
 //  - `done` callbacks may start new activities.
@@ -67,7 +67,7 @@ class PortSharing {
   struct Activity {
     std::uint64_t serial = 0;  // 0 while the slot is free
     std::vector<PortUse> uses;
-    double remaining_ps = 0;   // full-speed time left at `anchor`
+    double remaining_ps = 0;  // full-speed time left at `anchor`
     SimTime anchor;
     double speed = 1.0;
     EventId completion;
@@ -85,11 +85,11 @@ class PortSharing {
   EventQueue& queue_;
   std::unique_ptr<BandwidthSharingSolver> solver_;
   std::vector<std::string> names_;
-  std::vector<double> demand_;          // per port
-  std::vector<std::uint32_t> users_;    // per port: active activities crossing it (with multiplicity)
+  std::vector<double> demand_;        // per port
+  std::vector<std::uint32_t> users_;  // per port: active activities crossing it (with multiplicity)
   std::vector<Activity> activities_;
   std::vector<std::uint32_t> free_slots_;
-  std::vector<std::uint32_t> active_;   // slots
+  std::vector<std::uint32_t> active_;  // slots
   SharingProblem problem_;
   std::vector<double> speeds_;
   std::size_t slowed_ = 0;

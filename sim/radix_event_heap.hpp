@@ -1,12 +1,13 @@
 // The pending-event set behind EventQueue: a monotone radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, "Faster
 // algorithms for the shortest path problem", JACM 1990) keyed by time, with FIFO order among equal times.
 //
-// Monotone: every pushed time must be >= the time of the last entry taken out (the simulation clock never goes
-// back), which EventQueue guarantees. Entries live in 65 buckets: bucket 0 holds entries whose time equals the
-// last minimum; bucket i (1..64) those whose time first differs from it at bit i-1. Pushing is an append;
-// when bucket 0 runs dry the lowest non-empty bucket is split around its minimum. Every access is a sequential
-// scan or an append, so the structure stays fast when the pending set is far larger than the caches, where a
-// binary heap pays a cache miss per level. Each entry moves at most 64 times in its life (amortised O(log C)).
+// Monotone: every pushed time must be >= the time of the last entry taken out (the simulation clock never
+// goes back), which EventQueue guarantees. Entries live in 65 buckets: bucket 0 holds entries whose time
+// equals the last minimum; bucket i (1..64) those whose time first differs from it at bit i-1. Pushing is an
+// append; when bucket 0 runs dry the lowest non-empty bucket is split around its minimum. Every access is a
+// sequential scan or an append, so the structure stays fast when the pending set is far larger than the
+// caches, where a binary heap pays a cache miss per level. Each entry moves at most 64 times in its life
+// (amortised O(log C)).
 //
 // Ties: entries of equal time come out in increasing `sequence` (EventQueue numbers events in scheduling
 // order), so same-time events run first-scheduled first.

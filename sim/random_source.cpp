@@ -8,9 +8,7 @@
 
 namespace strata::sim {
 
-double RandomSource::uniform() {
-  return static_cast<double>(engine_() >> 11) * 0x1.0p-53;
-}
+double RandomSource::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
 
 std::int64_t RandomSource::uniform_int(std::int64_t low, std::int64_t high) {
   if (low > high) throw SimulationError("uniform_int needs low <= high");
@@ -18,7 +16,8 @@ std::int64_t RandomSource::uniform_int(std::int64_t low, std::int64_t high) {
   if (span == std::numeric_limits<std::uint64_t>::max()) return static_cast<std::int64_t>(engine_());
   const std::uint64_t range = span + 1;
   // Reject the top partial block of 2^64 so that every value is equally likely.
-  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % range;
+  const std::uint64_t limit =
+      std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % range;
   std::uint64_t draw = engine_();
   while (draw >= limit) draw = engine_();
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + draw % range);

@@ -11,19 +11,22 @@ SerialResource::SerialResource(EventQueue& queue, std::string name, TimelineReco
 
 void SerialResource::submit(std::string_view label, SimTime duration, DoneCallback on_done) {
   if (duration < SimTime::zero()) {
-    throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has negative duration " + duration.to_string());
+    throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has negative duration " +
+                          duration.to_string());
   }
   enqueue(label, StartCallback(), duration, std::move(on_done));
 }
 
 void SerialResource::submit_async(std::string_view label, StartCallback start) {
-  if (!start) throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has no start function");
+  if (!start)
+    throw SimulationError("task \"" + std::string(label) + "\" on " + name_ + " has no start function");
   enqueue(label, std::move(start), SimTime::zero(), DoneCallback());
 }
 
-void SerialResource::enqueue(std::string_view label, StartCallback start, SimTime duration, DoneCallback on_done) {
-  waiting_.push_back(Task{next_task_id_++, timeline_ != nullptr ? std::string(label) : std::string(), std::move(start),
-                          SimTime::zero(), duration, std::move(on_done)});
+void SerialResource::enqueue(std::string_view label, StartCallback start, SimTime duration,
+                             DoneCallback on_done) {
+  waiting_.push_back(Task{next_task_id_++, timeline_ != nullptr ? std::string(label) : std::string(),
+                          std::move(start), SimTime::zero(), duration, std::move(on_done)});
   if (!running_ && !starting_) start_next();
 }
 
@@ -49,13 +52,15 @@ void SerialResource::start_next() {
 // Frees the resource (which may start the next task), then runs a known-duration task's callback.
 void SerialResource::complete(std::uint64_t task) {
   if (!running_ || running_->id != task) {
-    throw SimulationError("task #" + std::to_string(task) + " on " + name_ + " completed twice or not running");
+    throw SimulationError("task #" + std::to_string(task) + " on " + name_ +
+                          " completed twice or not running");
   }
   DoneCallback on_done = std::move(running_->on_done);
   const SimTime duration = queue_.now() - running_->started_at;
   busy_time_ += duration;
   ++completed_;
-  if (timeline_ != nullptr) timeline_->add_span(name_, std::move(running_->label), running_->started_at, queue_.now());
+  if (timeline_ != nullptr)
+    timeline_->add_span(name_, std::move(running_->label), running_->started_at, queue_.now());
   running_.reset();
   if (!starting_) start_next();
   if (on_done) on_done();

@@ -10,7 +10,8 @@ namespace {
 
 std::int64_t checked_multiply(std::int64_t a, std::int64_t b, const char* what) {
   std::int64_t result = 0;
-  if (__builtin_mul_overflow(a, b, &result)) throw OverflowError(std::string("simulated time overflow: ") + what);
+  if (__builtin_mul_overflow(a, b, &result))
+    throw OverflowError(std::string("simulated time overflow: ") + what);
   return result;
 }
 
@@ -18,7 +19,9 @@ std::int64_t checked_multiply(std::int64_t a, std::int64_t b, const char* what) 
 
 SimTime SimTime::from_ns(std::int64_t ns) { return SimTime(checked_multiply(ns, 1'000, "nanoseconds")); }
 SimTime SimTime::from_us(std::int64_t us) { return SimTime(checked_multiply(us, 1'000'000, "microseconds")); }
-SimTime SimTime::from_ms(std::int64_t ms) { return SimTime(checked_multiply(ms, 1'000'000'000, "milliseconds")); }
+SimTime SimTime::from_ms(std::int64_t ms) {
+  return SimTime(checked_multiply(ms, 1'000'000'000, "milliseconds"));
+}
 
 SimTime SimTime::from_seconds(double seconds) { return from_ps_rounded(seconds * 1e12); }
 
@@ -36,13 +39,15 @@ SimTime SimTime::from_ps_rounded(double ps) {
 
 SimTime operator+(SimTime a, SimTime b) {
   std::int64_t result = 0;
-  if (__builtin_add_overflow(a.ps_, b.ps_, &result)) throw OverflowError("simulated time overflow in addition");
+  if (__builtin_add_overflow(a.ps_, b.ps_, &result))
+    throw OverflowError("simulated time overflow in addition");
   return SimTime(result);
 }
 
 SimTime operator-(SimTime a, SimTime b) {
   std::int64_t result = 0;
-  if (__builtin_sub_overflow(a.ps_, b.ps_, &result)) throw OverflowError("simulated time overflow in subtraction");
+  if (__builtin_sub_overflow(a.ps_, b.ps_, &result))
+    throw OverflowError("simulated time overflow in subtraction");
   return SimTime(result);
 }
 
@@ -55,12 +60,14 @@ std::string SimTime::to_string() const {
     std::int64_t ps;
     const char* unit;
   };
-  static constexpr Scale scales[] = {{1'000'000'000'000, "s"}, {1'000'000'000, "ms"}, {1'000'000, "us"}, {1'000, "ns"}};
+  static constexpr Scale scales[] = {
+      {1'000'000'000'000, "s"}, {1'000'000'000, "ms"}, {1'000'000, "us"}, {1'000, "ns"}};
   const std::int64_t magnitude = ps_ < 0 ? -(ps_ + 1) : ps_;  // avoids negating INT64_MIN
   for (const Scale& scale : scales) {
     if (magnitude >= scale.ps) {
       char text[64];
-      std::snprintf(text, sizeof text, "%.6g %s", static_cast<double>(ps_) / static_cast<double>(scale.ps), scale.unit);
+      std::snprintf(text, sizeof text, "%.6g %s", static_cast<double>(ps_) / static_cast<double>(scale.ps),
+                    scale.unit);
       return text;
     }
   }

@@ -14,8 +14,9 @@ std::string read_text_file(const std::filesystem::path& path, std::uintmax_t max
   const std::uintmax_t size = std::filesystem::file_size(path, error);
   if (error) throw InputError(name, "", "cannot read file size: " + error.message());
   if (size > max_bytes) {
-    throw InputError(name, "", "file is " + std::to_string(size) + " bytes, over the " + std::to_string(max_bytes) +
-                                   "-byte limit");
+    throw InputError(
+        name, "",
+        "file is " + std::to_string(size) + " bytes, over the " + std::to_string(max_bytes) + "-byte limit");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(name, "", "cannot open file");

@@ -56,7 +56,8 @@ SimTime TimelineRecorder::end_time() const {
   return latest;
 }
 
-std::vector<TimelineRecorder::SpanRecord> TimelineRecorder::spans_between(SimTime from, SimTime to, std::size_t limit) const {
+std::vector<TimelineRecorder::SpanRecord> TimelineRecorder::spans_between(SimTime from, SimTime to,
+                                                                          std::size_t limit) const {
   std::vector<SpanRecord> out;
   for (const Span& span : spans_) {
     if (out.size() >= limit) break;
@@ -71,15 +72,21 @@ void TimelineRecorder::write_chrome_trace(std::ostream& out) const {
   nlohmann::json events = nlohmann::json::array();
   for (std::size_t i = 0; i < process_names_.size(); ++i) {
     const auto pid = static_cast<std::uint32_t>(i + 1);
-    events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", pid}, {"args", {{"name", process_names_[i]}}}});
-    events.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
+    events.push_back(
+        {{"ph", "M"}, {"name", "process_name"}, {"pid", pid}, {"args", {{"name", process_names_[i]}}}});
+    events.push_back(
+        {{"ph", "M"}, {"name", "process_sort_index"}, {"pid", pid}, {"args", {{"sort_index", pid}}}});
   }
   for (std::size_t i = 0; i < thread_names_.size(); ++i) {
     const auto tid = static_cast<std::uint32_t>(i + 1);
     const auto& [pid, name] = thread_names_[i];
-    events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", name}}}});
     events.push_back(
-        {{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", pid}, {"tid", tid}, {"args", {{"sort_index", tid}}}});
+        {{"ph", "M"}, {"name", "thread_name"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", name}}}});
+    events.push_back({{"ph", "M"},
+                      {"name", "thread_sort_index"},
+                      {"pid", pid},
+                      {"tid", tid},
+                      {"args", {{"sort_index", tid}}}});
   }
   for (const Span& span : spans_) {
     nlohmann::json event = {{"ph", "X"},

@@ -71,7 +71,7 @@ class TimelineRecorder {
 
   TrackIds track_ids(std::string_view track);
 
-  std::vector<std::string> process_names_;                // pid - 1 -> name
+  std::vector<std::string> process_names_;                           // pid - 1 -> name
   std::vector<std::pair<std::uint32_t, std::string>> thread_names_;  // tid - 1 -> (pid, name)
   std::map<std::string, TrackIds, std::less<>> tracks_;
   std::vector<Span> spans_;

@@ -24,10 +24,10 @@ constexpr std::array<UnitScale, 11> kByteUnits{{
     {"TB", 1e12},
     {"PB", 1e15},
     {"KiB", kKi},
-    {"MiB", kKi * kKi},
-    {"GiB", kKi * kKi * kKi},
-    {"TiB", kKi * kKi * kKi * kKi},
-    {"PiB", kKi * kKi * kKi * kKi * kKi},
+    {"MiB", kKi* kKi},
+    {"GiB", kKi* kKi* kKi},
+    {"TiB", kKi* kKi* kKi* kKi},
+    {"PiB", kKi* kKi* kKi* kKi* kKi},
 }};
 // Bit rates: the scale converts the number to bytes per second.
 constexpr std::array<UnitScale, 5> kBitUnits{{
@@ -63,12 +63,14 @@ constexpr std::string_view kBytesExpected =
     "(e.g. \"80GiB\", \"1.5GB\", \"4096\")";
 constexpr std::string_view kBandwidthExpected =
     "expected a non-negative number followed by a byte unit per second (B/s, KB/s, MB/s, GB/s, TB/s, KiB/s, "
-    "MiB/s, GiB/s, TiB/s) or a bit unit per second (b/s, Kb/s, Mb/s, Gb/s, Tb/s) (e.g. \"400Gb/s\", \"50GB/s\")";
+    "MiB/s, GiB/s, TiB/s) or a bit unit per second (b/s, Kb/s, Mb/s, Gb/s, Tb/s) (e.g. \"400Gb/s\", "
+    "\"50GB/s\")";
 constexpr std::string_view kDurationExpected =
     "expected a non-negative number followed by ps, ns, us, ms or s (e.g. \"2us\", \"1.5ms\")";
 
 [[noreturn]] void fail(std::string_view what, std::string_view text, std::string_view expected) {
-  throw InputError("invalid " + std::string(what) + " \"" + std::string(text) + "\": " + std::string(expected));
+  throw InputError("invalid " + std::string(what) + " \"" + std::string(text) +
+                   "\": " + std::string(expected));
 }
 
 struct NumberAndUnit {
@@ -76,7 +78,8 @@ struct NumberAndUnit {
   std::string_view unit;
 };
 
-// Splits "1.5 GiB" into 1.5 and "GiB". Returns false when there is no plain non-negative decimal number first.
+// Splits "1.5 GiB" into 1.5 and "GiB". Returns false when there is no plain non-negative decimal number
+// first.
 bool split_number(std::string_view text, NumberAndUnit& out) {
   if (text.empty()) return false;
   const char first = text.front();
@@ -114,7 +117,8 @@ Bytes parse_bytes(std::string_view text) {
   // Decimal fractions ("15.36TB") are not exact in binary floating point: accept a value within rounding
   // (relative 1e-12) of a whole number, reject a real fraction of a byte ("1.5B").
   const double whole = std::nearbyint(bytes);
-  if (std::fabs(bytes - whole) > bytes * 1e-12) fail("byte size", text, "the value is not a whole number of bytes");
+  if (std::fabs(bytes - whole) > bytes * 1e-12)
+    fail("byte size", text, "the value is not a whole number of bytes");
   return Bytes::from_count(static_cast<std::int64_t>(whole));
 }
 

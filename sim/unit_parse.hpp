@@ -3,8 +3,8 @@
 // Grammar: <number><optional spaces><unit>, where <number> is a plain decimal ("4096", "1.5", "2e9"; no sign,
 // no hex, no inf/nan). Units are case-sensitive where the case carries meaning (B = byte, b = bit).
 //   bytes:     B, KB, MB, GB, TB, PB (powers of 1000), KiB, MiB, GiB, TiB, PiB (powers of 1024), or a bare
-//              integer meaning bytes. The result must be a whole number of bytes: "1.5KiB" is 1536 B, "1.5B" is
-//              an error.
+//              integer meaning bytes. The result must be a whole number of bytes: "1.5KiB" is 1536 B, "1.5B"
+//              is an error.
 //   bandwidth: <bytes unit>/s ("50GB/s", "25GiB/s") or <bits unit>/s with b, Kb, Mb, Gb, Tb ("400Gb/s").
 //   duration:  ps, ns, us (or µs), ms, s; rounded to the nearest picosecond.
 //   FLOP rate: FLOP/s with an optional decimal prefix K, M, G, T, P ("989TFLOP/s", "1.979PFLOP/s").

@@ -45,7 +45,8 @@ std::string Bytes::to_string() const {
 
 Bandwidth Bandwidth::from_bytes_per_s(double bytes_per_s) {
   if (!std::isfinite(bytes_per_s) || bytes_per_s < 0.0) {
-    throw SimulationError("bandwidth must be finite and non-negative, got " + std::to_string(bytes_per_s) + " B/s");
+    throw SimulationError("bandwidth must be finite and non-negative, got " + std::to_string(bytes_per_s) +
+                          " B/s");
   }
   return Bandwidth(bytes_per_s);
 }
@@ -56,7 +57,8 @@ std::string Bandwidth::to_string() const {
 }
 
 Flops Flops::from_count(double flops) {
-  if (!std::isfinite(flops) || flops < 0.0) throw SimulationError("FLOP count must be finite and non-negative");
+  if (!std::isfinite(flops) || flops < 0.0)
+    throw SimulationError("FLOP count must be finite and non-negative");
   return Flops(flops);
 }
 
@@ -74,7 +76,8 @@ std::string FlopRate::to_string() const {
 
 SimTime transfer_time(Bytes size, Bandwidth rate) {
   if (size.count() == 0) return SimTime::zero();
-  if (rate.bytes_per_s() <= 0.0) throw SimulationError("transfer of " + size.to_string() + " at zero bandwidth");
+  if (rate.bytes_per_s() <= 0.0)
+    throw SimulationError("transfer of " + size.to_string() + " at zero bandwidth");
   return SimTime::from_ps_rounded(std::ceil(size.as_double() / rate.bytes_per_s() * 1e12));
 }
 

@@ -41,7 +41,9 @@ class Bandwidth {
   constexpr Bandwidth() = default;
   static Bandwidth from_bytes_per_s(double bytes_per_s);  // throws SimulationError if negative or not finite
   static Bandwidth from_gb_per_s(double gigabytes_per_s) { return from_bytes_per_s(gigabytes_per_s * 1e9); }
-  static Bandwidth from_gbit_per_s(double gigabits_per_s) { return from_bytes_per_s(gigabits_per_s * 1e9 / 8.0); }
+  static Bandwidth from_gbit_per_s(double gigabits_per_s) {
+    return from_bytes_per_s(gigabits_per_s * 1e9 / 8.0);
+  }
 
   constexpr double bytes_per_s() const { return bytes_per_s_; }
   double gb_per_s() const { return bytes_per_s_ * 1e-9; }

@@ -14,9 +14,11 @@ namespace strata::traces {
 
 inline constexpr int kGraphFormatVersion = 1;
 
-nlohmann::json graph_to_json(const models::ExecutionGraph& graph, const nlohmann::json& metadata = nlohmann::json::object());
+nlohmann::json graph_to_json(const models::ExecutionGraph& graph,
+                             const nlohmann::json& metadata = nlohmann::json::object());
 // One task per line: diffable, and greppable for a rank or an operator.
-std::string graph_to_text(const models::ExecutionGraph& graph, const nlohmann::json& metadata = nlohmann::json::object());
+std::string graph_to_text(const models::ExecutionGraph& graph,
+                          const nlohmann::json& metadata = nlohmann::json::object());
 
 models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std::string& source);
 // Reads a graph file (up to 2 GiB); `metadata` receives its metadata object when not null.

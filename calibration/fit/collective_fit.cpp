@@ -42,12 +42,15 @@ std::vector<double> isotonic(const std::vector<double>& values) {
 
 FittedCurve fit_busbw_curve(std::vector<CurvePoint> points, const std::string& source) {
   std::erase_if(points, [](const CurvePoint& p) { return !(p.busbw_gbps > 0.0); });
-  std::sort(points.begin(), points.end(), [](const CurvePoint& a, const CurvePoint& b) { return a.size < b.size; });
-  if (points.size() < 2) throw sim::InputError(source, "", "need at least two sizes with a positive bus bandwidth to fit a curve");
+  std::sort(points.begin(), points.end(),
+            [](const CurvePoint& a, const CurvePoint& b) { return a.size < b.size; });
+  if (points.size() < 2)
+    throw sim::InputError(source, "", "need at least two sizes with a positive bus bandwidth to fit a curve");
   for (std::size_t i = 1; i < points.size(); ++i) {
     if (points[i].size == points[i - 1].size) {
-      throw sim::InputError(source, "", "two measurements of size " + std::to_string(points[i].size.count()) +
-                                            " B; merge runs before fitting");
+      throw sim::InputError(source, "",
+                            "two measurements of size " + std::to_string(points[i].size.count()) +
+                                " B; merge runs before fitting");
     }
   }
   std::vector<double> values;
@@ -56,7 +59,8 @@ FittedCurve fit_busbw_curve(std::vector<CurvePoint> points, const std::string& s
   FittedCurve curve;
   const double peak = fitted.back();
   curve.peak_busbw = sim::Bandwidth::from_gb_per_s(peak);
-  for (std::size_t i = 0; i < points.size(); ++i) curve.size_ramp.emplace_back(points[i].size, fitted[i] / peak);
+  for (std::size_t i = 0; i < points.size(); ++i)
+    curve.size_ramp.emplace_back(points[i].size, fitted[i] / peak);
   return curve;
 }
 

@@ -2,10 +2,10 @@
 // a large-message peak and a size ramp (fraction of the peak by message size).
 //
 // Robust and monotone: a 3-point running median in size order removes single-point outliers (interior points;
-// the two end points are kept), then isotonic regression (pool-adjacent-violators; Barlow et al., "Statistical
-// inference under order restrictions", 1972) makes bus bandwidth non-decreasing in size, as NCCL's is in
-// expectation. The peak is the fitted value at the largest size; the ramp is fitted / peak. Points of zero
-// bandwidth (below the log's printed resolution) are dropped.
+// the two end points are kept), then isotonic regression (pool-adjacent-violators; Barlow et al.,
+// "Statistical inference under order restrictions", 1972) makes bus bandwidth non-decreasing in size, as
+// NCCL's is in expectation. The peak is the fitted value at the largest size; the ramp is fitted / peak.
+// Points of zero bandwidth (below the log's printed resolution) are dropped.
 #pragma once
 
 #include <string>

@@ -24,9 +24,9 @@ nlohmann::json curve_json(const CurveSamples& samples) {
     points.push_back({sim::Bytes::from_count(size), sum / static_cast<double>(values.size())});
   }
   const FittedCurve fitted = fit_busbw_curve(points, samples.origin);
-  const std::string source = samples.origin + " (" + std::string(models::collective_op_name(samples.op)) + ", " +
-                             std::to_string(samples.gpus) + " GPUs, " + std::to_string(samples.nodes) + " node(s), " +
-                             samples.placement + "; running median + isotonic fit)";
+  const std::string source = samples.origin + " (" + std::string(models::collective_op_name(samples.op)) +
+                             ", " + std::to_string(samples.gpus) + " GPUs, " + std::to_string(samples.nodes) +
+                             " node(s), " + samples.placement + "; running median + isotonic fit)";
   nlohmann::json ramp = nlohmann::json::array();
   for (const auto& [size, fraction] : fitted.size_ramp) {
     // Four decimals, but never rounded down to zero (the profile reader wants fractions in (0, 1]).

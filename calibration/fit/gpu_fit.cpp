@@ -12,9 +12,10 @@ namespace strata::calibration {
 namespace {
 
 // Inverts compute_cost.hpp's GEMM compute time, waves x (2 tile_m tile_n k / (peak x efficiency / SMs) + t0),
-// for the efficiency that reproduces a measured rate. A shape measured no slower than its tile overheads alone
-// says nothing about the rate: 0.
-double implied_gemm_efficiency(const models::GpuProfile& gpu, const models::GemmShape& shape, models::Dtype dtype, double tflops) {
+// for the efficiency that reproduces a measured rate. A shape measured no slower than its tile overheads
+// alone says nothing about the rate: 0.
+double implied_gemm_efficiency(const models::GpuProfile& gpu, const models::GemmShape& shape,
+                               models::Dtype dtype, double tflops) {
   const std::int64_t sms = gpu.sm_count.value;
   const models::GemmTile tile = gpu.gemm_tile.value;
   const std::int64_t tiles = ((shape.m + tile.m - 1) / tile.m) * ((shape.n + tile.n - 1) / tile.n);
@@ -47,7 +48,8 @@ struct AttentionFit {
   std::string summary;
 };
 
-AttentionFit fit_attention(const models::GpuProfile& gpu, const nlohmann::json& attention, const sim::JsonLocation& at) {
+AttentionFit fit_attention(const models::GpuProfile& gpu, const nlohmann::json& attention,
+                           const sim::JsonLocation& at) {
   sim::JsonObjectReader reader(attention, at);
   if (reader.required_string("status") != "ok") return {};
   const auto& rows = sim::json_array(reader.required("rows"), at.child("rows"));
@@ -58,7 +60,8 @@ AttentionFit fit_attention(const models::GpuProfile& gpu, const nlohmann::json& 
     sim::JsonObjectReader row(rows[i], where);
     if (row.optional_string("status").value_or("ok") != "ok") continue;
     const std::string pass = row.required_string("pass");
-    if (pass != "forward" && pass != "backward") where.child("pass").fail("expected \"forward\" or \"backward\"");
+    if (pass != "forward" && pass != "backward")
+      where.child("pass").fail("expected \"forward\" or \"backward\"");
     std::string key;
     for (const char* dimension : {"batch", "heads", "seq_len", "head_dim"}) {
       key += std::to_string(row.required_integer(dimension, 1, 1'000'000'000)) + "/";
@@ -81,10 +84,11 @@ AttentionFit fit_attention(const models::GpuProfile& gpu, const nlohmann::json& 
   AttentionFit fit;
   fit.efficiency = n % 2 == 1 ? efficiencies[n / 2] : 0.5 * (efficiencies[n / 2 - 1] + efficiencies[n / 2]);
   if (fit.efficiency > 1.02) {
-    at.fail("fused attention measured at " + number(fit.efficiency) + " of the bf16 peak: wrong base profile?");
+    at.fail("fused attention measured at " + number(fit.efficiency) +
+            " of the bf16 peak: wrong base profile?");
   }
-  fit.summary = "median of " + std::to_string(n) + " cases, forward + backward, non-causal (range " + number(efficiencies.front()) +
-                " to " + number(efficiencies.back()) + ")";
+  fit.summary = "median of " + std::to_string(n) + " cases, forward + backward, non-causal (range " +
+                number(efficiencies.front()) + " to " + number(efficiencies.back()) + ")";
   return fit;
 }
 
@@ -93,17 +97,19 @@ AttentionFit fit_attention(const models::GpuProfile& gpu, const nlohmann::json& 
 std::string probe_provenance(const nlohmann::json& measurements, const std::string& source) {
   const nlohmann::json environment = measurements.value("environment", nlohmann::json::object());
   return "probe: " + text_or(environment, "gpu_name", "unknown GPU") + " x" +
-         std::to_string(environment.value("gpu_count", 0)) + ", driver " + text_or(environment, "driver_version", "?") +
-         ", CUDA " + text_or(environment, "cuda_runtime_version", "?") + ", cuBLAS " +
-         text_or(environment, "cublas_version", "?") + ", NCCL " + text_or(environment, "nccl_version", "?") + ", " +
-         text_or(environment, "date", "undated") + " (raw: " + source + ")";
+         std::to_string(environment.value("gpu_count", 0)) + ", driver " +
+         text_or(environment, "driver_version", "?") + ", CUDA " +
+         text_or(environment, "cuda_runtime_version", "?") + ", cuBLAS " +
+         text_or(environment, "cublas_version", "?") + ", NCCL " + text_or(environment, "nccl_version", "?") +
+         ", " + text_or(environment, "date", "undated") + " (raw: " + source + ")";
 }
 
 models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohmann::json& measurements,
                                    const std::string& source, const std::string& name) {
   const sim::JsonLocation root{source, ""};
   sim::JsonObjectReader reader(measurements, root);
-  if (reader.required_integer("strata_measurements", 1, 1) != 1) root.fail("unsupported measurements version");
+  if (reader.required_integer("strata_measurements", 1, 1) != 1)
+    root.fail("unsupported measurements version");
   const std::string provenance = probe_provenance(measurements, source);
   models::GpuProfile gpu = base;
   gpu.name = name;
@@ -145,8 +151,9 @@ models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohman
                               " TFLOP/s: wrong base profile?");
     }
     gpu.gemm_max_efficiency[dtype] = {std::min(1.0, best_efficiency[dtype]),
-                                      provenance + ": best of " + std::to_string(shapes[dtype]) + " shapes " + number(tflops) + " / " +
-                                          number(peak) + " TFLOP/s, less the base profile's tile overhead per wave"};
+                                      provenance + ": best of " + std::to_string(shapes[dtype]) + " shapes " +
+                                          number(tflops) + " / " + number(peak) +
+                                          " TFLOP/s, less the base profile's tile overhead per wave"};
   }
 
   // Memory: best large copy or triad.
@@ -155,32 +162,39 @@ models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohman
     const auto& rows = sim::json_array(*memory, root.child("memory"));
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const sim::JsonLocation at = root.child("memory").child(i);
-      const std::string kernel = sim::json_string(rows[i].value("kernel", nlohmann::json()), at.child("kernel"));
+      const std::string kernel =
+          sim::json_string(rows[i].value("kernel", nlohmann::json()), at.child("kernel"));
       const double bytes = sim::json_number(rows[i].value("bytes", nlohmann::json()), at.child("bytes"));
       if ((kernel == "copy" || kernel == "triad") && bytes >= double(std::int64_t{256} << 20)) {
-        best_gbps = std::max(best_gbps, sim::json_number(rows[i].value("GBps", nlohmann::json()), at.child("GBps")));
+        best_gbps =
+            std::max(best_gbps, sim::json_number(rows[i].value("GBps", nlohmann::json()), at.child("GBps")));
       }
     }
   }
   if (best_gbps > 0) {
     const double datasheet = gpu.memory_bandwidth.value.gb_per_s();
     if (best_gbps > datasheet * 1.02) {
-      root.child("memory").fail("measured " + number(best_gbps) + " GB/s, above the datasheet " + number(datasheet) + " GB/s");
+      root.child("memory").fail("measured " + number(best_gbps) + " GB/s, above the datasheet " +
+                                number(datasheet) + " GB/s");
     }
-    gpu.memory_efficiency = {std::min(1.0, best_gbps / datasheet),
-                             provenance + ": best copy/triad " + number(best_gbps) + " / " + number(datasheet) + " GB/s"};
+    gpu.memory_efficiency = {
+        std::min(1.0, best_gbps / datasheet),
+        provenance + ": best copy/triad " + number(best_gbps) + " / " + number(datasheet) + " GB/s"};
   }
 
   if (const nlohmann::json* attention = reader.optional("attention")) {
     const AttentionFit fit = fit_attention(gpu, *attention, root.child("attention"));
     if (fit.efficiency > 0) {
-      gpu.attention_efficiency = {std::min(1.0, fit.efficiency), provenance + ": cuDNN fused attention, " + fit.summary};
+      gpu.attention_efficiency = {std::min(1.0, fit.efficiency),
+                                  provenance + ": cuDNN fused attention, " + fit.summary};
     }
   }
 
   if (const nlohmann::json* launch = reader.optional("launch_overhead_us")) {
-    const double median = sim::json_number(launch->value("median", nlohmann::json()), root.child("launch_overhead_us").child("median"));
-    gpu.kernel_launch_overhead = {sim::SimTime::from_seconds(median * 1e-6), provenance + ": median empty-kernel launch"};
+    const double median = sim::json_number(launch->value("median", nlohmann::json()),
+                                           root.child("launch_overhead_us").child("median"));
+    gpu.kernel_launch_overhead = {sim::SimTime::from_seconds(median * 1e-6),
+                                  provenance + ": median empty-kernel launch"};
   }
   return gpu;
 }

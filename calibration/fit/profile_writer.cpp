@@ -24,24 +24,33 @@ nlohmann::json sourced(const models::Sourced<T>& value, Convert convert) {
 
 nlohmann::json gpu_profile_json(const models::GpuProfile& gpu) {
   const auto bytes = [](const sim::Bytes& v) { return nlohmann::json(v.count()); };
-  const auto bandwidth = [](const sim::Bandwidth& v) { return nlohmann::json(with_unit(v.bytes_per_s(), "B/s")); };
-  const auto flop_rate = [](const sim::FlopRate& v) { return nlohmann::json(with_unit(v.flops_per_s(), "FLOP/s")); };
+  const auto bandwidth = [](const sim::Bandwidth& v) {
+    return nlohmann::json(with_unit(v.bytes_per_s(), "B/s"));
+  };
+  const auto flop_rate = [](const sim::FlopRate& v) {
+    return nlohmann::json(with_unit(v.flops_per_s(), "FLOP/s"));
+  };
   const auto duration = [](const sim::SimTime& v) { return nlohmann::json(std::to_string(v.ps()) + "ps"); };
   const auto plain = [](const auto& v) { return nlohmann::json(v); };
   nlohmann::json peaks = nlohmann::json::object();
-  for (const auto& [dtype, peak] : gpu.peak_flops) peaks[std::string(models::dtype_name(dtype))] = sourced(peak, flop_rate);
+  for (const auto& [dtype, peak] : gpu.peak_flops)
+    peaks[std::string(models::dtype_name(dtype))] = sourced(peak, flop_rate);
   nlohmann::json gemm = nlohmann::json::object();
-  for (const auto& [dtype, value] : gpu.gemm_max_efficiency) gemm[std::string(models::dtype_name(dtype))] = sourced(value, plain);
+  for (const auto& [dtype, value] : gpu.gemm_max_efficiency)
+    gemm[std::string(models::dtype_name(dtype))] = sourced(value, plain);
   return {{"strata_profile", models::kProfileFormatVersion},
           {"kind", "gpu"},
           {"name", gpu.name},
           {"display_name", gpu.display_name},
           {"sm_count", sourced(gpu.sm_count, plain)},
-          {"memory", {{"capacity", sourced(gpu.memory_capacity, bytes)}, {"bandwidth", sourced(gpu.memory_bandwidth, bandwidth)}}},
+          {"memory",
+           {{"capacity", sourced(gpu.memory_capacity, bytes)},
+            {"bandwidth", sourced(gpu.memory_bandwidth, bandwidth)}}},
           {"peak_flops", peaks},
           {"efficiency",
            {{"gemm_max", gemm},
-            {"gemm_tile", {{"value", {gpu.gemm_tile.value.m, gpu.gemm_tile.value.n}}, {"source", gpu.gemm_tile.source}}},
+            {"gemm_tile",
+             {{"value", {gpu.gemm_tile.value.m, gpu.gemm_tile.value.n}}, {"source", gpu.gemm_tile.source}}},
             {"gemm_tile_overhead", sourced(gpu.gemm_tile_overhead, duration)},
             {"attention", sourced(gpu.attention_efficiency, plain)},
             {"memory", sourced(gpu.memory_efficiency, plain)}}},

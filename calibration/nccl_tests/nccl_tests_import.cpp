@@ -28,8 +28,9 @@ models::CollectiveOp resolve_op(const NcclTestsRun& run, const NcclTestsImportOp
   }
   if (run.op) return *run.op;
   if (options.op) return *options.op;
-  throw sim::InputError(run.source, "line " + std::to_string(run.first_line),
-                        "the log does not name its collective (no \"# Collective test starting\" line); pass --op");
+  throw sim::InputError(
+      run.source, "line " + std::to_string(run.first_line),
+      "the log does not name its collective (no \"# Collective test starting\" line); pass --op");
 }
 
 int resolve_gpus(const NcclTestsRun& run, const NcclTestsImportOptions& options) {
@@ -52,7 +53,8 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-nlohmann::json import_nccl_tests(const std::vector<NcclTestsLog>& logs, const NcclTestsImportOptions& options) {
+nlohmann::json import_nccl_tests(const std::vector<NcclTestsLog>& logs,
+                                 const NcclTestsImportOptions& options) {
   const char* placement = options.in_place ? "in-place" : "out-of-place";
   std::map<GroupKey, CurveSamples> groups;
   std::map<GroupKey, std::vector<std::string>> sources;

@@ -1,7 +1,7 @@
 // nccl-tests logs -> collective curves, ready for a system profile's "collectives" section.
 //
-// Runs are grouped by (collective, ranks, nodes); several runs of one group are merged (mean bus bandwidth per
-// size) and fitted (calibration/fit/collective_fit.hpp). The document written is
+// Runs are grouped by (collective, ranks, nodes); several runs of one group are merged (mean bus bandwidth
+// per size) and fitted (calibration/fit/collective_fit.hpp). The document written is
 //   {"strata_collective_curves": 1,
 //    "curves": [{"op", "gpus", "nodes", "device", "placement",
 //                "peak_busbw": {"value": "477.6GB/s", "source": "..."},   <- profile format, paste as is
@@ -32,6 +32,7 @@ struct NcclTestsImportOptions {
 
 // Throws sim::InputError naming the file (and line) when a log is malformed, names no collective and none is
 // given, contradicts --op or --gpus, or has no measurements.
-nlohmann::json import_nccl_tests(const std::vector<NcclTestsLog>& logs, const NcclTestsImportOptions& options);
+nlohmann::json import_nccl_tests(const std::vector<NcclTestsLog>& logs,
+                                 const NcclTestsImportOptions& options);
 
 }  // namespace strata::calibration

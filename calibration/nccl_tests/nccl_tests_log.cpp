@@ -65,8 +65,9 @@ NcclTestsMeasurement measurement(const std::vector<std::string_view>& words, std
   NcclTestsMeasurement m;
   if (!to_number(words[at], m.time_us) || !to_number(words[at + 1], m.algbw_gbps) ||
       !to_number(words[at + 2], m.busbw_gbps)) {
-    fail(source, line, "expected time, algbw and busbw as non-negative numbers, found \"" + std::string(words[at]) +
-                           " " + std::string(words[at + 1]) + " " + std::string(words[at + 2]) + "\"");
+    fail(source, line,
+         "expected time, algbw and busbw as non-negative numbers, found \"" + std::string(words[at]) + " " +
+             std::string(words[at + 1]) + " " + std::string(words[at + 2]) + "\"");
   }
   m.time_us *= scale;
   if (with_wrong) {
@@ -75,7 +76,8 @@ NcclTestsMeasurement measurement(const std::vector<std::string_view>& words, std
     if (to_integer(words[at + 3], wrong)) {
       m.wrong = wrong;
     } else if (words[at + 3] != "N/A" && !to_number(words[at + 3], error_value)) {
-      fail(source, line, "expected an error count, N/A or an error value, found \"" + std::string(words[at + 3]) + "\"");
+      fail(source, line,
+           "expected an error count, N/A or an error value, found \"" + std::string(words[at + 3]) + "\"");
     }
   }
   return m;
@@ -86,17 +88,22 @@ void parse_row(RunBuilder& builder, std::string_view text, const std::string& so
   const std::size_t fixed = builder.layout.has_root ? 5 : 4;
   // Each of out-of-place and in-place has time, algbw, busbw and (nearly always) an error column.
   std::size_t per_side = 0;
-  if (words.size() == fixed + 8) per_side = 4;
-  else if (words.size() == fixed + 6) per_side = 3;
+  if (words.size() == fixed + 8)
+    per_side = 4;
+  else if (words.size() == fixed + 6)
+    per_side = 3;
   else {
-    fail(source, line, "expected " + std::to_string(fixed + 8) + " columns (size count type redop" +
-                           (builder.layout.has_root ? " root" : "") + " then time algbw busbw #wrong twice), found " +
-                           std::to_string(words.size()));
+    fail(source, line,
+         "expected " + std::to_string(fixed + 8) + " columns (size count type redop" +
+             (builder.layout.has_root ? " root" : "") + " then time algbw busbw #wrong twice), found " +
+             std::to_string(words.size()));
   }
   NcclTestsRow row;
   row.line = line;
-  if (!to_integer(words[0], row.size_bytes) || row.size_bytes < 0) fail(source, line, "bad size \"" + std::string(words[0]) + "\"");
-  if (!to_integer(words[1], row.count) || row.count < 0) fail(source, line, "bad count \"" + std::string(words[1]) + "\"");
+  if (!to_integer(words[0], row.size_bytes) || row.size_bytes < 0)
+    fail(source, line, "bad size \"" + std::string(words[0]) + "\"");
+  if (!to_integer(words[1], row.count) || row.count < 0)
+    fail(source, line, "bad count \"" + std::string(words[1]) + "\"");
   row.type = words[2];
   row.redop = words[3];
   if (builder.layout.has_root) {
@@ -115,7 +122,8 @@ void parse_parameters(RunBuilder& builder, const std::vector<std::string_view>& 
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
     std::int64_t value = 0;
     if (words[i] == "nThread" && to_integer(words[i + 1], value)) builder.threads = static_cast<int>(value);
-    if (words[i] == "nGpus" && to_integer(words[i + 1], value)) builder.gpus_per_thread = static_cast<int>(value);
+    if (words[i] == "nGpus" && to_integer(words[i + 1], value))
+      builder.gpus_per_thread = static_cast<int>(value);
   }
 }
 
@@ -176,7 +184,8 @@ std::vector<NcclTestsRun> parse_nccl_tests_log(std::string_view text, const std:
         }
         builder.run.test_name = *pending_test_name;
         builder.run.op = collective_from_test_name(*pending_test_name);
-        if (!builder.run.op) fail(source, line_number, "unsupported nccl-tests binary \"" + *pending_test_name + "\"");
+        if (!builder.run.op)
+          fail(source, line_number, "unsupported nccl-tests binary \"" + *pending_test_name + "\"");
         if (builder.run.first_line == 0) builder.run.first_line = line_number;
       } else if (words.size() > 1 && words[1] == "nThread") {
         if (!builder.run.rows.empty()) {
@@ -203,7 +212,8 @@ std::vector<NcclTestsRun> parse_nccl_tests_log(std::string_view text, const std:
     // A data row: only after a column header.
     if (!builder.have_layout) {
       std::int64_t ignored = 0;
-      if (to_integer(words[0], ignored)) fail(source, line_number, "data row before any nccl-tests column header");
+      if (to_integer(words[0], ignored))
+        fail(source, line_number, "data row before any nccl-tests column header");
       continue;  // other program output (NCCL INFO lines, warnings) is skipped
     }
     std::int64_t size = 0;
@@ -211,7 +221,9 @@ std::vector<NcclTestsRun> parse_nccl_tests_log(std::string_view text, const std:
     parse_row(builder, line, source, line_number);
   }
   finish_run(builder, runs);
-  if (runs.empty()) throw sim::InputError(source, "", "no nccl-tests measurements found (expected a column header and data rows)");
+  if (runs.empty())
+    throw sim::InputError(source, "",
+                          "no nccl-tests measurements found (expected a column header and data rows)");
   return runs;
 }
 

@@ -2,11 +2,11 @@
 // all_gather_perf, reduce_scatter_perf, alltoall_perf, broadcast_perf, sendrecv_perf.
 //
 // Accepted layouts: the old columns (size count type redop time algbw busbw error, twice) and the newer ones
-// with a root column and "#wrong" (possibly "N/A"); times in us or ms as the units line says (us when there is
-// none); any -g/-n/-N/-t; several runs concatenated in one file (each starts at its "# nThread" line).
-// The collective comes from the "# Collective test starting: <binary>" line where the log has one; the rank
-// count from the "#  Rank N ... on <host> device ..." lines (or nThread x nGpus when they are missing).
-// A malformed data row, or a log with no measurement, is an InputError naming the file and line.
+// with a root column and "#wrong" (possibly "N/A"); times in us or ms as the units line says (us when there
+// is none); any -g/-n/-N/-t; several runs concatenated in one file (each starts at its "# nThread" line). The
+// collective comes from the "# Collective test starting: <binary>" line where the log has one; the rank count
+// from the "#  Rank N ... on <host> device ..." lines (or nThread x nGpus when they are missing). A malformed
+// data row, or a log with no measurement, is an InputError naming the file and line.
 #pragma once
 
 #include <cstdint>

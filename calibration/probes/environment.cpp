@@ -35,8 +35,8 @@ std::string hashed_host() {
   return text;
 }
 
-// The kernel driver's version from /proc/driver/nvidia/version ("... Kernel Module  560.35.03  ..."), which the
-// CUDA runtime does not report (cudaDriverGetVersion gives the CUDA API level instead).
+// The kernel driver's version from /proc/driver/nvidia/version ("... Kernel Module  560.35.03  ..."), which
+// the CUDA runtime does not report (cudaDriverGetVersion gives the CUDA API level instead).
 std::string kernel_driver_version() {
   std::FILE* file = std::fopen("/proc/driver/nvidia/version", "r");
   if (file == nullptr) return "unknown";
@@ -94,8 +94,8 @@ nlohmann::json environment_json(int warmup, int repeats) {
           {"driver_version", kernel_driver_version()},
           {"cuda_driver_api_version", version_text(driver, 1000, 10)},
           {"cuda_runtime_version", version_text(runtime, 1000, 10)},
-          {"cublas_version", std::to_string(cublas / 10000) + "." + std::to_string((cublas % 10000) / 100) + "." +
-                                 std::to_string(cublas % 100)},
+          {"cublas_version", std::to_string(cublas / 10000) + "." + std::to_string((cublas % 10000) / 100) +
+                                 "." + std::to_string(cublas % 100)},
           {"nccl_version", nccl},
           {"cudnn_version", cudnn},
           {"host_hash", hashed_host()},

@@ -1,6 +1,7 @@
-// GEMM throughput with cuBLASLt: D = A^T B (the "TN" layout every dtype supports, fp8 included), column-major,
-// A is k x m, B is k x n, D is m x n. Inputs in the case's dtype; fp32 accumulation; fp8 writes bf16.
-// The algorithm is cuBLASLt's first heuristic choice with a 64 MiB workspace. TFLOP/s = 2 m n k / median.
+// GEMM throughput with cuBLASLt: D = A^T B (the "TN" layout every dtype supports, fp8 included),
+// column-major, A is k x m, B is k x n, D is m x n. Inputs in the case's dtype; fp32 accumulation; fp8 writes
+// bf16. The algorithm is cuBLASLt's first heuristic choice with a 64 MiB workspace. TFLOP/s = 2 m n k /
+// median.
 #include <cublasLt.h>
 #include <cuda_bf16.h>
 
@@ -18,23 +19,30 @@ struct Types {
 };
 
 bool types_for(const std::string& dtype, Types& types) {
-  if (dtype == "bf16") types = {CUDA_R_16BF, CUDA_R_16BF, CUBLAS_COMPUTE_32F, 2, 2};
-  else if (dtype == "fp16") types = {CUDA_R_16F, CUDA_R_16F, CUBLAS_COMPUTE_32F, 2, 2};
-  else if (dtype == "tf32") types = {CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32, 4, 4};
-  else if (dtype == "fp8") types = {CUDA_R_8F_E4M3, CUDA_R_16BF, CUBLAS_COMPUTE_32F, 1, 2};
-  else return false;
+  if (dtype == "bf16")
+    types = {CUDA_R_16BF, CUDA_R_16BF, CUBLAS_COMPUTE_32F, 2, 2};
+  else if (dtype == "fp16")
+    types = {CUDA_R_16F, CUDA_R_16F, CUBLAS_COMPUTE_32F, 2, 2};
+  else if (dtype == "tf32")
+    types = {CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32, 4, 4};
+  else if (dtype == "fp8")
+    types = {CUDA_R_8F_E4M3, CUDA_R_16BF, CUBLAS_COMPUTE_32F, 1, 2};
+  else
+    return false;
   return true;
 }
 
 void check_lt(cublasStatus_t status, const char* what) {
-  if (status != CUBLAS_STATUS_SUCCESS) throw ProbeError(std::string(what) + ": cuBLAS status " + std::to_string(status));
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw ProbeError(std::string(what) + ": cuBLAS status " + std::to_string(status));
 }
 
 // One case; returns its row (with "status": "unsupported" and a reason when cuBLASLt has no algorithm).
-nlohmann::json run_case(cublasLtHandle_t handle, cudaStream_t stream, const nlohmann::json& c, int warmup, int repeats,
-                        void* workspace, std::size_t workspace_bytes, bool has_fp8) {
+nlohmann::json run_case(cublasLtHandle_t handle, cudaStream_t stream, const nlohmann::json& c, int warmup,
+                        int repeats, void* workspace, std::size_t workspace_bytes, bool has_fp8) {
   const std::string dtype = c.at("dtype").get<std::string>();
-  const auto m = c.at("m").get<std::int64_t>(), n = c.at("n").get<std::int64_t>(), k = c.at("k").get<std::int64_t>();
+  const auto m = c.at("m").get<std::int64_t>(), n = c.at("n").get<std::int64_t>(),
+             k = c.at("k").get<std::int64_t>();
   nlohmann::json row = {{"dtype", dtype}, {"m", m}, {"n", n}, {"k", k}};
   const auto unsupported = [&](const char* reason) {
     row["status"] = "unsupported";
@@ -65,9 +73,15 @@ nlohmann::json run_case(cublasLtHandle_t handle, cudaStream_t stream, const nloh
   const cublasOperation_t transpose = CUBLAS_OP_T, none = CUBLAS_OP_N;
   cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof transpose);
   cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &none, sizeof none);
-  check_lt(cublasLtMatrixLayoutCreate(&la, types.ab, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(m), k), "layout A");
-  check_lt(cublasLtMatrixLayoutCreate(&lb, types.ab, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(n), k), "layout B");
-  check_lt(cublasLtMatrixLayoutCreate(&ld, types.cd, static_cast<std::uint64_t>(m), static_cast<std::uint64_t>(n), m), "layout D");
+  check_lt(cublasLtMatrixLayoutCreate(&la, types.ab, static_cast<std::uint64_t>(k),
+                                      static_cast<std::uint64_t>(m), k),
+           "layout A");
+  check_lt(cublasLtMatrixLayoutCreate(&lb, types.ab, static_cast<std::uint64_t>(k),
+                                      static_cast<std::uint64_t>(n), k),
+           "layout B");
+  check_lt(cublasLtMatrixLayoutCreate(&ld, types.cd, static_cast<std::uint64_t>(m),
+                                      static_cast<std::uint64_t>(n), m),
+           "layout D");
   check_lt(cublasLtMatmulPreferenceCreate(&preference), "preference");
   cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes,
                                        sizeof workspace_bytes);
@@ -78,12 +92,14 @@ nlohmann::json run_case(cublasLtHandle_t handle, cudaStream_t stream, const nloh
   if (status == CUBLAS_STATUS_SUCCESS && found > 0) {
     const float alpha = 1.f, beta = 0.f;
     const Stats stats = time_on_stream(stream, warmup, repeats, [&] {
-      check_lt(cublasLtMatmul(handle, op, &alpha, a, la, b, lb, &beta, d, ld, d, ld, &heuristic.algo, workspace,
-                              workspace_bytes, stream),
+      check_lt(cublasLtMatmul(handle, op, &alpha, a, la, b, lb, &beta, d, ld, d, ld, &heuristic.algo,
+                              workspace, workspace_bytes, stream),
                "cublasLtMatmul");
     });
     const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-    row.update({{"median_us", stats.median_us}, {"min_us", stats.min_us}, {"max_us", stats.max_us},
+    row.update({{"median_us", stats.median_us},
+                {"min_us", stats.min_us},
+                {"max_us", stats.max_us},
                 {"tflops", flops / (stats.median_us * 1e-6) / 1e12}});
   } else {
     unsupported("cuBLASLt found no algorithm");
@@ -109,7 +125,8 @@ nlohmann::json gemm_probe(const nlohmann::json& cases, int warmup, int repeats) 
   void* workspace = nullptr;
   check_cuda(cudaMalloc(&workspace, workspace_bytes), "workspace");
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& c : cases) rows.push_back(run_case(handle, stream, c, warmup, repeats, workspace, workspace_bytes, has_fp8));
+  for (const auto& c : cases)
+    rows.push_back(run_case(handle, stream, c, warmup, repeats, workspace, workspace_bytes, has_fp8));
   cudaFree(workspace);
   cudaStreamDestroy(stream);
   cublasLtDestroy(handle);

@@ -7,7 +7,9 @@
 namespace strata::probes {
 namespace {
 
-double gbps(std::size_t bytes, double microseconds) { return static_cast<double>(bytes) / (microseconds * 1e-6) / 1e9; }
+double gbps(std::size_t bytes, double microseconds) {
+  return static_cast<double>(bytes) / (microseconds * 1e-6) / 1e9;
+}
 
 }  // namespace
 
@@ -21,7 +23,8 @@ void host_probe(const nlohmann::json& sizes, int warmup, int repeats, nlohmann::
     void* device = nullptr;
     void* pinned = nullptr;
     void* pageable = std::malloc(bytes);
-    if (cudaMalloc(&device, bytes) != cudaSuccess || cudaMallocHost(&pinned, bytes) != cudaSuccess || pageable == nullptr) {
+    if (cudaMalloc(&device, bytes) != cudaSuccess || cudaMallocHost(&pinned, bytes) != cudaSuccess ||
+        pageable == nullptr) {
       cudaFree(device), cudaFreeHost(pinned), std::free(pageable);
       cudaGetLastError();
       rows.push_back({{"bytes", bytes}, {"status", "skipped"}, {"reason", "out of memory"}});
@@ -42,8 +45,12 @@ void host_probe(const nlohmann::json& sizes, int warmup, int repeats, nlohmann::
       const Stats stats = time_on_stream(stream, warmup, repeats, [&] {
         check_cuda(cudaMemcpyAsync(copy.dst, copy.src, bytes, copy.kind, stream), "cudaMemcpyAsync");
       });
-      rows.push_back({{"direction", copy.direction}, {"memory", copy.memory}, {"bytes", bytes},
-                      {"median_us", stats.median_us}, {"min_us", stats.min_us}, {"max_us", stats.max_us},
+      rows.push_back({{"direction", copy.direction},
+                      {"memory", copy.memory},
+                      {"bytes", bytes},
+                      {"median_us", stats.median_us},
+                      {"min_us", stats.min_us},
+                      {"max_us", stats.max_us},
                       {"GBps", gbps(bytes, stats.median_us)}});
     }
     cudaFree(device), cudaFreeHost(pinned), std::free(pageable);
@@ -52,7 +59,8 @@ void host_probe(const nlohmann::json& sizes, int warmup, int repeats, nlohmann::
 
   int devices = 0;
   check_cuda(cudaGetDeviceCount(&devices), "cudaGetDeviceCount");
-  nlohmann::json peer = {{"status", "skipped"}, {"reason", "one GPU: no peer to copy to"}, {"rows", nlohmann::json::array()}};
+  nlohmann::json peer = {
+      {"status", "skipped"}, {"reason", "one GPU: no peer to copy to"}, {"rows", nlohmann::json::array()}};
   if (devices >= 2 && !sizes.empty()) {
     peer = {{"status", "ok"}, {"rows", nlohmann::json::array()}};
     const auto bytes = sizes.back().get<std::size_t>();
@@ -73,7 +81,10 @@ void host_probe(const nlohmann::json& sizes, int warmup, int repeats, nlohmann::
       const Stats stats = time_on_stream(stream, warmup, repeats, [&] {
         check_cuda(cudaMemcpyPeerAsync(dst, to, src, 0, bytes, stream), "cudaMemcpyPeerAsync");
       });
-      peer["rows"].push_back({{"from", 0}, {"to", to}, {"bytes", bytes}, {"median_us", stats.median_us},
+      peer["rows"].push_back({{"from", 0},
+                              {"to", to},
+                              {"bytes", bytes},
+                              {"median_us", stats.median_us},
                               {"GBps", gbps(bytes, stats.median_us)}});
       cudaFree(src);
       cudaSetDevice(to);

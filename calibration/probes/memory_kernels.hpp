@@ -8,10 +8,11 @@
 
 namespace strata::probes {
 
-void launch_copy(float4* dst, const float4* src, std::size_t n4, cudaStream_t stream);              // 2 x bytes
-void launch_read(const float4* src, std::size_t n4, float* sink, cudaStream_t stream);              // 1 x bytes
-void launch_write(float4* dst, std::size_t n4, cudaStream_t stream);                                // 1 x bytes
-void launch_triad(float4* a, const float4* b, const float4* c, float s, std::size_t n4, cudaStream_t stream);  // 3 x
+void launch_copy(float4* dst, const float4* src, std::size_t n4, cudaStream_t stream);  // 2 x bytes
+void launch_read(const float4* src, std::size_t n4, float* sink, cudaStream_t stream);  // 1 x bytes
+void launch_write(float4* dst, std::size_t n4, cudaStream_t stream);                    // 1 x bytes
+void launch_triad(float4* a, const float4* b, const float4* c, float s, std::size_t n4,
+                  cudaStream_t stream);  // 3 x
 void launch_empty(cudaStream_t stream);
 
 }  // namespace strata::probes

@@ -15,7 +15,8 @@ void memory_probe(const nlohmann::json& sizes, int warmup, int repeats, nlohmann
     const auto bytes = size_json.get<std::size_t>();
     const std::size_t n4 = bytes / sizeof(float4);
     float4 *a = nullptr, *b = nullptr, *c = nullptr;
-    if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess || cudaMalloc(&c, bytes) != cudaSuccess) {
+    if (cudaMalloc(&a, bytes) != cudaSuccess || cudaMalloc(&b, bytes) != cudaSuccess ||
+        cudaMalloc(&c, bytes) != cudaSuccess) {
       cudaFree(a), cudaFree(b), cudaFree(c);
       cudaGetLastError();
       rows.push_back({{"bytes", bytes}, {"status", "skipped"}, {"reason", "out of device memory"}});
@@ -37,9 +38,13 @@ void memory_probe(const nlohmann::json& sizes, int warmup, int repeats, nlohmann
     for (const Kernel& kernel : kernels) {
       const Stats stats = time_on_stream(stream, warmup, repeats, kernel.enqueue);
       check_cuda(cudaGetLastError(), kernel.name);
-      rows.push_back({{"kernel", kernel.name}, {"bytes", bytes}, {"median_us", stats.median_us}, {"min_us", stats.min_us},
-                      {"max_us", stats.max_us},
-                      {"GBps", kernel.traffic * static_cast<double>(bytes) / (stats.median_us * 1e-6) / 1e9}});
+      rows.push_back(
+          {{"kernel", kernel.name},
+           {"bytes", bytes},
+           {"median_us", stats.median_us},
+           {"min_us", stats.min_us},
+           {"max_us", stats.max_us},
+           {"GBps", kernel.traffic * static_cast<double>(bytes) / (stats.median_us * 1e-6) / 1e9}});
     }
     cudaFree(a), cudaFree(b), cudaFree(c);
   }

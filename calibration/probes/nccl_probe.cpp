@@ -13,7 +13,9 @@ namespace strata::probes {
 
 #ifndef STRATA_PROBE_HAS_NCCL
 nlohmann::json nccl_probe(const nlohmann::json&, int, int) {
-  return {{"status", "skipped"}, {"reason", "the probe was built without NCCL"}, {"rows", nlohmann::json::array()}};
+  return {{"status", "skipped"},
+          {"reason", "the probe was built without NCCL"},
+          {"rows", nlohmann::json::array()}};
 }
 #else
 namespace {
@@ -24,7 +26,8 @@ void check_nccl(ncclResult_t result, const char* what) {
 
 double bus_factor(const std::string& op, int n) {
   if (op == "all-reduce") return 2.0 * (n - 1) / n;
-  if (op == "all-gather" || op == "reduce-scatter" || op == "all-to-all") return static_cast<double>(n - 1) / n;
+  if (op == "all-gather" || op == "reduce-scatter" || op == "all-to-all")
+    return static_cast<double>(n - 1) / n;
   return 1.0;
 }
 
@@ -36,18 +39,23 @@ void enqueue(const std::string& op, std::size_t bytes, int n, std::vector<ncclCo
   for (int r = 0; r < n; ++r) {
     const auto i = static_cast<std::size_t>(r);
     if (op == "all-reduce") {
-      check_nccl(ncclAllReduce(send[i], recv[i], count, ncclFloat, ncclSum, comms[i], streams[i]), "ncclAllReduce");
+      check_nccl(ncclAllReduce(send[i], recv[i], count, ncclFloat, ncclSum, comms[i], streams[i]),
+                 "ncclAllReduce");
     } else if (op == "all-gather") {
-      check_nccl(ncclAllGather(send[i], recv[i], count / n, ncclFloat, comms[i], streams[i]), "ncclAllGather");
+      check_nccl(ncclAllGather(send[i], recv[i], count / n, ncclFloat, comms[i], streams[i]),
+                 "ncclAllGather");
     } else if (op == "reduce-scatter") {
-      check_nccl(ncclReduceScatter(send[i], recv[i], count / n, ncclFloat, ncclSum, comms[i], streams[i]), "ncclReduceScatter");
+      check_nccl(ncclReduceScatter(send[i], recv[i], count / n, ncclFloat, ncclSum, comms[i], streams[i]),
+                 "ncclReduceScatter");
     } else if (op == "broadcast") {
       check_nccl(ncclBroadcast(send[i], recv[i], count, ncclFloat, 0, comms[i], streams[i]), "ncclBroadcast");
     } else if (op == "all-to-all") {
       const std::size_t chunk = count / n;
       for (int peer = 0; peer < n; ++peer) {
-        check_nccl(ncclSend(send[i] + chunk * peer, chunk, ncclFloat, peer, comms[i], streams[i]), "ncclSend");
-        check_nccl(ncclRecv(recv[i] + chunk * peer, chunk, ncclFloat, peer, comms[i], streams[i]), "ncclRecv");
+        check_nccl(ncclSend(send[i] + chunk * peer, chunk, ncclFloat, peer, comms[i], streams[i]),
+                   "ncclSend");
+        check_nccl(ncclRecv(recv[i] + chunk * peer, chunk, ncclFloat, peer, comms[i], streams[i]),
+                   "ncclRecv");
       }
     } else {  // send-recv: to the next rank, from the previous
       check_nccl(ncclSend(send[i], count, ncclFloat, (r + 1) % n, comms[i], streams[i]), "ncclSend");
@@ -63,7 +71,9 @@ nlohmann::json nccl_probe(const nlohmann::json& plan, int warmup, int repeats) {
   int n = 0;
   check_cuda(cudaGetDeviceCount(&n), "cudaGetDeviceCount");
   if (n < 2) {
-    return {{"status", "skipped"}, {"reason", "one GPU: NCCL collectives need at least two"}, {"gpus", n},
+    return {{"status", "skipped"},
+            {"reason", "one GPU: NCCL collectives need at least two"},
+            {"gpus", n},
             {"rows", nlohmann::json::array()}};
   }
   std::vector<ncclComm_t> comms(static_cast<std::size_t>(n));
@@ -89,10 +99,12 @@ nlohmann::json nccl_probe(const nlohmann::json& plan, int warmup, int repeats) {
       }
       if (!allocated) {
         cudaGetLastError();
-        rows.push_back({{"op", op}, {"size_bytes", bytes}, {"status", "skipped"}, {"reason", "out of device memory"}});
+        rows.push_back(
+            {{"op", op}, {"size_bytes", bytes}, {"status", "skipped"}, {"reason", "out of device memory"}});
       } else {
         for (int i = 0; i < warmup; ++i) enqueue(op, bytes, n, comms, streams, send, recv);
-        for (int r = 0; r < n; ++r) cudaSetDevice(r), cudaStreamSynchronize(streams[static_cast<std::size_t>(r)]);
+        for (int r = 0; r < n; ++r)
+          cudaSetDevice(r), cudaStreamSynchronize(streams[static_cast<std::size_t>(r)]);
         // As nccl-tests: time `repeats` back-to-back collectives between two events on rank 0's stream,
         // after all ranks' streams are idle; report the mean per collective.
         cudaSetDevice(0);
@@ -102,13 +114,17 @@ nlohmann::json nccl_probe(const nlohmann::json& plan, int warmup, int repeats) {
         for (int i = 0; i < repeats; ++i) enqueue(op, bytes, n, comms, streams, send, recv);
         cudaSetDevice(0);
         cudaEventRecord(end, streams[0]);
-        for (int r = 0; r < n; ++r) cudaSetDevice(r), cudaStreamSynchronize(streams[static_cast<std::size_t>(r)]);
+        for (int r = 0; r < n; ++r)
+          cudaSetDevice(r), cudaStreamSynchronize(streams[static_cast<std::size_t>(r)]);
         float ms = 0;
         cudaEventElapsedTime(&ms, begin, end);
         cudaEventDestroy(begin), cudaEventDestroy(end);
         const double time_us = static_cast<double>(ms) * 1000.0 / repeats;
         const double algbw = static_cast<double>(bytes) / (time_us * 1e-6) / 1e9;
-        rows.push_back({{"op", op}, {"size_bytes", bytes}, {"time_us", time_us}, {"algbw_GBps", algbw},
+        rows.push_back({{"op", op},
+                        {"size_bytes", bytes},
+                        {"time_us", time_us},
+                        {"algbw_GBps", algbw},
                         {"busbw_GBps", algbw * bus_factor(op, n)}});
       }
       for (int r = 0; r < n; ++r) {

@@ -1,7 +1,7 @@
 // The CUDA/NCCL probes run by `strata calibrate` (one binary, strata_probe). Each probe takes its part of the
 // plan (calibration/probe_plan.hpp, as JSON) and returns its part of the measurements document, whose format
-// is documented in calibration/measurements/README.md. Timing: warm-up runs, then timed runs bracketed by CUDA
-// events on the stream that does the work; median, min and max in microseconds.
+// is documented in calibration/measurements/README.md. Timing: warm-up runs, then timed runs bracketed by
+// CUDA events on the stream that does the work; median, min and max in microseconds.
 #pragma once
 
 #include <cuda_runtime.h>

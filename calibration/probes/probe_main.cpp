@@ -22,9 +22,12 @@ int main(int argc, char** argv) {
   const char* plan_path = nullptr;
   const char* out_path = nullptr;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--plan") == 0) plan_path = argv[i + 1];
-    else if (std::strcmp(argv[i], "--out") == 0) out_path = argv[i + 1];
-    else return usage();
+    if (std::strcmp(argv[i], "--plan") == 0)
+      plan_path = argv[i + 1];
+    else if (std::strcmp(argv[i], "--out") == 0)
+      out_path = argv[i + 1];
+    else
+      return usage();
   }
   if (plan_path == nullptr || out_path == nullptr) return usage();
   nlohmann::json plan;
@@ -44,7 +47,8 @@ int main(int argc, char** argv) {
     const int warmup = plan.at("warmup").get<int>();
     const int repeats = plan.at("repeats").get<int>();
     nlohmann::json out = {{"strata_measurements", 1}, {"environment", environment_json(warmup, repeats)}};
-    std::fprintf(stderr, "strata_probe: %s x%d\n", out["environment"]["gpu_name"].get<std::string>().c_str(), devices);
+    std::fprintf(stderr, "strata_probe: %s x%d\n", out["environment"]["gpu_name"].get<std::string>().c_str(),
+                 devices);
     std::fprintf(stderr, "strata_probe: GEMM (%zu cases)\n", plan.at("gemm").size());
     out["gemm"] = gemm_probe(plan.at("gemm"), warmup, repeats);
     std::fprintf(stderr, "strata_probe: fused attention (cuDNN)\n");

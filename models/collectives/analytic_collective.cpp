@@ -54,8 +54,10 @@ Peak in_domain_peak(const SystemProfile& system, CollectiveOp op, int gpus) {
     const auto& table = c.nvls_busbw_by_gpus.value;
     // NVLS groups larger than the table's largest count use its largest entry (one NVSwitch level).
     auto found = table.find(gpus);
-    if (found == table.end() && !table.empty() && gpus > table.rbegin()->first) found = std::prev(table.end());
-    if (found != table.end() && gbps(found->second) > ring) return {gbps(found->second), CollectiveAlgorithm::kNvls};
+    if (found == table.end() && !table.empty() && gpus > table.rbegin()->first)
+      found = std::prev(table.end());
+    if (found != table.end() && gbps(found->second) > ring)
+      return {gbps(found->second), CollectiveAlgorithm::kNvls};
   }
   return {ring, CollectiveAlgorithm::kRing};
 }
@@ -63,12 +65,12 @@ Peak in_domain_peak(const SystemProfile& system, CollectiveOp op, int gpus) {
 Peak peak_busbw(const SystemProfile& system, CollectiveOp op, const CollectiveScope& scope) {
   const int domain_gpus = gpus_per_domain(system, scope);
   if (domain_gpus == scope.ranks()) return in_domain_peak(system, op, domain_gpus);
-  if (system.nics_per_node.value < 1) throw sim::InputError("system " + system.name + " has no NICs for multi-node collectives");
+  if (system.nics_per_node.value < 1)
+    throw sim::InputError("system " + system.name + " has no NICs for multi-node collectives");
   const double ring = gbps(system.collectives.ring_busbw.value);
   const int domains = scope.ranks() / domain_gpus;
   switch (op) {
-    case CollectiveOp::kSendRecv:
-      return {nic_rate(system), CollectiveAlgorithm::kPointToPoint};
+    case CollectiveOp::kSendRecv: return {nic_rate(system), CollectiveAlgorithm::kPointToPoint};
     case CollectiveOp::kAllToAll: {
       // Per GPU: (n-1)/n of its data is bus traffic; (domains-1)/domains of it leaves the domain through
       // this GPU's share of the NICs. busbw = bus bytes / time.
@@ -80,19 +82,21 @@ Peak peak_busbw(const SystemProfile& system, CollectiveOp op, const CollectiveSc
     }
     default: {
       // R channels (one per NIC); each leaves every node once, over the network instead of an NVLink hop.
-      // The busiest GPU sends over NVLink in R - floor(R / G) of the R channels, so its NVLink port carries that
-      // share of the bus bytes: with one NIC per GPU, (G-1)/G. With one GPU per node no NVLink hop is left.
+      // The busiest GPU sends over NVLink in R - floor(R / G) of the R channels, so its NVLink port carries
+      // that share of the bus bytes: with one NIC per GPU, (G-1)/G. With one GPU per node no NVLink hop is
+      // left.
       const double channels = network_channels(system, scope);
       const int gpus = scope.gpus_per_node;
       const double nvlink_share = gpus == 1 ? 0.0 : (channels - std::floor(channels / gpus)) / channels;
-      const double nvlink_limit = nvlink_share > 0 ? ring / nvlink_share : std::numeric_limits<double>::infinity();
+      const double nvlink_limit =
+          nvlink_share > 0 ? ring / nvlink_share : std::numeric_limits<double>::infinity();
       return {std::min(nvlink_limit, channels * nic_rate(system)), CollectiveAlgorithm::kNetwork};
     }
   }
 }
 
-// Per-direction bytes on the busiest GPU's NVLink port and NIC share (CollectiveEstimate), by algorithm, for a
-// collective of `size` bytes (nccl-tests convention) over n = scope.ranks() GPUs with bus factor f:
+// Per-direction bytes on the busiest GPU's NVLink port and NIC share (CollectiveEstimate), by algorithm, for
+// a collective of `size` bytes (nccl-tests convention) over n = scope.ranks() GPUs with bus factor f:
 //  - ring inside a domain: every GPU sends and receives the bus bytes S f over NVLink;
 //  - NVLS: each GPU sends its buffer S up to the switch and receives the reduced S (flow_collective.hpp);
 //  - pairwise inside a domain: S (n-1)/n to the other GPUs; across domains the off-domain part
@@ -107,14 +111,9 @@ void port_bytes(const SystemProfile& system, CollectiveOp op, double size, const
   const int domain_gpus = gpus_per_domain(system, scope);
   const bool in_domain = domain_gpus == n;
   switch (estimate.algorithm) {
-    case CollectiveAlgorithm::kNone:
-      break;
-    case CollectiveAlgorithm::kRing:
-      estimate.nvlink_bytes = bus;
-      break;
-    case CollectiveAlgorithm::kNvls:
-      estimate.nvlink_bytes = size;
-      break;
+    case CollectiveAlgorithm::kNone: break;
+    case CollectiveAlgorithm::kRing: estimate.nvlink_bytes = bus; break;
+    case CollectiveAlgorithm::kNvls: estimate.nvlink_bytes = size; break;
     case CollectiveAlgorithm::kPairwise:
       if (in_domain) {
         estimate.nvlink_bytes = size * (n - 1.0) / n;
@@ -173,7 +172,8 @@ double size_ramp_fraction(const CollectiveProfile& collectives, sim::Bytes size)
     return points.front().second * bytes / points.front().first.as_double();
   }
   if (bytes >= points.back().first.as_double()) return points.back().second;
-  const auto upper = std::find_if(points.begin(), points.end(), [&](const auto& p) { return p.first.as_double() >= bytes; });
+  const auto upper =
+      std::find_if(points.begin(), points.end(), [&](const auto& p) { return p.first.as_double() >= bytes; });
   const auto lower = std::prev(upper);
   const double x0 = std::log2(lower->first.as_double());
   const double x1 = std::log2(upper->first.as_double());
@@ -194,8 +194,9 @@ CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp
   // The ramp is the bus bandwidth of an all-reduce over one node's G GPUs (nccl-tests size). A ring
   // all-reduce of S bytes sends S/G per step and its busbw is that step's throughput, so a single transfer
   // of b bytes moves at the ramp of a G x b all-reduce.
-  const sim::Bytes ramp_size =
-      op == CollectiveOp::kSendRecv ? sim::Bytes::from_count(size.count() * system.gpus_per_node.value) : size;
+  const sim::Bytes ramp_size = op == CollectiveOp::kSendRecv
+                                   ? sim::Bytes::from_count(size.count() * system.gpus_per_node.value)
+                                   : size;
   estimate.ramp = size_ramp_fraction(system.collectives, ramp_size);
   const double busbw = peak.busbw * estimate.ramp;
   const double seconds = size.as_double() * bus_bandwidth_factor(op, std::max(ranks, 2)) / busbw;

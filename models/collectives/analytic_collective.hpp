@@ -61,8 +61,8 @@ struct CollectiveEstimate {
 CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp op, sim::Bytes size,
                                        const CollectiveScope& scope);
 
-// Channels (rings) a collective across nodes uses: one per NIC the scope's GPUs of a node drive (a node's NICs
-// are shared evenly by its GPUs), at least one. The flow fidelity lays out the same number of rings.
+// Channels (rings) a collective across nodes uses: one per NIC the scope's GPUs of a node drive (a node's
+// NICs are shared evenly by its GPUs), at least one. The flow fidelity lays out the same number of rings.
 int network_channels(const SystemProfile& system, const CollectiveScope& scope);
 
 // The GPUs of `gpus` seen as a scope: the nodes they span (GPU g on node g / gpus_per_node) and the most GPUs

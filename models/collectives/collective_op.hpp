@@ -14,9 +14,9 @@ namespace strata::models {
 
 enum class CollectiveOp { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kBroadcast, kSendRecv };
 
-inline constexpr std::array<CollectiveOp, 6> kAllCollectiveOps{CollectiveOp::kAllReduce, CollectiveOp::kAllGather,
-                                                               CollectiveOp::kReduceScatter, CollectiveOp::kAllToAll,
-                                                               CollectiveOp::kBroadcast, CollectiveOp::kSendRecv};
+inline constexpr std::array<CollectiveOp, 6> kAllCollectiveOps{
+    CollectiveOp::kAllReduce, CollectiveOp::kAllGather, CollectiveOp::kReduceScatter,
+    CollectiveOp::kAllToAll,  CollectiveOp::kBroadcast, CollectiveOp::kSendRecv};
 
 // "all-reduce", "all-gather", "reduce-scatter", "all-to-all", "broadcast", "send-recv".
 std::string_view collective_op_name(CollectiveOp op);

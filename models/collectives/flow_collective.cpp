@@ -14,10 +14,12 @@ namespace {
 
 using PlannedFlow = FlowCollectiveRunner::PlannedFlow;
 
-// The communicator's GPUs in ring order for ring r: node by node (ascending); inside a node rotated so that the
-// ring leaves the node from the GPU attached to NIC r (rings cross nodes on different rails, as NCCL's channels
-// do), or, when no member is on that rail, from the member at the rail GPU's local index modulo the members.
-std::vector<int> ring_order(const ClusterTopology& topology, const std::vector<std::vector<int>>& by_node, int r) {
+// The communicator's GPUs in ring order for ring r: node by node (ascending); inside a node rotated so that
+// the ring leaves the node from the GPU attached to NIC r (rings cross nodes on different rails, as NCCL's
+// channels do), or, when no member is on that rail, from the member at the rail GPU's local index modulo the
+// members.
+std::vector<int> ring_order(const ClusterTopology& topology, const std::vector<std::vector<int>>& by_node,
+                            int r) {
   std::vector<int> order;
   for (const std::vector<int>& members : by_node) {
     const int k = static_cast<int>(members.size());
@@ -62,14 +64,14 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
   std::vector<PlannedFlow> flows;
   const auto check_count = [](double count) {
     if (count > static_cast<double>(FlowCollectiveRunner::kMaxFlows)) {
-      throw sim::InputError("flow-fidelity collective would need " + std::to_string(static_cast<long long>(count)) +
-                            " flows (limit " + std::to_string(FlowCollectiveRunner::kMaxFlows) +
+      throw sim::InputError("flow-fidelity collective would need " +
+                            std::to_string(static_cast<long long>(count)) + " flows (limit " +
+                            std::to_string(FlowCollectiveRunner::kMaxFlows) +
                             "); use the analytic fidelity for this scope");
     }
   };
   switch (analytic.algorithm) {
-    case CollectiveAlgorithm::kNone:
-      break;
+    case CollectiveAlgorithm::kNone: break;
     case CollectiveAlgorithm::kNvls: {
       const double algbw = analytic.peak_busbw.bytes_per_s() / bus_bandwidth_factor(op, n);
       const auto cap = sim::Bandwidth::from_bytes_per_s(algbw);
@@ -81,7 +83,8 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
     }
     case CollectiveAlgorithm::kRing:
     case CollectiveAlgorithm::kNetwork: {
-      const int rings = analytic.algorithm == CollectiveAlgorithm::kRing ? 1 : network_channels(system, scope);
+      const int rings =
+          analytic.algorithm == CollectiveAlgorithm::kRing ? 1 : network_channels(system, scope);
       check_count(static_cast<double>(rings) * n);
       const bool chain = op == CollectiveOp::kBroadcast;
       const double per_edge = bytes / rings * bus_bandwidth_factor(op, n);
@@ -109,8 +112,9 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
       const std::vector<int> order = ring_order(topology, nodes, 0);
       if (n == 1) break;
       for (int i = 0; i < n; ++i) {
-        flows.push_back({topology.path(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>((i + 1) % n)]),
-                         bytes, std::nullopt});
+        flows.push_back(
+            {topology.path(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>((i + 1) % n)]),
+             bytes, std::nullopt});
       }
       break;
     }
@@ -124,15 +128,18 @@ FlowCollectiveRunner::FlowCollectiveRunner(sim::EventQueue& queue, sim::FluidNet
                                            const ClusterTopology& topology, const SystemProfile& system)
     : queue_(queue), network_(network), topology_(topology), system_(system) {}
 
-void FlowCollectiveRunner::start(CollectiveOp op, sim::Bytes size, const CollectiveScope& scope, Done on_done) {
+void FlowCollectiveRunner::start(CollectiveOp op, sim::Bytes size, const CollectiveScope& scope,
+                                 Done on_done) {
   if (scope.nodes > topology_.nodes() || scope.gpus_per_node > topology_.gpus_per_node()) {
-    throw sim::InputError("collective scope " + std::to_string(scope.nodes) + " x " + std::to_string(scope.gpus_per_node) +
-                          " does not fit the cluster of " + std::to_string(topology_.nodes()) + " x " +
+    throw sim::InputError("collective scope " + std::to_string(scope.nodes) + " x " +
+                          std::to_string(scope.gpus_per_node) + " does not fit the cluster of " +
+                          std::to_string(topology_.nodes()) + " x " +
                           std::to_string(topology_.gpus_per_node()) + " GPUs");
   }
   std::vector<int> gpus;
   for (int node = 0; node < scope.nodes; ++node) {
-    for (int local = 0; local < scope.gpus_per_node; ++local) gpus.push_back(node * topology_.gpus_per_node() + local);
+    for (int local = 0; local < scope.gpus_per_node; ++local)
+      gpus.push_back(node * topology_.gpus_per_node() + local);
   }
   start(op, size, gpus, std::move(on_done));
 }
@@ -146,8 +153,8 @@ void FlowCollectiveRunner::start(CollectiveOp op, sim::Bytes size, std::span<con
   }
   const CollectiveScope scope = scope_of_gpus(gpus, topology_.gpus_per_node());
   const CollectiveEstimate analytic = analytic_collective(system_, op, size, scope);
-  run(plan(topology_, system_, op, size, gpus, scope, analytic), op, size, std::max(scope.ranks(), 2), analytic,
-      std::move(on_done));
+  run(plan(topology_, system_, op, size, gpus, scope, analytic), op, size, std::max(scope.ranks(), 2),
+      analytic, std::move(on_done));
 }
 
 void FlowCollectiveRunner::start_point_to_point(int from_gpu, int to_gpu, sim::Bytes size, Done on_done) {
@@ -184,7 +191,8 @@ void FlowCollectiveRunner::run(std::vector<PlannedFlow> flows, CollectiveOp op, 
     const double seconds = flow_seconds / analytic.ramp;
     estimate.time = sim::SimTime::from_seconds(seconds);
     estimate.algbw = sim::Bandwidth::from_bytes_per_s(size.as_double() / seconds);
-    estimate.busbw = sim::Bandwidth::from_bytes_per_s(estimate.algbw.bytes_per_s() * bus_bandwidth_factor(op, ranks));
+    estimate.busbw =
+        sim::Bandwidth::from_bytes_per_s(estimate.algbw.bytes_per_s() * bus_bandwidth_factor(op, ranks));
     estimate.peak_busbw = sim::Bandwidth::from_bytes_per_s(estimate.busbw.bytes_per_s() / analytic.ramp);
     queue_.schedule_at(started + estimate.time, [estimate, on_done] {
       if (on_done) on_done(estimate);
@@ -196,16 +204,17 @@ void FlowCollectiveRunner::run(std::vector<PlannedFlow> flows, CollectiveOp op, 
   }
   auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
   for (const PlannedFlow& flow : flows) {
-    network_.start_flow(flow.path, sim::Bytes::from_count(static_cast<std::int64_t>(std::ceil(flow.bytes))),
-                        [remaining, shared_finish](sim::FlowId) {
-                          if (--*remaining == 0) (*shared_finish)();
-                        },
-                        flow.cap);
+    network_.start_flow(
+        flow.path, sim::Bytes::from_count(static_cast<std::int64_t>(std::ceil(flow.bytes))),
+        [remaining, shared_finish](sim::FlowId) {
+          if (--*remaining == 0) (*shared_finish)();
+        },
+        flow.cap);
   }
 }
 
-CollectiveEstimate flow_collective(const SystemProfile& system, const TopologyOptions& options, CollectiveOp op,
-                                   sim::Bytes size, const CollectiveScope& scope) {
+CollectiveEstimate flow_collective(const SystemProfile& system, const TopologyOptions& options,
+                                   CollectiveOp op, sim::Bytes size, const CollectiveScope& scope) {
   sim::EventQueue queue;
   sim::FluidNetwork network(queue, std::make_unique<sim::MaxMinFairSolver>());
   const ClusterTopology topology(network, system, scope.nodes, options);

@@ -3,11 +3,12 @@
 //
 // Decomposition (the algorithm is the one the analytic model picks for the same op and scope):
 //  - ring (inside an NVLink domain) and ring-over-network (across nodes): R rings, R = 1 inside a domain and
-//    R = the NICs the scope uses per node across nodes (NCCL runs one channel per NIC); ring r crosses between
-//    nodes on rail r (PXN). Every ring edge carries size / R * bus_bandwidth_factor bytes as one flow: the
-//    chunks of a pipelined ring stream continuously, so an edge's flow lasts as long as the collective.
-//    Broadcast is a chain (no closing edge).
-//  - NVLS all-reduce: each GPU sends its buffer up to the switch and receives the reduced buffer, two flows of
+//    R = the NICs the scope uses per node across nodes (NCCL runs one channel per NIC); ring r crosses
+//    between nodes on rail r (PXN). Every ring edge carries size / R * bus_bandwidth_factor bytes as one
+//    flow: the chunks of a pipelined ring stream continuously, so an edge's flow lasts as long as the
+//    collective. Broadcast is a chain (no closing edge).
+//  - NVLS all-reduce: each GPU sends its buffer up to the switch and receives the reduced buffer, two flows
+//  of
 //    `size`, each capped at the NVLS algorithm bandwidth (the switch's reduction rate).
 //  - all-to-all: one flow of size / n from every GPU to every other (pairwise exchange).
 //  - send/recv: GPU i sends `size` to GPU i+1 (mod n), as nccl-tests' sendrecv_perf does.
@@ -54,8 +55,8 @@ class FlowCollectiveRunner {
   };
 
  private:
-  void run(std::vector<PlannedFlow> flows, CollectiveOp op, sim::Bytes size, int ranks, const CollectiveEstimate& analytic,
-           Done on_done);
+  void run(std::vector<PlannedFlow> flows, CollectiveOp op, sim::Bytes size, int ranks,
+           const CollectiveEstimate& analytic, Done on_done);
 
   sim::EventQueue& queue_;
   sim::FluidNetwork& network_;
@@ -64,7 +65,7 @@ class FlowCollectiveRunner {
 };
 
 // One collective alone on a fresh cluster of scope.nodes nodes: builds the network and topology, runs it.
-CollectiveEstimate flow_collective(const SystemProfile& system, const TopologyOptions& topology, CollectiveOp op,
-                                   sim::Bytes size, const CollectiveScope& scope);
+CollectiveEstimate flow_collective(const SystemProfile& system, const TopologyOptions& topology,
+                                   CollectiveOp op, sim::Bytes size, const CollectiveScope& scope);
 
 }  // namespace strata::models

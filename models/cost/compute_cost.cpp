@@ -24,17 +24,19 @@ KernelTime combine(const GpuProfile& gpu, double compute_s, double memory_s, dou
 }  // namespace
 
 double GemmShape::flops() const {
-  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) * static_cast<double>(batch);
+  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) *
+         static_cast<double>(batch);
 }
 
 KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype) {
   if (shape.m <= 0 || shape.n <= 0 || shape.k <= 0 || shape.batch <= 0) {
-    throw sim::InputError("GEMM shape must be positive, got m=" + std::to_string(shape.m) + " n=" +
-                          std::to_string(shape.n) + " k=" + std::to_string(shape.k) + " batch=" +
-                          std::to_string(shape.batch));
+    throw sim::InputError("GEMM shape must be positive, got m=" + std::to_string(shape.m) +
+                          " n=" + std::to_string(shape.n) + " k=" + std::to_string(shape.k) +
+                          " batch=" + std::to_string(shape.batch));
   }
   if (shape.reserved_sms < 0) {
-    throw sim::InputError("a GEMM cannot reserve a negative number of SMs, got " + std::to_string(shape.reserved_sms));
+    throw sim::InputError("a GEMM cannot reserve a negative number of SMs, got " +
+                          std::to_string(shape.reserved_sms));
   }
   const GemmTile tile = gpu.gemm_tile.value;
   // Communication never takes the last SM: a GPU with fewer SMs than reserved keeps one for the GEMM.
@@ -54,7 +56,8 @@ KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype)
   const double k = static_cast<double>(shape.k);
   const double moved = static_cast<double>(shape.batch) * ((m * k + k * n) * in_bytes + m * n * out_bytes);
   const double tile_overheads = static_cast<double>(waves) * gpu.gemm_tile_overhead.value.seconds();
-  return combine(gpu, shape.flops() / rate + tile_overheads, moved / gpu.achievable_memory_bandwidth().bytes_per_s(), quantization);
+  return combine(gpu, shape.flops() / rate + tile_overheads,
+                 moved / gpu.achievable_memory_bandwidth().bytes_per_s(), quantization);
 }
 
 KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved) {
@@ -64,7 +67,8 @@ KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved) {
 
 KernelTime fused_attention_time(const GpuProfile& gpu, sim::Flops flops, sim::Bytes moved) {
   const double rate = gpu.peak(Dtype::kBf16).flops_per_s() * gpu.attention_efficiency.value;
-  return combine(gpu, flops.count() / rate, moved.as_double() / gpu.achievable_memory_bandwidth().bytes_per_s(), 1.0);
+  return combine(gpu, flops.count() / rate,
+                 moved.as_double() / gpu.achievable_memory_bandwidth().bytes_per_s(), 1.0);
 }
 
 }  // namespace strata::models

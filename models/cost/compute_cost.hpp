@@ -6,7 +6,8 @@
 //
 // GEMMs add tile and wave quantization (NVIDIA Deep Learning Performance Guide, "Matrix Multiplication
 // Background", sections "Tile Quantization" and "Wave Quantization"): the output is computed in tiles of
-// gemm_tile (m x n) by thread blocks, one per SM at a time; partial tiles and a partial last wave do full work.
+// gemm_tile (m x n) by thread blocks, one per SM at a time; partial tiles and a partial last wave do full
+// work.
 //   tiles        = ceil(m / tile_m) * ceil(n / tile_n) * batch
 //   waves        = ceil(tiles / sm_count)
 //   quantization = (m * n * batch) / (waves * sm_count * tile_m * tile_n)          (in (0, 1])
@@ -43,9 +44,9 @@ struct GemmShape {
 // The pieces of a kernel's time, so that a report can say why it took that long.
 struct KernelTime {
   sim::SimTime total;
-  sim::SimTime compute;   // at the achieved FLOP rate, before the overhead
-  sim::SimTime memory;    // at the achievable memory bandwidth, before the overhead
-  sim::SimTime overhead;  // kernel launch and pipeline fill
+  sim::SimTime compute;       // at the achieved FLOP rate, before the overhead
+  sim::SimTime memory;        // at the achievable memory bandwidth, before the overhead
+  sim::SimTime overhead;      // kernel launch and pipeline fill
   double quantization = 1.0;  // GEMM tile x wave efficiency; 1 for other kernels
   bool memory_bound() const { return memory > compute; }
 };

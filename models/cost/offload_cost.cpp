@@ -34,7 +34,8 @@ double capacity_of(const SystemProfile& system, const GpuProfile& gpu, TierResou
 
 }  // namespace
 
-sim::SimTime tier_transfer_time(const SystemProfile& system, const GpuProfile& gpu, MemoryTier from, MemoryTier to, sim::Bytes bytes) {
+sim::SimTime tier_transfer_time(const SystemProfile& system, const GpuProfile& gpu, MemoryTier from,
+                                MemoryTier to, sim::Bytes bytes) {
   std::map<TierResource, int> crossings;
   for (TierResource resource : tier_path(from, to)) ++crossings[resource];
   double rate = std::numeric_limits<double>::infinity();
@@ -42,8 +43,8 @@ sim::SimTime tier_transfer_time(const SystemProfile& system, const GpuProfile& g
     const int sharers = is_node_resource(resource) ? system.gpus_per_node.value : 1;
     const double capacity = capacity_of(system, gpu, resource);
     if (!(capacity > 0)) {
-      throw sim::SimulationError("offload needs a " + std::string(resource_name(resource)) + " bandwidth; system profile \"" +
-                                 system.name + "\" gives none");
+      throw sim::SimulationError("offload needs a " + std::string(resource_name(resource)) +
+                                 " bandwidth; system profile \"" + system.name + "\" gives none");
     }
     rate = std::min(rate, capacity / (times * sharers));
   }
@@ -52,7 +53,8 @@ sim::SimTime tier_transfer_time(const SystemProfile& system, const GpuProfile& g
 
 sim::SimTime host_memory_bound_time(const SystemProfile& system, sim::Bytes bytes) {
   if (!(system.host_memory_bandwidth.value.bytes_per_s() > 0)) {
-    throw sim::SimulationError("a host optimizer step needs the host memory bandwidth; system profile \"" + system.name + "\" gives none");
+    throw sim::SimulationError("a host optimizer step needs the host memory bandwidth; system profile \"" +
+                               system.name + "\" gives none");
   }
   const double share = system.host_memory_bandwidth.value.bytes_per_s() / system.gpus_per_node.value;
   return sim::SimTime::from_seconds(bytes.as_double() / share);

@@ -21,7 +21,8 @@
 
 namespace strata::models {
 
-sim::SimTime tier_transfer_time(const SystemProfile& system, const GpuProfile& gpu, MemoryTier from, MemoryTier to, sim::Bytes bytes);
+sim::SimTime tier_transfer_time(const SystemProfile& system, const GpuProfile& gpu, MemoryTier from,
+                                MemoryTier to, sim::Bytes bytes);
 
 sim::SimTime host_memory_bound_time(const SystemProfile& system, sim::Bytes bytes);
 

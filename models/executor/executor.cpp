@@ -7,16 +7,17 @@
 
 namespace strata::models {
 
-Executor::Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterHardware& hardware, NetworkBackend& network,
-                   sim::TimelineRecorder* timeline)
+Executor::Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterHardware& hardware,
+                   NetworkBackend& network, sim::TimelineRecorder* timeline)
     : queue_(queue),
       hardware_(hardware),
       network_(network),
-      scheduler_(queue, layout.streams,
-                 [this](TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker) {
-                   dispatch(id, stream, resumed, blocker);
-                 },
-                 timeline),
+      scheduler_(
+          queue, layout.streams,
+          [this](TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker) {
+            dispatch(id, stream, resumed, blocker);
+          },
+          timeline),
       memory_(layout.ranks),
       attribution_(layout.ranks, static_cast<int>(layout.streams.size())) {
   graph_ = std::move(layout);
@@ -63,15 +64,20 @@ void Executor::check(const Task& task, TaskId id) const {
   const auto fail = [&](const std::string& detail) {
     throw sim::SimulationError("task \"" + task.name + "\" submitted to the executor " + detail);
   };
-  if (task.rank < 0 || task.rank >= graph_.ranks) fail("names rank " + std::to_string(task.rank) + ", which does not exist");
-  if (task.stream < 0 || task.stream >= static_cast<int>(graph_.streams.size())) fail("names an unknown stream");
+  if (task.rank < 0 || task.rank >= graph_.ranks)
+    fail("names rank " + std::to_string(task.rank) + ", which does not exist");
+  if (task.stream < 0 || task.stream >= static_cast<int>(graph_.streams.size()))
+    fail("names an unknown stream");
   for (TaskId dep : task.deps) {
-    if (dep >= id || graph_.tasks[dep].rank != task.rank) fail("depends on a task that is not an earlier one of its rank");
+    if (dep >= id || graph_.tasks[dep].rank != task.rank)
+      fail("depends on a task that is not an earlier one of its rank");
   }
   if (task.type == TaskType::kCollective) {
-    if (task.collective.group < 0 || task.collective.group >= static_cast<int>(graph_.groups.size())) fail("names an unknown group");
+    if (task.collective.group < 0 || task.collective.group >= static_cast<int>(graph_.groups.size()))
+      fail("names an unknown group");
     const auto& members = graph_.groups[static_cast<std::size_t>(task.collective.group)].ranks;
-    if (std::find(members.begin(), members.end(), task.rank) == members.end()) fail("is not a member of its group");
+    if (std::find(members.begin(), members.end(), task.rank) == members.end())
+      fail("is not a member of its group");
   }
   if ((task.type == TaskType::kSend || task.type == TaskType::kRecv) &&
       (task.p2p.peer < 0 || task.p2p.peer >= graph_.ranks || task.p2p.peer == task.rank)) {
@@ -90,7 +96,8 @@ TaskId Executor::submit(Task task) {
 void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker) {
   const Task& task = graph_.tasks[id];
   if (resumed && task.stream == TimeAttribution::kComputeStream) {
-    attribution_.compute_stream_resumed(task.rank, queue_.now(), blocker ? graph_.tasks[*blocker].category : std::string(),
+    attribution_.compute_stream_resumed(task.rank, queue_.now(),
+                                        blocker ? graph_.tasks[*blocker].category : std::string(),
                                         blocker ? graph_.tasks[*blocker].stream : -1);
   }
   const int gpu = graph_.gpu_of(task.rank);
@@ -111,20 +118,24 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
       stream.submit_async(task.name, [this, id, gpu](sim::TaskCompletion done) {
         const HostTransferSpec& transfer = graph_.tasks[id].transfer;
         const sim::SimTime start = queue_.now();
-        network_.tier_transfer(gpu, transfer.from, transfer.to, sim::Bytes::from_count(transfer.bytes), [this, id, done, start] {
-          done();
-          finished(id, start);
-        });
+        network_.tier_transfer(gpu, transfer.from, transfer.to, sim::Bytes::from_count(transfer.bytes),
+                               [this, id, done, start] {
+                                 done();
+                                 finished(id, start);
+                               });
       });
       break;
     case TaskType::kCollective:
       stream.submit_async(task.name, [this, id](sim::TaskCompletion done) {
         const CollectiveSpec spec = graph_.tasks[id].collective;
         const auto group = static_cast<std::size_t>(spec.group);
-        std::optional<Arrivals> met = rendezvous_.collective(spec.instance, graph_.groups[group].ranks.size(), Arrival{id, done});
+        std::optional<Arrivals> met =
+            rendezvous_.collective(spec.instance, graph_.groups[group].ranks.size(), Arrival{id, done});
         if (!met) return;
-        const CollectiveCall call{spec.op, sim::Bytes::from_count(spec.bytes), group_gpus_[group], group_carriers_[group]};
-        network_.collective(call, [this, arrivals = std::move(*met), start = queue_.now()] { finish_all(arrivals, start); });
+        const CollectiveCall call{spec.op, sim::Bytes::from_count(spec.bytes), group_gpus_[group],
+                                  group_carriers_[group]};
+        network_.collective(
+            call, [this, arrivals = std::move(*met), start = queue_.now()] { finish_all(arrivals, start); });
       });
       break;
     case TaskType::kSend:
@@ -135,10 +146,12 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
         const int sender = sending ? t.rank : t.p2p.peer;
         const int receiver = sending ? t.p2p.peer : t.rank;
         const auto bytes = sim::Bytes::from_count(t.p2p.bytes);
-        std::optional<Arrivals> met = rendezvous_.point_to_point(sender, receiver, t.p2p.tag, Arrival{id, done});
+        std::optional<Arrivals> met =
+            rendezvous_.point_to_point(sender, receiver, t.p2p.tag, Arrival{id, done});
         if (!met) return;
-        network_.point_to_point(graph_.gpu_of(sender), graph_.gpu_of(receiver), bytes,
-                                [this, arrivals = std::move(*met), start = queue_.now()] { finish_all(arrivals, start); });
+        network_.point_to_point(
+            graph_.gpu_of(sender), graph_.gpu_of(receiver), bytes,
+            [this, arrivals = std::move(*met), start = queue_.now()] { finish_all(arrivals, start); });
       });
       break;
   }
@@ -167,8 +180,9 @@ void Executor::run() {
   queue_.run();
   if (const std::optional<TaskId> stuck = scheduler_.stuck()) {
     const Task& task = graph_.tasks[*stuck];
-    throw sim::SimulationError("the execution graph cannot finish: task " + std::to_string(task.id) + " (" + task.name +
-                               ", rank " + std::to_string(task.rank) + ") waits forever (a missing peer, or a rendezvous cycle)");
+    throw sim::SimulationError("the execution graph cannot finish: task " + std::to_string(task.id) + " (" +
+                               task.name + ", rank " + std::to_string(task.rank) +
+                               ") waits forever (a missing peer, or a rendezvous cycle)");
   }
 }
 
@@ -191,7 +205,8 @@ ExecutionResult execute(ExecutionGraph graph, const ClusterHardware& hardware, N
                         const TopologyOptions& topology, sim::TimelineRecorder* timeline) {
   graph.validate("execution graph");
   sim::EventQueue queue;
-  const std::unique_ptr<NetworkBackend> network = make_network_backend(fidelity, queue, hardware, graph.gpu_count(), topology);
+  const std::unique_ptr<NetworkBackend> network =
+      make_network_backend(fidelity, queue, hardware, graph.gpu_count(), topology);
   Executor executor(queue, std::move(graph), hardware, *network, timeline);
   executor.run();
   return executor.result();

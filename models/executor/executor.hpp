@@ -41,8 +41,9 @@ struct ExecutionResult {
   // Time spent in tasks of each category (operation time, not waiting), averaged over ranks.
   std::map<std::string, double> seconds_by_category;
   std::vector<double> peak_memory_bytes;  // per rank, from memory tasks
-  std::vector<std::map<std::string, double>> peak_memory_breakdown;  // per rank: bytes by category at the peak
-  std::vector<double> compute_seconds;    // per rank, time in compute tasks
+  std::vector<std::map<std::string, double>>
+      peak_memory_breakdown;                  // per rank: bytes by category at the peak
+  std::vector<double> compute_seconds;        // per rank, time in compute tasks
   std::vector<TimeBreakdown> time_breakdown;  // per rank: where its step went (time_attribution.hpp)
   std::uint64_t tasks_run = 0;
   std::uint64_t events = 0;
@@ -52,10 +53,10 @@ class Executor {
  public:
   using FinishedCallback = std::function<void(TaskId)>;
 
-  // `layout` gives the ranks, GPUs, streams and communicator groups; its tasks, if any, are submitted in order.
-  // Every reference must outlive the executor; `timeline` may be null.
-  Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterHardware& hardware, NetworkBackend& network,
-           sim::TimelineRecorder* timeline = nullptr);
+  // `layout` gives the ranks, GPUs, streams and communicator groups; its tasks, if any, are submitted in
+  // order. Every reference must outlive the executor; `timeline` may be null.
+  Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterHardware& hardware,
+           NetworkBackend& network, sim::TimelineRecorder* timeline = nullptr);
 
   // Appends a task (its id is the next one, returned). Program order on its (rank, stream) is submission
   // order; its dependencies must be earlier tasks of the same rank. While running, a task whose dependencies
@@ -105,8 +106,8 @@ class Executor {
 // A closed graph: validates it (errors name `graph`'s source as "execution graph"), submits every task at
 // t = 0 and runs it on the network of `fidelity` (topology options for flow; see network_backend.hpp).
 ExecutionResult execute(ExecutionGraph graph, const ClusterHardware& hardware,
-                        NetworkFidelity fidelity = NetworkFidelity::kAnalytic, const TopologyOptions& topology = {},
-                        sim::TimelineRecorder* timeline = nullptr);
+                        NetworkFidelity fidelity = NetworkFidelity::kAnalytic,
+                        const TopologyOptions& topology = {}, sim::TimelineRecorder* timeline = nullptr);
 // One GPU kind for the whole cluster, analytic network.
 ExecutionResult execute(ExecutionGraph graph, const GpuProfile& gpu, const SystemProfile& system,
                         sim::TimelineRecorder* timeline = nullptr);

@@ -12,8 +12,10 @@ namespace strata::models {
 class MemoryLedger {
  public:
   explicit MemoryLedger(int ranks)
-      : in_use_(static_cast<std::size_t>(ranks), 0.0), peak_(static_cast<std::size_t>(ranks), 0.0),
-        by_category_(static_cast<std::size_t>(ranks)), peak_breakdown_(static_cast<std::size_t>(ranks)) {}
+      : in_use_(static_cast<std::size_t>(ranks), 0.0),
+        peak_(static_cast<std::size_t>(ranks), 0.0),
+        by_category_(static_cast<std::size_t>(ranks)),
+        peak_breakdown_(static_cast<std::size_t>(ranks)) {}
 
   void add_rank();
   // Applies an allocation (bytes > 0) or a free (bytes < 0) of `category` on `rank`.

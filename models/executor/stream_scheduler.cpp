@@ -4,13 +4,14 @@
 
 namespace strata::models {
 
-StreamScheduler::StreamScheduler(sim::EventQueue& queue, std::vector<std::string> stream_names, Dispatch dispatch,
-                                 sim::TimelineRecorder* timeline)
+StreamScheduler::StreamScheduler(sim::EventQueue& queue, std::vector<std::string> stream_names,
+                                 Dispatch dispatch, sim::TimelineRecorder* timeline)
     : queue_(queue), names_(std::move(stream_names)), dispatch_(std::move(dispatch)), timeline_(timeline) {}
 
 void StreamScheduler::add_rank(int gpu) {
   for (const std::string& stream : names_) {
-    streams_.push_back(std::make_unique<sim::SerialResource>(queue_, "gpu" + std::to_string(gpu) + "/" + stream, timeline_));
+    streams_.push_back(
+        std::make_unique<sim::SerialResource>(queue_, "gpu" + std::to_string(gpu) + "/" + stream, timeline_));
     program_.emplace_back();
     cursor_.push_back(0);
   }

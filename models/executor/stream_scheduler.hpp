@@ -1,10 +1,11 @@
 // Program order and dependencies: every (rank, stream) of an execution graph is a serial resource that runs
 // its tasks in the order they were added (program order), each once its dependencies are done. The scheduler
-// hands a task to its stream's resource when every earlier task of the stream has been handed over and its own
-// dependencies have finished; what the task then does on the resource (a kernel of known length, a wait for
-// its peers and the network) is the dispatcher's business (executor.hpp).
+// hands a task to its stream's resource when every earlier task of the stream has been handed over and its
+// own dependencies have finished; what the task then does on the resource (a kernel of known length, a wait
+// for its peers and the network) is the dispatcher's business (executor.hpp).
 //
-// Tasks may be added while the simulation runs (after start()): a task added ready goes to its stream at once.
+// Tasks may be added while the simulation runs (after start()): a task added ready goes to its stream at
+// once.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,8 @@ class StreamScheduler {
   // Called for each task handed to its stream, in program order. `resumed`: the stream was idle with nothing
   // queued, so the task ends a gap on it; `blocker`: the task whose completion made it ready (none at the
   // start, or for a task added ready while running).
-  using Dispatch = std::function<void(TaskId task, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker)>;
+  using Dispatch = std::function<void(TaskId task, sim::SerialResource& stream, bool resumed,
+                                      std::optional<TaskId> blocker)>;
 
   // Streams are named "gpu<g>/<stream name>" on the timeline (null: no recording).
   StreamScheduler(sim::EventQueue& queue, std::vector<std::string> stream_names, Dispatch dispatch,
@@ -49,7 +51,9 @@ class StreamScheduler {
   std::optional<TaskId> stuck() const;
 
  private:
-  std::size_t slot(int rank, int stream) const { return static_cast<std::size_t>(rank) * names_.size() + static_cast<std::size_t>(stream); }
+  std::size_t slot(int rank, int stream) const {
+    return static_cast<std::size_t>(rank) * names_.size() + static_cast<std::size_t>(stream);
+  }
   void issue(std::size_t slot, std::optional<TaskId> blocker);
 
   sim::EventQueue& queue_;

@@ -10,7 +10,8 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
     case ComputeKind::kGemm: return gemm_time(gpu, compute.gemm, compute.dtype).total;
     case ComputeKind::kAttention:
       return fused_attention_time(gpu, sim::Flops::from_count(compute.flops),
-                                  sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes))).total;
+                                  sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes)))
+          .total;
     case ComputeKind::kMemoryBound:
       return memory_bound_time(gpu, sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes))).total;
     case ComputeKind::kHost:
@@ -20,7 +21,8 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
   return sim::SimTime::zero();
 }
 
-AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware) {
+AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task,
+                               const ClusterHardware& hardware) {
   const SystemProfile& system = hardware.system();
   const int gpu = graph.gpu_of(task.rank);
   switch (task.type) {
@@ -30,15 +32,16 @@ AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task, co
     case TaskType::kCollective: {
       const auto& group = graph.groups[static_cast<std::size_t>(task.collective.group)];
       const int own[] = {gpu};
-      return analytic_collective_transfer(system, task.collective.op, sim::Bytes::from_count(task.collective.bytes),
+      return analytic_collective_transfer(system, task.collective.op,
+                                          sim::Bytes::from_count(task.collective.bytes),
                                           graph.group_gpus(group), own);
     }
     case TaskType::kSend:
     case TaskType::kRecv: {
       const bool sending = task.type == TaskType::kSend;
       const int peer = graph.gpu_of(task.p2p.peer);
-      AnalyticTransfer transfer = analytic_point_to_point_transfer(system, sending ? gpu : peer, sending ? peer : gpu,
-                                                                   sim::Bytes::from_count(task.p2p.bytes));
+      AnalyticTransfer transfer = analytic_point_to_point_transfer(
+          system, sending ? gpu : peer, sending ? peer : gpu, sim::Bytes::from_count(task.p2p.bytes));
       std::erase_if(transfer.uses, [&](const GpuPortUse& use) {
         const bool out = use.port == GpuPort::kNvlinkOut || use.port == GpuPort::kNicOut;
         return out != sending;
@@ -46,8 +49,7 @@ AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task, co
       return transfer;
     }
     case TaskType::kCompute:
-    case TaskType::kMemory:
-      break;
+    case TaskType::kMemory: break;
   }
   return AnalyticTransfer{task_duration(graph, task, hardware), {}};
 }
@@ -56,13 +58,11 @@ sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const 
   switch (task.type) {
     case TaskType::kCompute:
       return compute_time(task.compute, hardware.gpu(graph.gpu_of(task.rank)), hardware.system());
-    case TaskType::kMemory:
-      return sim::SimTime::zero();
+    case TaskType::kMemory: return sim::SimTime::zero();
     case TaskType::kHostTransfer:
     case TaskType::kCollective:
     case TaskType::kSend:
-    case TaskType::kRecv:
-      return task_transfer(graph, task, hardware).time;
+    case TaskType::kRecv: return task_transfer(graph, task, hardware).time;
   }
   return sim::SimTime::zero();
 }

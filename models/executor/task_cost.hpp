@@ -23,6 +23,7 @@ sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const 
 // and the ports of its own rank's GPU it keeps busy (a collective member's, a send's out ports, a recv's in
 // ports, a tier transfer's host link). A port is busy at most all of a step, so per port the summed
 // utilization x time of a rank's transfers is a lower bound on the step too.
-AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware);
+AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task,
+                               const ClusterHardware& hardware);
 
 }  // namespace strata::models

@@ -31,8 +31,8 @@ void TimeAttribution::add_rank() {
   compute_seconds_.push_back(0.0);
 }
 
-void TimeAttribution::ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end,
-                          bool device_compute) {
+void TimeAttribution::ran(int rank, int stream, const std::string& category, sim::SimTime start,
+                          sim::SimTime end, bool device_compute) {
   const double operation = (end - start).seconds();
   operation_seconds_[category.empty() ? kOther : category] += operation;
   if (device_compute) compute_seconds_[static_cast<std::size_t>(rank)] += operation;
@@ -41,7 +41,8 @@ void TimeAttribution::ran(int rank, int stream, const std::string& category, sim
   if (start != s.last_end) s.run_start = start;
   s.last_end = end;
   const auto r = static_cast<std::size_t>(rank);
-  if (stream == kComputeStream && end > start) seconds_[r][category.empty() ? kOther : category] += (end - start).seconds();
+  if (stream == kComputeStream && end > start)
+    seconds_[r][category.empty() ? kOther : category] += (end - start).seconds();
   if (end >= last_finish_[r]) {
     last_finish_[r] = end;
     last_category_[r] = category;

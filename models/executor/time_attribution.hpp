@@ -37,10 +37,12 @@ class TimeAttribution {
 
   // A task ran on (rank, stream) from `start` (after any rendezvous) to `end`; `device_compute`: a kernel on
   // the GPU (not memory bookkeeping, communication or host work).
-  void ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end, bool device_compute);
+  void ran(int rank, int stream, const std::string& category, sim::SimTime start, sim::SimTime end,
+           bool device_compute);
   // A task became ready at `now` on the idle compute stream of `rank`; `blocker_category` and
   // `blocker_stream` describe the task whose completion made it ready (stream -1: none).
-  void compute_stream_resumed(int rank, sim::SimTime now, const std::string& blocker_category, int blocker_stream);
+  void compute_stream_resumed(int rank, sim::SimTime now, const std::string& blocker_category,
+                              int blocker_stream);
   // Closes every rank at the step's end. Call once, after the run.
   std::vector<TimeBreakdown> finish(sim::SimTime step_end);
   // Grows the tables for ranks added while running.
@@ -59,7 +61,8 @@ class TimeAttribution {
     sim::SimTime last_end = sim::SimTime::zero();
   };
   StreamState& state(int rank, int stream) {
-    return streams_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(streams_per_rank_) + static_cast<std::size_t>(stream)];
+    return streams_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(streams_per_rank_) +
+                    static_cast<std::size_t>(stream)];
   }
 
   int streams_per_rank_;

@@ -41,7 +41,8 @@ void ExecutionGraph::validate(const std::string& source) const {
     std::vector<int> sorted = members;
     std::sort(sorted.begin(), sorted.end());
     const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
-    if (twice != sorted.end()) throw sim::InputError(source, path, "lists " + std::to_string(*twice) + " twice");
+    if (twice != sorted.end())
+      throw sim::InputError(source, path, "lists " + std::to_string(*twice) + " twice");
   };
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const std::string path = "/groups/" + std::to_string(g);
@@ -57,16 +58,20 @@ void ExecutionGraph::validate(const std::string& source) const {
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const Task& task = tasks[i];
     if (task.id != i) fail(task, "task ids must be dense and in order");
-    if (task.rank < 0 || task.rank >= ranks) fail(task, "rank " + std::to_string(task.rank) + " out of range");
+    if (task.rank < 0 || task.rank >= ranks)
+      fail(task, "rank " + std::to_string(task.rank) + " out of range");
     if (task.stream < 0 || task.stream >= static_cast<int>(streams.size())) fail(task, "unknown stream");
     for (TaskId dep : task.deps) {
       if (dep >= task.id) fail(task, "depends on a later task " + std::to_string(dep));
-      if (tasks[dep].rank != task.rank) fail(task, "depends on task " + std::to_string(dep) + " of another rank");
+      if (tasks[dep].rank != task.rank)
+        fail(task, "depends on task " + std::to_string(dep) + " of another rank");
     }
     if (task.type == TaskType::kCollective) {
-      if (task.collective.group < 0 || task.collective.group >= static_cast<int>(groups.size())) fail(task, "unknown group");
+      if (task.collective.group < 0 || task.collective.group >= static_cast<int>(groups.size()))
+        fail(task, "unknown group");
       const auto& members = groups[static_cast<std::size_t>(task.collective.group)].ranks;
-      if (std::find(members.begin(), members.end(), task.rank) == members.end()) fail(task, "rank is not in its group");
+      if (std::find(members.begin(), members.end(), task.rank) == members.end())
+        fail(task, "rank is not in its group");
     }
     if ((task.type == TaskType::kSend || task.type == TaskType::kRecv) &&
         (task.p2p.peer < 0 || task.p2p.peer >= ranks || task.p2p.peer == task.rank)) {

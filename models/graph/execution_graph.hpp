@@ -32,17 +32,17 @@ enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost, kMeasured };
 
 struct ComputeSpec {
   ComputeKind kind = ComputeKind::kMemoryBound;
-  GemmShape gemm;                 // kGemm
-  Dtype dtype = Dtype::kBf16;     // kGemm
-  double flops = 0;               // kAttention (executed FLOPs)
-  double bytes = 0;               // kAttention, kMemoryBound and kHost: bytes read plus written
-  sim::SimTime duration;          // kMeasured
+  GemmShape gemm;              // kGemm
+  Dtype dtype = Dtype::kBf16;  // kGemm
+  double flops = 0;            // kAttention (executed FLOPs)
+  double bytes = 0;            // kAttention, kMemoryBound and kHost: bytes read plus written
+  sim::SimTime duration;       // kMeasured
 };
 
 struct CollectiveSpec {
   CollectiveOp op = CollectiveOp::kAllReduce;
-  std::int64_t bytes = 0;  // nccl-tests size convention (collective_op.hpp)
-  int group = 0;           // index into ExecutionGraph::groups
+  std::int64_t bytes = 0;      // nccl-tests size convention (collective_op.hpp)
+  int group = 0;               // index into ExecutionGraph::groups
   std::uint64_t instance = 0;  // the same on every member's task of one collective call
 };
 
@@ -101,7 +101,9 @@ struct ExecutionGraph {
   std::vector<Task> tasks;
 
   int gpu_count() const { return gpus > 0 ? gpus : ranks; }
-  int gpu_of(int rank) const { return gpu_of_rank.empty() ? rank : gpu_of_rank[static_cast<std::size_t>(rank)]; }
+  int gpu_of(int rank) const {
+    return gpu_of_rank.empty() ? rank : gpu_of_rank[static_cast<std::size_t>(rank)];
+  }
   // The physical GPUs of a communicator: `gpus` when given, else its members' GPUs.
   std::vector<int> group_gpus(const CommGroup& group) const;
 

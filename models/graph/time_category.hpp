@@ -12,18 +12,18 @@
 namespace strata::models {
 
 enum class TimeCategory {
-  kCompute,          // kernels of the model
-  kOptimizer,        // the optimizer step
-  kTensorParallel,   // exposed communication, by kind ...
+  kCompute,         // kernels of the model
+  kOptimizer,       // the optimizer step
+  kTensorParallel,  // exposed communication, by kind ...
   kDataParallel,
-  kPipeline,         // pipeline send/recv
+  kPipeline,  // pipeline send/recv
   kContextParallel,
   kExpertParallel,
-  kOffload,          // transfers between memory tiers and work on the host
-  kMemory,           // allocation bookkeeping (takes no time)
-  kBubble,           // waiting for other pipeline stages
-  kWait,             // waiting not explained by one of the above
-  kOther,            // a task without a category
+  kOffload,  // transfers between memory tiers and work on the host
+  kMemory,   // allocation bookkeeping (takes no time)
+  kBubble,   // waiting for other pipeline stages
+  kWait,     // waiting not explained by one of the above
+  kOther,    // a task without a category
 };
 
 inline constexpr sim::NameTable<TimeCategory, 12> kTimeCategoryNames{{{
@@ -41,7 +41,9 @@ inline constexpr sim::NameTable<TimeCategory, 12> kTimeCategoryNames{{{
     {TimeCategory::kOther, "other"},
 }}};
 
-inline std::string category_name(TimeCategory category) { return std::string(kTimeCategoryNames.name(category)); }
+inline std::string category_name(TimeCategory category) {
+  return std::string(kTimeCategoryNames.name(category));
+}
 
 // Communication categories: time a rank waits on one of them is that kind's exposed communication.
 inline bool is_communication(TimeCategory category) {

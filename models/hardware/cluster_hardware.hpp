@@ -15,7 +15,8 @@ namespace strata::models {
 
 class ClusterHardware {
  public:
-  ClusterHardware(const SystemProfile& system, const GpuProfile& gpu) : system_(&system), default_gpu_(&gpu) {}
+  ClusterHardware(const SystemProfile& system, const GpuProfile& gpu)
+      : system_(&system), default_gpu_(&gpu) {}
 
   const SystemProfile& system() const { return *system_; }
   int gpus_per_node() const { return system_->gpus_per_node.value; }

@@ -6,20 +6,25 @@ namespace strata::models {
 namespace {
 
 template <class T>
-const T& lookup(const std::map<Dtype, Sourced<T>>& table, Dtype dtype, const std::string& profile, const char* what) {
+const T& lookup(const std::map<Dtype, Sourced<T>>& table, Dtype dtype, const std::string& profile,
+                const char* what) {
   const auto found = table.find(dtype);
   if (found == table.end()) {
     std::string known;
-    for (const auto& [available, unused] : table) known += (known.empty() ? "" : ", ") + std::string(dtype_name(available));
-    throw sim::InputError("GPU profile " + profile, "", "no " + std::string(what) + " for " +
-                                                            std::string(dtype_name(dtype)) + " (profile has: " + known + ")");
+    for (const auto& [available, unused] : table)
+      known += (known.empty() ? "" : ", ") + std::string(dtype_name(available));
+    throw sim::InputError("GPU profile " + profile, "",
+                          "no " + std::string(what) + " for " + std::string(dtype_name(dtype)) +
+                              " (profile has: " + known + ")");
   }
   return found->second.value;
 }
 
 }  // namespace
 
-sim::FlopRate GpuProfile::peak(Dtype dtype) const { return lookup(peak_flops, dtype, name, "peak FLOP rate"); }
+sim::FlopRate GpuProfile::peak(Dtype dtype) const {
+  return lookup(peak_flops, dtype, name, "peak FLOP rate");
+}
 
 double GpuProfile::gemm_efficiency(Dtype dtype) const {
   return lookup(gemm_max_efficiency, dtype, name, "GEMM efficiency");

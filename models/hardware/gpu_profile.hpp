@@ -23,16 +23,16 @@ struct GpuProfile {
   std::string display_name;  // e.g. "NVIDIA H100 SXM5 80GB"
   Sourced<int> sm_count;
   Sourced<sim::Bytes> memory_capacity;
-  Sourced<sim::Bandwidth> memory_bandwidth;                   // datasheet peak
-  std::map<Dtype, Sourced<sim::FlopRate>> peak_flops;          // dense tensor-core (or CUDA-core fp32) peaks
-  std::map<Dtype, Sourced<double>> gemm_max_efficiency;        // best achieved GEMM rate / peak, in (0, 1]
-  Sourced<GemmTile> gemm_tile;                                 // output tile of one thread block
+  Sourced<sim::Bandwidth> memory_bandwidth;              // datasheet peak
+  std::map<Dtype, Sourced<sim::FlopRate>> peak_flops;    // dense tensor-core (or CUDA-core fp32) peaks
+  std::map<Dtype, Sourced<double>> gemm_max_efficiency;  // best achieved GEMM rate / peak, in (0, 1]
+  Sourced<GemmTile> gemm_tile;                           // output tile of one thread block
   // Fixed time each wave of output tiles pays on top of its multiply-adds (operand pipeline fill, writing the
   // output tile): what makes small-K and small GEMMs slower than their FLOPs (compute_cost.hpp).
   Sourced<sim::SimTime> gemm_tile_overhead;
-  Sourced<double> attention_efficiency;                        // fused attention rate / bf16 peak, in (0, 1]
-  Sourced<double> memory_efficiency;                           // STREAM-like rate / memory_bandwidth, in (0, 1]
-  Sourced<sim::SimTime> kernel_launch_overhead;                // fixed cost per kernel
+  Sourced<double> attention_efficiency;          // fused attention rate / bf16 peak, in (0, 1]
+  Sourced<double> memory_efficiency;             // STREAM-like rate / memory_bandwidth, in (0, 1]
+  Sourced<sim::SimTime> kernel_launch_overhead;  // fixed cost per kernel
 
   // Throws sim::InputError naming the profile when the dtype has no peak or no GEMM efficiency.
   sim::FlopRate peak(Dtype dtype) const;

@@ -13,13 +13,15 @@ std::vector<std::string> stems_in(const std::filesystem::path& directory) {
   std::error_code error;
   if (!std::filesystem::is_directory(directory, error)) return names;
   for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
+    if (entry.is_regular_file() && entry.path().extension() == ".json")
+      names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());
   return names;
 }
 
-std::filesystem::path find(const std::filesystem::path& directory, const std::string& name, const char* kind) {
+std::filesystem::path find(const std::filesystem::path& directory, const std::string& name,
+                           const char* kind) {
   const std::vector<std::string> names = stems_in(directory);
   if (std::find(names.begin(), names.end(), name) == names.end()) {
     std::string known;
@@ -34,13 +36,16 @@ std::filesystem::path find(const std::filesystem::path& directory, const std::st
 
 ProfileCatalog::ProfileCatalog(std::filesystem::path root) : root_(std::move(root)) {
   std::error_code error;
-  if (!std::filesystem::is_directory(root_, error)) throw sim::InputError(root_.string(), "", "profile directory not found");
+  if (!std::filesystem::is_directory(root_, error))
+    throw sim::InputError(root_.string(), "", "profile directory not found");
 }
 
 std::vector<std::string> ProfileCatalog::gpu_names() const { return stems_in(root_ / "gpus"); }
 std::vector<std::string> ProfileCatalog::system_names() const { return stems_in(root_ / "systems"); }
 
-GpuProfile ProfileCatalog::gpu(const std::string& name) const { return read_gpu_profile(find(root_ / "gpus", name, "GPU")); }
+GpuProfile ProfileCatalog::gpu(const std::string& name) const {
+  return read_gpu_profile(find(root_ / "gpus", name, "GPU"));
+}
 
 SystemProfile ProfileCatalog::system(const std::string& name) const {
   return read_system_profile(find(root_ / "systems", name, "system"));

@@ -19,7 +19,9 @@ auto read_sourced(JsonObjectReader& parent, std::string_view key, Convert conver
   using Value = decltype(convert(quantity.required("value"), quantity.location_of("value")));
   Sourced<Value> result{convert(quantity.required("value"), quantity.location_of("value")), ""};
   result.source = quantity.required_string("source");
-  if (result.source.empty()) quantity.location_of("source").fail("a source is required: datasheet, record id or \"assumed: <reason>\"");
+  if (result.source.empty())
+    quantity.location_of("source").fail(
+        "a source is required: datasheet, record id or \"assumed: <reason>\"");
   quantity.finish();
   return result;
 }
@@ -82,7 +84,8 @@ std::vector<std::pair<sim::Bytes, double>> size_ramp(const nlohmann::json& value
     if (pair.size() != 2) at.fail("expected [bytes, fraction]");
     const sim::Bytes bytes = sim::json_bytes(pair[0], at.child(std::size_t{0}));
     if (bytes.count() <= 0) at.child(std::size_t{0}).fail("size must be positive");
-    if (!ramp.empty() && bytes <= ramp.back().first) at.child(std::size_t{0}).fail("sizes must be strictly ascending");
+    if (!ramp.empty() && bytes <= ramp.back().first)
+      at.child(std::size_t{0}).fail("sizes must be strictly ascending");
     ramp.emplace_back(bytes, fraction(pair[1], at.child(std::size_t{1})));
   }
   return ramp;
@@ -96,7 +99,9 @@ auto read_dtype_map(JsonObjectReader& parent, std::string_view key, Convert conv
   std::map<Dtype, Entry> entries;
   for (const std::string& name : table.keys()) {
     const auto dtype = dtype_from_name(name);
-    if (!dtype) table.location_of(name).fail("unknown dtype \"" + name + "\" (known: fp32, tf32, bf16, fp16, fp8, fp4)");
+    if (!dtype)
+      table.location_of(name).fail("unknown dtype \"" + name +
+                                   "\" (known: fp32, tf32, bf16, fp16, fp8, fp4)");
     entries.emplace(*dtype, read_sourced(table, name, convert));
   }
   if (entries.empty()) table.location().fail("at least one dtype is required");
@@ -109,13 +114,16 @@ JsonObjectReader open_profile(const nlohmann::json& document, const std::filesys
   JsonObjectReader root(document, JsonLocation{path.string(), ""});
   const auto version = root.required_integer("strata_profile", 0, std::numeric_limits<int>::max());
   if (version != kProfileFormatVersion) {
-    root.location_of("strata_profile").fail("unsupported profile format version " + std::to_string(version) +
-                                            " (this Strata reads version " + std::to_string(kProfileFormatVersion) + ")");
+    root.location_of("strata_profile")
+        .fail("unsupported profile format version " + std::to_string(version) +
+              " (this Strata reads version " + std::to_string(kProfileFormatVersion) + ")");
   }
-  if (root.required_string("kind") != kind) root.location_of("kind").fail("expected \"" + std::string(kind) + "\"");
+  if (root.required_string("kind") != kind)
+    root.location_of("kind").fail("expected \"" + std::string(kind) + "\"");
   name = root.required_string("name");
   if (name != path.stem().string()) {
-    root.location_of("name").fail("profile name \"" + name + "\" must match the file name \"" + path.stem().string() + "\"");
+    root.location_of("name").fail("profile name \"" + name + "\" must match the file name \"" +
+                                  path.stem().string() + "\"");
   }
   display_name = root.required_string("display_name");
   return root;
@@ -144,8 +152,11 @@ GpuProfile read_gpu_profile(const std::filesystem::path& path) {
   root.finish();
   for (const auto& [dtype, unused] : gpu.gemm_max_efficiency) {
     if (!gpu.peak_flops.contains(dtype)) {
-      root.location_of("efficiency").child("gemm_max").child(dtype_name(dtype)).fail(
-          "GEMM efficiency given for " + std::string(dtype_name(dtype)) + " but peak_flops has no such dtype");
+      root.location_of("efficiency")
+          .child("gemm_max")
+          .child(dtype_name(dtype))
+          .fail("GEMM efficiency given for " + std::string(dtype_name(dtype)) +
+                " but peak_flops has no such dtype");
     }
   }
   return gpu;

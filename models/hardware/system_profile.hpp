@@ -33,17 +33,17 @@ struct SystemProfile {
   std::string display_name;  // e.g. "NVIDIA DGX H100"
   std::string gpu;           // GPU profile name
   Sourced<int> gpus_per_node;
-  Sourced<int> nvlink_domain_gpus;             // GPUs reachable over NVLink (8 in a DGX, 72 in an NVL72 rack)
-  Sourced<sim::Bandwidth> nvlink_bandwidth;    // per GPU, per direction, line rate
-  Sourced<bool> nvls;                          // NVLink SHARP (in-switch reduction) available
-  Sourced<sim::Bandwidth> host_to_device;      // per GPU, pinned memory, measured where available
+  Sourced<int> nvlink_domain_gpus;           // GPUs reachable over NVLink (8 in a DGX, 72 in an NVL72 rack)
+  Sourced<sim::Bandwidth> nvlink_bandwidth;  // per GPU, per direction, line rate
+  Sourced<bool> nvls;                        // NVLink SHARP (in-switch reduction) available
+  Sourced<sim::Bandwidth> host_to_device;    // per GPU, pinned memory, measured where available
   Sourced<sim::Bandwidth> device_to_host;
-  Sourced<sim::Bytes> host_memory_capacity;    // per node
+  Sourced<sim::Bytes> host_memory_capacity;       // per node
   Sourced<sim::Bandwidth> host_memory_bandwidth;  // per node
-  Sourced<sim::Bytes> nvme_capacity;           // per node
-  Sourced<sim::Bandwidth> nvme_bandwidth;      // per node, sequential read
-  Sourced<int> nics_per_node;                  // compute-fabric NICs (storage NICs excluded)
-  Sourced<sim::Bandwidth> nic_bandwidth;       // per NIC, per direction, line rate
+  Sourced<sim::Bytes> nvme_capacity;              // per node
+  Sourced<sim::Bandwidth> nvme_bandwidth;         // per node, sequential read
+  Sourced<int> nics_per_node;                     // compute-fabric NICs (storage NICs excluded)
+  Sourced<sim::Bandwidth> nic_bandwidth;          // per NIC, per direction, line rate
   CollectiveProfile collectives;
 };
 

@@ -26,17 +26,21 @@ double layer_activation_bytes(const TransformerConfig& m, int layer, const Activ
   if (in.recompute == Recompute::kFull) return 2.0 * sbh * replicated;
 
   const double heads = m.heads;
-  const double q_width = m.uses_mla() ? heads * (m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim) : heads * m.head_dim;
+  const double q_width =
+      m.uses_mla() ? heads * (m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim) : heads * m.head_dim;
   const double kv_width = m.uses_mla() ? heads * (m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim)
                                        : static_cast<double>(m.kv_heads) * m.head_dim;
-  const double v_width = m.uses_mla() ? heads * m.mla.v_head_dim : static_cast<double>(m.kv_heads) * m.head_dim;
+  const double v_width =
+      m.uses_mla() ? heads * m.mla.v_head_dim : static_cast<double>(m.kv_heads) * m.head_dim;
   const double o_width = m.uses_mla() ? heads * m.mla.v_head_dim : heads * m.head_dim;
   const double mask = in.dropout ? sbh * replicated : 0.0;
 
-  double attention = 2.0 * sbh * replicated + 2.0 * s * b * (q_width + kv_width + v_width + o_width) / t + mask;
+  double attention =
+      2.0 * sbh * replicated + 2.0 * s * b * (q_width + kv_width + v_width + o_width) / t + mask;
   if (in.recompute != Recompute::kSelective) {
-    attention += in.fused_attention ? 4.0 * heads * s * b / t                       // softmax statistics (fp32)
-                                    : (in.dropout ? 5.0 : 2.0) * heads * s * s * b / t;  // softmax (+ dropout)
+    attention += in.fused_attention
+                     ? 4.0 * heads * s * b / t                            // softmax statistics (fp32)
+                     : (in.dropout ? 5.0 : 2.0) * heads * s * s * b / t;  // softmax (+ dropout)
   }
   // MLP: routed tokens are processed by top-k experts, so a MoE layer keeps k expert activations per token.
   double ffn = m.ffn_hidden;
@@ -47,7 +51,8 @@ double layer_activation_bytes(const TransformerConfig& m, int layer, const Activ
   }
   const double tensors = m.activation == MlpActivation::kSwiGlu ? 4.0 : 2.0;
   double mlp = 2.0 * sbh * replicated + copies * tensors * 2.0 * s * b * ffn / t + mask;
-  if (m.is_moe_layer(layer) && m.moe.shared_ffn_hidden > 0) mlp += tensors * 2.0 * s * b * m.moe.shared_ffn_hidden / t;
+  if (m.is_moe_layer(layer) && m.moe.shared_ffn_hidden > 0)
+    mlp += tensors * 2.0 * s * b * m.moe.shared_ffn_hidden / t;
   const double norms = 2.0 * 2.0 * sbh * replicated;
   return attention + mlp + norms;
 }
@@ -59,7 +64,8 @@ double output_activation_bytes(const TransformerConfig& m, const ActivationInput
 }
 
 double in_flight_microbatches(int pp, int vpp, std::int64_t microbatches, bool gpipe) {
-  if (pp < 1 || vpp < 1 || microbatches < 1) throw sim::InputError("pipeline needs pp, vpp and micro-batches >= 1");
+  if (pp < 1 || vpp < 1 || microbatches < 1)
+    throw sim::InputError("pipeline needs pp, vpp and micro-batches >= 1");
   const double m = static_cast<double>(microbatches);
   if (gpipe) return m;
   const double base = std::min<double>(pp, m);
@@ -67,7 +73,8 @@ double in_flight_microbatches(int pp, int vpp, std::int64_t microbatches, bool g
 }
 
 ModelStateBytes model_state_bytes(const ModelStateInputs& in) {
-  if (in.dp < 1 || in.zero_stage < 0 || in.zero_stage > 3) throw sim::InputError("ZeRO stage must be 0..3 and dp >= 1");
+  if (in.dp < 1 || in.zero_stage < 0 || in.zero_stage > 3)
+    throw sim::InputError("ZeRO stage must be 0..3 and dp >= 1");
   const double p = in.parameters_on_gpu;
   const double dp = in.dp;
   ModelStateBytes bytes;

@@ -63,8 +63,8 @@ double in_flight_microbatches(int pp, int vpp, std::int64_t microbatches, bool g
 struct ModelStateInputs {
   double parameters_on_gpu = 0;  // after tensor, pipeline and expert sharding
   int dp = 1;
-  int zero_stage = 0;            // 0..3
-  int gradient_bytes = 2;        // 2 (DeepSpeed) or 4 (Megatron fp32 gradient buffers)
+  int zero_stage = 0;      // 0..3
+  int gradient_bytes = 2;  // 2 (DeepSpeed) or 4 (Megatron fp32 gradient buffers)
 };
 
 struct ModelStateBytes {

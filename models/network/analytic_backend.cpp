@@ -14,22 +14,20 @@ namespace {
 double capacity(const SystemProfile& system, GpuPort port) {
   switch (port) {
     case GpuPort::kNvlinkOut:
-    case GpuPort::kNvlinkIn:
-      return system.collectives.ring_busbw.value.bytes_per_s();
+    case GpuPort::kNvlinkIn: return system.collectives.ring_busbw.value.bytes_per_s();
     case GpuPort::kNicOut:
     case GpuPort::kNicIn:
       return system.nic_bandwidth.value.bytes_per_s() * system.collectives.nic_efficiency.value *
              system.nics_per_node.value / system.gpus_per_node.value;
-    case GpuPort::kHostLinkToDevice:
-      return system.host_to_device.value.bytes_per_s();
-    case GpuPort::kHostLinkToHost:
-      return system.device_to_host.value.bytes_per_s();
+    case GpuPort::kHostLinkToDevice: return system.host_to_device.value.bytes_per_s();
+    case GpuPort::kHostLinkToHost: return system.device_to_host.value.bytes_per_s();
   }
   return 0;
 }
 
 // Adds the port's use when `bytes` cross it during `seconds`.
-void charge(std::vector<GpuPortUse>& uses, const SystemProfile& system, int gpu, GpuPort port, double bytes, double seconds) {
+void charge(std::vector<GpuPortUse>& uses, const SystemProfile& system, int gpu, GpuPort port, double bytes,
+            double seconds) {
   const double rate = capacity(system, port);
   if (!(bytes > 0) || !(seconds > 0) || !(rate > 0)) return;
   uses.push_back({gpu, port, std::min(1.0, bytes / (seconds * rate))});
@@ -54,7 +52,8 @@ CollectiveEstimate analytic_collective_over(const SystemProfile& system, Collect
   return analytic_collective(system, op, bytes, scope_of_gpus(gpus, system.gpus_per_node.value));
 }
 
-CollectiveEstimate analytic_point_to_point(const SystemProfile& system, int from_gpu, int to_gpu, sim::Bytes bytes) {
+CollectiveEstimate analytic_point_to_point(const SystemProfile& system, int from_gpu, int to_gpu,
+                                           sim::Bytes bytes) {
   const int per_node = system.gpus_per_node.value;
   const bool same_node = from_gpu / per_node == to_gpu / per_node;
   return analytic_collective(system, CollectiveOp::kSendRecv, bytes, CollectiveScope{same_node ? 1 : 2, 1});
@@ -74,7 +73,8 @@ AnalyticTransfer analytic_collective_transfer(const SystemProfile& system, Colle
   return transfer;
 }
 
-AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, int from_gpu, int to_gpu, sim::Bytes bytes) {
+AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, int from_gpu, int to_gpu,
+                                                  sim::Bytes bytes) {
   const CollectiveEstimate estimate = analytic_point_to_point(system, from_gpu, to_gpu, bytes);
   AnalyticTransfer transfer{estimate.time, {}};
   const double seconds = estimate.time.seconds();
@@ -85,16 +85,18 @@ AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, i
   return transfer;
 }
 
-AnalyticTransfer analytic_tier_transfer(const ClusterHardware& hardware, int gpu, MemoryTier from, MemoryTier to,
-                                        sim::Bytes bytes) {
+AnalyticTransfer analytic_tier_transfer(const ClusterHardware& hardware, int gpu, MemoryTier from,
+                                        MemoryTier to, sim::Bytes bytes) {
   const SystemProfile& system = hardware.system();
   AnalyticTransfer transfer{tier_transfer_time(system, hardware.gpu(gpu), from, to, bytes), {}};
   for (TierResource resource : tier_path(from, to)) {
     if (resource == TierResource::kHostToDevice) {
-      charge(transfer.uses, system, gpu, GpuPort::kHostLinkToDevice, bytes.as_double(), transfer.time.seconds());
+      charge(transfer.uses, system, gpu, GpuPort::kHostLinkToDevice, bytes.as_double(),
+             transfer.time.seconds());
     }
     if (resource == TierResource::kDeviceToHost) {
-      charge(transfer.uses, system, gpu, GpuPort::kHostLinkToHost, bytes.as_double(), transfer.time.seconds());
+      charge(transfer.uses, system, gpu, GpuPort::kHostLinkToHost, bytes.as_double(),
+             transfer.time.seconds());
     }
   }
   return transfer;
@@ -105,9 +107,11 @@ AnalyticBackend::AnalyticBackend(sim::EventQueue& queue, const ClusterHardware& 
 
 std::uint32_t AnalyticBackend::port(int gpu, GpuPort kind) {
   STRATA_ASSERT(gpu >= 0, "GPU indices are not negative");
-  if (static_cast<std::size_t>(gpu) >= gpu_ports_.size()) gpu_ports_.resize(static_cast<std::size_t>(gpu) + 1, {});
+  if (static_cast<std::size_t>(gpu) >= gpu_ports_.size())
+    gpu_ports_.resize(static_cast<std::size_t>(gpu) + 1, {});
   std::uint32_t& slot = gpu_ports_[static_cast<std::size_t>(gpu)][static_cast<std::size_t>(kind)];
-  if (slot == 0) slot = ports_.add_port("gpu" + std::to_string(gpu) + "/" + std::string(gpu_port_name(kind))) + 1;
+  if (slot == 0)
+    slot = ports_.add_port("gpu" + std::to_string(gpu) + "/" + std::string(gpu_port_name(kind))) + 1;
   return slot - 1;
 }
 
@@ -119,7 +123,8 @@ void AnalyticBackend::start(const AnalyticTransfer& transfer, Done done) {
 }
 
 void AnalyticBackend::collective(const CollectiveCall& call, Done done) {
-  start(analytic_collective_transfer(hardware_.system(), call.op, call.bytes, call.gpus, call.carriers), std::move(done));
+  start(analytic_collective_transfer(hardware_.system(), call.op, call.bytes, call.gpus, call.carriers),
+        std::move(done));
 }
 
 void AnalyticBackend::point_to_point(int from_gpu, int to_gpu, sim::Bytes bytes, Done done) {

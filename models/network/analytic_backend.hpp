@@ -11,9 +11,9 @@
 // the busiest GPU of a collective; a latency-bound small message uses little of its port). Concurrent
 // transfers share ports by sim/port_sharing.hpp: while the utilizations on each port sum to at most 1 nothing
 // changes; beyond, the transfers crossing it slow down together. So a ZeRO-3 all-gather and reduce-scatter on
-// separate streams cannot both use a GPU's NICs fully at once, and two NIC-bound collectives side by side take
-// about twice as long, while a TP all-reduce over NVLink beside a NIC-bound data-parallel reduction does not
-// slow it.
+// separate streams cannot both use a GPU's NICs fully at once, and two NIC-bound collectives side by side
+// take about twice as long, while a TP all-reduce over NVLink beside a NIC-bound data-parallel reduction does
+// not slow it.
 //
 // Ports are charged on the GPUs of the transfer's simulated members (CollectiveCall::carriers; a sender and a
 // receiver): with symmetric ranks simulated once, each stands for peers doing the same on their own ports.
@@ -37,7 +37,8 @@ namespace strata::models {
 // `gpus`, a send/recv between two GPUs (one NVLink or one NIC, at the ramp of its size).
 CollectiveEstimate analytic_collective_over(const SystemProfile& system, CollectiveOp op, sim::Bytes bytes,
                                             std::span<const int> gpus);
-CollectiveEstimate analytic_point_to_point(const SystemProfile& system, int from_gpu, int to_gpu, sim::Bytes bytes);
+CollectiveEstimate analytic_point_to_point(const SystemProfile& system, int from_gpu, int to_gpu,
+                                           sim::Bytes bytes);
 
 // A GPU's ports, per direction (capacities above).
 enum class GpuPort { kNvlinkOut, kNvlinkIn, kNicOut, kNicIn, kHostLinkToDevice, kHostLinkToHost };
@@ -59,9 +60,10 @@ struct AnalyticTransfer {
 // ports, a tier transfer on the GPU's host link.
 AnalyticTransfer analytic_collective_transfer(const SystemProfile& system, CollectiveOp op, sim::Bytes bytes,
                                               std::span<const int> gpus, std::span<const int> carriers);
-AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, int from_gpu, int to_gpu, sim::Bytes bytes);
-AnalyticTransfer analytic_tier_transfer(const ClusterHardware& hardware, int gpu, MemoryTier from, MemoryTier to,
-                                        sim::Bytes bytes);
+AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, int from_gpu, int to_gpu,
+                                                  sim::Bytes bytes);
+AnalyticTransfer analytic_tier_transfer(const ClusterHardware& hardware, int gpu, MemoryTier from,
+                                        MemoryTier to, sim::Bytes bytes);
 
 class AnalyticBackend final : public NetworkBackend {
  public:

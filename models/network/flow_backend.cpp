@@ -13,7 +13,8 @@ int nodes_for(const ClusterHardware& hardware, int gpus) {
 
 }  // namespace
 
-FlowBackend::FlowBackend(sim::EventQueue& queue, const ClusterHardware& hardware, int gpus, const TopologyOptions& topology)
+FlowBackend::FlowBackend(sim::EventQueue& queue, const ClusterHardware& hardware, int gpus,
+                         const TopologyOptions& topology)
     : queue_(queue),
       network_(queue, std::make_unique<sim::MaxMinFairSolver>()),
       topology_(network_, hardware.system(), nodes_for(hardware, gpus), topology),
@@ -21,11 +22,13 @@ FlowBackend::FlowBackend(sim::EventQueue& queue, const ClusterHardware& hardware
       runner_(queue, network_, topology_, hardware.system()) {}
 
 void FlowBackend::collective(const CollectiveCall& call, Done done) {
-  runner_.start(call.op, call.bytes, call.gpus, [done = std::move(done)](const CollectiveEstimate&) { done(); });
+  runner_.start(call.op, call.bytes, call.gpus,
+                [done = std::move(done)](const CollectiveEstimate&) { done(); });
 }
 
 void FlowBackend::point_to_point(int from_gpu, int to_gpu, sim::Bytes bytes, Done done) {
-  runner_.start_point_to_point(from_gpu, to_gpu, bytes, [done = std::move(done)](const CollectiveEstimate&) { done(); });
+  runner_.start_point_to_point(from_gpu, to_gpu, bytes,
+                               [done = std::move(done)](const CollectiveEstimate&) { done(); });
 }
 
 void FlowBackend::tier_transfer(int gpu, MemoryTier from, MemoryTier to, sim::Bytes bytes, Done done) {
@@ -33,7 +36,8 @@ void FlowBackend::tier_transfer(int gpu, MemoryTier from, MemoryTier to, sim::By
     queue_.schedule_in(sim::SimTime::zero(), std::move(done));
     return;
   }
-  network_.start_flow(tiers_.transfer_path(gpu, from, to), bytes, [done = std::move(done)](sim::FlowId) { done(); });
+  network_.start_flow(tiers_.transfer_path(gpu, from, to), bytes,
+                      [done = std::move(done)](sim::FlowId) { done(); });
 }
 
 }  // namespace strata::models

@@ -21,7 +21,8 @@ namespace strata::models {
 
 class FlowBackend final : public NetworkBackend {
  public:
-  FlowBackend(sim::EventQueue& queue, const ClusterHardware& hardware, int gpus, const TopologyOptions& topology);
+  FlowBackend(sim::EventQueue& queue, const ClusterHardware& hardware, int gpus,
+              const TopologyOptions& topology);
 
   NetworkFidelity fidelity() const override { return NetworkFidelity::kFlow; }
   void collective(const CollectiveCall& call, Done done) override;

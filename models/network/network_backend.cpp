@@ -23,7 +23,8 @@ std::optional<NetworkFidelity> network_fidelity_from_name(std::string_view name)
 std::unique_ptr<NetworkBackend> make_network_backend(NetworkFidelity fidelity, sim::EventQueue& queue,
                                                      const ClusterHardware& hardware, int gpus,
                                                      const TopologyOptions& topology) {
-  if (fidelity == NetworkFidelity::kFlow) return std::make_unique<FlowBackend>(queue, hardware, gpus, topology);
+  if (fidelity == NetworkFidelity::kFlow)
+    return std::make_unique<FlowBackend>(queue, hardware, gpus, topology);
   return std::make_unique<AnalyticBackend>(queue, hardware);
 }
 

@@ -7,7 +7,8 @@
 //  - analytic (analytic_backend.hpp): calibrated time curves for each transfer alone, stretched only where
 //    concurrent transfers need more of a GPU's NVLink, NIC share or host link than it has; fast, for search;
 //  - flow (flow_backend.hpp): each transfer as flows on the cluster topology (links, switches with
-//    oversubscription, rails, memory tiers) shared by max-min fairness; for contention and topology questions.
+//    oversubscription, rails, memory tiers) shared by max-min fairness; for contention and topology
+//    questions.
 // Where nothing contends, both give the same times (tests/models/network_backend_test.cpp).
 #pragma once
 

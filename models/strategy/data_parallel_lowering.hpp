@@ -46,17 +46,19 @@ class DataParallelLowering {
 
   // One collective per non-empty part over its group (hybrid sharding as above). Returns the tasks that end
   // the exchange (none when there is nothing to exchange).
-  std::vector<TaskId> collective(int rank, const DataParallelGroups& groups, CollectiveOp op, SplitBytes bytes, int stream,
-                                 std::vector<TaskId> deps);
+  std::vector<TaskId> collective(int rank, const DataParallelGroups& groups, CollectiveOp op,
+                                 SplitBytes bytes, int stream, std::vector<TaskId> deps);
   // Reduces the gradients `bytes` once `ready` is done; what the optimizer must wait for: the reductions,
   // and with offload the copy of the rank's gradient shard to host memory after them.
-  std::vector<TaskId> reduce_gradients(int rank, const DataParallelGroups& groups, CollectiveOp op, SplitBytes bytes, int stream,
-                                       TaskId ready);
+  std::vector<TaskId> reduce_gradients(int rank, const DataParallelGroups& groups, CollectiveOp op,
+                                       SplitBytes bytes, int stream, TaskId ready);
   // The Adam step over the rank's `sharded` parameters after `reduced`, on the GPU or offloaded. Returns the
   // task the updated weights' all-gather waits for.
   TaskId optimizer_step(int rank, double sharded, std::vector<TaskId> reduced);
   // The rank's shard of `bytes`: dense over the ZeRO shard group, experts over expert DP.
-  double shard_of(SplitBytes bytes) const { return bytes.dense / s_.zero_shard() + bytes.expert / s_.expert_dp(); }
+  double shard_of(SplitBytes bytes) const {
+    return bytes.dense / s_.zero_shard() + bytes.expert / s_.expert_dp();
+  }
 
  private:
   const ParallelStrategy& s_;

@@ -21,9 +21,12 @@ constexpr int kUserbufferSms = 16;
 
 }  // namespace
 
-LayerLowering::LayerLowering(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
-                             TaskEmitter& emit)
-    : m_(model), t_(training), s_(strategy), emit_(emit),
+LayerLowering::LayerLowering(const TransformerConfig& model, const TrainingSpec& training,
+                             const ParallelStrategy& strategy, TaskEmitter& emit)
+    : m_(model),
+      t_(training),
+      s_(strategy),
+      emit_(emit),
       tokens_(static_cast<double>(strategy.micro_batch * training.seq_len) / strategy.cp) {
   const double heads = model.heads;
   if (model.uses_mla()) {
@@ -37,7 +40,9 @@ LayerLowering::LayerLowering(const TransformerConfig& model, const TrainingSpec&
   }
 }
 
-double LayerLowering::hidden_elements() const { return tokens_ * m_.hidden / (s_.sequence_parallel ? s_.tp : 1); }
+double LayerLowering::hidden_elements() const {
+  return tokens_ * m_.hidden / (s_.sequence_parallel ? s_.tp : 1);
+}
 
 // Norm forward: read the input, write the normalized output.
 double LayerLowering::norm_bytes() const { return 2.0 * kActivationBytes * hidden_elements(); }
@@ -62,9 +67,9 @@ double LayerLowering::norm_backward_bytes() const { return 6.0 * kActivationByte
 // rotated part of q and k (MLA rotates qk_rope_head_dim per query head and one shared key part).
 double LayerLowering::rope_bytes() const {
   if (m_.learned_positions) return 0.0;
-  const double rotated = m_.uses_mla()
-                             ? static_cast<double>(m_.heads) * m_.mla.qk_rope_head_dim / s_.tp + m_.mla.qk_rope_head_dim
-                             : (widths_.q + widths_.k) / s_.tp;
+  const double rotated = m_.uses_mla() ? static_cast<double>(m_.heads) * m_.mla.qk_rope_head_dim / s_.tp +
+                                             m_.mla.qk_rope_head_dim
+                                       : (widths_.q + widths_.k) / s_.tp;
   return 2.0 * kActivationBytes * tokens_ * rotated;
 }
 
@@ -91,7 +96,8 @@ void LayerLowering::tp_exit(int rank, int group) {
   }
   std::vector<TaskId> deps;
   if (emit_.previous_compute() != kNoTask) deps.push_back(emit_.previous_compute());
-  emit_.defer(emit_.collective(rank, group, op, bytes, TimeCategory::kTensorParallel, kTensorParallel, deps), 0);
+  emit_.defer(emit_.collective(rank, group, op, bytes, TimeCategory::kTensorParallel, kTensorParallel, deps),
+              0);
 }
 
 // With sequence parallelism, the all-gather before attention or the MLP. With tp_overlap it is pipelined
@@ -106,7 +112,9 @@ void LayerLowering::tp_entry(int rank, int group) {
   std::vector<TaskId> deps;
   if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
   // The consuming GEMM is preceded by its input's FP8 cast under FP8.
-  emit_.defer(emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, TimeCategory::kTensorParallel, kTensorParallel, deps), t_.dtype == Dtype::kFp8 ? 2 : 1);
+  emit_.defer(emit_.collective(rank, group, CollectiveOp::kAllGather, bytes, TimeCategory::kTensorParallel,
+                               kTensorParallel, deps),
+              t_.dtype == Dtype::kFp8 ? 2 : 1);
 }
 
 bool LayerLowering::userbuffers() const { return s_.tp_overlap && s_.sequence_parallel && s_.tp > 1; }
@@ -114,7 +122,8 @@ bool LayerLowering::userbuffers() const { return s_.tp_overlap && s_.sequence_pa
 // The bytes of one all-gathered or reduce-scattered [b s / cp, h] activation: FP8 for an input Transformer
 // Engine casts before gathering it (fp8_buf), 16-bit otherwise.
 double LayerLowering::tp_activation_bytes(bool fp8_buffer) const {
-  return tokens_ * m_.hidden * (fp8_buffer && t_.dtype == Dtype::kFp8 ? dtype_bytes(Dtype::kFp8) : kActivationBytes);
+  return tokens_ * m_.hidden *
+         (fp8_buffer && t_.dtype == Dtype::kFp8 ? dtype_bytes(Dtype::kFp8) : kActivationBytes);
 }
 
 // A GEMM whose m rows are the all-gathered sequence (qkv and MLP up in forward; attention out and MLP down
@@ -122,7 +131,8 @@ double LayerLowering::tp_activation_bytes(bool fp8_buffer) const {
 // rows, the first on the local shard, chunk i + 1 on the shard that arrived while chunk i ran (tp - 1
 // send-recv steps around the TP ring on the tp stream). Returns the last chunk; without userbuffers the
 // all-gather (tp_entry) then the whole GEMM.
-TaskId LayerLowering::gathered_gemm(int rank, int group, const std::string& name, Dtype dtype, double n, double k) {
+TaskId LayerLowering::gathered_gemm(int rank, int group, const std::string& name, Dtype dtype, double n,
+                                    double k) {
   if (!userbuffers()) {
     tp_entry(rank, group);
     return emit_.gemm(dtype, rank, name, tokens_, n, k);
@@ -136,8 +146,9 @@ TaskId LayerLowering::gathered_gemm(int rank, int group, const std::string& name
   for (int chunk = 0; chunk < s_.tp; ++chunk) {
     TaskId exchange = kNoTask;
     if (chunk + 1 < s_.tp) {
-      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, step_bytes, TimeCategory::kTensorParallel, kTensorParallel,
-                                  chunk == 0 ? deps : std::vector<TaskId>{});
+      exchange =
+          emit_.collective(rank, group, CollectiveOp::kSendRecv, step_bytes, TimeCategory::kTensorParallel,
+                           kTensorParallel, chunk == 0 ? deps : std::vector<TaskId>{});
     }
     if (arrived != kNoTask) emit_.defer(arrived, 0);
     last = emit_.gemm(dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k);
@@ -160,8 +171,10 @@ void LayerLowering::scattered_linear(int rank, int group, const std::string& nam
   const double rows = tokens_ / kPipelineSplits;
   TaskId scattered = kNoTask;
   for (int chunk = 0; chunk < kPipelineSplits; ++chunk) {
-    const TaskId gemm = emit_.gemm(t_.dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k, {}, 1, kUserbufferSms);
-    scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false) / kPipelineSplits, TimeCategory::kTensorParallel,
+    const TaskId gemm = emit_.gemm(t_.dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k, {},
+                                   1, kUserbufferSms);
+    scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter,
+                                 tp_activation_bytes(false) / kPipelineSplits, TimeCategory::kTensorParallel,
                                  kTensorParallel, {gemm});
   }
   emit_.defer(scattered, 0);
@@ -177,7 +190,8 @@ void LayerLowering::gathered_linear(int rank, int group, const std::string& name
 // A row-parallel layer's backward (attention out, MLP down; forward m x n x k with m the tokens): the
 // sequence-parallel output gradient all-gathered for the data-gradient GEMM (gathered_gemm), then the
 // weight-gradient GEMM on the whole gathered gradient.
-void LayerLowering::gathered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held) {
+void LayerLowering::gathered_gradients(int rank, int group, const std::string& name, double n, double k,
+                                       LayerWeightGradients* held) {
   if (!userbuffers()) {
     tp_entry(rank, group);
     gradients(rank, name, tokens_, n, k, held, t_.dtype);
@@ -192,7 +206,8 @@ void LayerLowering::gathered_gradients(int rank, int group, const std::string& n
 // the input gradient. With userbuffers ("bulk"): the all-gather of the saved sequence-parallel input (for
 // the weight gradient) beside the data-gradient GEMM, the input gradient's reduce-scatter beside the
 // weight-gradient GEMM, each taking 16 SMs from its GEMM. Without: gradients, then tp_exit.
-void LayerLowering::scattered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held) {
+void LayerLowering::scattered_gradients(int rank, int group, const std::string& name, double n, double k,
+                                        LayerWeightGradients* held) {
   if (!userbuffers()) {
     gradients(rank, name, tokens_, n, k, held, t_.dtype);
     tp_exit(rank, group);
@@ -201,11 +216,14 @@ void LayerLowering::scattered_gradients(int rank, int group, const std::string& 
   fp8_cast(rank, name + " output gradient", tokens_ * n);
   std::vector<TaskId> deps;
   if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
-  const TaskId input = emit_.collective(rank, group, CollectiveOp::kAllGather, tp_activation_bytes(true), TimeCategory::kTensorParallel, kTensorParallel, deps);
+  const TaskId input = emit_.collective(rank, group, CollectiveOp::kAllGather, tp_activation_bytes(true),
+                                        TimeCategory::kTensorParallel, kTensorParallel, deps);
   const TaskId dgrad = emit_.gemm(t_.dtype, rank, name + " dgrad", tokens_, k, n, {}, 1, kUserbufferSms);
-  const TaskId scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false), TimeCategory::kTensorParallel,
-                                            kTensorParallel, {dgrad});
-  if (held != nullptr) emit_.defer(input, 0);  // a held weight gradient runs later; the gathered input must be there by then
+  const TaskId scattered =
+      emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false),
+                       TimeCategory::kTensorParallel, kTensorParallel, {dgrad});
+  if (held != nullptr)
+    emit_.defer(input, 0);  // a held weight gradient runs later; the gathered input must be there by then
   weight_gradient(rank, name, t_.dtype, tokens_, n, k, held, 1, {input}, kUserbufferSms);
   emit_.defer(scattered, 0);
 }
@@ -216,16 +234,18 @@ void LayerLowering::scattered_gradients(int rank, int group, const std::string& 
 // is_first_microbatch), left out; activations in forward and their gradients in backward every micro-batch.
 void LayerLowering::fp8_cast(int rank, const std::string& name, double elements) {
   if (t_.dtype != Dtype::kFp8) return;
-  emit_.memory_bound(rank, name + " fp8 cast-transpose", elements * (dtype_bytes(Dtype::kBf16) + 2.0 * dtype_bytes(Dtype::kFp8)));
+  emit_.memory_bound(rank, name + " fp8 cast-transpose",
+                     elements * (dtype_bytes(Dtype::kBf16) + 2.0 * dtype_bytes(Dtype::kFp8)));
 }
 
-TaskId LayerLowering::linear(int rank, const std::string& name, double m, double n, double k, std::vector<TaskId> deps, double batch) {
+TaskId LayerLowering::linear(int rank, const std::string& name, double m, double n, double k,
+                             std::vector<TaskId> deps, double batch) {
   fp8_cast(rank, name, m * k * batch);
   return emit_.gemm(t_.dtype, rank, name, m, n, k, std::move(deps), batch);
 }
 
-void LayerLowering::gradients(int rank, const std::string& name, double m, double n, double k, LayerWeightGradients* held,
-                              Dtype dtype, double batch) {
+void LayerLowering::gradients(int rank, const std::string& name, double m, double n, double k,
+                              LayerWeightGradients* held, Dtype dtype, double batch) {
   if (dtype == t_.dtype) fp8_cast(rank, name + " output gradient", m * n * batch);
   emit_.gemm(dtype, rank, name + " dgrad", m, k, n, {}, batch);
   weight_gradient(rank, name, dtype, m, n, k, held, batch);
@@ -233,8 +253,9 @@ void LayerLowering::gradients(int rank, const std::string& name, double m, doubl
 
 // The weight-gradient GEMM (k x n x m) of a forward GEMM m x n x k, or with `held` kept for ZB-H1's W pass
 // (which runs it whole, with no communication beside it).
-void LayerLowering::weight_gradient(int rank, const std::string& name, Dtype dtype, double m, double n, double k,
-                                    LayerWeightGradients* held, double batch, std::vector<TaskId> deps, int reserved_sms) {
+void LayerLowering::weight_gradient(int rank, const std::string& name, Dtype dtype, double m, double n,
+                                    double k, LayerWeightGradients* held, double batch,
+                                    std::vector<TaskId> deps, int reserved_sms) {
   if (held != nullptr) {
     held->push_back({name + " wgrad", dtype, k, n, m, batch});
     return;
@@ -245,7 +266,8 @@ void LayerLowering::weight_gradient(int rank, const std::string& name, Dtype dty
 TaskId LayerLowering::weight_gradients(int rank, const LayerWeightGradients& held, std::vector<TaskId> deps) {
   TaskId last = kNoTask;
   for (const WeightGradient& w : held) {
-    last = emit_.gemm(w.dtype, rank, w.name, w.m, w.n, w.k, last == kNoTask ? std::move(deps) : std::vector<TaskId>{}, w.batch);
+    last = emit_.gemm(w.dtype, rank, w.name, w.m, w.n, w.k,
+                      last == kNoTask ? std::move(deps) : std::vector<TaskId>{}, w.batch);
   }
   return last == kNoTask ? emit_.memory_bound(rank, "weight gradients", 0.0, std::move(deps)) : last;
 }
@@ -270,7 +292,7 @@ void LayerLowering::projections_forward(int rank, int group) {
   }
   linear(rank, "kv down", tokens_, static_cast<double>(mla.kv_lora_rank) + mla.qk_rope_head_dim, h);
   linear(rank, "kv up", tokens_, m_.heads * (static_cast<double>(mla.qk_nope_head_dim) + mla.v_head_dim) / t,
-             mla.kv_lora_rank);
+         mla.kv_lora_rank);
 }
 
 void LayerLowering::projections_backward(int rank, int group, LayerWeightGradients* held) {
@@ -281,9 +303,11 @@ void LayerLowering::projections_backward(int rank, int group, LayerWeightGradien
     return;
   }
   const MlaConfig& mla = m_.mla;
-  gradients(rank, "kv up", tokens_, m_.heads * (static_cast<double>(mla.qk_nope_head_dim) + mla.v_head_dim) / t,
-            mla.kv_lora_rank, held, t_.dtype);
-  gradients(rank, "kv down", tokens_, static_cast<double>(mla.kv_lora_rank) + mla.qk_rope_head_dim, h, held, t_.dtype);
+  gradients(rank, "kv up", tokens_,
+            m_.heads * (static_cast<double>(mla.qk_nope_head_dim) + mla.v_head_dim) / t, mla.kv_lora_rank,
+            held, t_.dtype);
+  gradients(rank, "kv down", tokens_, static_cast<double>(mla.kv_lora_rank) + mla.qk_rope_head_dim, h, held,
+            t_.dtype);
   if (mla.q_lora_rank > 0) {
     gradients(rank, "q up", tokens_, widths_.q / t, mla.q_lora_rank, held, t_.dtype);
     gradients(rank, "q down", tokens_, mla.q_lora_rank, h, held, t_.dtype);
@@ -297,9 +321,10 @@ void LayerLowering::projections_backward(int rank, int group, LayerWeightGradien
 // `blocks` equal kernels (ring attention's per-chunk blocks).
 void LayerLowering::fused_core(int rank, const std::string& name, double factor, int blocks) {
   const double heads = static_cast<double>(m_.heads) / s_.tp;
-  const double flops =
-      factor * kCausalFraction * 2.0 * tokens_ * static_cast<double>(t_.seq_len) * heads * (widths_.qk_head + widths_.v_head);
-  const double bytes = factor * 2.0 * tokens_ * heads * (2.0 * widths_.qk_head + 2.0 * widths_.v_head);  // q, k, v, o
+  const double flops = factor * kCausalFraction * 2.0 * tokens_ * static_cast<double>(t_.seq_len) * heads *
+                       (widths_.qk_head + widths_.v_head);
+  const double bytes =
+      factor * 2.0 * tokens_ * heads * (2.0 * widths_.qk_head + 2.0 * widths_.v_head);  // q, k, v, o
   emit_.attention(rank, name, flops / blocks, bytes / blocks);
 }
 
@@ -312,7 +337,8 @@ void LayerLowering::ring_core(int rank, int group, const std::string& name, bool
   for (int block = 0; block < s_.cp; ++block) {
     TaskId exchange = kNoTask;
     if (block + 1 < s_.cp) {
-      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, (backward ? 2.0 : 1.0) * kv_bytes, TimeCategory::kContextParallel, kContextParallel,
+      exchange = emit_.collective(rank, group, CollectiveOp::kSendRecv, (backward ? 2.0 : 1.0) * kv_bytes,
+                                  TimeCategory::kContextParallel, kContextParallel,
                                   block == 0 ? deps : std::vector<TaskId>{});
     }
     if (arrived != kNoTask) emit_.defer(arrived, 0);
@@ -321,7 +347,9 @@ void LayerLowering::ring_core(int rank, int group, const std::string& name, bool
   }
   if (backward) {
     // The last block's key and value gradients go back to the ranks that own those chunks.
-    emit_.defer(emit_.collective(rank, group, CollectiveOp::kSendRecv, kv_bytes, TimeCategory::kContextParallel, kContextParallel, {emit_.last_compute()}), 0);
+    emit_.defer(emit_.collective(rank, group, CollectiveOp::kSendRecv, kv_bytes,
+                                 TimeCategory::kContextParallel, kContextParallel, {emit_.last_compute()}),
+                0);
   }
 }
 
@@ -365,9 +393,13 @@ void LayerLowering::core(int rank, const LayerGroups& groups, const std::string&
   const bool ulysses = s_.cp > 1;
   const double in_bytes = tokens_ * (widths_.q + widths_.k + widths_.v) / s_.tp * kActivationBytes;
   const double out_bytes = tokens_ * widths_.o / s_.tp * kActivationBytes;
-  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? out_bytes : in_bytes, TimeCategory::kContextParallel, kCompute);
+  if (ulysses)
+    emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? out_bytes : in_bytes,
+                     TimeCategory::kContextParallel, kCompute);
   fused_core(rank, name, backward ? kAttentionBackwardFactor : 1.0, 1);
-  if (ulysses) emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? in_bytes : out_bytes, TimeCategory::kContextParallel, kCompute);
+  if (ulysses)
+    emit_.collective(rank, groups.cp, CollectiveOp::kAllToAll, backward ? in_bytes : out_bytes,
+                     TimeCategory::kContextParallel, kCompute);
 }
 
 void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& name, double ffn) {
@@ -377,7 +409,8 @@ void LayerLowering::dense_mlp_forward(int rank, int group, const std::string& na
   scattered_linear(rank, group, name + " down", m_.hidden, ffn / s_.tp);
 }
 
-void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& name, double ffn, LayerWeightGradients* held) {
+void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& name, double ffn,
+                                       LayerWeightGradients* held) {
   const double ffn_out = mlp_input_width(ffn);
   gathered_gradients(rank, group, name + " down", m_.hidden, ffn / s_.tp, held);
   emit_.memory_bound(rank, name + " activation backward", activation_backward_bytes(tokens_, ffn / s_.tp));
@@ -389,12 +422,17 @@ void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& n
 void LayerLowering::expert_exchange(int rank, const LayerGroups& groups, bool into_experts) {
   const double bytes = expert_work().permuted_bytes * s_.moe_imbalance;  // the busiest rank's share
   const bool gather = s_.expert_tp > 1;
-  if (into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, TimeCategory::kExpertParallel, kCompute);
+  if (into_experts && s_.ep > 1)
+    emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, TimeCategory::kExpertParallel,
+                     kCompute);
   if (gather) {
-    emit_.collective(rank, groups.expert_tp, into_experts ? CollectiveOp::kAllGather : CollectiveOp::kReduceScatter,
+    emit_.collective(rank, groups.expert_tp,
+                     into_experts ? CollectiveOp::kAllGather : CollectiveOp::kReduceScatter,
                      bytes * s_.expert_tp, TimeCategory::kExpertParallel, kCompute);
   }
-  if (!into_experts && s_.ep > 1) emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, TimeCategory::kExpertParallel, kCompute);
+  if (!into_experts && s_.ep > 1)
+    emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, TimeCategory::kExpertParallel,
+                     kCompute);
 }
 
 double LayerLowering::mlp_input_width(double ffn) const {
@@ -418,7 +456,8 @@ void LayerLowering::moe_forward(int rank, const LayerGroups& groups) {
   const MoeConfig& moe = m_.moe;
   const ExpertWork w = expert_work();
   emit_.gemm(sixteen_bit(), rank, "router", w.tokens, moe.experts, m_.hidden);
-  emit_.memory_bound(rank, "router top-k", 3.0 * 4.0 * w.tokens * moe.experts);  // fp32 logits: softmax, top-k
+  emit_.memory_bound(rank, "router top-k",
+                     3.0 * 4.0 * w.tokens * moe.experts);  // fp32 logits: softmax, top-k
   emit_.memory_bound(rank, "permute", 2.0 * w.permuted_bytes);
   expert_exchange(rank, groups, true);
   linear(rank, "experts up", w.rows_per_expert, w.up_width, m_.hidden, {}, w.local_experts);
@@ -431,7 +470,8 @@ void LayerLowering::moe_forward(int rank, const LayerGroups& groups) {
 
 void LayerLowering::moe_backward(int rank, const LayerGroups& groups, LayerWeightGradients* held) {
   const MoeConfig& moe = m_.moe;
-  if (moe.shared_ffn_hidden > 0) dense_mlp_backward(rank, groups.tp, "shared experts", moe.shared_ffn_hidden, held);
+  if (moe.shared_ffn_hidden > 0)
+    dense_mlp_backward(rank, groups.tp, "shared experts", moe.shared_ffn_hidden, held);
   const ExpertWork w = expert_work();
   emit_.memory_bound(rank, "unpermute backward", 2.0 * w.permuted_bytes);
   expert_exchange(rank, groups, true);
@@ -450,19 +490,23 @@ TaskId LayerLowering::forward(int rank, const LayerGroups& groups, int layer, st
   core(rank, groups, "attention", false);
   scattered_linear(rank, groups.tp, "attention out", m_.hidden, widths_.o / s_.tp);
   emit_.memory_bound(rank, "residual+norm", residual_bytes() + norm_bytes());
-  if (m_.is_moe_layer(layer)) moe_forward(rank, groups);
-  else dense_mlp_forward(rank, groups.tp, "mlp", m_.ffn_hidden);
+  if (m_.is_moe_layer(layer))
+    moe_forward(rank, groups);
+  else
+    dense_mlp_forward(rank, groups.tp, "mlp", m_.ffn_hidden);
   emit_.memory_bound(rank, "residual", residual_bytes());
   return first;
 }
 
-std::pair<TaskId, TaskId> LayerLowering::backward(int rank, const LayerGroups& groups, int layer, std::vector<TaskId> deps,
-                                                  LayerWeightGradients* held) {
+std::pair<TaskId, TaskId> LayerLowering::backward(int rank, const LayerGroups& groups, int layer,
+                                                  std::vector<TaskId> deps, LayerWeightGradients* held) {
   const TaskId first = emit_.memory_bound(rank, "layer backward start", 0.0, std::move(deps));
   if (s_.recompute == Recompute::kFull) forward(rank, groups, layer, {});
   if (dropout()) emit_.memory_bound(rank, "dropout backward", dropout_backward_bytes());
-  if (m_.is_moe_layer(layer)) moe_backward(rank, groups, held);
-  else dense_mlp_backward(rank, groups.tp, "mlp", m_.ffn_hidden, held);
+  if (m_.is_moe_layer(layer))
+    moe_backward(rank, groups, held);
+  else
+    dense_mlp_backward(rank, groups.tp, "mlp", m_.ffn_hidden, held);
   emit_.memory_bound(rank, "norm backward", norm_backward_bytes());
   if (dropout()) emit_.memory_bound(rank, "dropout backward", dropout_backward_bytes());
   gathered_gradients(rank, groups.tp, "attention out", m_.hidden, widths_.o / s_.tp, held);

@@ -20,8 +20,8 @@
 //    (reversed in backward), blocking the compute stream as DeepSpeed runs them.
 //  - MoE (Megatron-Core's all-to-all token dispatcher): router GEMM and top-k softmax on the rank's b s /
 //    (cp tp) tokens, permute, all-to-all over the EP group, all-gather over expert TP, the local experts as
-//    grouped GEMMs (batch = experts per rank), reduce-scatter, all-to-all back, unpermute; shared experts as a
-//    TP-sharded dense MLP. With load imbalance f (max/mean tokens per expert) every rank is charged the
+//    grouped GEMMs (batch = experts per rank), reduce-scatter, all-to-all back, unpermute; shared experts as
+//    a TP-sharded dense MLP. With load imbalance f (max/mean tokens per expert) every rank is charged the
 //    busiest rank's f x tokens in its expert GEMMs and all-to-alls, since the combine makes all wait for it.
 // Between the GEMMs, memory-bound kernels at HBM speed: norms, rotary embeddings (models without learned
 // positions), Megatron-Core's bias-dropout-add after each sublayer (a 1-byte mask with dropout), the MLP
@@ -60,8 +60,8 @@ using LayerWeightGradients = std::vector<WeightGradient>;
 
 class LayerLowering {
  public:
-  LayerLowering(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
-                TaskEmitter& emit);
+  LayerLowering(const TransformerConfig& model, const TrainingSpec& training,
+                const ParallelStrategy& strategy, TaskEmitter& emit);
 
   // Tokens of one micro-batch on one rank before sequence-parallel sharding: b s / cp.
   double tokens() const { return tokens_; }
@@ -106,8 +106,10 @@ class LayerLowering {
   TaskId gathered_gemm(int rank, int group, const std::string& name, Dtype dtype, double n, double k);
   void gathered_linear(int rank, int group, const std::string& name, double n, double k);
   void scattered_linear(int rank, int group, const std::string& name, double n, double k);
-  void gathered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held);
-  void scattered_gradients(int rank, int group, const std::string& name, double n, double k, LayerWeightGradients* held);
+  void gathered_gradients(int rank, int group, const std::string& name, double n, double k,
+                          LayerWeightGradients* held);
+  void scattered_gradients(int rank, int group, const std::string& name, double n, double k,
+                           LayerWeightGradients* held);
   // Memory-bound kernels between the GEMMs, in bytes (layer_lowering.cpp states what each reads and writes).
   double hidden_elements() const;  // one rank's b s h / cp elements, over tp with sequence parallelism
   bool dropout() const { return m_.trained_with_dropout(); }
@@ -119,11 +121,13 @@ class LayerLowering {
   double activation_bytes(double rows, double ffn) const;
   double activation_backward_bytes(double rows, double ffn) const;
   void fp8_cast(int rank, const std::string& name, double elements);
-  TaskId linear(int rank, const std::string& name, double m, double n, double k, std::vector<TaskId> deps = {}, double batch = 1);
+  TaskId linear(int rank, const std::string& name, double m, double n, double k,
+                std::vector<TaskId> deps = {}, double batch = 1);
   void gradients(int rank, const std::string& name, double m, double n, double k, LayerWeightGradients* held,
                  Dtype dtype, double batch = 1);
-  void weight_gradient(int rank, const std::string& name, Dtype dtype, double m, double n, double k, LayerWeightGradients* held,
-                       double batch = 1, std::vector<TaskId> deps = {}, int reserved_sms = 0);
+  void weight_gradient(int rank, const std::string& name, Dtype dtype, double m, double n, double k,
+                       LayerWeightGradients* held, double batch = 1, std::vector<TaskId> deps = {},
+                       int reserved_sms = 0);
 
   void projections_forward(int rank, int group);
   void projections_backward(int rank, int group, LayerWeightGradients* held);
@@ -132,7 +136,8 @@ class LayerLowering {
   void ring_core(int rank, int group, const std::string& name, bool backward);
   void unfused_core(int rank, const std::string& name, bool backward);
   void dense_mlp_forward(int rank, int group, const std::string& name, double ffn);
-  void dense_mlp_backward(int rank, int group, const std::string& name, double ffn, LayerWeightGradients* held);
+  void dense_mlp_backward(int rank, int group, const std::string& name, double ffn,
+                          LayerWeightGradients* held);
   void moe_forward(int rank, const LayerGroups& groups);
   void moe_backward(int rank, const LayerGroups& groups, LayerWeightGradients* held);
   void expert_exchange(int rank, const LayerGroups& groups, bool into_experts);

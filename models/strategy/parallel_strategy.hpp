@@ -82,14 +82,16 @@ struct ParallelStrategy {
     gradient_bytes = bytes;
     dp_bucket_bytes = kDefaultBucketElements * bytes;
   }
-  std::vector<int> stage_layers;  // explicit layers per (virtual) stage, pp x vpp entries; empty: split evenly
+  std::vector<int>
+      stage_layers;  // explicit layers per (virtual) stage, pp x vpp entries; empty: split evenly
   // Megatron-Core's --overlap-grad-reduce / --overlap-param-gather (PyTorch DDP overlaps by default): each
   // gradient bucket is reduced as soon as the last micro-batch's backward has produced it, and ZeRO-1/2's
   // all-gather of updated weights runs bucket by bucket under the next step's first forward. Off: buckets
   // wait for the end of the backward and the all-gather for the optimizer (Megatron-LM 2021).
   bool dp_overlap = true;
   // Megatron-Core's --tp-comm-overlap (needs sequence parallelism): each TP all-gather / reduce-scatter is
-  // split and pipelined with the GEMM that consumes / produces it, so the pair takes about the longer of the two.
+  // split and pipelined with the GEMM that consumes / produces it, so the pair takes about the longer of the
+  // two.
   bool tp_overlap = false;
   // Hybrid sharded data parallelism (PyTorch FSDP's HYBRID_SHARD, "HSDP"; DeepSpeed MiCS): ZeRO shards model
   // states over groups of dp_shard data-parallel ranks (dp x cp ranks, with context parallelism) and
@@ -110,7 +112,9 @@ struct ParallelStrategy {
   // Ranks of one pipeline stage, and the expert-data-parallel degree folded into them.
   int stage_ranks() const { return tp * cp * dp; }
   int expert_dp() const { return stage_ranks() / (ep * expert_tp); }
-  std::int64_t microbatches(const TrainingSpec& training) const { return training.global_batch / (micro_batch * dp); }
+  std::int64_t microbatches(const TrainingSpec& training) const {
+    return training.global_batch / (micro_batch * dp);
+  }
 };
 
 // Megatron-LM's gradient buffers: fp32 for bf16 training (arguments.py turns on
@@ -127,8 +131,8 @@ int default_gradient_bytes(Dtype training_dtype);
 // with ZeRO-3, as DeepSpeed allows). Options that would change nothing are refused too: moe_imbalance on a
 // dense model, sequence parallelism with tp 1, Ulysses with cp 1, ZeRO, dp_overlap or dp_bucket without
 // gradient reduction, dp_overlap false with ZeRO-3, a dp_bucket below one layer's gradients.
-void validate_strategy(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
-                       int gpus);
+void validate_strategy(const TransformerConfig& model, const TrainingSpec& training,
+                       const ParallelStrategy& strategy, int gpus);
 
 // Whether the step reduces gradients over data-parallel ranks: dp x cp > 1, or routed experts with more than
 // one rank per expert group (expert data parallelism).
@@ -161,10 +165,12 @@ struct OffloadedBytes {
   double host = 0;
   double nvme = 0;
 };
-OffloadedBytes stage_offloaded_bytes(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
+OffloadedBytes stage_offloaded_bytes(const TransformerConfig& model, const ParallelStrategy& strategy,
+                                     int stage);
 
 // The forward FLOPs recompute adds to a step, in the model-FLOPs convention (full s x s attention): every
 // layer's forward for full recompute, the attention core for selective (Korthikanti et al. 2022: HFU).
-double recompute_flops_per_step(const TransformerConfig& model, const TrainingSpec& training, Recompute recompute);
+double recompute_flops_per_step(const TransformerConfig& model, const TrainingSpec& training,
+                                Recompute recompute);
 
 }  // namespace strata::models

@@ -4,7 +4,8 @@
 // Adding one: a file defining a PipelineScheduleKind and its accessor, plus its entry in the registry.
 //
 // A descriptor states:
-//  - its scenario word and candidate-name suffix, and the vpp it takes (virtual stages per rank: model chunks,
+//  - its scenario word and candidate-name suffix, and the vpp it takes (virtual stages per rank: model
+//  chunks,
 //    loops or waves);
 //  - its own checks (beyond the general ones of validate_strategy);
 //  - placement: which virtual stage (layers counted from the embedding) each of a rank's model chunks runs,
@@ -67,24 +68,30 @@ class PipelineScheduleKind {
   // Model chunks one rank holds.
   virtual int chunks_per_rank(const ParallelStrategy& s) const { return s.vpp; }
   // The virtual stage chunk `chunk` of rank `stage` runs (0 .. virtual_stages - 1).
-  virtual int virtual_stage(const ParallelStrategy& s, int chunk, int stage) const { return chunk * s.pp + stage; }
+  virtual int virtual_stage(const ParallelStrategy& s, int chunk, int stage) const {
+    return chunk * s.pp + stage;
+  }
   // The virtual stages the model is split into (pp x vpp for the looped placements).
   virtual int virtual_stages(const ParallelStrategy& s) const { return s.pp * s.vpp; }
   // Where virtual stage `vs` runs for a micro-batch that `chunk` processes (schedules that hold two copies of
   // the model, like DualPipe, keep each micro-batch in one copy).
-  virtual ChunkPlace place_of(const ParallelStrategy& s, int /*chunk*/, int vs) const { return {vs / s.pp, vs % s.pp}; }
+  virtual ChunkPlace place_of(const ParallelStrategy& s, int /*chunk*/, int vs) const {
+    return {vs / s.pp, vs % s.pp};
+  }
   // Whether `chunk`'s forward activations travel from higher ranks to lower ones; its transfers then use
   // streams of their own, so the two directions never queue behind each other.
   virtual bool reversed(const ParallelStrategy& /*s*/, int /*chunk*/) const { return false; }
   // The micro-batches chunk `chunk` processes: [first, last].
-  virtual std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy& /*s*/, std::int64_t microbatches,
+  virtual std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy& /*s*/,
+                                                                   std::int64_t microbatches,
                                                                    int /*chunk*/) const {
     return {0, microbatches - 1};
   }
 
   // Copies of the model the pipeline holds (2 for the bidirectional schedules: each rank holds stages of both
   // directions). The copies' gradients are summed between the two ranks that hold a stage before the
-  // optimizer step (deepseek-ai/DualPipe, examples/example_dualpipe.py: p0.grad += the mirror rank's p1.grad).
+  // optimizer step (deepseek-ai/DualPipe, examples/example_dualpipe.py: p0.grad += the mirror rank's
+  // p1.grad).
   virtual int model_copies() const { return 1; }
   // The rank holding the other copy of rank `stage`'s stages (model_copies() == 2).
   int mirror_stage(const ParallelStrategy& s, int stage) const { return s.pp - 1 - stage; }
@@ -95,9 +102,11 @@ class PipelineScheduleKind {
   virtual bool shares_weights_across_microbatches() const { return false; }
 
   // The passes rank `stage` runs, in order.
-  virtual std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t microbatches, int stage) const = 0;
+  virtual std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t microbatches,
+                                          int stage) const = 0;
   // Every rank's passes (index: stage); schedules that find all ranks' orders at once override it.
-  virtual std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t microbatches) const;
+  virtual std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s,
+                                                        std::int64_t microbatches) const;
 
   // The micro-batch count must be a multiple of this (the extrapolation steps by it).
   virtual std::int64_t microbatch_multiple(const ParallelStrategy& /*s*/) const { return 1; }
@@ -122,7 +131,8 @@ const PipelineScheduleKind& pipeline_schedule(std::string_view name);
 std::string pipeline_schedule_names();
 
 // The vpp range, evenness and the descriptor's own checks of the strategy's schedule.
-void validate_schedule(const ParallelStrategy& s, std::int64_t microbatches, const PipelineScheduleKind::Fail& fail);
+void validate_schedule(const ParallelStrategy& s, std::int64_t microbatches,
+                       const PipelineScheduleKind::Fail& fail);
 
 // The strategy's schedule applied to it (the descriptor's methods with s bound).
 int pass_virtual_stage(const ParallelStrategy& s, int chunk, int stage);

@@ -34,7 +34,13 @@ std::vector<int> varying(int local, const std::array<int, 3>& sizes, const std::
 }  // namespace
 
 RankLayout::RankLayout(const ParallelStrategy& s)
-    : tp_(s.tp), cp_(s.cp), dp_(s.dp), ep_(s.ep), etp_(s.expert_tp), edp_(s.stage_ranks() / (s.ep * s.expert_tp)), shard_(s.zero_shard()) {}
+    : tp_(s.tp),
+      cp_(s.cp),
+      dp_(s.dp),
+      ep_(s.ep),
+      etp_(s.expert_tp),
+      edp_(s.stage_ranks() / (s.ep * s.expert_tp)),
+      shard_(s.zero_shard()) {}
 
 std::vector<int> RankLayout::members(GroupKind kind, int local) const {
   const std::array<int, 3> dense{tp_, cp_, dp_};
@@ -52,7 +58,8 @@ std::vector<int> RankLayout::members(GroupKind kind, int local) const {
       const auto place = static_cast<int>(std::find(data.begin(), data.end(), local) - data.begin());
       std::vector<int> out;
       for (int i = 0; i < static_cast<int>(data.size()); ++i) {
-        const bool same = kind == GroupKind::kDataShard ? i / shard_ == place / shard_ : i % shard_ == place % shard_;
+        const bool same =
+            kind == GroupKind::kDataShard ? i / shard_ == place / shard_ : i % shard_ == place % shard_;
         if (same) out.push_back(data[static_cast<std::size_t>(i)]);
       }
       return out;

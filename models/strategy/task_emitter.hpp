@@ -28,14 +28,14 @@ enum Stream : int {
   kSendPrevious = 3,
   kRecvPrevious = 4,
   kRecvNext = 5,
-  kGather = 6,          // ZeRO-3 parameter all-gathers (prefetched one layer ahead)
-  kReduce = 7,          // ZeRO-3 per-layer gradient reduce-scatters
-  kTensorParallel = 8,  // TP collectives overlapped with GEMMs (tp_overlap)
-  kContextParallel = 9, // ring-attention key-value exchanges, overlapped with attention blocks
-  kDeviceToHost = 10,   // offload: gradients to the host (a copy engine)
-  kHostToDevice = 11,   // offload: weights back from the host or NVMe (the other copy engine)
-  kHost = 12,           // offload: the optimizer step on the host CPU
-  kNvmeSwap = 13,       // offload to NVMe: optimizer states swapped in and out beside the host step
+  kGather = 6,           // ZeRO-3 parameter all-gathers (prefetched one layer ahead)
+  kReduce = 7,           // ZeRO-3 per-layer gradient reduce-scatters
+  kTensorParallel = 8,   // TP collectives overlapped with GEMMs (tp_overlap)
+  kContextParallel = 9,  // ring-attention key-value exchanges, overlapped with attention blocks
+  kDeviceToHost = 10,    // offload: gradients to the host (a copy engine)
+  kHostToDevice = 11,    // offload: weights back from the host or NVMe (the other copy engine)
+  kHost = 12,            // offload: the optimizer step on the host CPU
+  kNvmeSwap = 13,        // offload to NVMe: optimizer states swapped in and out beside the host step
   // DualPipe's reverse direction (rank p-1 to rank 0): its own send and receive streams.
   kReverseSendPrevious = 14,
   kReverseSendNext = 15,
@@ -75,17 +75,18 @@ class TaskEmitter {
   void start_rank();
 
   // `reserved_sms`: SMs a concurrent communication kernel holds meanwhile (GemmShape::reserved_sms).
-  TaskId gemm(Dtype dtype, int rank, std::string name, double m, double n, double k, std::vector<TaskId> deps = {},
-              double batch = 1, int reserved_sms = 0);
+  TaskId gemm(Dtype dtype, int rank, std::string name, double m, double n, double k,
+              std::vector<TaskId> deps = {}, double batch = 1, int reserved_sms = 0);
   TaskId memory_bound(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
   // A fused attention kernel: executed FLOPs and bytes read plus written.
   TaskId attention(int rank, std::string name, double flops, double bytes, std::vector<TaskId> deps = {});
   TaskId collective(int rank, int group, CollectiveOp op, double bytes, TimeCategory category, int stream,
                     std::vector<TaskId> deps = {});
-  TaskId transfer(int rank, Stream stream, TaskType type, int peer, double bytes, std::uint64_t tag, std::vector<TaskId> deps = {});
+  TaskId transfer(int rank, Stream stream, TaskType type, int peer, double bytes, std::uint64_t tag,
+                  std::vector<TaskId> deps = {});
   // Offload traffic between memory tiers of the rank's GPU, category offload.
-  TaskId host_transfer(int rank, Stream stream, std::string name, MemoryTier from, MemoryTier to, double bytes,
-                       std::vector<TaskId> deps = {});
+  TaskId host_transfer(int rank, Stream stream, std::string name, MemoryTier from, MemoryTier to,
+                       double bytes, std::vector<TaskId> deps = {});
   // Work on the host CPU (memory-bound over host DRAM) on the kHost stream, category offload.
   TaskId host_compute(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
   // Allocates (bytes > 0) or frees (< 0) memory of `category` on the compute stream.
@@ -101,8 +102,8 @@ class TaskEmitter {
   TaskId add(Task task);
 
   ExecutionGraph& graph_;
-  TaskId last_compute_ = kNoTask;      // the rank's latest compute-stream task
-  TaskId previous_compute_ = kNoTask;  // the one before it
+  TaskId last_compute_ = kNoTask;                 // the rank's latest compute-stream task
+  TaskId previous_compute_ = kNoTask;             // the one before it
   std::vector<std::pair<TaskId, int>> deferred_;  // (task, compute tasks to skip before waiting on it)
   std::map<std::pair<int, int>, std::uint64_t> collective_sequence_;  // per (rank, group)
 };

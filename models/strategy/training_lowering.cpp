@@ -11,8 +11,8 @@
 #include "models/strategy/data_parallel_lowering.hpp"
 #include "models/strategy/layer_lowering.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
-#include "sim/error.hpp"
 #include "models/strategy/rank_layout.hpp"
+#include "sim/error.hpp"
 
 namespace strata::models {
 namespace {
@@ -26,8 +26,8 @@ namespace {
 constexpr double kCrossEntropyForwardBytes = 38.0;
 constexpr double kCrossEntropyBackwardBytes = 14.0;
 // The embedding's backward in PyTorch is dense (nn.Embedding, sparse=False): a zeroed 16-bit gradient of the
-// whole [V/t, h] table is written and the token rows scattered into it; Megatron's gradient hook then adds it to
-// the fp32 main_grad buffer (read 2 + 4, write 4). Per table element and micro-batch: 2 + 10 bytes.
+// whole [V/t, h] table is written and the token rows scattered into it; Megatron's gradient hook then adds it
+// to the fp32 main_grad buffer (read 2 + 4, write 4). Per table element and micro-batch: 2 + 10 bytes.
 constexpr double kEmbeddingGradientBytes = 12.0;
 
 // The communicator groups one simulated rank belongs to (ExecutionGraph::groups indices, -1: none).
@@ -38,19 +38,29 @@ struct RankGroups {
 };
 
 // Why a step does not fit one graph; `needs` says how many tasks it would take ("about N").
-std::string too_large_reason(std::int64_t microbatches, int layers, const std::string& needs, std::size_t max_tasks) {
-  return "a step of " + std::to_string(microbatches) + " micro-batches over " + std::to_string(layers) + " layers needs " + needs +
-         " simulated tasks, more than the " + std::to_string(max_tasks) +
-         " one graph may hold; use fewer micro-batches per step (a larger micro_batch or dp, or a smaller global_batch) or "
+std::string too_large_reason(std::int64_t microbatches, int layers, const std::string& needs,
+                             std::size_t max_tasks) {
+  return "a step of " + std::to_string(microbatches) + " micro-batches over " + std::to_string(layers) +
+         " layers needs " + needs + " simulated tasks, more than the " + std::to_string(max_tasks) +
+         " one graph may hold; use fewer micro-batches per step (a larger micro_batch or dp, or a smaller "
+         "global_batch) or "
          "more pipeline stages";
 }
 
 class Builder {
  public:
-  Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy, RankSet rank_set,
-          std::size_t max_tasks)
-      : max_tasks_(max_tasks), m_(model), t_(training), s_(strategy), layout_(strategy), emit_(graph_), layer_(model, training, strategy, emit_), data_(strategy, emit_),
-        locals_(rank_set == RankSet::kAll ? strategy.stage_ranks() : 1), collapsed_(rank_set == RankSet::kSymmetricOnce) {
+  Builder(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
+          RankSet rank_set, std::size_t max_tasks)
+      : max_tasks_(max_tasks),
+        m_(model),
+        t_(training),
+        s_(strategy),
+        layout_(strategy),
+        emit_(graph_),
+        layer_(model, training, strategy, emit_),
+        data_(strategy, emit_),
+        locals_(rank_set == RankSet::kAll ? strategy.stage_ranks() : 1),
+        collapsed_(rank_set == RankSet::kSymmetricOnce) {
     graph_.ranks = s_.pp * locals_;
     if (collapsed_) {
       graph_.gpus = strategy.world_size();
@@ -59,7 +69,8 @@ class Builder {
     graph_.streams = lowering_stream_names();
     stage_layers_ = split_layers(model.layers, virtual_stages(strategy), strategy.stage_layers);
     first_layer_.assign(stage_layers_.size(), 0);
-    for (std::size_t vs = 1; vs < stage_layers_.size(); ++vs) first_layer_[vs] = first_layer_[vs - 1] + stage_layers_[vs - 1];
+    for (std::size_t vs = 1; vs < stage_layers_.size(); ++vs)
+      first_layer_[vs] = first_layer_[vs - 1] + stage_layers_[vs - 1];
     microbatches_ = strategy.microbatches(training);
     orders_ = strategy.schedule->orders(strategy, microbatches_);
     for (int rank = 0; rank < graph_.ranks; ++rank) groups_.push_back(build_groups(rank));
@@ -69,7 +80,8 @@ class Builder {
       const LayerParameters p = layer_parameters(model, layer);
       layer_parameters_.push_back({p.dense / strategy.tp, p.expert / (strategy.ep * strategy.expert_tp)});
     }
-    for (std::size_t vs = 0; vs < stage_layers_.size(); ++vs) activation_bytes_.push_back(stage_activation_bytes(static_cast<int>(vs)));
+    for (std::size_t vs = 0; vs < stage_layers_.size(); ++vs)
+      activation_bytes_.push_back(stage_activation_bytes(static_cast<int>(vs)));
   }
 
   // Ranks hold about the same number of tasks (stages differ by a layer or the head), so once the first is
@@ -79,7 +91,8 @@ class Builder {
   std::optional<ExecutionGraph> build() {
     for (int rank = 0; rank < graph_.ranks; ++rank) {
       if (!build_rank(rank)) return std::nullopt;
-      if (rank == 0 && graph_.ranks > 1) graph_.tasks.reserve(graph_.tasks.size() * static_cast<std::size_t>(graph_.ranks) * 9 / 8);
+      if (rank == 0 && graph_.ranks > 1)
+        graph_.tasks.reserve(graph_.tasks.size() * static_cast<std::size_t>(graph_.ranks) * 9 / 8);
     }
     return std::move(graph_);
   }
@@ -133,7 +146,9 @@ class Builder {
     const int high = std::max(stage, mirror);
     const auto key = std::make_tuple(-1, low, local_of(rank));
     if (const auto found = group_ids_.find(key); found != group_ids_.end()) return found->second;
-    CommGroup g{group_kind_name(GroupKind::kPipelineMirror), {low * locals_ + local_of(rank), high * locals_ + local_of(rank)}, {}};
+    CommGroup g{group_kind_name(GroupKind::kPipelineMirror),
+                {low * locals_ + local_of(rank), high * locals_ + local_of(rank)},
+                {}};
     if (collapsed_) g.gpus = {layout_.gpu(low, 0), layout_.gpu(high, 0)};
     graph_.groups.push_back(std::move(g));
     const int id = static_cast<int>(graph_.groups.size()) - 1;
@@ -150,16 +165,26 @@ class Builder {
   // Buckets reduced while the backward runs: only data-parallel reductions of whole buckets (not ZeRO-3,
   // which reduces per layer).
   bool overlapped_reduction() const { return s_.dp_overlap && reduces_gradients() && !zero3(); }
-  bool overlapped_gather() const { return s_.dp_overlap && reduces_gradients() && (s_.zero == 1 || s_.zero == 2); }
-  CollectiveOp reduction_op() const { return s_.zero >= 1 ? CollectiveOp::kReduceScatter : CollectiveOp::kAllReduce; }
+  bool overlapped_gather() const {
+    return s_.dp_overlap && reduces_gradients() && (s_.zero == 1 || s_.zero == 2);
+  }
+  CollectiveOp reduction_op() const {
+    return s_.zero >= 1 ? CollectiveOp::kReduceScatter : CollectiveOp::kAllReduce;
+  }
 
   // Parameters one GPU holds of a (global) layer.
-  SplitBytes layer_parameters_on_gpu(int layer) const { return layer_parameters_[static_cast<std::size_t>(layer)]; }
-  std::vector<TaskId> split_collective(int rank, CollectiveOp op, SplitBytes bytes, int stream, std::vector<TaskId> deps) {
-    return data_.collective(rank, groups_[static_cast<std::size_t>(rank)].data, op, bytes, stream, std::move(deps));
+  SplitBytes layer_parameters_on_gpu(int layer) const {
+    return layer_parameters_[static_cast<std::size_t>(layer)];
   }
-  std::vector<TaskId> reduce_gradients(int rank, CollectiveOp op, SplitBytes bytes, int stream, TaskId ready) {
-    return data_.reduce_gradients(rank, groups_[static_cast<std::size_t>(rank)].data, op, bytes, stream, ready);
+  std::vector<TaskId> split_collective(int rank, CollectiveOp op, SplitBytes bytes, int stream,
+                                       std::vector<TaskId> deps) {
+    return data_.collective(rank, groups_[static_cast<std::size_t>(rank)].data, op, bytes, stream,
+                            std::move(deps));
+  }
+  std::vector<TaskId> reduce_gradients(int rank, CollectiveOp op, SplitBytes bytes, int stream,
+                                       TaskId ready) {
+    return data_.reduce_gradients(rank, groups_[static_cast<std::size_t>(rank)].data, op, bytes, stream,
+                                  ready);
   }
 
   // Gradients accumulate in bucket order; a full bucket is reduced (on the dp stream) once the task that
@@ -175,7 +200,9 @@ class Builder {
     }
     void flush(int rank, TaskId ready) {
       if (pending.total() <= 0) return;
-      for (TaskId id : builder->reduce_gradients(rank, builder->reduction_op(), pending, kDataParallel, ready)) reductions.push_back(id);
+      for (TaskId id :
+           builder->reduce_gradients(rank, builder->reduction_op(), pending, kDataParallel, ready))
+        reductions.push_back(id);
       pending = {};
     }
   };
@@ -189,8 +216,10 @@ class Builder {
     std::vector<std::pair<int, int>> waiting;  // (chunk, layer) covered by the pending bucket
     const auto flush = [&] {
       const std::vector<TaskId> gathers =
-          split_collective(rank, CollectiveOp::kAllGather, {pending.dense * kWeightBytes, pending.expert * kWeightBytes}, kDataParallel, {});
-      for (const auto& [chunk, layer] : waiting) ready[static_cast<std::size_t>(chunk)][static_cast<std::size_t>(layer)] = gathers;
+          split_collective(rank, CollectiveOp::kAllGather,
+                           {pending.dense * kWeightBytes, pending.expert * kWeightBytes}, kDataParallel, {});
+      for (const auto& [chunk, layer] : waiting)
+        ready[static_cast<std::size_t>(chunk)][static_cast<std::size_t>(layer)] = gathers;
       waiting.clear();
       pending = {};
     };
@@ -215,7 +244,8 @@ class Builder {
     return ready;
   }
 
-  // Weights a layer is run with that the GPU does not keep: ZeRO-3 gathers them, parameter offload fetches them.
+  // Weights a layer is run with that the GPU does not keep: ZeRO-3 gathers them, parameter offload fetches
+  // them.
   bool transient_weights() const { return zero3() || s_.offload_parameters; }
 
   // Where a pass stands in its run of consecutive passes over the same chunk in the same direction: weights
@@ -231,8 +261,10 @@ class Builder {
     if (!s_.schedule->shares_weights_across_microbatches()) return runs;
     const auto direction = [](const PipelinePass& p) { return p.kind == PassKind::kForward; };
     for (std::size_t i = 0; i < order.size(); ++i) {
-      runs[i].first = i == 0 || order[i - 1].chunk != order[i].chunk || direction(order[i - 1]) != direction(order[i]);
-      runs[i].last = i + 1 == order.size() || order[i + 1].chunk != order[i].chunk || direction(order[i + 1]) != direction(order[i]);
+      runs[i].first =
+          i == 0 || order[i - 1].chunk != order[i].chunk || direction(order[i - 1]) != direction(order[i]);
+      runs[i].last = i + 1 == order.size() || order[i + 1].chunk != order[i].chunk ||
+                     direction(order[i + 1]) != direction(order[i]);
     }
     return runs;
   }
@@ -241,17 +273,20 @@ class Builder {
   // previous layer has started (one layer of prefetch); with parameter offload, first the copy of the rank's
   // weight shard from the offload tier. The gathered weights are held (memory) until the layer is done
   // (`release_weights`). Empty otherwise.
-  std::vector<TaskId> gathered_weights(int rank, int layer, bool first_of_pass, TaskId previous_start, WeightRun run) {
+  std::vector<TaskId> gathered_weights(int rank, int layer, bool first_of_pass, TaskId previous_start,
+                                       WeightRun run) {
     if (!transient_weights() || !run.first) return {};
     const SplitBytes p = layer_parameters_on_gpu(layer);
     const SplitBytes weights{p.dense * kWeightBytes, p.expert * kWeightBytes};
     std::vector<TaskId> window;
     if (!first_of_pass) window.push_back(previous_start);
     if (s_.offload_parameters) {
-      window = {emit_.host_transfer(rank, kHostToDevice, "weights from " + std::string(memory_tier_name(s_.offload)), s_.offload,
+      window = {emit_.host_transfer(rank, kHostToDevice,
+                                    "weights from " + std::string(memory_tier_name(s_.offload)), s_.offload,
                                     MemoryTier::kHbm, data_.shard_of(weights), std::move(window))};
     }
-    std::vector<TaskId> gathers = zero3() ? split_collective(rank, CollectiveOp::kAllGather, weights, kGather, window) : window;
+    std::vector<TaskId> gathers =
+        zero3() ? split_collective(rank, CollectiveOp::kAllGather, weights, kGather, window) : window;
     if (gathers.empty()) gathers = window;
     return {emit_.memory(rank, weights.total(), "gathered weights", std::move(gathers))};
   }
@@ -268,8 +303,11 @@ class Builder {
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) {
       std::vector<TaskId> deps = gathered_weights(rank, first + l, l == 0, previous_start, run);
-      if (ready != nullptr) deps.insert(deps.end(), (*ready)[static_cast<std::size_t>(l)].begin(), (*ready)[static_cast<std::size_t>(l)].end());
-      previous_start = layer_.forward(rank, groups_[static_cast<std::size_t>(rank)].layer, first + l, std::move(deps));
+      if (ready != nullptr)
+        deps.insert(deps.end(), (*ready)[static_cast<std::size_t>(l)].begin(),
+                    (*ready)[static_cast<std::size_t>(l)].end());
+      previous_start =
+          layer_.forward(rank, groups_[static_cast<std::size_t>(rank)].layer, first + l, std::move(deps));
       release_weights(rank, first + l, run);
     }
   }
@@ -277,13 +315,14 @@ class Builder {
   // A layer's gradients are ready (after its backward, or its W pass under ZB-H1): into the overlapped
   // buckets, or with ZeRO-3 reduce-scattered at once, or at the end of the run that shares the weights
   // (returned for the optimizer to wait on).
-  void gradients_ready(int rank, int layer, TaskId ready, GradientBuckets* buckets, std::vector<TaskId>& reductions,
-                       WeightRun run) {
+  void gradients_ready(int rank, int layer, TaskId ready, GradientBuckets* buckets,
+                       std::vector<TaskId>& reductions, WeightRun run) {
     const SplitBytes p = layer_parameters_on_gpu(layer);
     const SplitBytes bytes{p.dense * s_.gradient_bytes, p.expert * s_.gradient_bytes};
     if (buckets != nullptr) buckets->add(rank, bytes, ready);
     if (zero3() && run.last) {
-      for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, bytes, kReduce, ready)) reductions.push_back(id);
+      for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, bytes, kReduce, ready))
+        reductions.push_back(id);
     }
   }
 
@@ -299,7 +338,8 @@ class Builder {
       LayerWeightGradients* keep = nullptr;
       if (held != nullptr) keep = &held->emplace_back(layer, LayerWeightGradients{}).second;
       const auto [start, last] =
-          layer_.backward(rank, groups_[static_cast<std::size_t>(rank)].layer, layer, gathered_weights(rank, layer, l == 0, previous_start, run), keep);
+          layer_.backward(rank, groups_[static_cast<std::size_t>(rank)].layer, layer,
+                          gathered_weights(rank, layer, l == 0, previous_start, run), keep);
       previous_start = start;
       release_weights(rank, layer, run);
       if (held == nullptr) gradients_ready(rank, layer, last, buckets, reductions, run);
@@ -320,7 +360,8 @@ class Builder {
     in.dropout = m_.trained_with_dropout();
     double bytes = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
-    for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) bytes += layer_activation_bytes(m_, first + l, in);
+    for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l)
+      bytes += layer_activation_bytes(m_, first + l, in);
     if (vs == static_cast<int>(stage_layers_.size()) - 1) bytes += output_activation_bytes(m_, in);
     return bytes;
   }
@@ -333,7 +374,8 @@ class Builder {
     std::size_t projected = built;
     if (passes_done > 0) {
       const double per_pass = static_cast<double>(built - rank_start) / static_cast<double>(passes_done);
-      const double rest = static_cast<double>(passes - passes_done) + static_cast<double>(passes) * (graph_.ranks - rank - 1);
+      const double rest =
+          static_cast<double>(passes - passes_done) + static_cast<double>(passes) * (graph_.ranks - rank - 1);
       projected = static_cast<std::size_t>(std::min(1e18, static_cast<double>(built) + per_pass * rest));
     }
     if (projected <= max_tasks_) return true;
@@ -349,23 +391,29 @@ class Builder {
     const double tokens = layer_.tokens();
     emit_.start_rank();
     // Each TP rank sends its 1/t slice of the boundary activations (sequence parallelism shards them; without
-    // it, Megatron-LM's scatter/gather optimisation, on by default since SC21 section 4.1, splits the send and
-    // all-gathers over NVLink after the receive, a cost left out here).
+    // it, Megatron-LM's scatter/gather optimisation, on by default since SC21 section 4.1, splits the send
+    // and all-gathers over NVLink after the receive, a cost left out here).
     const double boundary_bytes = tokens * m_.hidden * 2.0 / s_.tp;
     emit_.memory(rank, stage_model_state_bytes(m_, s_, stage), "model states");
 
     const PipelineScheduleKind& schedule = *s_.schedule;
     // The simulated rank that runs virtual stage `vs` for a micro-batch of `chunk`.
-    const auto rank_of = [&](int chunk, int vs) { return schedule.place_of(s_, chunk, vs).stage * locals_ + local; };
-    // A transfer's tag: micro-batch, the virtual stage it goes to, direction; sender and receiver agree on it.
+    const auto rank_of = [&](int chunk, int vs) {
+      return schedule.place_of(s_, chunk, vs).stage * locals_ + local;
+    };
+    // A transfer's tag: micro-batch, the virtual stage it goes to, direction; sender and receiver agree on
+    // it.
     const auto tag = [&](std::int64_t mb, int to_virtual_stage, bool forward) {
       return (static_cast<std::uint64_t>(mb) * static_cast<std::uint64_t>(virtual_stages) +
-              static_cast<std::uint64_t>(to_virtual_stage)) * 2 + (forward ? 0 : 1);
+              static_cast<std::uint64_t>(to_virtual_stage)) *
+                 2 +
+             (forward ? 0 : 1);
     };
     TaskId last_backward = 0;
     std::vector<TaskId> reductions;
     const std::vector<std::vector<std::vector<TaskId>>> gathered =
-        overlapped_gather() ? overlapped_parameter_gather(rank, stage) : std::vector<std::vector<std::vector<TaskId>>>{};
+        overlapped_gather() ? overlapped_parameter_gather(rank, stage)
+                            : std::vector<std::vector<std::vector<TaskId>>>{};
     GradientBuckets buckets{this, {}, {}};
     const SplitBytes head_gradients{embedding_parameters_ / s_.tp * s_.gradient_bytes, 0.0};
     // Zero-bubble schedules: the weight gradients each (micro-batch, chunk)'s B pass held back, by layer (-1:
@@ -401,17 +449,23 @@ class Builder {
       if (kind == PassKind::kForward) {
         std::vector<TaskId> deps;
         if (receive_forward) {
-          deps.push_back(emit_.transfer(rank, forward_recv, TaskType::kRecv, upstream, boundary_bytes, tag(mb, vs, true)));
+          deps.push_back(emit_.transfer(rank, forward_recv, TaskType::kRecv, upstream, boundary_bytes,
+                                        tag(mb, vs, true)));
         }
         emit_.memory(rank, activation_bytes(vs), "activations", deps);
         if (first) emit_.memory_bound(rank, "embedding", 2.0 * tokens * m_.hidden);
-        forward_layers(rank, vs, mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr, run);
+        forward_layers(
+            rank, vs,
+            mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr,
+            run);
         if (last) {
-          emit_.gemm(layer_.sixteen_bit(), rank, "lm head", tokens, static_cast<double>(m_.vocab) / s_.tp, m_.hidden);
+          emit_.gemm(layer_.sixteen_bit(), rank, "lm head", tokens, static_cast<double>(m_.vocab) / s_.tp,
+                     m_.hidden);
           emit_.memory_bound(rank, "loss", kCrossEntropyForwardBytes * tokens * m_.vocab / s_.tp);
         } else if (send_forward) {
           const TaskId end = emit_.memory_bound(rank, "stage output", 0.0);
-          emit_.transfer(rank, forward_send, TaskType::kSend, downstream, boundary_bytes, tag(mb, vs + 1, true), {end});
+          emit_.transfer(rank, forward_send, TaskType::kSend, downstream, boundary_bytes,
+                         tag(mb, vs + 1, true), {end});
         }
         continue;
       }
@@ -419,8 +473,10 @@ class Builder {
         TaskId done = 0;
         for (const auto& [layer, gradients] : held[{mb, chunk}]) {
           done = layer_.weight_gradients(rank, gradients, {});
-          if (layer >= 0) gradients_ready(rank, layer, done, bucket_sink, reductions, run);
-          else if (bucket_sink != nullptr) bucket_sink->add(rank, head_gradients, done);
+          if (layer >= 0)
+            gradients_ready(rank, layer, done, bucket_sink, reductions, run);
+          else if (bucket_sink != nullptr)
+            bucket_sink->add(rank, head_gradients, done);
         }
         held.erase({mb, chunk});
         last_backward = emit_.memory(rank, -activation_bytes(vs), "activations");
@@ -431,13 +487,17 @@ class Builder {
       std::vector<std::pair<int, LayerWeightGradients>>* keep = split ? &held[{mb, chunk}] : nullptr;
       std::vector<TaskId> deps;
       if (send_forward) {  // the gradient comes back the way the activations went
-        deps.push_back(emit_.transfer(rank, backward_recv, TaskType::kRecv, downstream, boundary_bytes, tag(mb, vs, false)));
+        deps.push_back(emit_.transfer(rank, backward_recv, TaskType::kRecv, downstream, boundary_bytes,
+                                      tag(mb, vs, false)));
       }
       if (last) {
-        emit_.memory_bound(rank, "loss backward", kCrossEntropyBackwardBytes * tokens * m_.vocab / s_.tp, deps);
-        emit_.gemm(layer_.sixteen_bit(), rank, "lm head dgrad", tokens, m_.hidden, static_cast<double>(m_.vocab) / s_.tp);
-        const LayerWeightGradients head{
-            {"lm head wgrad", layer_.sixteen_bit(), static_cast<double>(m_.hidden), static_cast<double>(m_.vocab) / s_.tp, tokens, 1}};
+        emit_.memory_bound(rank, "loss backward", kCrossEntropyBackwardBytes * tokens * m_.vocab / s_.tp,
+                           deps);
+        emit_.gemm(layer_.sixteen_bit(), rank, "lm head dgrad", tokens, m_.hidden,
+                   static_cast<double>(m_.vocab) / s_.tp);
+        const LayerWeightGradients head{{"lm head wgrad", layer_.sixteen_bit(),
+                                         static_cast<double>(m_.hidden),
+                                         static_cast<double>(m_.vocab) / s_.tp, tokens, 1}};
         if (split) {
           keep->emplace_back(-1, head);
         } else {
@@ -450,7 +510,9 @@ class Builder {
       backward_layers(rank, vs, split ? nullptr : bucket_sink, reductions, keep, run);
       TaskId end = emit_.last_compute();
       if (first) {
-        end = emit_.memory_bound(rank, "embedding backward", 4.0 * tokens * m_.hidden + kEmbeddingGradientBytes * embedding_parameters_ / s_.tp);
+        end = emit_.memory_bound(
+            rank, "embedding backward",
+            4.0 * tokens * m_.hidden + kEmbeddingGradientBytes * embedding_parameters_ / s_.tp);
         if (bucket_sink != nullptr) bucket_sink->add(rank, head_gradients, end);
       }
       if (!split) {
@@ -458,7 +520,9 @@ class Builder {
         if (reduce_now) buckets.flush(rank, last_backward);
         end = last_backward;
       }
-      if (receive_forward) emit_.transfer(rank, backward_send, TaskType::kSend, upstream, boundary_bytes, tag(mb, vs - 1, false), {end});
+      if (receive_forward)
+        emit_.transfer(rank, backward_send, TaskType::kSend, upstream, boundary_bytes, tag(mb, vs - 1, false),
+                       {end});
     }
     reductions.insert(reductions.end(), buckets.reductions.begin(), buckets.reductions.end());
     finish_step(rank, stage, last_backward, reductions);
@@ -482,27 +546,32 @@ class Builder {
       }
     }
     const SplitBytes gradient_bytes{left.dense * s_.gradient_bytes, left.expert * s_.gradient_bytes};
-    const double buckets = std::max(1.0, std::ceil(gradient_bytes.total() / static_cast<double>(s_.dp_bucket_bytes)));
+    const double buckets =
+        std::max(1.0, std::ceil(gradient_bytes.total() / static_cast<double>(s_.dp_bucket_bytes)));
     if (gradient_bytes.total() > 0 && !overlapped_reduction()) {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
         const SplitBytes bucket{gradient_bytes.dense / buckets, gradient_bytes.expert / buckets};
-        for (TaskId id : reduce_gradients(rank, reduction_op(), bucket, kDataParallel, last_backward)) reduced.push_back(id);
+        for (TaskId id : reduce_gradients(rank, reduction_op(), bucket, kDataParallel, last_backward))
+          reduced.push_back(id);
       }
     }
-    const double sharded = s_.zero >= 1 ? data_.shard_of({parameters.dense, parameters.expert}) : parameters.dense + parameters.expert;
+    const double sharded = s_.zero >= 1 ? data_.shard_of({parameters.dense, parameters.expert})
+                                        : parameters.dense + parameters.expert;
     const int mirror = groups_[static_cast<std::size_t>(rank)].mirror;
     if (mirror >= 0) {
       // The two copies' gradients summed with the mirror rank, after the data-parallel reduction: the rank's
       // shard of them (all of them without ZeRO).
       reduced.push_back(last_backward);
-      reduced = {emit_.collective(rank, mirror, CollectiveOp::kAllReduce, sharded * s_.gradient_bytes, TimeCategory::kDataParallel, kDataParallel,
-                                  std::move(reduced))};
+      reduced = {emit_.collective(rank, mirror, CollectiveOp::kAllReduce, sharded * s_.gradient_bytes,
+                                  TimeCategory::kDataParallel, kDataParallel, std::move(reduced))};
     }
     const TaskId optimizer = data_.optimizer_step(rank, sharded, std::move(reduced));
     if (s_.zero >= 1 && s_.zero <= 2 && !overlapped_gather()) {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
-        split_collective(rank, CollectiveOp::kAllGather,
-                         {parameters.dense * kWeightBytes / buckets, parameters.expert * kWeightBytes / buckets}, kDataParallel, {optimizer});
+        split_collective(
+            rank, CollectiveOp::kAllGather,
+            {parameters.dense * kWeightBytes / buckets, parameters.expert * kWeightBytes / buckets},
+            kDataParallel, {optimizer});
       }
     }
   }
@@ -522,8 +591,8 @@ class Builder {
   std::vector<int> stage_layers_;
   std::vector<int> first_layer_;  // per virtual stage: its first global layer
   std::int64_t microbatches_ = 0;
-  std::vector<RankGroups> groups_;  // per simulated rank
-  std::vector<std::vector<PipelinePass>> orders_;  // per stage
+  std::vector<RankGroups> groups_;                      // per simulated rank
+  std::vector<std::vector<PipelinePass>> orders_;       // per stage
   std::map<std::tuple<int, int, int>, int> group_ids_;  // (kind, stage, first member) -> group
   double embedding_parameters_ = 0;
   std::vector<SplitBytes> layer_parameters_;  // per global layer, on one GPU
@@ -533,7 +602,8 @@ class Builder {
 }  // namespace
 
 LoweringOutcome lower_training_within(const TransformerConfig& model, const TrainingSpec& training,
-                                      const ParallelStrategy& strategy, int gpus, RankSet rank_set, std::size_t max_tasks) {
+                                      const ParallelStrategy& strategy, int gpus, RankSet rank_set,
+                                      std::size_t max_tasks) {
   validate_strategy(model, training, strategy, gpus);
   LoweringOutcome outcome;
   // Every layer runs at least a forward and a backward task per micro-batch on each simulated rank of its
@@ -541,8 +611,9 @@ LoweringOutcome lower_training_within(const TransformerConfig& model, const Trai
   const double floor_tasks = 2.0 * static_cast<double>(strategy.microbatches(training)) * model.layers *
                              (rank_set == RankSet::kAll ? strategy.stage_ranks() : 1);
   if (floor_tasks > static_cast<double>(max_tasks)) {
-    outcome.too_large = too_large_reason(strategy.microbatches(training), model.layers,
-                                         "at least " + std::to_string(static_cast<std::int64_t>(floor_tasks)), max_tasks);
+    outcome.too_large =
+        too_large_reason(strategy.microbatches(training), model.layers,
+                         "at least " + std::to_string(static_cast<std::int64_t>(floor_tasks)), max_tasks);
     return outcome;
   }
   Builder builder(model, training, strategy, rank_set, max_tasks);
@@ -556,13 +627,15 @@ LoweringOutcome lower_training_within(const TransformerConfig& model, const Trai
   lowered.microbatches = builder.microbatches();
   lowered.stage_layers = builder.stage_layers();
   lowered.model_flops_per_step = model_flops_per_step(model, training.global_batch, training.seq_len);
-  lowered.hardware_flops_per_step = lowered.model_flops_per_step + recompute_flops_per_step(model, training, strategy.recompute);
+  lowered.hardware_flops_per_step =
+      lowered.model_flops_per_step + recompute_flops_per_step(model, training, strategy.recompute);
   lowered.tokens_per_step = static_cast<double>(training.global_batch * training.seq_len);
   return outcome;
 }
 
-LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training, const ParallelStrategy& strategy,
-                               int gpus, RankSet rank_set, std::size_t max_tasks) {
+LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
+                               const ParallelStrategy& strategy, int gpus, RankSet rank_set,
+                               std::size_t max_tasks) {
   LoweringOutcome outcome = lower_training_within(model, training, strategy, gpus, rank_set, max_tasks);
   if (!outcome.lowered) throw sim::InputError(outcome.too_large);
   return std::move(*outcome.lowered);

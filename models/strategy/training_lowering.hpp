@@ -10,10 +10,10 @@
 // interleaved 1F1B (Narayanan et al. SC21, 2.2.2); ZB-H1 splits the backward into input-gradient and
 // weight-gradient passes and defers the latter (pipeline_schedule.hpp), freeing a micro-batch's activations
 // after its weight-gradient pass.
-// Data parallelism reduces gradients in buckets on their own stream as soon as the last micro-batch's backward
-// has produced them (all-reduce; ZeRO-1/2: reduce-scatter, then an all-gather of the updated 16-bit weights):
-// dense parameters over the dp x cp ranks, routed experts over the expert-data-parallel ranks; the groups,
-// hybrid sharding and the optimizer's placement (GPU, or offloaded): data_parallel_lowering.hpp.
+// Data parallelism reduces gradients in buckets on their own stream as soon as the last micro-batch's
+// backward has produced them (all-reduce; ZeRO-1/2: reduce-scatter, then an all-gather of the updated 16-bit
+// weights): dense parameters over the dp x cp ranks, routed experts over the expert-data-parallel ranks; the
+// groups, hybrid sharding and the optimizer's placement (GPU, or offloaded): data_parallel_lowering.hpp.
 // ZeRO-3 / FSDP all-gathers each layer's weights before its forward and its backward (on a gather stream, one
 // layer ahead) and reduce-scatters its gradients after its backward (on a reduce stream).
 // Memory tasks allocate model states up front and each micro-batch's activations (memory_model.hpp) from its
@@ -35,8 +35,8 @@ namespace strata::models {
 struct LoweredTraining {
   ExecutionGraph graph;
   std::int64_t microbatches = 0;
-  std::vector<int> stage_layers;  // per virtual stage (chunk x pp + stage)
-  double model_flops_per_step = 0;  // 3 x forward, no recompute (workload/transformer_config.hpp)
+  std::vector<int> stage_layers;       // per virtual stage (chunk x pp + stage)
+  double model_flops_per_step = 0;     // 3 x forward, no recompute (workload/transformer_config.hpp)
   double hardware_flops_per_step = 0;  // model FLOPs plus recomputed forward FLOPs, same convention
   double tokens_per_step = 0;
 };
@@ -63,11 +63,13 @@ struct LoweringOutcome {
 };
 // Validates first (validate_strategy; sim::InputError); `gpus` is the cluster size.
 LoweringOutcome lower_training_within(const TransformerConfig& model, const TrainingSpec& training,
-                                      const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce,
+                                      const ParallelStrategy& strategy, int gpus,
+                                      RankSet rank_set = RankSet::kSymmetricOnce,
                                       std::size_t max_tasks = kMaxLoweredTasks);
 // The same, with a step too large for `max_tasks` as bad input (sim::InputError).
 LoweredTraining lower_training(const TransformerConfig& model, const TrainingSpec& training,
-                               const ParallelStrategy& strategy, int gpus, RankSet rank_set = RankSet::kSymmetricOnce,
+                               const ParallelStrategy& strategy, int gpus,
+                               RankSet rank_set = RankSet::kSymmetricOnce,
                                std::size_t max_tasks = kMaxLoweredTasks);
 
 }  // namespace strata::models

@@ -26,7 +26,8 @@ ClusterTopology::ClusterTopology(sim::FluidNetwork& network, const SystemProfile
   if (options.tiers != 2 && options.tiers != 3) throw sim::InputError("a fat tree has 2 or 3 tiers");
   if (options.pod_leaves < 1) throw sim::InputError("pod size must be at least one leaf");
   if (nodes > domain_nodes_ && nics_per_node_ < 1) {
-    throw sim::InputError("system " + system.name + " has no NICs to connect " + std::to_string(nodes) + " nodes");
+    throw sim::InputError("system " + system.name + " has no NICs to connect " + std::to_string(nodes) +
+                          " nodes");
   }
 
   const sim::Bandwidth nvlink = system.collectives.ring_busbw.value;
@@ -53,7 +54,8 @@ ClusterTopology::ClusterTopology(sim::FluidNetwork& network, const SystemProfile
         switch_index = (node / options.leaf_radix) * nics_per_node_ + k;
       }
       switch_of_port_.push_back(switch_index);
-      if (static_cast<int>(ports_per_switch.size()) <= switch_index) ports_per_switch.resize(static_cast<std::size_t>(switch_index) + 1, 0);
+      if (static_cast<int>(ports_per_switch.size()) <= switch_index)
+        ports_per_switch.resize(static_cast<std::size_t>(switch_index) + 1, 0);
       ++ports_per_switch[static_cast<std::size_t>(switch_index)];
     }
   }
@@ -69,11 +71,14 @@ ClusterTopology::ClusterTopology(sim::FluidNetwork& network, const SystemProfile
                              static_cast<std::size_t>(options.pod_leaves);
     for (std::size_t pod = 0; pod < pods; ++pod) {
       double capacity = 0;
-      for (std::size_t s = pod * options.pod_leaves; s < std::min(ports_per_switch.size(), (pod + 1) * options.pod_leaves); ++s) {
+      for (std::size_t s = pod * options.pod_leaves;
+           s < std::min(ports_per_switch.size(), (pod + 1) * options.pod_leaves); ++s) {
         capacity += network.capacity(switch_up_[s]).bytes_per_s();
       }
-      pod_up_.push_back(network.add_resource("pod" + std::to_string(pod) + "/up", sim::Bandwidth::from_bytes_per_s(capacity)));
-      pod_down_.push_back(network.add_resource("pod" + std::to_string(pod) + "/down", sim::Bandwidth::from_bytes_per_s(capacity)));
+      pod_up_.push_back(network.add_resource("pod" + std::to_string(pod) + "/up",
+                                             sim::Bandwidth::from_bytes_per_s(capacity)));
+      pod_down_.push_back(network.add_resource("pod" + std::to_string(pod) + "/down",
+                                               sim::Bandwidth::from_bytes_per_s(capacity)));
     }
   }
 }
@@ -94,8 +99,8 @@ int ClusterTopology::gpu_on_rail(int node, int rail) const {
   return node * gpus_per_node_;
 }
 
-void ClusterTopology::append_fabric(std::vector<sim::ResourceId>& path, int from_node, int from_nic, int to_node,
-                                    int to_nic) const {
+void ClusterTopology::append_fabric(std::vector<sim::ResourceId>& path, int from_node, int from_nic,
+                                    int to_node, int to_nic) const {
   const std::size_t from_port = port(from_node, from_nic);
   const std::size_t to_port = port(to_node, to_nic);
   path.push_back(nic_up_[from_port]);

@@ -17,9 +17,9 @@
 //    first moves over NVLink to the source node's GPU on the destination GPU's rail.
 #pragma once
 
-#include "sim/name_table.hpp"
 #include <string>
 #include <vector>
+#include "sim/name_table.hpp"
 
 #include "models/hardware/system_profile.hpp"
 #include "sim/fluid_network.hpp"
@@ -40,9 +40,10 @@ struct TopologyOptions {
 
 class ClusterTopology {
  public:
-  // Adds every resource to `network`. Throws sim::InputError for bad options (oversubscription < 1, radix < 1,
-  // tiers not 2 or 3) or a node type without NICs used for more than one NVLink domain.
-  ClusterTopology(sim::FluidNetwork& network, const SystemProfile& system, int nodes, const TopologyOptions& options);
+  // Adds every resource to `network`. Throws sim::InputError for bad options (oversubscription < 1, radix <
+  // 1, tiers not 2 or 3) or a node type without NICs used for more than one NVLink domain.
+  ClusterTopology(sim::FluidNetwork& network, const SystemProfile& system, int nodes,
+                  const TopologyOptions& options);
 
   int nodes() const { return nodes_; }
   int gpus_per_node() const { return gpus_per_node_; }
@@ -56,16 +57,18 @@ class ClusterTopology {
   // Inter-domain path that leaves `from_gpu`'s node on NIC `rail` and enters `to_gpu`'s node on NIC `rail`,
   // with NVLink hops to and from a GPU attached to that rail where the endpoints are not (NCCL's PXN).
   std::vector<sim::ResourceId> rail_path(int from_gpu, int to_gpu, int rail) const;
-  // NIC-to-NIC path between two nodes on one rail (what a ring's node-crossing edge uses: NCCL lays rings out so
-  // that the GPU leaving a node is attached to that NIC, and the receiving NIC writes to its GPU over PCIe).
+  // NIC-to-NIC path between two nodes on one rail (what a ring's node-crossing edge uses: NCCL lays rings out
+  // so that the GPU leaving a node is attached to that NIC, and the receiving NIC writes to its GPU over
+  // PCIe).
   std::vector<sim::ResourceId> nic_path(int from_node, int to_node, int rail) const;
-  int nic_of(int gpu) const;  // local NIC index used by a GPU
+  int nic_of(int gpu) const;                  // local NIC index used by a GPU
   int gpu_on_rail(int node, int rail) const;  // the first GPU of `node` attached to NIC `rail`
   int nics_per_node() const { return nics_per_node_; }
 
  private:
   int node_of(int gpu) const { return gpu / gpus_per_node_; }
-  void append_fabric(std::vector<sim::ResourceId>& path, int from_node, int from_nic, int to_node, int to_nic) const;
+  void append_fabric(std::vector<sim::ResourceId>& path, int from_node, int from_nic, int to_node,
+                     int to_nic) const;
   std::size_t port(int node, int nic) const { return static_cast<std::size_t>(node * nics_per_node_ + nic); }
 
   TopologyOptions options_;

@@ -6,7 +6,8 @@
 //  - HBM -> HBM (device copy): HBM twice (read and write);
 //  - HBM <-> host: HBM, the GPU's host link in that direction (PCIe or NVLink-C2C), host DRAM;
 //  - host <-> NVMe: host DRAM and NVMe;
-//  - HBM <-> NVMe: through a host bounce buffer (no GPUDirect Storage), so host DRAM twice (written, then read);
+//  - HBM <-> NVMe: through a host bounce buffer (no GPUDirect Storage), so host DRAM twice (written, then
+//  read);
 //  - host -> host: host DRAM twice; NVMe -> NVMe: NVMe, host DRAM twice, NVMe.
 // HBM and the host links belong to one GPU; host DRAM and NVMe to its node, shared by the node's GPUs.
 #pragma once

@@ -22,7 +22,8 @@ std::optional<MemoryTier> memory_tier_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-MemoryTiers::MemoryTiers(sim::FluidNetwork& network, const SystemProfile& system, const GpuProfile& gpu, int nodes)
+MemoryTiers::MemoryTiers(sim::FluidNetwork& network, const SystemProfile& system, const GpuProfile& gpu,
+                         int nodes)
     : MemoryTiers(network, ClusterHardware(system, gpu), nodes) {}
 
 MemoryTiers::MemoryTiers(sim::FluidNetwork& network, const ClusterHardware& hardware, int nodes)
@@ -55,8 +56,10 @@ std::vector<TierResource> tier_path(MemoryTier from, MemoryTier to) {
   if (from == Tier::kHostMemory && to == Tier::kHostMemory) return {R::kHostMemory, R::kHostMemory};
   if (from == Tier::kHostMemory && to == Tier::kNvme) return {R::kHostMemory, R::kNvme};
   if (from == Tier::kNvme && to == Tier::kHostMemory) return {R::kNvme, R::kHostMemory};
-  if (from == Tier::kHbm && to == Tier::kNvme) return {R::kHbm, R::kDeviceToHost, R::kHostMemory, R::kHostMemory, R::kNvme};
-  if (from == Tier::kNvme && to == Tier::kHbm) return {R::kNvme, R::kHostMemory, R::kHostMemory, R::kHostToDevice, R::kHbm};
+  if (from == Tier::kHbm && to == Tier::kNvme)
+    return {R::kHbm, R::kDeviceToHost, R::kHostMemory, R::kHostMemory, R::kNvme};
+  if (from == Tier::kNvme && to == Tier::kHbm)
+    return {R::kNvme, R::kHostMemory, R::kHostMemory, R::kHostToDevice, R::kHbm};
   return {R::kNvme, R::kHostMemory, R::kHostMemory, R::kNvme};  // NVMe to NVMe through host memory
 }
 

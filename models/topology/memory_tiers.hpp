@@ -24,8 +24,8 @@ class MemoryTiers {
   // Each GPU's HBM from its own profile.
   MemoryTiers(sim::FluidNetwork& network, const ClusterHardware& hardware, int nodes);
 
-  // Resources a transfer between tiers for `gpu` (global index) crosses. Throws sim::SimulationError for a GPU
-  // out of range.
+  // Resources a transfer between tiers for `gpu` (global index) crosses. Throws sim::SimulationError for a
+  // GPU out of range.
   std::vector<sim::ResourceId> transfer_path(int gpu, MemoryTier from, MemoryTier to) const;
 
  private:

@@ -31,7 +31,8 @@ class HfReader {
     if (!has(key)) return values;
     const auto& array = sim::json_array(config_[key], where_.child(key));
     for (std::size_t i = 0; i < array.size(); ++i) {
-      values.push_back(static_cast<int>(sim::json_integer(array[i], where_.child(key).child(i), 0, kMaxDimension)));
+      values.push_back(
+          static_cast<int>(sim::json_integer(array[i], where_.child(key).child(i), 0, kMaxDimension)));
     }
     return values;
   }
@@ -85,11 +86,14 @@ void read_llama_like(const HfReader& hf, TransformerConfig& c) {
 
 }  // namespace
 
-TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLocation& where, std::string name) {
+TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLocation& where,
+                                 std::string name) {
   const HfReader hf(config, where);
-  if (!config.contains("architectures")) where.fail("missing required key \"architectures\" (supported: " + std::string(kSupported) + ")");
+  if (!config.contains("architectures"))
+    where.fail("missing required key \"architectures\" (supported: " + std::string(kSupported) + ")");
   const auto& architectures = sim::json_array(config["architectures"], where.child("architectures"));
-  if (architectures.empty()) where.child("architectures").fail("empty; expected one of " + std::string(kSupported));
+  if (architectures.empty())
+    where.child("architectures").fail("empty; expected one of " + std::string(kSupported));
   TransformerConfig c;
   c.name = std::move(name);
   c.architecture = sim::json_string(architectures[0], where.child("architectures").child(std::size_t{0}));
@@ -134,13 +138,15 @@ TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLo
     c.mla.qk_rope_head_dim = hf.integer("qk_rope_head_dim");
     c.mla.v_head_dim = hf.integer("v_head_dim");
   } else {
-    where.child("architectures").child(std::size_t{0}).fail("unsupported architecture \"" + arch + "\" (supported: " +
-                                                           std::string(kSupported) + ")");
+    where.child("architectures")
+        .child(std::size_t{0})
+        .fail("unsupported architecture \"" + arch + "\" (supported: " + std::string(kSupported) + ")");
   }
   if (!c.uses_mla()) {
     if (c.heads > 0 && c.hidden % c.heads != 0 && !hf.has("head_dim")) {
-      where.child("num_attention_heads").fail("hidden_size " + std::to_string(c.hidden) + " is not divisible by " +
-                                              std::to_string(c.heads) + " heads and no head_dim is given");
+      where.child("num_attention_heads")
+          .fail("hidden_size " + std::to_string(c.hidden) + " is not divisible by " +
+                std::to_string(c.heads) + " heads and no head_dim is given");
     }
     c.head_dim = hf.integer_or("head_dim", c.heads > 0 ? c.hidden / c.heads : 0);
   }

@@ -14,7 +14,8 @@
 
 namespace strata::models {
 
-TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLocation& where, std::string name);
+TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLocation& where,
+                                 std::string name);
 TransformerConfig read_hf_config_file(const std::filesystem::path& path);
 
 }  // namespace strata::models

@@ -19,7 +19,8 @@ ModelPreset read_preset(const std::filesystem::path& path) {
     name = meta.required_string("name");
     preset.source = meta.required_string("source");
     meta.finish();
-    if (name != path.stem().string()) root.child("strata_preset").child("name").fail("must match the file name");
+    if (name != path.stem().string())
+      root.child("strata_preset").child("name").fail("must match the file name");
   } else {
     preset.source = "HuggingFace config " + path.string();
   }
@@ -31,14 +32,16 @@ ModelPreset read_preset(const std::filesystem::path& path) {
 
 ModelCatalog::ModelCatalog(std::filesystem::path directory) : directory_(std::move(directory)) {
   std::error_code error;
-  if (!std::filesystem::is_directory(directory_, error)) throw sim::InputError(directory_.string(), "", "model preset directory not found");
+  if (!std::filesystem::is_directory(directory_, error))
+    throw sim::InputError(directory_.string(), "", "model preset directory not found");
 }
 
 std::vector<std::string> ModelCatalog::names() const {
   std::vector<std::string> names;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(directory_, error)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
+    if (entry.is_regular_file() && entry.path().extension() == ".json")
+      names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -49,7 +52,8 @@ ModelPreset ModelCatalog::preset(const std::string& name) const {
   if (std::find(known.begin(), known.end(), name) == known.end()) {
     std::string list;
     for (const auto& candidate : known) list += (list.empty() ? "" : ", ") + candidate;
-    throw sim::InputError("unknown model \"" + name + "\" (presets: " + list + "; or give a path to a config.json)");
+    throw sim::InputError("unknown model \"" + name + "\" (presets: " + list +
+                          "; or give a path to a config.json)");
   }
   return read_preset(directory_ / (name + ".json"));
 }

@@ -12,7 +12,7 @@ struct LayerCounts {
   double attention_other = 0;   // biases and MLA norms
   double mlp_matmul_total = 0;
   double mlp_matmul_active = 0;
-  double mlp_other = 0;         // biases, shared-expert gate
+  double mlp_other = 0;  // biases, shared-expert gate
   double norms = 0;
   double attention_core_per_token_pair = 0;  // FLOPs per (query, key) pair: 2 * heads * (qk_dim + v_dim)
 };
@@ -24,20 +24,25 @@ LayerCounts layer_counts(const TransformerConfig& c, int layer) {
   const double h = d(c.hidden);
   const double heads = d(c.heads);
   if (c.uses_mla()) {
-    // DeepSeek-V2/V3 MLA: q = W_qb norm(W_qa x) (or W_q x), [c_kv, k_rope] = W_kva x, [k_nope, v] = W_kvb norm(c_kv).
+    // DeepSeek-V2/V3 MLA: q = W_qb norm(W_qa x) (or W_q x), [c_kv, k_rope] = W_kva x, [k_nope, v] = W_kvb
+    // norm(c_kv).
     const MlaConfig& m = c.mla;
     const double qk = d(m.qk_nope_head_dim + m.qk_rope_head_dim);
-    const double q = m.q_lora_rank > 0 ? h * d(m.q_lora_rank) + d(m.q_lora_rank) * heads * qk : h * heads * qk;
+    const double q =
+        m.q_lora_rank > 0 ? h * d(m.q_lora_rank) + d(m.q_lora_rank) * heads * qk : h * heads * qk;
     counts.attention_matmul = q + h * d(m.kv_lora_rank + m.qk_rope_head_dim) +
-                              d(m.kv_lora_rank) * heads * d(m.qk_nope_head_dim + m.v_head_dim) + heads * d(m.v_head_dim) * h;
+                              d(m.kv_lora_rank) * heads * d(m.qk_nope_head_dim + m.v_head_dim) +
+                              heads * d(m.v_head_dim) * h;
     counts.attention_other = d(m.q_lora_rank) + d(m.kv_lora_rank);  // the two RMSNorms inside MLA
     counts.attention_core_per_token_pair = 2.0 * heads * (qk + d(m.v_head_dim));
   } else {
     const double q_out = heads * d(c.head_dim);
     const double kv_out = d(c.kv_heads) * d(c.head_dim);
     counts.attention_matmul = h * q_out + 2.0 * h * kv_out + q_out * h;
-    if (c.linear_biases) counts.attention_other = q_out + 2.0 * kv_out + h;
-    else if (c.qkv_bias) counts.attention_other = q_out + 2.0 * kv_out;
+    if (c.linear_biases)
+      counts.attention_other = q_out + 2.0 * kv_out + h;
+    else if (c.qkv_bias)
+      counts.attention_other = q_out + 2.0 * kv_out;
     counts.attention_core_per_token_pair = 2.0 * heads * 2.0 * d(c.head_dim);
   }
   const double matrices = c.activation == MlpActivation::kSwiGlu ? 3.0 : 2.0;
@@ -66,7 +71,8 @@ LayerCounts layer_counts(const TransformerConfig& c, int layer) {
 
 bool TransformerConfig::is_moe_layer(int layer) const {
   if (moe.experts == 0 || layer < moe.first_dense_layers) return false;
-  if (std::find(moe.dense_layers.begin(), moe.dense_layers.end(), layer) != moe.dense_layers.end()) return false;
+  if (std::find(moe.dense_layers.begin(), moe.dense_layers.end(), layer) != moe.dense_layers.end())
+    return false;
   return (layer + 1) % std::max(1, moe.moe_layer_interval) == 0;
 }
 
@@ -82,8 +88,8 @@ void validate(const TransformerConfig& c, const std::string& source) {
     positive(c.kv_heads, "num_key_value_heads");
     positive(c.head_dim, "head_dim");
     if (c.heads % c.kv_heads != 0) {
-      bad(source, "num_key_value_heads", std::to_string(c.kv_heads) + " must divide num_attention_heads (" +
-                                             std::to_string(c.heads) + ")");
+      bad(source, "num_key_value_heads",
+          std::to_string(c.kv_heads) + " must divide num_attention_heads (" + std::to_string(c.heads) + ")");
     }
   } else {
     positive(c.mla.kv_lora_rank, "kv_lora_rank");
@@ -97,8 +103,9 @@ void validate(const TransformerConfig& c, const std::string& source) {
     positive(c.moe.experts_per_token, "num_experts_per_tok");
     positive(c.moe.expert_ffn_hidden, "moe_intermediate_size");
     if (c.moe.experts_per_token > c.moe.experts) {
-      bad(source, "num_experts_per_tok", std::to_string(c.moe.experts_per_token) + " is more than the " +
-                                             std::to_string(c.moe.experts) + " experts");
+      bad(source, "num_experts_per_tok",
+          std::to_string(c.moe.experts_per_token) + " is more than the " + std::to_string(c.moe.experts) +
+              " experts");
     }
   }
   if (c.learned_positions) positive(c.max_positions, "max_position_embeddings");
@@ -137,7 +144,8 @@ double forward_flops(const TransformerConfig& c, std::int64_t seq_len) {
 std::vector<OperatorSummary> layer_operators(const TransformerConfig& c, int layer, std::int64_t seq_len) {
   const LayerCounts l = layer_counts(c, layer);
   std::vector<OperatorSummary> ops;
-  ops.push_back({c.uses_mla() ? "attention projections (MLA: q, kv compression, o)" : "attention projections (q, k, v, o)",
+  ops.push_back({c.uses_mla() ? "attention projections (MLA: q, kv compression, o)"
+                              : "attention projections (q, k, v, o)",
                  l.attention_matmul + l.attention_other, 2.0 * l.attention_matmul});
   ops.push_back({"attention core (scores, softmax, weighted sum)", 0.0,
                  static_cast<double>(seq_len) * l.attention_core_per_token_pair});
@@ -146,8 +154,8 @@ std::vector<OperatorSummary> layer_operators(const TransformerConfig& c, int lay
     const double matrices = c.activation == MlpActivation::kSwiGlu ? 3.0 : 2.0;
     const double expert = matrices * h * d(c.moe.expert_ffn_hidden);
     ops.push_back({"router", h * d(c.moe.experts), 2.0 * h * d(c.moe.experts)});
-    ops.push_back({"routed experts (" + std::to_string(c.moe.experts_per_token) + " of " + std::to_string(c.moe.experts) +
-                       " per token)",
+    ops.push_back({"routed experts (" + std::to_string(c.moe.experts_per_token) + " of " +
+                       std::to_string(c.moe.experts) + " per token)",
                    d(c.moe.experts) * expert, 2.0 * d(c.moe.experts_per_token) * expert});
     if (c.moe.shared_ffn_hidden > 0) {
       const double shared = matrices * h * d(c.moe.shared_ffn_hidden);

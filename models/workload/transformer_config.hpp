@@ -1,13 +1,14 @@
 // A decoder-only transformer, described with HuggingFace config vocabulary, and what follows from its shape
 // alone: parameter counts and model FLOPs. Covers GPT-2/3 (learned positions, LayerNorm, GELU MLP, biases),
 // Llama (RoPE, GQA, RMSNorm, SwiGLU, no biases), Mixtral-style MoE (top-k routed experts), Qwen-MoE (shared
-// experts, fine-grained experts, dense layers by position) and DeepSeek-V3 (first dense layers, shared expert,
-// MLA attention).
+// experts, fine-grained experts, dense layers by position) and DeepSeek-V3 (first dense layers, shared
+// expert, MLA attention).
 //
 // FLOP convention (the one the reference publications use, shared/reference/README.md): a multiply-add is 2
 // FLOPs; attention scores and the attention-weighted sum are counted over the full s x s matrix (no causal
 // halving); model FLOPs of a training step are 3 x forward (backward = 2 x forward), without recompute.
-// For a GPT with ffn = 4h this gives exactly 72 B s l h^2 (1 + s/(6h) + V/(12 l h)) (Korthikanti et al. 2022).
+// For a GPT with ffn = 4h this gives exactly 72 B s l h^2 (1 + s/(6h) + V/(12 l h)) (Korthikanti et al.
+// 2022).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,7 @@
 namespace strata::models {
 
 enum class Family { kGpt, kLlama, kMoe };
-enum class MlpActivation { kGelu, kSwiGlu };  // GELU: up + down; SwiGLU: gate + up + down
+enum class MlpActivation { kGelu, kSwiGlu };   // GELU: up + down; SwiGLU: gate + up + down
 enum class NormKind { kLayerNorm, kRmsNorm };  // LayerNorm has a bias (2h parameters), RMSNorm not (h)
 
 // Multi-head latent attention (DeepSeek-V2/V3): low-rank queries and a compressed key-value cache.
@@ -55,8 +56,8 @@ struct TransformerConfig {
   int max_positions = 0;
   bool learned_positions = false;  // GPT: a position embedding table of max_positions x h
   bool tied_embeddings = false;
-  bool linear_biases = false;      // GPT: biases on every linear layer
-  bool qkv_bias = false;           // Qwen2: biases on the query, key and value projections only
+  bool linear_biases = false;  // GPT: biases on every linear layer
+  bool qkv_bias = false;       // Qwen2: biases on the query, key and value projections only
   MlpActivation activation = MlpActivation::kGelu;
   NormKind norm = NormKind::kLayerNorm;
   MoeConfig moe;
@@ -85,7 +86,8 @@ struct OperatorSummary {
   double parameters = 0;
   double forward_flops_per_token = 0;
 };
-std::vector<OperatorSummary> layer_operators(const TransformerConfig& config, int layer, std::int64_t seq_len);
+std::vector<OperatorSummary> layer_operators(const TransformerConfig& config, int layer,
+                                             std::int64_t seq_len);
 
 // Throws sim::InputError naming `source` and the field when the shape is impossible (non-positive sizes,
 // heads not divisible by kv_heads, top-k above the expert count, ...).

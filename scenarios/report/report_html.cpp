@@ -45,14 +45,16 @@ std::string svg_open(int height) {
          std::to_string(height) + "\" role=\"img\">\n";
 }
 
-std::string rect(double x, double y, double width, double height, const char* fill, const std::string& title) {
-  return "<rect x=\"" + number("%.1f", x) + "\" y=\"" + number("%.1f", y) + "\" width=\"" + number("%.1f", std::max(0.0, width)) +
-         "\" height=\"" + number("%.1f", height) + "\" fill=\"" + fill + "\"><title>" + html_escape(title) + "</title></rect>\n";
+std::string rect(double x, double y, double width, double height, const char* fill,
+                 const std::string& title) {
+  return "<rect x=\"" + number("%.1f", x) + "\" y=\"" + number("%.1f", y) + "\" width=\"" +
+         number("%.1f", std::max(0.0, width)) + "\" height=\"" + number("%.1f", height) + "\" fill=\"" +
+         fill + "\"><title>" + html_escape(title) + "</title></rect>\n";
 }
 
 std::string text_at(double x, double y, const std::string& content, const char* anchor = "start") {
-  return "<text x=\"" + number("%.1f", x) + "\" y=\"" + number("%.1f", y) + "\" text-anchor=\"" + anchor + "\">" +
-         html_escape(content) + "</text>\n";
+  return "<text x=\"" + number("%.1f", x) + "\" y=\"" + number("%.1f", y) + "\" text-anchor=\"" + anchor +
+         "\">" + html_escape(content) + "</text>\n";
 }
 
 std::string ranking_chart(const std::vector<StrategyResult>& ranked) {
@@ -66,7 +68,8 @@ std::string ranking_chart(const std::vector<StrategyResult>& ranked) {
     svg += rect(kLabelWidth, y, r.step_time_s * scale, kBarHeight, r.memory.oom ? "#d62728" : "#4c78a8",
                 r.strategy.name + ": " + number("%.3f s", r.step_time_s));
     svg += text_at(kLabelWidth + r.step_time_s * scale + 6, y + 15,
-                   number("%.3f s", r.step_time_s) + number(", MFU %.1f%%", 100 * r.mfu) + (r.memory.oom ? ", OOM" : ""));
+                   number("%.3f s", r.step_time_s) + number(", MFU %.1f%%", 100 * r.mfu) +
+                       (r.memory.oom ? ", OOM" : ""));
     y += kBarHeight + 6;
   }
   return svg + "</svg>\n";
@@ -84,7 +87,8 @@ std::string breakdown_chart(const std::vector<StrategyResult>& ranked) {
     for (const std::string& key : time_breakdown_keys()) {
       const double seconds = r.time_breakdown_s.count(key) ? r.time_breakdown_s.at(key) : 0.0;
       if (seconds <= 0) continue;
-      svg += rect(x, y, seconds * scale, kBarHeight, colour_of(key), r.strategy.name + " " + key + ": " + number("%.3f s", seconds));
+      svg += rect(x, y, seconds * scale, kBarHeight, colour_of(key),
+                  r.strategy.name + " " + key + ": " + number("%.3f s", seconds));
       x += seconds * scale;
     }
     y += kBarHeight + 6;
@@ -100,7 +104,8 @@ std::string breakdown_chart(const std::vector<StrategyResult>& ranked) {
 
 std::string memory_chart(const std::vector<StrategyResult>& ranked) {
   double largest = 0;
-  for (const StrategyResult& r : ranked) largest = std::max({largest, r.memory.peak_bytes, r.memory.capacity_bytes});
+  for (const StrategyResult& r : ranked)
+    largest = std::max({largest, r.memory.peak_bytes, r.memory.capacity_bytes});
   const double scale = (kChartWidth - kLabelWidth - 140) / std::max(largest, 1.0);
   std::string svg = svg_open(static_cast<int>(ranked.size()) * (kBarHeight + 6) + 10);
   double y = 5;
@@ -111,15 +116,17 @@ std::string memory_chart(const std::vector<StrategyResult>& ranked) {
     static const char* shades[] = {"#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2"};
     for (const auto& [category, bytes] : r.memory.breakdown) {
       if (bytes <= 0) continue;
-      svg += rect(x, y, bytes * scale, kBarHeight, shades[shade++ % 5], r.strategy.name + " " + category + ": " + number("%.1f GiB", bytes / kGiB));
+      svg += rect(x, y, bytes * scale, kBarHeight, shades[shade++ % 5],
+                  r.strategy.name + " " + category + ": " + number("%.1f GiB", bytes / kGiB));
       x += bytes * scale;
     }
     const double cap = kLabelWidth + r.memory.capacity_bytes * scale;
-    svg += "<line x1=\"" + number("%.1f", cap) + "\" x2=\"" + number("%.1f", cap) + "\" y1=\"" + number("%.1f", y - 2) + "\" y2=\"" +
-           number("%.1f", y + kBarHeight + 2) + "\" stroke=\"#d62728\" stroke-width=\"2\"/>\n";
+    svg += "<line x1=\"" + number("%.1f", cap) + "\" x2=\"" + number("%.1f", cap) + "\" y1=\"" +
+           number("%.1f", y - 2) + "\" y2=\"" + number("%.1f", y + kBarHeight + 2) +
+           "\" stroke=\"#d62728\" stroke-width=\"2\"/>\n";
     svg += text_at(std::max(x, cap) + 6, y + 15,
-                   number("%.1f", r.memory.peak_bytes / kGiB) + number(" / %.1f GiB", r.memory.capacity_bytes / kGiB) +
-                       (r.memory.oom ? "  OOM" : ""));
+                   number("%.1f", r.memory.peak_bytes / kGiB) +
+                       number(" / %.1f GiB", r.memory.capacity_bytes / kGiB) + (r.memory.oom ? "  OOM" : ""));
     y += kBarHeight + 6;
   }
   return svg + "</svg>\n";
@@ -134,11 +141,14 @@ std::string timeline_chart(const TimelineExcerpt& excerpt) {
   const double width = std::max(1.0, (excerpt.to - excerpt.from).seconds());
   const double scale = (kChartWidth - kLabelWidth - 20) / width;
   std::string svg = svg_open(static_cast<int>(lanes.size()) * (kBarHeight + 4) + 30);
-  static const char* palette[] = {"#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#eeca3b"};
+  static const char* palette[] = {"#4c78a8", "#f58518", "#54a24b", "#e45756",
+                                  "#72b7b2", "#b279a2", "#9d755d", "#eeca3b"};
   const auto lane_y = [](std::size_t lane) { return 5 + static_cast<double>(lane) * (kBarHeight + 4.0); };
-  for (std::size_t i = 0; i < lanes.size(); ++i) svg += text_at(kLabelWidth - 8, lane_y(i) + 15, lanes[i], "end");
+  for (std::size_t i = 0; i < lanes.size(); ++i)
+    svg += text_at(kLabelWidth - 8, lane_y(i) + 15, lanes[i], "end");
   for (const auto& span : excerpt.spans) {
-    const auto lane = static_cast<std::size_t>(std::find(lanes.begin(), lanes.end(), span.process + "/" + span.thread) - lanes.begin());
+    const auto lane = static_cast<std::size_t>(
+        std::find(lanes.begin(), lanes.end(), span.process + "/" + span.thread) - lanes.begin());
     const double start = (std::max(span.start, excerpt.from) - excerpt.from).seconds();
     const double end = (std::min(span.end, excerpt.to) - excerpt.from).seconds();
     svg += rect(kLabelWidth + start * scale, lane_y(lane), std::max((end - start) * scale, 0.5), kBarHeight,
@@ -150,21 +160,26 @@ std::string timeline_chart(const TimelineExcerpt& excerpt) {
 }
 
 std::string results_table(const std::vector<StrategyResult>& ranked) {
-  std::string html = "<table>\n<tr><th>rank</th><th>strategy</th><th>tp</th><th>pp</th><th>vpp</th><th>dp</th><th>micro-batch</th>"
-                     "<th>schedule</th><th>SP</th><th>recompute</th><th>ZeRO</th><th>step (s)</th><th>tokens/s/GPU</th>"
-                     "<th>model TFLOP/s/GPU</th><th>MFU</th><th>HFU</th><th>peak memory (GiB)</th><th>OOM</th><th>biggest sink</th></tr>\n";
+  std::string html =
+      "<table>\n<tr><th>rank</th><th>strategy</th><th>tp</th><th>pp</th><th>vpp</th><th>dp</"
+      "th><th>micro-batch</th>"
+      "<th>schedule</th><th>SP</th><th>recompute</th><th>ZeRO</th><th>step (s)</th><th>tokens/s/GPU</th>"
+      "<th>model TFLOP/s/GPU</th><th>MFU</th><th>HFU</th><th>peak memory (GiB)</th><th>OOM</th><th>biggest "
+      "sink</th></tr>\n";
   for (const StrategyResult& r : ranked) {
     const auto& s = r.strategy;
     const auto [sink, seconds] = r.biggest_sink();
     const std::string recompute(models::kRecomputeNames.name(s.recompute));
-    html += "<tr><td>" + std::to_string(r.rank) + "</td><td>" + html_escape(s.name) + "</td><td>" + std::to_string(s.tp) + "</td><td>" +
-            std::to_string(s.pp) + "</td><td>" + std::to_string(s.vpp) + "</td><td>" + std::to_string(s.dp) + "</td><td>" +
-            std::to_string(s.micro_batch) + "</td><td>" + std::string(s.schedule->name()) +
-            "</td><td>" + (s.sequence_parallel ? "yes" : "no") + "</td><td>" + recompute + "</td><td>" + std::to_string(s.zero) +
-            "</td><td>" + number("%.3f", r.step_time_s) + "</td><td>" + number("%.1f", r.tokens_per_s_per_gpu) + "</td><td>" +
-            number("%.1f", r.model_tflops_per_gpu) + "</td><td>" + number("%.1f%%", 100 * r.mfu) + "</td><td>" +
-            number("%.1f%%", 100 * r.hfu) + "</td><td>" + number("%.1f", r.memory.peak_bytes / kGiB) + "</td><td>" +
-            (r.memory.oom ? "yes" : "") + "</td><td>" + html_escape(sink) + number(" %.3f s", seconds) + "</td></tr>\n";
+    html += "<tr><td>" + std::to_string(r.rank) + "</td><td>" + html_escape(s.name) + "</td><td>" +
+            std::to_string(s.tp) + "</td><td>" + std::to_string(s.pp) + "</td><td>" + std::to_string(s.vpp) +
+            "</td><td>" + std::to_string(s.dp) + "</td><td>" + std::to_string(s.micro_batch) + "</td><td>" +
+            std::string(s.schedule->name()) + "</td><td>" + (s.sequence_parallel ? "yes" : "no") +
+            "</td><td>" + recompute + "</td><td>" + std::to_string(s.zero) + "</td><td>" +
+            number("%.3f", r.step_time_s) + "</td><td>" + number("%.1f", r.tokens_per_s_per_gpu) +
+            "</td><td>" + number("%.1f", r.model_tflops_per_gpu) + "</td><td>" +
+            number("%.1f%%", 100 * r.mfu) + "</td><td>" + number("%.1f%%", 100 * r.hfu) + "</td><td>" +
+            number("%.1f", r.memory.peak_bytes / kGiB) + "</td><td>" + (r.memory.oom ? "yes" : "") +
+            "</td><td>" + html_escape(sink) + number(" %.3f s", seconds) + "</td></tr>\n";
   }
   return html + "</table>\n";
 }
@@ -187,18 +202,24 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-std::string report_html(const Scenario& scenario, const std::vector<StrategyResult>& ranked, const TimelineExcerpt* excerpt) {
+std::string report_html(const Scenario& scenario, const std::vector<StrategyResult>& ranked,
+                        const TimelineExcerpt* excerpt) {
   std::string html =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Strata report: " + html_escape(scenario.name) +
-      "</title>\n<style>\nbody{font-family:sans-serif;margin:2em;color:#222}\nsvg text{font-size:12px;font-family:sans-serif}\n"
-      "table{border-collapse:collapse;font-size:13px}\ntd,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\n"
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Strata report: " +
+      html_escape(scenario.name) +
+      "</title>\n<style>\nbody{font-family:sans-serif;margin:2em;color:#222}\nsvg "
+      "text{font-size:12px;font-family:sans-serif}\n"
+      "table{border-collapse:collapse;font-size:13px}\ntd,th{border:1px solid #ccc;padding:3px "
+      "6px;text-align:right}\n"
       "td:nth-child(2),th:nth-child(2){text-align:left}\nh2{margin-top:1.6em}\n</style>\n</head>\n<body>\n";
   html += "<h1>Strata report: " + html_escape(scenario.name) + "</h1>\n";
-  html += "<p>" + html_escape(scenario.model.config.name) + " on " + std::to_string(scenario.cluster.nodes) + " x " +
-          html_escape(scenario.cluster.system.name) + " (" + std::to_string(scenario.cluster.gpus()) + " " +
-          html_escape(scenario.cluster.gpu.name) + "); sequence " + std::to_string(scenario.training.seq_len) + ", global batch " +
-          std::to_string(scenario.training.global_batch) + ", " + std::string(models::dtype_name(scenario.training.dtype)) + ", " +
-          html_escape(scenario.fidelity) + " fidelity.</p>\n";
+  html += "<p>" + html_escape(scenario.model.config.name) + " on " + std::to_string(scenario.cluster.nodes) +
+          " x " + html_escape(scenario.cluster.system.name) + " (" + std::to_string(scenario.cluster.gpus()) +
+          " " + html_escape(scenario.cluster.gpu.name) + "); sequence " +
+          std::to_string(scenario.training.seq_len) + ", global batch " +
+          std::to_string(scenario.training.global_batch) + ", " +
+          std::string(models::dtype_name(scenario.training.dtype)) + ", " + html_escape(scenario.fidelity) +
+          " fidelity.</p>\n";
   html += "<h2>Ranking (step time; red: out of memory, ranked last)</h2>\n" + ranking_chart(ranked);
   html += "<h2>Where the step goes (critical pipeline stage)</h2>\n" + breakdown_chart(ranked);
   html += "<h2>Peak memory per GPU against capacity</h2>\n" + memory_chart(ranked);
@@ -208,7 +229,9 @@ std::string report_html(const Scenario& scenario, const std::vector<StrategyResu
     if (!excerpt->note.empty()) html += "<p>" + html_escape(excerpt->note) + "</p>\n";
     html += timeline_chart(*excerpt);
   }
-  html += "<p>Definitions: scenarios/README.md (Reports). The full timelines are in trace-&lt;strategy&gt;.json (ui.perfetto.dev).</p>\n";
+  html +=
+      "<p>Definitions: scenarios/README.md (Reports). The full timelines are in trace-&lt;strategy&gt;.json "
+      "(ui.perfetto.dev).</p>\n";
   return html + "</body>\n</html>\n";
 }
 

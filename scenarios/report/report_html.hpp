@@ -25,6 +25,7 @@ struct TimelineExcerpt {
 
 std::string html_escape(std::string_view text);
 
-std::string report_html(const Scenario& scenario, const std::vector<StrategyResult>& ranked, const TimelineExcerpt* excerpt);
+std::string report_html(const Scenario& scenario, const std::vector<StrategyResult>& ranked,
+                        const TimelineExcerpt* excerpt);
 
 }  // namespace strata::scenarios

@@ -1,7 +1,7 @@
 #include "scenarios/report/report_json.hpp"
 
-#include "scenarios/strategy_fields.hpp"
 #include "models/workload/transformer_config.hpp"
+#include "scenarios/strategy_fields.hpp"
 
 namespace strata::scenarios {
 
@@ -14,8 +14,11 @@ nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& 
   for (const auto& [key, seconds] : r.time_breakdown_s) breakdown[key] = seconds;
   nlohmann::json memory_breakdown = nlohmann::json::object();
   for (const auto& [category, bytes] : r.memory.breakdown) memory_breakdown[category] = bytes;
-  nlohmann::json memory = {{"peak_bytes", r.memory.peak_bytes}, {"capacity_bytes", r.memory.capacity_bytes}, {"oom", r.memory.oom},
-                           {"peak_stage", r.memory.peak_stage}, {"breakdown", memory_breakdown}};
+  nlohmann::json memory = {{"peak_bytes", r.memory.peak_bytes},
+                           {"capacity_bytes", r.memory.capacity_bytes},
+                           {"oom", r.memory.oom},
+                           {"peak_stage", r.memory.peak_stage},
+                           {"breakdown", memory_breakdown}};
   if (r.memory.offload) {
     memory["offload"] = {{"host_bytes_per_node", r.memory.offload->host_bytes_per_node},
                          {"host_capacity_bytes", r.memory.offload->host_capacity_bytes},
@@ -41,13 +44,16 @@ nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& 
       {"biggest_sink", r.biggest_sink().first},
       {"simulated_tasks", r.simulated_tasks},
   };
-  if (r.extrapolated) result["extrapolated_from_microbatches"] = {r.extrapolated_from[0], r.extrapolated_from[1]};
+  if (r.extrapolated)
+    result["extrapolated_from_microbatches"] = {r.extrapolated_from[0], r.extrapolated_from[1]};
   if (r.expected) {
     const PublishedComparison published = compare_with_published(r, training);
-    nlohmann::json expected = {{"source", r.expected->source}, {"published_step_time_s", published.published_step_s},
+    nlohmann::json expected = {{"source", r.expected->source},
+                               {"published_step_time_s", published.published_step_s},
                                {"error_pct", published.error_pct}};
     if (r.expected->step_time_s) expected["step_time_s"] = *r.expected->step_time_s;
-    if (r.expected->tokens_per_s_per_gpu) expected["tokens_per_s_per_gpu"] = *r.expected->tokens_per_s_per_gpu;
+    if (r.expected->tokens_per_s_per_gpu)
+      expected["tokens_per_s_per_gpu"] = *r.expected->tokens_per_s_per_gpu;
     result["expected"] = expected;
   }
   return result;
@@ -58,21 +64,33 @@ nlohmann::json scenario_json(const Scenario& scenario) {
   return {
       {"name", scenario.name},
       {"file", scenario.file.filename().string()},
-      {"cluster", {{"system", scenario.cluster.system.name}, {"gpu", scenario.cluster.gpu.name}, {"nodes", scenario.cluster.nodes},
-                   {"gpus", scenario.cluster.gpus()}, {"gpus_per_node", scenario.cluster.system.gpus_per_node.value}}},
-      {"model", {{"name", scenario.model.config.name}, {"source", scenario.model.source}, {"layers", scenario.model.config.layers},
-                 {"hidden", scenario.model.config.hidden}, {"parameters", counts.total}}},
-      {"training", {{"seq_len", scenario.training.seq_len}, {"global_batch", scenario.training.global_batch},
-                    {"dtype", std::string(models::dtype_name(scenario.training.dtype))},
-                    {"attention", models::kAttentionKernelNames.name(scenario.training.attention)}}},
+      {"cluster",
+       {{"system", scenario.cluster.system.name},
+        {"gpu", scenario.cluster.gpu.name},
+        {"nodes", scenario.cluster.nodes},
+        {"gpus", scenario.cluster.gpus()},
+        {"gpus_per_node", scenario.cluster.system.gpus_per_node.value}}},
+      {"model",
+       {{"name", scenario.model.config.name},
+        {"source", scenario.model.source},
+        {"layers", scenario.model.config.layers},
+        {"hidden", scenario.model.config.hidden},
+        {"parameters", counts.total}}},
+      {"training",
+       {{"seq_len", scenario.training.seq_len},
+        {"global_batch", scenario.training.global_batch},
+        {"dtype", std::string(models::dtype_name(scenario.training.dtype))},
+        {"attention", models::kAttentionKernelNames.name(scenario.training.attention)}}},
       {"fidelity", scenario.fidelity},
   };
 }
 
-nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyResult>& ranked, const nlohmann::json& extra) {
+nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyResult>& ranked,
+                           const nlohmann::json& extra) {
   nlohmann::json results = nlohmann::json::array();
   for (const StrategyResult& r : ranked) results.push_back(result_json(r, scenario.training));
-  nlohmann::json report = {{"strata_report", kReportFormatVersion}, {"scenario", scenario_json(scenario)}, {"results", results}};
+  nlohmann::json report = {
+      {"strata_report", kReportFormatVersion}, {"scenario", scenario_json(scenario)}, {"results", results}};
   for (const auto& [key, value] : extra.items()) report[key] = value;
   return report;
 }

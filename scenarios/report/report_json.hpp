@@ -1,6 +1,6 @@
 // The versioned JSON report of `strata run` / `strata search` (scenarios/README.md, "Reports"):
-// {"strata_report": 1, "scenario": {...}, "results": [...], ...}. Keys are sorted and numbers printed the same
-// way every time, so the same scenario gives the same bytes.
+// {"strata_report": 1, "scenario": {...}, "results": [...], ...}. Keys are sorted and numbers printed the
+// same way every time, so the same scenario gives the same bytes.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,7 +16,8 @@ inline constexpr int kReportFormatVersion = 1;
 
 // The resolved strategy: every field, defaults included, with the keys and words a scenario's strategies[]
 // take, so it pastes back into one (strategy_fields.hpp).
-nlohmann::json strategy_config_json(const models::ParallelStrategy& strategy, const models::TrainingSpec& training);
+nlohmann::json strategy_config_json(const models::ParallelStrategy& strategy,
+                                    const models::TrainingSpec& training);
 // One result as the report's `results[]` entry.
 nlohmann::json result_json(const StrategyResult& result, const models::TrainingSpec& training);
 // What the scenario resolved to: cluster, GPU, model (with parameters), training.

@@ -16,14 +16,17 @@ constexpr double kExcerptFraction = 0.05;  // the excerpt shows 5% of the step, 
 
 }  // namespace
 
-std::string trace_file_name(const std::string& strategy, std::size_t index, const std::vector<std::string>& taken) {
+std::string trace_file_name(const std::string& strategy, std::size_t index,
+                            const std::vector<std::string>& taken) {
   std::string safe;
   for (char c : strategy) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
     safe += ok ? c : '_';
   }
   std::string name = "trace-" + safe + ".json";
-  if (std::find(taken.begin(), taken.end(), name) != taken.end()) name = "trace-" + safe + "-" + std::to_string(index) + ".json";
+  if (std::find(taken.begin(), taken.end(), name) != taken.end())
+    name = "trace-" + safe + "-" + std::to_string(index) + ".json";
   return name;
 }
 
@@ -33,7 +36,8 @@ ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines) {
   std::map<std::string, sim::TimelineRecorder> timelines;
   for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
     sim::TimelineRecorder timeline;
-    run.ranked.push_back(run_strategy_within_budget(scenario, i, kFullSimulationTaskBudget, record_timelines ? &timeline : nullptr));
+    run.ranked.push_back(run_strategy_within_budget(scenario, i, kFullSimulationTaskBudget,
+                                                    record_timelines ? &timeline : nullptr));
     if (!record_timelines) continue;
     const std::string file = trace_file_name(scenario.strategies[i].strategy.name, i, names);
     names.push_back(file);
@@ -53,19 +57,22 @@ ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines) {
     const sim::SimTime to = std::min(step, sim::SimTime::from_seconds(recorded_s * (0.5 + kExcerptFraction)));
     run.excerpt = {best.strategy.name, from, to, timeline.spans_between(from, to, kExcerptSpans), ""};
     if (best.extrapolated) {
-      run.excerpt.note = "A simulated step of " + std::to_string(best.extrapolated_from[1]) + " micro-batches; the reported step of " +
-                         std::to_string(best.microbatches) + " is extrapolated from it and one of " +
-                         std::to_string(best.extrapolated_from[0]) + ".";
+      run.excerpt.note = "A simulated step of " + std::to_string(best.extrapolated_from[1]) +
+                         " micro-batches; the reported step of " + std::to_string(best.microbatches) +
+                         " is extrapolated from it and one of " + std::to_string(best.extrapolated_from[0]) +
+                         ".";
     }
   }
   return run;
 }
 
-std::vector<std::filesystem::path> write_report_bundle(const std::filesystem::path& dir, const Scenario& scenario,
-                                                       const ScenarioRun& run, const nlohmann::json& extra) {
+std::vector<std::filesystem::path> write_report_bundle(const std::filesystem::path& dir,
+                                                       const Scenario& scenario, const ScenarioRun& run,
+                                                       const nlohmann::json& extra) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  if (error) throw sim::InputError(dir.string(), "", "cannot create the output directory: " + error.message());
+  if (error)
+    throw sim::InputError(dir.string(), "", "cannot create the output directory: " + error.message());
   std::vector<std::filesystem::path> written;
   const auto write = [&](const std::string& name, const std::string& text) {
     sim::write_file_atomically(dir / name, text);

@@ -15,9 +15,9 @@
 namespace strata::scenarios {
 
 struct ScenarioRun {
-  std::vector<StrategyResult> ranked;                 // rank order (rank_results)
-  std::map<std::string, std::string> trace_files;     // file name -> Chrome trace JSON (when recorded)
-  TimelineExcerpt excerpt;                            // of the first-ranked strategy (when recorded)
+  std::vector<StrategyResult> ranked;              // rank order (rank_results)
+  std::map<std::string, std::string> trace_files;  // file name -> Chrome trace JSON (when recorded)
+  TimelineExcerpt excerpt;                         // of the first-ranked strategy (when recorded)
 };
 
 // Simulates every strategy (all of them, before anything is written: a bad strategy throws InputError
@@ -26,11 +26,13 @@ ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines);
 
 // "trace-<name>.json" with characters other than [A-Za-z0-9._-] replaced by '_'; a name that collides
 // with an earlier one gets "-<index>".
-std::string trace_file_name(const std::string& strategy, std::size_t index, const std::vector<std::string>& taken);
+std::string trace_file_name(const std::string& strategy, std::size_t index,
+                            const std::vector<std::string>& taken);
 
 // Writes report.json (report_json with `extra`), report.html and the traces into `dir` (created), each file
 // atomically. Returns the paths written.
-std::vector<std::filesystem::path> write_report_bundle(const std::filesystem::path& dir, const Scenario& scenario,
-                                                       const ScenarioRun& run, const nlohmann::json& extra = nlohmann::json::object());
+std::vector<std::filesystem::path> write_report_bundle(
+    const std::filesystem::path& dir, const Scenario& scenario, const ScenarioRun& run,
+    const nlohmann::json& extra = nlohmann::json::object());
 
 }  // namespace strata::scenarios

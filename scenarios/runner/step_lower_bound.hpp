@@ -11,11 +11,12 @@
 // 1), so the step lasts at least each port's summed utilization x time alone over the rank's transfers: the
 // NICs' floor of a step whose DP traffic overlaps on them.
 //
-// Why it is cheap: each extra micro-batch adds the same tasks to every stream (its forward and backward, their
-// transfers and, with ZeRO-3, their gathers), so each stream's sum is affine in the micro-batch count m and
-// follows exactly from two small steps (steady_state_run.hpp argues the same for whole steps). Those are 1 and
-// 2 micro-batches, pp and 2 pp with the interleaved schedule (which needs multiples of pp); DualPipe, whose
-// steps need at least 2 pp micro-batches, and any step no longer than the second small one are lowered whole.
+// Why it is cheap: each extra micro-batch adds the same tasks to every stream (its forward and backward,
+// their transfers and, with ZeRO-3, their gathers), so each stream's sum is affine in the micro-batch count m
+// and follows exactly from two small steps (steady_state_run.hpp argues the same for whole steps). Those are
+// 1 and 2 micro-batches, pp and 2 pp with the interleaved schedule (which needs multiples of pp); DualPipe,
+// whose steps need at least 2 pp micro-batches, and any step no longer than the second small one are lowered
+// whole.
 #pragma once
 
 #include "scenarios/scenario_file.hpp"
@@ -23,7 +24,7 @@
 namespace strata::scenarios {
 
 struct StepLowerBound {
-  double seconds = 0;              // the busiest stream's summed task durations, or port's busy time, over the step
+  double seconds = 0;  // the busiest stream's summed task durations, or port's busy time, over the step
   std::int64_t lowered_tasks = 0;  // tasks of the graphs lowered to find it
 };
 

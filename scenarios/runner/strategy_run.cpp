@@ -14,9 +14,9 @@ using models::TimeCategory;
 
 // The report's keys, in report order.
 constexpr TimeCategory kReportCategories[] = {
-    TimeCategory::kCompute,         TimeCategory::kTensorParallel, TimeCategory::kDataParallel,
-    TimeCategory::kPipeline,        TimeCategory::kContextParallel, TimeCategory::kExpertParallel,
-    TimeCategory::kBubble,          TimeCategory::kOffload,        TimeCategory::kOther};
+    TimeCategory::kCompute,  TimeCategory::kTensorParallel,  TimeCategory::kDataParallel,
+    TimeCategory::kPipeline, TimeCategory::kContextParallel, TimeCategory::kExpertParallel,
+    TimeCategory::kBubble,   TimeCategory::kOffload,         TimeCategory::kOther};
 
 // Where an executor category goes in the report: the optimizer is compute; waiting, memory bookkeeping and
 // words the report does not know are other.
@@ -35,7 +35,8 @@ TimeCategory report_category(const std::string& word) {
 std::map<std::string, double> report_breakdown(const models::TimeBreakdown& seconds) {
   std::map<std::string, double> out;
   for (const std::string& key : time_breakdown_keys()) out[key] = 0.0;
-  for (const auto& [category, value] : seconds) out[models::category_name(report_category(category))] += value;
+  for (const auto& [category, value] : seconds)
+    out[models::category_name(report_category(category))] += value;
   return out;
 }
 
@@ -44,7 +45,8 @@ std::map<std::string, double> report_breakdown(const models::TimeBreakdown& seco
 OffloadMemory offload_memory(const Scenario& scenario, const models::ParallelStrategy& s) {
   const int per_node = scenario.cluster.system.gpus_per_node.value;
   std::vector<models::OffloadedBytes> by_stage;
-  for (int stage = 0; stage < s.pp; ++stage) by_stage.push_back(models::stage_offloaded_bytes(scenario.model.config, s, stage));
+  for (int stage = 0; stage < s.pp; ++stage)
+    by_stage.push_back(models::stage_offloaded_bytes(scenario.model.config, s, stage));
   std::map<int, models::OffloadedBytes> by_node;
   for (int gpu = 0; gpu < s.world_size(); ++gpu) {
     const models::OffloadedBytes& bytes = by_stage[static_cast<std::size_t>(gpu / s.stage_ranks())];
@@ -74,7 +76,8 @@ const std::vector<std::string>& time_breakdown_keys() {
 
 std::pair<std::string, double> StrategyResult::biggest_sink() const {
   const std::string compute = models::category_name(TimeCategory::kCompute);
-  std::pair<std::string, double> best{compute, time_breakdown_s.count(compute) ? time_breakdown_s.at(compute) : 0.0};
+  std::pair<std::string, double> best{compute,
+                                      time_breakdown_s.count(compute) ? time_breakdown_s.at(compute) : 0.0};
   double largest = 0;
   for (const std::string& key : time_breakdown_keys()) {
     const auto found = time_breakdown_s.find(key);
@@ -87,43 +90,54 @@ std::pair<std::string, double> StrategyResult::biggest_sink() const {
   return best;
 }
 
-StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline) {
-  return run_strategy(scenario, scenario.strategies.at(strategy_index), scenario.training, strategy_index, timeline);
+StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index,
+                            sim::TimelineRecorder* timeline) {
+  return run_strategy(scenario, scenario.strategies.at(strategy_index), scenario.training, strategy_index,
+                      timeline);
 }
 
-StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
-                            std::size_t strategy_index, sim::TimelineRecorder* timeline, std::size_t max_tasks) {
+StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec,
+                            const models::TrainingSpec& training, std::size_t strategy_index,
+                            sim::TimelineRecorder* timeline, std::size_t max_tasks) {
   std::string too_large;
-  std::optional<StrategyResult> result = try_run_strategy(scenario, spec, training, strategy_index, timeline, max_tasks, &too_large);
-  if (!result) throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index), too_large);
+  std::optional<StrategyResult> result =
+      try_run_strategy(scenario, spec, training, strategy_index, timeline, max_tasks, &too_large);
+  if (!result)
+    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index), too_large);
   return std::move(*result);
 }
 
 std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const StrategySpec& spec,
-                                               const models::TrainingSpec& training, std::size_t strategy_index,
-                                               sim::TimelineRecorder* timeline, std::size_t max_tasks, std::string* too_large) {
+                                               const models::TrainingSpec& training,
+                                               std::size_t strategy_index, sim::TimelineRecorder* timeline,
+                                               std::size_t max_tasks, std::string* too_large) {
   models::LoweringOutcome outcome;
   try {
-    outcome = models::lower_training_within(scenario.model.config, training, spec.strategy, scenario.cluster.gpus(),
-                                            models::RankSet::kSymmetricOnce, max_tasks);
+    outcome =
+        models::lower_training_within(scenario.model.config, training, spec.strategy, scenario.cluster.gpus(),
+                                      models::RankSet::kSymmetricOnce, max_tasks);
   } catch (const sim::InputError& error) {
-    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index) + error.json_path(), error.detail());
+    throw sim::InputError(scenario.file.string(),
+                          "/strategies/" + std::to_string(strategy_index) + error.json_path(),
+                          error.detail());
   }
   if (!outcome.lowered) {
     if (too_large != nullptr) *too_large = outcome.too_large;
     return std::nullopt;
   }
   models::LoweredTraining& lowered = *outcome.lowered;
-  const models::ExecutionResult run = models::execute(std::move(lowered.graph), scenario.cluster.gpu, scenario.cluster.system, timeline);
+  const models::ExecutionResult run =
+      models::execute(std::move(lowered.graph), scenario.cluster.gpu, scenario.cluster.system, timeline);
 
   StrategyResult result;
   result.strategy = spec.strategy;
   result.expected = spec.expected;
   result.microbatches = lowered.microbatches;
-  const StepFigures figures{lowered.tokens_per_step, lowered.model_flops_per_step, lowered.hardware_flops_per_step,
-                            scenario.cluster.gpus()};
+  const StepFigures figures{lowered.tokens_per_step, lowered.model_flops_per_step,
+                            lowered.hardware_flops_per_step, scenario.cluster.gpus()};
   set_step_metrics(result, run, figures, scenario.cluster.gpu);
-  if (spec.strategy.offload != models::MemoryTier::kHbm) result.memory.offload = offload_memory(scenario, spec.strategy);
+  if (spec.strategy.offload != models::MemoryTier::kHbm)
+    result.memory.offload = offload_memory(scenario, spec.strategy);
   result.memory.oom = result.memory.over_capacity();
   return result;
 }
@@ -133,7 +147,8 @@ void set_step_metrics(StrategyResult& result, const models::ExecutionResult& run
   result.gpus = figures.gpus;
   result.simulated_tasks = run.tasks_run;
   result.step_time_s = run.makespan.seconds();
-  if (!(result.step_time_s > 0)) throw sim::SimulationError("\"" + result.strategy.name + "\" simulated an empty step");
+  if (!(result.step_time_s > 0))
+    throw sim::SimulationError("\"" + result.strategy.name + "\" simulated an empty step");
   const double gpus = result.gpus;
   result.tokens_per_s = figures.tokens_per_step / result.step_time_s;
   result.tokens_per_s_per_gpu = result.tokens_per_s / gpus;
@@ -152,7 +167,8 @@ void set_step_metrics(StrategyResult& result, const models::ExecutionResult& run
   result.memory.oom = result.memory.over_capacity();
 
   const auto& compute = run.compute_seconds;
-  const auto critical = static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());
+  const auto critical =
+      static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());
   result.critical_stage = static_cast<int>(critical);
   result.time_breakdown_s = report_breakdown(run.time_breakdown[critical]);
 }
@@ -161,14 +177,16 @@ PublishedComparison compare_with_published(const StrategyResult& r, const models
   const Expectation& expected = r.expected.value();
   PublishedComparison out;
   const double tokens = static_cast<double>(training.global_batch * training.seq_len);
-  out.published_step_s = expected.step_time_s ? *expected.step_time_s : tokens / (*expected.tokens_per_s_per_gpu * r.gpus);
+  out.published_step_s =
+      expected.step_time_s ? *expected.step_time_s : tokens / (*expected.tokens_per_s_per_gpu * r.gpus);
   out.error_pct = 100.0 * (r.step_time_s - out.published_step_s) / out.published_step_s;
   return out;
 }
 
 void rank_results(std::vector<StrategyResult>& results) {
   std::stable_sort(results.begin(), results.end(), [](const StrategyResult& a, const StrategyResult& b) {
-    return std::make_tuple(a.memory.oom, a.step_time_s, a.strategy.name) < std::make_tuple(b.memory.oom, b.step_time_s, b.strategy.name);
+    return std::make_tuple(a.memory.oom, a.step_time_s, a.strategy.name) <
+           std::make_tuple(b.memory.oom, b.step_time_s, b.strategy.name);
   });
   for (std::size_t i = 0; i < results.size(); ++i) results[i].rank = static_cast<int>(i + 1);
 }

@@ -34,16 +34,18 @@ struct OffloadMemory {
   double host_capacity_bytes = 0;
   double nvme_bytes_per_node = 0;
   double nvme_capacity_bytes = 0;
-  bool exceeds() const { return host_bytes_per_node > host_capacity_bytes || nvme_bytes_per_node > nvme_capacity_bytes; }
+  bool exceeds() const {
+    return host_bytes_per_node > host_capacity_bytes || nvme_bytes_per_node > nvme_capacity_bytes;
+  }
 };
 
 struct MemoryResult {
   double peak_bytes = 0;
   double capacity_bytes = 0;
   bool oom = false;  // the GPU peak above capacity, or offloaded states above a node's host memory or NVMe
-  std::optional<OffloadMemory> offload;  // with offload only
-  int peak_stage = 0;                        // pipeline stage of the peak
-  std::map<std::string, double> breakdown;   // category -> bytes at the peak
+  std::optional<OffloadMemory> offload;     // with offload only
+  int peak_stage = 0;                       // pipeline stage of the peak
+  std::map<std::string, double> breakdown;  // category -> bytes at the peak
   // What `oom` says: the peak above capacity, or offloaded states that do not fit.
   bool over_capacity() const { return peak_bytes > capacity_bytes || (offload && offload->exceeds()); }
 };
@@ -64,9 +66,10 @@ struct StrategyResult {
   std::map<std::string, double> time_breakdown_s;  // keys as above, every one present
   int critical_stage = 0;
   std::uint64_t simulated_tasks = 0;
-  bool extrapolated = false;  // predicted from two shorter steps (steady_state_run.hpp), not simulated in full
+  bool extrapolated =
+      false;  // predicted from two shorter steps (steady_state_run.hpp), not simulated in full
   std::int64_t extrapolated_from[2] = {0, 0};  // when extrapolated: the micro-batch counts simulated
-  int rank = 0;  // 1 = fastest that fits (set by rank_results)
+  int rank = 0;                                // 1 = fastest that fits (set by rank_results)
 
   // The largest part of the step other than compute, e.g. {"tp", 3.2}; {"compute", s} when nothing else.
   std::pair<std::string, double> biggest_sink() const;
@@ -80,27 +83,31 @@ struct PublishedComparison {
   double published_step_s = 0;
   double error_pct = 0;
 };
-PublishedComparison compare_with_published(const StrategyResult& result, const models::TrainingSpec& training);
+PublishedComparison compare_with_published(const StrategyResult& result,
+                                           const models::TrainingSpec& training);
 
 // The breakdown keys, in report order.
 const std::vector<std::string>& time_breakdown_keys();
 
 // `timeline` may be null. Bad strategies throw InputError naming the scenario file and the strategy's path.
-StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr);
+StrategyResult run_strategy(const Scenario& scenario, std::size_t strategy_index,
+                            sim::TimelineRecorder* timeline = nullptr);
 // `spec` on the scenario's cluster and model with another `training` (e.g. a shorter step); errors name
 // /strategies/`strategy_index`. A step of more than `max_tasks` tasks is bad input (InputError).
-StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec, const models::TrainingSpec& training,
-                            std::size_t strategy_index, sim::TimelineRecorder* timeline = nullptr,
+StrategyResult run_strategy(const Scenario& scenario, const StrategySpec& spec,
+                            const models::TrainingSpec& training, std::size_t strategy_index,
+                            sim::TimelineRecorder* timeline = nullptr,
                             std::size_t max_tasks = models::kMaxLoweredTasks);
 
 // The same, but a step of more than `max_tasks` tasks is no result (`too_large`, when given, says why), for
 // callers that then extrapolate it.
 std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const StrategySpec& spec,
-                                               const models::TrainingSpec& training, std::size_t strategy_index,
-                                               sim::TimelineRecorder* timeline, std::size_t max_tasks,
-                                               std::string* too_large = nullptr);
+                                               const models::TrainingSpec& training,
+                                               std::size_t strategy_index, sim::TimelineRecorder* timeline,
+                                               std::size_t max_tasks, std::string* too_large = nullptr);
 
-// What a step's rates need besides its simulation: the tokens, model and hardware FLOPs per step and the GPUs.
+// What a step's rates need besides its simulation: the tokens, model and hardware FLOPs per step and the
+// GPUs.
 struct StepFigures {
   double tokens_per_step = 0;
   double model_flops_per_step = 0;

@@ -31,7 +31,8 @@ std::vector<T> or_default(const std::vector<T>& given, std::vector<T> fallback) 
 }
 
 std::string candidate_name(const models::ParallelStrategy& s) {
-  std::string name = "tp" + std::to_string(s.tp) + "-pp" + std::to_string(s.pp) + "-dp" + std::to_string(s.dp);
+  std::string name =
+      "tp" + std::to_string(s.tp) + "-pp" + std::to_string(s.pp) + "-dp" + std::to_string(s.dp);
   if (s.vpp > 1) name += "-vpp" + std::to_string(s.vpp);
   if (s.cp > 1) name += "-cp" + std::to_string(s.cp);
   if (s.ep > 1) name += "-ep" + std::to_string(s.ep);
@@ -65,19 +66,24 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
         if (static_cast<std::int64_t>(tp) * pp * cp > gpus || gpus % (tp * pp * cp) != 0) continue;
         const int dp = gpus / (tp * pp * cp);
         for (const models::PipelineScheduleKind* schedule : or_default(space.schedule, schedules)) {
-          if (pp == 1 && schedule != &models::default_pipeline_schedule()) continue;  // one stage: the schedules coincide
+          if (pp == 1 && schedule != &models::default_pipeline_schedule())
+            continue;  // one stage: the schedules coincide
           for (int vpp : schedule->max_vpp() > 1 ? or_default(space.vpp, {2, 4, 8}) : std::vector<int>{1}) {
-            if (vpp < schedule->min_vpp() || vpp > schedule->max_vpp() || (schedule->even_vpp() && vpp % 2 != 0)) continue;
+            if (vpp < schedule->min_vpp() || vpp > schedule->max_vpp() ||
+                (schedule->even_vpp() && vpp % 2 != 0))
+              continue;
             for (std::int64_t mb : or_default(space.micro_batch, micro_batches)) {
               for (int zero : or_default(space.zero, {0, 1, 2, 3})) {
                 if (dp == 1 && zero > 0) continue;  // nothing to shard
                 for (const models::Recompute recompute :
-                     or_default(space.recompute, {models::Recompute::kNone, models::Recompute::kSelective, models::Recompute::kFull})) {
+                     or_default(space.recompute, {models::Recompute::kNone, models::Recompute::kSelective,
+                                                  models::Recompute::kFull})) {
                   for (bool sp : or_default(space.sequence_parallel, {false, true})) {
                     if (sp && tp == 1) continue;
                     for (int ep : or_default(space.ep, expert_degrees)) {
                       models::ParallelStrategy s;
-                      s.tp = tp, s.pp = pp, s.dp = dp, s.cp = cp, s.ep = ep, s.vpp = vpp, s.micro_batch = mb, s.zero = zero;
+                      s.tp = tp, s.pp = pp, s.dp = dp, s.cp = cp, s.ep = ep, s.vpp = vpp, s.micro_batch = mb,
+                      s.zero = zero;
                       s.schedule = schedule;
                       s.recompute = recompute;
                       s.sequence_parallel = sp;
@@ -99,7 +105,8 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
 
 double estimated_peak_memory_bytes(const Scenario& scenario, const models::ParallelStrategy& s) {
   const models::TransformerConfig& model = scenario.model.config;
-  const std::vector<int> layers = models::split_layers(model.layers, models::virtual_stages(s), s.stage_layers);
+  const std::vector<int> layers =
+      models::split_layers(model.layers, models::virtual_stages(s), s.stage_layers);
   std::vector<int> first_layer(layers.size() + 1, 0);
   for (std::size_t vs = 0; vs < layers.size(); ++vs) first_layer[vs + 1] = first_layer[vs] + layers[vs];
   const double states = models::stage_model_state_bytes(model, s, 0);
@@ -116,7 +123,8 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   double activations = 0;
   for (int chunk = 0; chunk < models::chunks_per_rank(s); ++chunk) {
     const auto vs = static_cast<std::size_t>(models::pass_virtual_stage(s, chunk, 0));
-    for (int l = first_layer[vs]; l < first_layer[vs + 1]; ++l) activations += models::layer_activation_bytes(model, l, in);
+    for (int l = first_layer[vs]; l < first_layer[vs + 1]; ++l)
+      activations += models::layer_activation_bytes(model, l, in);
   }
   return states + activations * s.schedule->in_flight_microbatches(s, s.microbatches(scenario.training));
 }
@@ -144,9 +152,11 @@ RunnableCandidates runnable_candidates(const Scenario& scenario) {
 
 namespace {
 
-// Runs fn(i) for i in [0, total) on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); fn writes only
-// its own slot. `done` is called after each, one call at a time. The first failure in index order is rethrown.
-void parallel_for(std::size_t total, int jobs, const std::function<void(std::size_t)>& fn, const std::function<void()>& done) {
+// Runs fn(i) for i in [0, total) on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); fn writes
+// only its own slot. `done` is called after each, one call at a time. The first failure in index order is
+// rethrown.
+void parallel_for(std::size_t total, int jobs, const std::function<void(std::size_t)>& fn,
+                  const std::function<void()>& done) {
   std::vector<std::exception_ptr> failures(total);
   std::atomic<std::size_t> next{0};
   std::mutex done_mutex;
@@ -162,8 +172,8 @@ void parallel_for(std::size_t total, int jobs, const std::function<void(std::siz
     }
   };
   const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::min<std::size_t>(total, jobs > 0 ? static_cast<std::size_t>(jobs)
-                                                                   : std::min<std::size_t>(hardware, kMaxSearchJobs));
+  const std::size_t threads = std::min<std::size_t>(
+      total, jobs > 0 ? static_cast<std::size_t>(jobs) : std::min<std::size_t>(hardware, kMaxSearchJobs));
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
@@ -175,7 +185,8 @@ void parallel_for(std::size_t total, int jobs, const std::function<void(std::siz
 
 }  // namespace
 
-SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs,
+SearchOutcome search_strategies(const Scenario& scenario,
+                                const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs,
                                 std::int64_t exact_top) {
   SearchOutcome outcome;
   const RunnableCandidates candidates = runnable_candidates(scenario);
@@ -184,7 +195,8 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   outcome.oom_pruned = candidates.oom_pruned;
   Scenario runnable = scenario;
   runnable.strategies.clear();
-  for (const models::ParallelStrategy& s : candidates.strategies) runnable.strategies.push_back(StrategySpec{s, std::nullopt});
+  for (const models::ParallelStrategy& s : candidates.strategies)
+    runnable.strategies.push_back(StrategySpec{s, std::nullopt});
   const std::size_t total = runnable.strategies.size();
   // Progress counts two units per runnable candidate: its bound, then its simulation or its pruning.
   std::int64_t done = 0;
@@ -196,11 +208,13 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   // Every candidate's lower bound (step_lower_bound.hpp); simulated in increasing order of it.
   std::vector<double> bound(total);
   parallel_for(
-      total, jobs, [&](std::size_t i) { bound[i] = step_lower_bound(runnable, runnable.strategies[i].strategy).seconds; },
+      total, jobs,
+      [&](std::size_t i) { bound[i] = step_lower_bound(runnable, runnable.strategies[i].strategy).seconds; },
       [&] { advance(1); });
   std::vector<std::size_t> order(total);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return bound[a] < bound[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return bound[a] < bound[b]; });
 
   // In batches of a fixed size (so the candidates simulated do not depend on the thread count): stop at the
   // first candidate whose bound exceeds the exact_top-th best step that fits; it and every later one cannot
@@ -210,19 +224,25 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
   std::size_t next = 0;
   while (next < total) {
     const bool full = exact_top > 0 && fitting_steps.size() >= static_cast<std::size_t>(exact_top);
-    const double threshold = full ? fitting_steps[static_cast<std::size_t>(exact_top - 1)] * (1 + kBoundMargin) : 0.0;
+    const double threshold =
+        full ? fitting_steps[static_cast<std::size_t>(exact_top - 1)] * (1 + kBoundMargin) : 0.0;
     std::size_t end = next;
     while (end < total && end - next < kBoundBatch && !(full && bound[order[end]] > threshold)) ++end;
     if (end == next) break;
     parallel_for(
-        end - next, jobs, [&](std::size_t j) { results[order[next + j]] = run_strategy_steady_state(runnable, order[next + j]); },
+        end - next, jobs,
+        [&](std::size_t j) {
+          results[order[next + j]] = run_strategy_steady_state(runnable, order[next + j]);
+        },
         [&] {
           ++outcome.simulated;
           advance(1);
         });
     for (std::size_t j = next; j < end; ++j) {
       const StrategyResult& r = *results[order[j]];
-      if (!r.memory.oom) fitting_steps.insert(std::upper_bound(fitting_steps.begin(), fitting_steps.end(), r.step_time_s), r.step_time_s);
+      if (!r.memory.oom)
+        fitting_steps.insert(std::upper_bound(fitting_steps.begin(), fitting_steps.end(), r.step_time_s),
+                             r.step_time_s);
     }
     next = end;
   }
@@ -237,21 +257,22 @@ SearchOutcome search_strategies(const Scenario& scenario, const std::function<vo
 
   // The extrapolated leaders are simulated in full, so what is reported is not an extrapolation, unless the
   // full step exceeds the task budget (lowering refuses it first; the extrapolation stays).
-  const std::size_t leaders = std::min<std::size_t>(outcome.ranked.size(), static_cast<std::size_t>(std::max<std::int64_t>(0, exact_top)));
+  const std::size_t leaders = std::min<std::size_t>(
+      outcome.ranked.size(), static_cast<std::size_t>(std::max<std::int64_t>(0, exact_top)));
   std::vector<std::size_t> redo;
   for (std::size_t i = 0; i < leaders; ++i) {
     if (outcome.ranked[i].extrapolated) redo.push_back(i);
   }
-  parallel_for(
-      redo.size(), jobs,
-      [&](std::size_t j) {
-        StrategyResult& leader = outcome.ranked[redo[j]];
-        if (std::optional<StrategyResult> full = try_run_strategy(scenario, StrategySpec{leader.strategy, std::nullopt}, scenario.training,
-                                                                   redo[j], nullptr, kFullSimulationTaskBudget)) {
-          leader = std::move(*full);
-        }
-      },
-      {});
+  parallel_for(redo.size(), jobs,
+               [&](std::size_t j) {
+                 StrategyResult& leader = outcome.ranked[redo[j]];
+                 if (std::optional<StrategyResult> full =
+                         try_run_strategy(scenario, StrategySpec{leader.strategy, std::nullopt},
+                                          scenario.training, redo[j], nullptr, kFullSimulationTaskBudget)) {
+                   leader = std::move(*full);
+                 }
+               },
+               {});
   rank_results(outcome.ranked);
   return outcome;
 }

@@ -1,6 +1,7 @@
 // `strata search`: enumerates parallel strategies within a scenario's search bounds (scenario_file.hpp,
 // SearchSpace; an omitted dimension takes every valid value), prunes the invalid ones (validate_strategy) and
-// those whose analytic memory estimate exceeds the GPU, simulates the rest at analytic fidelity and ranks them.
+// those whose analytic memory estimate exceeds the GPU, simulates the rest at analytic fidelity and ranks
+// them.
 //
 // Every valid value: TP, PP and CP over the divisors of the GPU count (TP also dividing the attention heads),
 // DP what remains, VPP 2, 4, 8 with the interleaved schedule, micro-batch over the powers of two dividing the
@@ -25,11 +26,13 @@ struct SearchOutcome {
   std::int64_t invalid = 0;            // rejected by validate_strategy
   std::int64_t oom_pruned = 0;         // estimated over the GPU's memory before simulation
   std::int64_t simulated = 0;
-  std::int64_t bound_pruned = 0;       // not simulated: its step's lower bound exceeds the exact_top-th best
-  std::int64_t extrapolated = 0;       // of those simulated, predicted from two shorter steps (steady_state_run.hpp)
+  std::int64_t bound_pruned = 0;  // not simulated: its step's lower bound exceeds the exact_top-th best
+  std::int64_t extrapolated =
+      0;  // of those simulated, predicted from two shorter steps (steady_state_run.hpp)
 };
 
-// The candidates the bounds allow, in a fixed order, named "tp8-pp2-dp4-mb1-z1-sel-sp" style. Not yet validated.
+// The candidates the bounds allow, in a fixed order, named "tp8-pp2-dp4-mb1-z1-sel-sp" style. Not yet
+// validated.
 std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scenario);
 
 // Per-GPU memory the first pipeline stage needs (model states plus in-flight activations, memory_model.hpp):
@@ -58,12 +61,13 @@ RunnableCandidates runnable_candidates(const Scenario& scenario);
 // the outcome does not depend on the thread count. Long steps are extrapolated from two
 // short ones (steady_state_run.hpp); then the `exact_top` best are simulated in full and everything
 // simulated is ranked again.
-inline constexpr int kMaxSearchJobs = 8;       // each job holds one execution graph (up to a few hundred MB)
+inline constexpr int kMaxSearchJobs = 8;        // each job holds one execution graph (up to a few hundred MB)
 inline constexpr std::size_t kBoundBatch = 16;  // candidates simulated between two updates of the threshold
 // The threshold's slack over the exact_top-th best step: an extrapolated step agrees with its full
 // simulation to about 1e-9 (steady_state_run.hpp), so a bound within 1e-6 of the threshold is simulated.
 inline constexpr double kBoundMargin = 1e-6;
-SearchOutcome search_strategies(const Scenario& scenario, const std::function<void(std::int64_t, std::int64_t)>& progress = {},
+SearchOutcome search_strategies(const Scenario& scenario,
+                                const std::function<void(std::int64_t, std::int64_t)>& progress = {},
                                 int jobs = 0, std::int64_t exact_top = 10);
 
 }  // namespace strata::scenarios

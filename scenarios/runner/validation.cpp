@@ -22,7 +22,8 @@ std::vector<std::filesystem::path> validation_files(const std::vector<std::files
       for (const auto& entry : std::filesystem::directory_iterator(path)) {
         if (entry.is_regular_file() && entry.path().extension() == ".json") found.push_back(entry.path());
       }
-      if (found.empty()) throw sim::InputError(path.string(), "", "no validation case (*.json) in this directory");
+      if (found.empty())
+        throw sim::InputError(path.string(), "", "no validation case (*.json) in this directory");
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else {
@@ -32,7 +33,8 @@ std::vector<std::filesystem::path> validation_files(const std::vector<std::files
   return files;
 }
 
-ValidationSummary run_validation(const std::vector<std::filesystem::path>& files, const models::ProfileCatalog& profiles,
+ValidationSummary run_validation(const std::vector<std::filesystem::path>& files,
+                                 const models::ProfileCatalog& profiles,
                                  const models::ModelCatalog& presets) {
   ValidationSummary summary;
   for (const auto& file : files) {
@@ -54,7 +56,9 @@ ValidationSummary run_validation(const std::vector<std::filesystem::path>& files
       c.source = spec.expected->source;
       summary.cases.push_back(c);
     }
-    if (!any) throw sim::InputError(file.string(), "/strategies", "no strategy has an \"expected\" result: not a validation case");
+    if (!any)
+      throw sim::InputError(file.string(), "/strategies",
+                            "no strategy has an \"expected\" result: not a validation case");
   }
   double total = 0;
   for (const ValidationCase& c : summary.cases) {
@@ -72,28 +76,37 @@ std::string validation_table(const ValidationSummary& summary) {
   const int w = static_cast<int>(width);
   std::string text;
   char line[512];
-  std::snprintf(line, sizeof line, "%-*s  %13s  %13s  %8s  %9s  %s\n", w, "case", "predicted (s)", "published (s)", "error",
-                "tolerance", "result");
+  std::snprintf(line, sizeof line, "%-*s  %13s  %13s  %8s  %9s  %s\n", w, "case", "predicted (s)",
+                "published (s)", "error", "tolerance", "result");
   text += line;
   for (const ValidationCase& c : summary.cases) {
-    std::snprintf(line, sizeof line, "%-*s  %13.3f  %13.3f  %+7.1f%%  %8.0f%%  %s\n", w, c.name.c_str(), c.predicted_step_s,
-                  c.published_step_s, c.error_pct, c.tolerance_pct, c.passed() ? "ok" : "FAIL");
+    std::snprintf(line, sizeof line, "%-*s  %13.3f  %13.3f  %+7.1f%%  %8.0f%%  %s\n", w, c.name.c_str(),
+                  c.predicted_step_s, c.published_step_s, c.error_pct, c.tolerance_pct,
+                  c.passed() ? "ok" : "FAIL");
     text += line;
   }
-  std::snprintf(line, sizeof line, "%zu cases: MAPE %.1f%%, worst %.1f%%, %d outside tolerance\n", summary.cases.size(),
-                summary.mape_pct, summary.max_abs_error_pct, summary.failed);
+  std::snprintf(line, sizeof line, "%zu cases: MAPE %.1f%%, worst %.1f%%, %d outside tolerance\n",
+                summary.cases.size(), summary.mape_pct, summary.max_abs_error_pct, summary.failed);
   return text + line;
 }
 
 nlohmann::json validation_json(const ValidationSummary& summary) {
   nlohmann::json cases = nlohmann::json::array();
   for (const ValidationCase& c : summary.cases) {
-    cases.push_back({{"name", c.name}, {"file", c.file}, {"predicted_step_time_s", c.predicted_step_s},
-                     {"published_step_time_s", c.published_step_s}, {"error_pct", c.error_pct},
-                     {"tolerance_pct", c.tolerance_pct}, {"passed", c.passed()}, {"source", c.source}});
+    cases.push_back({{"name", c.name},
+                     {"file", c.file},
+                     {"predicted_step_time_s", c.predicted_step_s},
+                     {"published_step_time_s", c.published_step_s},
+                     {"error_pct", c.error_pct},
+                     {"tolerance_pct", c.tolerance_pct},
+                     {"passed", c.passed()},
+                     {"source", c.source}});
   }
-  return {{"strata_validation", 1}, {"cases", cases}, {"mape_pct", summary.mape_pct},
-          {"max_abs_error_pct", summary.max_abs_error_pct}, {"failed", summary.failed}};
+  return {{"strata_validation", 1},
+          {"cases", cases},
+          {"mape_pct", summary.mape_pct},
+          {"max_abs_error_pct", summary.max_abs_error_pct},
+          {"failed", summary.failed}};
 }
 
 }  // namespace strata::scenarios

@@ -37,8 +37,8 @@ struct ValidationSummary {
 // path that is neither, or a directory with no case in it.
 std::vector<std::filesystem::path> validation_files(const std::vector<std::filesystem::path>& paths);
 
-ValidationSummary run_validation(const std::vector<std::filesystem::path>& files, const models::ProfileCatalog& profiles,
-                                 const models::ModelCatalog& presets);
+ValidationSummary run_validation(const std::vector<std::filesystem::path>& files,
+                                 const models::ProfileCatalog& profiles, const models::ModelCatalog& presets);
 
 std::string validation_table(const ValidationSummary& summary);
 nlohmann::json validation_json(const ValidationSummary& summary);

@@ -1,11 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include "models/cost/compute_cost.hpp"
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <unistd.h>
+#include "models/cost/compute_cost.hpp"
 
 #include "calibration/fit/gpu_fit.hpp"
 #include "calibration/fit/profile_writer.hpp"
@@ -36,8 +36,10 @@ TEST_CASE("every shipped GPU profile survives a write/read round trip", "[fit]")
     CHECK(copy.memory_capacity.value == original.memory_capacity.value);
     CHECK(copy.kernel_launch_overhead.value == original.kernel_launch_overhead.value);
     CHECK(copy.peak_flops.size() == original.peak_flops.size());
-    for (const auto& [dtype, peak] : original.peak_flops) CHECK(copy.peak_flops.at(dtype).value == peak.value);
-    CHECK(copy.gemm_max_efficiency.at(models::Dtype::kBf16).value == original.gemm_max_efficiency.at(models::Dtype::kBf16).value);
+    for (const auto& [dtype, peak] : original.peak_flops)
+      CHECK(copy.peak_flops.at(dtype).value == peak.value);
+    CHECK(copy.gemm_max_efficiency.at(models::Dtype::kBf16).value ==
+          original.gemm_max_efficiency.at(models::Dtype::kBf16).value);
     CHECK(copy.memory_efficiency.source == original.memory_efficiency.source);
   }
   fs::remove_all(dir);
@@ -48,19 +50,23 @@ TEST_CASE("probe measurements become efficiencies against the datasheet peaks", 
   const models::GpuProfile base = catalog.gpu("h100-sxm5-80gb");
   const models::GpuProfile fitted = calibration::fit_gpu_profile(base, fixture(), "m.json", "my-h100");
   CHECK(fitted.name == "my-h100");
-  // fp8: one shape, 8192^3 at 1249.4 TFLOP/s; tf32 was skipped, so the base value stays. The efficiency is the
-  // one with which the GEMM model, tile overhead included, reproduces the measured time of the shape; it lies
-  // above the plain ratio to the peak, which the overhead lowers. bf16: the best of two shapes (8192^3 at 695.9,
-  // 4096^3 at 651.4): one is reproduced exactly, the other predicted no slower than measured.
+  // fp8: one shape, 8192^3 at 1249.4 TFLOP/s; tf32 was skipped, so the base value stays. The efficiency is
+  // the one with which the GEMM model, tile overhead included, reproduces the measured time of the shape; it
+  // lies above the plain ratio to the peak, which the overhead lowers. bf16: the best of two shapes (8192^3
+  // at 695.9, 4096^3 at 651.4): one is reproduced exactly, the other predicted no slower than measured.
   const models::GemmShape cube{8192, 8192, 8192};
   const models::GemmShape small{4096, 4096, 4096};
-  CHECK(models::gemm_time(fitted, cube, models::Dtype::kFp8).compute.seconds() == Approx(cube.flops() / 1249.4e12).epsilon(1e-6));
-  const double big_ratio = models::gemm_time(fitted, cube, models::Dtype::kBf16).compute.seconds() / (cube.flops() / 695.9e12);
-  const double small_ratio = models::gemm_time(fitted, small, models::Dtype::kBf16).compute.seconds() / (small.flops() / 651.4e12);
+  CHECK(models::gemm_time(fitted, cube, models::Dtype::kFp8).compute.seconds() ==
+        Approx(cube.flops() / 1249.4e12).epsilon(1e-6));
+  const double big_ratio =
+      models::gemm_time(fitted, cube, models::Dtype::kBf16).compute.seconds() / (cube.flops() / 695.9e12);
+  const double small_ratio =
+      models::gemm_time(fitted, small, models::Dtype::kBf16).compute.seconds() / (small.flops() / 651.4e12);
   CHECK(std::max(big_ratio, small_ratio) == Approx(1.0).epsilon(1e-6));
   CHECK(std::min(big_ratio, small_ratio) <= 1.0);
   CHECK(fitted.gemm_efficiency(models::Dtype::kBf16) > 695.9 / 989);
-  CHECK(fitted.gemm_max_efficiency.at(models::Dtype::kBf16).source.rfind("probe: NVIDIA H100 80GB HBM3 x1, driver 560.35.03", 0) == 0);
+  CHECK(fitted.gemm_max_efficiency.at(models::Dtype::kBf16)
+            .source.rfind("probe: NVIDIA H100 80GB HBM3 x1, driver 560.35.03", 0) == 0);
   // Memory: best copy/triad at >= 256 MiB is the 2929.7 GB/s triad (the faster "read" kernel does not count).
   CHECK(fitted.memory_efficiency.value == Approx(2929.7 / 3350));
   CHECK(fitted.kernel_launch_overhead.value == sim::SimTime::from_ps(2'450'000));
@@ -79,7 +85,8 @@ TEST_CASE("impossible measurements point at the wrong base profile", "[fit]") {
   }
   nlohmann::json bad = fixture();
   bad["strata_measurements"] = 2;
-  CHECK_THROWS_AS(calibration::fit_gpu_profile(catalog.gpu("h100-sxm5-80gb"), bad, "m.json", "x"), sim::InputError);
+  CHECK_THROWS_AS(calibration::fit_gpu_profile(catalog.gpu("h100-sxm5-80gb"), bad, "m.json", "x"),
+                  sim::InputError);
 }
 
 TEST_CASE("cuDNN attention rows give the attention efficiency: median over cases with both passes", "[fit]") {
@@ -107,7 +114,9 @@ TEST_CASE("cuDNN attention rows give the attention efficiency: median over cases
   CHECK(fitted.attention_efficiency.source.find("median of 3 cases") != std::string::npos);
   // The model then reproduces a measured case's forward time within the spread of the three cases.
   const double forward_flops = 4.0 * 2 * 16 * 4096.0 * 4096.0 * 128;
-  const double predicted = models::fused_attention_time(fitted, sim::Flops::from_count(forward_flops), sim::Bytes::from_count(0)).compute.seconds();
+  const double predicted =
+      models::fused_attention_time(fitted, sim::Flops::from_count(forward_flops), sim::Bytes::from_count(0))
+          .compute.seconds();
   CHECK(predicted == Approx(forward_flops / (efficiencies[1] * 989e12)));
 
   SECTION("a missing probe keeps the base profile's value and source") {
@@ -125,18 +134,20 @@ TEST_CASE("cuDNN attention rows give the attention efficiency: median over cases
       FAIL("no error");
     } catch (const sim::InputError& error) {
       INFO(error.what());
-      CHECK(std::string(error.what()).find("/attention/rows/2: missing required key \"median_us\"") != std::string::npos);
+      CHECK(std::string(error.what()).find("/attention/rows/2: missing required key \"median_us\"") !=
+            std::string::npos);
     }
   }
   SECTION("a rate above the bf16 peak points at the wrong base profile") {
-    CHECK_THROWS_WITH(calibration::fit_gpu_profile(catalog.gpu("a100-sxm4-80gb"),
-                                                   [&] {
-                                                     nlohmann::json only_attention = measurements;
-                                                     only_attention.erase("gemm");
-                                                     only_attention.erase("memory");
-                                                     return only_attention;
-                                                   }(),
-                                                   "m.json", "x"),
+    CHECK_THROWS_WITH(calibration::fit_gpu_profile(
+                          catalog.gpu("a100-sxm4-80gb"),
+                          [&] {
+                            nlohmann::json only_attention = measurements;
+                            only_attention.erase("gemm");
+                            only_attention.erase("memory");
+                            return only_attention;
+                          }(),
+                          "m.json", "x"),
                       Catch::Contains("wrong base profile?"));
   }
 }

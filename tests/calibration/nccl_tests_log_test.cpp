@@ -72,7 +72,8 @@ TEST_CASE("concatenated runs are split, the rank count falls back to nThread x n
 }
 
 TEST_CASE("malformed logs name the file and line, empty logs are refused", "[nccl-tests]") {
-  CHECK(error_of(fixture("broken_row.log"), "bad.log").rfind("bad.log: line 4: expected time, algbw and busbw", 0) == 0);
+  CHECK(error_of(fixture("broken_row.log"), "bad.log")
+            .rfind("bad.log: line 4: expected time, algbw and busbw", 0) == 0);
   CHECK(error_of("hello\nworld\n", "empty.log") ==
         "empty.log: no nccl-tests measurements found (expected a column header and data rows)");
   CHECK(error_of("# Collective test starting: gather_perf\n", "g.log") ==

@@ -32,17 +32,20 @@ TEST_CASE("the size ramp interpolates in log2(size)", "[collectives]") {
 TEST_CASE("all-reduce picks NVLS where listed and faster, else the ring", "[collectives]") {
   const SystemProfile system = synthetic_system();
   // 8 GPUs, 1 GiB: NVLS 150 GB/s > ring 100. time = 2^30 * 1.75 / 150e9 = 12.5266 ms.
-  const CollectiveEstimate nvls = analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {1, 8});
+  const CollectiveEstimate nvls =
+      analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {1, 8});
   CHECK(nvls.algorithm == CollectiveAlgorithm::kNvls);
   CHECK(nvls.time.seconds() == Approx(1073741824.0 * 1.75 / 150e9));
   CHECK(nvls.busbw.gb_per_s() == Approx(150.0));
   CHECK(nvls.algbw.gb_per_s() == Approx(150.0 / 1.75));
   // 4 GPUs: NVLS lists only 8, so the ring: time = 2^30 * 1.5 / 100e9.
-  const CollectiveEstimate ring = analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {1, 4});
+  const CollectiveEstimate ring =
+      analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {1, 4});
   CHECK(ring.algorithm == CollectiveAlgorithm::kRing);
   CHECK(ring.time.seconds() == Approx(1073741824.0 * 1.5 / 100e9));
   // All-gather never uses NVLS here: ring, factor 7/8, at 32 MiB the ramp is 0.75: busbw 75 GB/s.
-  const CollectiveEstimate gather = analytic_collective(system, CollectiveOp::kAllGather, Bytes::from_mib(32), {1, 8});
+  const CollectiveEstimate gather =
+      analytic_collective(system, CollectiveOp::kAllGather, Bytes::from_mib(32), {1, 8});
   CHECK(gather.busbw.gb_per_s() == Approx(75.0));
   CHECK(gather.time.seconds() == Approx(33554432.0 * 0.875 / 75e9));
 }
@@ -50,13 +53,16 @@ TEST_CASE("all-reduce picks NVLS where listed and faster, else the ring", "[coll
 TEST_CASE("across nodes the slower of NVLink ring and NICs sets the bus bandwidth", "[collectives]") {
   // 2 nodes x 8 GPUs: NICs give 4 x 25 = 100 GB/s = ring: 100 GB/s. With 12.5 GB/s NICs: 50 GB/s.
   SystemProfile system = synthetic_system();
-  CHECK(analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {2, 8}).busbw.gb_per_s() == Approx(100));
+  CHECK(analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {2, 8}).busbw.gb_per_s() ==
+        Approx(100));
   system.nic_bandwidth.value = strata::sim::Bandwidth::from_gb_per_s(12.5);
-  const CollectiveEstimate network = analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {2, 8});
+  const CollectiveEstimate network =
+      analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {2, 8});
   CHECK(network.algorithm == CollectiveAlgorithm::kNetwork);
   CHECK(network.busbw.gb_per_s() == Approx(50));
   // Half the GPUs of each node drive half the NICs: 2 x 12.5 = 25 GB/s.
-  CHECK(analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {2, 4}).busbw.gb_per_s() == Approx(25));
+  CHECK(analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {2, 4}).busbw.gb_per_s() ==
+        Approx(25));
   // All-to-all over 2 nodes x 8: each GPU's NIC share is 4 * 12.5 / 8 = 6.25 GB/s; half its data leaves the
   // node; bus fraction 15/16: busbw = 6.25 * (15/16) / (1/2) = 11.71875 GB/s.
   CHECK(analytic_collective(system, CollectiveOp::kAllToAll, Bytes::from_gib(1), {2, 8}).busbw.gb_per_s() ==
@@ -67,10 +73,12 @@ TEST_CASE("a send-recv moves at the ramp of an all-reduce G times its size", "[c
   // The ramp is an 8-GPU all-reduce's, whose ring steps move one eighth of its message: a 128 KiB transfer
   // runs at the ramp of 1 MiB (0.5), 0.5 x 100 GB/s; an all-gather of 128 KiB at its own size's ramp.
   const SystemProfile system = synthetic_system();
-  const CollectiveEstimate p2p = analytic_collective(system, CollectiveOp::kSendRecv, Bytes::from_kib(128), {1, 2});
+  const CollectiveEstimate p2p =
+      analytic_collective(system, CollectiveOp::kSendRecv, Bytes::from_kib(128), {1, 2});
   CHECK(p2p.ramp == Approx(0.5));
   CHECK(p2p.time.seconds() == Approx(131072.0 / 50e9));
-  const CollectiveEstimate gather = analytic_collective(system, CollectiveOp::kAllGather, Bytes::from_kib(128), {1, 2});
+  const CollectiveEstimate gather =
+      analytic_collective(system, CollectiveOp::kAllGather, Bytes::from_kib(128), {1, 2});
   CHECK(gather.ramp < 0.5);
 }
 

@@ -62,12 +62,13 @@ TEST_CASE("a skinny GEMM is memory bound", "[compute]") {
 TEST_CASE("memory-bound and attention kernels follow the roofline", "[compute]") {
   const GpuProfile gpu = synthetic_gpu();
   // 1 GB at 800 GB/s = 1.25 ms, + 2 us.
-  CHECK(memory_bound_time(gpu, strata::sim::Bytes::from_count(1'000'000'000)).total == SimTime::from_us(1252));
+  CHECK(memory_bound_time(gpu, strata::sim::Bytes::from_count(1'000'000'000)).total ==
+        SimTime::from_us(1252));
   // Zero bytes is an ordering marker, not a kernel: no launch overhead.
   CHECK(memory_bound_time(gpu, strata::sim::Bytes::from_count(0)).total == SimTime::zero());
   // 1e12 FLOP at 0.25 * 100 TFLOP/s = 40 ms; 1 MB moved is negligible.
-  const KernelTime attention =
-      fused_attention_time(gpu, strata::sim::Flops::from_count(1e12), strata::sim::Bytes::from_count(1'000'000));
+  const KernelTime attention = fused_attention_time(gpu, strata::sim::Flops::from_count(1e12),
+                                                    strata::sim::Bytes::from_count(1'000'000));
   CHECK(attention.total == SimTime::from_ms(40) + SimTime::from_us(2));
 }
 
@@ -79,7 +80,7 @@ TEST_CASE("bad GEMM requests are refused", "[compute]") {
 
 TEST_CASE("each wave of GEMM tiles pays the tile overhead", "[compute]") {
   GpuProfile gpu = synthetic_gpu();
-  const GemmShape one_wave{1280, 1280, 4096};  // 10 x 10 tiles on 100 SMs
+  const GemmShape one_wave{1280, 1280, 4096};   // 10 x 10 tiles on 100 SMs
   const GemmShape two_waves{2560, 1280, 4096};  // 200 tiles
   const KernelTime before_one = gemm_time(gpu, one_wave, Dtype::kBf16);
   const KernelTime before_two = gemm_time(gpu, two_waves, Dtype::kBf16);

@@ -102,10 +102,12 @@ TEST_CASE("send and recv meet, a missing peer is reported, not a hang", "[execut
   send.deps = {0};
   graph.add(send);
   graph.add(recv);
-  // 100 MB over NVLink at ring 100 GB/s x the ramp of its ring step (analytic_collective.hpp: a send of b bytes
-  // moves at the ramp of an all-reduce of G x b = 8e8 bytes): 0.5 + 0.5 x log2(8e8 / 2^20) / 10 = 0.9787.
+  // 100 MB over NVLink at ring 100 GB/s x the ramp of its ring step (analytic_collective.hpp: a send of b
+  // bytes moves at the ramp of an all-reduce of G x b = 8e8 bytes): 0.5 + 0.5 x log2(8e8 / 2^20) / 10 =
+  // 0.9787.
   const double ramp = 0.5 + 0.5 * std::log2(8e8 / 1048576.0) / 10.0;
-  CHECK(execute(graph, unit_gpu(), synthetic_system()).makespan.seconds() == Approx(5e-6 + 1e8 / (100e9 * ramp)));
+  CHECK(execute(graph, unit_gpu(), synthetic_system()).makespan.seconds() ==
+        Approx(5e-6 + 1e8 / (100e9 * ramp)));
   graph.tasks.pop_back();  // the recv
   try {
     execute(graph, unit_gpu(), synthetic_system());
@@ -182,9 +184,10 @@ TEST_CASE("a task that breaks the graph's contract is refused when submitted", "
   AnalyticBackend network(queue, hardware);
   Executor executor(queue, two_ranks(), hardware, network);
   const TaskId first = executor.submit(kernel(0, 1));
-  CHECK_THROWS_AS(executor.submit(kernel(1, 1, {first})), strata::sim::SimulationError);  // another rank's task
-  CHECK_THROWS_AS(executor.submit(kernel(2, 1)), strata::sim::SimulationError);           // no such rank
-  CHECK_THROWS_AS(executor.submit(kernel(0, 1, {}, 5)), strata::sim::SimulationError);    // no such stream
+  CHECK_THROWS_AS(executor.submit(kernel(1, 1, {first})),
+                  strata::sim::SimulationError);                                        // another rank's task
+  CHECK_THROWS_AS(executor.submit(kernel(2, 1)), strata::sim::SimulationError);         // no such rank
+  CHECK_THROWS_AS(executor.submit(kernel(0, 1, {}, 5)), strata::sim::SimulationError);  // no such stream
   const int rank = executor.add_rank(9);
   CHECK(executor.submit(kernel(rank, 2)) == first + 1);
   executor.run();

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "models/strategy/pipeline_schedule.hpp"
 #include "models/executor/executor.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
+#include "models/strategy/pipeline_schedule.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "models/workload/transformer_config.hpp"
@@ -39,7 +39,8 @@ inline SystemProfile free_links() {
   SystemProfile system = synthetic_system();
   system.collectives.ring_busbw.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
   system.collectives.nvls_busbw_by_gpus.value.clear();
-  system.collectives.size_ramp.value = {{strata::sim::Bytes::from_count(1), 1.0}, {strata::sim::Bytes::from_count(2), 1.0}};
+  system.collectives.size_ramp.value = {{strata::sim::Bytes::from_count(1), 1.0},
+                                        {strata::sim::Bytes::from_count(2), 1.0}};
   system.nic_bandwidth.value = strata::sim::Bandwidth::from_bytes_per_s(1e18);
   return system;
 }
@@ -69,7 +70,6 @@ inline TransformerConfig small_model(int layers) {
   return c;
 }
 
-
 // 1 - (busiest rank's compute) / makespan, over the pipeline phase: the optimizer step that follows it takes
 // the same time on every rank, so it is taken out of both.
 inline double pipeline_bubble(const ExecutionResult& result) {
@@ -92,8 +92,9 @@ inline TransformerConfig small_moe_model(int layers, int experts) {
 // Lowers `s` with every rank and with one rank per pipeline stage and replays both on `system`: every task
 // runs, the collapsed graph predicts exactly what the full one does (step, peak memory, time per category)
 // and its time breakdown sums to the step. Returns the full run.
-inline ExecutionResult check_collapsed_matches_full(const TransformerConfig& model, const TrainingSpec& training,
-                                                    const ParallelStrategy& s, const SystemProfile& system = synthetic_system()) {
+inline ExecutionResult check_collapsed_matches_full(const TransformerConfig& model,
+                                                    const TrainingSpec& training, const ParallelStrategy& s,
+                                                    const SystemProfile& system = synthetic_system()) {
   const GpuProfile gpu = exact_gpu();
   const LoweredTraining full = lower_training(model, training, s, s.world_size(), RankSet::kAll);
   const ExecutionResult result = execute(full.graph, gpu, system);
@@ -119,7 +120,8 @@ inline ExecutionResult free_pipeline_step(const PipelineScheduleKind* schedule) 
   ParallelStrategy s;
   s.pp = 4;
   s.schedule = schedule;
-  const LoweredTraining lowered = lower_training(small_model(16), TrainingSpec{256, 16, Dtype::kBf16}, s, 4, RankSet::kSymmetricOnce);
+  const LoweredTraining lowered =
+      lower_training(small_model(16), TrainingSpec{256, 16, Dtype::kBf16}, s, 4, RankSet::kSymmetricOnce);
   return execute(lowered.graph, exact_gpu(), free_links());
 }
 

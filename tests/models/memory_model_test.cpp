@@ -12,7 +12,9 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-TransformerConfig preset(const std::string& name) { return ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset(name).config; }
+TransformerConfig preset(const std::string& name) {
+  return ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset(name).config;
+}
 
 // GPT as Korthikanti et al. trained it: dropout, no fused attention.
 ActivationInputs gpt_2022(std::int64_t micro_batch, bool sp, Recompute recompute) {
@@ -62,9 +64,12 @@ TEST_CASE("activation memory matches Korthikanti et al. on all four models", "[m
   for (const Case& c : cases) {
     INFO(c.record);
     const TransformerConfig model = preset(c.model);
-    const double stage = static_cast<double>(model.layers) / c.pp * in_flight_microbatches(c.pp, c.vpp, 1000, false);
-    const double none = stage * layer_activation_bytes(model, 0, gpt_2022(c.micro_batch, false, Recompute::kNone)) / kGiB;
-    const double best = stage * layer_activation_bytes(model, 0, gpt_2022(c.micro_batch, true, Recompute::kSelective)) / kGiB;
+    const double stage =
+        static_cast<double>(model.layers) / c.pp * in_flight_microbatches(c.pp, c.vpp, 1000, false);
+    const double none =
+        stage * layer_activation_bytes(model, 0, gpt_2022(c.micro_batch, false, Recompute::kNone)) / kGiB;
+    const double best =
+        stage * layer_activation_bytes(model, 0, gpt_2022(c.micro_batch, true, Recompute::kSelective)) / kGiB;
     CHECK(none == Approx(c.no_recompute_gib).epsilon(0.05));
     CHECK(best == Approx(c.sp_selective_gib).epsilon(0.05));
   }
@@ -74,14 +79,17 @@ TEST_CASE("recompute and sequence parallelism shares of the baseline (22B record
   // korthikanti_memory_22B: sequence parallel 66.84%, selective 49.42%, both 16.18%, full 7.64% of baseline.
   const TransformerConfig model = preset("gpt-22b");
   const double base = layer_activation_bytes(model, 0, gpt_2022(4, false, Recompute::kNone));
-  const auto share = [&](bool sp, Recompute r) { return 100.0 * layer_activation_bytes(model, 0, gpt_2022(4, sp, r)) / base; };
+  const auto share = [&](bool sp, Recompute r) {
+    return 100.0 * layer_activation_bytes(model, 0, gpt_2022(4, sp, r)) / base;
+  };
   CHECK(share(true, Recompute::kNone) == Approx(66.84).margin(1.0));
   CHECK(share(false, Recompute::kSelective) == Approx(49.42).margin(1.0));
   CHECK(share(true, Recompute::kSelective) == Approx(16.18).margin(1.0));
   CHECK(share(false, Recompute::kFull) == Approx(7.64).margin(1.0));
 }
 
-TEST_CASE("parameters plus optimizer match Korthikanti et al. with Megatron's 18 bytes per parameter", "[memory]") {
+TEST_CASE("parameters plus optimizer match Korthikanti et al. with Megatron's 18 bytes per parameter",
+          "[memory]") {
   // The records equal 18 bytes x 12 l h^2 / (t p): Megatron's fp32 gradients (2 + 4 + 12), no ZeRO. Our
   // per-GPU parameters also count biases and norms (and, on the first stage, the embedding): within 5%.
   struct Case {
@@ -89,8 +97,8 @@ TEST_CASE("parameters plus optimizer match Korthikanti et al. with Megatron's 18
     int pp;
     double gib;
   };
-  for (const Case& c : {Case{"gpt-22b", 1, 45.5625}, Case{"gpt3-175b", 8, 45.5625}, Case{"mt-nlg-530b", 35, 31.640625},
-                        Case{"gpt-1t", 64, 32.958984375}}) {
+  for (const Case& c : {Case{"gpt-22b", 1, 45.5625}, Case{"gpt3-175b", 8, 45.5625},
+                        Case{"mt-nlg-530b", 35, 31.640625}, Case{"gpt-1t", 64, 32.958984375}}) {
     INFO(c.model);
     const TransformerConfig model = preset(c.model);
     const ParameterCounts counts = count_parameters(model);
@@ -114,7 +122,8 @@ TEST_CASE("modern settings: fused attention and no dropout keep less", "[memory]
   ActivationInputs in;
   in.seq_len = 8192;
   const double s = 8192, h = 4096;
-  const double expected = 2 * s * h + 2 * s * (4096 + 1024 + 1024 + 4096) + 4 * 32 * s + 2 * s * h + 8 * s * 14336 + 4 * s * h;
+  const double expected =
+      2 * s * h + 2 * s * (4096 + 1024 + 1024 + 4096) + 4 * 32 * s + 2 * s * h + 8 * s * 14336 + 4 * s * h;
   CHECK(layer_activation_bytes(llama, 0, in) == Approx(expected));
   in.recompute = Recompute::kFull;
   CHECK(layer_activation_bytes(llama, 0, in) == Approx(2 * s * h));

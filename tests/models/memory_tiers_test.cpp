@@ -21,10 +21,12 @@ struct Cluster {
 };
 
 // Rates (GB/s) of `gpus` concurrent 10 GB transfers from one tier to another on node 0.
-std::vector<double> concurrent_rates(Cluster& c, const MemoryTiers& tiers, int gpus, MemoryTier from, MemoryTier to) {
+std::vector<double> concurrent_rates(Cluster& c, const MemoryTiers& tiers, int gpus, MemoryTier from,
+                                     MemoryTier to) {
   std::vector<strata::sim::FlowId> flows;
   for (int g = 0; g < gpus; ++g) {
-    flows.push_back(c.network.start_flow(tiers.transfer_path(g, from, to), strata::sim::Bytes::from_count(10'000'000'000), {}));
+    flows.push_back(c.network.start_flow(tiers.transfer_path(g, from, to),
+                                         strata::sim::Bytes::from_count(10'000'000'000), {}));
   }
   std::vector<double> rates;
   for (const auto& flow : flows) rates.push_back(c.network.rate(flow).gb_per_s());
@@ -38,15 +40,19 @@ TEST_CASE("host-to-device loads are limited by each GPU's host link", "[tiers]")
   // 8 GPUs at 51 GB/s each = 408 GB/s < 614.4 GB/s of host DRAM: every GPU gets its 51 GB/s.
   Cluster c;
   const MemoryTiers tiers(c.network, c.system, c.gpu, 1);
-  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kHostMemory, MemoryTier::kHbm)) CHECK(rate == Approx(51.0));
-  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kHbm, MemoryTier::kHostMemory)) CHECK(rate == Approx(52.0));
+  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kHostMemory, MemoryTier::kHbm))
+    CHECK(rate == Approx(51.0));
+  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kHbm, MemoryTier::kHostMemory))
+    CHECK(rate == Approx(52.0));
 }
 
 TEST_CASE("NVMe is shared by the node's GPUs", "[tiers]") {
-  // 8 GPUs reading from the node's 48 GB/s NVMe: 6 GB/s each (host DRAM carries 2 x 48 = 96 GB/s, not a limit).
+  // 8 GPUs reading from the node's 48 GB/s NVMe: 6 GB/s each (host DRAM carries 2 x 48 = 96 GB/s, not a
+  // limit).
   Cluster c;
   const MemoryTiers tiers(c.network, c.system, c.gpu, 1);
-  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kNvme, MemoryTier::kHbm)) CHECK(rate == Approx(6.0));
+  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kNvme, MemoryTier::kHbm))
+    CHECK(rate == Approx(6.0));
 }
 
 TEST_CASE("host DRAM becomes the bottleneck when it is the slower link", "[tiers]") {
@@ -54,7 +60,8 @@ TEST_CASE("host DRAM becomes the bottleneck when it is the slower link", "[tiers
   Cluster c;
   c.system.host_memory_bandwidth.value = strata::sim::Bandwidth::from_gb_per_s(200);
   const MemoryTiers tiers(c.network, c.system, c.gpu, 1);
-  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kHostMemory, MemoryTier::kHbm)) CHECK(rate == Approx(25.0));
+  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kHostMemory, MemoryTier::kHbm))
+    CHECK(rate == Approx(25.0));
   // A device-to-device copy reads and writes HBM: half the achievable 2.97 TB/s.
   const auto copy = tiers.transfer_path(0, MemoryTier::kHbm, MemoryTier::kHbm);
   CHECK(copy.size() == 2);
@@ -69,7 +76,8 @@ TEST_CASE("NVMe to HBM passes a host bounce buffer twice", "[tiers]") {
   Cluster c;
   c.system.host_memory_bandwidth.value = strata::sim::Bandwidth::from_gb_per_s(60);
   const MemoryTiers tiers(c.network, c.system, c.gpu, 1);
-  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kNvme, MemoryTier::kHbm)) CHECK(rate == Approx(3.75));
+  for (double rate : concurrent_rates(c, tiers, 8, MemoryTier::kNvme, MemoryTier::kHbm))
+    CHECK(rate == Approx(3.75));
   // Host to NVMe without a GPU passes host DRAM once: 8 writers share the 48 GB/s NVMe, 6 GB/s each.
   std::vector<strata::sim::FlowId> flows;
   for (int g = 0; g < 8; ++g) {

@@ -1,5 +1,6 @@
 // The two network back ends (models/network): the analytic one charges concurrent transfers against a GPU's
-// ports; both give the same times where nothing contends. Synthetic system: tests/models/synthetic_system.hpp.
+// ports; both give the same times where nothing contends. Synthetic system:
+// tests/models/synthetic_system.hpp.
 #include <catch2/catch.hpp>
 
 #include "lowering_fixtures.hpp"
@@ -62,7 +63,8 @@ TEST_CASE("transfers that fit a port's capacity together do not slow each other"
   CHECK(execute(graph, exact_gpu(), system).makespan.seconds() == Approx(alone).epsilon(1e-9));
 }
 
-TEST_CASE("a training step takes the same time on both network back ends when nothing contends", "[network]") {
+TEST_CASE("a training step takes the same time on both network back ends when nothing contends",
+          "[network]") {
   // Every rank instantiated (the flow back end moves each rank's own traffic). TP 2 x DP 2 on one node: TP
   // all-reduces block the compute stream, the DP all-reduce runs after the last backward (no overlap), so no
   // two transfers ever share a link. PP 2 alone: activations go forward and gradients back on opposite
@@ -78,12 +80,14 @@ TEST_CASE("a training step takes the same time on both network back ends when no
   ParallelStrategy pipeline;
   pipeline.pp = 2;
   for (const ParallelStrategy& s : {tp_dp, pipeline}) {
-    const LoweredTraining lowered = lower_training(small_model(4), training, s, s.world_size(), RankSet::kAll);
+    const LoweredTraining lowered =
+        lower_training(small_model(4), training, s, s.world_size(), RankSet::kAll);
     const ExecutionResult analytic = execute(lowered.graph, hardware, NetworkFidelity::kAnalytic);
     const ExecutionResult flow = execute(lowered.graph, hardware, NetworkFidelity::kFlow);
     CHECK(flow.tasks_run == analytic.tasks_run);
     CHECK(flow.makespan.seconds() == Approx(analytic.makespan.seconds()).epsilon(1e-6));
-    CHECK(flow.seconds_by_category.at("compute") == Approx(analytic.seconds_by_category.at("compute")).epsilon(1e-9));
+    CHECK(flow.seconds_by_category.at("compute") ==
+          Approx(analytic.seconds_by_category.at("compute")).epsilon(1e-9));
   }
 }
 

@@ -31,20 +31,24 @@ Run run(const TransformerConfig& model, const TrainingSpec& training, const Para
 int count_tasks(const ExecutionGraph& graph, int rank, CollectiveOp op, const std::string& category) {
   int n = 0;
   for (const Task& t : graph.tasks) {
-    n += t.rank == rank && t.type == TaskType::kCollective && t.collective.op == op && t.category == category ? 1 : 0;
+    n += t.rank == rank && t.type == TaskType::kCollective && t.collective.op == op && t.category == category
+             ? 1
+             : 0;
   }
   return n;
 }
 
 double attention_flops(const ExecutionGraph& graph, int rank) {
   double flops = 0;
-  for (const Task& t : graph.tasks) flops += t.rank == rank && t.compute.kind == ComputeKind::kAttention ? t.compute.flops : 0.0;
+  for (const Task& t : graph.tasks)
+    flops += t.rank == rank && t.compute.kind == ComputeKind::kAttention ? t.compute.flops : 0.0;
   return flops;
 }
 
 }  // namespace
 
-TEST_CASE("rank layout: TP adjacent, then CP, then DP, experts folded over the same ranks", "[lowering][layout]") {
+TEST_CASE("rank layout: TP adjacent, then CP, then DP, experts folded over the same ranks",
+          "[lowering][layout]") {
   ParallelStrategy s;
   s.tp = 2, s.cp = 2, s.dp = 4, s.ep = 4, s.expert_tp = 2;
   const RankLayout layout(s);
@@ -59,7 +63,8 @@ TEST_CASE("rank layout: TP adjacent, then CP, then DP, experts folded over the s
   CHECK(layout.gpu(2, 5) == 37);
 }
 
-TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient passes", "[lowering][zero-bubble]") {
+TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient passes",
+          "[lowering][zero-bubble]") {
   ParallelStrategy s;
   s.pp = 4;
   s.schedule = &pipeline_schedule("zb-h1");
@@ -74,19 +79,27 @@ TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient pas
       int most_in_flight = 0;
       for (const PipelinePass& pass : order) {
         CHECK(seen[pass.kind].insert(pass.microbatch).second);
-        if (pass.kind == PassKind::kWeightGradient) CHECK(seen[PassKind::kInputGradient].count(pass.microbatch) == 1);
-        if (pass.kind == PassKind::kInputGradient || pass.kind == PassKind::kBackward) CHECK(seen[PassKind::kForward].count(pass.microbatch) == 1);
-        pending += pass.kind == PassKind::kInputGradient ? 1 : pass.kind == PassKind::kWeightGradient ? -1 : 0;
-        in_flight += pass.kind == PassKind::kForward ? 1 : (pass.kind == PassKind::kBackward || pass.kind == PassKind::kWeightGradient) ? -1 : 0;
+        if (pass.kind == PassKind::kWeightGradient)
+          CHECK(seen[PassKind::kInputGradient].count(pass.microbatch) == 1);
+        if (pass.kind == PassKind::kInputGradient || pass.kind == PassKind::kBackward)
+          CHECK(seen[PassKind::kForward].count(pass.microbatch) == 1);
+        pending += pass.kind == PassKind::kInputGradient    ? 1
+                   : pass.kind == PassKind::kWeightGradient ? -1
+                                                            : 0;
+        in_flight += pass.kind == PassKind::kForward                                                ? 1
+                     : (pass.kind == PassKind::kBackward || pass.kind == PassKind::kWeightGradient) ? -1
+                                                                                                    : 0;
         most_pending = std::max(most_pending, pending);
         most_in_flight = std::max(most_in_flight, in_flight);
       }
       CHECK(seen[PassKind::kForward].size() == static_cast<std::size_t>(m));
-      CHECK(seen[stage == 0 ? PassKind::kBackward : PassKind::kWeightGradient].size() == static_cast<std::size_t>(m));
+      CHECK(seen[stage == 0 ? PassKind::kBackward : PassKind::kWeightGradient].size() ==
+            static_cast<std::size_t>(m));
       // Stage i defers i weight passes to the end of the step (ZB-H1, Qi et al. 2024, figure 3); at most p
       // micro-batches hold activations, as in 1F1B.
       int trailing = 0;
-      for (auto it = order.rbegin(); it != order.rend() && it->kind == PassKind::kWeightGradient; ++it) ++trailing;
+      for (auto it = order.rbegin(); it != order.rend() && it->kind == PassKind::kWeightGradient; ++it)
+        ++trailing;
       CHECK(trailing >= std::min<int>(stage, static_cast<int>(m)));
       CHECK(most_pending <= stage + 1);
       if (stage == 0) CHECK(most_pending == 0);
@@ -96,16 +109,19 @@ TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient pas
 }
 
 TEST_CASE("ZB-H1 has a smaller bubble than 1F1B at the same activation memory", "[lowering][zero-bubble]") {
-  // Qi et al. 2024, section 3.1: ZB-H1's bubble is (p-1)(T_F + T_B - T_W) against 1F1B's (p-1)(T_F + T_B + T_W).
+  // Qi et al. 2024, section 3.1: ZB-H1's bubble is (p-1)(T_F + T_B - T_W) against 1F1B's (p-1)(T_F + T_B +
+  // T_W).
   const ExecutionResult one_f_one_b = free_pipeline_step(&pipeline_schedule("1f1b"));
   const ExecutionResult zero_bubble = free_pipeline_step(&pipeline_schedule("zb-h1"));
   const auto bubble = pipeline_bubble;
 
   for (std::size_t r = 0; r < 4; ++r) {
-    CHECK(zero_bubble.compute_seconds[r] == Approx(one_f_one_b.compute_seconds[r]).epsilon(1e-9));  // the same work, reordered
+    CHECK(zero_bubble.compute_seconds[r] ==
+          Approx(one_f_one_b.compute_seconds[r]).epsilon(1e-9));  // the same work, reordered
   }
-  // Here W is about a fifth of a micro-batch's work (the attention backward and the memory-bound kernels' backward
-  // sit in B), so ZB-H1's bubble is (1 - 2/5) of 1F1B's or a little more: 0.099 against 0.157 = (p-1)/(m+p-1).
+  // Here W is about a fifth of a micro-batch's work (the attention backward and the memory-bound kernels'
+  // backward sit in B), so ZB-H1's bubble is (1 - 2/5) of 1F1B's or a little more: 0.099 against 0.157 =
+  // (p-1)/(m+p-1).
   CHECK(bubble(one_f_one_b) == Approx(3.0 / 19.0).margin(0.01));
   CHECK(bubble(zero_bubble) < 0.7 * bubble(one_f_one_b));
   CHECK(bubble(zero_bubble) > 0);
@@ -117,7 +133,8 @@ TEST_CASE("ZB-H1 has a smaller bubble than 1F1B at the same activation memory", 
   CHECK(peak_zb == Approx(peak_1f1b).epsilon(1e-3));
 }
 
-TEST_CASE("ring context parallelism splits attention over the ring, exchanging key-value chunks", "[lowering][cp]") {
+TEST_CASE("ring context parallelism splits attention over the ring, exchanging key-value chunks",
+          "[lowering][cp]") {
   const TransformerConfig model = small_model(2);
   const TrainingSpec training{512, 4, Dtype::kBf16};
   ParallelStrategy one;
@@ -126,7 +143,8 @@ TEST_CASE("ring context parallelism splits attention over the ring, exchanging k
   const Run base = run(model, training, one, RankSet::kSymmetricOnce, free_links());
   const Run cp = run(model, training, ring, RankSet::kSymmetricOnce, free_links());
   // Each rank attends b s / cp queries to all s keys: a quarter of the FLOPs.
-  CHECK(attention_flops(cp.lowered.graph, 0) == Approx(attention_flops(base.lowered.graph, 0) / 4).epsilon(1e-9));
+  CHECK(attention_flops(cp.lowered.graph, 0) ==
+        Approx(attention_flops(base.lowered.graph, 0) / 4).epsilon(1e-9));
   // Per layer and micro-batch: cp - 1 forward steps, cp - 1 backward steps plus the gradients' way home.
   CHECK(count_tasks(cp.lowered.graph, 0, CollectiveOp::kSendRecv, "cp") == 2 * 4 * (3 + 4));
   CHECK(cp.result.makespan < base.result.makespan);
@@ -189,7 +207,8 @@ TEST_CASE("MoE layers dispatch tokens to experts over the EP group", "[lowering]
     const Run r = run(model, training, wide);
     std::set<std::string> kinds;
     for (const Task& t : r.lowered.graph.tasks) {
-      if (t.type == TaskType::kCollective && t.category == "dp") kinds.insert(r.lowered.graph.groups[static_cast<std::size_t>(t.collective.group)].kind);
+      if (t.type == TaskType::kCollective && t.category == "dp")
+        kinds.insert(r.lowered.graph.groups[static_cast<std::size_t>(t.collective.group)].kind);
     }
     CHECK(kinds == std::set<std::string>{"dp", "edp"});
   }
@@ -219,7 +238,8 @@ TEST_CASE("CP, EP and ZB-H1 compose with TP, PP, DP, ZeRO and recompute", "[lowe
     for (int ep : {1, 2, 4}) {
       for (int zero : {0, 1, 3}) {
         for (Recompute recompute : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
-          for (const PipelineScheduleKind* schedule : {&pipeline_schedule("1f1b"), &pipeline_schedule("zb-h1")}) {
+          for (const PipelineScheduleKind* schedule :
+               {&pipeline_schedule("1f1b"), &pipeline_schedule("zb-h1")}) {
             ParallelStrategy s;
             s.tp = 2, s.sequence_parallel = true, s.pp = 2, s.cp = cp, s.dp = 2, s.ep = ep, s.zero = zero;
             s.recompute = recompute, s.schedule = schedule;
@@ -242,18 +262,31 @@ TEST_CASE("MoE and CP strategies the frameworks refuse fail naming the field", "
     configure(s);
     return error_of([&] { lower_training(model, training, s, s.world_size()); });
   };
-  CHECK(error([](ParallelStrategy& s) { s.dp = 4; s.ep = 3; }).find("/ep: 3 does not divide the 8 experts") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.dp = 2; s.ep = 4; }).find("/ep: ep x expert_tp = 4 must divide the tp x cp x dp = 2") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.tp = 2; }).find("/sequence_parallel: MoE layers with tp > 1 need sequence parallelism") == 0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.dp = 4;
+          s.ep = 3;
+        }).find("/ep: 3 does not divide the 8 experts") == 0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.dp = 2;
+          s.ep = 4;
+        }).find("/ep: ep x expert_tp = 4 must divide the tp x cp x dp = 2") == 0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.tp = 2;
+        }).find("/sequence_parallel: MoE layers with tp > 1 need sequence parallelism") == 0);
   TransformerConfig odd = model;
   odd.moe.expert_ffn_hidden = 500;
   ParallelStrategy split_experts;
   split_experts.dp = 8, split_experts.expert_tp = 8;
-  CHECK(error_of([&] { lower_training(odd, training, split_experts, 8); }).find("/expert_tp: 8 does not divide the experts' intermediate size 500") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.moe_imbalance = 0.5; }).find("/moe_imbalance: max/mean tokens per expert") == 0);
+  CHECK(error_of([&] {
+          lower_training(odd, training, split_experts, 8);
+        }).find("/expert_tp: 8 does not divide the experts' intermediate size 500") == 0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.moe_imbalance = 0.5;
+        }).find("/moe_imbalance: max/mean tokens per expert") == 0);
 }
 
-TEST_CASE("DualPipe runs every micro-batch once in each direction's half and ends with no W held", "[lowering][dualpipe]") {
+TEST_CASE("DualPipe runs every micro-batch once in each direction's half and ends with no W held",
+          "[lowering][dualpipe]") {
   ParallelStrategy s;
   s.pp = 8;
   s.schedule = &pipeline_schedule("dualpipe");
@@ -267,12 +300,16 @@ TEST_CASE("DualPipe runs every micro-batch once in each direction's half and end
         CHECK(seen[pass.kind].insert(pass.microbatch).second);
         CHECK(pass.chunk == (pass.microbatch < m / 2 ? 0 : 1));  // first half forward, second half reverse
         if (pass.kind != PassKind::kForward) CHECK(seen[PassKind::kForward].count(pass.microbatch) == 1);
-        if (pass.kind == PassKind::kWeightGradient) CHECK(seen[PassKind::kInputGradient].count(pass.microbatch) == 1);
-        in_flight += pass.kind == PassKind::kForward ? 1 : (pass.kind == PassKind::kBackward || pass.kind == PassKind::kWeightGradient) ? -1 : 0;
+        if (pass.kind == PassKind::kWeightGradient)
+          CHECK(seen[PassKind::kInputGradient].count(pass.microbatch) == 1);
+        in_flight += pass.kind == PassKind::kForward                                                ? 1
+                     : (pass.kind == PassKind::kBackward || pass.kind == PassKind::kWeightGradient) ? -1
+                                                                                                    : 0;
         most_in_flight = std::max(most_in_flight, in_flight);
       }
       CHECK(seen[PassKind::kForward].size() == static_cast<std::size_t>(m));
-      CHECK(seen[PassKind::kBackward].size() + seen[PassKind::kInputGradient].size() == static_cast<std::size_t>(m));
+      CHECK(seen[PassKind::kBackward].size() + seen[PassKind::kInputGradient].size() ==
+            static_cast<std::size_t>(m));
       CHECK(seen[PassKind::kWeightGradient].size() == seen[PassKind::kInputGradient].size());
       CHECK(in_flight == 0);
       // The DeepSeek-V3 report (table 2) puts DualPipe's activation memory at PP + 1 micro-batches.
@@ -284,7 +321,8 @@ TEST_CASE("DualPipe runs every micro-batch once in each direction's half and end
   CHECK(pass_virtual_stage(s, 1, 2) == 5);
 }
 
-TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work, it holds two stages' parameters", "[lowering][dualpipe]") {
+TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work, it holds two stages' parameters",
+          "[lowering][dualpipe]") {
   // DeepSeek-V3 report, table 2: 1F1B's bubble (PP-1)(F+B), DualPipe's (PP/2-1)(F&B+B-3W).
   // Measured here: 0.027 against 0.157 (p 4, m 16).
   const ExecutionResult one_f_one_b = free_pipeline_step(&pipeline_schedule("1f1b"));
@@ -293,9 +331,11 @@ TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work, it holds 
     INFO("rank " << r);
     // The same passes; the optimizer steps over twice the parameters (two stages per rank).
     const double dual_passes = dualpipe.compute_seconds[r] - dualpipe.seconds_by_category.at("optimizer");
-    const double plain_passes = one_f_one_b.compute_seconds[r] - one_f_one_b.seconds_by_category.at("optimizer");
+    const double plain_passes =
+        one_f_one_b.compute_seconds[r] - one_f_one_b.seconds_by_category.at("optimizer");
     CHECK(dual_passes == Approx(plain_passes).epsilon(1e-3));
-    CHECK(dualpipe.seconds_by_category.at("optimizer") == Approx(2.0 * one_f_one_b.seconds_by_category.at("optimizer")).epsilon(0.02));
+    CHECK(dualpipe.seconds_by_category.at("optimizer") ==
+          Approx(2.0 * one_f_one_b.seconds_by_category.at("optimizer")).epsilon(0.02));
   }
   CHECK(pipeline_bubble(dualpipe) < 0.6 * pipeline_bubble(one_f_one_b));
   CHECK(pipeline_bubble(dualpipe) > 0);
@@ -310,16 +350,19 @@ TEST_CASE("DualPipe's bubble is smaller than 1F1B's for the same work, it holds 
   check_collapsed_matches_full(model, TrainingSpec{256, 16, Dtype::kBf16}, s);
 }
 
-TEST_CASE("DualPipe refuses odd pipelines, virtual stages and too few micro-batches", "[lowering][dualpipe]") {
+TEST_CASE("DualPipe refuses odd pipelines, virtual stages and too few micro-batches",
+          "[lowering][dualpipe]") {
   const TransformerConfig model = small_model(16);
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
   s.schedule = &pipeline_schedule("dualpipe");
   s.pp = 3;
-  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 3); }), Catch::Contains("/pp") && Catch::Contains("even"));
+  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 3); }),
+             Catch::Contains("/pp") && Catch::Contains("even"));
   s.pp = 4;
   s.micro_batch = 4;  // 4 micro-batches < 2 x 4
-  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 4); }), Catch::Contains("/micro_batch") && Catch::Contains("at least 2 x pp = 8"));
+  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 4); }),
+             Catch::Contains("/micro_batch") && Catch::Contains("at least 2 x pp = 8"));
   s.micro_batch = 1;
   s.vpp = 2;
   CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 4); }), Catch::Contains("/vpp"));

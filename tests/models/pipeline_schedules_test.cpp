@@ -29,12 +29,15 @@ struct Step {
 
 // 8 layers per stage, micro-batches of one 64-token sequence, communication free.
 Step free_step(const ParallelStrategy& s, std::int64_t m, int layers_per_stage = 8) {
-  Step step{lower_training(small_model(layers_per_stage * s.pp), TrainingSpec{64, m * s.dp, Dtype::kBf16}, s, s.world_size()), {}};
+  Step step{lower_training(small_model(layers_per_stage * s.pp), TrainingSpec{64, m * s.dp, Dtype::kBf16}, s,
+                           s.world_size()),
+            {}};
   step.result = execute(step.lowered.graph, exact_gpu(), free_links());
   return step;
 }
 
-int count(const ExecutionGraph& graph, TaskType type, int rank = -1, CollectiveOp op = CollectiveOp::kAllReduce) {
+int count(const ExecutionGraph& graph, TaskType type, int rank = -1,
+          CollectiveOp op = CollectiveOp::kAllReduce) {
   int n = 0;
   for (const Task& t : graph.tasks) {
     if (t.type != type || (rank >= 0 && t.rank != rank)) continue;
@@ -51,14 +54,17 @@ TEST_CASE("the registry lists every schedule once and finds it by its scenario w
     CHECK(names.insert(schedule->name()).second);
     CHECK(find_pipeline_schedule(schedule->name()) == schedule);
   }
-  CHECK(names == std::set<std::string_view>{"1f1b", "gpipe", "interleaved", "zb-h1", "dualpipe", "bfpp", "hanayo", "bitpipe"});
+  CHECK(names == std::set<std::string_view>{"1f1b", "gpipe", "interleaved", "zb-h1", "dualpipe", "bfpp",
+                                            "hanayo", "bitpipe"});
   CHECK(find_pipeline_schedule("pipedream") == nullptr);
-  CHECK_THAT(error_of([] { pipeline_schedule("pipedream"); }), Catch::Contains("expected one of 1f1b, gpipe, interleaved"));
+  CHECK_THAT(error_of([] { pipeline_schedule("pipedream"); }),
+             Catch::Contains("expected one of 1f1b, gpipe, interleaved"));
   CHECK(&default_pipeline_schedule() == &pipeline_schedule("1f1b"));
   CHECK(&default_pipeline_schedule(4) == &pipeline_schedule("interleaved"));
 }
 
-TEST_CASE("every schedule's orders run each micro-batch's passes once per chunk, on a real network too", "[schedules]") {
+TEST_CASE("every schedule's orders run each micro-batch's passes once per chunk, on a real network too",
+          "[schedules]") {
   const TransformerConfig model = small_model(16);
   for (const PipelineScheduleKind* schedule : pipeline_schedules()) {
     ParallelStrategy s;
@@ -96,19 +102,24 @@ TEST_CASE("every schedule's orders run each micro-batch's passes once per chunk,
 TEST_CASE("bfpp: the interleaved schedule's bubble at GPipe's activation memory", "[schedules][bfpp]") {
   // Lamy-Poirier 2023, section 3: with m >= p every loop's inputs arrive before the stage needs them, so the
   // only idle time is the fill and drain of (p-1)(tf+tb)/v: bubble (p-1)/(v m + p - 1), as interleaved.
-  for (const auto& [pp, m, v] : {std::tuple{2, 4, 2}, std::tuple{4, 8, 2}, std::tuple{4, 8, 4}, std::tuple{4, 16, 2}}) {
+  for (const auto& [pp, m, v] :
+       {std::tuple{2, 4, 2}, std::tuple{4, 8, 2}, std::tuple{4, 8, 4}, std::tuple{4, 16, 2}}) {
     INFO("p = " << pp << ", m = " << m << ", v = " << v);
     const double expected = (pp - 1.0) / (v * m + pp - 1.0);
     CHECK(pipeline_bubble(free_step(pipeline("bfpp", pp, v), m).result) == Approx(expected).margin(0.01));
   }
   // Every micro-batch's activations are held at the end of the forwards: each micro-batch adds the same.
-  const auto peak = [](const char* schedule, std::int64_t m) { return free_step(pipeline(schedule, 4, 2), m).result.peak_memory_bytes[0]; };
-  CHECK(peak("bfpp", 32) - peak("bfpp", 16) == Approx(2 * (peak("bfpp", 16) - peak("bfpp", 8))).epsilon(1e-9));
+  const auto peak = [](const char* schedule, std::int64_t m) {
+    return free_step(pipeline(schedule, 4, 2), m).result.peak_memory_bytes[0];
+  };
+  CHECK(peak("bfpp", 32) - peak("bfpp", 16) ==
+        Approx(2 * (peak("bfpp", 16) - peak("bfpp", 8))).epsilon(1e-9));
   CHECK(peak("interleaved", 32) == Approx(peak("interleaved", 16)).epsilon(1e-12));
   CHECK(peak("bfpp", 16) > peak("interleaved", 16));
 }
 
-TEST_CASE("bfpp with ZeRO-3 gathers and reduce-scatters a chunk once per step, not once per micro-batch", "[schedules][bfpp]") {
+TEST_CASE("bfpp with ZeRO-3 gathers and reduce-scatters a chunk once per step, not once per micro-batch",
+          "[schedules][bfpp]") {
   // Per step and rank, with L layers per rank: a depth-first schedule gathers each layer's weights before its
   // forward and its backward of every micro-batch (2 m L all-gathers) and reduce-scatters its gradients after
   // every backward (m L); breadth-first runs all m micro-batches of a chunk with one gather per direction
@@ -122,20 +133,25 @@ TEST_CASE("bfpp with ZeRO-3 gathers and reduce-scatters a chunk once per step, n
     const Step step = free_step(s, m, layers);
     const std::int64_t passes = std::string(name) == "bfpp" ? 1 : m;
     INFO(name);
-    CHECK(count(step.lowered.graph, TaskType::kCollective, 0, CollectiveOp::kAllGather) == 2 * passes * layers);
-    CHECK(count(step.lowered.graph, TaskType::kCollective, 0, CollectiveOp::kReduceScatter) == passes * layers + 1);
+    CHECK(count(step.lowered.graph, TaskType::kCollective, 0, CollectiveOp::kAllGather) ==
+          2 * passes * layers);
+    CHECK(count(step.lowered.graph, TaskType::kCollective, 0, CollectiveOp::kReduceScatter) ==
+          passes * layers + 1);
   }
 }
 
-TEST_CASE("hanayo: waves down and up the pipeline, their turns hand over on the rank", "[schedules][hanayo]") {
+TEST_CASE("hanayo: waves down and up the pipeline, their turns hand over on the rank",
+          "[schedules][hanayo]") {
   ParallelStrategy s = pipeline("hanayo", 4, 2);  // 2 waves: 4 chunks per rank, 16 virtual stages
   const PipelineScheduleKind& hanayo = *s.schedule;
   CHECK(hanayo.virtual_stages(s) == 16);
   CHECK(hanayo.chunks_per_rank(s) == 4);
   // Rank 0 holds virtual stages 0, 7, 8, 15 (the embedding and the LM head); rank 3 holds 3, 4, 11, 12.
-  CHECK(std::vector<int>{hanayo.virtual_stage(s, 0, 0), hanayo.virtual_stage(s, 1, 0), hanayo.virtual_stage(s, 2, 0),
+  CHECK(std::vector<int>{hanayo.virtual_stage(s, 0, 0), hanayo.virtual_stage(s, 1, 0),
+                         hanayo.virtual_stage(s, 2, 0),
                          hanayo.virtual_stage(s, 3, 0)} == std::vector<int>{0, 7, 8, 15});
-  CHECK(std::vector<int>{hanayo.virtual_stage(s, 0, 3), hanayo.virtual_stage(s, 1, 3), hanayo.virtual_stage(s, 2, 3),
+  CHECK(std::vector<int>{hanayo.virtual_stage(s, 0, 3), hanayo.virtual_stage(s, 1, 3),
+                         hanayo.virtual_stage(s, 2, 3),
                          hanayo.virtual_stage(s, 3, 3)} == std::vector<int>{3, 4, 11, 12});
   // Transfers per step: each of m micro-batches crosses 2Wp - 1 stage boundaries each way, of which the
   // 2W - 1 turns stay on a rank: 2 m 2W (p - 1) sends, where interleaved over as many chunks sends
@@ -145,7 +161,8 @@ TEST_CASE("hanayo: waves down and up the pipeline, their turns hand over on the 
   CHECK(count(free_step(pipeline("interleaved", 4, 4), m, 16).lowered.graph, TaskType::kSend) == 2 * m * 15);
 }
 
-TEST_CASE("hanayo: a bubble that shrinks with the micro-batches, below 1F1B's, at about 1F1B's memory", "[schedules][hanayo]") {
+TEST_CASE("hanayo: a bubble that shrinks with the micro-batches, below 1F1B's, at about 1F1B's memory",
+          "[schedules][hanayo]") {
   for (const auto& [pp, waves] : {std::pair{2, 1}, std::pair{4, 1}, std::pair{4, 2}}) {
     INFO("p = " << pp << ", waves " << waves);
     const double at_16 = pipeline_bubble(free_step(pipeline("hanayo", pp, waves), 16).result);
@@ -160,7 +177,8 @@ TEST_CASE("hanayo: a bubble that shrinks with the micro-batches, below 1F1B's, a
   CHECK(hanayo.result.peak_memory_bytes[0] < 1.1 * one_f_one_b.result.peak_memory_bytes[0]);
 }
 
-TEST_CASE("bitpipe: two V-shaped copies, their gradients summed between mirror ranks", "[schedules][bitpipe]") {
+TEST_CASE("bitpipe: two V-shaped copies, their gradients summed between mirror ranks",
+          "[schedules][bitpipe]") {
   ParallelStrategy s = pipeline("bitpipe", 4, 2);
   const PipelineScheduleKind& bitpipe = *s.schedule;
   CHECK(bitpipe.model_copies() == 2);
@@ -175,7 +193,8 @@ TEST_CASE("bitpipe: two V-shaped copies, their gradients summed between mirror r
   CHECK_FALSE(bitpipe.reversed(s, 3));
   // Each rank holds both copies' share: twice 1F1B's parameters.
   const TransformerConfig model = small_model(32);
-  CHECK(stage_parameters(model, s, 1).dense == Approx(2 * stage_parameters(model, pipeline("1f1b", 4, 1), 1).dense));
+  CHECK(stage_parameters(model, s, 1).dense ==
+        Approx(2 * stage_parameters(model, pipeline("1f1b", 4, 1), 1).dense));
   // Sends: m/2 micro-batches per copy, each crossing v(p - 1) rank boundaries each way.
   const std::int64_t m = 8;
   const Step step = free_step(s, m);
@@ -190,19 +209,23 @@ TEST_CASE("bitpipe: two V-shaped copies, their gradients summed between mirror r
       ++mirrored;
       CHECK(group.ranks == std::vector<int>{std::min(rank, 3 - rank), std::max(rank, 3 - rank)});
       const LayerParameters held = stage_parameters(model, s, rank);
-      CHECK(static_cast<double>(t.collective.bytes) == Approx((held.dense + held.expert) * s.gradient_bytes).epsilon(1e-6));
+      CHECK(static_cast<double>(t.collective.bytes) ==
+            Approx((held.dense + held.expert) * s.gradient_bytes).epsilon(1e-6));
     }
     CHECK(mirrored == 1);
   }
   // Two directions fill each other's bubbles: below 1F1B's and interleaved's over as many chunks.
   CHECK(pipeline_bubble(step.result) < pipeline_bubble(free_step(pipeline("1f1b", 4, 1), m).result));
-  CHECK(pipeline_bubble(free_step(s, 32).result) < pipeline_bubble(free_step(pipeline("interleaved", 4, 2), 32).result));
+  CHECK(pipeline_bubble(free_step(s, 32).result) <
+        pipeline_bubble(free_step(pipeline("interleaved", 4, 2), 32).result));
 }
 
 TEST_CASE("the new schedules check their own conditions", "[schedules]") {
   const TransformerConfig model = small_model(16);
   const TrainingSpec training{64, 8, Dtype::kBf16};
-  const auto error = [&](ParallelStrategy s) { return error_of([&] { validate_strategy(model, training, s, s.world_size()); }); };
+  const auto error = [&](ParallelStrategy s) {
+    return error_of([&] { validate_strategy(model, training, s, s.world_size()); });
+  };
   CHECK(error(pipeline("bfpp", 2, 1)).find("/vpp: the bfpp schedule needs vpp >= 2, got 1") == 0);
   CHECK(error(pipeline("bitpipe", 2, 3)).find("/vpp: the bitpipe schedule needs an even vpp, got 3") == 0);
   CHECK(error(pipeline("bitpipe", 3, 2)).find("/pp: BitPipe needs an even number of pipeline stages") == 0);

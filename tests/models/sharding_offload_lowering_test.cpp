@@ -24,10 +24,12 @@ const Task* find_task(const ExecutionGraph& graph, int rank, const std::string& 
   return nullptr;
 }
 
-std::vector<const Task*> collectives_of(const ExecutionGraph& graph, int rank, const std::string& group_kind) {
+std::vector<const Task*> collectives_of(const ExecutionGraph& graph, int rank,
+                                        const std::string& group_kind) {
   std::vector<const Task*> out;
   for (const Task& t : graph.tasks) {
-    if (t.rank == rank && t.type == TaskType::kCollective && graph.groups[static_cast<std::size_t>(t.collective.group)].kind == group_kind) {
+    if (t.rank == rank && t.type == TaskType::kCollective &&
+        graph.groups[static_cast<std::size_t>(t.collective.group)].kind == group_kind) {
       out.push_back(&t);
     }
   }
@@ -48,7 +50,8 @@ TEST_CASE("hybrid sharding splits the data group into shard groups and replica g
   CHECK(layout.members(GroupKind::kDataReplica, 7) == std::vector<int>{3, 7});
 }
 
-TEST_CASE("HSDP gathers and reduce-scatters inside the shard group and all-reduces a shard over replicas", "[lowering][hsdp]") {
+TEST_CASE("HSDP gathers and reduce-scatters inside the shard group and all-reduces a shard over replicas",
+          "[lowering][hsdp]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
@@ -64,7 +67,9 @@ TEST_CASE("HSDP gathers and reduce-scatters inside the shard group and all-reduc
   CHECK(collectives_of(graph, 3, "dp").empty());
   // Each reduce-scatter in the shard group is followed by an all-reduce of its 1/8 over the 2 replicas.
   double scattered = 0;
-  for (const Task* t : shard) scattered += t->collective.op == CollectiveOp::kReduceScatter ? static_cast<double>(t->collective.bytes) : 0.0;
+  for (const Task* t : shard)
+    scattered +=
+        t->collective.op == CollectiveOp::kReduceScatter ? static_cast<double>(t->collective.bytes) : 0.0;
   double all_reduced = 0;
   for (const Task* t : replica) {
     CHECK(t->collective.op == CollectiveOp::kAllReduce);
@@ -78,12 +83,14 @@ TEST_CASE("HSDP gathers and reduce-scatters inside the shard group and all-reduc
   // Model states are sharded over 8 ranks, not 16.
   ParallelStrategy full = s;
   full.dp_shard = 0;
-  CHECK(stage_model_state_bytes(model, s, 0) == Approx(2.0 * stage_model_state_bytes(model, full, 0)).epsilon(0.02));
+  CHECK(stage_model_state_bytes(model, s, 0) ==
+        Approx(2.0 * stage_model_state_bytes(model, full, 0)).epsilon(0.02));
   const ExecutionResult result = execute(graph, exact_gpu(), synthetic_system());
   CHECK(result.tasks_run == graph.tasks.size());
 }
 
-TEST_CASE("HSDP with ZeRO-1 and context parallelism lowers and the collapsed graph matches the full one", "[lowering][hsdp]") {
+TEST_CASE("HSDP with ZeRO-1 and context parallelism lowers and the collapsed graph matches the full one",
+          "[lowering][hsdp]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
@@ -91,40 +98,49 @@ TEST_CASE("HSDP with ZeRO-1 and context parallelism lowers and the collapsed gra
   check_collapsed_matches_full(model, training, s);
 }
 
-TEST_CASE("hybrid sharding and offload refuse what the frameworks refuse, naming the field", "[lowering][hsdp][offload]") {
+TEST_CASE("hybrid sharding and offload refuse what the frameworks refuse, naming the field",
+          "[lowering][hsdp][offload]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
   s.dp = 8;
   s.zero = 1;
   s.dp_shard = 3;
-  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }), Catch::Contains("/dp_shard") && Catch::Contains("does not divide"));
+  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }),
+             Catch::Contains("/dp_shard") && Catch::Contains("does not divide"));
   s.dp_shard = 4;
   s.zero = 0;
-  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }), Catch::Contains("/dp_shard") && Catch::Contains("zero >= 1"));
+  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }),
+             Catch::Contains("/dp_shard") && Catch::Contains("zero >= 1"));
   s.dp_shard = 0;
   s.offload = MemoryTier::kHostMemory;
   CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }), Catch::Contains("/offload"));
   s.zero = 2;
   s.offload = MemoryTier::kNvme;
-  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }), Catch::Contains("/offload") && Catch::Contains("zero 3"));
+  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }),
+             Catch::Contains("/offload") && Catch::Contains("zero 3"));
   s.offload = MemoryTier::kHostMemory;
   s.offload_parameters = true;
-  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }), Catch::Contains("/offload_parameters"));
+  CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 8); }),
+             Catch::Contains("/offload_parameters"));
   s.zero = 3;
   CHECK(error_of([&] { validate_strategy(model, training, s, 8); }) == "no error");
 }
 
-TEST_CASE("offload transfer times follow the narrowest resource, node-wide ones shared by the node's GPUs", "[offload]") {
+TEST_CASE("offload transfer times follow the narrowest resource, node-wide ones shared by the node's GPUs",
+          "[offload]") {
   const SystemProfile system = offload_system();
   const GpuProfile gpu = exact_gpu();
   const Bytes gigabyte = Bytes::from_count(1'000'000'000);
   // HBM -> host: min(HBM 1000, link 50, host DRAM 400 / 8 = 50) = 50 GB/s.
-  CHECK(tier_transfer_time(system, gpu, MemoryTier::kHbm, MemoryTier::kHostMemory, gigabyte).seconds() == Approx(0.02));
+  CHECK(tier_transfer_time(system, gpu, MemoryTier::kHbm, MemoryTier::kHostMemory, gigabyte).seconds() ==
+        Approx(0.02));
   // NVMe -> HBM: NVMe 40 / 8 = 5 GB/s; host DRAM crossed twice, 400 / 16 = 25.
-  CHECK(tier_transfer_time(system, gpu, MemoryTier::kNvme, MemoryTier::kHbm, gigabyte).seconds() == Approx(0.2));
+  CHECK(tier_transfer_time(system, gpu, MemoryTier::kNvme, MemoryTier::kHbm, gigabyte).seconds() ==
+        Approx(0.2));
   // HBM -> HBM: HBM read and written, 1000 / 2.
-  CHECK(tier_transfer_time(system, gpu, MemoryTier::kHbm, MemoryTier::kHbm, gigabyte).seconds() == Approx(0.002));
+  CHECK(tier_transfer_time(system, gpu, MemoryTier::kHbm, MemoryTier::kHbm, gigabyte).seconds() ==
+        Approx(0.002));
   // The host step: bytes over 400 / 8 GB/s.
   CHECK(host_memory_bound_time(system, gigabyte).seconds() == Approx(0.02));
   SystemProfile missing = system;
@@ -133,7 +149,8 @@ TEST_CASE("offload transfer times follow the narrowest resource, node-wide ones 
                     Catch::Contains("NVMe bandwidth"));
 }
 
-TEST_CASE("CPU offload: gradient shards to the host, the Adam step on the CPU, 16-bit weights back", "[lowering][offload]") {
+TEST_CASE("CPU offload: gradient shards to the host, the Adam step on the CPU, 16-bit weights back",
+          "[lowering][offload]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
@@ -176,13 +193,19 @@ TEST_CASE("CPU offload: gradient shards to the host, the Adam step on the CPU, 1
   CHECK(with.peak_memory_bytes.at(0) < without.peak_memory_bytes.at(0));
   // The step ends with the host step and the weights' return: at least their times longer than the
   // backward's end.
-  const double host_step = host_memory_bound_time(system, Bytes::from_count(static_cast<std::int64_t>(30.0 * shard))).seconds();
-  CHECK(with.makespan.seconds() > without.makespan.seconds() + host_step - task_duration(plain.graph, *find_task(plain.graph, 0, "optimizer step"), ClusterHardware(system, exact_gpu())).seconds());
+  const double host_step =
+      host_memory_bound_time(system, Bytes::from_count(static_cast<std::int64_t>(30.0 * shard))).seconds();
+  CHECK(with.makespan.seconds() > without.makespan.seconds() + host_step -
+                                      task_duration(plain.graph, *find_task(plain.graph, 0, "optimizer step"),
+                                                    ClusterHardware(system, exact_gpu()))
+                                          .seconds());
   CHECK(with.time_breakdown.at(0).count("offload") == 1);
 }
 
-TEST_CASE("NVMe offload swaps the optimizer states beside the host step, parameter offload fetches weights per layer",
-          "[lowering][offload]") {
+TEST_CASE(
+    "NVMe offload swaps the optimizer states beside the host step, parameter offload fetches weights per "
+    "layer",
+    "[lowering][offload]") {
   const TransformerConfig model = small_model(4);
   const TrainingSpec training{256, 16, Dtype::kBf16};
   ParallelStrategy s;
@@ -198,7 +221,8 @@ TEST_CASE("NVMe offload swaps the optimizer states beside the host step, paramet
   CHECK(static_cast<double>(swap->transfer.bytes) == Approx((12.0 + 12.0 + 2.0) * p.dense / 8).epsilon(1e-6));
   CHECK(find_task(graph, 0, "weights to gpu") == nullptr);  // the weights stay on NVMe
   int fetches = 0;
-  for (const Task& t : graph.tasks) fetches += t.name == "weights from nvme" && t.transfer.from == MemoryTier::kNvme ? 1 : 0;
+  for (const Task& t : graph.tasks)
+    fetches += t.name == "weights from nvme" && t.transfer.from == MemoryTier::kNvme ? 1 : 0;
   CHECK(fetches == 2 * 4 * 2);  // forward and backward, 4 layers, 2 micro-batches (16 / 8)
   CHECK(stage_model_state_bytes(model, s, 0) == 0);
   const OffloadedBytes bytes = stage_offloaded_bytes(model, s, 0);

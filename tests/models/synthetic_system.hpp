@@ -19,7 +19,8 @@ inline strata::models::SystemProfile synthetic_system(int gpus_per_node = 8, int
   system.nic_bandwidth = {Bandwidth::from_gb_per_s(25), "test"};
   system.collectives.ring_busbw = {Bandwidth::from_gb_per_s(100), "test"};
   system.collectives.nvls_busbw_by_gpus = {{{8, Bandwidth::from_gb_per_s(150)}}, "test"};
-  system.collectives.size_ramp = {{{Bytes::from_kib(1), 0.01}, {Bytes::from_mib(1), 0.5}, {Bytes::from_gib(1), 1.0}}, "test"};
+  system.collectives.size_ramp = {
+      {{Bytes::from_kib(1), 0.01}, {Bytes::from_mib(1), 0.5}, {Bytes::from_gib(1), 1.0}}, "test"};
   system.collectives.nic_efficiency = {1.0, "test"};
   return system;
 }

@@ -31,7 +31,8 @@ double crossing_rate(double oversubscription) {
   return network.rate(flows.front()).gb_per_s();
 }
 
-double flow_time(const SystemProfile& system, TopologyOptions options, CollectiveOp op, const CollectiveScope& scope) {
+double flow_time(const SystemProfile& system, TopologyOptions options, CollectiveOp op,
+                 const CollectiveScope& scope) {
   return flow_collective(system, options, op, Bytes::from_gib(1), scope).time.seconds();
 }
 
@@ -66,7 +67,8 @@ TEST_CASE("two concurrent collectives on the same links each get half", "[topolo
 TEST_CASE("flow and analytic fidelity agree when nothing contends", "[topology]") {
   const SystemProfile system = synthetic_system();
   for (CollectiveOp op : kAllCollectiveOps) {
-    for (const CollectiveScope scope : {CollectiveScope{1, 8}, CollectiveScope{1, 4}, CollectiveScope{4, 8}}) {
+    for (const CollectiveScope scope :
+         {CollectiveScope{1, 8}, CollectiveScope{1, 4}, CollectiveScope{4, 8}}) {
       INFO(collective_op_name(op) << " on " << scope.nodes << " x " << scope.gpus_per_node);
       const double analytic = analytic_collective(system, op, Bytes::from_gib(1), scope).time.seconds();
       CHECK(flow_time(system, {}, op, scope) == Approx(analytic).epsilon(0.01));
@@ -79,20 +81,25 @@ TEST_CASE("across nodes with one NIC per GPU, the network hop relieves NVLink", 
   // allows 100 * 8/7 = 114.29 GB/s busbw. Both fidelities agree on it.
   const SystemProfile system = synthetic_system(8, 8);
   const auto scope = CollectiveScope{2, 8};
-  const CollectiveEstimate analytic = analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), scope);
+  const CollectiveEstimate analytic =
+      analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), scope);
   CHECK(analytic.busbw.gb_per_s() == Approx(100.0 * 8 / 7));
-  CHECK(flow_time(system, {}, CollectiveOp::kAllReduce, scope) == Approx(analytic.time.seconds()).epsilon(0.01));
+  CHECK(flow_time(system, {}, CollectiveOp::kAllReduce, scope) ==
+        Approx(analytic.time.seconds()).epsilon(0.01));
   // One GPU per node: no NVLink hop at all; the single NIC (25 GB/s) limits.
   const SystemProfile single = synthetic_system(1, 1);
-  CHECK(analytic_collective(single, CollectiveOp::kAllReduce, Bytes::from_gib(1), {4, 1}).busbw.gb_per_s() == Approx(25.0));
-  CHECK(flow_time(single, {}, CollectiveOp::kAllReduce, {4, 1}) ==
-        Approx(analytic_collective(single, CollectiveOp::kAllReduce, Bytes::from_gib(1), {4, 1}).time.seconds()).epsilon(0.01));
+  CHECK(analytic_collective(single, CollectiveOp::kAllReduce, Bytes::from_gib(1), {4, 1}).busbw.gb_per_s() ==
+        Approx(25.0));
+  CHECK(
+      flow_time(single, {}, CollectiveOp::kAllReduce, {4, 1}) ==
+      Approx(analytic_collective(single, CollectiveOp::kAllReduce, Bytes::from_gib(1), {4, 1}).time.seconds())
+          .epsilon(0.01));
 }
 
 TEST_CASE("rail-optimized keeps cross-node all-to-all off an oversubscribed core", "[topology]") {
   // 8 nodes x 8 GPUs, 4 NICs each = 32 NIC ports. Fat tree, 8 ports per leaf: 4 leaves of 2 nodes, so 6/7 of
-  // the off-node traffic crosses the 2:1 core. Rail-optimized with 8-node groups: every rail is one switch and
-  // PXN keeps each transfer on its rail, so the core is never crossed and the 2:1 ratio does not matter.
+  // the off-node traffic crosses the 2:1 core. Rail-optimized with 8-node groups: every rail is one switch
+  // and PXN keeps each transfer on its rail, so the core is never crossed and the 2:1 ratio does not matter.
   const SystemProfile system = synthetic_system();
   const CollectiveScope scope{8, 8};
   TopologyOptions fat_tree;

@@ -2,17 +2,17 @@
 #include <catch2/catch.hpp>
 #include <functional>
 #include <map>
-#include <tuple>
 #include <numeric>
+#include <tuple>
 
 #include "../support/input_error.hpp"
-#include "models/strategy/pipeline_schedule.hpp"
+#include "lowering_fixtures.hpp"
 #include "models/executor/executor.hpp"
+#include "models/strategy/pipeline_schedule.hpp"
 #include "models/strategy/task_emitter.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "sim/error.hpp"
-#include "lowering_fixtures.hpp"
 
 using namespace strata::models;
 using namespace strata::models::testing;
@@ -49,20 +49,23 @@ TEST_CASE("the time breakdown counts the pipeline's fill and drain as bubble", "
   const int pp = 8;
   ParallelStrategy strategy;
   strategy.pp = pp;
-  const LoweredTraining lowered = lower_training(small_model(4 * pp), TrainingSpec{64, 8, Dtype::kBf16}, strategy, pp);
+  const LoweredTraining lowered =
+      lower_training(small_model(4 * pp), TrainingSpec{64, 8, Dtype::kBf16}, strategy, pp);
   const ExecutionResult result = execute(lowered.graph, exact_gpu(), free_links());
   const double optimizer = result.seconds_by_category.at("optimizer");
   for (int stage : {0, pp / 2, pp - 1}) {
     INFO("stage " << stage);
     const TimeBreakdown& breakdown = result.time_breakdown.at(static_cast<std::size_t>(stage));
-    CHECK(breakdown.at("bubble") / (result.makespan.seconds() - optimizer) == Approx(7.0 / 15.0).margin(0.01));
+    CHECK(breakdown.at("bubble") / (result.makespan.seconds() - optimizer) ==
+          Approx(7.0 / 15.0).margin(0.01));
     CHECK(breakdown.count("wait") == 0);
   }
 }
 
 TEST_CASE("interleaving v model chunks divides the bubble by v", "[lowering]") {
   // Narayanan et al. SC21, section 2.2.2: bubble time (p-1)(tf+tb)/v, so the fraction is (p-1)/(v m + p - 1).
-  for (const auto& [pp, m, v] : {std::tuple{2, 4, 2}, std::tuple{4, 8, 2}, std::tuple{4, 8, 4}, std::tuple{4, 16, 2}}) {
+  for (const auto& [pp, m, v] :
+       {std::tuple{2, 4, 2}, std::tuple{4, 8, 2}, std::tuple{4, 8, 4}, std::tuple{4, 16, 2}}) {
     INFO("p = " << pp << ", m = " << m << ", v = " << v);
     const double expected = (pp - 1.0) / (v * m + pp - 1.0);
     CHECK(bubble(&pipeline_schedule("interleaved"), pp, m, v) == Approx(expected).margin(0.01));
@@ -79,14 +82,16 @@ TEST_CASE("the interleaved schedule keeps more activations in flight than 1F1B",
     s.pp = 4;
     s.vpp = vpp;
     s.schedule = &default_pipeline_schedule(vpp);
-    return execute(lower_training(model, training, s, 4).graph, exact_gpu(), free_links()).peak_memory_bytes[0];
+    return execute(lower_training(model, training, s, 4).graph, exact_gpu(), free_links())
+        .peak_memory_bytes[0];
   };
   CHECK(peak(2) > peak(1));
 }
 
 TEST_CASE("interleaving composes with TP, SP, DP and ZeRO-1", "[lowering]") {
   ParallelStrategy s;
-  s.tp = 2, s.pp = 2, s.vpp = 2, s.dp = 2, s.sequence_parallel = true, s.zero = 1, s.recompute = Recompute::kSelective;
+  s.tp = 2, s.pp = 2, s.vpp = 2, s.dp = 2, s.sequence_parallel = true, s.zero = 1,
+  s.recompute = Recompute::kSelective;
   s.schedule = &pipeline_schedule("interleaved");
   const LoweredTraining lowered = lower_training(small_model(8), {128, 8, Dtype::kBf16}, s, 8);
   const ExecutionResult result = execute(lowered.graph, exact_gpu(), synthetic_system());
@@ -116,7 +121,8 @@ TEST_CASE("ZeRO stages shard model states, ZeRO-3 gathers weights per layer", "[
   // reduce-scatter of the embedding and LM head gradients.
   const auto count = [](const ExecutionGraph& graph, CollectiveOp op) {
     std::size_t n = 0;
-    for (const Task& t : graph.tasks) n += t.rank == 0 && t.type == TaskType::kCollective && t.collective.op == op ? 1 : 0;
+    for (const Task& t : graph.tasks)
+      n += t.rank == 0 && t.type == TaskType::kCollective && t.collective.op == op ? 1 : 0;
     return n;
   };
   CHECK(count(g3.graph, CollectiveOp::kAllGather) == 16);
@@ -135,10 +141,12 @@ TEST_CASE("every supported strategy combination lowers and replays", "[lowering]
         for (bool sp : {false, true}) {
           for (Recompute recompute : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
             for (int zero : {0, 1, 2, 3}) {
-              for (const PipelineScheduleKind* schedule : {&pipeline_schedule("gpipe"), &pipeline_schedule("1f1b")}) {
+              for (const PipelineScheduleKind* schedule :
+                   {&pipeline_schedule("gpipe"), &pipeline_schedule("1f1b")}) {
                 if ((sp && tp == 1) || (zero > 0 && dp == 1)) continue;  // refused: no effect (the next test)
                 ParallelStrategy s;
-                s.tp = tp, s.pp = pp, s.dp = dp, s.sequence_parallel = sp, s.recompute = recompute, s.zero = zero;
+                s.tp = tp, s.pp = pp, s.dp = dp, s.sequence_parallel = sp, s.recompute = recompute,
+                s.zero = zero;
                 s.schedule = schedule;
                 s.micro_batch = 2;
                 INFO("tp " << tp << " pp " << pp << " dp " << dp << " sp " << sp << " zero " << zero);
@@ -166,15 +174,26 @@ TEST_CASE("options that would change nothing are refused with the reason", "[low
     return error_of([&] { validate_strategy(model, training, s, s.world_size()); });
   };
   CHECK(error([](ParallelStrategy& s) { s.moe_imbalance = 1.5; }).find("/moe_imbalance: has no effect") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.sequence_parallel = true; }).find("/sequence_parallel: has no effect with tp 1") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.cp_comm = ContextParallelComm::kUlysses; }).find("/cp_comm: has no effect with cp 1") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.zero = 1; }).find("/zero: ZeRO shards over the data-parallel ranks; with dp x cp = 1") == 0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.sequence_parallel = true;
+        }).find("/sequence_parallel: has no effect with tp 1") == 0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.cp_comm = ContextParallelComm::kUlysses;
+        }).find("/cp_comm: has no effect with cp 1") == 0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.zero = 1;
+        }).find("/zero: ZeRO shards over the data-parallel ranks; with dp x cp = 1") == 0);
   CHECK(error([](ParallelStrategy& s) { s.dp_overlap = false; }).find("/dp_overlap: has no effect") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.dp_bucket_bytes = 1'000'000; }).find("/dp_bucket: has no effect") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.dp = 2, s.zero = 3, s.dp_overlap = false; }).find("/dp_overlap: false has no effect with ZeRO-3") == 0);
-  // small_model's layer (h 256, f 1024): 4 h^2 + 3 h f + 2 h = 1,049,088 parameters, 4 bytes of gradient each.
-  CHECK(error([](ParallelStrategy& s) { s.dp = 2, s.dp_bucket_bytes = 4'000'000; })
-            .find("/dp_bucket: 4000000 bytes is below one layer's gradients on a GPU (4196352 bytes)") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.dp_bucket_bytes = 1'000'000; }).find("/dp_bucket: has no effect") ==
+        0);
+  CHECK(error([](ParallelStrategy& s) {
+          s.dp = 2, s.zero = 3, s.dp_overlap = false;
+        }).find("/dp_overlap: false has no effect with ZeRO-3") == 0);
+  // small_model's layer (h 256, f 1024): 4 h^2 + 3 h f + 2 h = 1,049,088 parameters, 4 bytes of gradient
+  // each.
+  CHECK(error([](ParallelStrategy& s) {
+          s.dp = 2, s.dp_bucket_bytes = 4'000'000;
+        }).find("/dp_bucket: 4000000 bytes is below one layer's gradients on a GPU (4196352 bytes)") == 0);
   CHECK(error([](ParallelStrategy& s) { s.dp = 2, s.dp_bucket_bytes = 4'196'352; }) == "no error");
 }
 
@@ -190,8 +209,10 @@ TEST_CASE("every hybrid-sharding and offload combination lowers and replays", "[
             if (offload == MemoryTier::kNvme && zero < 3) continue;
             if (parameters && (zero < 3 || offload == MemoryTier::kHbm)) continue;
             ParallelStrategy s;
-            s.pp = pp, s.dp = 4, s.zero = zero, s.dp_shard = dp_shard, s.offload = offload, s.offload_parameters = parameters;
-            INFO("pp " << pp << " zero " << zero << " dp_shard " << dp_shard << " offload " << memory_tier_name(offload) << " params " << parameters);
+            s.pp = pp, s.dp = 4, s.zero = zero, s.dp_shard = dp_shard, s.offload = offload,
+            s.offload_parameters = parameters;
+            INFO("pp " << pp << " zero " << zero << " dp_shard " << dp_shard << " offload "
+                       << memory_tier_name(offload) << " params " << parameters);
             check_collapsed_matches_full(model, training, s, offload_system());
             ++combinations;
           }
@@ -233,26 +254,75 @@ TEST_CASE("invalid strategies fail naming the field", "[lowering]") {
     return error_of([&] { lower_training(model, training, s, gpus); });
   };
   CHECK(error([](ParallelStrategy& s) { s.tp = 3; }, 3) == "/tp: 3 does not divide the 4 attention heads");
-  CHECK(error([](ParallelStrategy& s) { s.tp = 2; }, 8).find("/dp: tp x pp x cp x dp = 2 x 1 x 1 x 1 = 2, but the cluster has 8") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.micro_batch = 3; }, 1).find("/micro_batch: global batch 8 is not a multiple") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.tp = 2; }, 8)
+            .find("/dp: tp x pp x cp x dp = 2 x 1 x 1 x 1 = 2, but the cluster has 8") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.micro_batch = 3; }, 1)
+            .find("/micro_batch: global batch 8 is not a multiple") == 0);
   CHECK(error([](ParallelStrategy& s) { s.pp = 8; }, 8).find("/pp: 8 stages for 4 layers") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.stage_layers = {1, 2}; }, 2).find("/stage_layers: must sum") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.cp = 3; }, 3).find("/cp: the sequence (128 tokens) does not split into 2 x cp = 6") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.cp = 8; s.cp_comm = ContextParallelComm::kUlysses; }, 8).find("/cp: Ulysses needs") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.dp = 2; s.ep = 2; }, 2).find("/ep: expert parallelism needs an MoE model") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.pp = 2; s.vpp = 2; s.micro_batch = 2; s.schedule = &pipeline_schedule("zb-h1"); }, 2)
+  CHECK(error(
+            [](ParallelStrategy& s) {
+              s.pp = 2;
+              s.stage_layers = {1, 2};
+            },
+            2)
+            .find("/stage_layers: must sum") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.cp = 3; }, 3)
+            .find("/cp: the sequence (128 tokens) does not split into 2 x cp = 6") == 0);
+  CHECK(error(
+            [](ParallelStrategy& s) {
+              s.cp = 8;
+              s.cp_comm = ContextParallelComm::kUlysses;
+            },
+            8)
+            .find("/cp: Ulysses needs") == 0);
+  CHECK(error(
+            [](ParallelStrategy& s) {
+              s.dp = 2;
+              s.ep = 2;
+            },
+            2)
+            .find("/ep: expert parallelism needs an MoE model") == 0);
+  CHECK(error(
+            [](ParallelStrategy& s) {
+              s.pp = 2;
+              s.vpp = 2;
+              s.micro_batch = 2;
+              s.schedule = &pipeline_schedule("zb-h1");
+            },
+            2)
             .find("/vpp: zb-h1 runs one model chunk per stage (vpp 1)") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.vpp = 2; }, 1).find("/vpp: 1f1b runs one model chunk per stage (vpp 1)") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.vpp = 2; }, 1)
+            .find("/vpp: 1f1b runs one model chunk per stage (vpp 1)") == 0);
   const auto interleaved = [](ParallelStrategy& s, int vpp) {
     s.vpp = vpp;
     s.schedule = &pipeline_schedule("interleaved");
   };
-  CHECK(error([&](ParallelStrategy& s) { interleaved(s, 2); }, 1).find("/vpp: the interleaved schedule needs pp >= 2") == 0);
-  CHECK(error([&](ParallelStrategy& s) { s.pp = 2; interleaved(s, 1); }, 2).find("/vpp: the interleaved schedule needs vpp >= 2, got 1") == 0);
-  CHECK(error([&](ParallelStrategy& s) { s.pp = 2; interleaved(s, 4); }, 2).find("/vpp: 8 virtual stages for 4 layers") == 0);
-  CHECK(error([&](ParallelStrategy& s) { s.pp = 2; interleaved(s, 2); s.micro_batch = 8; }, 2)
+  CHECK(error([&](ParallelStrategy& s) { interleaved(s, 2); }, 1)
+            .find("/vpp: the interleaved schedule needs pp >= 2") == 0);
+  CHECK(error(
+            [&](ParallelStrategy& s) {
+              s.pp = 2;
+              interleaved(s, 1);
+            },
+            2)
+            .find("/vpp: the interleaved schedule needs vpp >= 2, got 1") == 0);
+  CHECK(error(
+            [&](ParallelStrategy& s) {
+              s.pp = 2;
+              interleaved(s, 4);
+            },
+            2)
+            .find("/vpp: 8 virtual stages for 4 layers") == 0);
+  CHECK(error(
+            [&](ParallelStrategy& s) {
+              s.pp = 2;
+              interleaved(s, 2);
+              s.micro_batch = 8;
+            },
+            2)
             .find("/vpp: the interleaved schedule needs the micro-batches") == 0);
-  CHECK(error([](ParallelStrategy& s) { s.zero = 4; }, 1).find("/zero: ZeRO stage must be 0, 1, 2 or 3") == 0);
+  CHECK(error([](ParallelStrategy& s) { s.zero = 4; }, 1).find("/zero: ZeRO stage must be 0, 1, 2 or 3") ==
+        0);
 }
 
 TEST_CASE("uneven layer splits give the middle stages the extra layers", "[lowering]") {
@@ -298,8 +368,9 @@ TEST_CASE("overlapping DP and TP communication hides it, unfused attention costs
 
   ParallelStrategy bad;
   bad.tp = 2, bad.dp = 2, bad.tp_overlap = true;
-  CHECK(error_of([&] { lower_training(model, training, bad, 4); }).find("/tp_overlap: TP communication overlap needs sequence_parallel") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          lower_training(model, training, bad, 4);
+        }).find("/tp_overlap: TP communication overlap needs sequence_parallel") != std::string::npos);
 }
 
 TEST_CASE("FP8 training keeps the LM head and the unfused attention core in 16 bits", "[lowering]") {
@@ -319,7 +390,8 @@ TEST_CASE("FP8 training keeps the LM head and the unfused attention core in 16 b
   CHECK(bf16 > 0);
 }
 
-TEST_CASE("the loss runs Megatron's cross-entropy passes and keeps its fp32 softmax on the last stage", "[lowering]") {
+TEST_CASE("the loss runs Megatron's cross-entropy passes and keeps its fp32 softmax on the last stage",
+          "[lowering]") {
   TransformerConfig model = small_model(4);
   model.vocab = 1024;
   const TrainingSpec training{512, 2, Dtype::kBf16};
@@ -352,7 +424,8 @@ TEST_CASE("the loss runs Megatron's cross-entropy passes and keeps its fp32 soft
 
 TEST_CASE("the kernels between the GEMMs move what Megatron-Core's kernels read and write", "[lowering]") {
   // Per layer and micro-batch on one rank, in bytes per token x width (2-byte activations):
-  //  - Llama (RoPE, SwiGLU, no dropout): rope 4 (q + k) each way; residual add 6h; norm 4h; norm backward 12h;
+  //  - Llama (RoPE, SwiGLU, no dropout): rope 4 (q + k) each way; residual add 6h; norm 4h; norm backward
+  //  12h;
   //    SwiGLU 2 (2f) + 2f forward, 2 (2 x 2f) + 2f backward.
   //  - GPT (learned positions, GELU, dropout): no rope; residual add 7h (1-byte mask); dropout backward 5h.
   const TrainingSpec training{512, 1, Dtype::kBf16};
@@ -363,7 +436,8 @@ TEST_CASE("the kernels between the GEMMs move what Megatron-Core's kernels read 
     const LoweredTraining lowered = lower_training(model, training, s, 2);
     std::map<std::string, std::vector<double>> by_name;
     for (const Task& t : lowered.graph.tasks) {
-      if (t.rank == 0 && t.type == TaskType::kCompute && t.compute.kind == ComputeKind::kMemoryBound) by_name[t.name].push_back(t.compute.bytes);
+      if (t.rank == 0 && t.type == TaskType::kCompute && t.compute.kind == ComputeKind::kMemoryBound)
+        by_name[t.name].push_back(t.compute.bytes);
     }
     return by_name;
   };
@@ -371,7 +445,8 @@ TEST_CASE("the kernels between the GEMMs move what Megatron-Core's kernels read 
   TransformerConfig llama = small_model(1);
   llama.kv_heads = 2;
   const double h = llama.hidden, f = llama.ffn_hidden;
-  const double q = llama.heads * llama.head_dim / 2.0, k = llama.kv_heads * llama.head_dim / 2.0;  // per TP rank
+  const double q = llama.heads * llama.head_dim / 2.0,
+               k = llama.kv_heads * llama.head_dim / 2.0;  // per TP rank
   auto l = bytes_of(llama);
   REQUIRE(l["rope"].size() == 1);
   CHECK(l["rope"][0] == Approx(4 * tokens * (q + k)));
@@ -395,7 +470,8 @@ TEST_CASE("the kernels between the GEMMs move what Megatron-Core's kernels read 
   CHECK(g["mlp activation"][0] == Approx(2 * tokens * (f + f) / 2));
 }
 
-TEST_CASE("TP overlap runs Transformer Engine's userbuffers: chunked GEMMs beside the TP collectives", "[lowering]") {
+TEST_CASE("TP overlap runs Transformer Engine's userbuffers: chunked GEMMs beside the TP collectives",
+          "[lowering]") {
   const TransformerConfig model = small_model(2);
   const TrainingSpec training{1024, 2, Dtype::kBf16};
   ParallelStrategy s;
@@ -419,8 +495,8 @@ TEST_CASE("TP overlap runs Transformer Engine's userbuffers: chunked GEMMs besid
     reserved[name] = t.compute.gemm.reserved_sms;
   }
   const int passes = 2 * 2;  // layers x micro-batches
-  // ring_exchange: tp chunks of one rank's 256 rows, 3 send-recv steps per gathered GEMM (qkv, mlp up forward;
-  // attention out, mlp down data gradients backward).
+  // ring_exchange: tp chunks of one rank's 256 rows, 3 send-recv steps per gathered GEMM (qkv, mlp up
+  // forward; attention out, mlp down data gradients backward).
   CHECK(count["qkv"] == 4 * passes);
   CHECK(rows["qkv"] == 256);
   CHECK(count["attention out dgrad"] == 4 * passes);
@@ -444,16 +520,22 @@ TEST_CASE("a step too long for one graph is bad input, found before it is built"
   strategy.pp = 2;
   const TrainingSpec training{64, 64, Dtype::kBf16};
   const std::size_t whole = lower_training(model, training, strategy, 2).graph.tasks.size();
-  CHECK(lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole).graph.tasks.size() == whole);
-  const std::string message = error_of([&] { lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole / 2); });
+  CHECK(lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole).graph.tasks.size() ==
+        whole);
+  const std::string message =
+      error_of([&] { lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole / 2); });
   CHECK(message.find("a step of 64 micro-batches over 4 layers needs about ") != std::string::npos);
-  CHECK(message.find("more than the " + std::to_string(whole / 2) + " one graph may hold") != std::string::npos);
+  CHECK(message.find("more than the " + std::to_string(whole / 2) + " one graph may hold") !=
+        std::string::npos);
   // lower_training_within says so as a value, for callers that extrapolate instead.
-  const LoweringOutcome outcome = lower_training_within(model, training, strategy, 2, RankSet::kSymmetricOnce, whole / 2);
+  const LoweringOutcome outcome =
+      lower_training_within(model, training, strategy, 2, RankSet::kSymmetricOnce, whole / 2);
   CHECK_FALSE(outcome.lowered.has_value());
   CHECK(message.find(outcome.too_large) != std::string::npos);
-  CHECK(lower_training_within(model, training, strategy, 2, RankSet::kSymmetricOnce, whole).lowered.has_value());
+  CHECK(lower_training_within(model, training, strategy, 2, RankSet::kSymmetricOnce, whole)
+            .lowered.has_value());
   // Below the floor of a forward and a backward task per layer and micro-batch, nothing is built at all.
-  CHECK(error_of([&] { lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, 100); })
-            .find("needs at least 512 simulated tasks, more than the 100") != std::string::npos);
+  CHECK(error_of([&] {
+          lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, 100);
+        }).find("needs at least 512 simulated tasks, more than the 100") != std::string::npos);
 }

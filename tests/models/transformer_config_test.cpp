@@ -19,12 +19,12 @@ const ModelCatalog& catalog() {
 
 TransformerConfig preset(const std::string& name) { return catalog().preset(name).config; }
 
-
 }  // namespace
 
 TEST_CASE("model FLOPs equal Korthikanti et al.'s closed form for every GPT preset", "[model]") {
   // 72 B s l h^2 (1 + s/(6h) + V/(12 l h)) (shared/reference/README.md); SC21's 96 B s l h^2 (1 + s/(6h) +
-  // V/(16 l h)) is the same with the recompute forward added: 4/3 x (24 B s l h^2 (...) + 4 B s^2 l h) + ... .
+  // V/(16 l h)) is the same with the recompute forward added: 4/3 x (24 B s l h^2 (...) + 4 B s^2 l h) + ...
+  // .
   for (const std::string& name : catalog().names()) {
     const TransformerConfig c = preset(name);
     if (c.architecture != "GPT2LMHeadModel") continue;
@@ -33,14 +33,16 @@ TEST_CASE("model FLOPs equal Korthikanti et al.'s closed form for every GPT pres
     const double korthikanti = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
     CHECK(model_flops_per_step(c, 8, c.max_positions) == Approx(korthikanti).epsilon(1e-12));
     const double sc21 = 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
-    const double with_recompute = model_flops_per_step(c, 8, c.max_positions) + forward_flops(c, c.max_positions) * B -
+    const double with_recompute = model_flops_per_step(c, 8, c.max_positions) +
+                                  forward_flops(c, c.max_positions) * B -
                                   2 * B * s * h * V;  // recompute reruns the layers, not the logits
     CHECK(with_recompute == Approx(sc21).epsilon(1e-12));
   }
 }
 
 TEST_CASE("GPT parameter counts follow Megatron's formula plus the final LayerNorm", "[model]") {
-  // P = 12 l h^2 (1 + 13/(12h) + (V + s)/(12 l h)) (Narayanan et al. SC21, section 5.1), + 2h final LayerNorm.
+  // P = 12 l h^2 (1 + 13/(12h) + (V + s)/(12 l h)) (Narayanan et al. SC21, section 5.1), + 2h final
+  // LayerNorm.
   for (const char* name : {"gpt-1.7b", "gpt-18.4b", "gpt-145.6b", "gpt-1t", "gpt3-175b"}) {
     INFO(name);
     const TransformerConfig c = preset(name);
@@ -58,12 +60,12 @@ TEST_CASE("parameter counts match the published sizes", "[model]") {
     double tolerance;  // published sizes are rounded
   };
   const Published published[] = {
-      {"llama3-8b", 8.03e9, 8.03e9, 0.005},          {"llama3-70b", 70.6e9, 70.6e9, 0.005},
-      {"llama3.1-405b", 405.9e9, 405.9e9, 0.005},    {"llama2-70b", 69.0e9, 69.0e9, 0.005},
-      {"mixtral-8x7b", 46.7e9, 12.9e9, 0.005},       {"mixtral-8x22b", 141e9, 39e9, 0.01},
-      {"qwen3-235b-a22b", 235e9, 22e9, 0.01},        {"deepseek-v3", 671e9, 37e9, 0.02},
-      {"gpt3-175b", 175e9, 175e9, 0.005},            {"gpt-1.7b", 1.7e9, 1.7e9, 0.03},
-      {"gpt-529.6b", 529.6e9, 529.6e9, 0.01},        {"gpt2-8b", 8.67e9, 8.67e9, 0.02},
+      {"llama3-8b", 8.03e9, 8.03e9, 0.005},       {"llama3-70b", 70.6e9, 70.6e9, 0.005},
+      {"llama3.1-405b", 405.9e9, 405.9e9, 0.005}, {"llama2-70b", 69.0e9, 69.0e9, 0.005},
+      {"mixtral-8x7b", 46.7e9, 12.9e9, 0.005},    {"mixtral-8x22b", 141e9, 39e9, 0.01},
+      {"qwen3-235b-a22b", 235e9, 22e9, 0.01},     {"deepseek-v3", 671e9, 37e9, 0.02},
+      {"gpt3-175b", 175e9, 175e9, 0.005},         {"gpt-1.7b", 1.7e9, 1.7e9, 0.03},
+      {"gpt-529.6b", 529.6e9, 529.6e9, 0.01},     {"gpt2-8b", 8.67e9, 8.67e9, 0.02},
   };
   for (const Published& p : published) {
     INFO(p.name);
@@ -93,13 +95,15 @@ TEST_CASE("HuggingFace configs: supported architectures, typed keys, clear error
   const TransformerConfig small = read_hf_config(llama, where, "small");
   CHECK(small.head_dim == 32);
   CHECK_FALSE(small.tied_embeddings);
-  // 2 x (q 256x256 + k,v 256x64 + o 256x256 + mlp 3x256x512 + 2 norms 256) + embed + head 2x1000x256 + norm 256.
+  // 2 x (q 256x256 + k,v 256x64 + o 256x256 + mlp 3x256x512 + 2 norms 256) + embed + head 2x1000x256 + norm
+  // 256.
   CHECK(count_parameters(small).total == 2 * (65536 + 2 * 16384 + 65536 + 393216 + 512) + 512000 + 256);
 
   auto bad = llama;
   bad["architectures"] = {"T5ForConditionalGeneration"};
   CHECK(error_of([&] { read_hf_config(bad, where, "x"); })
-            .find("config.json: /architectures/0: unsupported architecture \"T5ForConditionalGeneration\" (supported: "
+            .find("config.json: /architectures/0: unsupported architecture \"T5ForConditionalGeneration\" "
+                  "(supported: "
                   "GPT2LMHeadModel") == 0);
   bad = llama;
   bad["num_key_value_heads"] = 3;
@@ -107,16 +111,21 @@ TEST_CASE("HuggingFace configs: supported architectures, typed keys, clear error
         "config.json: /num_key_value_heads: 3 must divide num_attention_heads (8)");
   bad = llama;
   bad["hidden_size"] = "256";
-  CHECK(error_of([&] { read_hf_config(bad, where, "x"); }) == "config.json: /hidden_size: expected an integer, found a string");
+  CHECK(error_of([&] { read_hf_config(bad, where, "x"); }) ==
+        "config.json: /hidden_size: expected an integer, found a string");
   bad = llama;
   bad.erase("vocab_size");
-  CHECK(error_of([&] { read_hf_config(bad, where, "x"); }) == "config.json: /: missing required key \"vocab_size\"");
+  CHECK(error_of([&] { read_hf_config(bad, where, "x"); }) ==
+        "config.json: /: missing required key \"vocab_size\"");
   bad = llama;
   bad["hidden_act"] = "relu2";
-  CHECK(error_of([&] { read_hf_config(bad, where, "x"); }).find("/hidden_act: unsupported activation") != std::string::npos);
+  CHECK(error_of([&] { read_hf_config(bad, where, "x"); }).find("/hidden_act: unsupported activation") !=
+        std::string::npos);
   bad = llama;
   bad["num_hidden_layers"] = -1;
-  CHECK(error_of([&] { read_hf_config(bad, where, "x"); }).find("/num_hidden_layers: expected an integer in [0,") !=
+  CHECK(error_of([&] {
+          read_hf_config(bad, where, "x");
+        }).find("/num_hidden_layers: expected an integer in [0,") != std::string::npos);
+  CHECK(error_of([] { catalog().preset("llama9-1t"); }).find("presets: deepseek-v3, gpt-1.7b") !=
         std::string::npos);
-  CHECK(error_of([] { catalog().preset("llama9-1t"); }).find("presets: deepseek-v3, gpt-1.7b") != std::string::npos);
 }

@@ -1,9 +1,9 @@
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include <set>
 
@@ -19,7 +19,8 @@ namespace {
 const fs::path kExample = fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/llama3-70b-h100x64.json";
 
 scenarios::Scenario read(const fs::path& path) {
-  return scenarios::read_scenario(path, models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR), models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+  return scenarios::read_scenario(path, models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
+                                  models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
 }
 
 // Writes the example with one edit to a scratch file; returns the error message of reading it.
@@ -27,7 +28,8 @@ std::string error_after(const std::function<void(nlohmann::json&)>& edit) {
   std::ifstream in(kExample);
   nlohmann::json document = nlohmann::json::parse(in);
   edit(document);
-  const fs::path path = fs::temp_directory_path() / ("strata-scenario-" + std::to_string(::getpid()) + ".json");
+  const fs::path path =
+      fs::temp_directory_path() / ("strata-scenario-" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << document.dump();
   try {
     read(path);
@@ -63,23 +65,56 @@ TEST_CASE("the core scenario example reads as the issue describes it", "[scenari
 }
 
 TEST_CASE("malformed scenarios name the file and JSON path", "[scenario]") {
-  CHECK(error_after([](auto& d) { d["strategies"][1]["tp"] = 3; }).find("/strategies/1/tp: 3 does not divide the 64 attention heads") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["dp"] = 2; }).find("/strategies/0/dp: tp x pp x cp x dp") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["tpp"] = 2; }).find("/strategies/0/tpp: unknown key") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["recompute"] = "most"; }).find("/strategies/0/recompute: expected none") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["cluster"]["system"] = "dgx-z900"; }).find("/cluster/system: unknown system profile") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["model"] = "llama9"; }).find("/model: unknown model \"llama9\"") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["model"] = {{"hf_config", "missing/config.json"}}; }).find("missing/config.json: no such file") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = "128"; }).find("/training/global_batch: expected an integer") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = 100; }).find("/strategies/2/vpp: the interleaved schedule needs the micro-batches per step (25) to be a multiple of pp (4)") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = 96; }).find("/strategies/4/micro_batch: global batch 96 is not a multiple of micro_batch x dp = 128") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["fidelity"] = "flow"; }).find("/fidelity: flow fidelity is not available") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][1]["name"] = "tp8-pp2-dp4"; }).find("duplicate strategy name") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["expected"] = {{"step_time_s", 1.0}}; }).find("needs a \"source\"") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["cluster"]["nodes"] = 0; }).find("/cluster/nodes: expected an integer in [1,") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["cluster"]["gpus_per_node"] = 16; }).find("/cluster/gpus_per_node: system dgx-h100 has 8 GPUs per node") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["cluster"]["nic_bandwidth"] = "0GB/s"; }).find("/cluster/nic_bandwidth: must be above zero") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["cluster"]["gpus_per_node"] = 0; }).find("/cluster/gpus_per_node: expected an integer in [1,") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][1]["tp"] = 3;
+        }).find("/strategies/1/tp: 3 does not divide the 64 attention heads") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["dp"] = 2;
+        }).find("/strategies/0/dp: tp x pp x cp x dp") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["tpp"] = 2; }).find("/strategies/0/tpp: unknown key") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["recompute"] = "most";
+        }).find("/strategies/0/recompute: expected none") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["cluster"]["system"] = "dgx-z900";
+        }).find("/cluster/system: unknown system profile") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["model"] = "llama9"; }).find("/model: unknown model \"llama9\"") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["model"] = {{"hf_config", "missing/config.json"}};
+        }).find("missing/config.json: no such file") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["training"]["global_batch"] = "128";
+        }).find("/training/global_batch: expected an integer") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["training"]["global_batch"] = 100; })
+            .find("/strategies/2/vpp: the interleaved schedule needs the micro-batches per step (25) to be a "
+                  "multiple of pp (4)") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["training"]["global_batch"] = 96;
+        }).find("/strategies/4/micro_batch: global batch 96 is not a multiple of micro_batch x dp = 128") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["fidelity"] = "flow";
+        }).find("/fidelity: flow fidelity is not available") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][1]["name"] = "tp8-pp2-dp4";
+        }).find("duplicate strategy name") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["expected"] = {{"step_time_s", 1.0}};
+        }).find("needs a \"source\"") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["cluster"]["nodes"] = 0;
+        }).find("/cluster/nodes: expected an integer in [1,") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["cluster"]["gpus_per_node"] = 16;
+        }).find("/cluster/gpus_per_node: system dgx-h100 has 8 GPUs per node") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["cluster"]["nic_bandwidth"] = "0GB/s";
+        }).find("/cluster/nic_bandwidth: must be above zero") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["cluster"]["gpus_per_node"] = 0;
+        }).find("/cluster/gpus_per_node: expected an integer in [1,") != std::string::npos);
 }
 
 // Writes the example with one edit to a scratch file and reads it back.
@@ -87,7 +122,8 @@ scenarios::Scenario read_after(const std::function<void(nlohmann::json&)>& edit)
   std::ifstream in(kExample);
   nlohmann::json document = nlohmann::json::parse(in);
   edit(document);
-  const fs::path path = fs::temp_directory_path() / ("strata-scenario-ok-" + std::to_string(::getpid()) + ".json");
+  const fs::path path =
+      fs::temp_directory_path() / ("strata-scenario-ok-" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << document.dump();
   scenarios::Scenario scenario = read(path);
   fs::remove(path);
@@ -96,46 +132,90 @@ scenarios::Scenario read_after(const std::function<void(nlohmann::json&)>& edit)
 
 TEST_CASE("CP, MoE and zero-bubble strategy fields read and check", "[scenario]") {
   const scenarios::Scenario cp = read_after([](auto& d) {
-    d["strategies"] = {{{"name", "cp2"}, {"tp", 4}, {"cp", 2}, {"dp", 8}, {"sequence_parallel", true}, {"cp_comm", "ulysses"}},
+    d["strategies"] = {{{"name", "cp2"},
+                        {"tp", 4},
+                        {"cp", 2},
+                        {"dp", 8},
+                        {"sequence_parallel", true},
+                        {"cp_comm", "ulysses"}},
                        {{"name", "zb"}, {"tp", 8}, {"pp", 2}, {"dp", 4}, {"schedule", "zb-h1"}}};
   });
   CHECK(cp.strategies[0].strategy.cp_comm == models::ContextParallelComm::kUlysses);
   CHECK(cp.strategies[1].strategy.schedule == &models::pipeline_schedule("zb-h1"));
   const scenarios::Scenario moe = read_after([](auto& d) {
     d["model"] = "mixtral-8x7b";
-    d["strategies"] = {{{"name", "ep"}, {"tp", 2}, {"dp", 32}, {"ep", 8}, {"expert_tp", 2}, {"sequence_parallel", true}, {"moe_imbalance", 1.3}}};
+    d["strategies"] = {{{"name", "ep"},
+                        {"tp", 2},
+                        {"dp", 32},
+                        {"ep", 8},
+                        {"expert_tp", 2},
+                        {"sequence_parallel", true},
+                        {"moe_imbalance", 1.3}}};
   });
   CHECK(moe.strategies[0].strategy.expert_tp == 2);
   CHECK(moe.strategies[0].strategy.moe_imbalance == Approx(1.3));
-  CHECK(error_after([](auto& d) { d["strategies"][0]["cp_comm"] = "tree"; }).find("/strategies/0/cp_comm: expected ring or ulysses") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "dualpipe"; d["strategies"][0]["pp"] = 1; d["strategies"][0]["dp"] = 8; })
-            .find("/strategies/0/pp: DualPipe needs an even number of pipeline stages") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "pipedream"; }).find("/strategies/0/schedule: expected one of 1f1b, gpipe, interleaved, zb-h1, dualpipe, bfpp, hanayo, bitpipe, found \"pipedream\"") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["cp_comm"] = "tree";
+        }).find("/strategies/0/cp_comm: expected ring or ulysses") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["schedule"] = "dualpipe";
+          d["strategies"][0]["pp"] = 1;
+          d["strategies"][0]["dp"] = 8;
+        }).find("/strategies/0/pp: DualPipe needs an even number of pipeline stages") != std::string::npos);
+  CHECK(error_after([](auto& d) { d["strategies"][0]["schedule"] = "pipedream"; })
+            .find("/strategies/0/schedule: expected one of 1f1b, gpipe, interleaved, zb-h1, dualpipe, bfpp, "
+                  "hanayo, bitpipe, found \"pipedream\"") != std::string::npos);
   const scenarios::Scenario dual = read_after([](auto& d) {
     d["strategies"] = {{{"name", "dual"}, {"tp", 8}, {"pp", 2}, {"dp", 4}, {"schedule", "dualpipe"}}};
   });
   CHECK(dual.strategies[0].strategy.schedule == &models::pipeline_schedule("dualpipe"));
-  CHECK(error_after([](auto& d) { d["strategies"][0]["ep"] = 2; }).find("/strategies/0/ep: expert parallelism needs an MoE model") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["ep"] = 2;
+        }).find("/strategies/0/ep: expert parallelism needs an MoE model") != std::string::npos);
   CHECK(error_after([](auto& d) {
           d["model"] = "mixtral-8x7b";
-          d["strategies"] = {{{"name", "ep"}, {"tp", 2}, {"dp", 32}, {"ep", 8}, {"sequence_parallel", true}, {"moe_imbalance", 0.5}}};
-        }).find("/strategies/0/moe_imbalance: max/mean tokens per expert must be in [1, 1000]") != std::string::npos);
+          d["strategies"] = {{{"name", "ep"},
+                              {"tp", 2},
+                              {"dp", 32},
+                              {"ep", 8},
+                              {"sequence_parallel", true},
+                              {"moe_imbalance", 0.5}}};
+        }).find("/strategies/0/moe_imbalance: max/mean tokens per expert must be in [1, 1000]") !=
+        std::string::npos);
 }
 
 TEST_CASE("hybrid sharding and offload strategy fields read and check", "[scenario]") {
   const scenarios::Scenario read_back = read_after([](auto& d) {
-    d["strategies"] = {{{"name", "hsdp"}, {"dp", 64}, {"zero", 3}, {"dp_shard", 8}, {"micro_batch", 2}, {"recompute", "full"}},
-                       {{"name", "nvme"}, {"dp", 64}, {"zero", 3}, {"offload", "nvme"}, {"offload_parameters", true}, {"micro_batch", 2}}};
+    d["strategies"] = {{{"name", "hsdp"},
+                        {"dp", 64},
+                        {"zero", 3},
+                        {"dp_shard", 8},
+                        {"micro_batch", 2},
+                        {"recompute", "full"}},
+                       {{"name", "nvme"},
+                        {"dp", 64},
+                        {"zero", 3},
+                        {"offload", "nvme"},
+                        {"offload_parameters", true},
+                        {"micro_batch", 2}}};
   });
   CHECK(read_back.strategies[0].strategy.dp_shard == 8);
   CHECK(read_back.strategies[0].strategy.hybrid_shard());
   CHECK(read_back.strategies[1].strategy.offload == models::MemoryTier::kNvme);
   CHECK(read_back.strategies[1].strategy.offload_parameters);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["offload"] = "gpu"; }).find("/strategies/0/offload: expected none, cpu or nvme") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["offload"] = "cpu"; d["strategies"][0]["zero"] = 0; })
-            .find("/strategies/0/offload: optimizer offload partitions with ZeRO") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][1]["dp_shard"] = 5; }).find("/strategies/1/dp_shard: 5 does not divide") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][1]["dp_shard"] = 0; }).find("/strategies/1/dp_shard: expected an integer in [1,") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["offload"] = "gpu";
+        }).find("/strategies/0/offload: expected none, cpu or nvme") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["offload"] = "cpu";
+          d["strategies"][0]["zero"] = 0;
+        }).find("/strategies/0/offload: optimizer offload partitions with ZeRO") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][1]["dp_shard"] = 5;
+        }).find("/strategies/1/dp_shard: 5 does not divide") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][1]["dp_shard"] = 0;
+        }).find("/strategies/1/dp_shard: expected an integer in [1,") != std::string::npos);
 }
 
 TEST_CASE("gradients reduce in Megatron-LM's default dtype unless the strategy says", "[scenario]") {
@@ -156,17 +236,22 @@ TEST_CASE("gradients reduce in Megatron-LM's default dtype unless the strategy s
   CHECK(explicit_bf16.strategies[0].strategy.gradient_bytes == 2);
   CHECK(explicit_bf16.strategies[1].strategy.gradient_bytes == 4);
   CHECK(explicit_bf16.strategies[1].strategy.dp_bucket_bytes == 500'000'000);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["gradient_dtype"] = "fp8"; })
-            .find("/strategies/0/gradient_dtype: expected fp32, bf16 or fp16") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["gradient_dtype"] = "fp8";
+        }).find("/strategies/0/gradient_dtype: expected fp32, bf16 or fp16") != std::string::npos);
 }
 
 TEST_CASE("cluster options that cannot act at analytic fidelity are refused", "[scenario]") {
-  CHECK(error_after([](auto& d) { d["cluster"]["topology"] = "rail-optimized"; })
-            .find("/cluster/topology: has no effect: training scenarios run at analytic fidelity") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["cluster"]["oversubscription"] = 2; }).find("/cluster/oversubscription: has no effect") !=
+  CHECK(error_after([](auto& d) {
+          d["cluster"]["topology"] = "rail-optimized";
+        }).find("/cluster/topology: has no effect: training scenarios run at analytic fidelity") !=
         std::string::npos);
-  CHECK(error_after([](auto& d) { d["strategies"][0]["moe_imbalance"] = 1.2; })
-            .find("/strategies/0/moe_imbalance: has no effect: llama3-70b is dense") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["cluster"]["oversubscription"] = 2;
+        }).find("/cluster/oversubscription: has no effect") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["moe_imbalance"] = 1.2;
+        }).find("/strategies/0/moe_imbalance: has no effect: llama3-70b is dense") != std::string::npos);
 }
 
 TEST_CASE("a scenario may use part of each node", "[scenario]") {
@@ -197,7 +282,8 @@ TEST_CASE("a scenario may use part of each node", "[scenario]") {
   CHECK(rack.cluster.gpus() == 64);
 }
 
-TEST_CASE("a report's strategy config pastes back into a scenario and reads as the same strategy", "[scenario][fields]") {
+TEST_CASE("a report's strategy config pastes back into a scenario and reads as the same strategy",
+          "[scenario][fields]") {
   // Every strategy of every shipped example and validation case: its config (every field, defaults included)
   // as the strategy object of the same scenario reads to the same config.
   int checked = 0;
@@ -215,7 +301,8 @@ TEST_CASE("a report's strategy config pastes back into a scenario and reads as t
         strategies.push_back(config);
       }
       document["strategies"] = strategies;
-      const fs::path path = fs::temp_directory_path() / ("strata-pasted-" + std::to_string(::getpid()) + ".json");
+      const fs::path path =
+          fs::temp_directory_path() / ("strata-pasted-" + std::to_string(::getpid()) + ".json");
       std::ofstream(path) << document.dump();
       const scenarios::Scenario pasted = read(path);
       fs::remove(path);
@@ -236,10 +323,14 @@ TEST_CASE("every search dimension is a strategy field read by the field's own re
   for (const scenarios::StrategyField& field : scenarios::strategy_fields()) {
     if (field.search != nullptr) searched.insert(field.key);
   }
-  CHECK(searched == std::set<std::string_view>{"tp", "pp", "cp", "ep", "vpp", "micro_batch", "schedule", "sequence_parallel",
-                                               "recompute", "zero"});
+  CHECK(searched == std::set<std::string_view>{"tp", "pp", "cp", "ep", "vpp", "micro_batch", "schedule",
+                                               "sequence_parallel", "recompute", "zero"});
   // A search list's word is checked as the strategy's is.
-  CHECK(error_after([](auto& d) { d["search"] = {{"recompute", {"some"}}}; })
-            .find("/search/recompute/0: expected none, selective or full, found \"some\"") != std::string::npos);
-  CHECK(error_after([](auto& d) { d["search"] = {{"zero", {4}}}; }).find("/search/zero/0") != std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["search"] = {{"recompute", {"some"}}};
+        }).find("/search/recompute/0: expected none, selective or full, found \"some\"") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["search"] = {{"zero", {4}}};
+        }).find("/search/zero/0") != std::string::npos);
 }

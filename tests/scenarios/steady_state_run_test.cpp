@@ -15,13 +15,15 @@ namespace fs = std::filesystem;
 namespace {
 
 scenarios::Scenario example() {
-  return scenarios::read_scenario(fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/mixtral-8x7b-h100x64-pipelines.json",
-                                  models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR), models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+  return scenarios::read_scenario(
+      fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/mixtral-8x7b-h100x64-pipelines.json",
+      models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR), models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
 }
 
 }  // namespace
 
-TEST_CASE("steady-state extrapolation reproduces the full simulation of every schedule it takes", "[scenario][search]") {
+TEST_CASE("steady-state extrapolation reproduces the full simulation of every schedule it takes",
+          "[scenario][search]") {
   // The example's strategies: 1F1B, interleaved, ZB-H1 and DualPipe pipelines, HSDP with EP, ZeRO-1 with CPU
   // offload, all with 32 micro-batches per step (HSDP: 4).
   const scenarios::Scenario scenario = example();
@@ -56,7 +58,8 @@ TEST_CASE("steady-state extrapolation reproduces the full simulation of every sc
   CHECK(extrapolated >= 4);
 }
 
-TEST_CASE("short steps are simulated in full, the interleaved schedule extrapolates in multiples of pp", "[scenario][search]") {
+TEST_CASE("short steps are simulated in full, the interleaved schedule extrapolates in multiples of pp",
+          "[scenario][search]") {
   scenarios::Scenario scenario = example();
   models::ParallelStrategy s;
   s.pp = 4;
@@ -75,17 +78,21 @@ TEST_CASE("short steps are simulated in full, the interleaved schedule extrapola
   CHECK(plan.extrapolate);
 }
 
-TEST_CASE("strata run simulates a step in full within its task budget and extrapolates beyond it", "[scenario]") {
+TEST_CASE("strata run simulates a step in full within its task budget and extrapolates beyond it",
+          "[scenario]") {
   const scenarios::Scenario scenario = example();
   const std::size_t first = 0;  // 1F1B over 32 micro-batches
   const scenarios::StrategyResult full = scenarios::run_strategy(scenario, first);
   sim::TimelineRecorder whole;
-  const scenarios::StrategyResult within = scenarios::run_strategy_within_budget(scenario, first, full.simulated_tasks * 2, &whole);
+  const scenarios::StrategyResult within =
+      scenarios::run_strategy_within_budget(scenario, first, full.simulated_tasks * 2, &whole);
   CHECK_FALSE(within.extrapolated);
   CHECK(within.step_time_s == full.step_time_s);
   sim::TimelineRecorder shorter;
-  const scenarios::StrategyResult beyond = scenarios::run_strategy_within_budget(scenario, first, full.simulated_tasks / 2, &shorter);
-  const scenarios::SteadyStatePlan plan = scenarios::steady_state_plan(scenario, scenario.strategies[first].strategy);
+  const scenarios::StrategyResult beyond =
+      scenarios::run_strategy_within_budget(scenario, first, full.simulated_tasks / 2, &shorter);
+  const scenarios::SteadyStatePlan plan =
+      scenarios::steady_state_plan(scenario, scenario.strategies[first].strategy);
   REQUIRE(beyond.extrapolated);
   CHECK(beyond.extrapolated_from[0] == plan.short_microbatches);
   CHECK(beyond.extrapolated_from[1] == plan.longer_microbatches);
@@ -105,9 +112,9 @@ TEST_CASE("strata run simulates a step in full within its task budget and extrap
 // Hidden (run with "[.extrapolation-sweep]"): every candidate of the shipped example search that would be
 // extrapolated, against its full simulation; prints the largest relative differences. Takes minutes.
 TEST_CASE("steady-state extrapolation over the example search's candidates", "[.extrapolation-sweep]") {
-  scenarios::Scenario scenario = scenarios::read_scenario(fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/llama3-70b-h100x64-search.json",
-                                                          models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
-                                                          models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+  scenarios::Scenario scenario = scenarios::read_scenario(
+      fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/llama3-70b-h100x64-search.json",
+      models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR), models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
   double worst_step = 0, worst_memory = 0;
   int compared = 0;
   for (const models::ParallelStrategy& s : scenarios::runnable_candidates(scenario).strategies) {
@@ -119,7 +126,8 @@ TEST_CASE("steady-state extrapolation over the example search's candidates", "[.
     worst_memory = std::max(worst_memory, std::abs(fast.memory.peak_bytes / full.memory.peak_bytes - 1));
     ++compared;
   }
-  std::printf("%d candidates: largest step-time difference %.3g, peak-memory %.3g (relative)\n", compared, worst_step, worst_memory);
+  std::printf("%d candidates: largest step-time difference %.3g, peak-memory %.3g (relative)\n", compared,
+              worst_step, worst_memory);
   CHECK(worst_step < 1e-6);
   CHECK(worst_memory < 1e-6);
 }

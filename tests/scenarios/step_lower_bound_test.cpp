@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 scenarios::Scenario shipped(const std::string& file) {
-  return scenarios::read_scenario(fs::path(STRATA_SOURCE_DIR) / "scenarios/examples" / file, models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
+  return scenarios::read_scenario(fs::path(STRATA_SOURCE_DIR) / "scenarios/examples" / file,
+                                  models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
                                   models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
 }
 
@@ -25,7 +26,8 @@ void check_bounds(const scenarios::Scenario& scenario) {
     const models::ParallelStrategy& s = scenario.strategies[i].strategy;
     INFO(s.name);
     const scenarios::StepLowerBound fast = scenarios::step_lower_bound(scenario, s);
-    const scenarios::StepLowerBound whole = scenarios::step_lower_bound(scenario, s, scenarios::BoundMethod::kWholeStep);
+    const scenarios::StepLowerBound whole =
+        scenarios::step_lower_bound(scenario, s, scenarios::BoundMethod::kWholeStep);
     const scenarios::StrategyResult run = scenarios::run_strategy(scenario, i);
     CHECK(fast.seconds == Approx(whole.seconds).epsilon(1e-9));
     CHECK(fast.seconds <= run.step_time_s * (1 + 1e-12));
@@ -36,7 +38,8 @@ void check_bounds(const scenarios::Scenario& scenario) {
 
 }  // namespace
 
-TEST_CASE("the step lower bound holds for every schedule and parallelism of the pipeline example", "[scenario][search]") {
+TEST_CASE("the step lower bound holds for every schedule and parallelism of the pipeline example",
+          "[scenario][search]") {
   // 1F1B, interleaved, ZB-H1 and DualPipe pipelines, HSDP with EP, ZeRO-1 with CPU offload; 32 micro-batches.
   const scenarios::Scenario scenario = shipped("mixtral-8x7b-h100x64-pipelines.json");
   check_bounds(scenario);
@@ -45,11 +48,13 @@ TEST_CASE("the step lower bound holds for every schedule and parallelism of the 
     if (spec.strategy.schedule == &models::pipeline_schedule("dualpipe")) continue;
     INFO(spec.strategy.name);
     CHECK(scenarios::step_lower_bound(scenario, spec.strategy).lowered_tasks <
-          scenarios::step_lower_bound(scenario, spec.strategy, scenarios::BoundMethod::kWholeStep).lowered_tasks);
+          scenarios::step_lower_bound(scenario, spec.strategy, scenarios::BoundMethod::kWholeStep)
+              .lowered_tasks);
   }
 }
 
-TEST_CASE("the step lower bound holds for the demo's strategies (TP overlap, FSDP, full recompute)", "[scenario][search]") {
+TEST_CASE("the step lower bound holds for the demo's strategies (TP overlap, FSDP, full recompute)",
+          "[scenario][search]") {
   check_bounds(shipped("llama3-70b-h100x64.json"));
 }
 
@@ -63,7 +68,8 @@ TEST_CASE("pruning by the lower bound leaves the top K of a search unchanged", "
   scenario.search->schedule = {&models::pipeline_schedule("1f1b"), &models::pipeline_schedule("interleaved")};
   constexpr std::int64_t kTop = 5;
   const scenarios::SearchOutcome pruned = scenarios::search_strategies(scenario, {}, 2, kTop);
-  const scenarios::SearchOutcome every = scenarios::search_strategies(scenario, {}, 2, 0);  // exact_top 0: no pruning
+  const scenarios::SearchOutcome every =
+      scenarios::search_strategies(scenario, {}, 2, 0);  // exact_top 0: no pruning
   CHECK(every.bound_pruned == 0);
   CHECK(pruned.bound_pruned > 0);
   CHECK(pruned.simulated + pruned.bound_pruned == every.simulated);
@@ -79,8 +85,8 @@ TEST_CASE("pruning by the lower bound leaves the top K of a search unchanged", "
   CHECK(one.ranked.front().strategy.name == pruned.ranked.front().strategy.name);
 }
 
-// Hidden (run with "[.bound-sweep]"): every runnable candidate of the shipped example search, its bound against
-// its simulated step; prints how tight the bounds are. Takes a few minutes.
+// Hidden (run with "[.bound-sweep]"): every runnable candidate of the shipped example search, its bound
+// against its simulated step; prints how tight the bounds are. Takes a few minutes.
 TEST_CASE("step lower bound over the example search's candidates", "[.bound-sweep]") {
   scenarios::Scenario scenario = shipped("llama3-70b-h100x64-search.json");
   double tightest = 0, loosest = 1;
@@ -98,12 +104,13 @@ TEST_CASE("step lower bound over the example search's candidates", "[.bound-swee
   std::printf("%d candidates: bound / step from %.3f to %.3f\n", compared, loosest, tightest);
 }
 
-TEST_CASE("a ZeRO-3 step cannot finish faster than its NICs move its gathers and reduce-scatters", "[scenario][network]") {
-  // The demo's fsdp64 (Llama-3-70B, 64 H100, one micro-batch of 2 per GPU) with 25 Gb/s NICs. Each GPU's share
-  // of its node's NICs is one NIC at 25 Gb/s x 0.97 (dgx-h100: 8 NICs for 8 GPUs). Over a step it must move
-  // every layer's weights all-gathered twice (forward and backward, 2 bytes per parameter) and its gradients
-  // reduce-scattered once (4 bytes), each a ring over 8 nodes whose NIC bytes per GPU are S (n-1)/n / 8
-  // (analytic_collective.cpp, port_bytes). Separate streams cannot beat that floor; before the analytic
+TEST_CASE("a ZeRO-3 step cannot finish faster than its NICs move its gathers and reduce-scatters",
+          "[scenario][network]") {
+  // The demo's fsdp64 (Llama-3-70B, 64 H100, one micro-batch of 2 per GPU) with 25 Gb/s NICs. Each GPU's
+  // share of its node's NICs is one NIC at 25 Gb/s x 0.97 (dgx-h100: 8 NICs for 8 GPUs). Over a step it must
+  // move every layer's weights all-gathered twice (forward and backward, 2 bytes per parameter) and its
+  // gradients reduce-scattered once (4 bytes), each a ring over 8 nodes whose NIC bytes per GPU are S (n-1)/n
+  // / 8 (analytic_collective.cpp, port_bytes). Separate streams cannot beat that floor; before the analytic
   // network shared ports they did (17.25 s against about 22.9 s).
   scenarios::Scenario scenario = shipped("llama3-70b-h100x64.json");
   scenario.cluster.system.nic_bandwidth.value = sim::Bandwidth::from_bytes_per_s(25e9 / 8);

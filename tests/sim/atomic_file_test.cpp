@@ -11,7 +11,8 @@
 namespace fs = std::filesystem;
 
 TEST_CASE("files are written whole, directories created, failures named", "[file]") {
-  const fs::path dir = fs::temp_directory_path() / ("strata-atomic-file-test-" + std::to_string(::getpid())) / "nested";
+  const fs::path dir =
+      fs::temp_directory_path() / ("strata-atomic-file-test-" + std::to_string(::getpid())) / "nested";
   fs::remove_all(dir.parent_path());
   strata::sim::write_file_atomically(dir / "report.json", "{\"a\": 1}\n");
   std::ifstream in(dir / "report.json");

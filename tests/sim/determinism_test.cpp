@@ -35,10 +35,12 @@ EventLog run_random_scenario(std::uint64_t seed) {
   FluidNetwork network(queue, std::make_unique<MaxMinFairSolver>());
   std::vector<ResourceId> links;
   for (int i = 0; i < 12; ++i) {
-    links.push_back(network.add_resource("l" + std::to_string(i), Bandwidth::from_gb_per_s(1.0 + static_cast<double>(rng() % 50))));
+    links.push_back(network.add_resource("l" + std::to_string(i),
+                                         Bandwidth::from_gb_per_s(1.0 + static_cast<double>(rng() % 50))));
   }
   std::vector<std::unique_ptr<SerialResource>> streams;
-  for (int i = 0; i < 6; ++i) streams.push_back(std::make_unique<SerialResource>(queue, "s" + std::to_string(i)));
+  for (int i = 0; i < 6; ++i)
+    streams.push_back(std::make_unique<SerialResource>(queue, "s" + std::to_string(i)));
   EventLog log;
   std::vector<FlowId> flows;
   std::uint64_t tag = 0;
@@ -49,14 +51,17 @@ EventLog run_random_scenario(std::uint64_t seed) {
     if (kind == 0) {
       SerialResource& stream = *streams[rng() % streams.size()];
       const SimTime duration = SimTime::from_ns(static_cast<std::int64_t>(1 + rng() % 5'000));
-      queue.schedule_at(when, [&, duration, my_tag] { stream.submit("t", duration, [&, my_tag] { log.add(queue.now(), my_tag); }); });
+      queue.schedule_at(when, [&, duration, my_tag] {
+        stream.submit("t", duration, [&, my_tag] { log.add(queue.now(), my_tag); });
+      });
     } else {
       std::vector<ResourceId> path;
       for (std::size_t hops = 1 + rng() % 3; hops > 0; --hops) path.push_back(links[rng() % links.size()]);
       const Bytes size = Bytes::from_count(static_cast<std::int64_t>(rng() % 50'000'000));
       const bool cancel_later = kind == 2 && rng() % 4 == 0;
       queue.schedule_at(when, [&, path, size, my_tag, cancel_later] {
-        const FlowId id = network.start_flow(path, size, [&, my_tag](FlowId) { log.add(queue.now(), my_tag); });
+        const FlowId id =
+            network.start_flow(path, size, [&, my_tag](FlowId) { log.add(queue.now(), my_tag); });
         if (cancel_later) queue.schedule_in(SimTime::from_us(7), [&, id] { network.cancel_flow(id); });
       });
     }

@@ -1,10 +1,10 @@
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
-#include <unistd.h>
 
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
@@ -31,17 +31,20 @@ TEST_CASE("syntax errors name the file, line and column", "[json]") {
 
 TEST_CASE("nesting and size are bounded", "[json]") {
   const std::string deep = std::string(100, '[') + std::string(100, ']');
-  CHECK(error_of([&] { parse_json_text(deep, "deep.json"); }).find("nested deeper than 64") != std::string::npos);
+  CHECK(error_of([&] { parse_json_text(deep, "deep.json"); }).find("nested deeper than 64") !=
+        std::string::npos);
   CHECK_NOTHROW(parse_json_text(std::string(10, '[') + std::string(10, ']'), "ok.json"));
 
-  const auto path = std::filesystem::temp_directory_path() / ("strata-json-" + std::to_string(::getpid()) + ".json");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("strata-json-" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << "{\"padding\": \"" << std::string(2000, 'x') << "\"}";
   JsonLimits small;
   small.max_file_bytes = 1000;
   CHECK(error_of([&] { read_json_file(path, small); }).find("over the 1000-byte limit") != std::string::npos);
   CHECK_NOTHROW(read_json_file(path));
   std::filesystem::remove(path);
-  CHECK(error_of([] { read_json_file("/nonexistent/strata.json"); }) == "/nonexistent/strata.json: no such file");
+  CHECK(error_of([] { read_json_file("/nonexistent/strata.json"); }) ==
+        "/nonexistent/strata.json: no such file");
 }
 
 TEST_CASE("object reader converts values and names the JSON path of every problem", "[json]") {
@@ -67,8 +70,9 @@ TEST_CASE("object reader converts values and names the JSON path of every proble
   CHECK(error_of([&] { reader.required("missing"); }) == "gpu.json: /: missing required key \"missing\"");
   CHECK(error_of([&] { reader.required_integer("sms", 1, 100); }) ==
         "gpu.json: /sms: expected an integer in [1, 100], found 132");
-  CHECK(error_of([&] { json_bandwidth(document["hbm"], reader.location_of("hbm")); })
-            .rfind("gpu.json: /hbm: invalid bandwidth \"80GiB\"", 0) == 0);
+  CHECK(error_of([&] {
+          json_bandwidth(document["hbm"], reader.location_of("hbm"));
+        }).rfind("gpu.json: /hbm: invalid bandwidth \"80GiB\"", 0) == 0);
   CHECK(error_of([&] { JsonObjectReader(document["sms"], reader.location_of("sms")); }) ==
         "gpu.json: /sms: expected an object, found a number");
 }

@@ -126,7 +126,8 @@ TEST_CASE("random problems: feasible, and every flow has a bottleneck", "[solver
   for (int round = 0; round < 200; ++round) {
     SharingProblem problem;
     const std::size_t resources = 1 + rng() % 20;
-    for (std::size_t r = 0; r < resources; ++r) problem.capacities.push_back(1.0 + static_cast<double>(rng() % 100));
+    for (std::size_t r = 0; r < resources; ++r)
+      problem.capacities.push_back(1.0 + static_cast<double>(rng() % 100));
     const std::size_t flows = 1 + rng() % 40;
     for (std::size_t f = 0; f < flows; ++f) {
       std::vector<std::uint32_t> path;
@@ -140,7 +141,8 @@ TEST_CASE("random problems: feasible, and every flow has a bottleneck", "[solver
 
     std::vector<double> load(resources, 0.0);
     for (std::size_t f = 0; f < flows; ++f) {
-      for (auto i = problem.path_offsets[f]; i < problem.path_offsets[f + 1]; ++i) load[problem.path_resources[i]] += rates[f];
+      for (auto i = problem.path_offsets[f]; i < problem.path_offsets[f + 1]; ++i)
+        load[problem.path_resources[i]] += rates[f];
     }
     for (std::size_t r = 0; r < resources; ++r) CHECK(load[r] <= problem.capacities[r] * (1 + 1e-9));
     for (std::size_t f = 0; f < flows; ++f) {

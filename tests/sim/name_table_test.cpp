@@ -6,7 +6,8 @@
 namespace {
 
 enum class Colour { kRed, kGreen, kBlue };
-constexpr strata::sim::NameTable<Colour, 3> kColours{{{{Colour::kRed, "red"}, {Colour::kGreen, "green"}, {Colour::kBlue, "blue"}}}};
+constexpr strata::sim::NameTable<Colour, 3> kColours{
+    {{{Colour::kRed, "red"}, {Colour::kGreen, "green"}, {Colour::kBlue, "blue"}}}};
 
 }  // namespace
 

@@ -82,8 +82,9 @@ TEST_CASE("a light activity takes a proportional share", "[port-sharing]") {
 
 TEST_CASE("speeds are max-min fair across several ports", "[port-sharing]") {
   // A crosses ports 0 and 1 (u = 1 on each), B port 0 (u = 1), C port 1 (u = 0.5). Filling equally, port 0
-  // (weight 2) saturates at 1/2: A and B run at 1/2. Port 1 then has 1 - 1/2 left for C's weight 1/2: C runs at
-  // full speed. With 10 us each: C ends at 10 us; A and B at 20 us (after C ends, port 1 does not limit A).
+  // (weight 2) saturates at 1/2: A and B run at 1/2. Port 1 then has 1 - 1/2 left for C's weight 1/2: C runs
+  // at full speed. With 10 us each: C ends at 10 us; A and B at 20 us (after C ends, port 1 does not limit
+  // A).
   Fixture f;
   const auto p0 = f.ports.add_port("p0");
   const auto p1 = f.ports.add_port("p1");

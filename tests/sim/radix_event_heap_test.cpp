@@ -19,7 +19,8 @@ bool earlier(const PendingEvent& a, const PendingEvent& b) {
 TEST_CASE("radix heap returns entries by time, then sequence", "[radix]") {
   RadixEventHeap heap;
   std::uint64_t sequence = 1;
-  for (std::int64_t time : std::initializer_list<std::int64_t>{40, 3, 3, 1'000'000'000'000, 0, 17, 3, 40}) heap.push({time, sequence++, 0});
+  for (std::int64_t time : std::initializer_list<std::int64_t>{40, 3, 3, 1'000'000'000'000, 0, 17, 3, 40})
+    heap.push({time, sequence++, 0});
   std::vector<std::pair<std::int64_t, std::uint64_t>> out;
   while (!heap.empty()) {
     out.emplace_back(heap.top().time_ps, heap.top().sequence);

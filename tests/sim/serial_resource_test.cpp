@@ -34,7 +34,8 @@ TEST_CASE("two streams overlap, an idle stream starts a task at once", "[stream]
   SerialResource comm(queue, "gpu0/comm");
   SimTime comm_end;
   compute.submit("gemm", SimTime::from_us(4));
-  queue.schedule_at(SimTime::from_us(1), [&] { comm.submit("all-reduce", SimTime::from_us(3), [&] { comm_end = queue.now(); }); });
+  queue.schedule_at(SimTime::from_us(1),
+                    [&] { comm.submit("all-reduce", SimTime::from_us(3), [&] { comm_end = queue.now(); }); });
   queue.run();
   CHECK(comm_end == SimTime::from_us(4));
   CHECK(queue.now() == SimTime::from_us(4));
@@ -60,7 +61,11 @@ TEST_CASE("a task completing inside its own start frees the stream at once", "[s
   EventQueue queue;
   SerialResource stream(queue, "s");
   int ran = 0;
-  for (int i = 0; i < 10'000; ++i) stream.submit_async("instant", [&](TaskCompletion done) { ++ran; done(); });
+  for (int i = 0; i < 10'000; ++i)
+    stream.submit_async("instant", [&](TaskCompletion done) {
+      ++ran;
+      done();
+    });
   CHECK(ran == 10'000);  // no recursion depth problem, no event needed
   CHECK_FALSE(stream.busy());
   CHECK_THROWS_AS(stream.submit("neg", SimTime::from_ps(-1)), SimulationError);

@@ -26,7 +26,8 @@ TEST_CASE("SimTime arithmetic is checked, never wraps", "[time]") {
   CHECK((SimTime::from_ps(5) - SimTime::from_ps(7)).ps() == -2);
   CHECK((SimTime::from_ps(5) * 3).ps() == 15);
   CHECK_THROWS_AS(max + SimTime::from_ps(1), OverflowError);
-  CHECK_THROWS_AS(SimTime::from_ps(std::numeric_limits<std::int64_t>::min()) - SimTime::from_ps(1), OverflowError);
+  CHECK_THROWS_AS(SimTime::from_ps(std::numeric_limits<std::int64_t>::min()) - SimTime::from_ps(1),
+                  OverflowError);
   CHECK_THROWS_AS(max * 2, OverflowError);
   CHECK_THROWS_AS(SimTime::from_ms(std::numeric_limits<std::int64_t>::max() / 1000), OverflowError);
   // 2^63 ps is about 106.75 days: 107 days do not fit, 100 do.

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "sim/error.hpp"
@@ -10,7 +10,8 @@ using namespace strata::sim;
 
 TEST_CASE("the Chrome trace names processes and threads and places spans in microseconds", "[timeline]") {
   TimelineRecorder timeline;
-  timeline.add_span("gpu0/compute", "gemm", SimTime::from_ns(1500), SimTime::from_us(4), {{"flops", std::int64_t{42}}});
+  timeline.add_span("gpu0/compute", "gemm", SimTime::from_ns(1500), SimTime::from_us(4),
+                    {{"flops", std::int64_t{42}}});
   timeline.add_span("gpu0/comm", "all-reduce", SimTime::from_us(1), SimTime::from_us(3));
   timeline.add_span("gpu1/compute", "gemm", SimTime::zero(), SimTime::from_us(2));
   timeline.add_span("host", "step", SimTime::zero(), SimTime::from_us(5));
@@ -57,7 +58,8 @@ TEST_CASE("the trace is deterministic and rejects backwards spans", "[timeline]"
   CHECK_THROWS_AS(timeline.add_span("t", "back", SimTime::from_ps(5), SimTime::from_ps(4)), SimulationError);
 }
 
-TEST_CASE("spans_between returns the spans overlapping a window, with their tracks, up to a limit", "[timeline]") {
+TEST_CASE("spans_between returns the spans overlapping a window, with their tracks, up to a limit",
+          "[timeline]") {
   TimelineRecorder timeline;
   timeline.add_span("gpu0/compute", "a", SimTime::from_us(0), SimTime::from_us(10));
   timeline.add_span("gpu0/dp", "b", SimTime::from_us(5), SimTime::from_us(20));

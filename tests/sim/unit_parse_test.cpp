@@ -48,7 +48,8 @@ TEST_CASE("bad unit strings quote the string and say what was expected", "[units
   const std::string bad_bytes = message_of(parse_bytes, "80GX");
   CHECK(bad_bytes.find("\"80GX\"") != std::string::npos);
   CHECK(bad_bytes.find("GiB") != std::string::npos);
-  for (const char* text : {"", "GB", "-1GB", "+1GB", "1.5B", "1.5", "inf", "nan", "0x10", "1 2GB", "1e30GB"}) {
+  for (const char* text :
+       {"", "GB", "-1GB", "+1GB", "1.5B", "1.5", "inf", "nan", "0x10", "1 2GB", "1e30GB"}) {
     INFO(text);
     CHECK_THROWS_AS(parse_bytes(text), InputError);
   }
@@ -70,7 +71,8 @@ TEST_CASE("InputError locates a message in a file and JSON path", "[units]") {
     FAIL("no error");
   } catch (const InputError& error) {
     const InputError located = error.located("scenario.json", "/cluster/gpu/memory");
-    CHECK(std::string(located.what()).rfind("scenario.json: /cluster/gpu/memory: invalid byte size \"lots\"", 0) == 0);
+    CHECK(std::string(located.what())
+              .rfind("scenario.json: /cluster/gpu/memory: invalid byte size \"lots\"", 0) == 0);
     CHECK(located.source() == "scenario.json");
     CHECK(located.json_path() == "/cluster/gpu/memory");
   }

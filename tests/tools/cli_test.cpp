@@ -1,8 +1,8 @@
 // The strata command driven in-process: output, exit codes, and files written.
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,9 +17,7 @@ using strata::testing::scratch;
 
 namespace fs = std::filesystem;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("version and help flags succeed", "[cli]") {
   const CliRun version = run({"--version"});
@@ -93,7 +91,8 @@ TEST_CASE("hw list and hw show print the shipped profiles with sources", "[cli]"
 }
 
 TEST_CASE("collective prints nccl-tests-style rows for every shipped system at both fidelities", "[cli]") {
-  for (const char* system : {"dgx-a100", "dgx-a100-40gb", "dgx-h100", "hgx-h800", "dgx-h200", "dgx-b200", "gb200-nvl72"}) {
+  for (const char* system :
+       {"dgx-a100", "dgx-a100-40gb", "dgx-h100", "hgx-h800", "dgx-h200", "dgx-b200", "gb200-nvl72"}) {
     for (const char* fidelity : {"analytic", "flow"}) {
       for (const char* nodes : {"1", "2"}) {
         INFO(system << " " << fidelity << " " << nodes);
@@ -121,7 +120,8 @@ TEST_CASE("collective prints nccl-tests-style rows for every shipped system at b
 }
 
 TEST_CASE("collective rejects bad arguments with the flag named", "[cli]") {
-  CHECK(run({"collective", "--op", "allreduce"}).err.find("--op: unknown collective \"allreduce\"") != std::string::npos);
+  CHECK(run({"collective", "--op", "allreduce"}).err.find("--op: unknown collective \"allreduce\"") !=
+        std::string::npos);
   CHECK(run({"collective", "--fidelity", "exact"}).exit_code == 2);
   CHECK(run({"collective", "--topology", "torus"}).err.find("--topology") != std::string::npos);
   CHECK(run({"collective", "-b", "1Q"}).err.find("--min-bytes") != std::string::npos);
@@ -137,22 +137,25 @@ TEST_CASE("calibrate --dry-run prints the plan without a GPU, a real run explain
   CHECK(plan.out.find("cuBLASLt") != std::string::npos);
   CHECK(plan.out.find("all-to-all") != std::string::npos);
   CHECK(plan.out.find("(quick)") != std::string::npos);
-  const CliRun real = run({"calibrate", "--base-gpu", "h100-sxm5-80gb", "--out", scratch("cal").string() + "/gpus/x.json"});
+  const CliRun real =
+      run({"calibrate", "--base-gpu", "h100-sxm5-80gb", "--out", scratch("cal").string() + "/gpus/x.json"});
   CHECK(real.exit_code == 2);  // no probes in this build, or no GPU on this machine: nothing written
-  CHECK((real.err.find("no CUDA probes") != std::string::npos || real.err.find("the probe failed") != std::string::npos));
+  CHECK((real.err.find("no CUDA probes") != std::string::npos ||
+         real.err.find("the probe failed") != std::string::npos));
   CHECK_FALSE(fs::exists(scratch("cal")));
 }
 
 TEST_CASE("calibrate import-nccl-tests writes curves, --op and --gpus fill what the log lacks", "[cli]") {
   const std::string fixtures = STRATA_CALIBRATION_FIXTURES;
   const fs::path out = scratch("curves") / "c.json";
-  const CliRun imported = run({"calibrate", "import-nccl-tests", fixtures + "/all_reduce_new_layout.log",
-                               fixtures + "/all_gather_old_layout.log", "--op", "all-gather", "--out", out.string()});
+  const CliRun imported =
+      run({"calibrate", "import-nccl-tests", fixtures + "/all_reduce_new_layout.log",
+           fixtures + "/all_gather_old_layout.log", "--op", "all-gather", "--out", out.string()});
   CHECK(imported.exit_code == 2);  // the first log is all-reduce: --op contradicts it
   CHECK(imported.err.find("but --op says all-gather") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
-  const CliRun gather = run({"calibrate", "import-nccl-tests", fixtures + "/all_gather_old_layout.log", "--op",
-                             "all-gather", "--out", out.string()});
+  const CliRun gather = run({"calibrate", "import-nccl-tests", fixtures + "/all_gather_old_layout.log",
+                             "--op", "all-gather", "--out", out.string()});
   REQUIRE(gather.exit_code == 0);
   std::ifstream in(out);
   const auto document = nlohmann::json::parse(in);
@@ -162,8 +165,8 @@ TEST_CASE("calibrate import-nccl-tests writes curves, --op and --gpus fill what 
   CHECK(curve["peak_busbw"]["value"] == "144.14GB/s");
   CHECK(curve["raw"].size() == 6);
   CHECK(curve["raw"][0]["line"] == 12);
-  CHECK(run({"calibrate", "import-nccl-tests", fixtures + "/broken_row.log", "--out", out.string()}).err.find("line 4") !=
-        std::string::npos);
+  CHECK(run({"calibrate", "import-nccl-tests", fixtures + "/broken_row.log", "--out", out.string()})
+            .err.find("line 4") != std::string::npos);
   fs::remove_all(out.parent_path());
 }
 
@@ -182,7 +185,8 @@ TEST_CASE("calibrate diff lists what changed, by how much", "[cli]") {
   CHECK(diff.out.find("1 difference") != std::string::npos);
   const CliRun same = run({"calibrate", "diff", shipped, shipped});
   CHECK(same.out.find("0 differences") != std::string::npos);
-  const CliRun kinds = run({"calibrate", "diff", shipped, std::string(STRATA_SOURCE_PROFILE_DIR) + "/systems/dgx-h100.json"});
+  const CliRun kinds =
+      run({"calibrate", "diff", shipped, std::string(STRATA_SOURCE_PROFILE_DIR) + "/systems/dgx-h100.json"});
   CHECK(kinds.exit_code == 2);
   fs::remove_all(dir.parent_path());
 }
@@ -190,7 +194,8 @@ TEST_CASE("calibrate diff lists what changed, by how much", "[cli]") {
 TEST_CASE("model list and model show: presets and config files", "[cli]") {
   const CliRun list = run({"model", "list"});
   REQUIRE(list.exit_code == 0);
-  for (const char* name : {"llama3-8b", "llama3.1-405b", "mixtral-8x22b", "qwen3-235b-a22b", "deepseek-v3", "gpt3-175b"}) {
+  for (const char* name :
+       {"llama3-8b", "llama3.1-405b", "mixtral-8x22b", "qwen3-235b-a22b", "deepseek-v3", "gpt3-175b"}) {
     CHECK(list.out.find(name) != std::string::npos);
   }
   const CliRun show = run({"model", "show", "mixtral-8x7b", "--json", "--seq-len", "4096"});
@@ -202,13 +207,15 @@ TEST_CASE("model list and model show: presets and config files", "[cli]") {
   // A config.json given by path is read the same way.
   const fs::path config = scratch("model") / "config.json";
   fs::create_directories(config.parent_path());
-  std::ofstream(config) << R"({"architectures": ["GPT2LMHeadModel"], "n_layer": 12, "n_embd": 768, "n_head": 12,
+  std::ofstream(config)
+      << R"({"architectures": ["GPT2LMHeadModel"], "n_layer": 12, "n_embd": 768, "n_head": 12,
                               "vocab_size": 50257, "n_positions": 1024})";
   const CliRun gpt2 = run({"model", "show", config.string()});
   REQUIRE(gpt2.exit_code == 0);
   CHECK(gpt2.out.find("params_total 0.124B") != std::string::npos);  // GPT-2 small: 124M
   std::ofstream(config) << R"({"architectures": ["GPT2LMHeadModel"], "n_layer": 12})";
-  CHECK(run({"model", "show", config.string()}).err.find("config.json: /: missing required key \"n_embd\"") != std::string::npos);
+  CHECK(run({"model", "show", config.string()}).err.find("config.json: /: missing required key \"n_embd\"") !=
+        std::string::npos);
   CHECK(run({"model", "show", "llama9"}).exit_code == 2);
   fs::remove_all(config.parent_path());
 }
@@ -217,16 +224,20 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
   const fs::path dir = scratch("lower");
   fs::create_directories(dir);
   const fs::path scenario = dir / "small.json";
-  std::ofstream(scenario) << R"({"name": "small", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+  std::ofstream(scenario)
+      << R"({"name": "small", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
     "training": {"seq_len": 2048, "global_batch": 16},
     "strategies": [{"name": "tp2-pp2-dp2", "tp": 2, "pp": 2, "dp": 2, "sequence_parallel": true},
                    {"name": "cp2", "dp": 4, "cp": 2}]})";
-  const CliRun lowered = run({"lower", scenario.string(), "--strategy", "tp2-pp2-dp2", "-o", (dir / "g.json").string()});
+  const CliRun lowered =
+      run({"lower", scenario.string(), "--strategy", "tp2-pp2-dp2", "-o", (dir / "g.json").string()});
   REQUIRE(lowered.exit_code == 0);
   CHECK(lowered.out.find("2 ranks standing for 8 GPUs") != std::string::npos);
-  const CliRun every = run({"lower", scenario.string(), "--strategy", "tp2-pp2-dp2", "--all-ranks", "-o", (dir / "all.json").string()});
+  const CliRun every = run({"lower", scenario.string(), "--strategy", "tp2-pp2-dp2", "--all-ranks", "-o",
+                            (dir / "all.json").string()});
   CHECK(every.out.find("8 ranks,") != std::string::npos);
-  const CliRun replayed = run({"replay", (dir / "g.json").string(), "--system", "dgx-h100", "-o", (dir / "out").string()});
+  const CliRun replayed =
+      run({"replay", (dir / "g.json").string(), "--system", "dgx-h100", "-o", (dir / "out").string()});
   REQUIRE(replayed.exit_code == 0);
   CHECK(replayed.out.find("MFU") != std::string::npos);
   CHECK(replayed.out.find("peak memory") != std::string::npos);
@@ -243,7 +254,8 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
     std::snprintf(step, sizeof step, "step time        %.4f s", result.at("step_time_s").get<double>());
     CHECK(replayed.out.find(step) != std::string::npos);
     char tokens[64];
-    std::snprintf(tokens, sizeof tokens, "tokens/s/GPU     %.1f", result.at("tokens_per_s_per_gpu").get<double>());
+    std::snprintf(tokens, sizeof tokens, "tokens/s/GPU     %.1f",
+                  result.at("tokens_per_s_per_gpu").get<double>());
     CHECK(replayed.out.find(tokens) != std::string::npos);
     char tp[64];
     std::snprintf(tp, sizeof tp, "tp         %.4f s", result.at("time_breakdown_s").at("tp").get<double>());
@@ -254,7 +266,8 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
   CHECK(run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out ==
         run({"replay", (dir / "g.json").string(), "--system", "dgx-h100"}).out);
   // Context parallelism lowers to ring-attention exchanges over a "cp" group.
-  const CliRun ring = run({"lower", scenario.string(), "--strategy", "cp2", "-o", (dir / "cp.json").string()});
+  const CliRun ring =
+      run({"lower", scenario.string(), "--strategy", "cp2", "-o", (dir / "cp.json").string()});
   REQUIRE(ring.exit_code == 0);
   const auto graph = nlohmann::json::parse(std::ifstream(dir / "cp.json"));
   bool has_cp_group = false;
@@ -262,14 +275,16 @@ TEST_CASE("lower writes a graph file that replay runs, with a Perfetto timeline"
   CHECK(has_cp_group);
   // Expert parallelism on a dense model is refused, naming the field; nothing is written.
   const fs::path dense_ep = dir / "dense-ep.json";
-  std::ofstream(dense_ep) << R"({"name": "dense-ep", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+  std::ofstream(dense_ep)
+      << R"({"name": "dense-ep", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
     "training": {"seq_len": 2048, "global_batch": 16}, "strategies": [{"name": "ep2", "dp": 8, "ep": 2}]})";
-  const CliRun unsupported = run({"lower", dense_ep.string(), "--strategy", "ep2", "-o", (dir / "z.json").string()});
+  const CliRun unsupported =
+      run({"lower", dense_ep.string(), "--strategy", "ep2", "-o", (dir / "z.json").string()});
   CHECK(unsupported.exit_code == 2);
   CHECK(unsupported.err.find("/strategies/0/ep: expert parallelism needs an MoE model") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "z.json"));
-  CHECK(run({"lower", scenario.string(), "--strategy", "nope", "-o", (dir / "n.json").string()}).err.find("have: tp2-pp2-dp2, cp2") !=
-        std::string::npos);
+  CHECK(run({"lower", scenario.string(), "--strategy", "nope", "-o", (dir / "n.json").string()})
+            .err.find("have: tp2-pp2-dp2, cp2") != std::string::npos);
   CHECK(run({"replay", (dir / "g.json").string(), "--system", "dgx-h100", "--nodes", "1"}).exit_code == 0);
   fs::remove_all(dir);
 }

@@ -31,12 +31,14 @@ std::string slurp(const fs::path& path) {
 }
 
 // Llama-3-8B on one DGX H100: small enough to simulate in milliseconds.
-const char* kScenario = R"({"name": "small <b>", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+const char* kScenario =
+    R"({"name": "small <b>", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
   "training": {"seq_len": 2048, "global_batch": 16},
   "strategies": [
     {"name": "tp2-pp2-dp2", "tp": 2, "pp": 2, "dp": 2, "sequence_parallel": true, "zero": 1},
     {"name": "<script>alert(1)</script>", "dp": 8, "micro_batch": 2},
-    {"name": "huge-batch", "tp": 1, "pp": 1, "dp": 8, "micro_batch": 2, "recompute": "none", "dp_overlap": false}
+    {"name": "huge-batch", "tp": 1, "pp": 1, "dp": 8, "micro_batch": 2, "recompute": "none",
+      "dp_overlap": false}
   ]})";
 
 }  // namespace
@@ -58,7 +60,8 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
     CHECK(r.at("memory").at("peak_bytes").get<double>() > 0);
     double total = 0;
     for (const auto& [key, seconds] : r.at("time_breakdown_s").items()) total += seconds.get<double>();
-    CHECK(total == Approx(r.at("step_time_s").get<double>()).epsilon(1e-6));  // the breakdown explains the step
+    CHECK(total ==
+          Approx(r.at("step_time_s").get<double>()).epsilon(1e-6));  // the breakdown explains the step
   }
   CHECK(report.at("results")[0].at("rank") == 1);
   const auto& results = report.at("results");
@@ -66,7 +69,8 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
     const bool earlier_oom = results[i - 1].at("memory").at("oom");
     const bool oom = results[i].at("memory").at("oom");
     CHECK((earlier_oom <= oom));  // those that fit first
-    if (earlier_oom == oom) CHECK(results[i - 1].at("step_time_s").get<double>() <= results[i].at("step_time_s").get<double>());
+    if (earlier_oom == oom)
+      CHECK(results[i - 1].at("step_time_s").get<double>() <= results[i].at("step_time_s").get<double>());
   }
   // Same scenario, same bytes.
   REQUIRE(run({"run", (dir / "s.json").string(), "-o", (dir / "again").string()}).exit_code == 0);
@@ -86,11 +90,13 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
   fs::remove_all(dir);
 }
 
-TEST_CASE("run reports offloaded states per node and calls them OOM when the host cannot hold them", "[cli][run][offload]") {
+TEST_CASE("run reports offloaded states per node and calls them OOM when the host cannot hold them",
+          "[cli][run][offload]") {
   const fs::path dir = fresh_dir("run-offload");
   // Llama-3-70B on one DGX H100: 70.6e9 parameters x (12 + 4) bytes = 1.13 TB of host memory (2 TiB fit);
   // GPT 1T: 16 TB do not.
-  std::ofstream(dir / "s.json") << R"({"name": "offload", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-70b",
+  std::ofstream(dir / "s.json")
+      << R"({"name": "offload", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-70b",
     "training": {"seq_len": 2048, "global_batch": 16},
     "strategies": [{"name": "zero3-cpu", "dp": 8, "zero": 3, "offload": "cpu", "recompute": "full"}]})";
   const CliRun fits = run({"run", (dir / "s.json").string(), "--json"});
@@ -104,7 +110,8 @@ TEST_CASE("run reports offloaded states per node and calls them OOM when the hos
   const CliRun too_big = run({"run", (dir / "big.json").string(), "--json"});
   REQUIRE(too_big.exit_code == 0);
   const auto big_memory = nlohmann::json::parse(too_big.out).at("results")[0].at("memory");
-  CHECK(big_memory.at("offload").at("host_bytes_per_node").get<double>() > big_memory.at("offload").at("host_capacity_bytes").get<double>());
+  CHECK(big_memory.at("offload").at("host_bytes_per_node").get<double>() >
+        big_memory.at("offload").at("host_capacity_bytes").get<double>());
   CHECK(big_memory.at("oom") == true);
   fs::remove_all(dir);
 }
@@ -120,10 +127,12 @@ TEST_CASE("run refuses bad scenarios with the file and JSON path and writes noth
     CHECK_FALSE(fs::exists(dir / "out"));
   };
   std::string text = kScenario;
-  check(std::string(text).replace(text.find("\"zero\": 1"), 9, "\"zero\": 1, \"turbo\": true"), "bad.json: /strategies/0/turbo: unknown key");
+  check(std::string(text).replace(text.find("\"zero\": 1"), 9, "\"zero\": 1, \"turbo\": true"),
+        "bad.json: /strategies/0/turbo: unknown key");
   check(std::string(text).replace(text.find("\"tp\": 2"), 7, "\"tp\": \"2\""), "bad.json: /strategies/0/tp");
   check(std::string(text).replace(text.find("\"tp\": 2"), 7, "\"tp\": 3"), "/strategies/0/tp");
-  check(std::string(text).replace(text.find("\"llama3-8b\""), 11, "{\"hf_config\": \"missing.json\"}"), "missing.json");
+  check(std::string(text).replace(text.find("\"llama3-8b\""), 11, "{\"hf_config\": \"missing.json\"}"),
+        "missing.json");
   std::string no_sp = text;
   no_sp.replace(no_sp.find("\"sequence_parallel\": true"), 25, "\"sequence_parallel\": false");
   no_sp.replace(no_sp.find("\"tp\": 2"), 7, "\"tp\": 2, \"tp_overlap\": true");
@@ -135,11 +144,14 @@ TEST_CASE("run refuses bad scenarios with the file and JSON path and writes noth
 
 TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]") {
   const fs::path dir = fresh_dir("search");
-  std::ofstream(dir / "s.json") << R"({"name": "s", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+  std::ofstream(dir / "s.json")
+      << R"({"name": "s", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
     "training": {"seq_len": 2048, "global_batch": 16},
-    "search": {"tp": [1, 2, 3], "pp": [1, 2], "micro_batch": [1, 2], "zero": [0, 1], "recompute": ["none", "full"],
+    "search": {"tp": [1, 2, 3], "pp": [1, 2], "micro_batch": [1, 2], "zero": [0, 1],
+               "recompute": ["none", "full"],
                "schedule": ["1f1b"], "sequence_parallel": [true]}})";
-  const CliRun result = run({"search", (dir / "s.json").string(), "--top", "3", "-o", (dir / "out").string()});
+  const CliRun result =
+      run({"search", (dir / "s.json").string(), "--top", "3", "-o", (dir / "out").string()});
   REQUIRE(result.exit_code == 0);
   CHECK(result.out.find("candidates") != std::string::npos);
   const auto report = nlohmann::json::parse(slurp(dir / "out" / "report.json"));
@@ -147,12 +159,13 @@ TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]
   const auto& counts = report.at("search");
   // tp 3 divides neither 8 GPUs nor 32 heads: never a candidate; the rest are simulated or counted as pruned
   // (invalid, over memory, or bounded out of the top 3).
-  CHECK(counts.at("simulated").get<int>() + counts.at("invalid").get<int>() + counts.at("oom_pruned").get<int>() +
-            counts.at("bound_pruned").get<int>() ==
+  CHECK(counts.at("simulated").get<int>() + counts.at("invalid").get<int>() +
+            counts.at("oom_pruned").get<int>() + counts.at("bound_pruned").get<int>() ==
         counts.at("candidates").get<int>());
   CHECK(counts.at("simulated").get<int>() >= 3);
   CHECK(counts.at("extrapolated").get<int>() <= counts.at("simulated").get<int>());
-  CHECK(report.at("results")[0].at("step_time_s").get<double>() <= report.at("results")[2].at("step_time_s").get<double>());
+  CHECK(report.at("results")[0].at("step_time_s").get<double>() <=
+        report.at("results")[2].at("step_time_s").get<double>());
   // The thread count changes nothing in the report.
   const CliRun one = run({"search", (dir / "s.json").string(), "--top", "100", "--json", "-j", "1"});
   const CliRun three = run({"search", (dir / "s.json").string(), "--top", "100", "--json", "-j", "3"});
@@ -169,10 +182,11 @@ TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]
 TEST_CASE("validate reports every case and exits 4 when one is outside its tolerance", "[cli][validate]") {
   const fs::path dir = fresh_dir("validate");
   const auto write_case = [&](const std::string& file, double step) {
-    std::ofstream(dir / file) << R"({"name": ")" + file + R"(", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+    std::ofstream(dir / file)
+        << R"({"name": ")" + file + R"(", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
       "training": {"seq_len": 2048, "global_batch": 16},
-      "strategies": [{"name": "dp8", "dp": 8, "expected": {"step_time_s": )" + std::to_string(step) +
-                                  R"(, "tolerance_pct": 20}, "source": "test"}]})";
+      "strategies": [{"name": "dp8", "dp": 8, "expected": {"step_time_s": )" +
+               std::to_string(step) + R"(, "tolerance_pct": 20}, "source": "test"}]})";
   };
   write_case("a.json", 1.0);
   const CliRun probe = run({"validate", (dir / "a.json").string(), "--json"});
@@ -186,7 +200,8 @@ TEST_CASE("validate reports every case and exits 4 when one is outside its toler
   CHECK(both.out.find("FAIL") != std::string::npos);
   CHECK(run({"validate", (dir / "a.json").string()}).exit_code == 0);
   std::ofstream(dir / "plain.json") << kScenario;
-  CHECK(run({"validate", (dir / "plain.json").string()}).err.find("not a validation case") != std::string::npos);
+  CHECK(run({"validate", (dir / "plain.json").string()}).err.find("not a validation case") !=
+        std::string::npos);
   CHECK(run({"validate", (dir / "nowhere").string()}).exit_code == 2);
   fs::remove_all(dir);
 }

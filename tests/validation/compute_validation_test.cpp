@@ -62,7 +62,8 @@ TEST_CASE("GEMM shape sweeps: predicted TFLOP/s against cuBLASLt measurements", 
     const auto& measured = records.at(record_id)["measured"];
     for (std::size_t i = 0; i < measured["shapes_mnk"].size(); ++i) {
       const auto& mnk = measured["shapes_mnk"][i];
-      const GemmShape shape{mnk[0].get<std::int64_t>(), mnk[1].get<std::int64_t>(), mnk[2].get<std::int64_t>()};
+      const GemmShape shape{mnk[0].get<std::int64_t>(), mnk[1].get<std::int64_t>(),
+                            mnk[2].get<std::int64_t>()};
       const double predicted = shape.flops() / gemm_time(gpu, shape, dtype).total.seconds() / 1e12;
       const Case c{gpu_name + " " + std::string(dtype_name(dtype)) + " " + std::to_string(shape.m) + "x" +
                        std::to_string(shape.n) + "x" + std::to_string(shape.k),
@@ -96,7 +97,8 @@ TEST_CASE("STREAM kernels: predicted bandwidth against measured", "[validation][
   for (const auto& [record_id, gpu_name] : runs) {
     const GpuProfile gpu = catalog.gpu(gpu_name);
     const auto& measured = records.at(record_id)["measured"];
-    for (const auto& [kernel, arrays] : std::map<std::string, int>{{"copy", 2}, {"mul", 2}, {"add", 3}, {"triad", 3}}) {
+    for (const auto& [kernel, arrays] :
+         std::map<std::string, int>{{"copy", 2}, {"mul", 2}, {"add", 3}, {"triad", 3}}) {
       const auto bytes = strata::sim::Bytes::from_count(array * arrays);
       const double predicted = bytes.as_double() / memory_bound_time(gpu, bytes).total.seconds() / 1e12;
       cases.push_back({gpu_name + " " + kernel, measured[kernel + "_TBps"].get<double>(), predicted});

@@ -22,10 +22,12 @@ constexpr double kMapeGuardPct = 9.0;
 
 }  // namespace
 
-TEST_CASE("published training runs: every case's error, MAPE and published orderings", "[validation][training]") {
+TEST_CASE("published training runs: every case's error, MAPE and published orderings",
+          "[validation][training]") {
   const models::ProfileCatalog profiles(STRATA_SOURCE_PROFILE_DIR);
   const models::ModelCatalog presets(STRATA_SOURCE_PRESET_DIR);
-  const auto summary = scenarios::run_validation(scenarios::validation_files({STRATA_SOURCE_VALIDATION_DIR}), profiles, presets);
+  const auto summary = scenarios::run_validation(scenarios::validation_files({STRATA_SOURCE_VALIDATION_DIR}),
+                                                 profiles, presets);
   std::printf("%s", scenarios::validation_table(summary).c_str());
   REQUIRE(summary.cases.size() >= 30);
   CHECK(summary.mape_pct <= kMapeGuardPct);
@@ -45,7 +47,8 @@ TEST_CASE("published training runs: every case's error, MAPE and published order
   // 2B 1.026 -> 1.101, 4B 1.162 -> 1.242, 8B 1.343 -> 1.380).
   for (const char* size : {"1B", "2B", "4B", "8B"}) {
     INFO(size);
-    CHECK(step.at(std::string("megatron_readme_2020_dgxa100_dp_") + size) > step.at(std::string("megatron_readme_2020_dgxa100_") + size));
+    CHECK(step.at(std::string("megatron_readme_2020_dgxa100_dp_") + size) >
+          step.at(std::string("megatron_readme_2020_dgxa100_") + size));
   }
   // Its tensor-parallel weak scaling inside one DGX A100 (1B on 1 GPU, 2B on 2, 4B on 4, 8B on 8, batch 16):
   // the 2B step is the shortest, then 1B, 4B, 8B (1.026 < 1.076 < 1.162 < 1.343 s).

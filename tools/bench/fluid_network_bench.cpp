@@ -29,9 +29,9 @@ struct Churn {
   strata::sim::EventQueue queue;
   double solver_seconds = 0.0;
   std::uint64_t solver_calls = 0;
-  strata::sim::FluidNetwork network{queue, std::make_unique<strata::tools::TimingSolver>(
-                                               std::make_unique<strata::sim::MaxMinFairSolver>(), solver_seconds,
-                                               solver_calls)};
+  strata::sim::FluidNetwork network{
+      queue, std::make_unique<strata::tools::TimingSolver>(std::make_unique<strata::sim::MaxMinFairSolver>(),
+                                                           solver_seconds, solver_calls)};
   std::vector<ResourceId> host_links;
   std::vector<ResourceId> rack_uplinks;
   std::mt19937_64 rng{20261122};
@@ -41,11 +41,12 @@ struct Churn {
 
   void build() {
     for (int rack = 0; rack < kRacks; ++rack) {
-      rack_uplinks.push_back(
-          network.add_resource("rack" + std::to_string(rack) + "-up", strata::sim::parse_bandwidth("400GB/s")));
+      rack_uplinks.push_back(network.add_resource("rack" + std::to_string(rack) + "-up",
+                                                  strata::sim::parse_bandwidth("400GB/s")));
       for (int host = 0; host < kHostsPerRack; ++host) {
-        host_links.push_back(network.add_resource("rack" + std::to_string(rack) + "-host" + std::to_string(host),
-                                                  strata::sim::parse_bandwidth("50GB/s")));
+        host_links.push_back(
+            network.add_resource("rack" + std::to_string(rack) + "-host" + std::to_string(host),
+                                 strata::sim::parse_bandwidth("50GB/s")));
       }
     }
   }
@@ -94,8 +95,8 @@ int main(int argc, char** argv) {
   print_figure("fluid.flow_events", flow_events, "events");
   print_figure("fluid.flow_events_per_s", flow_events / seconds, "events/s");
   print_figure("fluid.solves", static_cast<double>(churn.solver_calls), "solves");
-  print_figure("fluid.solver_us_per_recompute", churn.solver_seconds * 1e6 / static_cast<double>(churn.solver_calls),
-               "us");
+  print_figure("fluid.solver_us_per_recompute",
+               churn.solver_seconds * 1e6 / static_cast<double>(churn.solver_calls), "us");
   print_figure("fluid.simulated_time", churn.queue.now().seconds(), "s");
   print_figure("fluid.wall_time", seconds, "s");
   return 0;

@@ -10,7 +10,8 @@ namespace strata::tools {
 
 class TimingSolver final : public sim::BandwidthSharingSolver {
  public:
-  explicit TimingSolver(std::unique_ptr<sim::BandwidthSharingSolver> inner, double& seconds, std::uint64_t& calls)
+  explicit TimingSolver(std::unique_ptr<sim::BandwidthSharingSolver> inner, double& seconds,
+                        std::uint64_t& calls)
       : inner_(std::move(inner)), seconds_(seconds), calls_(calls) {}
   void solve(const sim::SharingProblem& problem, std::span<double> rates) override {
     const auto start = std::chrono::steady_clock::now();

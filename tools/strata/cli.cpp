@@ -13,7 +13,8 @@ namespace {
 
 constexpr const char* kFooter =
     "Run 'strata <command> --help' for a command's options.\n"
-    "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 simulation error, 4 validation case outside tolerance.\n";
+    "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 simulation error, 4 validation case outside "
+    "tolerance.\n";
 
 int code(ExitCode exit_code) { return static_cast<int>(exit_code); }
 

@@ -6,7 +6,8 @@
 
 namespace strata::tools {
 
-// Runs `strata` with the given arguments; returns the process exit code. Output goes to `out`, errors to `err`.
+// Runs `strata` with the given arguments; returns the process exit code. Output goes to `out`, errors to
+// `err`.
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 }  // namespace strata::tools

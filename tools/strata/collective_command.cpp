@@ -59,9 +59,11 @@ std::vector<sim::Bytes> sizes(const CollectiveOptions& options) {
   const sim::Bytes max = parse_size(options.max_bytes, "--max-bytes");
   if (min.count() < 1) throw sim::InputError("command line", "--min-bytes", "must be at least 1 byte");
   if (max < min) throw sim::InputError("command line", "--max-bytes", "must not be below --min-bytes");
-  if (!(options.step_factor > 1.0)) throw sim::InputError("command line", "--step-factor", "must be greater than 1");
+  if (!(options.step_factor > 1.0))
+    throw sim::InputError("command line", "--step-factor", "must be greater than 1");
   std::vector<sim::Bytes> result;
-  for (double size = min.as_double(); size <= max.as_double() && result.size() < 4096; size *= options.step_factor) {
+  for (double size = min.as_double(); size <= max.as_double() && result.size() < 4096;
+       size *= options.step_factor) {
     result.push_back(sim::Bytes::from_count(static_cast<std::int64_t>(size)));
   }
   return result;
@@ -69,7 +71,8 @@ std::vector<sim::Bytes> sizes(const CollectiveOptions& options) {
 
 models::TopologyKind topology_kind(const std::string& name) {
   if (const auto kind = models::kTopologyKindNames.value(name)) return *kind;
-  throw sim::InputError("command line", "--topology", "expected " + models::kTopologyKindNames.choices() + ", got \"" + name + "\"");
+  throw sim::InputError("command line", "--topology",
+                        "expected " + models::kTopologyKindNames.choices() + ", got \"" + name + "\"");
 }
 
 void run_collective(const CollectiveOptions& options, std::ostream& out) {
@@ -77,15 +80,19 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
   const models::SystemProfile system = catalog.system(options.system);
   const auto op = models::collective_op_from_name(options.op);
   if (!op) {
-    throw sim::InputError("command line", "--op",
-                          "unknown collective \"" + options.op +
-                              "\" (known: all-reduce, all-gather, reduce-scatter, all-to-all, broadcast, send-recv)");
+    throw sim::InputError(
+        "command line", "--op",
+        "unknown collective \"" + options.op +
+            "\" (known: all-reduce, all-gather, reduce-scatter, all-to-all, broadcast, send-recv)");
   }
-  const models::CollectiveScope scope{options.nodes, options.gpus_per_node > 0 ? options.gpus_per_node : system.gpus_per_node.value};
+  const models::CollectiveScope scope{
+      options.nodes, options.gpus_per_node > 0 ? options.gpus_per_node : system.gpus_per_node.value};
   if (options.fidelity != "analytic" && options.fidelity != "flow") {
-    throw sim::InputError("command line", "--fidelity", "expected analytic or flow, got \"" + options.fidelity + "\"");
+    throw sim::InputError("command line", "--fidelity",
+                          "expected analytic or flow, got \"" + options.fidelity + "\"");
   }
-  if (!(options.oversubscription >= 1.0)) throw sim::InputError("command line", "--oversubscription", "must be at least 1");
+  if (!(options.oversubscription >= 1.0))
+    throw sim::InputError("command line", "--oversubscription", "must be at least 1");
   models::TopologyOptions topology;
   topology.kind = topology_kind(options.topology);
   topology.oversubscription = options.oversubscription;
@@ -120,14 +127,17 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
     out << document.dump(2) << '\n';
     return;
   }
-  out << "# strata collective: " << options.op << " on " << system.name << ", " << scope.nodes << " node(s) x "
-      << scope.gpus_per_node << " GPUs = " << scope.ranks() << " ranks, " << options.fidelity << " fidelity";
-  if (scope.nodes > 1 || options.fidelity == "flow") out << ", " << options.topology << " " << options.oversubscription << ":1";
+  out << "# strata collective: " << options.op << " on " << system.name << ", " << scope.nodes
+      << " node(s) x " << scope.gpus_per_node << " GPUs = " << scope.ranks() << " ranks, " << options.fidelity
+      << " fidelity";
+  if (scope.nodes > 1 || options.fidelity == "flow")
+    out << ", " << options.topology << " " << options.oversubscription << ":1";
   out << "\n#\n#        size(B)     time(us)  algbw(GB/s)  busbw(GB/s)  algorithm\n";
   for (const Row& row : rows) {
     char line[160];
-    std::snprintf(line, sizeof line, "  %13lld %12.2f %12.2f %12.2f  %s\n", static_cast<long long>(row.size.count()),
-                  row.time.microseconds(), row.algbw_gbps, row.busbw_gbps, row.algorithm.c_str());
+    std::snprintf(line, sizeof line, "  %13lld %12.2f %12.2f %12.2f  %s\n",
+                  static_cast<long long>(row.size.count()), row.time.microseconds(), row.algbw_gbps,
+                  row.busbw_gbps, row.algorithm.c_str());
     out << line;
   }
 }
@@ -136,21 +146,33 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
 
 void add_collective_command(CLI::App& app, std::ostream& out) {
   auto options = std::make_shared<CollectiveOptions>();
-  CLI::App* command = app.add_subcommand("collective", "Simulated collective times as an nccl-tests-style table");
-  command->add_option("--profiles", options->profiles, "Profile directory (default: $STRATA_PROFILES or the shipped profiles)");
-  command->add_option("--system", options->system, "System profile (see 'strata hw list')")->capture_default_str();
-  command->add_option("--nodes", options->nodes, "Nodes")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  CLI::App* command =
+      app.add_subcommand("collective", "Simulated collective times as an nccl-tests-style table");
+  command->add_option("--profiles", options->profiles,
+                      "Profile directory (default: $STRATA_PROFILES or the shipped profiles)");
+  command->add_option("--system", options->system, "System profile (see 'strata hw list')")
+      ->capture_default_str();
+  command->add_option("--nodes", options->nodes, "Nodes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
   command->add_option("--gpus-per-node", options->gpus_per_node, "GPUs per node (default: all of the node's)")
       ->check(CLI::Range(1, 1024));
-  command->add_option("--op", options->op, "all-reduce, all-gather, reduce-scatter, all-to-all, broadcast, send-recv")
+  command
+      ->add_option("--op", options->op,
+                   "all-reduce, all-gather, reduce-scatter, all-to-all, broadcast, send-recv")
       ->capture_default_str();
-  command->add_option("-b,--min-bytes", options->min_bytes, "Smallest size (nccl-tests style: 8, 1M, 16G = GiB)")
+  command
+      ->add_option("-b,--min-bytes", options->min_bytes, "Smallest size (nccl-tests style: 8, 1M, 16G = GiB)")
       ->capture_default_str();
   command->add_option("-e,--max-bytes", options->max_bytes, "Largest size")->capture_default_str();
-  command->add_option("-f,--step-factor", options->step_factor, "Size multiplier between rows")->capture_default_str();
-  command->add_option("--fidelity", options->fidelity, "analytic (calibrated curves) or flow (flows on the topology)")
+  command->add_option("-f,--step-factor", options->step_factor, "Size multiplier between rows")
       ->capture_default_str();
-  command->add_option("--topology", options->topology, "Inter-node network: fat-tree or rail-optimized")->capture_default_str();
+  command
+      ->add_option("--fidelity", options->fidelity,
+                   "analytic (calibrated curves) or flow (flows on the topology)")
+      ->capture_default_str();
+  command->add_option("--topology", options->topology, "Inter-node network: fat-tree or rail-optimized")
+      ->capture_default_str();
   command->add_option("--oversubscription", options->oversubscription, "Leaf-to-spine oversubscription, X:1")
       ->capture_default_str();
   command->add_flag("--json", options->json, "Print JSON ({\"rows\": [...], \"settings\": {...}})");

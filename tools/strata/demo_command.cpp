@@ -62,7 +62,8 @@ void run_demo(const std::filesystem::path& out_dir, std::ostream& out) {
   const auto record_flow = [&](std::string name, sim::SimTime start) {
     timeline.add_span("link/stage0->stage1", std::move(name), start, queue.now());
   };
-  network.start_flow(link, toy.background, [&, start = queue.now()](sim::FlowId) { record_flow("background", start); });
+  network.start_flow(link, toy.background,
+                     [&, start = queue.now()](sim::FlowId) { record_flow("background", start); });
 
   for (int mb = 0; mb < toy.micro_batches; ++mb) {
     const std::string label = "fwd mb" + std::to_string(mb);
@@ -83,7 +84,8 @@ void run_demo(const std::filesystem::path& out_dir, std::ostream& out) {
       << toy.activation_text << " activation per send over a " << toy.link_text << " link shared with a "
       << toy.background_text << " background transfer\n\n";
   char row[160];
-  std::snprintf(row, sizeof row, "  %-12s %14s %14s %14s\n", "micro-batch", "stage0 done", "send done", "stage1 done");
+  std::snprintf(row, sizeof row, "  %-12s %14s %14s %14s\n", "micro-batch", "stage0 done", "send done",
+                "stage1 done");
   out << row;
   for (std::size_t mb = 0; mb < times.size(); ++mb) {
     std::snprintf(row, sizeof row, "  %-12zu %14s %14s %14s\n", mb, ms(times[mb].stage0_done).c_str(),
@@ -104,7 +106,8 @@ void run_demo(const std::filesystem::path& out_dir, std::ostream& out) {
 }  // namespace
 
 void add_demo_command(CLI::App& app, std::ostream& out) {
-  CLI::App* demo = app.add_subcommand("demo", "Engine self-demo: a toy pipeline on the fluid network, with a timeline");
+  CLI::App* demo =
+      app.add_subcommand("demo", "Engine self-demo: a toy pipeline on the fluid network, with a timeline");
   auto out_dir = std::make_shared<std::string>("out");
   demo->add_option("-o,--out", *out_dir, "Directory for the Chrome trace")->capture_default_str();
   demo->callback([&out, out_dir] { run_demo(*out_dir, out); });

@@ -1,4 +1,5 @@
-// The strata command's exit codes: the only place where errors become process status (DESIGN.md, Conventions).
+// The strata command's exit codes: the only place where errors become process status (DESIGN.md,
+// Conventions).
 #pragma once
 
 #include <stdexcept>

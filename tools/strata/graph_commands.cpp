@@ -45,12 +45,14 @@ void lower(const GraphOptions& o, std::ostream& out) {
   const scenarios::StrategySpec& spec = scenario.strategy(o.strategy);
   models::LoweredTraining lowered;
   try {
-    lowered = models::lower_training(scenario.model.config, scenario.training, spec.strategy, scenario.cluster.gpus(),
+    lowered = models::lower_training(scenario.model.config, scenario.training, spec.strategy,
+                                     scenario.cluster.gpus(),
                                      o.all_ranks ? models::RankSet::kAll : models::RankSet::kSymmetricOnce);
   } catch (const sim::InputError& error) {
     std::size_t index = 0;
     while (scenario.strategies[index].strategy.name != o.strategy) ++index;
-    throw sim::InputError(o.scenario, "/strategies/" + std::to_string(index) + error.json_path(), error.detail());
+    throw sim::InputError(o.scenario, "/strategies/" + std::to_string(index) + error.json_path(),
+                          error.detail());
   }
   const nlohmann::json metadata = {{"scenario", scenario.name},
                                    {"strategy", spec.strategy.name},
@@ -64,8 +66,10 @@ void lower(const GraphOptions& o, std::ostream& out) {
                                    {"tokens_per_step", lowered.tokens_per_step}};
   sim::write_file_atomically(o.out, traces::graph_to_text(lowered.graph, metadata));
   out << "wrote " << o.out << ": " << lowered.graph.ranks << " ranks";
-  if (lowered.graph.ranks != lowered.graph.gpu_count()) out << " standing for " << lowered.graph.gpu_count() << " GPUs";
-  out << ", " << lowered.graph.tasks.size() << " tasks, " << lowered.microbatches << " micro-batches per step\n";
+  if (lowered.graph.ranks != lowered.graph.gpu_count())
+    out << " standing for " << lowered.graph.gpu_count() << " GPUs";
+  out << ", " << lowered.graph.tasks.size() << " tasks, " << lowered.microbatches
+      << " micro-batches per step\n";
 }
 
 void replay(const GraphOptions& o, std::ostream& out) {
@@ -78,11 +82,13 @@ void replay(const GraphOptions& o, std::ostream& out) {
   const int gpus = graph.gpu_count();
   const int nodes = o.nodes > 0 ? o.nodes : (gpus + gpus_per_node - 1) / gpus_per_node;
   if (static_cast<std::int64_t>(nodes) * gpus_per_node < gpus) {
-    throw sim::InputError("command line", "--nodes", std::to_string(nodes) + " nodes of " + std::to_string(gpus_per_node) +
-                                                         " GPUs cannot hold the graph's " + std::to_string(gpus) + " GPUs");
+    throw sim::InputError("command line", "--nodes",
+                          std::to_string(nodes) + " nodes of " + std::to_string(gpus_per_node) +
+                              " GPUs cannot hold the graph's " + std::to_string(gpus) + " GPUs");
   }
   sim::TimelineRecorder timeline;
-  const models::ExecutionResult result = models::execute(graph, gpu, system, o.out_dir.empty() ? nullptr : &timeline);
+  const models::ExecutionResult result =
+      models::execute(graph, gpu, system, o.out_dir.empty() ? nullptr : &timeline);
   // The same figures `strata run` reports, from the same code (scenarios/runner/strategy_run.hpp).
   scenarios::StrategyResult step;
   step.strategy.name = metadata.value("strategy", o.graph);
@@ -90,8 +96,8 @@ void replay(const GraphOptions& o, std::ostream& out) {
   const scenarios::StepFigures figures{metadata.value("tokens_per_step", 0.0), flops,
                                        metadata.value("hardware_flops_per_step", flops), gpus};
   scenarios::set_step_metrics(step, result, figures, gpu);
-  out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks << " ranks for "
-      << gpus << " GPUs, " << result.tasks_run << " tasks\n";
+  out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks
+      << " ranks for " << gpus << " GPUs, " << result.tasks_run << " tasks\n";
   char line[200];
   std::snprintf(line, sizeof line, "  step time        %.4f s\n", step.step_time_s);
   out << line;
@@ -100,8 +106,9 @@ void replay(const GraphOptions& o, std::ostream& out) {
     out << line;
   }
   if (flops > 0) {
-    std::snprintf(line, sizeof line, "  model TFLOP/s    %.1f per GPU, MFU %.1f%% of %s bf16\n", step.model_tflops_per_gpu,
-                  100.0 * step.mfu, gpu.peak(models::Dtype::kBf16).to_string().c_str());
+    std::snprintf(line, sizeof line, "  model TFLOP/s    %.1f per GPU, MFU %.1f%% of %s bf16\n",
+                  step.model_tflops_per_gpu, 100.0 * step.mfu,
+                  gpu.peak(models::Dtype::kBf16).to_string().c_str());
     out << line;
   }
   out << "  time breakdown of the critical rank (" << step.critical_stage << "), as strata run reports it:\n";
@@ -114,8 +121,9 @@ void replay(const GraphOptions& o, std::ostream& out) {
     std::snprintf(line, sizeof line, "    %-10s %.4f s\n", category.c_str(), seconds);
     out << line;
   }
-  std::snprintf(line, sizeof line, "  peak memory      %.1f GiB of %.1f GiB%s\n", step.memory.peak_bytes / (1 << 30),
-                step.memory.capacity_bytes / (1 << 30), step.memory.oom ? "  -> OUT OF MEMORY" : "");
+  std::snprintf(line, sizeof line, "  peak memory      %.1f GiB of %.1f GiB%s\n",
+                step.memory.peak_bytes / (1 << 30), step.memory.capacity_bytes / (1 << 30),
+                step.memory.oom ? "  -> OUT OF MEMORY" : "");
   out << line;
   if (!o.out_dir.empty()) {
     std::ostringstream trace;
@@ -129,20 +137,23 @@ void replay(const GraphOptions& o, std::ostream& out) {
 
 void add_graph_commands(CLI::App& app, std::ostream& out) {
   auto options = std::make_shared<GraphOptions>();
-  CLI::App* lower_command = app.add_subcommand("lower", "Write one strategy of a scenario as an execution-graph file");
+  CLI::App* lower_command =
+      app.add_subcommand("lower", "Write one strategy of a scenario as an execution-graph file");
   lower_command->add_option("scenario", options->scenario, "Scenario file")->required();
   lower_command->add_option("--strategy", options->strategy, "Strategy name in the scenario")->required();
   lower_command->add_option("-o,--out", options->out, "Graph file to write")->required();
   lower_command->add_option("--profiles", options->profiles, "Profile directory");
   lower_command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
-  lower_command->add_flag("--all-ranks", options->all_ranks,
-                          "One rank per GPU (default: one rank per pipeline stage standing for its symmetric peers)");
+  lower_command->add_flag(
+      "--all-ranks", options->all_ranks,
+      "One rank per GPU (default: one rank per pipeline stage standing for its symmetric peers)");
   lower_command->callback([&out, options] { lower(*options, out); });
 
   CLI::App* replay_command = app.add_subcommand("replay", "Run an execution-graph file on a system");
   replay_command->add_option("graph", options->graph, "Graph file (strata lower)")->required();
   replay_command->add_option("--system", options->system, "System profile")->required();
-  replay_command->add_option("--nodes", options->nodes, "Nodes (default: as many as the ranks need)")->check(CLI::Range(1, 1'000'000));
+  replay_command->add_option("--nodes", options->nodes, "Nodes (default: as many as the ranks need)")
+      ->check(CLI::Range(1, 1'000'000));
   replay_command->add_option("-o,--out", options->out_dir, "Directory for trace.json (Perfetto timeline)");
   replay_command->add_option("--profiles", options->profiles, "Profile directory");
   replay_command->callback([&out, options] { replay(*options, out); });

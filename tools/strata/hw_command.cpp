@@ -18,11 +18,13 @@
 namespace strata::tools {
 namespace {
 
-void print_fields(std::ostream& out, const std::string& kind, const std::string& name, const std::string& display,
-                  const std::vector<Field>& fields, bool as_json) {
+void print_fields(std::ostream& out, const std::string& kind, const std::string& name,
+                  const std::string& display, const std::vector<Field>& fields, bool as_json) {
   if (as_json) {
-    nlohmann::json document = {{"kind", kind}, {"name", name}, {"display_name", display}, {"fields", nlohmann::json::array()}};
-    for (const Field& f : fields) document["fields"].push_back({{"key", f.key}, {"value", f.value}, {"source", f.source}});
+    nlohmann::json document = {
+        {"kind", kind}, {"name", name}, {"display_name", display}, {"fields", nlohmann::json::array()}};
+    for (const Field& f : fields)
+      document["fields"].push_back({{"key", f.key}, {"value", f.value}, {"source", f.source}});
     out << document.dump(2) << '\n';
     return;
   }
@@ -40,8 +42,8 @@ void list_profiles(const models::ProfileCatalog& catalog, std::ostream& out) {
   for (const std::string& name : catalog.gpu_names()) {
     const models::GpuProfile gpu = catalog.gpu(name);
     const auto bf16 = gpu.peak_flops.find(models::Dtype::kBf16);
-    std::snprintf(row, sizeof row, "  %-18s %-46s %4d SMs %12s %12s  bf16 %s\n", name.c_str(), gpu.display_name.c_str(),
-                  gpu.sm_count.value, gpu.memory_capacity.value.to_string().c_str(),
+    std::snprintf(row, sizeof row, "  %-18s %-46s %4d SMs %12s %12s  bf16 %s\n", name.c_str(),
+                  gpu.display_name.c_str(), gpu.sm_count.value, gpu.memory_capacity.value.to_string().c_str(),
                   gpu.memory_bandwidth.value.to_string().c_str(),
                   bf16 == gpu.peak_flops.end() ? "-" : bf16->second.value.to_string().c_str());
     out << row;
@@ -50,10 +52,12 @@ void list_profiles(const models::ProfileCatalog& catalog, std::ostream& out) {
   for (const std::string& name : catalog.system_names()) {
     const models::SystemProfile system = catalog.system(name);
     const std::string gpus = std::to_string(system.gpus_per_node.value) + "x " + system.gpu;
-    const std::string nics = std::to_string(system.nics_per_node.value) + "x " + system.nic_bandwidth.value.to_string();
+    const std::string nics =
+        std::to_string(system.nics_per_node.value) + "x " + system.nic_bandwidth.value.to_string();
     std::snprintf(row, sizeof row, "  %-14s %-46s %-20s NVLink %s/GPU%s, NICs %s\n", name.c_str(),
-                  system.display_name.c_str(), gpus.c_str(), system.nvlink_bandwidth.value.to_string().c_str(),
-                  system.nvls.value ? " (NVLS)" : "", nics.c_str());
+                  system.display_name.c_str(), gpus.c_str(),
+                  system.nvlink_bandwidth.value.to_string().c_str(), system.nvls.value ? " (NVLS)" : "",
+                  nics.c_str());
     out << row;
   }
 }
@@ -67,13 +71,17 @@ struct HwOptions {
 }  // namespace
 
 void add_hw_command(CLI::App& app, std::ostream& out) {
-  CLI::App* hw = app.add_subcommand("hw", "Hardware profiles: list them, or show one with the source of every number");
+  CLI::App* hw =
+      app.add_subcommand("hw", "Hardware profiles: list them, or show one with the source of every number");
   hw->require_subcommand(1);
   auto options = std::make_shared<HwOptions>();
-  hw->add_option("--profiles", options->profiles, "Profile directory (default: $STRATA_PROFILES or the shipped profiles)");
+  hw->add_option("--profiles", options->profiles,
+                 "Profile directory (default: $STRATA_PROFILES or the shipped profiles)");
 
   CLI::App* list = hw->add_subcommand("list", "List GPU and system profiles");
-  list->callback([&out, options] { list_profiles(models::ProfileCatalog(resolve_profile_dir(options->profiles)), out); });
+  list->callback([&out, options] {
+    list_profiles(models::ProfileCatalog(resolve_profile_dir(options->profiles)), out);
+  });
 
   CLI::App* show = hw->add_subcommand("show", "Show one GPU or system profile with its sources");
   show->add_option("name", options->name, "Profile name (see 'strata hw list')")->required();
@@ -95,7 +103,8 @@ void add_hw_command(CLI::App& app, std::ostream& out) {
     std::string known;
     for (const auto& name : gpus) known += (known.empty() ? "" : ", ") + name;
     for (const auto& name : systems) known += ", " + name;
-    throw sim::InputError("command line", "", "no GPU or system profile named \"" + options->name + "\" (known: " + known + ")");
+    throw sim::InputError("command line", "",
+                          "no GPU or system profile named \"" + options->name + "\" (known: " + known + ")");
   });
 }
 

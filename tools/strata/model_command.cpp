@@ -46,9 +46,12 @@ void show(const ModelOptions& options, std::ostream& out) {
     for (int layer : representative) {
       nlohmann::json ops = nlohmann::json::array();
       for (const auto& op : models::layer_operators(c, layer, seq)) {
-        ops.push_back({{"name", op.name}, {"parameters", op.parameters}, {"forward_flops_per_token", op.forward_flops_per_token}});
+        ops.push_back({{"name", op.name},
+                       {"parameters", op.parameters},
+                       {"forward_flops_per_token", op.forward_flops_per_token}});
       }
-      layers.push_back({{"layer", layer}, {"kind", c.is_moe_layer(layer) ? "moe" : "dense"}, {"operators", ops}});
+      layers.push_back(
+          {{"layer", layer}, {"kind", c.is_moe_layer(layer) ? "moe" : "dense"}, {"operators", ops}});
     }
     out << nlohmann::json{{"name", c.name},
                           {"architecture", c.architecture},
@@ -72,8 +75,8 @@ void show(const ModelOptions& options, std::ostream& out) {
     return;
   }
   out << c.name << " (" << c.architecture << ")\n  source: " << preset.source << "\n"
-      << "  layers " << c.layers << ", hidden " << c.hidden << ", heads " << c.heads << " (kv " << c.kv_heads << "), ffn "
-      << c.ffn_hidden << ", vocab " << c.vocab;
+      << "  layers " << c.layers << ", hidden " << c.hidden << ", heads " << c.heads << " (kv " << c.kv_heads
+      << "), ffn " << c.ffn_hidden << ", vocab " << c.vocab;
   if (c.moe.experts > 0) out << ", experts " << c.moe.experts << " (top " << c.moe.experts_per_token << ")";
   out << "\n  params_total " << billions(counts.total) << ", params_active " << billions(counts.active)
       << " (embedding " << billions(counts.embedding) << ", lm head " << billions(counts.lm_head) << ")\n";
@@ -84,8 +87,8 @@ void show(const ModelOptions& options, std::ostream& out) {
   for (int layer : representative) {
     out << "  layer " << layer << " (" << (c.is_moe_layer(layer) ? "moe" : "dense") << "):\n";
     for (const auto& op : models::layer_operators(c, layer, seq)) {
-      std::snprintf(line, sizeof line, "    %-52s params %12.4g  forward FLOPs/token %12.4g\n", op.name.c_str(),
-                    op.parameters, op.forward_flops_per_token);
+      std::snprintf(line, sizeof line, "    %-52s params %12.4g  forward FLOPs/token %12.4g\n",
+                    op.name.c_str(), op.parameters, op.forward_flops_per_token);
       out << line;
     }
   }
@@ -95,7 +98,8 @@ void show(const ModelOptions& options, std::ostream& out) {
 
 void add_model_command(CLI::App& app, std::ostream& out) {
   auto options = std::make_shared<ModelOptions>();
-  CLI::App* model = app.add_subcommand("model", "Model presets and HuggingFace configs: parameters, FLOPs, operators");
+  CLI::App* model =
+      app.add_subcommand("model", "Model presets and HuggingFace configs: parameters, FLOPs, operators");
   model->require_subcommand(1);
   model->add_option("--presets", options->presets, "Preset directory")->capture_default_str();
   CLI::App* list = model->add_subcommand("list", "List model presets");
@@ -103,9 +107,11 @@ void add_model_command(CLI::App& app, std::ostream& out) {
     const models::ModelCatalog catalog(options->presets);
     for (const std::string& name : catalog.names()) out << name << '\n';
   });
-  CLI::App* show_command = model->add_subcommand("show", "Parameters, FLOPs per token and per-layer operators");
+  CLI::App* show_command =
+      model->add_subcommand("show", "Parameters, FLOPs per token and per-layer operators");
   show_command->add_option("model", options->model, "Preset name or path to a config.json")->required();
-  show_command->add_option("--seq-len", options->seq_len, "Sequence length for attention FLOPs")->check(CLI::Range(1, 10'000'000));
+  show_command->add_option("--seq-len", options->seq_len, "Sequence length for attention FLOPs")
+      ->check(CLI::Range(1, 10'000'000));
   show_command->add_flag("--json", options->json, "Print JSON");
   show_command->callback([&out, options] { show(*options, out); });
 }

@@ -25,14 +25,18 @@ Shown show(double value) {
   std::snprintf(buffer, sizeof buffer, "%.4g", value);
   return {buffer, value};
 }
-Shown show(const models::GemmTile& value) { return {std::to_string(value.m) + "x" + std::to_string(value.n), std::nullopt}; }
+Shown show(const models::GemmTile& value) {
+  return {std::to_string(value.m) + "x" + std::to_string(value.n), std::nullopt};
+}
 Shown show(const std::map<int, sim::Bandwidth>& table) {
   std::string text;
-  for (const auto& [gpus, bandwidth] : table) text += (text.empty() ? "" : ", ") + std::to_string(gpus) + ": " + bandwidth.to_string();
+  for (const auto& [gpus, bandwidth] : table)
+    text += (text.empty() ? "" : ", ") + std::to_string(gpus) + ": " + bandwidth.to_string();
   return {text.empty() ? "none" : text, std::nullopt};
 }
 Shown show(const std::vector<std::pair<sim::Bytes, double>>& ramp) {
-  return {std::to_string(ramp.size()) + " points, " + ramp.front().first.to_string() + " .. " + ramp.back().first.to_string(),
+  return {std::to_string(ramp.size()) + " points, " + ramp.front().first.to_string() + " .. " +
+              ramp.back().first.to_string(),
           std::nullopt};
 }
 
@@ -41,7 +45,8 @@ const auto any = [](const auto& value) { return show(value); };
 }  // namespace
 
 std::vector<Field> describe(const models::GpuProfile& gpu) {
-  std::vector<Field> fields{field("sm_count", gpu.sm_count, any), field("memory.capacity", gpu.memory_capacity, any),
+  std::vector<Field> fields{field("sm_count", gpu.sm_count, any),
+                            field("memory.capacity", gpu.memory_capacity, any),
                             field("memory.bandwidth", gpu.memory_bandwidth, any)};
   for (const auto& [dtype, peak] : gpu.peak_flops) {
     fields.push_back(field("peak_flops." + std::string(models::dtype_name(dtype)), peak, any));

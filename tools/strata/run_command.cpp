@@ -32,18 +32,23 @@ void run(const RunOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::ModelCatalog presets(o.presets);
   scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
-  if (!o.fidelity.empty()) scenario.fidelity = scenarios::checked_fidelity(o.fidelity, sim::JsonLocation{"command line", "--fidelity"});
+  if (!o.fidelity.empty())
+    scenario.fidelity =
+        scenarios::checked_fidelity(o.fidelity, sim::JsonLocation{"command line", "--fidelity"});
   const scenarios::ScenarioRun result = scenarios::run_scenario(scenario, !o.out_dir.empty());
   if (o.json) {
     out << scenarios::report_text(scenarios::report_json(scenario, result.ranked));
   } else {
     out << scenario.name << ": " << scenario.model.config.name << " on " << scenario.cluster.nodes << " x "
-        << scenario.cluster.system.name << " (" << scenario.cluster.gpus() << " GPUs), " << scenario.fidelity << " fidelity\n";
+        << scenario.cluster.system.name << " (" << scenario.cluster.gpus() << " GPUs), " << scenario.fidelity
+        << " fidelity\n";
     out << scenarios::ranking_table(result.ranked);
   }
   if (!o.out_dir.empty()) {
     const auto written = scenarios::write_report_bundle(o.out_dir, scenario, result);
-    if (!o.json) out << "wrote " << written.size() << " files to " << o.out_dir << " (report.json, report.html, traces)\n";
+    if (!o.json)
+      out << "wrote " << written.size() << " files to " << o.out_dir
+          << " (report.json, report.html, traces)\n";
   }
 }
 
@@ -53,7 +58,8 @@ void add_run_command(CLI::App& app, std::ostream& out) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* command = app.add_subcommand("run", "Simulate every strategy of a scenario and rank them");
   command->add_option("scenario", options->scenario, "Scenario file (scenarios/README.md)")->required();
-  command->add_option("-o,--out", options->out_dir, "Directory for report.json, report.html and trace-<strategy>.json");
+  command->add_option("-o,--out", options->out_dir,
+                      "Directory for report.json, report.html and trace-<strategy>.json");
   command->add_option("--fidelity", options->fidelity, "analytic or flow (overrides the scenario's)");
   command->add_flag("--json", options->json, "Print the report.json document instead of the table");
   command->add_option("--profiles", options->profiles, "Profile directory");

@@ -2,13 +2,13 @@
 // bounds, prunes invalid and out-of-memory ones, simulates the rest (analytic fidelity) in order of a lower
 // bound on their step until no other can enter the top K (strategy_search.hpp), and ranks them; a progress
 // bar on a terminal (stderr); -o writes the top K as report.json / report.html / traces.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <ostream>
 #include <string>
-#include <unistd.h>
 
 #include "models/hardware/profile_catalog.hpp"
 #include "models/workload/model_catalog.hpp"
@@ -47,14 +47,20 @@ void search(const SearchOptions& o, std::ostream& out) {
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
   const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
   const auto started = std::chrono::steady_clock::now();
-  scenarios::SearchOutcome outcome = scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr, o.jobs, o.top);
+  scenarios::SearchOutcome outcome =
+      scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr, o.jobs, o.top);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (outcome.ranked.size() > static_cast<std::size_t>(o.top)) outcome.ranked.resize(static_cast<std::size_t>(o.top));
+  if (outcome.ranked.size() > static_cast<std::size_t>(o.top))
+    outcome.ranked.resize(static_cast<std::size_t>(o.top));
   // Counts only: the report stays byte-identical (no timings in it).
-  const nlohmann::json counts = {{"search", {{"candidates", outcome.candidates}, {"invalid", outcome.invalid},
-                                             {"oom_pruned", outcome.oom_pruned}, {"simulated", outcome.simulated},
-                                             {"extrapolated", outcome.extrapolated}, {"bound_pruned", outcome.bound_pruned},
-                                             {"top", o.top}}}};
+  const nlohmann::json counts = {{"search",
+                                  {{"candidates", outcome.candidates},
+                                   {"invalid", outcome.invalid},
+                                   {"oom_pruned", outcome.oom_pruned},
+                                   {"simulated", outcome.simulated},
+                                   {"extrapolated", outcome.extrapolated},
+                                   {"bound_pruned", outcome.bound_pruned},
+                                   {"top", o.top}}}};
   scenarios::Scenario top = scenario;
   top.strategies.clear();
   for (const auto& r : outcome.ranked) top.strategies.push_back({r.strategy, std::nullopt});
@@ -64,14 +70,16 @@ void search(const SearchOptions& o, std::ostream& out) {
     // Strategies/s counts every candidate the search settled: simulated, or proven outside the top K.
     const auto settled = static_cast<double>(outcome.simulated + outcome.bound_pruned);
     char line[640];
-    std::snprintf(line, sizeof line,
-                  "%s: %lld candidates, %lld invalid, %lld over memory (estimate), %lld simulated (%lld from two short steps, "
-                  "the top %d in full), %lld bounded out (a lower bound on their step beyond the top %d) in %.1f s "
-                  "(%.1f strategies/s)\n",
-                  scenario.name.c_str(), static_cast<long long>(outcome.candidates), static_cast<long long>(outcome.invalid),
-                  static_cast<long long>(outcome.oom_pruned), static_cast<long long>(outcome.simulated),
-                  static_cast<long long>(outcome.extrapolated), o.top, static_cast<long long>(outcome.bound_pruned), o.top, seconds,
-                  settled / std::max(seconds, 1e-9));
+    std::snprintf(
+        line, sizeof line,
+        "%s: %lld candidates, %lld invalid, %lld over memory (estimate), %lld simulated (%lld from two short "
+        "steps, "
+        "the top %d in full), %lld bounded out (a lower bound on their step beyond the top %d) in %.1f s "
+        "(%.1f strategies/s)\n",
+        scenario.name.c_str(), static_cast<long long>(outcome.candidates),
+        static_cast<long long>(outcome.invalid), static_cast<long long>(outcome.oom_pruned),
+        static_cast<long long>(outcome.simulated), static_cast<long long>(outcome.extrapolated), o.top,
+        static_cast<long long>(outcome.bound_pruned), o.top, seconds, settled / std::max(seconds, 1e-9));
     out << line << scenarios::ranking_table(outcome.ranked);
   }
   if (!o.out_dir.empty()) {
@@ -86,13 +94,20 @@ void search(const SearchOptions& o, std::ostream& out) {
 
 void add_search_command(CLI::App& app, std::ostream& out) {
   auto options = std::make_shared<SearchOptions>();
-  CLI::App* command = app.add_subcommand("search", "Search parallel strategies within a scenario's bounds and rank them");
+  CLI::App* command =
+      app.add_subcommand("search", "Search parallel strategies within a scenario's bounds and rank them");
   command->add_option("scenario", options->scenario, "Scenario file with a \"search\" object")->required();
-  command->add_option("--top", options->top, "How many to report")->check(CLI::Range(1, 1'000'000))->capture_default_str();
-  command->add_option("-o,--out", options->out_dir, "Directory for report.json, report.html and traces of the top K");
+  command->add_option("--top", options->top, "How many to report")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  command->add_option("-o,--out", options->out_dir,
+                      "Directory for report.json, report.html and traces of the top K");
   command->add_flag("--json", options->json, "Print the report document instead of the table");
-  command->add_option("-j,--jobs", options->jobs, "Threads simulating candidates (0: one per hardware thread, at most 8)")
-      ->check(CLI::Range(0, 256))->capture_default_str();
+  command
+      ->add_option("-j,--jobs", options->jobs,
+                   "Threads simulating candidates (0: one per hardware thread, at most 8)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   command->add_option("--profiles", options->profiles, "Profile directory");
   command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
   command->callback([&out, options] { search(*options, out); });

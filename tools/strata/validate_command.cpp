@@ -29,7 +29,8 @@ void validate(const ValidateOptions& o, std::ostream& out) {
   const models::ModelCatalog presets(o.presets);
   std::vector<std::filesystem::path> paths(o.paths.begin(), o.paths.end());
   if (paths.empty()) paths.emplace_back(STRATA_SOURCE_VALIDATION_DIR);
-  const scenarios::ValidationSummary summary = scenarios::run_validation(scenarios::validation_files(paths), profiles, presets);
+  const scenarios::ValidationSummary summary =
+      scenarios::run_validation(scenarios::validation_files(paths), profiles, presets);
   out << (o.json ? scenarios::validation_json(summary).dump(1) + "\n" : scenarios::validation_table(summary));
   if (summary.failed > 0) {
     throw ValidationFailed(std::to_string(summary.failed) + " of " + std::to_string(summary.cases.size()) +
@@ -42,7 +43,8 @@ void validate(const ValidateOptions& o, std::ostream& out) {
 void add_validate_command(CLI::App& app, std::ostream& out) {
   auto options = std::make_shared<ValidateOptions>();
   CLI::App* command = app.add_subcommand("validate", "Compare predictions with published measurements");
-  command->add_option("paths", options->paths, "Case files or directories (default: the shipped scenarios/validation)");
+  command->add_option("paths", options->paths,
+                      "Case files or directories (default: the shipped scenarios/validation)");
   command->add_flag("--json", options->json, "Print the results as JSON");
   command->add_option("--profiles", options->profiles, "Profile directory");
   command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();

@@ -21,8 +21,12 @@ class BitPipe final : public PipelineScheduleKind {
   int max_vpp() const override { return 1'000; }
   bool even_vpp() const override { return true; }
   void validate(const ParallelStrategy& s, std::int64_t m, const Fail& fail) const override {
-    if (s.pp < 2 || s.pp % 2 != 0) fail("pp", "BitPipe needs an even number of pipeline stages, got " + std::to_string(s.pp));
-    if (m % 2 != 0) fail("micro_batch", "BitPipe splits the micro-batches over its two directions: needs an even number, got " + std::to_string(m));
+    if (s.pp < 2 || s.pp % 2 != 0)
+      fail("pp", "BitPipe needs an even number of pipeline stages, got " + std::to_string(s.pp));
+    if (m % 2 != 0)
+      fail("micro_batch",
+           "BitPipe splits the micro-batches over its two directions: needs an even number, got " +
+               std::to_string(m));
   }
   int model_copies() const override { return 2; }
   int chunks_per_rank(const ParallelStrategy& s) const override { return 2 * s.vpp; }
@@ -36,9 +40,13 @@ class BitPipe final : public PipelineScheduleKind {
     const ChunkPlace down = v_shape_place(s.pp, vs);
     return {copy * s.vpp + down.chunk, copy == 0 ? down.stage : s.pp - 1 - down.stage};
   }
-  bool reversed(const ParallelStrategy& s, int chunk) const override { return (chunk % s.vpp) % 2 != chunk / s.vpp; }
-  std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy& s, std::int64_t m, int chunk) const override {
-    return chunk < s.vpp ? std::pair<std::int64_t, std::int64_t>{0, m / 2 - 1} : std::pair<std::int64_t, std::int64_t>{m / 2, m - 1};
+  bool reversed(const ParallelStrategy& s, int chunk) const override {
+    return (chunk % s.vpp) % 2 != chunk / s.vpp;
+  }
+  std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy& s, std::int64_t m,
+                                                           int chunk) const override {
+    return chunk < s.vpp ? std::pair<std::int64_t, std::int64_t>{0, m / 2 - 1}
+                         : std::pair<std::int64_t, std::int64_t>{m / 2, m - 1};
   }
   std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t m) const override {
     ListScheduleInput in;
@@ -48,7 +56,9 @@ class BitPipe final : public PipelineScheduleKind {
     in.copies = 2;
     in.admitted = s.pp;
     in.copy_of = [half = m / 2](std::int64_t mb) { return mb < half ? 0 : 1; };
-    in.place = [this, &s, half = m / 2](std::int64_t mb, int vs) { return place_of(s, mb < half ? 0 : s.vpp, vs); };
+    in.place = [this, &s, half = m / 2](std::int64_t mb, int vs) {
+      return place_of(s, mb < half ? 0 : s.vpp, vs);
+    };
     return list_scheduled_orders(in);
   }
   std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t m, int stage) const override {

@@ -2,9 +2,9 @@
 // looped placement of the interleaved schedule (vpp loops: virtual stage chunk x p + stage), but each rank
 // runs every micro-batch through one chunk before the next: all forwards chunk by chunk, then all backwards
 // from the last chunk down. The bubble is the interleaved schedule's, (p - 1) / (v m + p - 1) with m >= p,
-// at GPipe's activation memory (every micro-batch in flight). What it buys is data-parallel overlap: a chunk's
-// gradients are complete after its last micro-batch, early in the backward, and with ZeRO-3 a chunk's weights
-// are gathered once per direction for all its micro-batches and its gradients reduce-scattered once
+// at GPipe's activation memory (every micro-batch in flight). What it buys is data-parallel overlap: a
+// chunk's gradients are complete after its last micro-batch, early in the backward, and with ZeRO-3 a chunk's
+// weights are gathered once per direction for all its micro-batches and its gradients reduce-scattered once
 // (section 4.2), where depth-first schedules gather and reduce per micro-batch.
 #include "models/memory/memory_model.hpp"
 #include "models/strategy/pipeline_schedule.hpp"

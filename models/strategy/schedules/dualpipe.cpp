@@ -36,8 +36,8 @@ std::vector<PipelinePass> dualpipe_order(int p, std::int64_t m, int rank) {
     order.push_back({PassKind::kForward, micro(phase, forwards[phase]++), direction_of_phase[phase]});
   };
   const auto b = [&](int phase, bool split) {
-    const PipelinePass pass{split ? PassKind::kInputGradient : PassKind::kBackward, micro(phase, backwards[phase]++),
-                            direction_of_phase[phase]};
+    const PipelinePass pass{split ? PassKind::kInputGradient : PassKind::kBackward,
+                            micro(phase, backwards[phase]++), direction_of_phase[phase]};
     order.push_back(pass);
     if (split) queued.push_back(pass);
   };
@@ -86,10 +86,11 @@ class DualPipe final : public PipelineScheduleKind {
   std::string_view name() const override { return "dualpipe"; }
   std::string_view candidate_suffix() const override { return "-dualpipe"; }
   void validate(const ParallelStrategy& s, std::int64_t m, const Fail& fail) const override {
-    if (s.pp < 2 || s.pp % 2 != 0) fail("pp", "DualPipe needs an even number of pipeline stages, got " + std::to_string(s.pp));
+    if (s.pp < 2 || s.pp % 2 != 0)
+      fail("pp", "DualPipe needs an even number of pipeline stages, got " + std::to_string(s.pp));
     if (m % 2 != 0 || m < 2 * s.pp) {
-      fail("micro_batch", "DualPipe needs an even number of micro-batches per step, at least 2 x pp = " + std::to_string(2 * s.pp) +
-                              "; got " + std::to_string(m));
+      fail("micro_batch", "DualPipe needs an even number of micro-batches per step, at least 2 x pp = " +
+                              std::to_string(2 * s.pp) + "; got " + std::to_string(m));
     }
   }
   int model_copies() const override { return 2; }
@@ -102,8 +103,10 @@ class DualPipe final : public PipelineScheduleKind {
     return {chunk, chunk == 1 ? s.pp - 1 - vs : vs};
   }
   bool reversed(const ParallelStrategy&, int chunk) const override { return chunk == 1; }
-  std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy&, std::int64_t m, int chunk) const override {
-    return chunk == 0 ? std::pair<std::int64_t, std::int64_t>{0, m / 2 - 1} : std::pair<std::int64_t, std::int64_t>{m / 2, m - 1};
+  std::pair<std::int64_t, std::int64_t> chunk_microbatches(const ParallelStrategy&, std::int64_t m,
+                                                           int chunk) const override {
+    return chunk == 0 ? std::pair<std::int64_t, std::int64_t>{0, m / 2 - 1}
+                      : std::pair<std::int64_t, std::int64_t>{m / 2, m - 1};
   }
   std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t m, int stage) const override {
     return dualpipe_order(s.pp, m, stage);
@@ -112,7 +115,9 @@ class DualPipe final : public PipelineScheduleKind {
   // against each other): it is simulated whole.
   bool extrapolates() const override { return false; }
   // The report's table 2: PP + 1 micro-batches of one chunk in flight per device, over its two chunks.
-  double in_flight_microbatches(const ParallelStrategy& s, std::int64_t) const override { return (s.pp + 1.0) / 2.0; }
+  double in_flight_microbatches(const ParallelStrategy& s, std::int64_t) const override {
+    return (s.pp + 1.0) / 2.0;
+  }
   // DualPipe is the schedule of expert-parallel training (DeepSeek-V3): searched by default for MoE models.
   bool searched_by_default(const TransformerConfig& model) const override { return model.moe.experts > 0; }
 };

@@ -4,9 +4,9 @@
 // Chimera it duplicates no weights. The chunks meet on the same rank at each turn of a wave, so those
 // hand-overs cost no transfer. Pass order: the depth-first list schedule of list_scheduled_order.hpp over the
 // wave placement, with 2p micro-batches in flight: a micro-batch's round trip
-// through 2Wp virtual stages keeps it in flight as long as p micro-batches of 1F1B, and with p alone the ranks
-// wait on each other at every turn of the wave (about a third of the step idle in the idealised run); at 2p
-// the first rank's activation memory is about 1F1B's (the test compares them).
+// through 2Wp virtual stages keeps it in flight as long as p micro-batches of 1F1B, and with p alone the
+// ranks wait on each other at every turn of the wave (about a third of the step idle in the idealised run);
+// at 2p the first rank's activation memory is about 1F1B's (the test compares them).
 #include "models/strategy/schedules/list_scheduled_order.hpp"
 
 namespace strata::models {
@@ -36,7 +36,9 @@ class Hanayo final : public PipelineScheduleKind {
     return v_shape_virtual_stage(s.pp, chunk, stage);
   }
   int virtual_stages(const ParallelStrategy& s) const override { return 2 * s.vpp * s.pp; }
-  ChunkPlace place_of(const ParallelStrategy& s, int, int vs) const override { return v_shape_place(s.pp, vs); }
+  ChunkPlace place_of(const ParallelStrategy& s, int, int vs) const override {
+    return v_shape_place(s.pp, vs);
+  }
   bool reversed(const ParallelStrategy&, int chunk) const override { return chunk % 2 == 1; }
   std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t m) const override {
     return list_scheduled_orders(waves(s, m));

@@ -35,10 +35,14 @@ std::vector<std::vector<PipelinePass>> list_scheduled_orders(const ListScheduleI
   std::vector<int> in_flight(static_cast<std::size_t>(in.copies), 0);
   std::vector<std::int64_t> free_since(static_cast<std::size_t>(in.copies), 0);
 
-  const auto rank_of = [&](std::int64_t mb, int vs) { return static_cast<std::size_t>(in.place(mb, vs).stage); };
+  const auto rank_of = [&](std::int64_t mb, int vs) {
+    return static_cast<std::size_t>(in.place(mb, vs).stage);
+  };
   const auto make_ready = [&](const Pass& p, std::int64_t at) {
-    if (p.forward) forward[rank_of(p.mb, p.vs)].insert({at, -p.vs, p.mb});
-    else backward[rank_of(p.mb, p.vs)].insert({at, p.mb, p.vs});
+    if (p.forward)
+      forward[rank_of(p.mb, p.vs)].insert({at, -p.vs, p.mb});
+    else
+      backward[rank_of(p.mb, p.vs)].insert({at, p.mb, p.vs});
   };
   // The next micro-batch of each copy enters as soon as the copy has room.
   const auto admit = [&](std::int64_t at) {
@@ -75,8 +79,10 @@ std::vector<std::vector<PipelinePass>> list_scheduled_orders(const ListScheduleI
         continue;
       }
       busy[ri] = true;
-      orders[ri].push_back({pass.forward ? PassKind::kForward : PassKind::kBackward, pass.mb, in.place(pass.mb, pass.vs).chunk});
-      running.push({now + (pass.forward ? kForwardUnits : kBackwardUnits), r, pass.mb, pass.vs, pass.forward});
+      orders[ri].push_back({pass.forward ? PassKind::kForward : PassKind::kBackward, pass.mb,
+                            in.place(pass.mb, pass.vs).chunk});
+      running.push(
+          {now + (pass.forward ? kForwardUnits : kBackwardUnits), r, pass.mb, pass.vs, pass.forward});
     }
     STRATA_ASSERT(!running.empty(), "list scheduling stalled: no pass is ready and none runs");
     now = std::get<0>(running.top());
@@ -116,6 +122,8 @@ ChunkPlace v_shape_place(int p, int vs) {
   return {chunk, chunk % 2 == 0 ? position : p - 1 - position};
 }
 
-int v_shape_virtual_stage(int p, int chunk, int stage) { return chunk * p + (chunk % 2 == 0 ? stage : p - 1 - stage); }
+int v_shape_virtual_stage(int p, int chunk, int stage) {
+  return chunk * p + (chunk % 2 == 0 ? stage : p - 1 - stage);
+}
 
 }  // namespace strata::models

@@ -22,10 +22,10 @@ namespace strata::models {
 
 struct ListScheduleInput {
   int ranks = 1;
-  int virtual_stages = 1;         // length of every micro-batch's route
+  int virtual_stages = 1;  // length of every micro-batch's route
   std::int64_t microbatches = 0;
-  int copies = 1;                 // admission queues: micro-batches enter per copy of the model
-  int admitted = 1;               // micro-batches of one copy in flight at most
+  int copies = 1;    // admission queues: micro-batches enter per copy of the model
+  int admitted = 1;  // micro-batches of one copy in flight at most
   // Where micro-batch `mb` runs virtual stage `vs` (its copy's chunk and rank), and which copy it is in.
   std::function<ChunkPlace(std::int64_t mb, int vs)> place;
   std::function<int(std::int64_t mb)> copy_of;

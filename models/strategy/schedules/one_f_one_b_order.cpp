@@ -12,8 +12,9 @@ std::vector<PipelinePass> one_f_one_b_order(int p, int v, std::int64_t m, int st
     return forward ? c : v - 1 - c;
   };
   const auto micro = [&](std::int64_t k) { return (k / (static_cast<std::int64_t>(p) * v)) * p + k % p; };
-  std::int64_t warmup = v == 1 ? std::min<std::int64_t>(p - stage - 1, m)
-                               : std::min<std::int64_t>(total, 2 * (p - stage - 1) + static_cast<std::int64_t>(v - 1) * p);
+  std::int64_t warmup =
+      v == 1 ? std::min<std::int64_t>(p - stage - 1, m)
+             : std::min<std::int64_t>(total, 2 * (p - stage - 1) + static_cast<std::int64_t>(v - 1) * p);
   if (v > 1 && m == p) warmup = total;
   for (std::int64_t k = 0; k < warmup; ++k) order.push_back({PassKind::kForward, micro(k), chunk(k, true)});
   for (std::int64_t i = 0; i + warmup < total; ++i) {

@@ -16,14 +16,8 @@ const PipelineScheduleKind& bitpipe_schedule();
 
 std::span<const PipelineScheduleKind* const> pipeline_schedules() {
   static const PipelineScheduleKind* const kSchedules[] = {
-      &one_f_one_b_schedule(),
-      &gpipe_schedule(),
-      &interleaved_schedule(),
-      &zero_bubble_h1_schedule(),
-      &dualpipe_schedule(),
-      &breadth_first_schedule(),
-      &hanayo_schedule(),
-      &bitpipe_schedule(),
+      &one_f_one_b_schedule(), &gpipe_schedule(),         &interleaved_schedule(), &zero_bubble_h1_schedule(),
+      &dualpipe_schedule(),    &breadth_first_schedule(), &hanayo_schedule(),      &bitpipe_schedule(),
   };
   return kSchedules;
 }

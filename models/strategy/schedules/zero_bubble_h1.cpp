@@ -23,7 +23,9 @@ class ZeroBubbleH1 final : public PipelineScheduleKind {
     std::int64_t weight = 0;
     const bool split = stage > 0;
     const auto f = [&] { order.push_back({PassKind::kForward, forward++, 0}); };
-    const auto b = [&] { order.push_back({split ? PassKind::kInputGradient : PassKind::kBackward, backward++, 0}); };
+    const auto b = [&] {
+      order.push_back({split ? PassKind::kInputGradient : PassKind::kBackward, backward++, 0});
+    };
     const auto w = [&] {
       if (split) order.push_back({PassKind::kWeightGradient, weight++, 0});
     };
