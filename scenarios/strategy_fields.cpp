@@ -127,6 +127,8 @@ const StrategyField kFields[] = {
      write_word<&ParallelStrategy::offload, models::kOffloadNames>, nullptr},
     {"offload_parameters", read_boolean<&ParallelStrategy::offload_parameters>, nullptr,
      write_member<&ParallelStrategy::offload_parameters>, nullptr},
+    {"fssdp", read_boolean<&ParallelStrategy::fssdp>, nullptr, write_member<&ParallelStrategy::fssdp>,
+     nullptr},
     {"dp_overlap", read_boolean<&ParallelStrategy::dp_overlap>, nullptr,
      write_member<&ParallelStrategy::dp_overlap>, nullptr},
     {"tp_overlap", read_boolean<&ParallelStrategy::tp_overlap>, nullptr,

@@ -38,6 +38,7 @@ struct DataParallelGroups {
   // Hybrid sharding only: the dense ZeRO shard group (-1 when it is one rank) and the replica group.
   int dp_shard = -1;
   int dp_replica = -1;
+  int fssdp = -1;  // FSSDP only: every rank of the stage
 };
 
 class DataParallelLowering {
@@ -58,6 +59,11 @@ class DataParallelLowering {
   // The rank's shard of `bytes`: dense over the ZeRO shard group, experts over expert DP.
   double shard_of(SplitBytes bytes) const {
     return bytes.dense / s_.zero_shard() + bytes.expert / s_.expert_dp();
+  }
+  // The parameters the rank's optimizer steps over: ZeRO-sharded, and the experts always sharded with FSSDP.
+  double optimizer_parameters(SplitBytes parameters) const {
+    if (s_.zero >= 1) return shard_of(parameters);
+    return parameters.dense + (s_.fssdp ? parameters.expert / s_.expert_dp() : parameters.expert);
   }
 
  private:

@@ -420,7 +420,7 @@ void LayerLowering::dense_mlp_backward(int rank, int group, const std::string& n
 // Into the experts: all-to-all over EP, then all-gather over expert TP; out of them the reverse, a
 // reduce-scatter then an all-to-all. Backward runs the same exchanges in reverse order.
 void LayerLowering::expert_exchange(int rank, const LayerGroups& groups, bool into_experts) {
-  const double bytes = expert_work().permuted_bytes * s_.moe_imbalance;  // the busiest rank's share
+  const double bytes = expert_work().permuted_bytes * s_.expert_load_imbalance();  // the busiest rank's share
   const bool gather = s_.expert_tp > 1;
   if (into_experts && s_.ep > 1)
     emit_.collective(rank, groups.ep, CollectiveOp::kAllToAll, bytes, TimeCategory::kExpertParallel,
@@ -444,7 +444,7 @@ LayerLowering::ExpertWork LayerLowering::expert_work() const {
   ExpertWork work;
   work.tokens = tokens_ / s_.tp;  // sequence-parallel shard (required with tp > 1)
   work.permuted_bytes = work.tokens * moe.experts_per_token * m_.hidden * kActivationBytes;
-  work.rows = work.tokens * moe.experts_per_token * s_.moe_imbalance * s_.expert_tp;
+  work.rows = work.tokens * moe.experts_per_token * s_.expert_load_imbalance() * s_.expert_tp;
   work.local_experts = static_cast<double>(moe.experts) / s_.ep;
   work.rows_per_expert = std::max(1.0, std::ceil(work.rows / work.local_experts));
   work.ffn = static_cast<double>(moe.expert_ffn_hidden) / s_.expert_tp;

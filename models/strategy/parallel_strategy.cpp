@@ -65,6 +65,21 @@ void validate_effects(const TransformerConfig& model, const ParallelStrategy& s)
   if (model.moe.experts == 0 && s.moe_imbalance != 1.0) {
     bad("moe_imbalance", "has no effect: " + model.name + " is dense (no routed experts)");
   }
+  if (s.fssdp) {
+    if (model.moe.experts == 0)
+      bad("fssdp", "has no effect: " + model.name + " is dense (no routed experts)");
+    if (s.expert_dp() == 1) {
+      bad("fssdp", "has no effect: ep x expert_tp = " + str(s.ep * s.expert_tp) +
+                       " already spreads each expert over its own ranks; FSSDP shards over the other ranks "
+                       "of the stage");
+    }
+    if (s.moe_imbalance != 1.0) {
+      bad("moe_imbalance",
+          "has no effect with fssdp: its placement follows the step's expert loads (Hecate), so the "
+          "busiest expert does not set the pace");
+    }
+    if (s.offload != MemoryTier::kHbm) bad("fssdp", "fssdp with offload is not modelled");
+  }
   if (s.sequence_parallel && s.tp == 1)
     bad("sequence_parallel", "has no effect with tp 1: it shards activations over TP ranks");
   if (s.cp_comm != ContextParallelComm::kRing && s.cp == 1) bad("cp_comm", "has no effect with cp 1");
@@ -225,7 +240,9 @@ namespace {
 ModelStateBytes stage_states(const TransformerConfig& model, const ParallelStrategy& s, int stage) {
   const LayerParameters p = stage_parameters(model, s, stage);
   const ModelStateBytes dense = model_state_bytes({p.dense, s.zero_shard(), s.zero, s.gradient_bytes});
-  const ModelStateBytes expert = model_state_bytes({p.expert, s.expert_dp(), s.zero, s.gradient_bytes});
+  // FSSDP shards every expert state over the stage's ranks: ZeRO-3 over the expert-data-parallel ranks.
+  const ModelStateBytes expert =
+      model_state_bytes({p.expert, s.expert_dp(), s.fssdp ? 3 : s.zero, s.gradient_bytes});
   return {dense.weights + expert.weights, dense.gradients + expert.gradients,
           dense.optimizer + expert.optimizer};
 }

@@ -106,12 +106,23 @@ struct ParallelStrategy {
   // fetched before every all-gather. kHbm: no offload.
   MemoryTier offload = MemoryTier::kHbm;
   bool offload_parameters = false;
+  // Fully sharded sparse data parallelism for the routed experts (Qing et al., "Hecate: Unlocking Efficient
+  // Sparse Model Training via Fully Sharded Sparse Data Parallelism", 2025): the experts' weights, gradients
+  // and optimizer states are sharded over all tp x cp x dp ranks of the stage, each rank materialises the
+  // experts it hosts this step (ep x expert_tp placement) with one sparse all-gather per layer before the
+  // step's first forward of it, keeps them for the step, and returns their gradients with one sparse
+  // reduce-scatter after its last backward. The placement follows the step's expert loads, so the busiest
+  // expert does not set the pace: expert work and dispatch run at the mean load (the extra materialisation
+  // of replicated hot experts is not modelled).
+  bool fssdp = false;
   int world_size() const { return tp * pp * dp * cp; }
   int zero_shard() const { return dp_shard > 0 ? dp_shard : dp * cp; }
   bool hybrid_shard() const { return zero_shard() < dp * cp; }
   // Ranks of one pipeline stage, and the expert-data-parallel degree folded into them.
   int stage_ranks() const { return tp * cp * dp; }
   int expert_dp() const { return stage_ranks() / (ep * expert_tp); }
+  // Tokens of the busiest expert over the mean that the expert work waits for: 1 under FSSDP's placement.
+  double expert_load_imbalance() const { return fssdp ? 1.0 : moe_imbalance; }
   std::int64_t microbatches(const TrainingSpec& training) const {
     return training.global_batch / (micro_batch * dp);
   }

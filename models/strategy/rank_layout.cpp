@@ -64,6 +64,11 @@ std::vector<int> RankLayout::members(GroupKind kind, int local) const {
       }
       return out;
     }
+    case GroupKind::kStage: {
+      std::vector<int> all(static_cast<std::size_t>(stage_ranks()));
+      for (int i = 0; i < stage_ranks(); ++i) all[static_cast<std::size_t>(i)] = i;
+      return all;
+    }
     case GroupKind::kPipelineMirror: break;
   }
   return {local};

@@ -27,11 +27,13 @@ enum class GroupKind {
   // shard group), over which the shards' gradients are all-reduced.
   kDataShard,
   kDataReplica,
+  // Every rank of the stage: FSSDP shards the routed experts over them.
+  kStage,
   // A rank and the rank holding the other copy of its stages (two-copy pipeline schedules, across stages:
   // not a group of one stage's ranks, RankLayout::members does not form it).
   kPipelineMirror,
 };
-inline constexpr sim::NameTable<GroupKind, 9> kGroupKindNames{{{
+inline constexpr sim::NameTable<GroupKind, 10> kGroupKindNames{{{
     {GroupKind::kTensor, "tp"},
     {GroupKind::kContext, "cp"},
     {GroupKind::kData, "dp"},
@@ -40,6 +42,7 @@ inline constexpr sim::NameTable<GroupKind, 9> kGroupKindNames{{{
     {GroupKind::kExpertData, "edp"},
     {GroupKind::kDataShard, "dp-shard"},
     {GroupKind::kDataReplica, "dp-replica"},
+    {GroupKind::kStage, "stage"},
     {GroupKind::kPipelineMirror, "pp-mirror"},
 }}};
 inline std::string group_kind_name(GroupKind kind) { return std::string(kGroupKindNames.name(kind)); }

@@ -134,6 +134,7 @@ class Builder {
       g.data.dp_replica = group(GroupKind::kDataReplica, rank);
     }
     if (m_.moe.experts > 0 && s_.expert_dp() > 1) g.data.edp = group(GroupKind::kExpertData, rank);
+    if (s_.fssdp) g.data.fssdp = group(GroupKind::kStage, rank);
     if (s_.schedule->model_copies() == 2) g.mirror = mirror_group(rank);
     return g;
   }
@@ -175,6 +176,13 @@ class Builder {
   // Parameters one GPU holds of a (global) layer.
   SplitBytes layer_parameters_on_gpu(int layer) const {
     return layer_parameters_[static_cast<std::size_t>(layer)];
+  }
+  // The part of them the data-parallel machinery (buckets, ZeRO) moves: without the routed experts under
+  // FSSDP, which materialises and reduces them itself (materialize_experts, return_expert_gradients).
+  SplitBytes data_parallel_parameters(int layer) const {
+    SplitBytes p = layer_parameters_on_gpu(layer);
+    if (s_.fssdp) p.expert = 0;
+    return p;
   }
   std::vector<TaskId> split_collective(int rank, CollectiveOp op, SplitBytes bytes, int stream,
                                        std::vector<TaskId> deps) {
@@ -232,7 +240,7 @@ class Builder {
       if (vs == 0) pending.dense += embedding_parameters_ / s_.tp;
       head = head || vs == last_virtual_stage;
       for (int l = 0; l < layers; ++l) {
-        const SplitBytes p = layer_parameters_on_gpu(first_layer_[static_cast<std::size_t>(vs)] + l);
+        const SplitBytes p = data_parallel_parameters(first_layer_[static_cast<std::size_t>(vs)] + l);
         pending.dense += p.dense;
         pending.expert += p.expert;
         waiting.emplace_back(chunk, l);
@@ -255,9 +263,24 @@ class Builder {
   struct WeightRun {
     bool first = true;
     bool last = true;
+    // FSSDP: the step's first forward of the chunk materialises its experts, the pass that completes the
+    // chunk's gradients returns theirs.
+    bool first_of_step = false;
+    bool last_of_step = false;
   };
   std::vector<WeightRun> weight_runs(const std::vector<PipelinePass>& order) const {
     std::vector<WeightRun> runs(order.size());
+    // Each chunk's first forward and the last pass that completes gradients (a backward, or a zero-bubble W).
+    std::map<int, std::size_t> first_forward;
+    std::map<int, std::size_t> last_gradients;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (order[i].kind == PassKind::kForward) first_forward.emplace(order[i].chunk, i);
+      if (order[i].kind == PassKind::kBackward || order[i].kind == PassKind::kWeightGradient) {
+        last_gradients[order[i].chunk] = i;
+      }
+    }
+    for (const auto& [chunk, i] : first_forward) runs[i].first_of_step = true;
+    for (const auto& [chunk, i] : last_gradients) runs[i].last_of_step = true;
     if (!s_.schedule->shares_weights_across_microbatches()) return runs;
     const auto direction = [](const PipelinePass& p) { return p.kind == PassKind::kForward; };
     for (std::size_t i = 0; i < order.size(); ++i) {
@@ -276,7 +299,7 @@ class Builder {
   std::vector<TaskId> gathered_weights(int rank, int layer, bool first_of_pass, TaskId previous_start,
                                        WeightRun run) {
     if (!transient_weights() || !run.first) return {};
-    const SplitBytes p = layer_parameters_on_gpu(layer);
+    const SplitBytes p = data_parallel_parameters(layer);
     const SplitBytes weights{p.dense * kWeightBytes, p.expert * kWeightBytes};
     std::vector<TaskId> window;
     if (!first_of_pass) window.push_back(previous_start);
@@ -292,8 +315,34 @@ class Builder {
   }
   void release_weights(int rank, int layer, WeightRun run) {
     if (!transient_weights() || !run.last) return;
-    const SplitBytes p = layer_parameters_on_gpu(layer);
+    const SplitBytes p = data_parallel_parameters(layer);
     emit_.memory(rank, -(p.dense + p.expert) * kWeightBytes, "gathered weights");
+  }
+
+  // FSSDP (ParallelStrategy::fssdp): before the step's first forward of a layer, one sparse all-gather over
+  // the stage brings in the 16-bit weights of the experts the rank hosts (one layer ahead, as ZeRO-3's
+  // gathers); they and their gradient accumulators are held for the step. After the pass that completes the
+  // layer's gradients, one sparse reduce-scatter returns the hosted experts' gradients to their shards.
+  void materialize_experts(int rank, int layer, bool first_of_pass, TaskId previous_start,
+                           std::vector<TaskId>& deps) {
+    const double experts = layer_parameters_on_gpu(layer).expert;
+    if (!s_.fssdp || experts <= 0) return;
+    std::vector<TaskId> window;
+    if (!first_of_pass) window.push_back(previous_start);
+    const TaskId gather =
+        emit_.collective(rank, groups_[static_cast<std::size_t>(rank)].data.fssdp, CollectiveOp::kAllGather,
+                         experts * kWeightBytes, TimeCategory::kDataParallel, kGather, window);
+    deps.push_back(
+        emit_.memory(rank, experts * (kWeightBytes + s_.gradient_bytes), "materialized experts", {gather}));
+  }
+  void return_expert_gradients(int rank, int layer, TaskId ready, std::vector<TaskId>& reductions,
+                               WeightRun run) {
+    const double experts = layer_parameters_on_gpu(layer).expert;
+    if (!s_.fssdp || experts <= 0 || !run.last_of_step) return;
+    reductions.push_back(emit_.collective(rank, groups_[static_cast<std::size_t>(rank)].data.fssdp,
+                                          CollectiveOp::kReduceScatter, experts * s_.gradient_bytes,
+                                          TimeCategory::kDataParallel, kReduce, {ready}));
+    emit_.memory(rank, -experts * (kWeightBytes + s_.gradient_bytes), "materialized experts");
   }
 
   // `ready[l]`, when given, are the tasks layer l's forward must wait for (its bucket of the overlapped
@@ -303,6 +352,7 @@ class Builder {
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) {
       std::vector<TaskId> deps = gathered_weights(rank, first + l, l == 0, previous_start, run);
+      if (run.first_of_step) materialize_experts(rank, first + l, l == 0, previous_start, deps);
       if (ready != nullptr)
         deps.insert(deps.end(), (*ready)[static_cast<std::size_t>(l)].begin(),
                     (*ready)[static_cast<std::size_t>(l)].end());
@@ -317,7 +367,8 @@ class Builder {
   // (returned for the optimizer to wait on).
   void gradients_ready(int rank, int layer, TaskId ready, GradientBuckets* buckets,
                        std::vector<TaskId>& reductions, WeightRun run) {
-    const SplitBytes p = layer_parameters_on_gpu(layer);
+    return_expert_gradients(rank, layer, ready, reductions, run);
+    const SplitBytes p = data_parallel_parameters(layer);
     const SplitBytes bytes{p.dense * s_.gradient_bytes, p.expert * s_.gradient_bytes};
     if (buckets != nullptr) buckets->add(rank, bytes, ready);
     if (zero3() && run.last) {
@@ -424,7 +475,7 @@ class Builder {
     const std::size_t rank_start = graph_.tasks.size();
     std::size_t passes_done = 0;
     for (const auto& [kind, mb, chunk] : order) {
-      const WeightRun run = runs[passes_done];
+      const WeightRun& run = runs[passes_done];
       if (!check_graph_size(rank, rank_start, passes_done++, order.size())) return false;
       const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
@@ -442,9 +493,9 @@ class Builder {
       const Stream forward_recv = reverse ? kReverseRecvNext : kRecvPrevious;
       const Stream backward_recv = reverse ? kReverseRecvPrevious : kRecvNext;
       const Stream backward_send = reverse ? kReverseSendNext : kSendPrevious;
-      // The chunk's micro-batches: all m, or its share (DualPipe: 0..m/2-1 forward, m/2..m-1 reverse).
-      const auto [chunk_first_mb, chunk_last_mb] = schedule.chunk_microbatches(s_, microbatches_, chunk);
-      const bool reduce_now = overlapped_reduction() && mb == chunk_last_mb;
+      // The chunk's gradients are complete after its last gradient pass of the step: the overlapped buckets
+      // take them then.
+      const bool reduce_now = overlapped_reduction() && run.last_of_step;
       GradientBuckets* bucket_sink = reduce_now ? &buckets : nullptr;
       if (kind == PassKind::kForward) {
         std::vector<TaskId> deps;
@@ -456,7 +507,7 @@ class Builder {
         if (first) emit_.memory_bound(rank, "embedding", 2.0 * tokens * m_.hidden);
         forward_layers(
             rank, vs,
-            mb == chunk_first_mb && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr,
+            run.first_of_step && !gathered.empty() ? &gathered[static_cast<std::size_t>(chunk)] : nullptr,
             run);
         if (last) {
           emit_.gemm(layer_.sixteen_bit(), rank, "lm head", tokens, static_cast<double>(m_.vocab) / s_.tp,
@@ -535,7 +586,10 @@ class Builder {
   void finish_step(int rank, int stage, TaskId last_backward, const std::vector<TaskId>& reductions) {
     std::vector<TaskId> reduced = reductions;
     const LayerParameters parameters = stage_parameters(m_, s_, stage);
-    SplitBytes left{parameters.dense, parameters.expert};
+    // FSSDP reduced the experts' gradients per layer already and gathers their weights at the next step's
+    // first forward: the buckets and ZeRO-1/2's gather carry the dense part only.
+    const double bucketed_experts = s_.fssdp ? 0.0 : parameters.expert;
+    SplitBytes left{parameters.dense, bucketed_experts};
     if (zero3()) {
       left = {};
       const int last_virtual_stage = static_cast<int>(stage_layers_.size()) - 1;
@@ -555,8 +609,7 @@ class Builder {
           reduced.push_back(id);
       }
     }
-    const double sharded = s_.zero >= 1 ? data_.shard_of({parameters.dense, parameters.expert})
-                                        : parameters.dense + parameters.expert;
+    const double sharded = data_.optimizer_parameters({parameters.dense, parameters.expert});
     const int mirror = groups_[static_cast<std::size_t>(rank)].mirror;
     if (mirror >= 0) {
       // The two copies' gradients summed with the mirror rank, after the data-parallel reduction: the rank's
@@ -570,7 +623,7 @@ class Builder {
       for (int b = 0; b < static_cast<int>(buckets); ++b) {
         split_collective(
             rank, CollectiveOp::kAllGather,
-            {parameters.dense * kWeightBytes / buckets, parameters.expert * kWeightBytes / buckets},
+            {parameters.dense * kWeightBytes / buckets, bucketed_experts * kWeightBytes / buckets},
             kDataParallel, {optimizer});
       }
     }

@@ -367,3 +367,79 @@ TEST_CASE("DualPipe refuses odd pipelines, virtual stages and too few micro-batc
   s.vpp = 2;
   CHECK_THAT(error_of([&] { validate_strategy(model, training, s, 4); }), Catch::Contains("/vpp"));
 }
+
+TEST_CASE("FSSDP materialises each rank's experts once per step and returns their gradients once",
+          "[lowering][fssdp]") {
+  // Hecate's FSSDP, 2 MoE layers of 8 experts on 4 ranks with ep 2 (each rank hosts 4 experts) and
+  // expert-data-parallel 2. Per step and rank: one all-gather of the hosted experts' 16-bit weights and one
+  // reduce-scatter of their gradients per layer over all 4 ranks of the stage, however many micro-batches
+  // run; the expert states are sharded 4 ways instead of 2.
+  const TransformerConfig model = small_moe_model(2, 8);
+  ParallelStrategy s;
+  s.dp = 4;
+  s.ep = 2;
+  s.fssdp = true;
+  const LayerParameters hosted = stage_parameters(model, s, 0);
+  for (const std::int64_t global_batch : {8, 16}) {
+    const Run r = run(model, TrainingSpec{256, global_batch, Dtype::kBf16}, s);
+    int gathers = 0;
+    int scatters = 0;
+    for (const Task& t : r.lowered.graph.tasks) {
+      if (t.rank != 0 || t.type != TaskType::kCollective) continue;
+      if (r.lowered.graph.groups[static_cast<std::size_t>(t.collective.group)].kind != "stage") continue;
+      CHECK(r.lowered.graph.group_gpus(r.lowered.graph.groups[static_cast<std::size_t>(t.collective.group)])
+                .size() == 4);
+      if (t.collective.op == CollectiveOp::kAllGather) {
+        ++gathers;
+        CHECK(static_cast<double>(t.collective.bytes) ==
+              Approx(hosted.expert / 2 * 2.0).epsilon(1e-6));  // one layer's, 2 bytes
+      }
+      if (t.collective.op == CollectiveOp::kReduceScatter) {
+        ++scatters;
+        CHECK(static_cast<double>(t.collective.bytes) ==
+              Approx(hosted.expert / 2 * s.gradient_bytes).epsilon(1e-6));
+      }
+    }
+    INFO("global batch " << global_batch);
+    CHECK(gathers == 2);
+    CHECK(scatters == 2);
+    // The expert-data-parallel group no longer reduces expert gradients.
+    for (const Task& t : r.lowered.graph.tasks) {
+      if (t.type == TaskType::kCollective)
+        CHECK(r.lowered.graph.groups[static_cast<std::size_t>(t.collective.group)].kind != "edp");
+    }
+    check_collapsed_matches_full(model, TrainingSpec{256, global_batch, Dtype::kBf16}, s);
+  }
+  // Expert states (2 + 4 + 12 bytes per parameter) over the 2 expert-data-parallel ranks of each hosted
+  // expert, where plain EP without ZeRO keeps all 18 bytes of its hosted experts: 9 bytes per hosted
+  // parameter fewer, the dense states alike.
+  ParallelStrategy plain = s;
+  plain.fssdp = false;
+  CHECK(stage_model_state_bytes(model, plain, 0) - stage_model_state_bytes(model, s, 0) ==
+        Approx(9.0 * hosted.expert));
+  // Its placement follows the step's loads: an imbalance it would erase is refused, and FSSDP runs the
+  // experts at the mean load where EP waits for the busiest.
+  ParallelStrategy skewed = s;
+  skewed.moe_imbalance = 2.0;
+  CHECK_THAT(error_of([&] {
+               validate_strategy(model, TrainingSpec{256, 8, Dtype::kBf16}, skewed, 4);
+             }),
+             Catch::Contains("/moe_imbalance: has no effect with fssdp"));
+  ParallelStrategy ep_skewed = plain;
+  ep_skewed.moe_imbalance = 2.0;
+  CHECK(run(model, TrainingSpec{256, 8, Dtype::kBf16}, ep_skewed).result.seconds_by_category.at("compute") >
+        run(model, TrainingSpec{256, 8, Dtype::kBf16}, s).result.seconds_by_category.at("compute"));
+  // Refused where it would change nothing.
+  ParallelStrategy dense = s;
+  dense.ep = 1;
+  CHECK_THAT(error_of([&] {
+               validate_strategy(small_model(2), TrainingSpec{256, 8, Dtype::kBf16}, dense, 4);
+             }),
+             Catch::Contains("/fssdp: has no effect"));
+  ParallelStrategy spread = s;
+  spread.ep = 4;
+  CHECK_THAT(error_of([&] {
+               validate_strategy(model, TrainingSpec{256, 8, Dtype::kBf16}, spread, 4);
+             }),
+             Catch::Contains("/fssdp: has no effect: ep x expert_tp = 4"));
+}
