@@ -44,14 +44,28 @@ std::string candidate_name(const models::ParallelStrategy& s) {
   return name;
 }
 
+// Every vpp the schedule takes on `pp` stages of `layers` layers: its range (and parity), while its virtual
+// stages fit the layers. Layers that do not divide evenly go to the middle stages (split_layers), so every
+// such count is a valid split.
+std::vector<int> every_vpp(const models::PipelineScheduleKind& schedule, int pp, int layers) {
+  std::vector<int> out;
+  models::ParallelStrategy s;
+  s.pp = pp;
+  s.schedule = &schedule;
+  for (int vpp = schedule.min_vpp(); vpp <= schedule.max_vpp(); ++vpp) {
+    s.vpp = vpp;
+    if (schedule.virtual_stages(s) > layers) break;
+    if (!schedule.even_vpp() || vpp % 2 == 0) out.push_back(vpp);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scenario) {
   const SearchSpace& space = scenario.search ? *scenario.search : SearchSpace{};
   const int gpus = scenario.cluster.gpus();
   const std::vector<int> all = divisors(gpus);
-  std::vector<std::int64_t> micro_batches;
-  for (std::int64_t mb = 1; mb <= scenario.training.global_batch; mb *= 2) micro_batches.push_back(mb);
   // EP: every divisor of the expert count for an MoE model (validation keeps those that fold into a stage).
   const int experts = scenario.model.config.moe.experts;
   const std::vector<int> expert_degrees = experts > 0 ? divisors(experts) : std::vector<int>{1};
@@ -65,10 +79,18 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
       for (int cp : or_default(space.cp, all)) {
         if (static_cast<std::int64_t>(tp) * pp * cp > gpus || gpus % (tp * pp * cp) != 0) continue;
         const int dp = gpus / (tp * pp * cp);
+        // Micro-batch: every divisor of the per-replica batch.
+        std::vector<std::int64_t> micro_batches;
+        if (scenario.training.global_batch % dp == 0) {
+          const std::int64_t replica_batch = scenario.training.global_batch / dp;
+          for (std::int64_t mb = 1; mb <= replica_batch; ++mb) {
+            if (replica_batch % mb == 0) micro_batches.push_back(mb);
+          }
+        }
         for (const models::PipelineScheduleKind* schedule : or_default(space.schedule, schedules)) {
           if (pp == 1 && schedule != &models::default_pipeline_schedule())
             continue;  // one stage: the schedules coincide
-          for (int vpp : schedule->max_vpp() > 1 ? or_default(space.vpp, {2, 4, 8}) : std::vector<int>{1}) {
+          for (int vpp : or_default(space.vpp, every_vpp(*schedule, pp, scenario.model.config.layers))) {
             if (vpp < schedule->min_vpp() || vpp > schedule->max_vpp() ||
                 (schedule->even_vpp() && vpp % 2 != 0))
               continue;

@@ -4,10 +4,12 @@
 // them.
 //
 // Every valid value: TP, PP and CP over the divisors of the GPU count (TP also dividing the attention heads),
-// DP what remains, VPP 2, 4, 8 with the interleaved schedule, micro-batch over the powers of two dividing the
-// per-replica batch, ZeRO 0-3, recompute none/selective/full, sequence parallelism on and off with TP > 1,
-// schedule 1F1B, GPipe, interleaved and ZB-H1, EP over the divisors of the expert count (1 for dense models).
-// CP uses ring attention, expert TP is 1.
+// DP what remains, every vpp a schedule takes while its virtual stages fit the layers (2 .. layers / pp for
+// interleaved; uneven splits give the middle stages the extra layers, split_layers), every micro-batch that
+// divides the per-replica batch (global batch / dp), ZeRO 0-3, recompute none/selective/full, sequence
+// parallelism on and off with TP > 1, the schedules searched by default (PipelineScheduleKind::
+// searched_by_default: 1F1B, GPipe, interleaved, ZB-H1, and DualPipe for MoE models), EP over the divisors of
+// the expert count (1 for dense models). CP uses ring attention, expert TP is 1.
 #pragma once
 
 #include <cstddef>

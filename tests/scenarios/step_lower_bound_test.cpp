@@ -85,6 +85,45 @@ TEST_CASE("pruning by the lower bound leaves the top K of a search unchanged", "
   CHECK(one.ranked.front().strategy.name == pruned.ranked.front().strategy.name);
 }
 
+TEST_CASE("an omitted vpp or micro-batch means every valid value: the same top K as listing every one",
+          "[scenario][search]") {
+  // Llama-3-70B (80 layers), 64 H100, global batch 128: omitted, vpp runs over 2 .. 80 / pp (uneven splits
+  // give the middle stages the extra layers) and the micro-batch over the divisors of 128 / dp.
+  scenarios::Scenario scenario = shipped("llama3-70b-h100x64-search.json");
+  scenario.search->tp = {8};
+  scenario.search->pp = {2, 4};
+  scenario.search->cp = {1};
+  scenario.search->zero = {1};
+  scenario.search->recompute = {models::Recompute::kSelective};
+  scenario.search->sequence_parallel = {true};
+  scenario.search->schedule = {&models::pipeline_schedule("interleaved")};
+  scenario.search->vpp.clear();
+  scenario.search->micro_batch.clear();
+  const std::vector<models::ParallelStrategy> omitted = scenarios::enumerate_strategies(scenario);
+  // tp 8: pp 2 (dp 4, vpp 2..40, 6 micro-batches dividing 32) and pp 4 (dp 2, vpp 2..20, 7 dividing 64).
+  CHECK(omitted.size() == 39 * 6 + 19 * 7);
+  scenarios::Scenario listed = scenario;
+  for (int v = 1; v <= 80; ++v) listed.search->vpp.push_back(v);
+  for (std::int64_t mb = 1; mb <= 128; ++mb) listed.search->micro_batch.push_back(mb);
+  constexpr std::int64_t kTop = 5;
+  const scenarios::SearchOutcome by_default = scenarios::search_strategies(scenario, {}, 2, kTop);
+  const scenarios::SearchOutcome by_list = scenarios::search_strategies(listed, {}, 2, kTop);
+  REQUIRE(by_default.ranked.size() >= static_cast<std::size_t>(kTop));
+  REQUIRE(by_list.ranked.size() >= static_cast<std::size_t>(kTop));
+  for (std::size_t i = 0; i < static_cast<std::size_t>(kTop); ++i) {
+    INFO(i);
+    CHECK(by_default.ranked[i].strategy.name == by_list.ranked[i].strategy.name);
+    CHECK(by_default.ranked[i].step_time_s == by_list.ranked[i].step_time_s);
+  }
+  // Values the old default never tried lead (vpp outside 2, 4, 8).
+  bool beyond_old_default = false;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(kTop); ++i) {
+    const int vpp = by_default.ranked[i].strategy.vpp;
+    beyond_old_default = beyond_old_default || (vpp != 2 && vpp != 4 && vpp != 8);
+  }
+  CHECK(beyond_old_default);
+}
+
 // Hidden (run with "[.bound-sweep]"): every runnable candidate of the shipped example search, its bound
 // against its simulated step; prints how tight the bounds are. Takes a few minutes.
 TEST_CASE("step lower bound over the example search's candidates", "[.bound-sweep]") {
