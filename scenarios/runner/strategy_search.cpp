@@ -90,7 +90,12 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
         for (const models::PipelineScheduleKind* schedule : or_default(space.schedule, schedules)) {
           if (pp == 1 && schedule != &models::default_pipeline_schedule())
             continue;  // one stage: the schedules coincide
-          for (int vpp : or_default(space.vpp, every_vpp(*schedule, pp, scenario.model.config.layers))) {
+          // A listed vpp applies to the schedules that take virtual stages; the others run vpp 1.
+          const std::vector<int> vpps =
+              schedule->max_vpp() == 1
+                  ? std::vector<int>{1}
+                  : or_default(space.vpp, every_vpp(*schedule, pp, scenario.model.config.layers));
+          for (int vpp : vpps) {
             if (vpp < schedule->min_vpp() || vpp > schedule->max_vpp() ||
                 (schedule->even_vpp() && vpp % 2 != 0))
               continue;

@@ -122,6 +122,15 @@ TEST_CASE("an omitted vpp or micro-batch means every valid value: the same top K
     beyond_old_default = beyond_old_default || (vpp != 2 && vpp != 4 && vpp != 8);
   }
   CHECK(beyond_old_default);
+  // A listed vpp applies to the schedules that take virtual stages; 1F1B still runs with vpp 1.
+  scenario.search->schedule = {&models::pipeline_schedule("1f1b"), &models::pipeline_schedule("interleaved")};
+  scenario.search->vpp = {4};
+  int one_f_one_b = 0;
+  for (const models::ParallelStrategy& s : scenarios::enumerate_strategies(scenario)) {
+    if (s.schedule == &models::pipeline_schedule("1f1b")) CHECK(s.vpp == 1);
+    one_f_one_b += s.schedule == &models::pipeline_schedule("1f1b") ? 1 : 0;
+  }
+  CHECK(one_f_one_b == 6 + 7);
 }
 
 // Hidden (run with "[.bound-sweep]"): every runnable candidate of the shipped example search, its bound
