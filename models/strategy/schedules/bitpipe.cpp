@@ -13,7 +13,7 @@
 namespace strata::models {
 namespace {
 
-class BitPipe final : public PipelineScheduleKind {
+class BitPipe final : public ListScheduledKind {
  public:
   std::string_view name() const override { return "bitpipe"; }
   std::string_view candidate_suffix() const override { return "-bitpipe"; }
@@ -48,7 +48,7 @@ class BitPipe final : public PipelineScheduleKind {
     return chunk < s.vpp ? std::pair<std::int64_t, std::int64_t>{0, m / 2 - 1}
                          : std::pair<std::int64_t, std::int64_t>{m / 2, m - 1};
   }
-  std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t m) const override {
+  ListScheduleInput list_input(const ParallelStrategy& s, std::int64_t m) const override {
     ListScheduleInput in;
     in.ranks = s.pp;
     in.virtual_stages = s.vpp * s.pp;
@@ -59,16 +59,8 @@ class BitPipe final : public PipelineScheduleKind {
     in.place = [this, &s, half = m / 2](std::int64_t mb, int vs) {
       return place_of(s, mb < half ? 0 : s.vpp, vs);
     };
-    return list_scheduled_orders(in);
+    return in;
   }
-  std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t m, int stage) const override {
-    return orders(s, m).at(static_cast<std::size_t>(stage));
-  }
-  bool extrapolates() const override { return false; }
-  double in_flight_microbatches(const ParallelStrategy& s, std::int64_t m) const override {
-    return peak_in_flight(orders(s, m).front(), chunks_per_rank(s));
-  }
-  bool searched_by_default(const TransformerConfig&) const override { return false; }
 };
 
 }  // namespace

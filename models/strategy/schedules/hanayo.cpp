@@ -23,7 +23,7 @@ ListScheduleInput waves(const ParallelStrategy& s, std::int64_t m) {
   return in;
 }
 
-class Hanayo final : public PipelineScheduleKind {
+class Hanayo final : public ListScheduledKind {
  public:
   std::string_view name() const override { return "hanayo"; }
   std::string_view candidate_suffix() const override { return "-hanayo"; }
@@ -40,18 +40,9 @@ class Hanayo final : public PipelineScheduleKind {
     return v_shape_place(s.pp, vs);
   }
   bool reversed(const ParallelStrategy&, int chunk) const override { return chunk % 2 == 1; }
-  std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t m) const override {
-    return list_scheduled_orders(waves(s, m));
+  ListScheduleInput list_input(const ParallelStrategy& s, std::int64_t m) const override {
+    return waves(s, m);
   }
-  std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t m, int stage) const override {
-    return orders(s, m).at(static_cast<std::size_t>(stage));
-  }
-  // A list schedule's steady state need not repeat every micro-batch: simulated whole.
-  bool extrapolates() const override { return false; }
-  double in_flight_microbatches(const ParallelStrategy& s, std::int64_t m) const override {
-    return peak_in_flight(orders(s, m).front(), chunks_per_rank(s));
-  }
-  bool searched_by_default(const TransformerConfig&) const override { return false; }
 };
 
 }  // namespace

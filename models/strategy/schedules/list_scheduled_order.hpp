@@ -44,4 +44,25 @@ double peak_in_flight(const std::vector<PipelinePass>& order, int chunks);
 ChunkPlace v_shape_place(int p, int vs);
 int v_shape_virtual_stage(int p, int chunk, int stage);
 
+// A schedule whose orders come from the list scheduler: it says what to schedule (list_input), the rest
+// follows. Its steady state need not repeat every micro-batch, so its steps are simulated whole; the
+// search's memory estimate counts the activations the first rank's order holds; it is searched only when
+// listed.
+class ListScheduledKind : public PipelineScheduleKind {
+ public:
+  virtual ListScheduleInput list_input(const ParallelStrategy& s, std::int64_t microbatches) const = 0;
+
+  std::vector<std::vector<PipelinePass>> orders(const ParallelStrategy& s, std::int64_t m) const override {
+    return list_scheduled_orders(list_input(s, m));
+  }
+  std::vector<PipelinePass> order(const ParallelStrategy& s, std::int64_t m, int stage) const override {
+    return orders(s, m).at(static_cast<std::size_t>(stage));
+  }
+  bool extrapolates() const override { return false; }
+  double in_flight_microbatches(const ParallelStrategy& s, std::int64_t m) const override {
+    return peak_in_flight(orders(s, m).front(), chunks_per_rank(s));
+  }
+  bool searched_by_default(const TransformerConfig&) const override { return false; }
+};
+
 }  // namespace strata::models
