@@ -20,14 +20,6 @@ int integer(JsonObjectReader& r, const char* key, int fallback, int min = 1) {
                           : static_cast<int>(sim::json_integer(*value, r.location_of(key), min, 1'000'000));
 }
 
-// `value`, the word at `key`, as its table's enumerator; an unknown word fails there listing the table's.
-template <class Enum, std::size_t N>
-Enum word(JsonObjectReader& r, const char* key, const std::string& value,
-          const sim::NameTable<Enum, N>& names) {
-  if (const std::optional<Enum> found = names.value(value)) return *found;
-  r.location_of(key).fail("expected " + names.choices() + ", found \"" + value + "\"");
-}
-
 // `gpus_per_node` below the system's: the scenario uses only the first N GPUs of each node, and the rest of
 // the node is idle. Each used GPU keeps its own share of the node's NICs (its rails; at least one NIC per
 // node) unless the scenario names `nics_per_node`; an NVLink domain wider than a node keeps its node count.
@@ -129,8 +121,9 @@ models::TrainingSpec read_training(JsonObjectReader r) {
   if (dtype != "bf16" && dtype != "fp16" && dtype != "fp8")
     r.location_of("dtype").fail("expected bf16, fp16 or fp8");
   training.dtype = *models::dtype_from_name(dtype);
-  if (const auto attention = r.optional_string("attention")) {
-    training.attention = word(r, "attention", *attention, models::kAttentionKernelNames);
+  if (const nlohmann::json* attention = r.optional("attention")) {
+    training.attention =
+        sim::json_word(*attention, r.location_of("attention"), models::kAttentionKernelNames);
   }
   if (const auto optimizer = r.optional_string("optimizer"); optimizer && *optimizer != "adam") {
     r.location_of("optimizer").fail("only \"adam\" is modelled");

@@ -26,18 +26,10 @@ void read_boolean(const nlohmann::json& value, const sim::JsonLocation& at, Para
   s.*Member = sim::json_bool(value, at);
 }
 
-// A word of `Names` (a sim::NameTable of the member's enum).
-template <auto Member, const auto& Names>
-MemberType<Member> word_of(const nlohmann::json& value, const sim::JsonLocation& at) {
-  const std::string word = sim::json_string(value, at);
-  if (const auto found = Names.value(word)) return *found;
-  at.fail("expected " + Names.choices() + ", found \"" + word + "\"");
-}
-
 template <auto Member, const auto& Names>
 void read_word(const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s,
                const TrainingSpec&) {
-  s.*Member = word_of<Member, Names>(value, at);
+  s.*Member = sim::json_word(value, at, Names);
 }
 
 template <auto Member>
@@ -115,7 +107,7 @@ const StrategyField kFields[] = {
     {"recompute", read_word<&ParallelStrategy::recompute, models::kRecomputeNames>, nullptr,
      write_word<&ParallelStrategy::recompute, models::kRecomputeNames>,
      [](const nlohmann::json& value, const sim::JsonLocation& at, SearchSpace& space) {
-       space.recompute.push_back(word_of<&ParallelStrategy::recompute, models::kRecomputeNames>(value, at));
+       space.recompute.push_back(sim::json_word(value, at, models::kRecomputeNames));
      }},
     {"zero", read_integer<&ParallelStrategy::zero, 0, kMaxDegree>, nullptr,
      write_member<&ParallelStrategy::zero>, search_integer<&SearchSpace::zero, 0, 3>},

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/name_table.hpp"
 #include "sim/sim_time.hpp"
 #include "sim/units.hpp"
 
@@ -53,6 +54,13 @@ Bandwidth json_bandwidth(const nlohmann::json& value, const JsonLocation& where)
 FlopRate json_flop_rate(const nlohmann::json& value, const JsonLocation& where);   // "989TFLOP/s"
 SimTime json_duration(const nlohmann::json& value, const JsonLocation& where);     // "2us"
 const nlohmann::json::array_t& json_array(const nlohmann::json& value, const JsonLocation& where);
+// A word of `names`, as its enumerator; InputError at `where` listing the table's words otherwise.
+template <class Enum, std::size_t N>
+Enum json_word(const nlohmann::json& value, const JsonLocation& where, const NameTable<Enum, N>& names) {
+  const std::string word = json_string(value, where);
+  if (const std::optional<Enum> found = names.value(word)) return *found;
+  where.fail("expected " + names.choices() + ", found \"" + word + "\"");
+}
 
 class JsonObjectReader {
  public:

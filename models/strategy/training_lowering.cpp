@@ -11,6 +11,7 @@
 #include "models/strategy/data_parallel_lowering.hpp"
 #include "models/strategy/layer_lowering.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
+#include "models/strategy/rank_groups.hpp"
 #include "models/strategy/rank_layout.hpp"
 #include "sim/error.hpp"
 
@@ -29,13 +30,6 @@ constexpr double kCrossEntropyBackwardBytes = 14.0;
 // whole [V/t, h] table is written and the token rows scattered into it; Megatron's gradient hook then adds it
 // to the fp32 main_grad buffer (read 2 + 4, write 4). Per table element and micro-batch: 2 + 10 bytes.
 constexpr double kEmbeddingGradientBytes = 12.0;
-
-// The communicator groups one simulated rank belongs to (ExecutionGraph::groups indices, -1: none).
-struct RankGroups {
-  LayerGroups layer;
-  DataParallelGroups data;
-  int mirror = -1;  // the rank and the one holding the other copy of its stages (two-copy schedules)
-};
 
 // Why a step does not fit one graph; `needs` says how many tasks it would take ("about N").
 std::string too_large_reason(std::int64_t microbatches, int layers, const std::string& needs,
@@ -73,7 +67,8 @@ class Builder {
       first_layer_[vs] = first_layer_[vs - 1] + stage_layers_[vs - 1];
     microbatches_ = strategy.microbatches(training);
     orders_ = strategy.schedule->orders(strategy, microbatches_);
-    for (int rank = 0; rank < graph_.ranks; ++rank) groups_.push_back(build_groups(rank));
+    RankGroupBuilder communicators(model, strategy, graph_, locals_, collapsed_);
+    for (int rank = 0; rank < graph_.ranks; ++rank) groups_.push_back(communicators.groups_of(rank));
     embedding_parameters_ = static_cast<double>(model.vocab) * model.hidden;
     // Per layer and per virtual stage, once: every micro-batch's passes look them up.
     for (int layer = 0; layer < model.layers; ++layer) {
@@ -104,60 +99,6 @@ class Builder {
   int stage_of(int rank) const { return rank / locals_; }
   int local_of(int rank) const { return rank % locals_; }
 
-  // Groups list their simulated members; when ranks are collapsed, `gpus` keeps the whole communicator.
-  int group(GroupKind kind, int rank) {
-    const int stage = stage_of(rank);
-    const std::vector<int> members = layout_.members(kind, local_of(rank));
-    const auto key = std::make_tuple(static_cast<int>(kind), stage, members.front());
-    if (const auto found = group_ids_.find(key); found != group_ids_.end()) return found->second;
-    CommGroup g{group_kind_name(kind), {}, {}};
-    if (collapsed_) {
-      g.ranks.push_back(rank);
-      for (int member : members) g.gpus.push_back(layout_.gpu(stage, member));
-    } else {
-      for (int member : members) g.ranks.push_back(stage * locals_ + member);
-    }
-    graph_.groups.push_back(std::move(g));
-    const int id = static_cast<int>(graph_.groups.size()) - 1;
-    group_ids_.emplace(key, id);
-    return id;
-  }
-  RankGroups build_groups(int rank) {
-    RankGroups g;
-    if (s_.tp > 1) g.layer.tp = group(GroupKind::kTensor, rank);
-    if (s_.cp > 1) g.layer.cp = group(GroupKind::kContext, rank);
-    if (s_.ep > 1) g.layer.ep = group(GroupKind::kExpert, rank);
-    if (s_.expert_tp > 1) g.layer.expert_tp = group(GroupKind::kExpertTensor, rank);
-    if (dense_dp() > 1) g.data.dp = group(GroupKind::kData, rank);
-    if (s_.hybrid_shard()) {
-      if (s_.zero_shard() > 1) g.data.dp_shard = group(GroupKind::kDataShard, rank);
-      g.data.dp_replica = group(GroupKind::kDataReplica, rank);
-    }
-    if (m_.moe.experts > 0 && s_.expert_dp() > 1) g.data.edp = group(GroupKind::kExpertData, rank);
-    if (s_.fssdp) g.data.fssdp = group(GroupKind::kStage, rank);
-    if (s_.schedule->model_copies() == 2) g.mirror = mirror_group(rank);
-    return g;
-  }
-  // The pair of ranks at the same place of stages `stage` and its mirror, which hold the two copies of each
-  // other's stages.
-  int mirror_group(int rank) {
-    const int stage = stage_of(rank);
-    const int mirror = s_.schedule->mirror_stage(s_, stage);
-    const int low = std::min(stage, mirror);
-    const int high = std::max(stage, mirror);
-    const auto key = std::make_tuple(-1, low, local_of(rank));
-    if (const auto found = group_ids_.find(key); found != group_ids_.end()) return found->second;
-    CommGroup g{group_kind_name(GroupKind::kPipelineMirror),
-                {low * locals_ + local_of(rank), high * locals_ + local_of(rank)},
-                {}};
-    if (collapsed_) g.gpus = {layout_.gpu(low, 0), layout_.gpu(high, 0)};
-    graph_.groups.push_back(std::move(g));
-    const int id = static_cast<int>(graph_.groups.size()) - 1;
-    group_ids_.emplace(key, id);
-    return id;
-  }
-
-  int dense_dp() const { return s_.dp * s_.cp; }
   bool reduces_gradients() const { return models::reduces_gradients(m_, s_); }
   // ZeRO-3 / FSDP (Rajbhandari et al. 2020, stage 3; PyTorch FSDP): a layer's 16-bit weights are all-gathered
   // before its forward and again before its backward, one layer ahead of use (the gather for a layer waits
@@ -644,9 +585,8 @@ class Builder {
   std::vector<int> stage_layers_;
   std::vector<int> first_layer_;  // per virtual stage: its first global layer
   std::int64_t microbatches_ = 0;
-  std::vector<RankGroups> groups_;                      // per simulated rank
-  std::vector<std::vector<PipelinePass>> orders_;       // per stage
-  std::map<std::tuple<int, int, int>, int> group_ids_;  // (kind, stage, first member) -> group
+  std::vector<RankGroups> groups_;                 // per simulated rank
+  std::vector<std::vector<PipelinePass>> orders_;  // per stage
   double embedding_parameters_ = 0;
   std::vector<SplitBytes> layer_parameters_;  // per global layer, on one GPU
   std::vector<double> activation_bytes_;      // per virtual stage, one micro-batch
