@@ -45,20 +45,21 @@ struct Peak {
   CollectiveAlgorithm algorithm;
 };
 
+// NVLS all-reduce bus bandwidth of `gpus` GPUs of one NVLink domain; 0 where the table has no entry.
+// NVLS groups larger than the table's largest count use its largest entry (one NVSwitch level).
+double nvls_busbw(const SystemProfile& system, int gpus) {
+  const auto& table = system.collectives.nvls_busbw_by_gpus.value;
+  auto found = table.find(gpus);
+  if (found == table.end() && !table.empty() && gpus > table.rbegin()->first) found = std::prev(table.end());
+  return found == table.end() ? 0.0 : gbps(found->second);
+}
+
 Peak in_domain_peak(const SystemProfile& system, CollectiveOp op, int gpus) {
-  const CollectiveProfile& c = system.collectives;
-  const double ring = gbps(c.ring_busbw.value);
+  const double ring = gbps(system.collectives.ring_busbw.value);
   if (op == CollectiveOp::kSendRecv) return {ring, CollectiveAlgorithm::kPointToPoint};
   if (op == CollectiveOp::kAllToAll) return {ring, CollectiveAlgorithm::kPairwise};
-  if (op == CollectiveOp::kAllReduce) {
-    const auto& table = c.nvls_busbw_by_gpus.value;
-    // NVLS groups larger than the table's largest count use its largest entry (one NVSwitch level).
-    auto found = table.find(gpus);
-    if (found == table.end() && !table.empty() && gpus > table.rbegin()->first)
-      found = std::prev(table.end());
-    if (found != table.end() && gbps(found->second) > ring)
-      return {gbps(found->second), CollectiveAlgorithm::kNvls};
-  }
+  if (op == CollectiveOp::kAllReduce && nvls_busbw(system, gpus) > ring)
+    return {nvls_busbw(system, gpus), CollectiveAlgorithm::kNvls};
   return {ring, CollectiveAlgorithm::kRing};
 }
 
@@ -198,8 +199,22 @@ CollectiveEstimate analytic_collective(const SystemProfile& system, CollectiveOp
                                    ? sim::Bytes::from_count(size.count() * system.gpus_per_node.value)
                                    : size;
   estimate.ramp = size_ramp_fraction(system.collectives, ramp_size);
-  const double busbw = peak.busbw * estimate.ramp;
-  const double seconds = size.as_double() * bus_bandwidth_factor(op, std::max(ranks, 2)) / busbw;
+  double busbw = peak.busbw * estimate.ramp;
+  double seconds = size.as_double() * bus_bandwidth_factor(op, std::max(ranks, 2)) / busbw;
+  estimate.ramp_time = sim::SimTime::from_seconds(seconds);
+  const int domain_gpus = gpus_per_domain(system, scope);
+  NcclScope nccl_scope;
+  nccl_scope.ranks = ranks;
+  nccl_scope.nodes = ranks / domain_gpus;
+  nccl_scope.ring_busbw =
+      peak.algorithm == CollectiveAlgorithm::kNvls ? gbps(system.collectives.ring_busbw.value) : peak.busbw;
+  nccl_scope.nvls_busbw = system.nvls.value ? nvls_busbw(system, domain_gpus) : 0.0;
+  estimate.nccl = nccl_choice(system, op, size.as_double(), nccl_scope);
+  if (estimate.nccl && estimate.nccl->time.seconds() > seconds) {
+    seconds = estimate.nccl->time.seconds();
+    busbw = size.as_double() * bus_bandwidth_factor(op, std::max(ranks, 2)) / seconds;
+    estimate.latency_bound = true;
+  }
   estimate.time = sim::SimTime::from_seconds(seconds);
   estimate.busbw = sim::Bandwidth::from_bytes_per_s(busbw);
   estimate.algbw = sim::Bandwidth::from_bytes_per_s(size.as_double() / seconds);

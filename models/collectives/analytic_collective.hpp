@@ -19,12 +19,20 @@
 // measured for all-reduce inside one node, so its use elsewhere is an approximation stated in the report.
 // A send/recv of b bytes takes the ramp at G x b (G = GPUs per node): an all-reduce over the node's G GPUs
 // moves S / G per ring step, and its bus bandwidth is that step's throughput.
+// Scale: the ramp was measured on one node, so it knows nothing of the latency that grows with ranks and
+// nodes. For all-reduce, all-gather and reduce-scatter the time is the larger of the ramp's and NCCL's own
+// model for the scope (nccl_cost_model.hpp: NCCL's algorithm and protocol choice, its latency per ring step
+// and tree level, on the calibrated bandwidth). Inside one node the measured curve is the slower of the two
+// at every size on the shipped systems (NCCL's model is optimistic at medium sizes, which its own tree
+// correction factors admit); at scale NCCL's latency binds: a ring of 1,536 ranks costs 1,535 steps.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 
 #include "models/collectives/collective_op.hpp"
+#include "models/collectives/nccl_cost_model.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "sim/sim_time.hpp"
 #include "sim/units.hpp"
@@ -54,6 +62,12 @@ struct CollectiveEstimate {
   // analytic_collective.cpp, port_bytes().
   double nvlink_bytes = 0;
   double nic_bytes = 0;
+  // NCCL's algorithm, protocol, latency and modelled time for this size and scope (empty for operations its
+  // tuner does not model); `latency_bound` when that time, not the measured ramp, set `time`.
+  std::optional<NcclChoice> nccl;
+  bool latency_bound = false;
+  // The time the measured size ramp alone gives (equal to `time` unless latency_bound).
+  sim::SimTime ramp_time;
 };
 
 // Throws sim::InputError when the scope does not fit the system (more GPUs per node than it has, a

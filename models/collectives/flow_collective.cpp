@@ -188,7 +188,14 @@ void FlowCollectiveRunner::run(std::vector<PlannedFlow> flows, CollectiveOp op, 
       return;
     }
     const double flow_seconds = (queue_.now() - started).seconds();
-    const double seconds = flow_seconds / analytic.ramp;
+    double seconds = flow_seconds / analytic.ramp;
+    if (analytic.latency_bound) {
+      // NCCL's latency at this scale outlasts the ramp: keep it, and stretch its bandwidth part as the flows
+      // were stretched by contention (uncontended, the analytic time).
+      const double stretch = seconds / analytic.ramp_time.seconds();
+      const double latency = analytic.nccl->latency.seconds();
+      seconds = std::max(seconds, latency + (analytic.nccl->time.seconds() - latency) * stretch);
+    }
     estimate.time = sim::SimTime::from_seconds(seconds);
     estimate.algbw = sim::Bandwidth::from_bytes_per_s(size.as_double() / seconds);
     estimate.busbw =

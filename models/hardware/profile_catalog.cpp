@@ -48,7 +48,9 @@ GpuProfile ProfileCatalog::gpu(const std::string& name) const {
 }
 
 SystemProfile ProfileCatalog::system(const std::string& name) const {
-  return read_system_profile(find(root_ / "systems", name, "system"));
+  SystemProfile system = read_system_profile(find(root_ / "systems", name, "system"));
+  system.nccl_tuning = read_nccl_tuning(find(root_ / "nccl", system.collectives.nccl.value, "NCCL tuning"));
+  return system;
 }
 
 }  // namespace strata::models

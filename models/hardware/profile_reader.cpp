@@ -91,6 +91,68 @@ std::vector<std::pair<sim::Bytes, double>> size_ramp(const nlohmann::json& value
   return ramp;
 }
 
+// [one node, two nodes, more]: three bandwidths.
+std::array<sim::Bandwidth, 3> three_bandwidths(const nlohmann::json& value, const JsonLocation& where) {
+  const auto& items = sim::json_array(value, where);
+  if (items.size() != 3) where.fail("expected three bandwidths: [one node, two nodes, more nodes]");
+  std::array<sim::Bandwidth, 3> result;
+  for (std::size_t i = 0; i < 3; ++i) result[i] = positive_bandwidth(items[i], where.child(i));
+  return result;
+}
+
+// {"ring": {"ll": V, "ll128": V, "simple": V}, "tree": {...}, ...}: algorithms and protocols by their NCCL
+// names; a pair left out is one NCCL does not run.
+template <class Convert>
+auto nccl_table(Convert convert) {
+  return [convert](const nlohmann::json& value, const JsonLocation& where) {
+    using Cell = decltype(convert(value, where));
+    NcclTable<Cell> table;
+    JsonObjectReader algorithms(value, where);
+    for (const std::string& algorithm_name : algorithms.keys()) {
+      const auto algorithm = kNcclAlgorithmNames.value(algorithm_name);
+      if (!algorithm)
+        algorithms.location_of(algorithm_name)
+            .fail("unknown NCCL algorithm \"" + algorithm_name +
+                  "\" (known: " + kNcclAlgorithmNames.choices() + ")");
+      JsonObjectReader protocols(algorithms.required(algorithm_name), algorithms.location_of(algorithm_name));
+      for (const std::string& protocol_name : protocols.keys()) {
+        const auto protocol = kNcclProtocolNames.value(protocol_name);
+        if (!protocol)
+          protocols.location_of(protocol_name)
+              .fail("unknown NCCL protocol \"" + protocol_name +
+                    "\" (known: " + kNcclProtocolNames.choices() + ")");
+        table.at(*algorithm, *protocol) =
+            convert(protocols.required(protocol_name), protocols.location_of(protocol_name));
+      }
+    }
+    return table;
+  };
+}
+
+// {"ll": [f0, ..., f22], "ll128": [...], "simple": [...]}: every protocol, one fraction per size class.
+auto tree_correction(const nlohmann::json& value, const JsonLocation& where) {
+  constexpr std::size_t kSizes = NcclTuning::kTreeCorrectionSizes;
+  std::array<std::array<double, kSizes>, kNcclProtocolCount> table{};
+  JsonObjectReader protocols(value, where);
+  for (const auto& [protocol, name] : kNcclProtocolNames.entries) {
+    const JsonLocation at = protocols.location_of(name);
+    const auto& factors = sim::json_array(protocols.required(name), at);
+    if (factors.size() != kSizes)
+      at.fail("expected " + std::to_string(kSizes) + " factors, for 64 B x 2^0 .. 2^" +
+              std::to_string(kSizes - 1));
+    for (std::size_t i = 0; i < kSizes; ++i)
+      table[static_cast<std::size_t>(protocol)][i] = fraction(factors[i], at.child(i));
+  }
+  protocols.finish();
+  return table;
+}
+
+double positive_number(const nlohmann::json& value, const JsonLocation& where) {
+  const double number = sim::json_number(value, where);
+  if (!(number > 0.0 && number < 1e6)) where.fail("expected a positive number, found " + value.dump());
+  return number;
+}
+
 // Reads a map keyed by dtype name ("bf16": {...}); unknown dtype names are errors.
 template <class Convert>
 auto read_dtype_map(JsonObjectReader& parent, std::string_view key, Convert convert) {
@@ -196,6 +258,9 @@ SystemProfile read_system_profile(const std::filesystem::path& path) {
   }
   system.collectives.size_ramp = read_sourced(collectives, "size_ramp", size_ramp);
   system.collectives.nic_efficiency = read_sourced(collectives, "nic_efficiency", fraction);
+  system.collectives.nccl = read_sourced(collectives, "nccl", sim::json_string);
+  system.collectives.ll_max_busbw = read_sourced(collectives, "ll_max_busbw", three_bandwidths);
+  system.collectives.net_overhead = read_sourced(collectives, "net_overhead", sim::json_duration);
   collectives.finish();
   root.finish();
   if (system.nvlink_domain_gpus.value % system.gpus_per_node.value != 0 &&
@@ -203,6 +268,44 @@ SystemProfile read_system_profile(const std::filesystem::path& path) {
     root.location_of("nvlink").child("domain_gpus").fail("must be a multiple or a divisor of gpus_per_node");
   }
   return system;
+}
+
+NcclTuning read_nccl_tuning(const std::filesystem::path& path) {
+  const nlohmann::json document = sim::read_json_file(path);
+  NcclTuning tuning;
+  std::string display_name;
+  JsonObjectReader root = open_profile(document, path, "nccl", tuning.name, display_name);
+  tuning.base_latency = read_sourced(root, "base_latency", nccl_table(sim::json_duration));
+  tuning.nvlink_latency = read_sourced(root, "nvlink_latency", nccl_table(sim::json_duration));
+  tuning.network_latency = read_sourced(root, "network_latency", nccl_table(sim::json_duration));
+  tuning.bandwidth_factor = read_sourced(root, "bandwidth_factor", nccl_table(fraction));
+  tuning.simple_net_overhead_factor = read_sourced(root, "simple_net_overhead_factor", positive_number);
+  tuning.pat_rank_latency = read_sourced(root, "pat_rank_latency", sim::json_duration);
+  tuning.pat_level_latency_divisor = read_sourced(root, "pat_level_latency_divisor", positive_number);
+  tuning.tree_correction_factor = read_sourced(root, "tree_correction_factor", tree_correction);
+  tuning.ring_plateau_latency_factor = read_sourced(root, "ring_plateau_latency_factor", positive_number);
+  tuning.ring_plateau_min_bytes_per_rank =
+      read_sourced(root, "ring_plateau_min_bytes_per_rank", sim::json_bytes);
+  root.finish();
+  // Every pair that has a bandwidth needs its three latencies: the cost model reads them together.
+  for (std::size_t a = 0; a < kNcclAlgorithmCount; ++a) {
+    for (std::size_t p = 0; p < kNcclProtocolCount; ++p) {
+      const auto algorithm = static_cast<NcclAlgorithm>(a);
+      const auto protocol = static_cast<NcclProtocol>(p);
+      if (!tuning.bandwidth_factor.value.at(algorithm, protocol)) continue;
+      for (const char* key : {"base_latency", "nvlink_latency", "network_latency"}) {
+        const auto& table = std::string_view(key) == "base_latency"     ? tuning.base_latency.value
+                            : std::string_view(key) == "nvlink_latency" ? tuning.nvlink_latency.value
+                                                                        : tuning.network_latency.value;
+        if (!table.at(algorithm, protocol)) {
+          root.location_of(key).fail(
+              std::string("no latency for ") + std::string(kNcclAlgorithmNames.name(algorithm)) + "/" +
+              std::string(kNcclProtocolNames.name(protocol)) + ", which bandwidth_factor lists");
+        }
+      }
+    }
+  }
+  return tuning;
 }
 
 }  // namespace strata::models

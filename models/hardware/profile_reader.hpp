@@ -14,5 +14,6 @@ inline constexpr int kProfileFormatVersion = 1;
 
 GpuProfile read_gpu_profile(const std::filesystem::path& path);
 SystemProfile read_system_profile(const std::filesystem::path& path);
+NcclTuning read_nccl_tuning(const std::filesystem::path& path);
 
 }  // namespace strata::models

@@ -4,12 +4,15 @@
 // Bandwidths are per direction unless the name says otherwise.
 #pragma once
 
+#include <array>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "models/hardware/nccl_tuning.hpp"
 #include "models/hardware/sourced.hpp"
+#include "sim/sim_time.hpp"
 #include "sim/units.hpp"
 
 namespace strata::models {
@@ -26,6 +29,13 @@ struct CollectiveProfile {
   Sourced<std::vector<std::pair<sim::Bytes, double>>> size_ramp;
   // Achievable fraction of a NIC's line rate.
   Sourced<double> nic_efficiency;
+  // The NCCL cost-model constants this system's NCCL follows: calibration/profiles/nccl/<nccl>.json.
+  Sourced<std::string> nccl;
+  // NCCL's cap on the LL protocol's bus bandwidth with one node, two nodes, and more (llMaxBws: by GPU
+  // generation inside a node, by host CPU vendor across nodes).
+  Sourced<std::array<sim::Bandwidth, 3>> ll_max_busbw;
+  // Host overhead of posting one network step (getNetOverhead, by host CPU vendor).
+  Sourced<sim::SimTime> net_overhead;
 };
 
 struct SystemProfile {
@@ -45,6 +55,7 @@ struct SystemProfile {
   Sourced<int> nics_per_node;                     // compute-fabric NICs (storage NICs excluded)
   Sourced<sim::Bandwidth> nic_bandwidth;          // per NIC, per direction, line rate
   CollectiveProfile collectives;
+  NcclTuning nccl_tuning;  // the profile collectives.nccl names, attached by ProfileCatalog::system
 };
 
 }  // namespace strata::models

@@ -52,6 +52,9 @@ struct Row {
   double algbw_gbps;
   double busbw_gbps;
   std::string algorithm;
+  std::string nccl;  // NCCL's algorithm/protocol for the size and scope, "-" where its tuner has none
+  double nccl_latency_us;
+  bool latency_bound;
 };
 
 std::vector<sim::Bytes> sizes(const CollectiveOptions& options) {
@@ -102,8 +105,14 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
     const models::CollectiveEstimate estimate =
         options.fidelity == "analytic" ? models::analytic_collective(system, *op, size, scope)
                                        : models::flow_collective(system, topology, *op, size, scope);
+    std::string nccl = "-";
+    if (estimate.nccl) {
+      nccl = std::string(models::kNcclAlgorithmNames.name(estimate.nccl->algorithm)) + "/" +
+             std::string(models::kNcclProtocolNames.name(estimate.nccl->protocol));
+    }
     rows.push_back({size, estimate.time, estimate.algbw.gb_per_s(), estimate.busbw.gb_per_s(),
-                    std::string(models::collective_algorithm_name(estimate.algorithm))});
+                    std::string(models::collective_algorithm_name(estimate.algorithm)), nccl,
+                    estimate.nccl ? estimate.nccl->latency.microseconds() : 0.0, estimate.latency_bound});
   }
 
   if (options.json) {
@@ -122,7 +131,10 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
                                   {"time_us", row.time.microseconds()},
                                   {"algbw_GBps", row.algbw_gbps},
                                   {"busbw_GBps", row.busbw_gbps},
-                                  {"algorithm", row.algorithm}});
+                                  {"algorithm", row.algorithm},
+                                  {"nccl", row.nccl},
+                                  {"nccl_latency_us", row.nccl_latency_us},
+                                  {"latency_bound", row.latency_bound}});
     }
     out << document.dump(2) << '\n';
     return;
@@ -132,14 +144,23 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
       << " fidelity";
   if (scope.nodes > 1 || options.fidelity == "flow")
     out << ", " << options.topology << " " << options.oversubscription << ":1";
-  out << "\n#\n#        size(B)     time(us)  algbw(GB/s)  busbw(GB/s)  algorithm\n";
+  out << "\n#\n#        size(B)     time(us)  algbw(GB/s)  busbw(GB/s)  algorithm          nccl (latency "
+         "us)\n";
   for (const Row& row : rows) {
-    char line[160];
-    std::snprintf(line, sizeof line, "  %13lld %12.2f %12.2f %12.2f  %s\n",
+    char line[200];
+    std::snprintf(line, sizeof line, "  %13lld %12.2f %12.2f %12.2f  %-17s  %s",
                   static_cast<long long>(row.size.count()), row.time.microseconds(), row.algbw_gbps,
-                  row.busbw_gbps, row.algorithm.c_str());
+                  row.busbw_gbps, row.algorithm.c_str(), row.nccl.c_str());
     out << line;
+    if (row.nccl != "-") {
+      std::snprintf(line, sizeof line, " (%.1f)%s", row.nccl_latency_us, row.latency_bound ? " *" : "");
+      out << line;
+    }
+    out << '\n';
   }
+  out << "# nccl: the algorithm and protocol NCCL's cost model picks, and its latency; * where that model, "
+         "not\n"
+         "# the measured size ramp, sets the time (latency at scale)\n";
 }
 
 }  // namespace
