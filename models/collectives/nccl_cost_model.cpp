@@ -24,7 +24,8 @@ bool runs(NcclAlgorithm algorithm, CollectiveOp op, const NcclScope& scope) {
   switch (algorithm) {
     case NcclAlgorithm::kRing: return true;
     case NcclAlgorithm::kTree: return op == CollectiveOp::kAllReduce && scope.nodes > 1;
-    case NcclAlgorithm::kNvls: return op == CollectiveOp::kAllReduce && scope.nodes == 1 && scope.nvls_busbw > 0;
+    case NcclAlgorithm::kNvls:
+      return op == CollectiveOp::kAllReduce && scope.nodes == 1 && scope.nvls_busbw > 0;
     case NcclAlgorithm::kNvlsTree:
       return op == CollectiveOp::kAllReduce && scope.nodes > 1 && per_node > 1 && scope.nvls_busbw > 0;
     case NcclAlgorithm::kPat: return reduce_or_gather && scope.nodes > 1 && per_node == 1;
@@ -33,8 +34,8 @@ bool runs(NcclAlgorithm algorithm, CollectiveOp op, const NcclScope& scope) {
 }
 
 // Microseconds; the formulas of nccl_cost_model.hpp.
-double latency_us(const SystemProfile& system, NcclAlgorithm algorithm, NcclProtocol protocol, CollectiveOp op,
-                  const NcclScope& scope) {
+double latency_us(const SystemProfile& system, NcclAlgorithm algorithm, NcclProtocol protocol,
+                  CollectiveOp op, const NcclScope& scope) {
   const NcclTuning& tuning = system.nccl_tuning;
   const int n = scope.ranks;
   const int nodes = scope.nodes;
@@ -43,7 +44,8 @@ double latency_us(const SystemProfile& system, NcclAlgorithm algorithm, NcclProt
   const double nvlink = us(*tuning.nvlink_latency.value.at(algorithm, protocol));
   const NcclAlgorithm network_row = per_node == 1 ? NcclAlgorithm::kTree : algorithm;
   const auto& network_cell = tuning.network_latency.value.at(network_row, protocol);
-  const double network = us(network_cell ? *network_cell : *tuning.network_latency.value.at(algorithm, protocol));
+  const double network =
+      us(network_cell ? *network_cell : *tuning.network_latency.value.at(algorithm, protocol));
   switch (algorithm) {
     case NcclAlgorithm::kRing: {
       const bool all_reduce = op == CollectiveOp::kAllReduce;
@@ -81,12 +83,13 @@ double bandwidth(const SystemProfile& system, NcclAlgorithm algorithm, NcclProto
 }
 
 // NCCL's medium-size correction of the tree all-reduce's bandwidth (ncclTopoGetAlgoTime).
-double tree_correction(const NcclTuning& tuning, NcclAlgorithm algorithm, NcclProtocol protocol, CollectiveOp op,
-                       double size_bytes) {
+double tree_correction(const NcclTuning& tuning, NcclAlgorithm algorithm, NcclProtocol protocol,
+                       CollectiveOp op, double size_bytes) {
   if (algorithm != NcclAlgorithm::kTree || op != CollectiveOp::kAllReduce || size_bytes < 64) return 1.0;
   const int size_class = log2_floor(static_cast<int>(std::min(size_bytes / 64, 1e9)));
   const auto& factors = tuning.tree_correction_factor.value[static_cast<std::size_t>(protocol)];
-  return static_cast<std::size_t>(size_class) < factors.size() ? factors[static_cast<std::size_t>(size_class)] : 1.0;
+  return static_cast<std::size_t>(size_class) < factors.size() ? factors[static_cast<std::size_t>(size_class)]
+                                                               : 1.0;
 }
 
 // NCCL's "plateau effect of ring": the latency of an inter-node Simple ring all-reduce once each rank's share

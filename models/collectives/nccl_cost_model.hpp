@@ -27,8 +27,8 @@
 //
 // Left out, as NCCL's refinements that a calibrated bandwidth already holds or that no shipped system has:
 // per-channel bandwidth caps, the per-hop network latency of the
-// topology search (latencyInter, zero on InfiniBand), CollNet/SHARP, and the p2p-based operations (all-to-all,
-// send/recv and broadcast are not in NCCL's tuning table).
+// topology search (latencyInter, zero on InfiniBand), CollNet/SHARP, and the p2p-based operations
+// (all-to-all, send/recv and broadcast are not in NCCL's tuning table).
 #pragma once
 
 #include <optional>
@@ -42,9 +42,9 @@ namespace strata::models {
 // The scope as NCCL sees it, and the bus bandwidths Strata calibrated for it (bytes per second).
 struct NcclScope {
   int ranks = 1;
-  int nodes = 1;               // NVLink domains the ranks span (a whole NVL72 rack counts as one)
-  double ring_busbw = 0;       // the ring's bus bandwidth over the scope (NVLink, or NICs across nodes)
-  double nvls_busbw = 0;       // NVLS all-reduce bus bandwidth of one node's GPUs of the scope; 0 without NVLS
+  int nodes = 1;          // NVLink domains the ranks span (a whole NVL72 rack counts as one)
+  double ring_busbw = 0;  // the ring's bus bandwidth over the scope (NVLink, or NICs across nodes)
+  double nvls_busbw = 0;  // NVLS all-reduce bus bandwidth of one node's GPUs of the scope; 0 without NVLS
 };
 
 struct NcclChoice {

@@ -1,7 +1,7 @@
 // NCCL's cost model (models/collectives/nccl_cost_model.hpp) with the shipped NCCL 2.30 constants
-// (calibration/profiles/nccl/nccl-2.30.json) on the synthetic system (ring 100 GB/s, NVLS 150 GB/s at 8 GPUs),
-// a 1 us host network overhead and LL caps of 39, 39 and 20.4 GB/s (NCCL's Intel rows). Every expected value
-// is derived by hand below from the formulas of the header; microseconds throughout.
+// (calibration/profiles/nccl/nccl-2.30.json) on the synthetic system (ring 100 GB/s, NVLS 150 GB/s at 8
+// GPUs), a 1 us host network overhead and LL caps of 39, 39 and 20.4 GB/s (NCCL's Intel rows). Every expected
+// value is derived by hand below from the formulas of the header; microseconds throughout.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +19,8 @@ using strata::sim::Bytes;
 
 namespace {
 
-const std::filesystem::path kNcclProfile = std::filesystem::path(STRATA_SOURCE_PROFILE_DIR) / "nccl" / "nccl-2.30.json";
+const std::filesystem::path kNcclProfile =
+    std::filesystem::path(STRATA_SOURCE_PROFILE_DIR) / "nccl" / "nccl-2.30.json";
 
 SystemProfile system_with_nccl() {
   SystemProfile system = synthetic_system();
@@ -46,7 +47,8 @@ TEST_CASE("a ring all-gather over 1,536 ranks pays 1,535 ring steps", "[collecti
   // 192 nodes x 8 GPUs, 8 MiB, ring 100 GB/s. Only the ring runs (PAT needs one GPU per node).
   // LL:     6.6 + (1535 - 191) x max(0.6, 1.0) + 191 x 2.7 = 1866.3; bus bytes 8 MiB x 1535/1536 = 8383146.67
   //         at min(100 x 0.5, 20.4) = 20.4 GB/s: 410.94; total 2277.24
-  // LL128:  14 + 1344 x 1.9 + 191 x 4 = 3331.6 (+91.1)      Simple: 8.4 + 1344 x 3.4 + 191 x 14 = 7252 (+83.8)
+  // LL128:  14 + 1344 x 1.9 + 191 x 4 = 3331.6 (+91.1)      Simple: 8.4 + 1344 x 3.4 + 191 x 14 = 7252
+  // (+83.8)
   const auto choice = nccl_choice(system, CollectiveOp::kAllGather, 8388608.0, scope(1536, 192, 100));
   REQUIRE(choice);
   CHECK(pair(*choice) == "ring/ll");
@@ -58,7 +60,8 @@ TEST_CASE("a ring all-gather over 1,536 ranks pays 1,535 ring steps", "[collecti
   CHECK(half->latency.microseconds() == Approx(935.1));
 }
 
-TEST_CASE("a small all-reduce across nodes takes the tree: log2 of the nodes, not the ranks", "[collectives][nccl]") {
+TEST_CASE("a small all-reduce across nodes takes the tree: log2 of the nodes, not the ranks",
+          "[collectives][nccl]") {
   const SystemProfile system = system_with_nccl();
   // 8 nodes x 8 GPUs, 8 bytes. Tree/LL: 6.8 + 2 x ((8 - 1) x 0.6 + log2(8) x 5.0) = 45.2.
   // Ring/LL: 6.6 + (126 - 14) x 1.0 + 14 x 2.7 = 156.4. NVLS-tree: 25 + 2 x 3 x 20.9 = 150.4.
@@ -75,7 +78,8 @@ TEST_CASE("a small all-reduce across nodes takes the tree: log2 of the nodes, no
 
 TEST_CASE("inside one node a large all-reduce takes NVLS at its 25 us step", "[collectives][nccl]") {
   const SystemProfile system = system_with_nccl();
-  // NVLS: 25 + 2^30 x 1.75 / 150e3 = 25 + 12526.6; ring Simple: 8.4 + 14 x 3.4 + 2^30 x 1.75 / 100e3 (slower).
+  // NVLS: 25 + 2^30 x 1.75 / 150e3 = 25 + 12526.6; ring Simple: 8.4 + 14 x 3.4 + 2^30 x 1.75 / 100e3
+  // (slower).
   const auto choice = nccl_choice(system, CollectiveOp::kAllReduce, 1073741824.0, scope(8, 1, 100, 150));
   REQUIRE(choice);
   CHECK(pair(*choice) == "nvls/simple");
@@ -84,12 +88,11 @@ TEST_CASE("inside one node a large all-reduce takes NVLS at its 25 us step", "[c
 
 TEST_CASE("the tree's bandwidth is corrected at medium sizes", "[collectives][nccl]") {
   const SystemProfile system = system_with_nccl();
-  // 2 nodes x 8 GPUs, no NVLS, 1 MiB: size class floor(log2(2^20 / 64)) = 14 -> LL 0.5, LL128 0.6, Simple 0.5.
-  // Bus bytes 2^20 x 2 x 15/16 = 1966080.
-  // tree/LL128: 14 + 2 x (7 x 1.25 + 1 x 8.5) = 48.5; 100 x 0.8625 x 0.6 = 51.75 GB/s: 37.99; total 86.49
-  // tree/LL:    6.8 + 2 x (7 x 0.6 + 5) = 25.2; min(24.21, 39) x 0.5 = 12.105 GB/s: 162.42; total 187.6
-  // ring/LL:    6.6 + 28 x 1.0 + 2 x 2.7 = 40; min(50, 39) = 39 GB/s: 50.41; total 90.41
-  // ring/LL128: 14 + 28 x 1.9 + 2 x 4 = 75.2; 92 GB/s: 21.37; total 96.57
+  // 2 nodes x 8 GPUs, no NVLS, 1 MiB: size class floor(log2(2^20 / 64)) = 14 -> LL 0.5, LL128 0.6, Simple
+  // 0.5. Bus bytes 2^20 x 2 x 15/16 = 1966080. tree/LL128: 14 + 2 x (7 x 1.25 + 1 x 8.5) = 48.5; 100 x 0.8625
+  // x 0.6 = 51.75 GB/s: 37.99; total 86.49 tree/LL:    6.8 + 2 x (7 x 0.6 + 5) = 25.2; min(24.21, 39) x 0.5
+  // = 12.105 GB/s: 162.42; total 187.6 ring/LL:    6.6 + 28 x 1.0 + 2 x 2.7 = 40; min(50, 39) = 39
+  // GB/s: 50.41; total 90.41 ring/LL128: 14 + 28 x 1.9 + 2 x 4 = 75.2; 92 GB/s: 21.37; total 96.57
   const auto choice = nccl_choice(system, CollectiveOp::kAllReduce, 1048576.0, scope(16, 2, 100));
   REQUIRE(choice);
   CHECK(pair(*choice) == "tree/ll128");
@@ -110,8 +113,8 @@ TEST_CASE("an inter-node Simple ring all-reduce pays the plateau factor", "[coll
 TEST_CASE("one GPU per node: PAT for all-gather, the tree's network latency for every algorithm",
           "[collectives][nccl]") {
   const SystemProfile system = system_with_nccl();
-  // 64 nodes x 1 GPU, 64 KiB, ring 25 GB/s. PAT: 8 + log2(64) x 14 / 3.5 + 64 x 2.8 = 211.2; 18.75 GB/s: 3.44.
-  // Ring/LL: 6.6 + 63 x 5.0 (the tree's LL network latency, ppn 1) = 321.6 (+3.16).
+  // 64 nodes x 1 GPU, 64 KiB, ring 25 GB/s. PAT: 8 + log2(64) x 14 / 3.5 + 64 x 2.8 = 211.2; 18.75
+  // GB/s: 3.44. Ring/LL: 6.6 + 63 x 5.0 (the tree's LL network latency, ppn 1) = 321.6 (+3.16).
   const auto choice = nccl_choice(system, CollectiveOp::kAllGather, 65536.0, scope(64, 64, 25));
   REQUIRE(choice);
   CHECK(pair(*choice) == "pat/simple");
@@ -159,16 +162,24 @@ TEST_CASE("a bad NCCL profile is refused with the file and JSON path", "[profile
     std::filesystem::remove_all(dir);
     return message;
   };
-  CHECK(error([](auto& d) { d["base_latency"]["value"]["collnet"] = nlohmann::json::object(); })
-            .find("/base_latency/value/collnet: unknown NCCL algorithm \"collnet\"") != std::string::npos);
-  CHECK(error([](auto& d) { d["nvlink_latency"]["value"]["ring"]["ll"] = "-1us"; })
-            .find("/nvlink_latency/value/ring/ll: invalid duration \"-1us\"") != std::string::npos);
-  CHECK(error([](auto& d) { d["network_latency"]["value"]["tree"].erase("ll"); })
-            .find("/network_latency: no latency for tree/ll, which bandwidth_factor lists") != std::string::npos);
-  CHECK(error([](auto& d) { d["tree_correction_factor"]["value"]["ll"].erase(0); })
-            .find("/tree_correction_factor/value/ll: expected 23 factors") != std::string::npos);
-  CHECK(error([](auto& d) { d["tree_correction_factor"]["value"]["simple"][3] = 1.5; })
-            .find("/tree_correction_factor/value/simple/3: expected a fraction in (0, 1]") != std::string::npos);
-  CHECK(error([](auto& d) { d["ring_plateau_latency_factor"]["value"] = 0; })
-            .find("/ring_plateau_latency_factor/value: expected a positive number") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["base_latency"]["value"]["collnet"] = nlohmann::json::object();
+        }).find("/base_latency/value/collnet: unknown NCCL algorithm \"collnet\"") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["nvlink_latency"]["value"]["ring"]["ll"] = "-1us";
+        }).find("/nvlink_latency/value/ring/ll: invalid duration \"-1us\"") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["network_latency"]["value"]["tree"].erase("ll");
+        }).find("/network_latency: no latency for tree/ll, which bandwidth_factor lists") !=
+        std::string::npos);
+  CHECK(error([](auto& d) {
+          d["tree_correction_factor"]["value"]["ll"].erase(0);
+        }).find("/tree_correction_factor/value/ll: expected 23 factors") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["tree_correction_factor"]["value"]["simple"][3] = 1.5;
+        }).find("/tree_correction_factor/value/simple/3: expected a fraction in (0, 1]") !=
+        std::string::npos);
+  CHECK(error([](auto& d) {
+          d["ring_plateau_latency_factor"]["value"] = 0;
+        }).find("/ring_plateau_latency_factor/value: expected a positive number") != std::string::npos);
 }

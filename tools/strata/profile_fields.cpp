@@ -34,6 +34,12 @@ Shown show(const std::map<int, sim::Bandwidth>& table) {
     text += (text.empty() ? "" : ", ") + std::to_string(gpus) + ": " + bandwidth.to_string();
   return {text.empty() ? "none" : text, std::nullopt};
 }
+Shown show(const std::string& value) { return {value, std::nullopt}; }
+Shown show(const std::array<sim::Bandwidth, 3>& caps) {
+  return {caps[0].to_string() + " / " + caps[1].to_string() + " / " + caps[2].to_string() +
+              " (1 / 2 / more nodes)",
+          std::nullopt};
+}
 Shown show(const std::vector<std::pair<sim::Bytes, double>>& ramp) {
   return {std::to_string(ramp.size()) + " points, " + ramp.front().first.to_string() + " .. " +
               ramp.back().first.to_string(),
@@ -80,7 +86,10 @@ std::vector<Field> describe(const models::SystemProfile& system) {
           field("collectives.ring_busbw", c.ring_busbw, any),
           field("collectives.nvls_busbw_by_gpus", c.nvls_busbw_by_gpus, any),
           field("collectives.size_ramp", c.size_ramp, any),
-          field("collectives.nic_efficiency", c.nic_efficiency, any)};
+          field("collectives.nic_efficiency", c.nic_efficiency, any),
+          field("collectives.nccl", c.nccl, any),
+          field("collectives.ll_max_busbw", c.ll_max_busbw, any),
+          field("collectives.net_overhead", c.net_overhead, any)};
 }
 
 }  // namespace strata::tools
