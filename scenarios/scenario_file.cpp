@@ -152,6 +152,11 @@ StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& train
       if (!(expectation.tolerance_pct > 0 && expectation.tolerance_pct <= 100))
         e.location_of("tolerance_pct").fail("expected a percentage in (0, 100]");
     }
+    if (const auto group = e.optional_string("group")) {
+      if (group->empty() || group->size() > 200)
+        e.location_of("group").fail("expected a name of 1 to 200 characters");
+      expectation.group = *group;
+    }
     e.finish();
     if (!expectation.step_time_s && !expectation.tokens_per_s_per_gpu)
       e.location().fail("needs step_time_s or tokens_per_s_per_gpu");

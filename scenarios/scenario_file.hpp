@@ -33,6 +33,7 @@ struct Expectation {
   std::optional<double> tokens_per_s_per_gpu;
   double tolerance_pct = 20.0;  // `strata validate` fails a case whose error exceeds this
   std::string source;
+  std::string group;  // the source and framework family `strata validate` summarises it with (may be empty)
 };
 
 struct StrategySpec {

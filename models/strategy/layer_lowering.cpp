@@ -63,10 +63,10 @@ double LayerLowering::dropout_backward_bytes() const {
 // residual stream's gradient (autograd's accumulation: read two, write one).
 double LayerLowering::norm_backward_bytes() const { return 6.0 * kActivationBytes * hidden_elements(); }
 
-// Rotary embeddings (every model without learned positions), one fused kernel each way: read and write the
-// rotated part of q and k (MLA rotates qk_rope_head_dim per query head and one shared key part).
+// Rotary embeddings (every model without learned positions or ALiBi), one fused kernel each way: read and
+// write the rotated part of q and k (MLA rotates qk_rope_head_dim per query head and one shared key part).
 double LayerLowering::rope_bytes() const {
-  if (m_.learned_positions) return 0.0;
+  if (!m_.uses_rotary()) return 0.0;
   const double rotated = m_.uses_mla() ? static_cast<double>(m_.heads) * m_.mla.qk_rope_head_dim / s_.tp +
                                              m_.mla.qk_rope_head_dim
                                        : (widths_.q + widths_.k) / s_.tp;

@@ -36,6 +36,14 @@ class HfReader {
     }
     return values;
   }
+  double number_or(const char* key, double fallback) const {
+    return has(key) ? sim::json_number(config_[key], where_.child(key)) : fallback;
+  }
+  // A nested object (MPT's attn_config); an absent key reads as an empty object.
+  HfReader object_or_empty(const char* key) const {
+    static const nlohmann::json kEmpty = nlohmann::json::object();
+    return has(key) ? HfReader(config_[key], where_.child(key)) : HfReader(kEmpty, where_.child(key));
+  }
   const sim::JsonLocation& where() const { return where_; }
 
  private:
@@ -45,7 +53,7 @@ class HfReader {
 
 constexpr const char* kSupported =
     "GPT2LMHeadModel, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, MixtralForCausalLM, "
-    "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, DeepseekV3ForCausalLM";
+    "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, DeepseekV3ForCausalLM, MPTForCausalLM";
 
 MlpActivation activation(const HfReader& hf, const char* key, const std::string& fallback) {
   const std::string name = hf.string_or(key, fallback);
@@ -68,6 +76,33 @@ void read_gpt2(const HfReader& hf, TransformerConfig& c) {
   c.tied_embeddings = hf.boolean_or("tie_word_embeddings", true);
   c.activation = activation(hf, "activation_function", "gelu_new");
   c.norm = NormKind::kLayerNorm;
+}
+
+// MosaicML's MPT (llm-foundry configuration_mpt.py, MPTConfig): multi-head attention, a GELU MLP of
+// expansion_ratio x d_model, LayerNorm, ALiBi or learned positions, biases unless no_bias, tied embeddings.
+void read_mpt(const HfReader& hf, TransformerConfig& c) {
+  c.family = Family::kMpt;
+  c.layers = hf.integer("n_layers");
+  c.hidden = hf.integer("d_model");
+  c.heads = hf.integer("n_heads");
+  c.kv_heads = c.heads;
+  c.ffn_hidden = hf.integer_or("expansion_ratio", 4) * c.hidden;
+  c.vocab = hf.integer("vocab_size");
+  c.max_positions = hf.integer("max_seq_len");
+  c.linear_biases = !hf.boolean_or("no_bias", false);
+  c.tied_embeddings = true;
+  c.activation = MlpActivation::kGelu;
+  c.norm = NormKind::kLayerNorm;
+  const HfReader attention = hf.object_or_empty("attn_config");
+  const std::string kind = attention.string_or("attn_type", "multihead_attention");
+  if (kind != "multihead_attention")
+    attention.where()
+        .child("attn_type")
+        .fail("unsupported attention \"" + kind + "\" (supported: multihead_attention)");
+  c.alibi = attention.boolean_or("alibi", false);
+  c.learned_positions = hf.boolean_or("learned_pos_emb", true);
+  c.dropout = hf.number_or("resid_pdrop", 0) > 0 || hf.number_or("emb_pdrop", 0) > 0 ||
+              attention.number_or("attn_pdrop", 0) > 0;
 }
 
 void read_llama_like(const HfReader& hf, TransformerConfig& c) {
@@ -100,6 +135,8 @@ TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLo
   const std::string& arch = c.architecture;
   if (arch == "GPT2LMHeadModel") {
     read_gpt2(hf, c);
+  } else if (arch == "MPTForCausalLM") {
+    read_mpt(hf, c);
   } else if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM" || arch == "Qwen2ForCausalLM") {
     read_llama_like(hf, c);
     c.qkv_bias = arch == "Qwen2ForCausalLM" || hf.boolean_or("attention_bias", false);

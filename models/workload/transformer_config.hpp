@@ -17,9 +17,9 @@
 
 namespace strata::models {
 
-enum class Family { kGpt, kLlama, kMoe };
-enum class MlpActivation { kGelu, kSwiGlu };   // GELU: up + down; SwiGLU: gate + up + down
-enum class NormKind { kLayerNorm, kRmsNorm };  // LayerNorm has a bias (2h parameters), RMSNorm not (h)
+enum class Family { kGpt, kLlama, kMoe, kMpt };  // kMpt: MosaicML's MPT (GELU, LayerNorm, ALiBi, no biases)
+enum class MlpActivation { kGelu, kSwiGlu };     // GELU: up + down; SwiGLU: gate + up + down
+enum class NormKind { kLayerNorm, kRmsNorm };    // LayerNorm has a bias (2h parameters), RMSNorm not (h)
 
 // Multi-head latent attention (DeepSeek-V2/V3): low-rank queries and a compressed key-value cache.
 struct MlaConfig {
@@ -55,6 +55,7 @@ struct TransformerConfig {
   int vocab = 0;
   int max_positions = 0;
   bool learned_positions = false;  // GPT: a position embedding table of max_positions x h
+  bool alibi = false;              // MPT: ALiBi biases inside the attention kernel, no rotary embedding
   bool tied_embeddings = false;
   bool linear_biases = false;  // GPT: biases on every linear layer
   bool qkv_bias = false;       // Qwen2: biases on the query, key and value projections only
@@ -63,8 +64,11 @@ struct TransformerConfig {
   MoeConfig moe;
   MlaConfig mla;
   bool uses_mla() const { return mla.kv_lora_rank > 0; }
+  bool dropout = false;  // the config asks for dropout (MPT: resid_pdrop, emb_pdrop or attn_pdrop above 0)
   // GPT-era recipes (GPT-2/3, Megatron-LM's GPT defaults) train with dropout; Llama-era recipes do not.
-  bool trained_with_dropout() const { return family == Family::kGpt; }
+  bool trained_with_dropout() const { return family == Family::kGpt || dropout; }
+  // Rotary embeddings: every model without learned positions or ALiBi.
+  bool uses_rotary() const { return !learned_positions && !alibi; }
   bool is_moe_layer(int layer) const;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
@@ -11,6 +12,27 @@
 namespace strata::scenarios {
 
 bool ValidationCase::passed() const { return std::abs(error_pct) <= tolerance_pct; }
+
+namespace {
+
+ValidationGroup summarise(std::string name, const std::vector<ValidationCase>& cases) {
+  ValidationGroup group;
+  group.name = std::move(name);
+  group.cases = static_cast<int>(cases.size());
+  if (cases.empty()) return group;
+  double total = 0;
+  int optimistic = 0;
+  for (const ValidationCase& c : cases) {
+    total += std::abs(c.error_pct);
+    optimistic += c.optimistic() ? 1 : 0;
+    group.max_abs_error_pct = std::max(group.max_abs_error_pct, std::abs(c.error_pct));
+  }
+  group.mape_pct = total / static_cast<double>(cases.size());
+  group.optimistic_share = static_cast<double>(optimistic) / static_cast<double>(cases.size());
+  return group;
+}
+
+}  // namespace
 
 std::vector<std::filesystem::path> validation_files(const std::vector<std::filesystem::path>& paths) {
   std::vector<std::filesystem::path> files;
@@ -54,19 +76,21 @@ ValidationSummary run_validation(const std::vector<std::filesystem::path>& files
       c.error_pct = published.error_pct;
       c.tolerance_pct = spec.expected->tolerance_pct;
       c.source = spec.expected->source;
+      c.group = spec.expected->group.empty() ? "other" : spec.expected->group;
       summary.cases.push_back(c);
     }
     if (!any)
       throw sim::InputError(file.string(), "/strategies",
                             "no strategy has an \"expected\" result: not a validation case");
   }
-  double total = 0;
-  for (const ValidationCase& c : summary.cases) {
-    total += std::abs(c.error_pct);
-    summary.max_abs_error_pct = std::max(summary.max_abs_error_pct, std::abs(c.error_pct));
-    summary.failed += c.passed() ? 0 : 1;
-  }
-  if (!summary.cases.empty()) summary.mape_pct = total / static_cast<double>(summary.cases.size());
+  const ValidationGroup all = summarise("all", summary.cases);
+  summary.mape_pct = all.mape_pct;
+  summary.optimistic_share = all.optimistic_share;
+  summary.max_abs_error_pct = all.max_abs_error_pct;
+  for (const ValidationCase& c : summary.cases) summary.failed += c.passed() ? 0 : 1;
+  std::map<std::string, std::vector<ValidationCase>> by_group;
+  for (const ValidationCase& c : summary.cases) by_group[c.group].push_back(c);
+  for (const auto& [name, cases] : by_group) summary.groups.push_back(summarise(name, cases));
   return summary;
 }
 
@@ -85,8 +109,22 @@ std::string validation_table(const ValidationSummary& summary) {
                   c.passed() ? "ok" : "FAIL");
     text += line;
   }
-  std::snprintf(line, sizeof line, "%zu cases: MAPE %.1f%%, worst %.1f%%, %d outside tolerance\n",
-                summary.cases.size(), summary.mape_pct, summary.max_abs_error_pct, summary.failed);
+  std::size_t group_width = 5;
+  for (const ValidationGroup& g : summary.groups) group_width = std::max(group_width, g.name.size());
+  const int gw = static_cast<int>(group_width);
+  std::snprintf(line, sizeof line, "\n%-*s  %5s  %6s  %6s  %10s\n", gw, "group", "cases", "MAPE", "worst",
+                "optimistic");
+  text += line;
+  for (const ValidationGroup& g : summary.groups) {
+    std::snprintf(line, sizeof line, "%-*s  %5d  %5.1f%%  %5.1f%%  %9.0f%%\n", gw, g.name.c_str(), g.cases,
+                  g.mape_pct, g.max_abs_error_pct, 100 * g.optimistic_share);
+    text += line;
+  }
+  std::snprintf(line, sizeof line,
+                "%zu cases: MAPE %.1f%%, worst %.1f%%, %d outside tolerance, %.0f%% optimistic (predicted "
+                "faster than published)\n",
+                summary.cases.size(), summary.mape_pct, summary.max_abs_error_pct, summary.failed,
+                100 * summary.optimistic_share);
   return text + line;
 }
 
@@ -100,11 +138,22 @@ nlohmann::json validation_json(const ValidationSummary& summary) {
                      {"error_pct", c.error_pct},
                      {"tolerance_pct", c.tolerance_pct},
                      {"passed", c.passed()},
+                     {"group", c.group},
                      {"source", c.source}});
+  }
+  nlohmann::json groups = nlohmann::json::array();
+  for (const ValidationGroup& g : summary.groups) {
+    groups.push_back({{"name", g.name},
+                      {"cases", g.cases},
+                      {"mape_pct", g.mape_pct},
+                      {"max_abs_error_pct", g.max_abs_error_pct},
+                      {"optimistic_share", g.optimistic_share}});
   }
   return {{"strata_validation", 1},
           {"cases", cases},
+          {"groups", groups},
           {"mape_pct", summary.mape_pct},
+          {"optimistic_share", summary.optimistic_share},
           {"max_abs_error_pct", summary.max_abs_error_pct},
           {"failed", summary.failed}};
 }

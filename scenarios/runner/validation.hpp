@@ -23,12 +23,25 @@ struct ValidationCase {
   double error_pct = 0;
   double tolerance_pct = 0;
   std::string source;
+  std::string group;  // Expectation::group, or "other"
   bool passed() const;
+  bool optimistic() const { return error_pct < 0; }  // predicted faster than published
+};
+
+// The cases of one group (a source and its framework): how well and in which direction the model errs there.
+struct ValidationGroup {
+  std::string name;
+  int cases = 0;
+  double mape_pct = 0;
+  double optimistic_share = 0;  // fraction of its cases predicted faster than published
+  double max_abs_error_pct = 0;
 };
 
 struct ValidationSummary {
   std::vector<ValidationCase> cases;
+  std::vector<ValidationGroup> groups;  // by name
   double mape_pct = 0;
+  double optimistic_share = 0;  // an unbiased model errs both ways: near one half
   double max_abs_error_pct = 0;
   int failed = 0;
 };

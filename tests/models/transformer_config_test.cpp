@@ -65,7 +65,8 @@ TEST_CASE("parameter counts match the published sizes", "[model]") {
       {"mixtral-8x7b", 46.7e9, 12.9e9, 0.005},    {"mixtral-8x22b", 141e9, 39e9, 0.01},
       {"qwen3-235b-a22b", 235e9, 22e9, 0.01},     {"deepseek-v3", 671e9, 37e9, 0.02},
       {"gpt3-175b", 175e9, 175e9, 0.005},         {"gpt-1.7b", 1.7e9, 1.7e9, 0.03},
-      {"gpt-529.6b", 529.6e9, 529.6e9, 0.01},     {"gpt2-8b", 8.67e9, 8.67e9, 0.02},
+      {"qwen3-30b-a3b", 30.5e9, 3.3e9, 0.02},     {"gpt-529.6b", 529.6e9, 529.6e9, 0.01},
+      {"gpt2-8b", 8.67e9, 8.67e9, 0.02},
   };
   for (const Published& p : published) {
     INFO(p.name);
@@ -128,4 +129,33 @@ TEST_CASE("HuggingFace configs: supported architectures, typed keys, clear error
         }).find("/num_hidden_layers: expected an integer in [0,") != std::string::npos);
   CHECK(error_of([] { catalog().preset("llama9-1t"); }).find("presets: deepseek-v3, gpt-1.7b") !=
         std::string::npos);
+}
+
+TEST_CASE("MPT configs: llm-foundry's parameter count, ALiBi instead of rotary, no dropout", "[model]") {
+  const strata::sim::JsonLocation where{"mpt.json", ""};
+  const auto mpt7b = nlohmann::json::parse(R"({"architectures": ["MPTForCausalLM"], "n_layers": 32,
+      "d_model": 4096, "n_heads": 32, "expansion_ratio": 4, "vocab_size": 50368, "max_seq_len": 2048,
+      "no_bias": false, "learned_pos_emb": true, "attn_config": {"alibi": true, "attn_pdrop": 0}})");
+  const TransformerConfig c = read_hf_config(mpt7b, where, "mpt-7b");
+  // llm-foundry's benchmark table prints NumParams 6,658,859,008 for MPT-7b at sequence 2048: embedding
+  // 50368 x 4096 (tied) + positions 2048 x 4096 + 32 x (12 x 4096^2 + biases 9 x 4096 + two LayerNorms
+  // 4 x 4096) + final LayerNorm 2 x 4096.
+  CHECK(count_parameters(c).total == 6658859008.0);
+  CHECK(c.ffn_hidden == 16384);
+  CHECK(c.alibi);
+  CHECK_FALSE(c.uses_rotary());
+  CHECK_FALSE(c.trained_with_dropout());
+  auto dropout = mpt7b;
+  dropout["resid_pdrop"] = 0.1;
+  CHECK(read_hf_config(dropout, where, "x").trained_with_dropout());
+  auto bad = mpt7b;
+  bad["attn_config"]["attn_type"] = "grouped_query_attention";
+  CHECK(error_of([&] {
+          read_hf_config(bad, where, "x");
+        }).find("mpt.json: /attn_config/attn_type: unsupported attention \"grouped_query_attention\"") == 0);
+  bad = mpt7b;
+  bad["attn_config"] = 3;
+  CHECK(error_of([&] {
+          read_hf_config(bad, where, "x");
+        }).find("/attn_config: expected a HuggingFace config") != std::string::npos);
 }

@@ -20,7 +20,18 @@ PRESETS = {
     "GPT-529.6B": "gpt-529.6b", "GPT-1008.0B": "gpt-1t", "GPT-1T": "gpt-1t", "GPT-22B": "gpt-22b",
     "GPT-3 175B": "gpt3-175b", "MT-NLG 530B": "mt-nlg-530b", "GPT3-175B": "gpt3-175b",
     "LLAMA2-7B": "llama2-7b", "LLAMA2-13B": "llama2-13b", "LLAMA2-70B": "llama2-70b",
-    "LLAMA3-8B": "llama3-8b", "LLAMA3-70B": "llama3-70b",
+    "LLAMA3-8B": "llama3-8b", "LLAMA3-70B": "llama3-70b", "GPT-3 175B (174.6B)": "gpt3-175b",
+}
+# Megatron-Bridge performance summaries: model column -> preset.
+MBRIDGE_PRESETS = {"LLAMA3_8B": "llama3-8b", "LLAMA3_70B": "llama3-70b", "LLAMA3.1_405B": "llama3.1-405b",
+                   "Qwen3_30B_a3B": "qwen3-30b-a3b", "Qwen3_235B_a22B": "qwen3-235b-a22b",
+                   "DeepSeekV3": "deepseek-v3"}
+# Validation groups: one per source and framework; `strata validate` prints each group's MAPE.
+GROUPS = {
+    "sc21": "SC21 Megatron-LM (A100)", "sc21_zero3": "SC21 DeepSpeed ZeRO-3 (A100)",
+    "korthikanti": "Korthikanti 2022 Megatron-LM (A100)", "megatron_2020": "Megatron-LM 2020 (A100)",
+    "megatron_h100": "Megatron-Core README (H100)", "nemo": "NeMo 24.07 Megatron-Core (H100)",
+    "mbridge": "Megatron-Bridge Megatron-Core (H100)", "llmfoundry": "llm-foundry PyTorch FSDP (A100)",
 }
 H100_V131K = {"GPT-7.1B": "gpt-7.1b-v131k", "GPT-16B": "gpt-16b-v131k", "GPT-32B": "gpt-32b-v131k",
               "GPT-70B": "gpt-70b-v131k", "GPT-119B": "gpt-119b-v131k", "GPT-177B": "gpt-177b-v131k",
@@ -53,7 +64,31 @@ def model_of(record):
         return {"architectures": ["GPT2LMHeadModel"], "n_layer": m["layers"], "n_embd": m["hidden"], "n_head": m["heads"],
                 "n_inner": m["ffn_hidden"], "vocab_size": m["vocab"], "n_positions": m["seq_len"],
                 "activation_function": "gelu", "tie_word_embeddings": True}
+    if record["id"].startswith("llmfoundry_"):
+        # MPT as llm-foundry benchmarked it: its printed NumParams (7b at 2048: 6,658,859,008) count biases on
+        # every linear layer and LayerNorm (no_bias false) and a learned position table of max_seq_len x d_model
+        # (it grows with the sequence); ALiBi as the record states; no dropout (MPTConfig's defaults, 0).
+        return {"architectures": ["MPTForCausalLM"], "n_layers": m["layers"], "d_model": m["hidden"],
+                "n_heads": m["heads"], "expansion_ratio": m["ffn_hidden"] // m["hidden"], "vocab_size": m["vocab"],
+                "max_seq_len": m["seq_len"], "no_bias": False, "learned_pos_emb": True,
+                "attn_config": {"alibi": True}}
+    if record["id"].startswith("mbridge_"):
+        return MBRIDGE_PRESETS.get(name.split(" ")[0])
     return PRESETS.get(name)
+
+
+def mbridge_skip(record):
+    """Why a Megatron-Bridge record cannot be a case, or None."""
+    name = record["model"]["name"]
+    task = record["source"]["title"].rsplit("(", 1)[-1].rstrip(")")
+    if task != "pretrain":
+        what = {"sft": "SFT on packed variable-length sequences", "lora": "LoRA adapters"}.get(task, task)
+        return "fine-tuning (%s) is not modelled" % what
+    if name.startswith("Nemotron"):
+        return "hybrid Mamba-Transformer (Nemotron 3 Nano): Mamba layers are not modelled"
+    if name.startswith("GPT OSS"):
+        return "GPT-OSS attention (alternating 128-token sliding windows, attention sinks) is not modelled"
+    return None
 
 
 def case(record):
@@ -70,6 +105,18 @@ def case(record):
         assumptions.append("bf16 (precision not stated; MFU is quoted against the 989 TFLOP/s BF16 peak)")
     elif rid.startswith("nemo2407_"):
         family, system, dtype = "nemo", "dgx-h100", "fp8"
+    elif rid.startswith("sc21_t2_zero3"):
+        family, system, dtype = "sc21_zero3", "dgx-a100", "fp16"
+    elif rid.startswith("llmfoundry_"):
+        family, system = "llmfoundry", "dgx-a100"
+        dtype = "bf16"
+        assumptions.append("DGX A100 (80 GB) for MosaicML's A100-80GB nodes with 1600 Gb/s RoCE: the same 8 x 200 Gb/s")
+    elif rid.startswith("mbridge_"):
+        reason = mbridge_skip(record)
+        if reason:
+            return None, reason
+        family, system = "mbridge", "dgx-h100"
+        dtype = "bf16" if "BF16" in rid else "fp8"
     elif rid.startswith("megatron_readme_2020_dgx2"):
         return None, "V100: no V100 profile is shipped"
     elif rid.startswith("megatron_readme_2020_dgxa100"):
@@ -88,6 +135,11 @@ def case(record):
 
     tp, pp, dp = p["tp"], p["pp"], p["dp"]
     strategy = {"name": rid, "tp": tp, "pp": pp, "dp": dp}
+    ep = p.get("ep") or 1
+    if ep > 1:
+        strategy["ep"] = ep
+        assumptions.append("experts balanced (the source forces a balanced token distribution), expert TP 1 "
+                           "(Megatron-Bridge's MoE configurations set expert_tensor_parallel_size 1)")
     cp = p.get("cp") or 1
     if cp > 1:
         strategy["cp"] = cp
@@ -98,6 +150,8 @@ def case(record):
         # backward ("Global batch size is local batch size times data parallel size", arguments.py).
         mb = p["global_batch"] // p["dp"]
         assumptions.append("micro-batch = global batch / dp (2020 Megatron-LM's --batch-size, one pass per step)")
+    if mb is None and family == "sc21_zero3":
+        mb = p["global_batch"] // p["dp"]
     if mb is None:
         mb = 1
         assumptions.append("micro-batch 1 (not stated; Megatron-LM has no default)")
@@ -116,12 +170,14 @@ def case(record):
     if rc is None:
         strategy["recompute"] = "none"
         assumptions.append("no activation recompute (not stated; the framework's default)")
+    elif rc == "none":
+        strategy["recompute"] = "none"
     else:
         strategy["recompute"] = "full" if rc.startswith("full") else "selective"
     sp = p.get("sequence_parallel")
     if sp is None:
-        sp = tp > 1 and family in ("megatron_h100", "nemo")
-        if family in ("megatron_h100", "nemo") and tp > 1:
+        sp = tp > 1 and family in ("megatron_h100", "nemo", "mbridge")
+        if family in ("megatron_h100", "nemo", "mbridge") and tp > 1:
             assumptions.append("sequence parallelism with TP (Megatron-Core/NeMo performance configurations; TP overlap needs it)")
     strategy["sequence_parallel"] = bool(sp)
     # dp_overlap only means something when gradients are reduced (Strata refuses it otherwise).
@@ -131,17 +187,28 @@ def case(record):
     if family == "sc21" and dp > 1:
         strategy["dp_overlap"] = False
         assumptions.append("gradient all-reduce after the backward (Megatron-LM 2021's default local DDP does not overlap it)")
-    if family in ("megatron_h100", "nemo") and tp > 1:
+    if family in ("megatron_h100", "nemo", "mbridge") and tp > 1:
         strategy["tp_overlap"] = True
-        if family == "nemo":
-            assumptions.append("TP communication overlap (NeMo performance configurations)")
-    if family in ("megatron_h100", "nemo"):
+        if family in ("nemo", "mbridge"):
+            assumptions.append("TP communication overlap (NeMo/Megatron-Bridge performance configurations)")
+    if family in ("megatron_h100", "nemo") or (family == "mbridge" and not p.get("fsdp")):
         strategy["zero"] = 1
         assumptions.append("distributed optimizer = ZeRO-1 (--overlap-param-gather implies it; NeMo's default)")
+    if family == "mbridge" and p.get("fsdp"):
+        strategy["zero"] = 3
+        assumptions.append("Megatron FSDP over the data-parallel ranks as ZeRO-3 (the table's FSDP column)")
+    if family == "sc21_zero3":
+        strategy["zero"] = 3
+        assumptions.append("DeepSpeed ZeRO-3 over all ranks (no model parallelism, as the source states)")
+    if family == "llmfoundry":
+        strategy["zero"] = 3  # FULL_SHARD, as every row states
+        # Composer's FSDP mixed precision: DEFAULT reduces gradients in fp32, PURE in the training dtype
+        # (composer/distributed/mosaic_parallelism.py, get_mixed_precision).
+        strategy["gradient_dtype"] = "fp32" if p.get("mixed_precision_mode") == "DEFAULT" else "bf16"
 
     expected = {}
     b = p["global_batch"]
-    if family == "sc21":
+    if family in ("sc21", "sc21_zero3"):
         flops = megatron_flops(m, b, 96, 16)  # SC21 eq. 3, counts the recompute forward
         expected["step_time_s"] = round(flops / (gpus * measured["tflops_per_gpu"] * 1e12), 4)
         formula = "step = 96 B s l h^2 (1 + s/6h + V/16lh) / (GPUs x %g TFLOP/s) (SC21 eq. 3)" % measured["tflops_per_gpu"]
@@ -155,6 +222,7 @@ def case(record):
     else:
         expected["tokens_per_s_per_gpu"] = measured["tokens_per_sec_per_gpu"]
         formula = "tokens/s/GPU as published (compared as step time = global batch x sequence / (tokens/s/GPU x GPUs))"
+    expected["group"] = GROUPS[family]
     strategy["expected"] = expected
     strategy["source"] = source_of(record) + "; " + formula
 
@@ -167,7 +235,7 @@ def case(record):
         "training": {"seq_len": m["seq_len"], "global_batch": b, "dtype": dtype,
                      # 2020-22 Megatron-LM had no fused attention (Korthikanti et al. count the s x s tensors);
                      # Megatron-Core and NeMo run Transformer Engine's fused attention.
-                     "attention": "unfused" if family in ("sc21", "korthikanti", "megatron_2020") else "fused"},
+                     "attention": "unfused" if family in ("sc21", "sc21_zero3", "korthikanti", "megatron_2020") else "fused"},
         "strategies": [strategy],
         "fidelity": "analytic",
     }
