@@ -232,6 +232,12 @@ Scenario read_scenario(const std::filesystem::path& path, const models::ProfileC
     const JsonLocation at = root.location_of("strategies").child(i);
     StrategySpec spec = read_strategy(JsonObjectReader(strategies[i], at), scenario.training);
     try {
+      spec.strategy.framework = profiles.framework(spec.strategy.framework.name);
+    } catch (const sim::InputError& error) {
+      // An unknown name is this file's error; a bad profile keeps its own file and path.
+      throw error.located(path.string(), at.child("framework").path);
+    }
+    try {
       models::validate_strategy(scenario.model.config, scenario.training, spec.strategy,
                                 scenario.cluster.gpus());
     } catch (const sim::InputError& error) {

@@ -67,6 +67,16 @@ int gradient_bytes_named(const nlohmann::json& value, const sim::JsonLocation& a
 }
 
 const StrategyField kFields[] = {
+    // A framework profile's name (calibration/profiles/frameworks/); read_scenario loads it, since the
+    // profiles live in the catalog. Absent: megatron-core.
+    {"framework",
+     [](const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s, const TrainingSpec&) {
+       s.framework.name = sim::json_string(value, at);
+       if (s.framework.name.empty()) at.fail("expected a framework profile name");
+     },
+     nullptr,
+     [](const ParallelStrategy& s, const TrainingSpec&) -> nlohmann::json { return s.framework.name; },
+     nullptr},
     {"tp", read_integer<&ParallelStrategy::tp, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::tp>,
      search_integer<&SearchSpace::tp, 1, kMaxDegree>},
     {"pp", read_integer<&ParallelStrategy::pp, 1, kMaxDegree>, nullptr, write_member<&ParallelStrategy::pp>,

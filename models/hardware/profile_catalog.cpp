@@ -42,6 +42,7 @@ ProfileCatalog::ProfileCatalog(std::filesystem::path root) : root_(std::move(roo
 
 std::vector<std::string> ProfileCatalog::gpu_names() const { return stems_in(root_ / "gpus"); }
 std::vector<std::string> ProfileCatalog::system_names() const { return stems_in(root_ / "systems"); }
+std::vector<std::string> ProfileCatalog::framework_names() const { return stems_in(root_ / "frameworks"); }
 
 GpuProfile ProfileCatalog::gpu(const std::string& name) const {
   return read_gpu_profile(find(root_ / "gpus", name, "GPU"));
@@ -51,6 +52,10 @@ SystemProfile ProfileCatalog::system(const std::string& name) const {
   SystemProfile system = read_system_profile(find(root_ / "systems", name, "system"));
   system.nccl_tuning = read_nccl_tuning(find(root_ / "nccl", system.collectives.nccl.value, "NCCL tuning"));
   return system;
+}
+
+FrameworkProfile ProfileCatalog::framework(const std::string& name) const {
+  return read_framework_profile(find(root_ / "frameworks", name, "framework"));
 }
 
 }  // namespace strata::models

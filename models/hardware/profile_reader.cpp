@@ -308,4 +308,17 @@ NcclTuning read_nccl_tuning(const std::filesystem::path& path) {
   return tuning;
 }
 
+FrameworkProfile read_framework_profile(const std::filesystem::path& path) {
+  const nlohmann::json document = sim::read_json_file(path);
+  FrameworkProfile framework;
+  JsonObjectReader root = open_profile(document, path, "framework", framework.name, framework.display_name);
+  framework.zero3_collectives =
+      read_sourced(root, "zero3_collectives", [](const nlohmann::json& value, const JsonLocation& where) {
+        return sim::json_word(value, where, kZero3CollectivesNames);
+      });
+  framework.zero3_prefetch = read_sourced(root, "zero3_prefetch", sim::json_bool);
+  root.finish();
+  return framework;
+}
+
 }  // namespace strata::models

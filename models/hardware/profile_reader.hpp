@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "models/framework/framework_profile.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 
@@ -15,5 +16,6 @@ inline constexpr int kProfileFormatVersion = 1;
 GpuProfile read_gpu_profile(const std::filesystem::path& path);
 SystemProfile read_system_profile(const std::filesystem::path& path);
 NcclTuning read_nccl_tuning(const std::filesystem::path& path);
+FrameworkProfile read_framework_profile(const std::filesystem::path& path);
 
 }  // namespace strata::models

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/framework/framework_profile.hpp"
 #include "models/hardware/dtype.hpp"
 #include "models/memory/memory_model.hpp"
 #include "models/topology/memory_tier.hpp"
@@ -51,6 +52,9 @@ struct TrainingSpec {
 
 struct ParallelStrategy {
   std::string name;
+  // The training framework and what it does differently (framework_profile.hpp); a scenario names it
+  // (strategies[].framework), read from calibration/profiles/frameworks/. Default: megatron-core's settings.
+  FrameworkProfile framework;
   int tp = 1;
   int pp = 1;
   int dp = 1;

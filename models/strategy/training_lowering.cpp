@@ -233,24 +233,50 @@ class Builder {
     return runs;
   }
 
+  // The parameters ZeRO-3 moves with one collective (framework.zero3_collectives): the layer's, or each of
+  // its weight tensors (layer_weight_tensors), on one GPU (dense / tp, experts / (ep x expert_tp)).
+  std::vector<SplitBytes> zero3_units(int layer) const {
+    if (s_.framework.zero3_collectives.value == Zero3Collectives::kPerLayer)
+      return {data_parallel_parameters(layer)};
+    std::vector<SplitBytes> units;
+    for (const WeightTensor& t : layer_weight_tensors(m_, layer)) {
+      if (t.expert && s_.fssdp) continue;
+      units.push_back(t.expert ? SplitBytes{0, t.parameters / (s_.ep * s_.expert_tp)}
+                               : SplitBytes{t.parameters / s_.tp, 0});
+    }
+    return units;
+  }
+
   // The dependencies of a layer's first task: with ZeRO-3, the all-gathers of its weights, issued once the
-  // previous layer has started (one layer of prefetch); with parameter offload, first the copy of the rank's
-  // weight shard from the offload tier. The gathered weights are held (memory) until the layer is done
-  // (`release_weights`). Empty otherwise.
+  // previous layer has started (one layer of prefetch), or with a framework that does not prefetch
+  // (framework.zero3_prefetch false) once the GPU has finished the work queued before (`previous_end`, the
+  // last compute task so far); with parameter offload, first the copy of the rank's weight shard from the
+  // offload tier. The gathered weights are held (memory) until the layer is done (`release_weights`). Empty
+  // otherwise.
   std::vector<TaskId> gathered_weights(int rank, int layer, bool first_of_pass, TaskId previous_start,
-                                       WeightRun run) {
+                                       TaskId previous_end, WeightRun run) {
     if (!transient_weights() || !run.first) return {};
     const SplitBytes p = data_parallel_parameters(layer);
     const SplitBytes weights{p.dense * kWeightBytes, p.expert * kWeightBytes};
     std::vector<TaskId> window;
-    if (!first_of_pass) window.push_back(previous_start);
+    if (!s_.framework.zero3_prefetch.value) {
+      if (previous_end != kNoTask) window.push_back(previous_end);
+    } else if (!first_of_pass) {
+      window.push_back(previous_start);
+    }
     if (s_.offload_parameters) {
       window = {emit_.host_transfer(rank, kHostToDevice,
                                     "weights from " + std::string(memory_tier_name(s_.offload)), s_.offload,
                                     MemoryTier::kHbm, data_.shard_of(weights), std::move(window))};
     }
-    std::vector<TaskId> gathers =
-        zero3() ? split_collective(rank, CollectiveOp::kAllGather, weights, kGather, window) : window;
+    std::vector<TaskId> gathers;
+    if (zero3()) {
+      for (const SplitBytes& unit : zero3_units(layer)) {
+        const SplitBytes bytes{unit.dense * kWeightBytes, unit.expert * kWeightBytes};
+        for (TaskId id : split_collective(rank, CollectiveOp::kAllGather, bytes, kGather, window))
+          gathers.push_back(id);
+      }
+    }
     if (gathers.empty()) gathers = window;
     return {emit_.memory(rank, weights.total(), "gathered weights", std::move(gathers))};
   }
@@ -292,7 +318,8 @@ class Builder {
     TaskId previous_start = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) {
-      std::vector<TaskId> deps = gathered_weights(rank, first + l, l == 0, previous_start, run);
+      std::vector<TaskId> deps =
+          gathered_weights(rank, first + l, l == 0, previous_start, emit_.last_compute(), run);
       if (run.first_of_step) materialize_experts(rank, first + l, l == 0, previous_start, deps);
       if (ready != nullptr)
         deps.insert(deps.end(), (*ready)[static_cast<std::size_t>(l)].begin(),
@@ -313,8 +340,11 @@ class Builder {
     const SplitBytes bytes{p.dense * s_.gradient_bytes, p.expert * s_.gradient_bytes};
     if (buckets != nullptr) buckets->add(rank, bytes, ready);
     if (zero3() && run.last) {
-      for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, bytes, kReduce, ready))
-        reductions.push_back(id);
+      for (const SplitBytes& unit : zero3_units(layer)) {
+        const SplitBytes unit_bytes{unit.dense * s_.gradient_bytes, unit.expert * s_.gradient_bytes};
+        for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, unit_bytes, kReduce, ready))
+          reductions.push_back(id);
+      }
     }
   }
 
@@ -329,9 +359,9 @@ class Builder {
       const int layer = first + layers - 1 - l;  // backward runs the layers in reverse
       LayerWeightGradients* keep = nullptr;
       if (held != nullptr) keep = &held->emplace_back(layer, LayerWeightGradients{}).second;
-      const auto [start, last] =
-          layer_.backward(rank, groups_[static_cast<std::size_t>(rank)].layer, layer,
-                          gathered_weights(rank, layer, l == 0, previous_start, run), keep);
+      const auto [start, last] = layer_.backward(
+          rank, groups_[static_cast<std::size_t>(rank)].layer, layer,
+          gathered_weights(rank, layer, l == 0, previous_start, emit_.last_compute(), run), keep);
       previous_start = start;
       release_weights(rank, layer, run);
       if (held == nullptr) gradients_ready(rank, layer, last, buckets, reductions, run);

@@ -131,6 +131,58 @@ ParameterCounts count_parameters(const TransformerConfig& c) {
   return counts;
 }
 
+std::vector<WeightTensor> layer_weight_tensors(const TransformerConfig& c, int layer) {
+  std::vector<WeightTensor> tensors;
+  const auto add = [&tensors](double parameters, bool expert = false) {
+    if (parameters > 0) tensors.push_back({parameters, expert});
+  };
+  const double h = d(c.hidden);
+  const auto norm = [&] {
+    add(h);
+    if (c.norm == NormKind::kLayerNorm) add(h);
+  };
+  norm();
+  if (c.uses_mla()) {
+    const MlaConfig& m = c.mla;
+    const double heads = d(c.heads);
+    const double qk = d(m.qk_nope_head_dim + m.qk_rope_head_dim);
+    if (m.q_lora_rank > 0) {
+      add(h * d(m.q_lora_rank));
+      add(d(m.q_lora_rank));
+      add(d(m.q_lora_rank) * heads * qk);
+    } else {
+      add(h * heads * qk);
+    }
+    add(h * d(m.kv_lora_rank + m.qk_rope_head_dim));
+    add(d(m.kv_lora_rank));
+    add(d(m.kv_lora_rank) * heads * d(m.qk_nope_head_dim + m.v_head_dim));
+    add(heads * d(m.v_head_dim) * h);
+  } else {
+    const double qkv = d(c.heads) * d(c.head_dim) + 2.0 * d(c.kv_heads) * d(c.head_dim);
+    add(h * qkv);
+    if (c.linear_biases || c.qkv_bias) add(qkv);
+    add(d(c.heads) * d(c.head_dim) * h);
+    if (c.linear_biases) add(h);
+  }
+  norm();
+  const double up_matrices = c.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0;
+  const auto mlp = [&](double ffn, bool expert, bool biases) {
+    add(up_matrices * h * ffn, expert);
+    if (biases) add(up_matrices * ffn, expert);
+    add(ffn * h, expert);
+    if (biases) add(h, expert);
+  };
+  if (c.is_moe_layer(layer)) {
+    add(h * d(c.moe.experts));
+    for (int e = 0; e < c.moe.experts; ++e) mlp(d(c.moe.expert_ffn_hidden), true, false);
+    if (c.moe.shared_ffn_hidden > 0) mlp(d(c.moe.shared_ffn_hidden), false, false);
+    if (c.moe.shared_expert_gate) add(h);
+  } else {
+    mlp(d(c.ffn_hidden), false, c.linear_biases);
+  }
+  return tensors;
+}
+
 double forward_flops(const TransformerConfig& c, std::int64_t seq_len) {
   const double s = static_cast<double>(seq_len);
   double flops = 0;

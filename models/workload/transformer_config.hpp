@@ -98,6 +98,18 @@ std::vector<OperatorSummary> layer_operators(const TransformerConfig& config, in
 void validate(const TransformerConfig& config, const std::string& source);
 
 ParameterCounts count_parameters(const TransformerConfig& config);
+
+// One weight tensor of a layer: its parameters, and whether it belongs to a routed expert.
+struct WeightTensor {
+  double parameters = 0;
+  bool expert = false;
+};
+// The layer's weight tensors as Megatron lays them out (a framework that moves parameters one tensor at a
+// time moves these): each norm's weight (and LayerNorm's bias); the fused q/k/v projection and its bias, the
+// output projection and its bias (MLA: q, kv compression and expansion, their norms, o); the MLP's fused
+// up (and gate) projection, its down projection, their biases; for MoE the router, each routed expert's two
+// matrices, the shared experts' two and their gate. They sum to the layer's parameters.
+std::vector<WeightTensor> layer_weight_tensors(const TransformerConfig& config, int layer);
 // Forward FLOPs of one sequence of `seq_len` tokens (matmuls, attention over the full s x s, logits).
 double forward_flops(const TransformerConfig& config, std::int64_t seq_len);
 // Model FLOPs of a training step: 3 x forward x sequences.

@@ -159,3 +159,27 @@ TEST_CASE("MPT configs: llm-foundry's parameter count, ALiBi instead of rotary, 
           read_hf_config(bad, where, "x");
         }).find("/attn_config: expected a HuggingFace config") != std::string::npos);
 }
+
+TEST_CASE("a layer's weight tensors sum to its parameters, in Megatron's layout", "[model]") {
+  for (const std::string& name : catalog().names()) {
+    INFO(name);
+    const TransformerConfig c = preset(name);
+    const ParameterCounts counts = count_parameters(c);
+    const double final_norm = c.norm == NormKind::kLayerNorm ? 2.0 * c.hidden : c.hidden;
+    double layers = 0;
+    for (int layer = 0; layer < c.layers; ++layer) {
+      for (const WeightTensor& t : layer_weight_tensors(c, layer)) layers += t.parameters;
+    }
+    CHECK(layers == Approx(counts.total - counts.embedding - counts.lm_head - final_norm).epsilon(1e-12));
+  }
+  // GPT-3 175B (biases, LayerNorm): 12 tensors per layer as Megatron-LM's ParallelTransformerLayer holds
+  // them: two LayerNorms (weight, bias), query_key_value, dense, dense_h_to_4h, dense_4h_to_h, each with a
+  // bias.
+  const auto gpt = layer_weight_tensors(preset("gpt3-175b"), 0);
+  REQUIRE(gpt.size() == 12);
+  CHECK(gpt[2].parameters == 12288.0 * 3 * 12288);
+  // Mixtral: RMSNorm, q/k/v fused, o, then the router and 8 experts of two matrices each.
+  const auto mixtral = layer_weight_tensors(preset("mixtral-8x7b"), 0);
+  CHECK(mixtral.size() == 1 + 2 + 1 + 1 + 8 * 2);
+  CHECK(mixtral.back().expert);
+}

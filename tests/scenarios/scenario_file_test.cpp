@@ -218,6 +218,27 @@ TEST_CASE("hybrid sharding and offload strategy fields read and check", "[scenar
         }).find("/strategies/1/dp_shard: expected an integer in [1,") != std::string::npos);
 }
 
+TEST_CASE("a strategy names its framework profile, megatron-core when it does not", "[scenario][framework]") {
+  const scenarios::Scenario read_back = read_after([](auto& d) {
+    d["strategies"] = {{{"name", "fsdp"}, {"dp", 64}, {"zero", 3}, {"framework", "pytorch-fsdp"}},
+                       {{"name", "ds"}, {"dp", 64}, {"zero", 3}, {"framework", "deepspeed-0.3"}},
+                       {{"name", "mcore"}, {"dp", 64}, {"zero", 3}}};
+  });
+  CHECK(read_back.strategies[0].strategy.framework.name == "pytorch-fsdp");
+  CHECK(read_back.strategies[1].strategy.framework.zero3_collectives.value ==
+        models::Zero3Collectives::kPerTensor);
+  CHECK(read_back.strategies[2].strategy.framework.name == "megatron-core");
+  CHECK(read_back.strategies[2].strategy.framework.zero3_collectives.source.find("Megatron-FSDP") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["framework"] = "jax";
+        }).find("/strategies/0/framework: unknown framework profile \"jax\" (available in") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) {
+          d["strategies"][0]["framework"] = 3;
+        }).find("/strategies/0/framework: expected a string") != std::string::npos);
+}
+
 TEST_CASE("gradients reduce in Megatron-LM's default dtype unless the strategy says", "[scenario]") {
   // bf16 (the example): fp32 gradient buffers, 4 bytes, and a 40M-element bucket of them.
   const scenarios::Scenario bf16 = read(kExample);

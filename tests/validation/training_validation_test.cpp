@@ -18,16 +18,17 @@ namespace {
 // Regression guards, per validation group (one source and its framework) and over all cases: each group's
 // MAPE when its guard was last moved. They only move down, with a better model, never to admit a
 // regression. Goals (issue 18): 10% overall, 15% per group, no case over 25%, 35-65% optimistic.
-// 2026-12-06: 133 cases, 17.5% (the Megatron-Bridge, llm-foundry and SC21 ZeRO-3 groups added; the 42 older
-// cases 8.3%, was 10.7% over 34 on 2026-11-22).
-constexpr double kMapeGuardPct = 18.0;
+// 2026-12-06: 133 cases, 17.2% (the Megatron-Bridge, llm-foundry and SC21 ZeRO-3 groups added, 17.5%; then
+// DeepSpeed 0.3's per-tensor, unprefetched ZeRO-3 took SC21 ZeRO-3 from 60.8% to 47.6%). The 42 older cases
+// 8.3% (10.7% over 34 on 2026-11-22).
+constexpr double kMapeGuardPct = 17.5;
 const std::map<std::string, double> kGroupMapeGuardPct = {
     {"Korthikanti 2022 Megatron-LM (A100)", 4.0},
     {"Megatron-Bridge Megatron-Core (H100)", 14.5},
     {"Megatron-Core README (H100)", 10.5},
     {"Megatron-LM 2020 (A100)", 9.5},
     {"NeMo 24.07 Megatron-Core (H100)", 12.0},
-    {"SC21 DeepSpeed ZeRO-3 (A100)", 61.0},
+    {"SC21 DeepSpeed ZeRO-3 (A100)", 48.0},
     {"SC21 Megatron-LM (A100)", 7.5},
     {"llm-foundry PyTorch FSDP (A100)", 23.5},
 };

@@ -199,8 +199,11 @@ def case(record):
         assumptions.append("Megatron FSDP over the data-parallel ranks as ZeRO-3 (the table's FSDP column)")
     if family == "sc21_zero3":
         strategy["zero"] = 3
-        assumptions.append("DeepSpeed ZeRO-3 over all ranks (no model parallelism, as the source states)")
+        strategy["framework"] = "deepspeed-0.3"
+        assumptions.append("DeepSpeed ZeRO-3 over all ranks (no model parallelism, as the source states), as "
+                           "DeepSpeed 0.3 of April 2021 ran it (framework deepspeed-0.3)")
     if family == "llmfoundry":
+        strategy["framework"] = "pytorch-fsdp"
         strategy["zero"] = 3  # FULL_SHARD, as every row states
         # Composer's FSDP mixed precision: DEFAULT reduces gradients in fp32, PURE in the training dtype
         # (composer/distributed/mosaic_parallelism.py, get_mixed_precision).

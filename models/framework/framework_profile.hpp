@@ -1,0 +1,35 @@
+// What a training framework does differently with the same model, strategy and hardware, as data with
+// sources: calibration/profiles/frameworks/<name>.json (format: calibration/profiles/README.md). A strategy
+// names its framework (strategies[].framework, default megatron-core); the lowering reads these settings
+// (training_lowering.cpp, ZeRO-3's weight gathers and gradient reductions).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "models/hardware/sourced.hpp"
+#include "sim/name_table.hpp"
+
+namespace strata::models {
+
+// How ZeRO-3 / FSDP moves one layer's weights and gradients: one collective for the layer (PyTorch FSDP's
+// flat parameter per wrapped block, Megatron FSDP's buckets, DeepSpeed's coalesced gathers), or one per
+// weight tensor (DeepSpeed ZeRO-3 of 2021: an all-gather and a reduce-scatter per parameter).
+enum class Zero3Collectives { kPerLayer, kPerTensor };
+inline constexpr std::size_t kZero3CollectivesCount = 2;
+inline constexpr sim::NameTable<Zero3Collectives, kZero3CollectivesCount> kZero3CollectivesNames{{{
+    {Zero3Collectives::kPerLayer, "per_layer"},
+    {Zero3Collectives::kPerTensor, "per_tensor"},
+}}};
+
+struct FrameworkProfile {
+  std::string name = "megatron-core";  // file stem; the defaults below are megatron-core's
+  std::string display_name;
+  Sourced<Zero3Collectives> zero3_collectives{Zero3Collectives::kPerLayer, "default"};
+  // True: the next layer's weights are gathered while this layer computes (one layer of prefetch). False:
+  // a gather waits until the GPU has finished the work queued before it (a device synchronisation before
+  // each gather), so gathers and compute alternate.
+  Sourced<bool> zero3_prefetch{true, "default"};
+};
+
+}  // namespace strata::models

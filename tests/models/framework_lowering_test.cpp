@@ -1,0 +1,133 @@
+// Framework profiles (models/framework/framework_profile.hpp) as the lowering reads them: how ZeRO-3 moves a
+// layer's weights and gradients, and whether it prefetches. The shipped profiles come from
+// calibration/profiles/frameworks/.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "../support/input_error.hpp"
+#include "lowering_fixtures.hpp"
+#include "models/hardware/profile_catalog.hpp"
+#include "models/hardware/profile_reader.hpp"
+#include "models/strategy/task_emitter.hpp"
+
+using namespace strata::models;
+using namespace strata::models::testing;
+
+namespace {
+
+const ProfileCatalog& shipped() {
+  static const ProfileCatalog catalog(STRATA_SOURCE_PROFILE_DIR);
+  return catalog;
+}
+
+// The rank's ZeRO-3 weight all-gathers (dp-gather stream) and gradient reduce-scatters (dp-reduce stream).
+int tasks_on(const ExecutionGraph& graph, int rank, int stream, CollectiveOp op) {
+  int count = 0;
+  for (const Task& t : graph.tasks)
+    count += t.rank == rank && t.type == TaskType::kCollective && t.stream == stream && t.collective.op == op;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("shipped framework profiles load, and megatron-core's are the strategy's defaults", "[framework]") {
+  CHECK(shipped().framework_names() == std::vector<std::string>{"deepspeed-0.3", "megatron-core", "pytorch-fsdp"});
+  const FrameworkProfile megatron = shipped().framework("megatron-core");
+  const FrameworkProfile defaults;
+  CHECK(megatron.name == defaults.name);
+  CHECK(megatron.zero3_collectives.value == defaults.zero3_collectives.value);
+  CHECK(megatron.zero3_prefetch.value == defaults.zero3_prefetch.value);
+  const FrameworkProfile deepspeed = shipped().framework("deepspeed-0.3");
+  CHECK(deepspeed.zero3_collectives.value == Zero3Collectives::kPerTensor);
+  CHECK_FALSE(deepspeed.zero3_prefetch.value);
+  CHECK(error_of([] { shipped().framework("jax"); }).find("unknown framework profile \"jax\"") == 0);
+}
+
+TEST_CASE("a bad framework profile is refused with the file and JSON path", "[framework][profiles]") {
+  std::ifstream in(std::string(STRATA_SOURCE_PROFILE_DIR) + "/frameworks/pytorch-fsdp.json");
+  const nlohmann::json document = nlohmann::json::parse(in);
+  const auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json copy = document;
+    edit(copy);
+    const auto dir = std::filesystem::temp_directory_path() / "strata-framework-profile-test";
+    std::filesystem::create_directories(dir);
+    const auto path = dir / "pytorch-fsdp.json";
+    std::ofstream(path) << copy.dump(1);
+    const std::string message = error_of([&] { read_framework_profile(path); });
+    std::filesystem::remove_all(dir);
+    return message;
+  };
+  CHECK(error([](auto& d) { d["zero3_collectives"]["value"] = "per_module"; })
+            .find("pytorch-fsdp.json: /zero3_collectives/value: expected per_layer or per_tensor") != std::string::npos);
+  CHECK(error([](auto& d) { d["zero3_prefetch"]["value"] = "yes"; })
+            .find("/zero3_prefetch/value: expected true or false") != std::string::npos);
+  CHECK(error([](auto& d) { d["zero3_prefetch"].erase("source"); })
+            .find("/zero3_prefetch: missing required key \"source\"") != std::string::npos);
+  CHECK(error([](auto& d) { d["kind"] = "gpu"; }).find("/kind: expected \"framework\"") != std::string::npos);
+}
+
+TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight tensor", "[framework][lowering]") {
+  const TransformerConfig model = small_model(4);  // Llama layout: 2 RMSNorms, qkv, o, gate+up, down
+  const TrainingSpec training{256, 8, Dtype::kBf16};
+  ParallelStrategy s;
+  s.dp = 8;
+  s.zero = 3;
+  const auto per_layer = lower_training(model, training, s, 8, RankSet::kSymmetricOnce);
+  // One micro-batch: 4 layers gathered in forward and again in backward; reduced once each.
+  CHECK(tasks_on(per_layer.graph, 0, kGather, CollectiveOp::kAllGather) == 8);
+  CHECK(tasks_on(per_layer.graph, 0, kReduce, CollectiveOp::kReduceScatter) == 4);
+  s.framework = shipped().framework("deepspeed-0.3");
+  const auto per_tensor = lower_training(model, training, s, 8, RankSet::kSymmetricOnce);
+  const int tensors = static_cast<int>(layer_weight_tensors(model, 0).size());
+  REQUIRE(tensors == 6);
+  CHECK(tasks_on(per_tensor.graph, 0, kGather, CollectiveOp::kAllGather) == 8 * tensors);
+  CHECK(tasks_on(per_tensor.graph, 0, kReduce, CollectiveOp::kReduceScatter) == 4 * tensors);
+  // The same bytes move either way.
+  const auto bytes = [](const ExecutionGraph& graph) {
+    double total = 0;
+    for (const Task& t : graph.tasks)
+      if (t.type == TaskType::kCollective && (t.stream == kGather || t.stream == kReduce))
+        total += static_cast<double>(t.collective.bytes);
+    return total;
+  };
+  CHECK(bytes(per_tensor.graph) == Approx(bytes(per_layer.graph)).epsilon(1e-6));
+}
+
+TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[framework][lowering]") {
+  // Slow links (the synthetic system's NICs at 1 GB/s) make the gathers as long as the compute: with one
+  // layer of prefetch they hide under the previous layer, without it every gather adds to the step.
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{256, 8, Dtype::kBf16};
+  SystemProfile system = synthetic_system();
+  system.nics_per_node.value = 1;
+  ParallelStrategy s;
+  s.dp = 16;  // two nodes: the gathers cross the network
+  s.zero = 3;
+  const auto run = [&](const ParallelStrategy& strategy) {
+    const auto lowered = lower_training(model, TrainingSpec{256, 16, Dtype::kBf16}, strategy, 16,
+                                        RankSet::kSymmetricOnce);
+    return execute(lowered.graph, exact_gpu(), system);
+  };
+  const ExecutionResult prefetched = run(s);
+  ParallelStrategy waiting = s;
+  waiting.framework.zero3_prefetch.value = false;
+  const ExecutionResult serial = run(waiting);
+  CHECK(serial.makespan > prefetched.makespan);
+  // What each gather waits for: with prefetch the previous layer's first task (its norm, or the start of its
+  // backward); without it the last compute-stream task so far: the release of the previous layer's weights
+  // after its last kernel, or before a pass's first layer the embedding or the LM head's gradient.
+  const auto waited_for = [&](const ParallelStrategy& strategy) {
+    const auto lowered =
+        lower_training(model, TrainingSpec{256, 16, Dtype::kBf16}, strategy, 16, RankSet::kSymmetricOnce);
+    std::set<std::string> names;
+    for (const Task& t : lowered.graph.tasks) {
+      if (t.stream != kGather) continue;
+      for (TaskId dep : t.deps) names.insert(lowered.graph.tasks[static_cast<std::size_t>(dep)].name);
+    }
+    return names;
+  };
+  CHECK(waited_for(s) == std::set<std::string>{"layer backward start", "norm"});
+  CHECK(waited_for(waiting) == std::set<std::string>{"embedding", "lm head wgrad", "memory gathered weights"});
+}
