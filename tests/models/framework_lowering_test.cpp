@@ -2,11 +2,10 @@
 // layer's weights and gradients, and whether it prefetches. The shipped profiles come from
 // calibration/profiles/frameworks/.
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "../support/input_error.hpp"
+#include "../support/edited_profile.hpp"
 #include "lowering_fixtures.hpp"
 #include "models/hardware/profile_catalog.hpp"
 #include "models/hardware/profile_reader.hpp"
@@ -33,7 +32,8 @@ int tasks_on(const ExecutionGraph& graph, int rank, int stream, CollectiveOp op)
 }  // namespace
 
 TEST_CASE("shipped framework profiles load, and megatron-core's are the strategy's defaults", "[framework]") {
-  CHECK(shipped().framework_names() == std::vector<std::string>{"deepspeed-0.3", "megatron-core", "pytorch-fsdp"});
+  CHECK(shipped().framework_names() ==
+        std::vector<std::string>{"deepspeed-0.3", "megatron-core", "pytorch-fsdp"});
   const FrameworkProfile megatron = shipped().framework("megatron-core");
   const FrameworkProfile defaults;
   CHECK(megatron.name == defaults.name);
@@ -46,29 +46,26 @@ TEST_CASE("shipped framework profiles load, and megatron-core's are the strategy
 }
 
 TEST_CASE("a bad framework profile is refused with the file and JSON path", "[framework][profiles]") {
-  std::ifstream in(std::string(STRATA_SOURCE_PROFILE_DIR) + "/frameworks/pytorch-fsdp.json");
-  const nlohmann::json document = nlohmann::json::parse(in);
-  const auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
-    nlohmann::json copy = document;
-    edit(copy);
-    const auto dir = std::filesystem::temp_directory_path() / "strata-framework-profile-test";
-    std::filesystem::create_directories(dir);
-    const auto path = dir / "pytorch-fsdp.json";
-    std::ofstream(path) << copy.dump(1);
-    const std::string message = error_of([&] { read_framework_profile(path); });
-    std::filesystem::remove_all(dir);
-    return message;
+  const auto error = [](const std::function<void(nlohmann::json&)>& edit) {
+    return error_of_edited(
+        std::filesystem::path(STRATA_SOURCE_PROFILE_DIR) / "frameworks" / "pytorch-fsdp.json", edit,
+        read_framework_profile);
   };
-  CHECK(error([](auto& d) { d["zero3_collectives"]["value"] = "per_module"; })
-            .find("pytorch-fsdp.json: /zero3_collectives/value: expected per_layer or per_tensor") != std::string::npos);
-  CHECK(error([](auto& d) { d["zero3_prefetch"]["value"] = "yes"; })
-            .find("/zero3_prefetch/value: expected true or false") != std::string::npos);
-  CHECK(error([](auto& d) { d["zero3_prefetch"].erase("source"); })
-            .find("/zero3_prefetch: missing required key \"source\"") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_collectives"]["value"] = "per_module";
+        }).find("pytorch-fsdp.json: /zero3_collectives/value: expected per_layer or per_tensor") !=
+        std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_prefetch"]["value"] = "yes";
+        }).find("/zero3_prefetch/value: expected true or false") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_prefetch"].erase("source");
+        }).find("/zero3_prefetch: missing required key \"source\"") != std::string::npos);
   CHECK(error([](auto& d) { d["kind"] = "gpu"; }).find("/kind: expected \"framework\"") != std::string::npos);
 }
 
-TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight tensor", "[framework][lowering]") {
+TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight tensor",
+          "[framework][lowering]") {
   const TransformerConfig model = small_model(4);  // Llama layout: 2 RMSNorms, qkv, o, gate+up, down
   const TrainingSpec training{256, 8, Dtype::kBf16};
   ParallelStrategy s;
@@ -106,8 +103,8 @@ TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[
   s.dp = 16;  // two nodes: the gathers cross the network
   s.zero = 3;
   const auto run = [&](const ParallelStrategy& strategy) {
-    const auto lowered = lower_training(model, TrainingSpec{256, 16, Dtype::kBf16}, strategy, 16,
-                                        RankSet::kSymmetricOnce);
+    const auto lowered =
+        lower_training(model, TrainingSpec{256, 16, Dtype::kBf16}, strategy, 16, RankSet::kSymmetricOnce);
     return execute(lowered.graph, exact_gpu(), system);
   };
   const ExecutionResult prefetched = run(s);
@@ -129,5 +126,6 @@ TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[
     return names;
   };
   CHECK(waited_for(s) == std::set<std::string>{"layer backward start", "norm"});
-  CHECK(waited_for(waiting) == std::set<std::string>{"embedding", "lm head wgrad", "memory gathered weights"});
+  CHECK(waited_for(waiting) ==
+        std::set<std::string>{"embedding", "lm head wgrad", "memory gathered weights"});
 }

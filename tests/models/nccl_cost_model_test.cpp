@@ -4,10 +4,9 @@
 // value is derived by hand below from the formulas of the header; microseconds throughout.
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "../support/input_error.hpp"
+#include "../support/edited_profile.hpp"
 #include "models/collectives/analytic_collective.hpp"
 #include "models/collectives/nccl_cost_model.hpp"
 #include "models/hardware/profile_reader.hpp"
@@ -149,18 +148,8 @@ TEST_CASE("analytic collectives take NCCL's time where its latency outlasts the 
 }
 
 TEST_CASE("a bad NCCL profile is refused with the file and JSON path", "[profiles][nccl]") {
-  std::ifstream in(kNcclProfile);
-  const nlohmann::json shipped = nlohmann::json::parse(in);
-  const auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
-    nlohmann::json document = shipped;
-    edit(document);
-    const auto dir = std::filesystem::temp_directory_path() / "strata-nccl-profile-test";
-    std::filesystem::create_directories(dir);
-    const auto path = dir / "nccl-2.30.json";
-    std::ofstream(path) << document.dump(1);
-    const std::string message = error_of([&] { read_nccl_tuning(path); });
-    std::filesystem::remove_all(dir);
-    return message;
+  const auto error = [](const std::function<void(nlohmann::json&)>& edit) {
+    return error_of_edited(kNcclProfile, edit, read_nccl_tuning);
   };
   CHECK(error([](auto& d) {
           d["base_latency"]["value"]["collnet"] = nlohmann::json::object();
