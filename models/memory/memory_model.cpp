@@ -35,8 +35,10 @@ double layer_activation_bytes(const TransformerConfig& m, int layer, const Activ
   const double o_width = m.uses_mla() ? heads * m.mla.v_head_dim : heads * m.head_dim;
   const double mask = in.dropout ? sbh * replicated : 0.0;
 
-  double attention =
-      2.0 * sbh * replicated + 2.0 * s * b * (q_width + kv_width + v_width + o_width) / t + mask;
+  // Bytes per element of a linear layer's saved input.
+  const double linear_input = in.fp8_linear_inputs ? 1.0 : 2.0;
+  double attention = linear_input * sbh * replicated + 2.0 * s * b * (q_width + kv_width + v_width) / t +
+                     linear_input * s * b * o_width / t + mask;
   if (in.recompute != Recompute::kSelective) {
     attention += in.fused_attention
                      ? 4.0 * heads * s * b / t                            // softmax statistics (fp32)
@@ -49,10 +51,13 @@ double layer_activation_bytes(const TransformerConfig& m, int layer, const Activ
     ffn = m.moe.expert_ffn_hidden;
     copies = m.moe.experts_per_token;
   }
+  // Per ffn-wide element: the activation's saved tensors at 2 bytes, the last of them (the MLP-down input) at
+  // linear_input bytes.
   const double tensors = m.activation == MlpActivation::kSwiGlu ? 4.0 : 2.0;
-  double mlp = 2.0 * sbh * replicated + copies * tensors * 2.0 * s * b * ffn / t + mask;
+  const double per_ffn_element = 2.0 * (tensors - 1.0) + linear_input;
+  double mlp = linear_input * sbh * replicated + copies * per_ffn_element * s * b * ffn / t + mask;
   if (m.is_moe_layer(layer) && m.moe.shared_ffn_hidden > 0)
-    mlp += tensors * 2.0 * s * b * m.moe.shared_ffn_hidden / t;
+    mlp += per_ffn_element * s * b * m.moe.shared_ffn_hidden / t;
   const double norms = 2.0 * 2.0 * sbh * replicated;
   return attention + mlp + norms;
 }

@@ -19,7 +19,9 @@
 //              2sb f/t each), dropout mask sbh* (if dropout);
 //   norms:     inputs of the two norms, 2sbh* each.
 // Terms marked * are replicated over the tensor-parallel group unless sequence parallelism shards them (/t).
-// Selective recompute drops the s^2 terms; full recompute keeps only the layer input, 2sbh* per layer.
+// Selective recompute drops the s^2 terms; full recompute keeps only the layer input, 2sbh* per layer. With
+// FP8 linear inputs (fp8_linear_inputs) the QKV input, the output-projection input, the MLP input and the
+// MLP-down input (GELU output, SwiGLU product) are 1 byte each.
 // For GPT (a d = h, ffn 4h, dropout, no fused attention) this is Korthikanti's sbh(10 + 24/t + 5as/(ht)).
 // A pipeline stage holds `in_flight` micro-batches of its layers: p for 1F1B's first stage (GPipe: all m);
 // Megatron's interleaved schedule adds (p-1)/(p v) (Korthikanti et al., eq. 5 and its discussion).
@@ -46,6 +48,11 @@ struct ActivationInputs {
   Recompute recompute = Recompute::kNone;
   bool fused_attention = true;  // FlashAttention-style kernels: no s x s tensors kept
   bool dropout = false;         // GPT-era training used dropout; Llama-era does not
+  // FP8 training with Transformer Engine: a linear layer keeps its input for the weight-gradient GEMM as the
+  // FP8 tensor it already cast (1 byte; transformer_engine/pytorch/module/linear.py, _Linear.forward saves
+  // the FP8 inputmat unless wgrad runs in higher precision). Halves the q/k/v/o-projection, MLP-up and
+  // MLP-down inputs; attention's q, k, v and the norms' inputs stay 2 bytes.
+  bool fp8_linear_inputs = false;
 };
 
 // Activation bytes one layer keeps for one micro-batch until its backward pass.

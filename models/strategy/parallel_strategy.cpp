@@ -285,4 +285,19 @@ double recompute_flops_per_step(const TransformerConfig& model, const TrainingSp
   return per_sequence * static_cast<double>(training.global_batch);
 }
 
+ActivationInputs activation_inputs(const TransformerConfig& model, const TrainingSpec& training,
+                                   const ParallelStrategy& strategy) {
+  ActivationInputs in;
+  in.seq_len = training.seq_len;
+  in.micro_batch = strategy.micro_batch;
+  in.tp = strategy.tp;
+  in.cp = strategy.cp;
+  in.sequence_parallel = strategy.sequence_parallel;
+  in.recompute = strategy.recompute;
+  in.fused_attention = training.attention == AttentionKernel::kFused;
+  in.dropout = model.trained_with_dropout();
+  in.fp8_linear_inputs = training.dtype == Dtype::kFp8;
+  return in;
+}
+
 }  // namespace strata::models

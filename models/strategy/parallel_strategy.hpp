@@ -175,6 +175,10 @@ LayerParameters stage_parameters(const TransformerConfig& model, const ParallelS
 // sharding), expert parameters over the expert-data-parallel group.
 double stage_model_state_bytes(const TransformerConfig& model, const ParallelStrategy& strategy, int stage);
 
+// What the activation memory model needs from the model, the training run and the strategy.
+ActivationInputs activation_inputs(const TransformerConfig& model, const TrainingSpec& training,
+                                   const ParallelStrategy& strategy);
+
 // Model-state bytes one GPU of the stage keeps in the offload tiers (zero without offload).
 struct OffloadedBytes {
   double host = 0;

@@ -371,15 +371,7 @@ class Builder {
   // Activations one micro-batch keeps on a virtual stage until its backward (memory_model.hpp).
   double activation_bytes(int vs) const { return activation_bytes_[static_cast<std::size_t>(vs)]; }
   double stage_activation_bytes(int vs) const {
-    ActivationInputs in;
-    in.seq_len = t_.seq_len;
-    in.micro_batch = s_.micro_batch;
-    in.tp = s_.tp;
-    in.cp = s_.cp;
-    in.sequence_parallel = s_.sequence_parallel;
-    in.recompute = s_.recompute;
-    in.fused_attention = t_.attention == AttentionKernel::kFused;
-    in.dropout = m_.trained_with_dropout();
+    const ActivationInputs in = activation_inputs(m_, t_, s_);
     double bytes = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l)

@@ -137,15 +137,7 @@ double estimated_peak_memory_bytes(const Scenario& scenario, const models::Paral
   std::vector<int> first_layer(layers.size() + 1, 0);
   for (std::size_t vs = 0; vs < layers.size(); ++vs) first_layer[vs + 1] = first_layer[vs] + layers[vs];
   const double states = models::stage_model_state_bytes(model, s, 0);
-  models::ActivationInputs in;
-  in.seq_len = scenario.training.seq_len;
-  in.micro_batch = s.micro_batch;
-  in.tp = s.tp;
-  in.cp = s.cp;
-  in.sequence_parallel = s.sequence_parallel;
-  in.recompute = s.recompute;
-  in.fused_attention = scenario.training.attention == models::AttentionKernel::kFused;
-  in.dropout = model.trained_with_dropout();
+  const models::ActivationInputs in = models::activation_inputs(model, scenario.training, s);
   // One micro-batch's activations over the first stage's model chunks, times the schedule's in-flight count.
   double activations = 0;
   for (int chunk = 0; chunk < models::chunks_per_rank(s); ++chunk) {

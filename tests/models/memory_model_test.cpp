@@ -128,3 +128,19 @@ TEST_CASE("modern settings: fused attention and no dropout keep less", "[memory]
   in.recompute = Recompute::kFull;
   CHECK(layer_activation_bytes(llama, 0, in) == Approx(2 * s * h));
 }
+
+TEST_CASE("FP8 training keeps linear-layer inputs in one byte", "[memory]") {
+  // Llama-3-8B as above with Transformer Engine's FP8: the QKV input (sh), the output-projection input
+  // (s x 4096), the MLP input (sh) and the MLP-down input (SwiGLU product, s x 14336) drop to 1 byte; q, k,
+  // v, the gate and up outputs, their activation, the statistics and the norms' inputs stay as they were.
+  const TransformerConfig llama = preset("llama3-8b");
+  ActivationInputs in;
+  in.seq_len = 8192;
+  const double s = 8192, h = 4096;
+  const double bf16 = layer_activation_bytes(llama, 0, in);
+  in.fp8_linear_inputs = true;
+  CHECK(bf16 - layer_activation_bytes(llama, 0, in) == Approx(s * h + s * 4096 + s * h + s * 14336));
+  // Full recompute keeps the layer input, a norm's input: still 2 bytes.
+  in.recompute = Recompute::kFull;
+  CHECK(layer_activation_bytes(llama, 0, in) == Approx(2 * s * h));
+}

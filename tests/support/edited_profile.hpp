@@ -13,12 +13,13 @@
 #include "input_error.hpp"
 
 template <class Read>
-std::string error_of_edited(const std::filesystem::path& shipped, const std::function<void(nlohmann::json&)>& edit,
-                            Read read) {
+std::string error_of_edited(const std::filesystem::path& shipped,
+                            const std::function<void(nlohmann::json&)>& edit, Read read) {
   std::ifstream in(shipped);
   nlohmann::json document = nlohmann::json::parse(in);
   edit(document);
-  const auto dir = std::filesystem::temp_directory_path() / ("strata-edited-profile-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("strata-edited-profile-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / shipped.filename();
   std::ofstream(path) << document.dump(1);
