@@ -58,8 +58,10 @@ Peak in_domain_peak(const SystemProfile& system, CollectiveOp op, int gpus) {
   const double ring = gbps(system.collectives.ring_busbw.value);
   if (op == CollectiveOp::kSendRecv) return {ring, CollectiveAlgorithm::kPointToPoint};
   if (op == CollectiveOp::kAllToAll) return {ring, CollectiveAlgorithm::kPairwise};
-  if (op == CollectiveOp::kAllReduce && nvls_busbw(system, gpus) > ring)
-    return {nvls_busbw(system, gpus), CollectiveAlgorithm::kNvls};
+  if (op == CollectiveOp::kAllReduce) {
+    const double nvls = nvls_busbw(system, gpus);
+    if (nvls > ring) return {nvls, CollectiveAlgorithm::kNvls};
+  }
   return {ring, CollectiveAlgorithm::kRing};
 }
 

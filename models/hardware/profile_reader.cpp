@@ -100,6 +100,17 @@ std::array<sim::Bandwidth, 3> three_bandwidths(const nlohmann::json& value, cons
   return result;
 }
 
+// A key of `object` that must be one of `names`' words: "unknown NCCL <what> ..." otherwise.
+template <class Enum, std::size_t N>
+Enum named_key(const JsonObjectReader& object, const std::string& key, const sim::NameTable<Enum, N>& names,
+               const char* what) {
+  const auto value = names.value(key);
+  if (!value)
+    object.location_of(key).fail("unknown NCCL " + std::string(what) + " \"" + key +
+                                 "\" (known: " + names.choices() + ")");
+  return *value;
+}
+
 // {"ring": {"ll": V, "ll128": V, "simple": V}, "tree": {...}, ...}: algorithms and protocols by their NCCL
 // names; a pair left out is one NCCL does not run.
 template <class Convert>
@@ -109,19 +120,11 @@ auto nccl_table(Convert convert) {
     NcclTable<Cell> table;
     JsonObjectReader algorithms(value, where);
     for (const std::string& algorithm_name : algorithms.keys()) {
-      const auto algorithm = kNcclAlgorithmNames.value(algorithm_name);
-      if (!algorithm)
-        algorithms.location_of(algorithm_name)
-            .fail("unknown NCCL algorithm \"" + algorithm_name +
-                  "\" (known: " + kNcclAlgorithmNames.choices() + ")");
+      const NcclAlgorithm algorithm = named_key(algorithms, algorithm_name, kNcclAlgorithmNames, "algorithm");
       JsonObjectReader protocols(algorithms.required(algorithm_name), algorithms.location_of(algorithm_name));
       for (const std::string& protocol_name : protocols.keys()) {
-        const auto protocol = kNcclProtocolNames.value(protocol_name);
-        if (!protocol)
-          protocols.location_of(protocol_name)
-              .fail("unknown NCCL protocol \"" + protocol_name +
-                    "\" (known: " + kNcclProtocolNames.choices() + ")");
-        table.at(*algorithm, *protocol) =
+        const NcclProtocol protocol = named_key(protocols, protocol_name, kNcclProtocolNames, "protocol");
+        table.at(algorithm, protocol) =
             convert(protocols.required(protocol_name), protocols.location_of(protocol_name));
       }
     }
@@ -293,11 +296,12 @@ NcclTuning read_nccl_tuning(const std::filesystem::path& path) {
       const auto algorithm = static_cast<NcclAlgorithm>(a);
       const auto protocol = static_cast<NcclProtocol>(p);
       if (!tuning.bandwidth_factor.value.at(algorithm, protocol)) continue;
-      for (const char* key : {"base_latency", "nvlink_latency", "network_latency"}) {
-        const auto& table = std::string_view(key) == "base_latency"     ? tuning.base_latency.value
-                            : std::string_view(key) == "nvlink_latency" ? tuning.nvlink_latency.value
-                                                                        : tuning.network_latency.value;
-        if (!table.at(algorithm, protocol)) {
+      const std::pair<const char*, const NcclTable<sim::SimTime>*> latencies[] = {
+          {"base_latency", &tuning.base_latency.value},
+          {"nvlink_latency", &tuning.nvlink_latency.value},
+          {"network_latency", &tuning.network_latency.value}};
+      for (const auto& [key, table] : latencies) {
+        if (!table->at(algorithm, protocol)) {
           root.location_of(key).fail(
               std::string("no latency for ") + std::string(kNcclAlgorithmNames.name(algorithm)) + "/" +
               std::string(kNcclProtocolNames.name(protocol)) + ", which bandwidth_factor lists");

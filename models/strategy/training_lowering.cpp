@@ -75,6 +75,9 @@ class Builder {
       const LayerParameters p = layer_parameters(model, layer);
       layer_parameters_.push_back({p.dense / strategy.tp, p.expert / (strategy.ep * strategy.expert_tp)});
     }
+    if (zero3()) {
+      for (int layer = 0; layer < model.layers; ++layer) zero3_units_.push_back(zero3_units_of(layer));
+    }
     for (std::size_t vs = 0; vs < stage_layers_.size(); ++vs)
       activation_bytes_.push_back(stage_activation_bytes(static_cast<int>(vs)));
   }
@@ -234,8 +237,12 @@ class Builder {
   }
 
   // The parameters ZeRO-3 moves with one collective (framework.zero3_collectives): the layer's, or each of
-  // its weight tensors (layer_weight_tensors), on one GPU (dense / tp, experts / (ep x expert_tp)).
-  std::vector<SplitBytes> zero3_units(int layer) const {
+  // its weight tensors (layer_weight_tensors), on one GPU (dense / tp, experts / (ep x expert_tp)). Computed
+  // once per layer (zero3_units_).
+  const std::vector<SplitBytes>& zero3_units(int layer) const {
+    return zero3_units_[static_cast<std::size_t>(layer)];
+  }
+  std::vector<SplitBytes> zero3_units_of(int layer) const {
     if (s_.framework.zero3_collectives.value == Zero3Collectives::kPerLayer)
       return {data_parallel_parameters(layer)};
     std::vector<SplitBytes> units;
@@ -610,8 +617,9 @@ class Builder {
   std::vector<RankGroups> groups_;                 // per simulated rank
   std::vector<std::vector<PipelinePass>> orders_;  // per stage
   double embedding_parameters_ = 0;
-  std::vector<SplitBytes> layer_parameters_;  // per global layer, on one GPU
-  std::vector<double> activation_bytes_;      // per virtual stage, one micro-batch
+  std::vector<SplitBytes> layer_parameters_;          // per global layer, on one GPU
+  std::vector<std::vector<SplitBytes>> zero3_units_;  // per global layer, with ZeRO-3 (zero3_units)
+  std::vector<double> activation_bytes_;              // per virtual stage, one micro-batch
 };
 
 }  // namespace

@@ -17,7 +17,7 @@
 
 namespace strata::models {
 
-enum class Family { kGpt, kLlama, kMoe, kMpt };  // kMpt: MosaicML's MPT (GELU, LayerNorm, ALiBi, no biases)
+enum class Family { kGpt, kLlama, kMoe, kMpt };  // kMpt: MosaicML's MPT (GELU, LayerNorm, ALiBi)
 enum class MlpActivation { kGelu, kSwiGlu };     // GELU: up + down; SwiGLU: gate + up + down
 enum class NormKind { kLayerNorm, kRmsNorm };    // LayerNorm has a bias (2h parameters), RMSNorm not (h)
 
