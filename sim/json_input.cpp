@@ -1,5 +1,7 @@
 #include "sim/json_input.hpp"
 
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -56,6 +58,34 @@ auto with_units(const nlohmann::json& value, const JsonLocation& where, Parse pa
   } catch (const InputError& error) {
     throw error.located(where.source, where.path.empty() ? "/" : where.path);
   }
+}
+
+// The byte offset of the first number literal (outside strings) that a double cannot hold, such as 1e999;
+// text.size() when there is none. nlohmann's parser refuses such a number without saying where it is.
+std::size_t first_overflowing_number(std::string_view text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    std::size_t end = i;
+    while (end < text.size() && std::string_view("+-.eE0123456789").find(text[end]) != std::string_view::npos)
+      ++end;
+    const std::string literal(text.substr(i, end - i));
+    if (!std::isfinite(std::strtod(literal.c_str(), nullptr))) return i;
+    i = end - 1;
+  }
+  return text.size();
 }
 
 }  // namespace
@@ -115,6 +145,11 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& source,
     std::string reason = error.what();
     if (const auto colon = reason.rfind(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
     throw InputError(source, "", "invalid JSON at " + line_and_column(text, position) + ": " + reason);
+  } catch (const nlohmann::json::out_of_range&) {
+    // The only range error of a parse: a number literal beyond a double's range.
+    throw InputError(source, "",
+                     "number out of range at " + line_and_column(text, first_overflowing_number(text)) +
+                         ": JSON numbers must fit a double (about 1.8e308)");
   }
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/error.hpp"
+#include "sim/json_text.hpp"
 
 namespace strata::sim {
 namespace {
@@ -107,7 +108,7 @@ void TimelineRecorder::write_chrome_trace(std::ostream& out) const {
                       {"args", {{"value", counter.value}}}});
   }
   const nlohmann::json document = {{"displayTimeUnit", "ns"}, {"traceEvents", std::move(events)}};
-  out << document.dump(1) << '\n';
+  out << json_text(document, 1) << '\n';
 }
 
 }  // namespace strata::sim

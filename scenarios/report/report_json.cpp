@@ -2,6 +2,7 @@
 
 #include "models/workload/transformer_config.hpp"
 #include "scenarios/strategy_fields.hpp"
+#include "sim/json_text.hpp"
 
 namespace strata::scenarios {
 
@@ -95,6 +96,6 @@ nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyR
   return report;
 }
 
-std::string report_text(const nlohmann::json& report) { return report.dump(1) + "\n"; }
+std::string report_text(const nlohmann::json& report) { return sim::json_text(report, 1) + "\n"; }
 
 }  // namespace strata::scenarios

@@ -90,3 +90,12 @@ TEST_CASE("large arrays parse in linear time (regression: quadratic callback par
   // Brackets inside strings do not count towards the depth.
   CHECK_NOTHROW(parse_json_text("{\"s\": \"" + std::string(200, '[') + "\"}", "strings.json"));
 }
+
+TEST_CASE("a number beyond a double's range is bad input with its line and column", "[json]") {
+  CHECK(error_of([] { parse_json_text("{\n  \"s\": \"1e999\",\n  \"nodes\": 1e999\n}", "big.json"); }) ==
+        "big.json: number out of range at line 3, column 12: JSON numbers must fit a double (about 1.8e308)");
+  CHECK(error_of([] { parse_json_text("[-2e400]", "neg.json"); }).find("line 1, column 2") !=
+        std::string::npos);
+  // Integers beyond 64 bits still parse (as doubles); the typed readers refuse them with their path.
+  CHECK_NOTHROW(parse_json_text("[123456789012345678901234567890, 1e308]", "ok.json"));
+}

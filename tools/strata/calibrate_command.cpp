@@ -25,6 +25,7 @@
 #include "sim/atomic_file.hpp"
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
+#include "sim/json_text.hpp"
 #include "sim/text_file.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_fields.hpp"
@@ -128,7 +129,7 @@ void run_calibration(const CalibrateOptions& options, std::ostream& out) {
 
   const fs::path scratch = fs::temp_directory_path() / ("strata-calibrate-" + std::to_string(::getpid()));
   fs::create_directories(scratch);
-  sim::write_file_atomically(scratch / "plan.json", calibration::probe_plan_json(plan).dump(1));
+  sim::write_file_atomically(scratch / "plan.json", sim::json_text(calibration::probe_plan_json(plan), 1));
   const std::string command = shell_quote(binary) + " --plan " +
                               shell_quote((scratch / "plan.json").string()) + " --out " +
                               shell_quote((scratch / "measurements.json").string());
@@ -172,9 +173,9 @@ void run_calibration(const CalibrateOptions& options, std::ostream& out) {
   sim::write_file_atomically(sibling(out_path, ".measurements.json"), raw);
   if (!curves.empty()) {
     sim::write_file_atomically(sibling(out_path, ".collectives.json"),
-                               calibration::curves_document(curves).dump(1) + "\n");
+                               sim::json_text(calibration::curves_document(curves), 1) + "\n");
   }
-  sim::write_file_atomically(out_path, calibration::gpu_profile_json(gpu).dump(2) + "\n");
+  sim::write_file_atomically(out_path, sim::json_text(calibration::gpu_profile_json(gpu), 2) + "\n");
   out << "wrote " << out_path.string() << " (use it with --profiles "
       << out_path.parent_path().parent_path().string() << ")\n";
 }
@@ -191,7 +192,7 @@ void import_logs(const CalibrateOptions& options, std::ostream& out) {
   std::vector<calibration::NcclTestsLog> logs;
   for (const std::string& path : options.logs) logs.push_back({path, sim::read_text_file(path)});
   const nlohmann::json document = calibration::import_nccl_tests(logs, import);
-  sim::write_file_atomically(options.import_out, document.dump(1) + "\n");
+  sim::write_file_atomically(options.import_out, sim::json_text(document, 1) + "\n");
   for (const auto& curve : document["curves"]) {
     out << curve["op"].get<std::string>() << " on " << curve["gpus"].get<int>() << " GPUs: peak busbw "
         << curve["peak_busbw"]["value"].get<std::string>() << ", " << curve["size_ramp"]["value"].size()

@@ -12,6 +12,7 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "models/topology/cluster_topology.hpp"
 #include "sim/error.hpp"
+#include "sim/json_text.hpp"
 #include "sim/unit_parse.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
@@ -136,7 +137,7 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
                                   {"nccl_latency_us", row.nccl_latency_us},
                                   {"latency_bound", row.latency_bound}});
     }
-    out << document.dump(2) << '\n';
+    out << sim::json_text(document, 2) << '\n';
     return;
   }
   out << "# strata collective: " << options.op << " on " << system.name << ", " << scope.nodes

@@ -11,6 +11,7 @@
 
 #include "models/hardware/profile_catalog.hpp"
 #include "sim/error.hpp"
+#include "sim/json_text.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_fields.hpp"
 #include "strata/profile_location.hpp"
@@ -25,7 +26,7 @@ void print_fields(std::ostream& out, const std::string& kind, const std::string&
         {"kind", kind}, {"name", name}, {"display_name", display}, {"fields", nlohmann::json::array()}};
     for (const Field& f : fields)
       document["fields"].push_back({{"key", f.key}, {"value", f.value}, {"source", f.source}});
-    out << document.dump(2) << '\n';
+    out << sim::json_text(document, 2) << '\n';
     return;
   }
   out << display << " (" << kind << " profile " << name << ")\n";

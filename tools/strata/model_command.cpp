@@ -8,6 +8,7 @@
 #include <string>
 
 #include "models/workload/model_catalog.hpp"
+#include "sim/json_text.hpp"
 #include "strata/commands.hpp"
 
 namespace strata::tools {
@@ -53,24 +54,24 @@ void show(const ModelOptions& options, std::ostream& out) {
       layers.push_back(
           {{"layer", layer}, {"kind", c.is_moe_layer(layer) ? "moe" : "dense"}, {"operators", ops}});
     }
-    out << nlohmann::json{{"name", c.name},
-                          {"architecture", c.architecture},
-                          {"source", preset.source},
-                          {"layers", c.layers},
-                          {"hidden_size", c.hidden},
-                          {"num_attention_heads", c.heads},
-                          {"num_key_value_heads", c.kv_heads},
-                          {"intermediate_size", c.ffn_hidden},
-                          {"vocab_size", c.vocab},
-                          {"params_total", counts.total},
-                          {"params_active", counts.active},
-                          {"params_embedding", counts.embedding},
-                          {"params_lm_head", counts.lm_head},
-                          {"seq_len", seq},
-                          {"forward_flops_per_token", forward_per_token},
-                          {"training_flops_per_token", 3.0 * forward_per_token},
-                          {"layer_operators", layers}}
-               .dump(2)
+    out << sim::json_text(nlohmann::json{{"name", c.name},
+                                         {"architecture", c.architecture},
+                                         {"source", preset.source},
+                                         {"layers", c.layers},
+                                         {"hidden_size", c.hidden},
+                                         {"num_attention_heads", c.heads},
+                                         {"num_key_value_heads", c.kv_heads},
+                                         {"intermediate_size", c.ffn_hidden},
+                                         {"vocab_size", c.vocab},
+                                         {"params_total", counts.total},
+                                         {"params_active", counts.active},
+                                         {"params_embedding", counts.embedding},
+                                         {"params_lm_head", counts.lm_head},
+                                         {"seq_len", seq},
+                                         {"forward_flops_per_token", forward_per_token},
+                                         {"training_flops_per_token", 3.0 * forward_per_token},
+                                         {"layer_operators", layers}},
+                          2)
         << '\n';
     return;
   }

@@ -10,6 +10,7 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "scenarios/runner/validation.hpp"
+#include "sim/json_text.hpp"
 #include "strata/commands.hpp"
 #include "strata/exit_codes.hpp"
 #include "strata/profile_location.hpp"
@@ -31,7 +32,8 @@ void validate(const ValidateOptions& o, std::ostream& out) {
   if (paths.empty()) paths.emplace_back(STRATA_SOURCE_VALIDATION_DIR);
   const scenarios::ValidationSummary summary =
       scenarios::run_validation(scenarios::validation_files(paths), profiles, presets);
-  out << (o.json ? scenarios::validation_json(summary).dump(1) + "\n" : scenarios::validation_table(summary));
+  out << (o.json ? sim::json_text(scenarios::validation_json(summary), 1) + "\n"
+                 : scenarios::validation_table(summary));
   if (summary.failed > 0) {
     throw ValidationFailed(std::to_string(summary.failed) + " of " + std::to_string(summary.cases.size()) +
                            " validation cases are outside their tolerance");
