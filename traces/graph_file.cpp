@@ -6,6 +6,7 @@
 
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
+#include "sim/json_text.hpp"
 
 namespace strata::traces {
 namespace {
@@ -91,6 +92,17 @@ double non_negative(const nlohmann::json& value, const JsonLocation& where) {
   return number;
 }
 
+// What one kernel may claim: a zettaFLOP (eleven days of a 1 PFLOP/s GPU) and an exbibyte, far beyond any
+// real kernel and within the 64-bit counts the cost models convert them to.
+constexpr double kMaxKernelFlops = 1e21;
+constexpr double kMaxKernelBytes = 0x1p60;
+
+double bounded(const nlohmann::json& value, const JsonLocation& where, double max) {
+  const double number = non_negative(value, where);
+  if (number > max) where.fail("at most " + sim::json_text(max) + " for one kernel, found " + value.dump());
+  return number;
+}
+
 models::Task read_task(const nlohmann::json& value, const JsonLocation& where, std::size_t index) {
   JsonObjectReader r(value, where);
   models::Task t;
@@ -126,8 +138,8 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
                        : kind == "host"     ? ComputeKind::kHost
                        : kind == "measured" ? ComputeKind::kMeasured
                                             : ComputeKind::kMemoryBound;
-      t.compute.flops = non_negative(c.required("flops"), c.location_of("flops"));
-      t.compute.bytes = non_negative(c.required("bytes"), c.location_of("bytes"));
+      t.compute.flops = bounded(c.required("flops"), c.location_of("flops"), kMaxKernelFlops);
+      t.compute.bytes = bounded(c.required("bytes"), c.location_of("bytes"), kMaxKernelBytes);
       if (t.compute.kind == ComputeKind::kMeasured) {
         t.compute.duration = sim::json_duration(c.required("duration"), c.location_of("duration"));
       }
@@ -193,7 +205,7 @@ nlohmann::json graph_to_json(const models::ExecutionGraph& graph, const nlohmann
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& task : graph.tasks) tasks.push_back(task_json(task));
   nlohmann::json document = {{"strata_graph", kGraphFormatVersion},
-                             {"metadata", metadata},
+                             {"metadata", metadata.is_null() ? nlohmann::json::object() : metadata},
                              {"ranks", graph.ranks},
                              {"streams", graph.streams},
                              {"groups", groups},
@@ -208,25 +220,56 @@ std::string graph_to_text(const models::ExecutionGraph& graph, const nlohmann::j
   shape.tasks.clear();
   nlohmann::json head = graph_to_json(shape, metadata);
   head.erase("tasks");
-  std::string text = head.dump(1);
+  std::string text = sim::json_text(head, 1);
   text.pop_back();  // the closing brace
   text += ",\n \"tasks\": [\n";
   for (std::size_t i = 0; i < graph.tasks.size(); ++i) {
-    text += "  " + task_json(graph.tasks[i]).dump() + (i + 1 < graph.tasks.size() ? ",\n" : "\n");
+    text += "  " + sim::json_text(task_json(graph.tasks[i])) + (i + 1 < graph.tasks.size() ? ",\n" : "\n");
   }
   return text + " ]\n}\n";
 }
 
-models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std::string& source) {
+namespace {
+
+GraphMetadata read_metadata(const nlohmann::json& value, const JsonLocation& where) {
+  JsonObjectReader r(value, where);
+  GraphMetadata metadata;
+  metadata.strategy = r.optional_string("strategy").value_or("");
+  const auto figure = [&r](const char* key, double fallback) {
+    const nlohmann::json* found = r.optional(key);
+    return found == nullptr ? fallback : non_negative(*found, r.location_of(key));
+  };
+  metadata.tokens_per_step = figure("tokens_per_step", 0);
+  metadata.model_flops_per_step = figure("model_flops_per_step", 0);
+  metadata.hardware_flops_per_step = figure("hardware_flops_per_step", metadata.model_flops_per_step);
+  r.keys();  // the rest are free-form notes
+  return metadata;
+}
+
+}  // namespace
+
+models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std::string& source,
+                                       GraphMetadata* metadata) {
   JsonObjectReader root(document, JsonLocation{source, ""});
   if (root.required_integer("strata_graph", 0, kMax) != kGraphFormatVersion) {
     root.location_of("strata_graph")
         .fail("unsupported graph format version (this Strata reads " + std::to_string(kGraphFormatVersion) +
               ")");
   }
-  root.optional("metadata");
+  GraphMetadata read;
+  if (const nlohmann::json* found = root.optional("metadata"))
+    read = read_metadata(*found, root.location_of("metadata"));
+  if (metadata != nullptr) *metadata = read;
+  const auto& tasks = sim::json_array(root.required("tasks"), root.location_of("tasks"));
+  if (tasks.empty()) root.location_of("tasks").fail("a graph needs at least one task");
   models::ExecutionGraph graph;
+  // Per-rank state is allocated from `ranks`: bound it by the tasks the file really holds.
   graph.ranks = static_cast<int>(root.required_integer("ranks", 1, 100'000'000));
+  if (graph.ranks > std::ssize(tasks)) {
+    root.location_of("ranks").fail(std::to_string(graph.ranks) + " ranks for " +
+                                   std::to_string(tasks.size()) +
+                                   " tasks: every simulated rank runs at least one task");
+  }
   if (root.has("gpus"))
     graph.gpus = static_cast<int>(root.required_integer("gpus", graph.ranks, 100'000'000));
   const int gpu_limit = std::max(graph.ranks, graph.gpus) - 1;
@@ -255,21 +298,24 @@ models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std
     g.finish();
     graph.groups.push_back(std::move(group));
   }
-  const auto& tasks = sim::json_array(root.required("tasks"), root.location_of("tasks"));
   graph.tasks.reserve(tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i)
     graph.tasks.push_back(read_task(tasks[i], root.location_of("tasks").child(i), i));
   root.finish();
   graph.validate(source);
+  std::vector<bool> busy(static_cast<std::size_t>(graph.ranks), false);
+  for (const models::Task& task : graph.tasks) busy[static_cast<std::size_t>(task.rank)] = true;
+  if (const auto idle = std::find(busy.begin(), busy.end(), false); idle != busy.end()) {
+    root.location_of("ranks").fail("rank " + std::to_string(idle - busy.begin()) +
+                                   " runs no task: simulate only the ranks that work");
+  }
   return graph;
 }
 
-models::ExecutionGraph read_graph_file(const std::filesystem::path& path, nlohmann::json* metadata) {
+models::ExecutionGraph read_graph_file(const std::filesystem::path& path, GraphMetadata* metadata) {
   sim::JsonLimits limits;
   limits.max_file_bytes = std::uintmax_t{2} << 30;
-  const nlohmann::json document = sim::read_json_file(path, limits);
-  if (metadata != nullptr) *metadata = document.value("metadata", nlohmann::json::object());
-  return graph_from_json(document, path.string());
+  return graph_from_json(sim::read_json_file(path, limits), path.string(), metadata);
 }
 
 }  // namespace strata::traces

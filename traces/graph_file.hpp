@@ -20,8 +20,21 @@ nlohmann::json graph_to_json(const models::ExecutionGraph& graph,
 std::string graph_to_text(const models::ExecutionGraph& graph,
                           const nlohmann::json& metadata = nlohmann::json::object());
 
-models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std::string& source);
-// Reads a graph file (up to 2 GiB); `metadata` receives its metadata object when not null.
-models::ExecutionGraph read_graph_file(const std::filesystem::path& path, nlohmann::json* metadata = nullptr);
+// What `strata replay` reads from a graph's "metadata" object (written by `strata lower`); a missing figure
+// is 0 (unknown), a present one must be a non-negative number. Other metadata keys are free-form notes.
+struct GraphMetadata {
+  std::string strategy;  // empty when absent
+  double tokens_per_step = 0;
+  double model_flops_per_step = 0;
+  double hardware_flops_per_step = 0;  // absent: the model FLOPs
+};
+
+// Strict reading. A graph runs at least one task and simulates no more ranks than it has tasks (checked
+// before anything is allocated for the ranks, so a tiny file cannot ask for 10^8 of them); every simulated
+// rank runs a task.
+models::ExecutionGraph graph_from_json(const nlohmann::json& document, const std::string& source,
+                                       GraphMetadata* metadata = nullptr);
+// Reads a graph file (up to 2 GiB); `metadata` receives its metadata when not null.
+models::ExecutionGraph read_graph_file(const std::filesystem::path& path, GraphMetadata* metadata = nullptr);
 
 }  // namespace strata::traces

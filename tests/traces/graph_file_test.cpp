@@ -131,6 +131,41 @@ TEST_CASE("bad graph files name the JSON path", "[graph-file]") {
         }).find("g.json: /groups/0/ranks: lists 1 twice") == 0);
 }
 
+TEST_CASE("a graph cannot ask for more ranks than its tasks, nor for none, nor an idle rank",
+          "[graph-file]") {
+  nlohmann::json document = traces::graph_to_json(small_graph());
+  const auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json copy = document;
+    edit(copy);
+    return error_of([&] { traces::graph_from_json(copy, "g.json"); });
+  };
+  // Refused before per-rank state is allocated: a one-task file once asked for 10^8 ranks (3.1 GB, 28 s).
+  CHECK(error([](auto& d) {
+          d["ranks"] = 100'000'000;
+          d["tasks"] = {d["tasks"][0]};
+        }) == "g.json: /ranks: 100000000 ranks for 1 tasks: every simulated rank runs at least one task");
+  CHECK(error([](auto& d) { d["tasks"] = nlohmann::json::array(); }) ==
+        "g.json: /tasks: a graph needs at least one task");
+  CHECK(error([](auto& d) { d["ranks"] = 9; }).find("g.json: /ranks: rank 8 runs no task") == 0);
+}
+
+TEST_CASE("graph metadata is typed where replay reads it and free-form elsewhere", "[graph-file]") {
+  nlohmann::json document = traces::graph_to_json(
+      small_graph(),
+      {{"strategy", "s"}, {"tokens_per_step", 8192}, {"model_flops_per_step", 1e15}, {"note", 1}});
+  traces::GraphMetadata metadata;
+  traces::graph_from_json(document, "g.json", &metadata);
+  CHECK(metadata.strategy == "s");
+  CHECK(metadata.tokens_per_step == 8192);
+  CHECK(metadata.hardware_flops_per_step == 1e15);  // absent: the model FLOPs
+  document["metadata"]["tokens_per_step"] = "many";
+  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }) ==
+        "g.json: /metadata/tokens_per_step: expected a number, found a string");
+  document["metadata"]["tokens_per_step"] = -1;
+  CHECK(error_of([&] { traces::graph_from_json(document, "g.json"); }) ==
+        "g.json: /metadata/tokens_per_step: must not be negative");
+}
+
 TEST_CASE("a measured kernel keeps its exact duration through a file and runs for it", "[graph-file]") {
   models::ExecutionGraph graph;
   graph.ranks = 1;

@@ -73,7 +73,7 @@ void lower(const GraphOptions& o, std::ostream& out) {
 }
 
 void replay(const GraphOptions& o, std::ostream& out) {
-  nlohmann::json metadata;
+  traces::GraphMetadata metadata;
   models::ExecutionGraph graph = traces::read_graph_file(o.graph, &metadata);
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::SystemProfile system = profiles.system(o.system);
@@ -87,14 +87,22 @@ void replay(const GraphOptions& o, std::ostream& out) {
                               " GPUs cannot hold the graph's " + std::to_string(gpus) + " GPUs");
   }
   sim::TimelineRecorder timeline;
-  const models::ExecutionResult result =
-      models::execute(graph, gpu, system, o.out_dir.empty() ? nullptr : &timeline);
+  models::ExecutionResult result;
+  try {
+    result = models::execute(graph, gpu, system, o.out_dir.empty() ? nullptr : &timeline);
+  } catch (const sim::OverflowError& error) {
+    throw sim::InputError(o.graph, "/tasks",
+                          std::string(error.what()) + ": the tasks would outlast simulated time (" +
+                              sim::SimTime::max().to_string() + ")");
+  }
   // The same figures `strata run` reports, from the same code (scenarios/runner/strategy_run.hpp).
   scenarios::StrategyResult step;
-  step.strategy.name = metadata.value("strategy", o.graph);
-  const double flops = metadata.value("model_flops_per_step", 0.0);
-  const scenarios::StepFigures figures{metadata.value("tokens_per_step", 0.0), flops,
-                                       metadata.value("hardware_flops_per_step", flops), gpus};
+  step.strategy.name = metadata.strategy.empty() ? o.graph : metadata.strategy;
+  const double flops = metadata.model_flops_per_step;
+  const scenarios::StepFigures figures{metadata.tokens_per_step, flops, metadata.hardware_flops_per_step,
+                                       gpus};
+  if (!(result.makespan.seconds() > 0))
+    throw sim::InputError(o.graph, "/tasks", "the tasks take no simulated time: there is no step to report");
   scenarios::set_step_metrics(step, result, figures, gpu);
   out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks
       << " ranks for " << gpus << " GPUs, " << result.tasks_run << " tasks\n";
