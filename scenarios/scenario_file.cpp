@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
+#include <string>
 
 #include "models/workload/hf_config.hpp"
 #include "scenarios/strategy_fields.hpp"
@@ -88,8 +90,18 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
 models::ModelPreset read_model(const nlohmann::json& value, const JsonLocation& where,
                                const std::filesystem::path& file, const models::ModelCatalog& models) {
   if (value.is_string()) {
+    std::string name = value.get<std::string>();
+    if (models::names_a_file(name)) {
+      // A config file, relative to the scenario file like {"hf_config": ...}.
+      const std::filesystem::path config = file.parent_path() / name;
+      std::error_code error;
+      if (!std::filesystem::is_regular_file(config, error))
+        where.fail("no model preset or file \"" + name + "\" (looked for " + config.string() +
+                   ", relative to the scenario file)");
+      name = config.string();
+    }
     try {
-      return models::resolve_model(models, value.get<std::string>());
+      return models::resolve_model(models, name);
     } catch (const sim::InputError& error) {
       if (error.source().empty()) where.fail(error.detail());
       throw;
@@ -181,7 +193,12 @@ SearchSpace read_search(JsonObjectReader r) {
     const sim::JsonLocation at = r.location_of(field.key);
     const auto& list = sim::json_array(*value, at);
     if (list.empty()) at.fail("an empty list leaves nothing to search; omit the key to search every value");
-    for (std::size_t i = 0; i < list.size(); ++i) field.search(list[i], at.child(i), space);
+    std::set<std::string, std::less<>> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      // A repeated value would enumerate (and simulate) its candidates twice.
+      if (!seen.insert(list[i].dump()).second) at.child(i).fail("repeats " + list[i].dump());
+      field.search(list[i], at.child(i), space);
+    }
   }
   r.finish();
   return space;

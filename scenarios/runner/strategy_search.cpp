@@ -17,17 +17,33 @@
 namespace strata::scenarios {
 namespace {
 
-std::vector<int> divisors(int n) {
-  std::vector<int> out;
-  for (int d = 1; d <= n; ++d) {
-    if (n % d == 0) out.push_back(d);
+// The divisors of n in increasing order, in O(sqrt(n)) steps (n is a GPU count or a per-replica batch of up
+// to a billion).
+template <class Int>
+std::vector<Int> divisors(Int n) {
+  std::vector<Int> low, high;
+  for (Int d = 1; d <= n / d; ++d) {
+    if (n % d != 0) continue;
+    low.push_back(d);
+    if (d != n / d) high.push_back(n / d);
   }
-  return out;
+  low.insert(low.end(), high.rbegin(), high.rend());
+  return low;
 }
 
 template <class T>
 std::vector<T> or_default(const std::vector<T>& given, std::vector<T> fallback) {
   return given.empty() ? fallback : given;
+}
+
+// The listed degrees that divide the GPU count (the others cannot form a grid); every divisor when none is
+// listed. Filtering first bounds the TP x PP x CP loops by the divisor count, however long the lists.
+std::vector<int> dividing(const std::vector<int>& listed, const std::vector<int>& all, int gpus) {
+  if (listed.empty()) return all;
+  std::vector<int> out;
+  for (int degree : listed)
+    if (gpus % degree == 0) out.push_back(degree);
+  return out;
 }
 
 std::string candidate_name(const models::ParallelStrategy& s) {
@@ -74,19 +90,25 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
     if (schedule->searched_by_default(scenario.model.config)) schedules.push_back(schedule);
   }
   std::vector<models::ParallelStrategy> out;
-  for (int tp : or_default(space.tp, all)) {
-    for (int pp : or_default(space.pp, all)) {
-      for (int cp : or_default(space.cp, all)) {
+  const auto add = [&](models::ParallelStrategy s) {
+    if (out.size() == kMaxSearchCandidates) {
+      throw sim::InputError(
+          scenario.file.string(), "/search",
+          "the bounds allow more than " + std::to_string(kMaxSearchCandidates) +
+              " candidates; list fewer values (a dimension left out takes every valid value)");
+    }
+    s.name = candidate_name(s);
+    out.push_back(std::move(s));
+  };
+  for (int tp : dividing(space.tp, all, gpus)) {
+    for (int pp : dividing(space.pp, all, gpus)) {
+      for (int cp : dividing(space.cp, all, gpus)) {
         if (static_cast<std::int64_t>(tp) * pp * cp > gpus || gpus % (tp * pp * cp) != 0) continue;
         const int dp = gpus / (tp * pp * cp);
         // Micro-batch: every divisor of the per-replica batch.
         std::vector<std::int64_t> micro_batches;
-        if (scenario.training.global_batch % dp == 0) {
-          const std::int64_t replica_batch = scenario.training.global_batch / dp;
-          for (std::int64_t mb = 1; mb <= replica_batch; ++mb) {
-            if (replica_batch % mb == 0) micro_batches.push_back(mb);
-          }
-        }
+        if (scenario.training.global_batch % dp == 0)
+          micro_batches = divisors<std::int64_t>(scenario.training.global_batch / dp);
         for (const models::PipelineScheduleKind* schedule : or_default(space.schedule, schedules)) {
           if (pp == 1 && schedule != &models::default_pipeline_schedule())
             continue;  // one stage: the schedules coincide
@@ -115,8 +137,7 @@ std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scena
                       s.recompute = recompute;
                       s.sequence_parallel = sp;
                       s.set_gradient_bytes(models::default_gradient_bytes(scenario.training.dtype));
-                      s.name = candidate_name(s);
-                      out.push_back(s);
+                      add(s);
                     }
                   }
                 }

@@ -34,7 +34,10 @@ struct SearchOutcome {
 };
 
 // The candidates the bounds allow, in a fixed order, named "tp8-pp2-dp4-mb1-z1-sel-sp" style. Not yet
-// validated.
+// validated. More than kMaxSearchCandidates is bad input at /search, refused while enumerating: the list
+// would take hundreds of MB (a candidate holds its framework profile) and its search hours; an unbounded
+// search on 64 GPUs enumerates about 40,000.
+inline constexpr std::size_t kMaxSearchCandidates = 200'000;
 std::vector<models::ParallelStrategy> enumerate_strategies(const Scenario& scenario);
 
 // Per-GPU memory the first pipeline stage needs (model states plus in-flight activations, memory_model.hpp):
