@@ -64,10 +64,13 @@ NcclTestsMeasurement measurement(const std::vector<std::string_view>& words, std
                                  double scale, const std::string& source, int line) {
   NcclTestsMeasurement m;
   if (!to_number(words[at], m.time_us) || !to_number(words[at + 1], m.algbw_gbps) ||
-      !to_number(words[at + 2], m.busbw_gbps)) {
+      !to_number(words[at + 2], m.busbw_gbps) || m.time_us > kMaxLogTimeUs ||
+      m.algbw_gbps > kMaxLogBandwidthGbps || m.busbw_gbps > kMaxLogBandwidthGbps) {
     fail(source, line,
-         "expected time, algbw and busbw as non-negative numbers, found \"" + std::string(words[at]) + " " +
-             std::string(words[at + 1]) + " " + std::string(words[at + 2]) + "\"");
+         "expected time, algbw and busbw as non-negative numbers (time at most 1e12 us, bandwidths at most "
+         "1e5 GB/s), found \"" +
+             std::string(words[at]) + " " + std::string(words[at + 1]) + " " + std::string(words[at + 2]) +
+             "\"");
   }
   m.time_us *= scale;
   if (with_wrong) {
@@ -117,13 +120,24 @@ void parse_row(RunBuilder& builder, std::string_view text, const std::string& so
   builder.run.rows.push_back(std::move(row));
 }
 
-// "# nThread 1 nGpus 8 minBytes 8 ...": thread and GPU counts.
-void parse_parameters(RunBuilder& builder, const std::vector<std::string_view>& words) {
+// "# nThread 1 nGpus 8 minBytes 8 ...": thread and GPU counts, each and their product at most kMaxLogRanks.
+void parse_parameters(RunBuilder& builder, const std::vector<std::string_view>& words,
+                      const std::string& source, int line) {
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i] != "nThread" && words[i] != "nGpus") continue;
     std::int64_t value = 0;
-    if (words[i] == "nThread" && to_integer(words[i + 1], value)) builder.threads = static_cast<int>(value);
-    if (words[i] == "nGpus" && to_integer(words[i + 1], value))
-      builder.gpus_per_thread = static_cast<int>(value);
+    if (!to_integer(words[i + 1], value) || value < 1 || value > kMaxLogRanks) {
+      fail(source, line,
+           std::string(words[i]) + " must be an integer in [1, " + std::to_string(kMaxLogRanks) +
+               "], found \"" + std::string(words[i + 1]) + "\"");
+    }
+    (words[i] == "nThread" ? builder.threads : builder.gpus_per_thread) = static_cast<int>(value);
+  }
+  if (static_cast<std::int64_t>(builder.threads) * builder.gpus_per_thread > kMaxLogRanks) {
+    fail(source, line,
+         "nThread x nGpus is " +
+             std::to_string(static_cast<std::int64_t>(builder.threads) * builder.gpus_per_thread) +
+             " GPUs in one process, more than " + std::to_string(kMaxLogRanks));
   }
 }
 
@@ -198,7 +212,7 @@ std::vector<NcclTestsRun> parse_nccl_tests_log(std::string_view text, const std:
           }
         }
         if (builder.run.first_line == 0) builder.run.first_line = line_number;
-        parse_parameters(builder, words);
+        parse_parameters(builder, words, source, line_number);
       } else if (words.size() > 1 && words[1] == "Rank") {
         parse_rank(builder, words, line);
       } else if (words.size() > 2 && words[1] == "size" && words[2] == "count") {

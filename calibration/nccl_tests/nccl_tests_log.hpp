@@ -48,6 +48,13 @@ struct NcclTestsRun {
   std::vector<NcclTestsRow> rows;
 };
 
+// Bounds on what a log may claim, beyond any real run, so that a corrupt number is an error at its line
+// rather than an overflow later: GPUs in one run (2^20), a bandwidth (100,000 GB/s: fifty times an
+// NVLink 5 GPU's 1.8 TB/s), a time (10^12 us, eleven days).
+inline constexpr std::int64_t kMaxLogRanks = std::int64_t{1} << 20;
+inline constexpr double kMaxLogBandwidthGbps = 1e5;
+inline constexpr double kMaxLogTimeUs = 1e12;
+
 // Parses every run in `text`. Throws sim::InputError("<source>", "line N", ...) for malformed input.
 std::vector<NcclTestsRun> parse_nccl_tests_log(std::string_view text, const std::string& source);
 

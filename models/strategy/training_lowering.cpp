@@ -629,9 +629,11 @@ LoweringOutcome lower_training_within(const TransformerConfig& model, const Trai
                                       std::size_t max_tasks) {
   validate_strategy(model, training, strategy, gpus);
   LoweringOutcome outcome;
-  // Every layer runs at least a forward and a backward task per micro-batch on each simulated rank of its
-  // stage: a floor on the graph's size, checked before anything is built.
-  const double floor_tasks = 2.0 * static_cast<double>(strategy.microbatches(training)) * model.layers *
+  // Every layer runs at least kMinTasksPerLayerPass tasks in its forward and as many in its backward per
+  // micro-batch on each simulated rank of its stage: a floor on the graph's size, checked before anything
+  // is built, so that a step far over the limit (a config of 100,000 layers) costs nothing to refuse.
+  const double floor_tasks = 2.0 * kMinTasksPerLayerPass *
+                             static_cast<double>(strategy.microbatches(training)) * model.layers *
                              (rank_set == RankSet::kAll ? strategy.stage_ranks() : 1);
   if (floor_tasks > static_cast<double>(max_tasks)) {
     outcome.too_large =

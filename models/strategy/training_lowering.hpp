@@ -54,6 +54,12 @@ enum class RankSet { kSymmetricOnce, kAll };
 // (scenarios/runner/steady_state_run.hpp).
 inline constexpr std::size_t kMaxLoweredTasks = 6'000'000;
 
+// The fewest tasks one layer's forward (or backward) pass of one micro-batch lowers to: norm, QKV, attention,
+// its output projection, the residual and second norm, and the MLP's up, activation and down steps make
+// nine in the leanest layer; 8 leaves a margin. It makes the floor that refuses an oversized step before
+// building it; tests/models/training_lowering_test.cpp checks it stays a floor.
+inline constexpr int kMinTasksPerLayerPass = 8;
+
 // The lowered step, or, when it needs more than `max_tasks` tasks, why not: found before building where a
 // floor shows it, else as soon as the passes built so far project it. Callers that can extrapolate a long
 // step from short ones (scenarios/runner/steady_state_run.hpp) take the second case as their cue.

@@ -58,9 +58,12 @@ ModelPreset ModelCatalog::preset(const std::string& name) const {
   return read_preset(directory_ / (name + ".json"));
 }
 
+bool names_a_file(const std::string& name_or_path) {
+  return name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".json");
+}
+
 ModelPreset resolve_model(const ModelCatalog& catalog, const std::string& name_or_path) {
-  const bool is_path = name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".json");
-  if (!is_path) return catalog.preset(name_or_path);
+  if (!names_a_file(name_or_path)) return catalog.preset(name_or_path);
   return read_preset(name_or_path);
 }
 

@@ -25,7 +25,9 @@ class ModelCatalog {
   std::filesystem::path directory_;
 };
 
-// A preset name, or a path to a config.json (anything ending in .json or containing a '/').
+// Whether a model reference names a file (it ends in .json or contains a '/') rather than a preset.
+bool names_a_file(const std::string& name_or_path);
+// A preset name, or a path to a config.json (names_a_file).
 ModelPreset resolve_model(const ModelCatalog& catalog, const std::string& name_or_path);
 
 }  // namespace strata::models

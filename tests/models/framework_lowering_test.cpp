@@ -96,15 +96,14 @@ TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[
   // Slow links (the synthetic system's NICs at 1 GB/s) make the gathers as long as the compute: with one
   // layer of prefetch they hide under the previous layer, without it every gather adds to the step.
   const TransformerConfig model = small_model(4);
-  const TrainingSpec training{256, 8, Dtype::kBf16};
+  const TrainingSpec training{256, 16, Dtype::kBf16};
   SystemProfile system = synthetic_system();
   system.nics_per_node.value = 1;
   ParallelStrategy s;
   s.dp = 16;  // two nodes: the gathers cross the network
   s.zero = 3;
   const auto run = [&](const ParallelStrategy& strategy) {
-    const auto lowered =
-        lower_training(model, TrainingSpec{256, 16, Dtype::kBf16}, strategy, 16, RankSet::kSymmetricOnce);
+    const auto lowered = lower_training(model, training, strategy, 16, RankSet::kSymmetricOnce);
     return execute(lowered.graph, exact_gpu(), system);
   };
   const ExecutionResult prefetched = run(s);
@@ -116,8 +115,7 @@ TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[
   // backward); without it the last compute-stream task so far: the release of the previous layer's weights
   // after its last kernel, or before a pass's first layer the embedding or the LM head's gradient.
   const auto waited_for = [&](const ParallelStrategy& strategy) {
-    const auto lowered =
-        lower_training(model, TrainingSpec{256, 16, Dtype::kBf16}, strategy, 16, RankSet::kSymmetricOnce);
+    const auto lowered = lower_training(model, training, strategy, 16, RankSet::kSymmetricOnce);
     std::set<std::string> names;
     for (const Task& t : lowered.graph.tasks) {
       if (t.stream != kGather) continue;

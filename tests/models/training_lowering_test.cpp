@@ -522,20 +522,54 @@ TEST_CASE("a step too long for one graph is bad input, found before it is built"
   const std::size_t whole = lower_training(model, training, strategy, 2).graph.tasks.size();
   CHECK(lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole).graph.tasks.size() ==
         whole);
+  // A limit between the floor (2 x 8 tasks per layer and micro-batch) and the real size: found while
+  // building.
+  const std::size_t floor = 2 * kMinTasksPerLayerPass * 64 * 4;
+  REQUIRE(whole > floor + 2);
+  const std::size_t limit = (whole + floor) / 2;
   const std::string message =
-      error_of([&] { lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, whole / 2); });
+      error_of([&] { lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, limit); });
   CHECK(message.find("a step of 64 micro-batches over 4 layers needs about ") != std::string::npos);
-  CHECK(message.find("more than the " + std::to_string(whole / 2) + " one graph may hold") !=
-        std::string::npos);
+  CHECK(message.find("more than the " + std::to_string(limit) + " one graph may hold") != std::string::npos);
   // lower_training_within says so as a value, for callers that extrapolate instead.
   const LoweringOutcome outcome =
-      lower_training_within(model, training, strategy, 2, RankSet::kSymmetricOnce, whole / 2);
+      lower_training_within(model, training, strategy, 2, RankSet::kSymmetricOnce, limit);
   CHECK_FALSE(outcome.lowered.has_value());
   CHECK(message.find(outcome.too_large) != std::string::npos);
   CHECK(lower_training_within(model, training, strategy, 2, RankSet::kSymmetricOnce, whole)
             .lowered.has_value());
-  // Below the floor of a forward and a backward task per layer and micro-batch, nothing is built at all.
+  // Below the floor of kMinTasksPerLayerPass forward and backward tasks per layer and micro-batch (here
+  // 2 x 8 x 64 x 4), nothing is built at all.
   CHECK(error_of([&] {
           lower_training(model, training, strategy, 2, RankSet::kSymmetricOnce, 100);
-        }).find("needs at least 512 simulated tasks, more than the 100") != std::string::npos);
+        }).find("needs at least 4096 simulated tasks, more than the 100") != std::string::npos);
+}
+
+TEST_CASE("the refusal floor stays below every lowering's real task count", "[lowering]") {
+  const TrainingSpec training{64, 16, Dtype::kBf16};
+  TransformerConfig no_rotary = small_model(4);
+  no_rotary.alibi = true;
+  const auto check = [&](const TransformerConfig& model, const std::function<void(ParallelStrategy&)>& set,
+                         int gpus, RankSet ranks) {
+    ParallelStrategy s;
+    set(s);
+    const LoweredTraining lowered = lower_training(model, training, s, gpus, ranks);
+    const double floor = 2.0 * kMinTasksPerLayerPass * static_cast<double>(lowered.microbatches) *
+                         model.layers * (ranks == RankSet::kAll ? s.stage_ranks() : 1);
+    INFO(model.name << " tp" << s.tp << " pp" << s.pp << " dp" << s.dp << " z" << s.zero);
+    CHECK(static_cast<double>(lowered.graph.tasks.size()) >= floor);
+  };
+  for (const TransformerConfig& model : {small_model(4), small_moe_model(4, 4), no_rotary}) {
+    check(
+        model, [](ParallelStrategy& s) { s.dp = 2; }, 2, RankSet::kSymmetricOnce);
+    check(
+        model, [](ParallelStrategy& s) { s.dp = 2, s.zero = 3; }, 2, RankSet::kAll);
+    check(
+        model, [](ParallelStrategy& s) { s.tp = 2, s.sequence_parallel = true, s.tp_overlap = true; }, 2,
+        RankSet::kAll);
+    check(
+        model, [](ParallelStrategy& s) { s.pp = 2, s.recompute = Recompute::kFull; }, 2, RankSet::kAll);
+    check(
+        model, [](ParallelStrategy& s) { s.cp = 2; }, 2, RankSet::kAll);
+  }
 }
