@@ -5,8 +5,8 @@
 
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
-#include "sim/atomic_file.hpp"
 #include "sim/error.hpp"
+#include "sim/output_bundle.hpp"
 
 namespace strata::scenarios {
 namespace {
@@ -67,21 +67,16 @@ ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines) {
 }
 
 std::vector<std::filesystem::path> write_report_bundle(const std::filesystem::path& dir,
-                                                       const Scenario& scenario, const ScenarioRun& run,
-                                                       const nlohmann::json& extra) {
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error)
-    throw sim::InputError(dir.string(), "", "cannot create the output directory: " + error.message());
-  std::vector<std::filesystem::path> written;
-  const auto write = [&](const std::string& name, const std::string& text) {
-    sim::write_file_atomically(dir / name, text);
-    written.push_back(dir / name);
-  };
-  write("report.json", report_text(report_json(scenario, run.ranked, extra)));
-  write("report.html", report_html(scenario, run.ranked, run.excerpt.spans.empty() ? nullptr : &run.excerpt));
-  for (const auto& [name, text] : run.trace_files) write(name, text);
-  return written;
+                                                       const std::string& command, const Scenario& scenario,
+                                                       const ScenarioRun& run, const nlohmann::json& extra) {
+  std::vector<std::string> planned = {"report.json", "report.html"};
+  for (const auto& [name, text] : run.trace_files) planned.push_back(name);
+  sim::OutputBundle bundle(dir, command, planned);
+  bundle.write("report.json", report_text(report_json(scenario, run.ranked, extra)));
+  bundle.write("report.html",
+               report_html(scenario, run.ranked, run.excerpt.spans.empty() ? nullptr : &run.excerpt));
+  for (const auto& [name, text] : run.trace_files) bundle.write(name, text);
+  return bundle.finish();
 }
 
 }  // namespace strata::scenarios

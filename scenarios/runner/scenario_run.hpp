@@ -29,10 +29,11 @@ ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines);
 std::string trace_file_name(const std::string& strategy, std::size_t index,
                             const std::vector<std::string>& taken);
 
-// Writes report.json (report_json with `extra`), report.html and the traces into `dir` (created), each file
-// atomically. Returns the paths written.
+// Writes report.json (report_json with `extra`), report.html and the traces into `dir` (created) as an
+// output bundle of `command` (sim/output_bundle.hpp: each file atomically, files of an earlier bundle there
+// removed, manifest.json last). Returns the paths written, the manifest aside.
 std::vector<std::filesystem::path> write_report_bundle(
-    const std::filesystem::path& dir, const Scenario& scenario, const ScenarioRun& run,
-    const nlohmann::json& extra = nlohmann::json::object());
+    const std::filesystem::path& dir, const std::string& command, const Scenario& scenario,
+    const ScenarioRun& run, const nlohmann::json& extra = nlohmann::json::object());
 
 }  // namespace strata::scenarios

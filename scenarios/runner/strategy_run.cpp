@@ -126,8 +126,15 @@ std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const S
     return std::nullopt;
   }
   models::LoweredTraining& lowered = *outcome.lowered;
-  const models::ExecutionResult run =
-      models::execute(std::move(lowered.graph), scenario.cluster.gpu, scenario.cluster.system, timeline);
+  models::ExecutionResult run;
+  try {
+    run = models::execute(std::move(lowered.graph), scenario.cluster.gpu, scenario.cluster.system, timeline);
+  } catch (const sim::OverflowError& error) {
+    // Only inputs far outside any real job get here (a sequence of 10^8 tokens): bad input, not a fault.
+    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index),
+                          std::string(error.what()) + ": the step would outlast simulated time (" +
+                              sim::SimTime::max().to_string() + "); check training.seq_len and global_batch");
+  }
 
   StrategyResult result;
   result.strategy = spec.strategy;

@@ -13,6 +13,7 @@
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/error.hpp"
+#include "sim/output_bundle.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
 
@@ -35,6 +36,7 @@ void run(const RunOptions& o, std::ostream& out) {
   if (!o.fidelity.empty())
     scenario.fidelity =
         scenarios::checked_fidelity(o.fidelity, sim::JsonLocation{"command line", "--fidelity"});
+  if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the work, not after
   const scenarios::ScenarioRun result = scenarios::run_scenario(scenario, !o.out_dir.empty());
   if (o.json) {
     out << scenarios::report_text(scenarios::report_json(scenario, result.ranked));
@@ -45,10 +47,10 @@ void run(const RunOptions& o, std::ostream& out) {
     out << scenarios::ranking_table(result.ranked);
   }
   if (!o.out_dir.empty()) {
-    const auto written = scenarios::write_report_bundle(o.out_dir, scenario, result);
+    const auto written = scenarios::write_report_bundle(o.out_dir, "run", scenario, result);
     if (!o.json)
       out << "wrote " << written.size() << " files to " << o.out_dir
-          << " (report.json, report.html, traces)\n";
+          << " (report.json, report.html, traces; manifest.json marks the bundle complete)\n";
   }
 }
 

@@ -17,6 +17,7 @@
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/runner/strategy_search.hpp"
 #include "scenarios/scenario_file.hpp"
+#include "sim/output_bundle.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
 
@@ -45,6 +46,7 @@ void search(const SearchOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::ModelCatalog presets(o.presets);
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
+  if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the search, not after
   const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
   const auto started = std::chrono::steady_clock::now();
   scenarios::SearchOutcome outcome =
@@ -85,7 +87,7 @@ void search(const SearchOptions& o, std::ostream& out) {
   if (!o.out_dir.empty()) {
     // Re-run the top K with timelines so the bundle has traces and the HTML an excerpt.
     scenarios::ScenarioRun bundle = scenarios::run_scenario(top, true);
-    scenarios::write_report_bundle(o.out_dir, scenario, bundle, counts);
+    scenarios::write_report_bundle(o.out_dir, "search", scenario, bundle, counts);
     if (!o.json) out << "wrote the top " << bundle.ranked.size() << " to " << o.out_dir << "\n";
   }
 }
