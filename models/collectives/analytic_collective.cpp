@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
+#include <vector>
 
 #include "sim/error.hpp"
 
@@ -143,11 +143,25 @@ void port_bytes(const SystemProfile& system, CollectiveOp op, double size, const
 }  // namespace
 
 CollectiveScope scope_of_gpus(std::span<const int> gpus, int gpus_per_node) {
-  std::map<int, int> per_node;
-  for (int gpu : gpus) ++per_node[gpu / gpus_per_node];
-  int widest = 0;
-  for (const auto& [node, count] : per_node) widest = std::max(widest, count);
-  return CollectiveScope{static_cast<int>(per_node.size()), widest};
+  // Called for every collective a step runs, over groups of up to the whole cluster: one pass without
+  // allocating when the GPUs come in node order (as lowering lists them), else over a sorted copy.
+  const auto scan = [gpus_per_node](std::span<const int> ordered, CollectiveScope& scope) {
+    int nodes = 0, widest = 0, run = 0, current = -1;
+    for (int gpu : ordered) {
+      const int node = gpu / gpus_per_node;
+      if (node < current) return false;
+      if (node != current) ++nodes, run = 0, current = node;
+      widest = std::max(widest, ++run);
+    }
+    scope = CollectiveScope{nodes, widest};
+    return true;
+  };
+  CollectiveScope scope;
+  if (scan(gpus, scope)) return scope;
+  std::vector<int> sorted(gpus.begin(), gpus.end());
+  std::sort(sorted.begin(), sorted.end());
+  scan(sorted, scope);
+  return scope;
 }
 
 int network_channels(const SystemProfile& system, const CollectiveScope& scope) {

@@ -91,3 +91,15 @@ TEST_CASE("degenerate and invalid scopes", "[collectives]") {
   CHECK_THROWS_AS(analytic_collective(system, CollectiveOp::kAllReduce, Bytes::from_gib(1), {0, 8}),
                   strata::sim::InputError);
 }
+
+TEST_CASE("a group's scope counts its nodes and its widest node, in any order", "[collective]") {
+  const std::vector<int> ordered = {0, 1, 2, 8, 9, 17};
+  CHECK(scope_of_gpus(ordered, 8).nodes == 3);
+  CHECK(scope_of_gpus(ordered, 8).gpus_per_node == 3);
+  const std::vector<int> shuffled = {17, 8, 0, 9, 1, 2};
+  CHECK(scope_of_gpus(shuffled, 8).nodes == 3);
+  CHECK(scope_of_gpus(shuffled, 8).gpus_per_node == 3);
+  const std::vector<int> strided = {0, 8, 16, 24};  // one GPU on each of four nodes
+  CHECK(scope_of_gpus(strided, 8).nodes == 4);
+  CHECK(scope_of_gpus(strided, 8).gpus_per_node == 1);
+}
