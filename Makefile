@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 STRATA := build/release/tools/strata
 
-.PHONY: all bootstrap build demo test bench test-sanitize format clean
+.PHONY: all bootstrap build demo test bench test-sanitize fuzz format clean
 
 all: build
 
@@ -28,6 +28,14 @@ test-sanitize: bootstrap
 	cmake --preset sanitize
 	cmake --build --preset sanitize -j $(JOBS)
 	ctest --preset sanitize -j $(JOBS)
+
+# Every reader under libFuzzer (tests/fuzz/README.md) for FUZZ_SECONDS each, then executions per harness.
+FUZZ_SECONDS ?= 60
+fuzz: bootstrap
+	cmake --preset fuzz -DSTRATA_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build --preset fuzz -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS) > build/fuzz/fuzz.log 2>&1 || { tools/fuzz/summarize build/fuzz/fuzz.log; exit 1; }
+	tools/fuzz/summarize build/fuzz/fuzz.log
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
