@@ -219,7 +219,8 @@ TEST_CASE("an output bundle marks itself complete last and cleans what earlier r
   CHECK_FALSE(fs::exists(out / "trace-dp8.json.tmp"));  // its temporary
   CHECK(fs::exists(out / "notes.txt"));                 // never listed: never touched
   CHECK(manifest()["files"].size() == 3);
-  for (const auto& file : manifest()["files"])
+  const nlohmann::json listed = manifest();  // the loop must not range over a temporary's member
+  for (const auto& file : listed["files"])
     CHECK(fs::file_size(out / file["name"].get<std::string>()) == file["bytes"].get<std::uintmax_t>());
   // A path that cannot hold the bundle fails before the simulation, with nothing written.
   std::ofstream(dir / "plain") << "x";
