@@ -224,7 +224,11 @@ const StrategySpec& Scenario::strategy(const std::string& wanted) const {
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
                        const models::ModelCatalog& models) {
-  const nlohmann::json document = sim::read_json_file(path);
+  return read_scenario_document(sim::read_json_file(path), path, profiles, models);
+}
+
+Scenario read_scenario_document(const nlohmann::json& document, const std::filesystem::path& path,
+                                const models::ProfileCatalog& profiles, const models::ModelCatalog& models) {
   JsonObjectReader root(document, JsonLocation{path.string(), ""});
   Scenario scenario;
   scenario.file = path;

@@ -68,5 +68,9 @@ std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocatio
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
                        const models::ModelCatalog& models);
+// The same from a parsed document that stands for the file at `path` (messages name it; relative model
+// paths resolve from its directory): a sweep's points are the base scenario with axis values set.
+Scenario read_scenario_document(const nlohmann::json& document, const std::filesystem::path& path,
+                                const models::ProfileCatalog& profiles, const models::ModelCatalog& models);
 
 }  // namespace strata::scenarios

@@ -33,6 +33,7 @@ void add_run_command(CLI::App& app, std::ostream& out);
 
 // `strata search`: enumerate, prune and rank strategies within a scenario's bounds.
 void add_search_command(CLI::App& app, std::ostream& out);
+void add_sweep_command(CLI::App& app, std::ostream& out);
 
 // `strata validate`: predicted vs published step time of validation cases, MAPE; exit 4 on a failed case.
 void add_validate_command(CLI::App& app, std::ostream& out);

@@ -1,0 +1,221 @@
+#include "scenarios/sweep/sweep_run.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "scenarios/runner/scenario_run.hpp"
+#include "scenarios/runner/strategy_search.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "sim/atomic_file.hpp"
+#include "sim/error.hpp"
+#include "sim/json_input.hpp"
+#include "sim/json_text.hpp"
+#include "sim/text_file.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+// sweep.jsonl may hold up to kMaxSweepPoints lines of a few hundred bytes per strategy.
+constexpr std::uintmax_t kMaxJournalBytes = std::uintmax_t{1} << 30;
+
+nlohmann::json result_json(const StrategyResult& r) {
+  return {{"strategy", r.strategy.name},
+          {"rank", r.rank},
+          {"step_time_s", r.step_time_s},
+          {"tokens_per_s_per_gpu", r.tokens_per_s_per_gpu},
+          {"mfu", r.mfu},
+          {"peak_memory_gib", r.memory.peak_bytes / double(1 << 30)},
+          {"oom", r.memory.oom}};
+}
+
+// One point, as its journal line (without the newline).
+nlohmann::json run_point(const SweepGrid& grid, std::int64_t index, const models::ProfileCatalog& profiles,
+                         const models::ModelCatalog& models, std::int64_t top) {
+  nlohmann::json line = {{"index", index}, {"point", point_values(grid, index)}};
+  try {
+    const Scenario scenario =
+        read_scenario_document(point_scenario(grid, index), grid.base_file, profiles, models);
+    std::vector<StrategyResult> ranked;
+    if (!scenario.strategies.empty()) {
+      ranked = run_scenario(scenario, false).ranked;
+    } else {
+      ranked = search_strategies(scenario, {}, 1, top).ranked;
+      if (static_cast<std::int64_t>(ranked.size()) > top) ranked.resize(static_cast<std::size_t>(top));
+    }
+    nlohmann::json results = nlohmann::json::array();
+    for (const StrategyResult& r : ranked) results.push_back(result_json(r));
+    line["results"] = results;
+  } catch (const sim::InputError& error) {
+    line["error"] = error.what();
+  } catch (const sim::SimulationError& error) {
+    line["error"] = std::string("simulation error: ") + error.what();
+  }
+  return line;
+}
+
+// The finished points of an earlier journal, checked against the grid; a torn last line is cut off.
+std::map<std::int64_t, std::string> read_journal(const SweepGrid& grid, const std::filesystem::path& path) {
+  std::map<std::int64_t, std::string> done;
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return done;
+  const std::string text = sim::read_text_file(path, kMaxJournalBytes);
+  const std::size_t complete = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+  if (complete < text.size()) std::filesystem::resize_file(path, complete);
+  std::size_t start = 0;
+  for (int number = 1; start < complete; ++number) {
+    const std::size_t end = text.find('\n', start);
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    const std::string where = "line " + std::to_string(number);
+    nlohmann::json entry;
+    try {
+      entry = sim::parse_json_text(line, path.string());
+    } catch (const sim::InputError& bad) {
+      throw sim::InputError(path.string(), where, bad.detail());
+    }
+    if (!entry.is_object() || !entry.contains("index") || !entry["index"].is_number_integer() ||
+        !entry.contains("point"))
+      throw sim::InputError(path.string(), where, "not a sweep point (index and point expected)");
+    const auto index = entry["index"].get<std::int64_t>();
+    if (index < 0 || index >= grid.points() || entry["point"] != point_values(grid, index))
+      throw sim::InputError(path.string(), where,
+                            "point " + std::to_string(index) +
+                                " is not this grid's: the journal belongs to "
+                                "another grid (use another -o)");
+    done.emplace(index, line);
+  }
+  return done;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string csv_value(const nlohmann::json& value) {
+  return csv_field(value.is_string() ? value.get<std::string>() : sim::json_text(value));
+}
+
+std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, std::string>& lines) {
+  static const char* kColumns[] = {"strategy",        "rank", "step_time_s", "tokens_per_s_per_gpu", "mfu",
+                                   "peak_memory_gib", "oom"};
+  std::string text = "index";
+  for (const SweepAxis& axis : grid.axes) text += "," + csv_field(axis.path);
+  for (const char* column : kColumns) text += std::string(",") + column;
+  text += ",error\n";
+  for (const auto& [index, line] : lines) {
+    const nlohmann::json entry = nlohmann::json::parse(line);
+    std::string head = std::to_string(index);
+    for (const SweepAxis& axis : grid.axes) head += "," + csv_value(entry["point"][axis.path]);
+    if (entry.contains("error")) {
+      text += head + std::string(std::size(kColumns), ',') + "," + csv_value(entry["error"]) + "\n";
+      continue;
+    }
+    for (const nlohmann::json& result : entry["results"]) {
+      text += head;
+      for (const char* column : kColumns) text += "," + csv_value(result[column]);
+      text += ",\n";
+    }
+  }
+  return text;
+}
+
+// Appends whole lines with one write each (O_APPEND), so a kill leaves only whole lines behind.
+class Journal {
+ public:
+  explicit Journal(const std::filesystem::path& path)
+      : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
+    if (fd_ < 0)
+      throw sim::InputError(path.string(), "", std::string("cannot open: ") + std::strerror(errno));
+  }
+  ~Journal() { ::close(fd_); }
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+  void append(const std::string& line) {
+    const std::string text = line + "\n";
+    std::size_t written = 0;
+    while (written < text.size()) {
+      const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        throw sim::InputError(path_.string(), "", std::string("write failed: ") + std::strerror(errno));
+      written += static_cast<std::size_t>(n);
+    }
+    ::fdatasync(fd_);
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_;
+};
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepGrid& grid, const std::filesystem::path& dir,
+                       const models::ProfileCatalog& profiles, const models::ModelCatalog& models,
+                       const SweepOptions& options,
+                       const std::function<void(std::int64_t, std::int64_t)>& progress) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error)
+    throw sim::InputError(dir.string(), "", "cannot create the output directory: " + error.message());
+  const std::filesystem::path journal_path = dir / "sweep.jsonl";
+  if (!options.resume && std::filesystem::file_size(journal_path, error) > 0 && !error)
+    throw sim::InputError(journal_path.string(), "",
+                          "exists: --resume to continue that sweep, or choose another -o directory");
+  std::map<std::int64_t, std::string> lines =
+      options.resume ? read_journal(grid, journal_path) : std::map<std::int64_t, std::string>{};
+  SweepSummary summary;
+  summary.points = grid.points();
+  summary.resumed = static_cast<std::int64_t>(lines.size());
+  std::vector<std::int64_t> pending;
+  for (std::int64_t i = 0; i < summary.points; ++i)
+    if (!lines.contains(i)) pending.push_back(i);
+
+  Journal journal(journal_path);
+  std::mutex mutex;
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  const auto work = [&] {
+    for (std::size_t k = next++; k < pending.size(); k = next++) {
+      try {
+        const std::string line = sim::json_text(run_point(grid, pending[k], profiles, models, options.top));
+        const std::lock_guard<std::mutex> lock(mutex);
+        journal.append(line);
+        lines.emplace(pending[k], line);
+        ++summary.run;
+        if (progress) progress(summary.resumed + summary.run, summary.points);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+        next = pending.size();  // stop handing out points; finished ones are in the journal
+      }
+    }
+  };
+  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t threads =
+      std::min<std::size_t>(pending.size(), options.jobs > 0 ? static_cast<std::size_t>(options.jobs)
+                                                             : std::min<unsigned>(hardware, kMaxSweepJobs));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  if (threads > 0) work();
+  for (std::thread& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
+
+  for (const auto& [index, line] : lines)
+    if (nlohmann::json::parse(line).contains("error")) ++summary.failed;
+  sim::write_file_atomically(dir / "sweep.csv", csv_text(grid, lines));
+  return summary;
+}
+
+}  // namespace strata::scenarios

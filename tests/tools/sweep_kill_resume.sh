@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A sweep killed with SIGKILL at a random moment, then resumed, has every point exactly once and the same
+# sweep.csv as a sweep that ran undisturbed. Usage: sweep_kill_resume.sh STRATA_BINARY
+set -euo pipefail
+strata="$1"
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+cat > "$dir/base.json" <<'JSON'
+{"name": "base", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+ "training": {"seq_len": 2048, "global_batch": 16},
+ "strategies": [{"name": "tp", "tp": 2, "dp": 4}, {"name": "dp", "dp": 8, "micro_batch": 2}]}
+JSON
+cat > "$dir/grid.json" <<'JSON'
+{"base": "base.json", "axes": {"training.seq_len": [512, 1024, 2048, 4096],
+ "training.global_batch": [64, 128, 256, 512], "strategies.1.micro_batch": [1, 2]}}
+JSON
+"$strata" sweep "$dir/grid.json" -o "$dir/clean" -j 2 > /dev/null
+for attempt in 1 2 3; do
+  out="$dir/killed-$attempt"
+  "$strata" sweep "$dir/grid.json" -o "$out" -j 2 > /dev/null 2>&1 &
+  pid=$!
+  sleep "0.$(( (RANDOM % 9) + 1 ))"
+  kill -9 "$pid" 2> /dev/null || true
+  wait "$pid" 2> /dev/null || true
+  before=$( [ -f "$out/sweep.jsonl" ] && grep -c '' "$out/sweep.jsonl" || echo 0)
+  "$strata" sweep "$dir/grid.json" -o "$out" --resume -j 2 > /dev/null
+  lines=$(grep -c '' "$out/sweep.jsonl")
+  distinct=$(grep -o '"index":[0-9]*' "$out/sweep.jsonl" | sort -u | wc -l)
+  if [ "$lines" -ne 32 ] || [ "$distinct" -ne 32 ]; then
+    echo "attempt $attempt: $lines lines, $distinct distinct points after resume (32 expected)" >&2
+    exit 1
+  fi
+  cmp "$dir/clean/sweep.csv" "$out/sweep.csv"
+  echo "attempt $attempt: killed with $before points journaled; resumed to 32 points, csv identical"
+done
