@@ -60,9 +60,10 @@ auto with_units(const nlohmann::json& value, const JsonLocation& where, Parse pa
   }
 }
 
-// The byte offset of the first number literal (outside strings) that a double cannot hold, such as 1e999;
-// text.size() when there is none. nlohmann's parser refuses such a number without saying where it is.
-std::size_t first_overflowing_number(std::string_view text) {
+// Calls visit(i) for each byte offset i of `text` outside JSON strings (quotes and escapes skipped) until
+// it returns false; visit may advance i past a token it has read. The one scanner of the pre-parse checks.
+template <class Visit>
+void scan_outside_strings(std::string_view text, Visit visit) {
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -71,21 +72,33 @@ std::size_t first_overflowing_number(std::string_view text) {
         ++i;
       else if (c == '"')
         in_string = false;
-      continue;
-    }
-    if (c == '"') {
+    } else if (c == '"') {
       in_string = true;
-      continue;
+    } else if (!visit(i)) {
+      return;
     }
-    if (c != '-' && (c < '0' || c > '9')) continue;
+  }
+}
+
+// The byte offset of the first number literal (outside strings) that a double cannot hold, such as 1e999;
+// text.size() when there is none. nlohmann's parser refuses such a number without saying where it is.
+std::size_t first_overflowing_number(std::string_view text) {
+  std::size_t found = text.size();
+  scan_outside_strings(text, [&](std::size_t& i) {
+    const char c = text[i];
+    if (c != '-' && (c < '0' || c > '9')) return true;
     std::size_t end = i;
     while (end < text.size() && std::string_view("+-.eE0123456789").find(text[end]) != std::string_view::npos)
       ++end;
     const std::string literal(text.substr(i, end - i));
-    if (!std::isfinite(std::strtod(literal.c_str(), nullptr))) return i;
+    if (!std::isfinite(std::strtod(literal.c_str(), nullptr))) {
+      found = i;
+      return false;
+    }
     i = end - 1;
-  }
-  return text.size();
+    return true;
+  });
+  return found;
 }
 
 }  // namespace
@@ -107,26 +120,21 @@ void JsonLocation::fail(const std::string& detail) const {
 // closing brace, which is quadratic in the size of a large array).
 std::size_t nesting_depth(std::string_view text, std::size_t limit, std::size_t& offset) {
   std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  std::size_t deepest = 0;
+  scan_outside_strings(text, [&](std::size_t& i) {
     const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
+    if (c == '[' || c == '{') {
       if (++depth > limit) {
         offset = i;
-        return depth;
+        deepest = depth;
+        return false;
       }
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
-  }
-  return 0;
+    return true;
+  });
+  return deepest;
 }
 
 nlohmann::json parse_json_text(std::string_view text, const std::string& source, const JsonLimits& limits) {

@@ -8,25 +8,16 @@
 #include <string>
 
 #include "../support/cli_run.hpp"
+#include "../support/scratch_files.hpp"
 
 using strata::testing::CliRun;
+using strata::testing::fresh_dir;
 using strata::testing::run;
+using strata::testing::slurp;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = strata::testing::scratch(name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 nlohmann::json small_scenario() {
   return {{"name", "small"},

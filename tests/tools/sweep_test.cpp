@@ -9,18 +9,16 @@
 #include <vector>
 
 #include "../support/cli_run.hpp"
+#include "../support/scratch_files.hpp"
 
 using strata::testing::CliRun;
+using strata::testing::fresh_dir;
 using strata::testing::run;
+using strata::testing::slurp;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::vector<std::string> lines_of(const fs::path& path) {
   std::vector<std::string> lines;

@@ -33,6 +33,13 @@ models::ExecutionGraph two_layer_graph(const std::function<void(models::Parallel
   return models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph;
 }
 
+// The reader's error for small_graph()'s document after `edit`.
+std::string error_after(const std::function<void(nlohmann::json&)>& edit) {
+  nlohmann::json document = traces::graph_to_json(small_graph());
+  edit(document);
+  return error_of([&] { traces::graph_from_json(document, "g.json"); });
+}
+
 }  // namespace
 
 TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
@@ -104,49 +111,38 @@ TEST_CASE("collapsed graphs keep the GPUs their ranks and groups stand for", "[g
 }
 
 TEST_CASE("bad graph files name the JSON path", "[graph-file]") {
-  nlohmann::json document = traces::graph_to_json(small_graph());
-  const auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
-    nlohmann::json copy = document;
-    edit(copy);
-    return error_of([&] { traces::graph_from_json(copy, "g.json"); });
-  };
-  CHECK(error([](auto& d) {
+  CHECK(error_after([](auto& d) {
           d["tasks"][3]["type"] = "teleport";
         }).find("g.json: /tasks/3/type: expected compute") == 0);
-  CHECK(error([](auto& d) { d["tasks"][3]["id"] = 9; }).find("/tasks/3/id: expected 3") != std::string::npos);
-  CHECK(error([](auto& d) {
+  CHECK(error_after([](auto& d) { d["tasks"][3]["id"] = 9; }).find("/tasks/3/id: expected 3") !=
+        std::string::npos);
+  CHECK(error_after([](auto& d) {
           d["tasks"][5]["deps"] = {7};
         }).find("/tasks/5/deps/0: expected an integer in [0, 5]") != std::string::npos);
-  CHECK(error([](auto& d) { d["tasks"][0]["surprise"] = 1; }).find("/tasks/0/surprise: unknown key") !=
+  CHECK(error_after([](auto& d) { d["tasks"][0]["surprise"] = 1; }).find("/tasks/0/surprise: unknown key") !=
         std::string::npos);
-  CHECK(error([](auto& d) {
+  CHECK(error_after([](auto& d) {
           d["strata_graph"] = 7;
         }).find("/strata_graph: unsupported graph format version") != std::string::npos);
-  CHECK(error([](auto& d) {
+  CHECK(error_after([](auto& d) {
           d["groups"][0]["ranks"] = {99};
         }).find("/groups/0/ranks/0: expected an integer in [0, 7]") != std::string::npos);
   // A communicator that lists a member twice would wait forever for it.
-  CHECK(error([](auto& d) {
+  CHECK(error_after([](auto& d) {
           d["groups"][0]["ranks"] = {1, 0, 1};
         }).find("g.json: /groups/0/ranks: lists 1 twice") == 0);
 }
 
 TEST_CASE("a graph cannot ask for more ranks than its tasks, nor for none, nor an idle rank",
           "[graph-file]") {
-  nlohmann::json document = traces::graph_to_json(small_graph());
-  const auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
-    nlohmann::json copy = document;
-    edit(copy);
-    return error_of([&] { traces::graph_from_json(copy, "g.json"); });
-  };
   // Refused before per-rank state is allocated: a one-task file once asked for 10^8 ranks (3.1 GB, 28 s).
-  CHECK(error([](auto& d) {
+  CHECK(error_after([](auto& d) {
           d["ranks"] = 100'000'000;
           d["tasks"] = {d["tasks"][0]};
         }) == "g.json: /ranks: 100000000 ranks for 1 tasks: every simulated rank runs at least one task");
-  CHECK(error([](auto& d) { d["tasks"] = nlohmann::json::array(); }) ==
+  CHECK(error_after([](auto& d) { d["tasks"] = nlohmann::json::array(); }) ==
         "g.json: /tasks: a graph needs at least one task");
-  CHECK(error([](auto& d) { d["ranks"] = 9; }).find("g.json: /ranks: rank 8 runs no task") == 0);
+  CHECK(error_after([](auto& d) { d["ranks"] = 9; }).find("g.json: /ranks: rank 8 runs no task") == 0);
 }
 
 TEST_CASE("graph metadata is typed where replay reads it and free-form elsewhere", "[graph-file]") {
