@@ -1,15 +1,12 @@
 #include "scenarios/runner/strategy_search.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
 #include <numeric>
 #include <optional>
-#include <thread>
 
 #include "models/memory/memory_model.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
+#include "scenarios/runner/parallel_for.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
 #include "scenarios/runner/step_lower_bound.hpp"
 #include "sim/error.hpp"
@@ -190,41 +187,6 @@ RunnableCandidates runnable_candidates(const Scenario& scenario) {
   return out;
 }
 
-namespace {
-
-// Runs fn(i) for i in [0, total) on `jobs` threads (0: the hardware's, at most kMaxSearchJobs); fn writes
-// only its own slot. `done` is called after each, one call at a time. The first failure in index order is
-// rethrown.
-void parallel_for(std::size_t total, int jobs, const std::function<void(std::size_t)>& fn,
-                  const std::function<void()>& done) {
-  std::vector<std::exception_ptr> failures(total);
-  std::atomic<std::size_t> next{0};
-  std::mutex done_mutex;
-  const auto work = [&] {
-    for (std::size_t i = next++; i < total; i = next++) {
-      try {
-        fn(i);
-      } catch (...) {
-        failures[i] = std::current_exception();
-      }
-      const std::lock_guard<std::mutex> lock(done_mutex);
-      if (done) done();
-    }
-  };
-  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::min<std::size_t>(
-      total, jobs > 0 ? static_cast<std::size_t>(jobs) : std::min<std::size_t>(hardware, kMaxSearchJobs));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
-  for (const std::exception_ptr& failure : failures) {
-    if (failure) std::rethrow_exception(failure);
-  }
-}
-
-}  // namespace
-
 SearchOutcome search_strategies(const Scenario& scenario,
                                 const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs,
                                 std::int64_t exact_top) {
@@ -248,7 +210,7 @@ SearchOutcome search_strategies(const Scenario& scenario,
   // Every candidate's lower bound (step_lower_bound.hpp); simulated in increasing order of it.
   std::vector<double> bound(total);
   parallel_for(
-      total, jobs,
+      total, jobs, kMaxSearchJobs,
       [&](std::size_t i) { bound[i] = step_lower_bound(runnable, runnable.strategies[i].strategy).seconds; },
       [&] { advance(1); });
   std::vector<std::size_t> order(total);
@@ -270,7 +232,7 @@ SearchOutcome search_strategies(const Scenario& scenario,
     while (end < total && end - next < kBoundBatch && !(full && bound[order[end]] > threshold)) ++end;
     if (end == next) break;
     parallel_for(
-        end - next, jobs,
+        end - next, jobs, kMaxSearchJobs,
         [&](std::size_t j) {
           results[order[next + j]] = run_strategy_steady_state(runnable, order[next + j]);
         },
@@ -303,7 +265,7 @@ SearchOutcome search_strategies(const Scenario& scenario,
   for (std::size_t i = 0; i < leaders; ++i) {
     if (outcome.ranked[i].extrapolated) redo.push_back(i);
   }
-  parallel_for(redo.size(), jobs,
+  parallel_for(redo.size(), jobs, kMaxSearchJobs,
                [&](std::size_t j) {
                  StrategyResult& leader = outcome.ranked[redo[j]];
                  if (std::optional<StrategyResult> full =

@@ -4,13 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <thread>
 
+#include "scenarios/runner/parallel_for.hpp"
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/runner/strategy_search.hpp"
 #include "scenarios/scenario_file.hpp"
@@ -106,7 +105,9 @@ std::string csv_value(const nlohmann::json& value) {
   return csv_field(value.is_string() ? value.get<std::string>() : sim::json_text(value));
 }
 
-std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, std::string>& lines) {
+// The table, in point order; `failed` counts the points with an error (each line is parsed once).
+std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, std::string>& lines,
+                     std::int64_t& failed) {
   static const char* kColumns[] = {"strategy",        "rank", "step_time_s", "tokens_per_s_per_gpu", "mfu",
                                    "peak_memory_gib", "oom"};
   std::string text = "index";
@@ -118,6 +119,7 @@ std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, std::st
     std::string head = std::to_string(index);
     for (const SweepAxis& axis : grid.axes) head += "," + csv_value(entry["point"][axis.path]);
     if (entry.contains("error")) {
+      ++failed;
       text += head + std::string(std::size(kColumns), ',') + "," + csv_value(entry["error"]) + "\n";
       continue;
     }
@@ -183,38 +185,16 @@ SweepSummary run_sweep(const SweepGrid& grid, const std::filesystem::path& dir,
     if (!lines.contains(i)) pending.push_back(i);
 
   Journal journal(journal_path);
-  std::mutex mutex;
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  const auto work = [&] {
-    for (std::size_t k = next++; k < pending.size(); k = next++) {
-      try {
-        const std::string line = sim::json_text(run_point(grid, pending[k], profiles, models, options.top));
-        const std::lock_guard<std::mutex> lock(mutex);
-        journal.append(line);
-        lines.emplace(pending[k], line);
-        ++summary.run;
-        if (progress) progress(summary.resumed + summary.run, summary.points);
-      } catch (...) {
-        const std::lock_guard<std::mutex> lock(mutex);
-        if (!failure) failure = std::current_exception();
-        next = pending.size();  // stop handing out points; finished ones are in the journal
-      }
-    }
-  };
-  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads =
-      std::min<std::size_t>(pending.size(), options.jobs > 0 ? static_cast<std::size_t>(options.jobs)
-                                                             : std::min<unsigned>(hardware, kMaxSweepJobs));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  if (threads > 0) work();
-  for (std::thread& thread : pool) thread.join();
-  if (failure) std::rethrow_exception(failure);
-
-  for (const auto& [index, line] : lines)
-    if (nlohmann::json::parse(line).contains("error")) ++summary.failed;
-  sim::write_file_atomically(dir / "sweep.csv", csv_text(grid, lines));
+  std::mutex mutex;  // the journal, the lines and the count
+  parallel_for(pending.size(), options.jobs, kMaxSweepJobs, [&](std::size_t k) {
+    const std::string line = sim::json_text(run_point(grid, pending[k], profiles, models, options.top));
+    const std::lock_guard<std::mutex> lock(mutex);
+    journal.append(line);
+    lines.emplace(pending[k], line);
+    ++summary.run;
+    if (progress) progress(summary.resumed + summary.run, summary.points);
+  });
+  sim::write_file_atomically(dir / "sweep.csv", csv_text(grid, lines, summary.failed));
   return summary;
 }
 
