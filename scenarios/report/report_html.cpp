@@ -1,7 +1,6 @@
 #include "scenarios/report/report_html.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
 #include "models/graph/time_category.hpp"
@@ -34,27 +33,15 @@ const char* colour_of(const std::string& key) {
   }
 }
 
-std::string number(const char* format, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, format, value);
-  return text;
-}
-
-std::string svg_open(int height) {
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(kChartWidth) + "\" height=\"" +
-         std::to_string(height) + "\" role=\"img\">\n";
-}
+std::string svg_open(int height) { return scenarios::svg_open(kChartWidth, height); }
 
 std::string rect(double x, double y, double width, double height, const char* fill,
                  const std::string& title) {
-  return "<rect x=\"" + number("%.1f", x) + "\" y=\"" + number("%.1f", y) + "\" width=\"" +
-         number("%.1f", std::max(0.0, width)) + "\" height=\"" + number("%.1f", height) + "\" fill=\"" +
-         fill + "\"><title>" + html_escape(title) + "</title></rect>\n";
+  return svg_rect(x, y, width, height, fill, title);
 }
 
 std::string text_at(double x, double y, const std::string& content, const char* anchor = "start") {
-  return "<text x=\"" + number("%.1f", x) + "\" y=\"" + number("%.1f", y) + "\" text-anchor=\"" + anchor +
-         "\">" + html_escape(content) + "</text>\n";
+  return svg_text(x, y, content, anchor);
 }
 
 std::string ranking_chart(const std::vector<StrategyResult>& ranked) {
@@ -185,22 +172,6 @@ std::string results_table(const std::vector<StrategyResult>& ranked) {
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string report_html(const Scenario& scenario, const std::vector<StrategyResult>& ranked,
                         const TimelineExcerpt* excerpt) {

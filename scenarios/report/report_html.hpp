@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scenarios/report/html_parts.hpp"
 #include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/timeline_recorder.hpp"
@@ -22,8 +23,6 @@ struct TimelineExcerpt {
   std::vector<sim::TimelineRecorder::SpanRecord> spans;
   std::string note;  // e.g. that the timeline is of a shorter step than the one reported; empty: none
 };
-
-std::string html_escape(std::string_view text);
 
 std::string report_html(const Scenario& scenario, const std::vector<StrategyResult>& ranked,
                         const TimelineExcerpt* excerpt);

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 
+#include "scenarios/report/sweep_html.hpp"
 #include "scenarios/runner/parallel_for.hpp"
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/runner/strategy_search.hpp"
@@ -28,36 +29,12 @@ constexpr std::uintmax_t kMaxJournalBytes = std::uintmax_t{1} << 30;
 nlohmann::json result_json(const StrategyResult& r) {
   return {{"strategy", r.strategy.name},
           {"rank", r.rank},
+          {"gpus", r.gpus},
           {"step_time_s", r.step_time_s},
           {"tokens_per_s_per_gpu", r.tokens_per_s_per_gpu},
           {"mfu", r.mfu},
           {"peak_memory_gib", r.memory.peak_bytes / double(1 << 30)},
           {"oom", r.memory.oom}};
-}
-
-// One point, as its journal line (without the newline).
-nlohmann::json run_point(const SweepGrid& grid, std::int64_t index, const models::ProfileCatalog& profiles,
-                         const models::ModelCatalog& models, std::int64_t top) {
-  nlohmann::json line = {{"index", index}, {"point", point_values(grid, index)}};
-  try {
-    const Scenario scenario =
-        read_scenario_document(point_scenario(grid, index), grid.base_file, profiles, models);
-    std::vector<StrategyResult> ranked;
-    if (!scenario.strategies.empty()) {
-      ranked = run_scenario(scenario, false).ranked;
-    } else {
-      ranked = search_strategies(scenario, {}, 1, top).ranked;
-      if (static_cast<std::int64_t>(ranked.size()) > top) ranked.resize(static_cast<std::size_t>(top));
-    }
-    nlohmann::json results = nlohmann::json::array();
-    for (const StrategyResult& r : ranked) results.push_back(result_json(r));
-    line["results"] = results;
-  } catch (const sim::InputError& error) {
-    line["error"] = error.what();
-  } catch (const sim::SimulationError& error) {
-    line["error"] = std::string("simulation error: ") + error.what();
-  }
-  return line;
 }
 
 // The finished points of an earlier journal, checked against the grid; a torn last line is cut off.
@@ -105,21 +82,18 @@ std::string csv_value(const nlohmann::json& value) {
   return csv_field(value.is_string() ? value.get<std::string>() : sim::json_text(value));
 }
 
-// The table, in point order; `failed` counts the points with an error (each line is parsed once).
-std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, std::string>& lines,
-                     std::int64_t& failed) {
-  static const char* kColumns[] = {"strategy",        "rank", "step_time_s", "tokens_per_s_per_gpu", "mfu",
-                                   "peak_memory_gib", "oom"};
+// The table, in point order, one row per point and strategy.
+std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, nlohmann::json>& entries) {
+  static const char* kColumns[] = {
+      "strategy", "rank", "gpus", "step_time_s", "tokens_per_s_per_gpu", "mfu", "peak_memory_gib", "oom"};
   std::string text = "index";
   for (const SweepAxis& axis : grid.axes) text += "," + csv_field(axis.path);
   for (const char* column : kColumns) text += std::string(",") + column;
   text += ",error\n";
-  for (const auto& [index, line] : lines) {
-    const nlohmann::json entry = nlohmann::json::parse(line);
+  for (const auto& [index, entry] : entries) {
     std::string head = std::to_string(index);
     for (const SweepAxis& axis : grid.axes) head += "," + csv_value(entry["point"][axis.path]);
     if (entry.contains("error")) {
-      ++failed;
       text += head + std::string(std::size(kColumns), ',') + "," + csv_value(entry["error"]) + "\n";
       continue;
     }
@@ -132,17 +106,19 @@ std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, std::st
   return text;
 }
 
+}  // namespace
+
 // Appends whole lines with one write each (O_APPEND), so a kill leaves only whole lines behind.
-class Journal {
+class SweepJournal {
  public:
-  explicit Journal(const std::filesystem::path& path)
+  explicit SweepJournal(const std::filesystem::path& path)
       : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
     if (fd_ < 0)
       throw sim::InputError(path.string(), "", std::string("cannot open: ") + std::strerror(errno));
   }
-  ~Journal() { ::close(fd_); }
-  Journal(const Journal&) = delete;
-  Journal& operator=(const Journal&) = delete;
+  ~SweepJournal() { ::close(fd_); }
+  SweepJournal(const SweepJournal&) = delete;
+  SweepJournal& operator=(const SweepJournal&) = delete;
   void append(const std::string& line) {
     const std::string text = line + "\n";
     std::size_t written = 0;
@@ -161,41 +137,85 @@ class Journal {
   int fd_;
 };
 
-}  // namespace
+std::string sweep_point_line(const SweepGrid& grid, std::int64_t index,
+                             const models::ProfileCatalog& profiles, const models::ModelCatalog& models,
+                             std::int64_t top) {
+  nlohmann::json line = {{"index", index}, {"point", point_values(grid, index)}};
+  try {
+    const Scenario scenario =
+        read_scenario_document(point_scenario(grid, index), grid.base_file, profiles, models);
+    std::vector<StrategyResult> ranked;
+    if (!scenario.strategies.empty()) {
+      ranked = run_scenario(scenario, false).ranked;
+    } else {
+      ranked = search_strategies(scenario, {}, 1, top).ranked;
+      if (static_cast<std::int64_t>(ranked.size()) > top) ranked.resize(static_cast<std::size_t>(top));
+    }
+    nlohmann::json results = nlohmann::json::array();
+    for (const StrategyResult& r : ranked) results.push_back(result_json(r));
+    line["results"] = results;
+  } catch (const sim::InputError& error) {
+    line["error"] = error.what();
+  } catch (const sim::SimulationError& error) {
+    line["error"] = std::string("simulation error: ") + error.what();
+  }
+  return sim::json_text(line);
+}
 
-SweepSummary run_sweep(const SweepGrid& grid, const std::filesystem::path& dir,
-                       const models::ProfileCatalog& profiles, const models::ModelCatalog& models,
-                       const SweepOptions& options,
-                       const std::function<void(std::int64_t, std::int64_t)>& progress) {
+SweepOutput::SweepOutput(const SweepGrid& grid, const std::filesystem::path& dir, bool resume)
+    : grid_(grid), dir_(dir) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error)
     throw sim::InputError(dir.string(), "", "cannot create the output directory: " + error.message());
   const std::filesystem::path journal_path = dir / "sweep.jsonl";
-  if (!options.resume && std::filesystem::file_size(journal_path, error) > 0 && !error)
+  if (!resume && std::filesystem::file_size(journal_path, error) > 0 && !error)
     throw sim::InputError(journal_path.string(), "",
                           "exists: --resume to continue that sweep, or choose another -o directory");
-  std::map<std::int64_t, std::string> lines =
-      options.resume ? read_journal(grid, journal_path) : std::map<std::int64_t, std::string>{};
-  SweepSummary summary;
-  summary.points = grid.points();
-  summary.resumed = static_cast<std::int64_t>(lines.size());
-  std::vector<std::int64_t> pending;
-  for (std::int64_t i = 0; i < summary.points; ++i)
-    if (!lines.contains(i)) pending.push_back(i);
+  if (resume) lines_ = read_journal(grid, journal_path);
+  summary_.points = grid.points();
+  summary_.resumed = static_cast<std::int64_t>(lines_.size());
+  for (std::int64_t i = 0; i < summary_.points; ++i)
+    if (!lines_.contains(i)) pending_.push_back(i);
+  journal_ = std::make_unique<SweepJournal>(journal_path);
+}
 
-  Journal journal(journal_path);
-  std::mutex mutex;  // the journal, the lines and the count
+SweepOutput::~SweepOutput() = default;
+
+void SweepOutput::record(std::int64_t index, const std::string& line) {
+  STRATA_ASSERT(index >= 0 && index < summary_.points && !lines_.contains(index),
+                "a sweep point is recorded once");
+  journal_->append(line);
+  lines_.emplace(index, line);
+  ++summary_.run;
+}
+
+SweepSummary SweepOutput::finish() {
+  STRATA_ASSERT(static_cast<std::int64_t>(lines_.size()) == summary_.points, "every sweep point is recorded");
+  std::map<std::int64_t, nlohmann::json> entries;
+  summary_.failed = 0;
+  for (const auto& [index, line] : lines_) {
+    const nlohmann::json& entry = entries.emplace(index, nlohmann::json::parse(line)).first->second;
+    if (entry.contains("error")) ++summary_.failed;
+  }
+  sim::write_file_atomically(dir_ / "sweep.csv", csv_text(grid_, entries));
+  sim::write_file_atomically(dir_ / "sweep.html", sweep_html(grid_, entries));
+  return summary_;
+}
+
+SweepSummary run_sweep(const SweepGrid& grid, const std::filesystem::path& dir,
+                       const models::ProfileCatalog& profiles, const models::ModelCatalog& models,
+                       const SweepOptions& options, const SweepProgress& progress) {
+  SweepOutput output(grid, dir, options.resume);
+  const std::vector<std::int64_t> pending = output.pending();
+  std::mutex mutex;  // the output
   parallel_for(pending.size(), options.jobs, kMaxSweepJobs, [&](std::size_t k) {
-    const std::string line = sim::json_text(run_point(grid, pending[k], profiles, models, options.top));
+    const std::string line = sweep_point_line(grid, pending[k], profiles, models, options.top);
     const std::lock_guard<std::mutex> lock(mutex);
-    journal.append(line);
-    lines.emplace(pending[k], line);
-    ++summary.run;
-    if (progress) progress(summary.resumed + summary.run, summary.points);
+    output.record(pending[k], line);
+    if (progress) progress(output.summary());
   });
-  sim::write_file_atomically(dir / "sweep.csv", csv_text(grid, lines, summary.failed));
-  return summary;
+  return output.finish();
 }
 
 }  // namespace strata::scenarios

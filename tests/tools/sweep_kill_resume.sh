@@ -19,7 +19,12 @@ for attempt in 1 2 3; do
   out="$dir/killed-$attempt"
   "$strata" sweep "$dir/grid.json" -o "$out" -j 2 > /dev/null 2>&1 &
   pid=$!
-  sleep "0.$(( (RANDOM % 9) + 1 ))"
+  # Killed once a random number of points (1 to 24) is journaled: mid-run, whatever the machine's speed.
+  target=$(( (RANDOM % 24) + 1 ))
+  for _ in $(seq 1 3000); do
+    [ "$(grep -c '' "$out/sweep.jsonl" 2> /dev/null || echo 0)" -ge "$target" ] && break
+    sleep 0.01
+  done
   kill -9 "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
   before=$( [ -f "$out/sweep.jsonl" ] && grep -c '' "$out/sweep.jsonl" || echo 0)

@@ -1,7 +1,9 @@
 // strata sweep driven in-process: points, errors per point, resume without loss or duplicates.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -10,6 +12,8 @@
 
 #include "../support/cli_run.hpp"
 #include "../support/scratch_files.hpp"
+#include "scenarios/report/sweep_html.hpp"
+#include "scenarios/sweep/sweep_mpi.hpp"
 
 using strata::testing::CliRun;
 using strata::testing::fresh_dir;
@@ -64,7 +68,11 @@ TEST_CASE("sweep runs every point once, records bad points as errors and resumes
   }
   CHECK(indices == std::set<int>{0, 1, 2, 3});
   const std::string csv = slurp(dir / "a" / "sweep.csv");
-  CHECK(csv.rfind("index,strategies.0.tp,training.seq_len,strategy,rank,step_time_s", 0) == 0);
+  CHECK(csv.rfind("index,strategies.0.tp,training.seq_len,strategy,rank,gpus,step_time_s", 0) == 0);
+  const std::string html = slurp(dir / "a" / "sweep.html");
+  CHECK(html.find("<h2>Tokens/s per GPU against training.seq_len</h2>") != std::string::npos);
+  CHECK(html.find("<h2>Cost against time: the Pareto front</h2>") != std::string::npos);
+  CHECK(html.find("does not divide") != std::string::npos);  // the error of a tp-3 point, in the table
   // One thread gives the same table.
   REQUIRE(run({"sweep", grid.string(), "-o", (dir / "b").string(), "-j", "1"}).exit_code == 0);
   CHECK(slurp(dir / "b" / "sweep.csv") == csv);
@@ -119,3 +127,73 @@ TEST_CASE("sweep grids name the file and JSON path of every problem", "[cli][swe
   CHECK_FALSE(fs::exists(dir / "out"));
   fs::remove_all(dir);
 }
+
+namespace {
+
+// A finished point whose best strategy runs `tokens_per_s_per_gpu` on `gpus`.
+nlohmann::json finished_point(int nodes, double gpus, double tokens_per_s_per_gpu, bool oom = false) {
+  return {{"index", 0},
+          {"point", {{"cluster.nodes", nodes}}},
+          {"results",
+           {{{"strategy", "<b>dp</b>"},
+             {"rank", 1},
+             {"gpus", gpus},
+             {"step_time_s", 1.0},
+             {"tokens_per_s_per_gpu", tokens_per_s_per_gpu},
+             {"mfu", 0.4},
+             {"peak_memory_gib", 30.0},
+             {"oom", oom}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("sweep.html draws the Pareto front of cost against time from each point's best strategy",
+          "[sweep][html]") {
+  strata::scenarios::SweepGrid grid;
+  grid.file = "grid.json";
+  grid.base_file = "base.json";
+  grid.axes = {{"cluster.nodes", {1, 2, 4, 8}}};
+  // 1M tokens: point 0 takes 125 s and 0.28 GPU-hours; point 1 69 s and 0.31 (faster, dearer: on the front);
+  // point 2 78 s and 0.69 (beaten by point 1 on both); point 3 does not fit in memory.
+  const std::map<std::int64_t, nlohmann::json> entries = {{0, finished_point(1, 8, 1000)},
+                                                          {1, finished_point(2, 16, 900)},
+                                                          {2, finished_point(4, 32, 400)},
+                                                          {3, finished_point(8, 64, 300, true)}};
+  const std::string html = strata::scenarios::sweep_html(grid, entries);
+  CHECK(html.find("<title>Pareto front, point 0: ") != std::string::npos);
+  CHECK(html.find("<title>Pareto front, point 1: ") != std::string::npos);
+  CHECK(html.find("<title>point 2: ") != std::string::npos);
+  CHECK(html.find("Pareto front, point 2") == std::string::npos);
+  CHECK(html.find("point 3: ") == std::string::npos);
+  CHECK(html.find("1 where no strategy fits in memory") != std::string::npos);
+  // Strings from scenarios are escaped, never markup.
+  CHECK(html.find("<b>dp</b>") == std::string::npos);
+  CHECK(html.find("&lt;b&gt;dp&lt;/b&gt;") != std::string::npos);
+}
+
+TEST_CASE("the MPI launch size comes from the launcher's environment", "[sweep][mpi]") {
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  ::unsetenv("PMI_SIZE");
+  CHECK(strata::scenarios::mpi_launch_size() == 1);
+  ::setenv("PMI_SIZE", "4", 1);
+  CHECK(strata::scenarios::mpi_launch_size() == 4);
+  ::setenv("PMI_SIZE", "4x", 1);
+  CHECK(strata::scenarios::mpi_launch_size() == 1);
+  ::unsetenv("PMI_SIZE");
+}
+
+#if !STRATA_HAVE_MPI
+TEST_CASE("a build without MPI refuses to run one sweep as several processes", "[cli][sweep][mpi]") {
+  const fs::path dir = strata::testing::scratch("sweep-no-mpi");
+  fs::remove_all(dir);
+  const fs::path grid = write_grid(dir);
+  ::setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+  const CliRun result = run({"sweep", grid.string(), "-o", (dir / "out").string()});
+  ::unsetenv("OMPI_COMM_WORLD_SIZE");
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("one of 2 MPI processes, but this strata was built without MPI") !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "out"));
+  fs::remove_all(dir);
+}
+#endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `mpirun -n 2 strata sweep` against one process: the same points (sweep.jsonl, order aside) and the same
+# sweep.csv and sweep.html; a two-process sweep killed with SIGKILL then resumed under mpirun loses and repeats
+# no point (a grid of 128 points); a grid that cannot be read fails with exit 2 and one message.
+# Usage: sweep_mpi.sh STRATA_BINARY MPIEXEC
+set -euo pipefail
+strata="$1"
+mpiexec="$2"
+# OpenMPI refuses root without these (CI runs as root); CMA single copy fails in containers without ptrace.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+launch=("$mpiexec" -n 2 --oversubscribe)
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+cat > "$dir/base.json" <<'JSON'
+{"name": "base", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+ "training": {"seq_len": 2048, "global_batch": 16},
+ "strategies": [{"name": "tp", "tp": 2, "dp": 4}, {"name": "dp", "dp": 8, "micro_batch": 2}]}
+JSON
+cat > "$dir/grid.json" <<'JSON'
+{"base": "base.json", "axes": {"training.seq_len": [512, 1024, 2048, 4096],
+ "training.global_batch": [64, 128, 256, 512], "strategies.1.micro_batch": [1, 2]}}
+JSON
+"$strata" sweep "$dir/grid.json" -o "$dir/one" -j 2 > /dev/null
+"${launch[@]}" "$strata" sweep "$dir/grid.json" -o "$dir/two" -j 1 > "$dir/two.out"
+grep -q "on 2 processes" "$dir/two.out" || { cat "$dir/two.out" >&2; echo "not run on 2 processes" >&2; exit 1; }
+cmp <(sort "$dir/one/sweep.jsonl") <(sort "$dir/two/sweep.jsonl")
+cmp "$dir/one/sweep.csv" "$dir/two/sweep.csv"
+cmp "$dir/one/sweep.html" "$dir/two/sweep.html"
+echo "2 processes: the same 32 points, sweep.csv and sweep.html as 1 process"
+
+# A grid four times as large.
+sed 's/"axes": {/"axes": {"strategies.0.micro_batch": [1, 2, 4, 8], /' "$dir/grid.json" > "$dir/big.json"
+"$strata" sweep "$dir/big.json" -o "$dir/big" -j 2 > /dev/null
+out="$dir/killed"
+setsid "${launch[@]}" "$strata" sweep "$dir/big.json" -o "$out" -j 1 > /dev/null 2>&1 &
+pid=$!
+# Killed once a random number of points (1 to 64) is journaled: mid-run, whatever the machine's speed.
+target=$(( (RANDOM % 64) + 1 ))
+for _ in $(seq 1 3000); do
+  [ "$(grep -c '' "$out/sweep.jsonl" 2> /dev/null || echo 0)" -ge "$target" ] && break
+  sleep 0.01
+done
+kill -9 -- "-$pid" 2> /dev/null || true
+wait "$pid" 2> /dev/null || true
+sleep 0.5  # let the killed ranks go
+before=$( [ -f "$out/sweep.jsonl" ] && grep -c '' "$out/sweep.jsonl" || echo 0)
+"${launch[@]}" "$strata" sweep "$dir/big.json" -o "$out" -j 1 --resume > /dev/null
+lines=$(grep -c '' "$out/sweep.jsonl")
+distinct=$(grep -o '"index":[0-9]*' "$out/sweep.jsonl" | sort -u | wc -l)
+if [ "$lines" -ne 128 ] || [ "$distinct" -ne 128 ]; then
+  echo "$lines lines, $distinct distinct points after resume (128 expected)" >&2
+  exit 1
+fi
+cmp "$dir/big/sweep.csv" "$out/sweep.csv"
+echo "killed with $before of 128 points journaled; resumed on 2 processes to 128 points, csv identical"
+
+status=0
+"${launch[@]}" "$strata" sweep "$dir/no-such-grid.json" -o "$dir/bad" > /dev/null 2> "$dir/bad.err" || status=$?
+messages=$(grep -c "strata: error" "$dir/bad.err" || true)
+if [ "$status" -ne 2 ] || [ "$messages" -ne 1 ]; then
+  cat "$dir/bad.err" >&2
+  echo "a missing grid under mpirun: exit $status with $messages messages (exit 2 with 1 message expected)" >&2
+  exit 1
+fi
+echo "a missing grid under mpirun: exit 2, one message"
