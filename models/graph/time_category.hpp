@@ -45,6 +45,25 @@ inline std::string category_name(TimeCategory category) {
   return std::string(kTimeCategoryNames.name(category));
 }
 
+// What a category's seconds are, for sentences in reports ("loses 0.9 s to <phrase>").
+inline std::string_view category_phrase(TimeCategory category) {
+  switch (category) {
+    case TimeCategory::kCompute: return "compute";
+    case TimeCategory::kOptimizer: return "the optimizer step";
+    case TimeCategory::kTensorParallel: return "exposed tensor-parallel communication";
+    case TimeCategory::kDataParallel: return "exposed data-parallel communication";
+    case TimeCategory::kPipeline: return "exposed pipeline sends";
+    case TimeCategory::kContextParallel: return "exposed context-parallel communication";
+    case TimeCategory::kExpertParallel: return "exposed expert-parallel all-to-alls";
+    case TimeCategory::kOffload: return "offload transfers";
+    case TimeCategory::kMemory: return "memory bookkeeping";
+    case TimeCategory::kBubble: return "the pipeline bubble";
+    case TimeCategory::kWait: return "waiting";
+    case TimeCategory::kOther: return "other work";
+  }
+  return "other work";
+}
+
 // Communication categories: time a rank waits on one of them is that kind's exposed communication.
 inline bool is_communication(TimeCategory category) {
   switch (category) {

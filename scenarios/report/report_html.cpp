@@ -6,6 +6,7 @@
 #include "models/graph/time_category.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
 #include "scenarios/report/report_table.hpp"
+#include "scenarios/report/verdict.hpp"
 
 namespace strata::scenarios {
 namespace {
@@ -182,7 +183,8 @@ std::string report_html(const Scenario& scenario, const std::vector<StrategyResu
       "text{font-size:12px;font-family:sans-serif}\n"
       "table{border-collapse:collapse;font-size:13px}\ntd,th{border:1px solid #ccc;padding:3px "
       "6px;text-align:right}\n"
-      "td:nth-child(2),th:nth-child(2){text-align:left}\nh2{margin-top:1.6em}\n</style>\n</head>\n<body>\n";
+      "td:nth-child(2),th:nth-child(2){text-align:left}\nh2{margin-top:1.6em}\np.verdict{font-size:15px;max-"
+      "width:60em;border-left:4px solid #4c78a8;padding-left:0.8em}\n</style>\n</head>\n<body>\n";
   html += "<h1>Strata report: " + html_escape(scenario.name) + "</h1>\n";
   html += "<p>" + html_escape(scenario.model.config.name) + " on " + std::to_string(scenario.cluster.nodes) +
           " x " + html_escape(scenario.cluster.system.name) + " (" + std::to_string(scenario.cluster.gpus()) +
@@ -191,6 +193,7 @@ std::string report_html(const Scenario& scenario, const std::vector<StrategyResu
           std::to_string(scenario.training.global_batch) + ", " +
           std::string(models::dtype_name(scenario.training.dtype)) + ", " + html_escape(scenario.fidelity) +
           " fidelity.</p>\n";
+  html += "<p class=\"verdict\">" + html_escape(verdict(ranked)) + "</p>\n";
   html += "<h2>Ranking (step time; red: out of memory, ranked last)</h2>\n" + ranking_chart(ranked);
   html += "<h2>Where the step goes (critical pipeline stage)</h2>\n" + breakdown_chart(ranked);
   html += "<h2>Peak memory per GPU against capacity</h2>\n" + memory_chart(ranked);

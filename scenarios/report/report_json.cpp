@@ -1,6 +1,7 @@
 #include "scenarios/report/report_json.hpp"
 
 #include "models/workload/transformer_config.hpp"
+#include "scenarios/report/verdict.hpp"
 #include "scenarios/strategy_fields.hpp"
 #include "sim/json_text.hpp"
 
@@ -90,8 +91,10 @@ nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyR
                            const nlohmann::json& extra) {
   nlohmann::json results = nlohmann::json::array();
   for (const StrategyResult& r : ranked) results.push_back(result_json(r, scenario.training));
-  nlohmann::json report = {
-      {"strata_report", kReportFormatVersion}, {"scenario", scenario_json(scenario)}, {"results", results}};
+  nlohmann::json report = {{"strata_report", kReportFormatVersion},
+                           {"scenario", scenario_json(scenario)},
+                           {"results", results},
+                           {"verdict", verdict(ranked)}};
   for (const auto& [key, value] : extra.items()) report[key] = value;
   return report;
 }

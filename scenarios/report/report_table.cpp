@@ -3,13 +3,51 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "scenarios/report/verdict.hpp"
+
 namespace strata::scenarios {
+namespace {
+
+constexpr std::size_t kColumns = 110;
+
+// A unit stays on its number's line ("0.987 s", "96.3 GiB").
+bool is_unit(const std::string& word) {
+  const std::string bare = word.substr(0, word.find_first_of(".,;:)"));
+  return bare == "s" || bare == "GiB";
+}
+
+// Words wrapped to kColumns.
+std::string wrapped(const std::string& text) {
+  std::string out, line;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    std::string word = text.substr(start, end - start);
+    start = end + 1;
+    while (start < text.size()) {  // glue the unit that follows
+      std::size_t next = text.find(' ', start);
+      if (next == std::string::npos) next = text.size();
+      if (!is_unit(text.substr(start, next - start))) break;
+      word += " " + text.substr(start, next - start);
+      start = next + 1;
+    }
+    if (!line.empty() && line.size() + 1 + word.size() > kColumns) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return line.empty() ? out : out + line + "\n";
+}
+
+}  // namespace
 
 std::string ranking_table(const std::vector<StrategyResult>& ranked) {
   std::size_t name_width = 8;
   for (const StrategyResult& r : ranked) name_width = std::max(name_width, r.strategy.name.size());
   const int w = static_cast<int>(name_width);
-  std::string text;
+  std::string text = wrapped(verdict(ranked));
   char line[512];
   std::snprintf(line, sizeof line, "%4s  %-*s  %10s  %12s  %6s  %19s  %3s  %s\n", "rank", w, "strategy",
                 "step (s)", "tokens/s/GPU", "MFU", "peak memory (GiB)", "OOM", "biggest time sink");

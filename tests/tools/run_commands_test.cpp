@@ -42,6 +42,10 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
   CHECK(first.out.find("rank  strategy") != std::string::npos);
   CHECK(first.out.find("tokens/s/GPU") != std::string::npos);
   const auto report = nlohmann::json::parse(slurp(dir / "out" / "report.json"));
+  // The verdict opens the output, and is the report's.
+  const std::string verdict = report.at("verdict");
+  CHECK(verdict.find(report.at("results")[0].at("name").get<std::string>()) == 0);
+  CHECK(first.out.find(verdict.substr(0, 30)) < first.out.find("rank  strategy"));
   CHECK(report.at("strata_report") == 1);
   REQUIRE(report.at("results").size() == 3);
   for (const auto& r : report.at("results")) {
@@ -104,6 +108,20 @@ TEST_CASE("run reports offloaded states per node and calls them OOM when the hos
   CHECK(big_memory.at("offload").at("host_bytes_per_node").get<double>() >
         big_memory.at("offload").at("host_capacity_bytes").get<double>());
   CHECK(big_memory.at("oom") == true);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run refuses a scenario with only search bounds and points to strata search", "[cli][run]") {
+  const fs::path dir = fresh_dir("run-search-only");
+  std::ofstream(dir / "s.json")
+      << R"({"name": "bounds", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
+    "training": {"seq_len": 2048, "global_batch": 16}, "search": {"tp": [1, 2]}})";
+  const CliRun result = run({"run", (dir / "s.json").string(), "-o", (dir / "out").string()});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find(
+            "s.json: /strategies: no strategies to run: the scenario has only search bounds (strata "
+            "search") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "out"));
   fs::remove_all(dir);
 }
 

@@ -36,6 +36,10 @@ void run(const RunOptions& o, std::ostream& out) {
   if (!o.fidelity.empty())
     scenario.fidelity =
         scenarios::checked_fidelity(o.fidelity, sim::JsonLocation{"command line", "--fidelity"});
+  if (scenario.strategies.empty())
+    throw sim::InputError(
+        o.scenario, "/strategies",
+        "no strategies to run: the scenario has only search bounds (strata search " + o.scenario + ")");
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the work, not after
   const scenarios::ScenarioRun result = scenarios::run_scenario(scenario, !o.out_dir.empty());
   if (o.json) {
