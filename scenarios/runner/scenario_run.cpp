@@ -30,39 +30,59 @@ std::string trace_file_name(const std::string& strategy, std::size_t index,
   return name;
 }
 
-ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines) {
+namespace {
+
+std::string chrome_trace(const sim::TimelineRecorder& timeline) {
+  std::ostringstream trace;
+  timeline.write_chrome_trace(trace);
+  return trace.str();
+}
+
+// 5% of the step from its middle; an extrapolated step's timeline is of its longer short step.
+TimelineExcerpt excerpt_of(const StrategyResult& best, const sim::TimelineRecorder& timeline) {
+  const double recorded_s = best.extrapolated ? timeline.end_time().seconds() : best.step_time_s;
+  const sim::SimTime step = sim::SimTime::from_seconds(recorded_s);
+  const sim::SimTime from = sim::SimTime::from_seconds(recorded_s * 0.5);
+  const sim::SimTime to = std::min(step, sim::SimTime::from_seconds(recorded_s * (0.5 + kExcerptFraction)));
+  TimelineExcerpt excerpt{best.strategy.name, from, to, timeline.spans_between(from, to, kExcerptSpans), ""};
+  if (best.extrapolated) {
+    excerpt.note = "A simulated step of " + std::to_string(best.extrapolated_from[1]) +
+                   " micro-batches; the reported step of " + std::to_string(best.microbatches) +
+                   " is extrapolated from it and one of " + std::to_string(best.extrapolated_from[0]) + ".";
+  }
+  return excerpt;
+}
+
+}  // namespace
+
+ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording) {
   ScenarioRun run;
-  std::vector<std::string> names;
-  std::map<std::string, sim::TimelineRecorder> timelines;
+  const bool record_all = recording.traces == TraceSelection::kAll;
+  std::vector<std::string> names;  // trace file names, by strategy index
+  for (std::size_t i = 0; i < scenario.strategies.size(); ++i)
+    names.push_back(trace_file_name(scenario.strategies[i].strategy.name, i, names));
+  std::map<std::string, sim::TimelineRecorder> timelines;  // by strategy name (unique in a scenario)
   for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
     sim::TimelineRecorder timeline;
-    run.ranked.push_back(run_strategy_within_budget(scenario, i, kFullSimulationTaskBudget,
-                                                    record_timelines ? &timeline : nullptr));
-    if (!record_timelines) continue;
-    const std::string file = trace_file_name(scenario.strategies[i].strategy.name, i, names);
-    names.push_back(file);
-    std::ostringstream trace;
-    timeline.write_chrome_trace(trace);
-    run.trace_files[file] = trace.str();
+    run.ranked.push_back(
+        run_strategy_within_budget(scenario, i, kFullSimulationTaskBudget, record_all ? &timeline : nullptr));
+    if (!record_all) continue;
+    run.trace_files[names[i]] = chrome_trace(timeline);
     timelines.emplace(scenario.strategies[i].strategy.name, std::move(timeline));
   }
   rank_results(run.ranked);
-  if (record_timelines && !run.ranked.empty()) {
-    const StrategyResult& best = run.ranked.front();
-    const sim::TimelineRecorder& timeline = timelines.at(best.strategy.name);
-    // An extrapolated step's timeline is of its longer short step.
-    const double recorded_s = best.extrapolated ? timeline.end_time().seconds() : best.step_time_s;
-    const sim::SimTime step = sim::SimTime::from_seconds(recorded_s);
-    const sim::SimTime from = sim::SimTime::from_seconds(recorded_s * 0.5);
-    const sim::SimTime to = std::min(step, sim::SimTime::from_seconds(recorded_s * (0.5 + kExcerptFraction)));
-    run.excerpt = {best.strategy.name, from, to, timeline.spans_between(from, to, kExcerptSpans), ""};
-    if (best.extrapolated) {
-      run.excerpt.note = "A simulated step of " + std::to_string(best.extrapolated_from[1]) +
-                         " micro-batches; the reported step of " + std::to_string(best.microbatches) +
-                         " is extrapolated from it and one of " + std::to_string(best.extrapolated_from[0]) +
-                         ".";
-    }
+  const bool best_timeline = recording.excerpt || recording.traces == TraceSelection::kBest;
+  if (run.ranked.empty() || !best_timeline) return run;
+  const StrategyResult& best = run.ranked.front();
+  if (!record_all) {
+    std::size_t index = 0;
+    while (scenario.strategies[index].strategy.name != best.strategy.name) ++index;
+    sim::TimelineRecorder timeline;
+    run_strategy_within_budget(scenario, index, kFullSimulationTaskBudget, &timeline);
+    if (recording.traces == TraceSelection::kBest) run.trace_files[names[index]] = chrome_trace(timeline);
+    timelines.emplace(best.strategy.name, std::move(timeline));
   }
+  if (recording.excerpt) run.excerpt = excerpt_of(best, timelines.at(best.strategy.name));
   return run;
 }
 

@@ -11,6 +11,7 @@
 #include "scenarios/report/report_html.hpp"
 #include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
+#include "sim/name_table.hpp"
 
 namespace strata::scenarios {
 
@@ -20,9 +21,26 @@ struct ScenarioRun {
   TimelineExcerpt excerpt;                         // of the first-ranked strategy (when recorded)
 };
 
+// Which strategies' timelines a report bundle writes as trace-<strategy>.json (`--trace`): none, the
+// first-ranked one (the default: all five of the demo's came to 70 MB, mostly the losers'), or every one.
+enum class TraceSelection { kNone, kBest, kAll };
+inline constexpr sim::NameTable<TraceSelection, 3> kTraceSelectionNames{{{
+    {TraceSelection::kNone, "none"},
+    {TraceSelection::kBest, "best"},
+    {TraceSelection::kAll, "all"},
+}}};
+
+// What a run records besides the results.
+struct RunRecording {
+  bool excerpt = false;  // the first-ranked strategy's timeline excerpt, for report.html
+  TraceSelection traces = TraceSelection::kNone;
+};
+
 // Simulates every strategy (all of them, before anything is written: a bad strategy throws InputError
-// naming the scenario file and path). With `record_timelines`, keeps each strategy's Chrome trace.
-ScenarioRun run_scenario(const Scenario& scenario, bool record_timelines);
+// naming the scenario file and path). Timelines are recorded only where `recording` asks: for every
+// strategy with kAll, otherwise by simulating the first-ranked one again with its timeline (the same
+// simulation, so the same step).
+ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording = {});
 
 // "trace-<name>.json" with characters other than [A-Za-z0-9._-] replaced by '_'; a name that collides
 // with an earlier one gets "-<index>".

@@ -146,7 +146,7 @@ std::string sweep_point_line(const SweepGrid& grid, std::int64_t index,
         read_scenario_document(point_scenario(grid, index), grid.base_file, profiles, models);
     std::vector<StrategyResult> ranked;
     if (!scenario.strategies.empty()) {
-      ranked = run_scenario(scenario, false).ranked;
+      ranked = run_scenario(scenario).ranked;
     } else {
       ranked = search_strategies(scenario, {}, 1, top).ranked;
       if (static_cast<std::int64_t>(ranked.size()) > top) ranked.resize(static_cast<std::size_t>(top));

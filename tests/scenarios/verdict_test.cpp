@@ -61,8 +61,7 @@ TEST_CASE("the table opens with the verdict wrapped at 110 columns, units on the
           "[report][verdict]") {
   const std::string table = scenarios::ranking_table(
       {result("first-strategy-with-a-long-name", 10.0, {{"compute", 9.0}, {"bubble", 1.0}}),
-       result("second-strategy-with-a-long-name", 12.3,
-              {{"compute", 8.0}, {"tp", 3.0}, {"bubble", 1.3}})});
+       result("second-strategy-with-a-long-name", 12.3, {{"compute", 8.0}, {"tp", 3.0}, {"bubble", 1.3}})});
   const std::string head = table.substr(0, table.find("rank  strategy"));
   std::size_t start = 0;
   while (start < head.size()) {

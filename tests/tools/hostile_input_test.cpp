@@ -195,7 +195,7 @@ TEST_CASE("an output bundle marks itself complete last and cleans what earlier r
   nlohmann::json scenario = small_scenario();
   std::ofstream(dir / "s.json") << scenario.dump();
   const fs::path out = dir / "out";
-  REQUIRE(run({"run", (dir / "s.json").string(), "-o", out.string()}).exit_code == 0);
+  REQUIRE(run({"run", (dir / "s.json").string(), "-o", out.string(), "--trace", "all"}).exit_code == 0);
   const auto manifest = [&] { return nlohmann::json::parse(slurp(out / "manifest.json")); };
   CHECK(manifest()["complete"] == true);
   CHECK(manifest()["files"].size() == 4);  // report.json, report.html, two traces
@@ -205,7 +205,7 @@ TEST_CASE("an output bundle marks itself complete last and cleans what earlier r
   std::ofstream(out / "notes.txt") << "mine";
   scenario["strategies"].erase(1);
   std::ofstream(dir / "s.json") << scenario.dump();
-  REQUIRE(run({"run", (dir / "s.json").string(), "-o", out.string()}).exit_code == 0);
+  REQUIRE(run({"run", (dir / "s.json").string(), "-o", out.string(), "--trace", "all"}).exit_code == 0);
   CHECK_FALSE(fs::exists(out / "trace-dp8.json"));      // the old run's trace, listed by its manifest
   CHECK_FALSE(fs::exists(out / "trace-dp8.json.tmp"));  // its temporary
   CHECK(fs::exists(out / "notes.txt"));                 // never listed: never touched

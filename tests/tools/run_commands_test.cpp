@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -79,9 +80,33 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
   CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
   CHECK(html.find("small &lt;b&gt;") != std::string::npos);
   CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg"));  // no fetched resources
-  CHECK(fs::exists(dir / "out" / "trace-tp2-pp2-dp2.json"));
-  CHECK(fs::exists(dir / "out" / "trace-_script_alert_1___script_.json"));
-  CHECK(nlohmann::json::parse(slurp(dir / "out" / "trace-tp2-pp2-dp2.json")).at("traceEvents").size() > 100);
+  // Traces: the first-ranked strategy's by default, every one with --trace all, none with --trace none.
+  const std::string best = report.at("results")[0].at("name");
+  const auto traces_in = [](const fs::path& out) {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(out))
+      if (entry.path().filename().string().rfind("trace-", 0) == 0)
+        names.insert(entry.path().filename().string());
+    return names;
+  };
+  CHECK(traces_in(dir / "out") == std::set<std::string>{"trace-" + best + ".json"});
+  CHECK(first.out.find("1 trace of ") != std::string::npos);
+  REQUIRE(run({"run", (dir / "s.json").string(), "-o", (dir / "all").string(), "--trace", "all"}).exit_code ==
+          0);
+  CHECK(traces_in(dir / "all") == std::set<std::string>{"trace-tp2-pp2-dp2.json",
+                                                        "trace-_script_alert_1___script_.json",
+                                                        "trace-huge-batch.json"});
+  CHECK(slurp(dir / "all" / ("trace-" + best + ".json")) == slurp(dir / "out" / ("trace-" + best + ".json")));
+  CHECK(slurp(dir / "all" / "report.html") == html);
+  CHECK(nlohmann::json::parse(slurp(dir / "all" / "trace-tp2-pp2-dp2.json")).at("traceEvents").size() > 100);
+  REQUIRE(
+      run({"run", (dir / "s.json").string(), "-o", (dir / "none").string(), "--trace", "none"}).exit_code ==
+      0);
+  CHECK(traces_in(dir / "none").empty());
+  // --trace without -o would do nothing: refused.
+  const CliRun pointless = run({"run", (dir / "s.json").string(), "--trace", "all"});
+  CHECK(pointless.exit_code == 2);
+  CHECK(pointless.err.find("--trace: traces are written into the -o directory") != std::string::npos);
   fs::remove_all(dir);
 }
 

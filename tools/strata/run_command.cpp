@@ -1,6 +1,6 @@
-// `strata run SCENARIO [-o DIR] [--fidelity analytic|flow] [--json]`: simulates every strategy of a scenario,
-// prints the ranked table (or, with --json, the report document), and with -o writes DIR/report.json,
-// DIR/report.html and DIR/trace-<strategy>.json (scenarios/README.md).
+// `strata run SCENARIO [-o DIR] [--trace none|best|all] [--fidelity analytic|flow] [--json]`: simulates every
+// strategy of a scenario, prints the verdict and the ranked table (or, with --json, the report document),
+// and with -o writes DIR/report.json, DIR/report.html and DIR/trace-<strategy>.json (scenarios/README.md).
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <ostream>
@@ -16,6 +16,7 @@
 #include "sim/output_bundle.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
+#include "strata/trace_option.hpp"
 
 namespace strata::tools {
 namespace {
@@ -25,6 +26,7 @@ struct RunOptions {
   std::string out_dir;
   std::string fidelity;
   bool json = false;
+  std::string trace;
   std::string profiles;
   std::string presets = STRATA_SOURCE_PRESET_DIR;
 };
@@ -40,8 +42,10 @@ void run(const RunOptions& o, std::ostream& out) {
     throw sim::InputError(
         o.scenario, "/strategies",
         "no strategies to run: the scenario has only search bounds (strata search " + o.scenario + ")");
+  const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the work, not after
-  const scenarios::ScenarioRun result = scenarios::run_scenario(scenario, !o.out_dir.empty());
+  const scenarios::ScenarioRun result = scenarios::run_scenario(
+      scenario, {!o.out_dir.empty(), o.out_dir.empty() ? scenarios::TraceSelection::kNone : traces});
   if (o.json) {
     out << scenarios::report_text(scenarios::report_json(scenario, result.ranked));
   } else {
@@ -52,9 +56,7 @@ void run(const RunOptions& o, std::ostream& out) {
   }
   if (!o.out_dir.empty()) {
     const auto written = scenarios::write_report_bundle(o.out_dir, "run", scenario, result);
-    if (!o.json)
-      out << "wrote " << written.size() << " files to " << o.out_dir
-          << " (report.json, report.html, traces; manifest.json marks the bundle complete)\n";
+    if (!o.json) out << bundle_note(written, o.out_dir, traces);
   }
 }
 
@@ -67,6 +69,7 @@ void add_run_command(CLI::App& app, std::ostream& out) {
   command->add_option("-o,--out", options->out_dir,
                       "Directory for report.json, report.html and trace-<strategy>.json");
   command->add_option("--fidelity", options->fidelity, "analytic or flow (overrides the scenario's)");
+  add_trace_option(*command, options->trace);
   command->add_flag("--json", options->json, "Print the report.json document instead of the table");
   command->add_option("--profiles", options->profiles, "Profile directory");
   command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();

@@ -1,7 +1,8 @@
-// `strata search SCENARIO [--top K] [-o DIR] [--json]`: enumerates strategies within the scenario's "search"
-// bounds, prunes invalid and out-of-memory ones, simulates the rest (analytic fidelity) in order of a lower
-// bound on their step until no other can enter the top K (strategy_search.hpp), and ranks them; a progress
-// bar on a terminal (stderr); -o writes the top K as report.json / report.html / traces.
+// `strata search SCENARIO [--top K] [-o DIR] [--trace none|best|all] [--json]`: enumerates strategies within
+// the scenario's "search" bounds, prunes invalid and out-of-memory ones, simulates the rest (analytic
+// fidelity) in order of a lower bound on their step until no other can enter the top K (strategy_search.hpp),
+// and ranks them; a progress bar on a terminal (stderr); -o writes the top K as report.json / report.html /
+// traces.
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "sim/output_bundle.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
+#include "strata/trace_option.hpp"
 
 namespace strata::tools {
 namespace {
@@ -30,6 +32,7 @@ struct SearchOptions {
   int top = 10;
   int jobs = 0;
   bool json = false;
+  std::string trace;
   std::string profiles;
   std::string presets = STRATA_SOURCE_PRESET_DIR;
 };
@@ -46,6 +49,7 @@ void search(const SearchOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::ModelCatalog presets(o.presets);
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
+  const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the search, not after
   const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
   const auto started = std::chrono::steady_clock::now();
@@ -86,9 +90,9 @@ void search(const SearchOptions& o, std::ostream& out) {
   }
   if (!o.out_dir.empty()) {
     // Re-run the top K with timelines so the bundle has traces and the HTML an excerpt.
-    scenarios::ScenarioRun bundle = scenarios::run_scenario(top, true);
-    scenarios::write_report_bundle(o.out_dir, "search", scenario, bundle, counts);
-    if (!o.json) out << "wrote the top " << bundle.ranked.size() << " to " << o.out_dir << "\n";
+    scenarios::ScenarioRun bundle = scenarios::run_scenario(top, {true, traces});
+    const auto written = scenarios::write_report_bundle(o.out_dir, "search", scenario, bundle, counts);
+    if (!o.json) out << "the top " << bundle.ranked.size() << ": " << bundle_note(written, o.out_dir, traces);
   }
 }
 
@@ -105,6 +109,7 @@ void add_search_command(CLI::App& app, std::ostream& out) {
   command->add_option("-o,--out", options->out_dir,
                       "Directory for report.json, report.html and traces of the top K");
   command->add_flag("--json", options->json, "Print the report document instead of the table");
+  add_trace_option(*command, options->trace);
   command
       ->add_option("-j,--jobs", options->jobs,
                    "Threads simulating candidates (0: one per hardware thread, at most 8)")
