@@ -1,5 +1,7 @@
 #include "sim/json_input.hpp"
 
+#include "sim/suggest.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -229,7 +231,15 @@ bool JsonObjectReader::has(std::string_view key) const { return object_.contains
 const nlohmann::json& JsonObjectReader::required(std::string_view key) {
   asked_.emplace_back(key);
   const auto found = object_.find(key);
-  if (found == object_.end()) where_.fail("missing required key \"" + std::string(key) + "\"");
+  if (found == object_.end()) {
+    // A key one typo away from the missing one is the mistake to name ("global_bach" for "global_batch").
+    for (const auto& item : object_.items()) {
+      if (!read_.contains(item.key()) && nearest_word(item.key(), {std::string(key)}))
+        where_.child(item.key())
+            .fail("unknown key \"" + item.key() + "\"" + did_you_mean(item.key(), {std::string(key)}));
+    }
+    where_.fail("missing required key \"" + std::string(key) + "\"");
+  }
   read_.emplace(key);
   return *found;
 }
@@ -263,9 +273,13 @@ void JsonObjectReader::finish() const {
     std::string allowed;
     std::set<std::string, std::less<>> unique(asked_.begin(), asked_.end());
     for (const std::string& key : unique) allowed += (allowed.empty() ? "" : ", ") + key;
+    const std::string suggestion =
+        did_you_mean(item.key(), std::vector<std::string>(unique.begin(), unique.end()));
     where_.child(item.key())
         .fail("unknown key \"" + item.key() + "\"" +
-              (allowed.empty() ? std::string() : " (allowed here: " + allowed + ")"));
+              (!suggestion.empty() ? suggestion
+               : allowed.empty()   ? std::string()
+                                   : " (allowed here: " + allowed + ")"));
   }
 }
 

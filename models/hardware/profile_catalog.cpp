@@ -4,6 +4,7 @@
 
 #include "models/hardware/profile_reader.hpp"
 #include "sim/error.hpp"
+#include "sim/suggest.hpp"
 
 namespace strata::models {
 namespace {
@@ -26,8 +27,9 @@ std::filesystem::path find(const std::filesystem::path& directory, const std::st
   if (std::find(names.begin(), names.end(), name) == names.end()) {
     std::string known;
     for (const std::string& candidate : names) known += (known.empty() ? "" : ", ") + candidate;
-    throw sim::InputError("unknown " + std::string(kind) + " profile \"" + name + "\" (available in " +
-                          directory.string() + ": " + (known.empty() ? "none" : known) + ")");
+    throw sim::InputError("unknown " + std::string(kind) + " profile \"" + name + "\"" +
+                          sim::did_you_mean(name, names) + " (available in " + directory.string() + ": " +
+                          (known.empty() ? "none" : known) + ")");
   }
   return directory / (name + ".json");
 }

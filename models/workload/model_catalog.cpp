@@ -5,6 +5,7 @@
 #include "models/workload/hf_config.hpp"
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
+#include "sim/suggest.hpp"
 
 namespace strata::models {
 namespace {
@@ -52,8 +53,8 @@ ModelPreset ModelCatalog::preset(const std::string& name) const {
   if (std::find(known.begin(), known.end(), name) == known.end()) {
     std::string list;
     for (const auto& candidate : known) list += (list.empty() ? "" : ", ") + candidate;
-    throw sim::InputError("unknown model \"" + name + "\" (presets: " + list +
-                          "; or give a path to a config.json)");
+    throw sim::InputError("unknown model \"" + name + "\"" + sim::did_you_mean(name, known) +
+                          " (presets: " + list + "; or give a path to a config.json)");
   }
   return read_preset(directory_ / (name + ".json"));
 }

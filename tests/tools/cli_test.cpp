@@ -37,6 +37,44 @@ TEST_CASE("usage errors exit 2 with a message on stderr", "[cli]") {
   CHECK(run({"demo", "--no-such-flag"}).exit_code == 2);
 }
 
+TEST_CASE("a mistyped command, option, key, model or profile gets the nearest right word", "[cli][suggest]") {
+  const auto err_of = [](std::vector<std::string> args) {
+    const CliRun result = run(args);
+    CHECK(result.exit_code == 2);
+    return result.err;
+  };
+  CHECK(err_of({"rnu", "x.json"}).find("\"rnu\" (did you mean \"run\"?)") != std::string::npos);
+  CHECK(err_of({"hw", "shwo", "dgx-h100"}).find("(did you mean \"show\"?)") != std::string::npos);
+  CHECK(err_of({"run", "x.json", "--fidelty", "flow"}).find("(did you mean \"--fidelity\"?)") !=
+        std::string::npos);
+  CHECK(err_of({"frobnicate"}).find("did you mean") == std::string::npos);  // nothing near: no guess
+
+  const fs::path dir = scratch("suggest");
+  fs::create_directories(dir);
+  const auto scenario_err = [&](const std::string& text) {
+    std::ofstream(dir / "s.json") << text;
+    return err_of({"run", (dir / "s.json").string()});
+  };
+  const std::string head =
+      R"({"name": "x", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",)";
+  const std::string tail = R"("strategies": [{"name": "tp", "tp": 2, "dp": 4}]})";
+  // A required key spelt wrong is named as the unknown key, not reported missing.
+  CHECK(scenario_err(head + R"("training": {"seq_len": 2048, "global_bach": 16},)" + tail)
+            .find("/training/global_bach: unknown key \"global_bach\" (did you mean \"global_batch\"?)") !=
+        std::string::npos);
+  CHECK(scenario_err(head + R"("training": {"seq_len": 2048, "global_batch": 16, "dtpye": "bf16"},)" + tail)
+            .find("/training/dtpye: unknown key \"dtpye\" (did you mean \"dtype\"?)") != std::string::npos);
+  std::string model = head + R"("training": {"seq_len": 2048, "global_batch": 16},)" + tail;
+  model.replace(model.find("llama3-8b"), 9, "llama-3-8b");
+  CHECK(scenario_err(model).find("unknown model \"llama-3-8b\" (did you mean \"llama3-8b\"?)") !=
+        std::string::npos);
+  std::string system = head + R"("training": {"seq_len": 2048, "global_batch": 16},)" + tail;
+  system.replace(system.find("dgx-h100"), 8, "dgx-h10");
+  CHECK(scenario_err(system).find("unknown system profile \"dgx-h10\" (did you mean \"dgx-h100\"?)") !=
+        std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("demo prints the pipeline table and writes a Perfetto-readable trace", "[cli]") {
   const fs::path dir = scratch("strata-cli-demo-test");
   fs::remove_all(dir);

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "sim/error.hpp"
+#include "sim/suggest.hpp"
 #include "strata/commands.hpp"
 #include "strata/exit_codes.hpp"
 #include "strata/version.hpp"
@@ -17,6 +18,23 @@ constexpr const char* kFooter =
     "tolerance.\n";
 
 int code(ExitCode exit_code) { return static_cast<int>(exit_code); }
+
+// "did you mean" for the first unexpected argument one typo away from a command or a long option of the
+// command it was given to (the deepest one parsed).
+std::string suggestion(const CLI::App& app) {
+  const CLI::App* command = &app;
+  while (!command->get_subcommands().empty()) command = command->get_subcommands().front();
+  std::vector<std::string> words;
+  for (const CLI::App* sub : const_cast<CLI::App*>(command)->get_subcommands({}))
+    words.push_back(sub->get_name());
+  for (const CLI::Option* option : command->get_options())
+    for (const std::string& name : option->get_lnames()) words.push_back("--" + name);
+  for (const std::string& extra : app.remaining(true)) {
+    const std::string hint = sim::did_you_mean(extra.substr(0, extra.find('=')), words);
+    if (!hint.empty()) return "strata: \"" + extra + "\"" + hint + "\n";
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -52,7 +70,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     out << app.version() << '\n';
     return code(ExitCode::kOk);
   } catch (const CLI::ParseError& error) {
-    err << "strata: " << error.what() << "\n(run 'strata --help' for usage)\n";
+    err << "strata: " << error.what() << "\n" << suggestion(app) << "(run 'strata --help' for usage)\n";
     return code(ExitCode::kBadInput);
   } catch (const sim::InputError& error) {
     err << "strata: error: " << error.what() << '\n';
