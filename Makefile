@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 STRATA := build/release/tools/strata
 
-.PHONY: all bootstrap build demo test bench test-sanitize fuzz format clean
+.PHONY: all bootstrap build demo test bench install test-sanitize fuzz format clean
 
 all: build
 
@@ -23,6 +23,11 @@ test: build
 
 bench: build
 	tools/bench/run_all build/release
+
+# PREFIX/bin/strata with its profiles, presets, validation cases and examples in PREFIX/share/strata.
+PREFIX ?= /usr/local
+install: build
+	cmake --install build/release --prefix $(PREFIX)
 
 test-sanitize: bootstrap
 	cmake --preset sanitize

@@ -27,7 +27,7 @@ namespace {
 
 struct GraphOptions {
   std::string profiles;
-  std::string presets = STRATA_SOURCE_PRESET_DIR;
+  std::string presets;
   std::string scenario;
   std::string strategy;
   std::string out;
@@ -40,7 +40,7 @@ struct GraphOptions {
 
 void lower(const GraphOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
-  const models::ModelCatalog presets(o.presets);
+  const models::ModelCatalog presets(resolve_preset_dir(o.presets));
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
   const scenarios::StrategySpec& spec = scenario.strategy(o.strategy);
   models::LoweredTraining lowered;
@@ -150,8 +150,8 @@ void add_graph_commands(CLI::App& app, std::ostream& out) {
   lower_command->add_option("scenario", options->scenario, "Scenario file")->required();
   lower_command->add_option("--strategy", options->strategy, "Strategy name in the scenario")->required();
   lower_command->add_option("-o,--out", options->out, "Graph file to write")->required();
-  lower_command->add_option("--profiles", options->profiles, "Profile directory");
-  lower_command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  lower_command->add_option("--profiles", options->profiles, kProfileDirHelp);
+  lower_command->add_option("--presets", options->presets, kPresetDirHelp);
   lower_command->add_flag(
       "--all-ranks", options->all_ranks,
       "One rank per GPU (default: one rank per pipeline stage standing for its symmetric peers)");
@@ -163,7 +163,7 @@ void add_graph_commands(CLI::App& app, std::ostream& out) {
   replay_command->add_option("--nodes", options->nodes, "Nodes (default: as many as the ranks need)")
       ->check(CLI::Range(1, 1'000'000));
   replay_command->add_option("-o,--out", options->out_dir, "Directory for trace.json (Perfetto timeline)");
-  replay_command->add_option("--profiles", options->profiles, "Profile directory");
+  replay_command->add_option("--profiles", options->profiles, kProfileDirHelp);
   replay_command->callback([&out, options] { replay(*options, out); });
 }
 

@@ -12,6 +12,7 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "sim/error.hpp"
 #include "sim/json_text.hpp"
+#include "sim/suggest.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_fields.hpp"
 #include "strata/profile_location.hpp"
@@ -104,8 +105,11 @@ void add_hw_command(CLI::App& app, std::ostream& out) {
     std::string known;
     for (const auto& name : gpus) known += (known.empty() ? "" : ", ") + name;
     for (const auto& name : systems) known += ", " + name;
+    std::vector<std::string> names(gpus.begin(), gpus.end());
+    names.insert(names.end(), systems.begin(), systems.end());
     throw sim::InputError("command line", "",
-                          "no GPU or system profile named \"" + options->name + "\" (known: " + known + ")");
+                          "no GPU or system profile named \"" + options->name + "\"" +
+                              sim::did_you_mean(options->name, names) + " (known: " + known + ")");
   });
 }
 

@@ -10,12 +10,13 @@
 #include "models/workload/model_catalog.hpp"
 #include "sim/json_text.hpp"
 #include "strata/commands.hpp"
+#include "strata/profile_location.hpp"
 
 namespace strata::tools {
 namespace {
 
 struct ModelOptions {
-  std::string presets = STRATA_SOURCE_PRESET_DIR;
+  std::string presets;
   std::string model;
   std::int64_t seq_len = 0;  // 0: 4096, or the model's maximum if smaller
   bool json = false;
@@ -28,7 +29,7 @@ std::string billions(double value) {
 }
 
 void show(const ModelOptions& options, std::ostream& out) {
-  const models::ModelCatalog catalog(options.presets);
+  const models::ModelCatalog catalog(resolve_preset_dir(options.presets));
   const models::ModelPreset preset = models::resolve_model(catalog, options.model);
   const models::TransformerConfig& c = preset.config;
   std::int64_t seq = options.seq_len;
@@ -102,10 +103,10 @@ void add_model_command(CLI::App& app, std::ostream& out) {
   CLI::App* model =
       app.add_subcommand("model", "Model presets and HuggingFace configs: parameters, FLOPs, operators");
   model->require_subcommand(1);
-  model->add_option("--presets", options->presets, "Preset directory")->capture_default_str();
+  model->add_option("--presets", options->presets, kPresetDirHelp);
   CLI::App* list = model->add_subcommand("list", "List model presets");
   list->callback([&out, options] {
-    const models::ModelCatalog catalog(options->presets);
+    const models::ModelCatalog catalog(resolve_preset_dir(options->presets));
     for (const std::string& name : catalog.names()) out << name << '\n';
   });
   CLI::App* show_command =

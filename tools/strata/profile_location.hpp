@@ -1,5 +1,8 @@
-// Where the strata command finds hardware profiles: --profiles DIR when given, else $STRATA_PROFILES, else
-// the calibration/profiles directory of the source tree this binary was built from.
+// Where the strata command finds its shipped data: hardware profiles, model presets and validation cases.
+// In order: the command-line flag when given (--profiles, --presets, validate's paths); the environment
+// ($STRATA_PROFILES, $STRATA_PRESETS); an installed tree next to the binary (`make install`:
+// PREFIX/bin/strata reads PREFIX/share/strata/{profiles,presets,validation}); else the source tree this
+// binary was built from.
 #pragma once
 
 #include <filesystem>
@@ -8,5 +11,13 @@
 namespace strata::tools {
 
 std::filesystem::path resolve_profile_dir(const std::string& flag_value);
+std::filesystem::path resolve_preset_dir(const std::string& flag_value);
+std::filesystem::path resolve_validation_dir();
+
+// What --help says for the defaults (not an absolute build path).
+inline constexpr const char* kProfileDirHelp =
+    "Profile directory (default: $STRATA_PROFILES, else the installed or source calibration/profiles)";
+inline constexpr const char* kPresetDirHelp =
+    "Model preset directory (default: $STRATA_PRESETS, else the installed or source models/presets)";
 
 }  // namespace strata::tools

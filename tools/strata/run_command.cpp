@@ -28,12 +28,12 @@ struct RunOptions {
   bool json = false;
   std::string trace;
   std::string profiles;
-  std::string presets = STRATA_SOURCE_PRESET_DIR;
+  std::string presets;
 };
 
 void run(const RunOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
-  const models::ModelCatalog presets(o.presets);
+  const models::ModelCatalog presets(resolve_preset_dir(o.presets));
   scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
   if (!o.fidelity.empty())
     scenario.fidelity =
@@ -71,8 +71,8 @@ void add_run_command(CLI::App& app, std::ostream& out) {
   command->add_option("--fidelity", options->fidelity, "analytic or flow (overrides the scenario's)");
   add_trace_option(*command, options->trace);
   command->add_flag("--json", options->json, "Print the report.json document instead of the table");
-  command->add_option("--profiles", options->profiles, "Profile directory");
-  command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  command->add_option("--profiles", options->profiles, kProfileDirHelp);
+  command->add_option("--presets", options->presets, kPresetDirHelp);
   command->callback([&out, options] { run(*options, out); });
 }
 

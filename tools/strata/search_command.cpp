@@ -34,7 +34,7 @@ struct SearchOptions {
   bool json = false;
   std::string trace;
   std::string profiles;
-  std::string presets = STRATA_SOURCE_PRESET_DIR;
+  std::string presets;
 };
 
 void draw_progress(std::int64_t done, std::int64_t total) {
@@ -47,7 +47,7 @@ void draw_progress(std::int64_t done, std::int64_t total) {
 
 void search(const SearchOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
-  const models::ModelCatalog presets(o.presets);
+  const models::ModelCatalog presets(resolve_preset_dir(o.presets));
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the search, not after
@@ -115,8 +115,8 @@ void add_search_command(CLI::App& app, std::ostream& out) {
                    "Threads simulating candidates (0: one per hardware thread, at most 8)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  command->add_option("--profiles", options->profiles, "Profile directory");
-  command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  command->add_option("--profiles", options->profiles, kProfileDirHelp);
+  command->add_option("--presets", options->presets, kPresetDirHelp);
   command->callback([&out, options] { search(*options, out); });
 }
 

@@ -30,7 +30,7 @@ struct SweepOptions {
   int jobs = 0;
   int top = 10;
   std::string profiles;
-  std::string presets = STRATA_SOURCE_PRESET_DIR;
+  std::string presets;
 };
 
 // A progress bar with the points done and the time left at this run's rate, redrawn in place on a terminal.
@@ -60,13 +60,13 @@ void sweep(const SweepOptions& o, std::ostream& out) {
   const int processes = scenarios::mpi_launch_size();
   scenarios::SweepSummary summary;
   if (processes > 1) {
-    const scenarios::MpiSweepOutcome outcome =
-        scenarios::run_sweep_mpi(o.grid, o.out_dir, profile_dir, o.presets, options, progress_bar(started));
+    const scenarios::MpiSweepOutcome outcome = scenarios::run_sweep_mpi(
+        o.grid, o.out_dir, profile_dir, resolve_preset_dir(o.presets), options, progress_bar(started));
     if (!outcome.root) return;  // rank 0 reports
     summary = outcome.summary;
   } else {
     const models::ProfileCatalog profiles(profile_dir);
-    const models::ModelCatalog presets(o.presets);
+    const models::ModelCatalog presets(resolve_preset_dir(o.presets));
     const scenarios::SweepGrid grid = scenarios::read_sweep_grid(o.grid);
     summary = scenarios::run_sweep(grid, o.out_dir, profiles, presets, options, progress_bar(started));
   }
@@ -97,8 +97,8 @@ void add_sweep_command(CLI::App& app, std::ostream& out) {
                    "Threads per process (default: one per hardware thread, at most 8)")
       ->check(CLI::Range(0, 256));
   command->add_option("--top", options->top, "Strategies a search point keeps")->check(CLI::Range(1, 1000));
-  command->add_option("--profiles", options->profiles, "Profile directory");
-  command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  command->add_option("--profiles", options->profiles, kProfileDirHelp);
+  command->add_option("--presets", options->presets, kPresetDirHelp);
   command->callback([&out, options] { sweep(*options, out); });
 }
 

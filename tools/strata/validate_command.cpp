@@ -22,14 +22,14 @@ struct ValidateOptions {
   std::vector<std::string> paths;
   bool json = false;
   std::string profiles;
-  std::string presets = STRATA_SOURCE_PRESET_DIR;
+  std::string presets;
 };
 
 void validate(const ValidateOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
-  const models::ModelCatalog presets(o.presets);
+  const models::ModelCatalog presets(resolve_preset_dir(o.presets));
   std::vector<std::filesystem::path> paths(o.paths.begin(), o.paths.end());
-  if (paths.empty()) paths.emplace_back(STRATA_SOURCE_VALIDATION_DIR);
+  if (paths.empty()) paths.emplace_back(resolve_validation_dir());
   const scenarios::ValidationSummary summary =
       scenarios::run_validation(scenarios::validation_files(paths), profiles, presets);
   out << (o.json ? sim::json_text(scenarios::validation_json(summary), 1) + "\n"
@@ -48,8 +48,8 @@ void add_validate_command(CLI::App& app, std::ostream& out) {
   command->add_option("paths", options->paths,
                       "Case files or directories (default: the shipped scenarios/validation)");
   command->add_flag("--json", options->json, "Print the results as JSON");
-  command->add_option("--profiles", options->profiles, "Profile directory");
-  command->add_option("--presets", options->presets, "Model preset directory")->capture_default_str();
+  command->add_option("--profiles", options->profiles, kProfileDirHelp);
+  command->add_option("--presets", options->presets, kPresetDirHelp);
   command->callback([&out, options] { validate(*options, out); });
 }
 
