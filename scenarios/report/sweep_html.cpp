@@ -19,6 +19,8 @@ constexpr double kBottom = 45;  // x labels and the axis title
 constexpr double kLegendRow = 18;
 constexpr double kSecondsPerHour = 3600;
 constexpr double kMillion = 1e6;
+constexpr const char* kFrontColour = "#f58518";
+constexpr const char* kOtherColour = "#4c78a8";
 
 // A point's best strategy: rank 1 when it fits in memory (results are ranked with OOM last).
 struct Best {
@@ -113,12 +115,13 @@ std::string y_grid(const Scale& y, const std::string& title) {
   return svg;
 }
 
-std::string legend(const std::vector<std::string>& labels, double y) {
+// One row per (label, colour).
+std::string legend(const std::vector<std::pair<std::string, const char*>>& entries, double y) {
   std::string svg;
-  for (std::size_t s = 0; s < labels.size(); ++s) {
+  for (std::size_t s = 0; s < entries.size(); ++s) {
     const double row = y + static_cast<double>(s) * kLegendRow;
-    svg += svg_rect(kLeft, row, 12, 12, series_colour(s), labels[s]);
-    svg += svg_text(kLeft + 18, row + 11, labels[s]);
+    svg += svg_rect(kLeft, row, 12, 12, entries[s].second, entries[s].first);
+    svg += svg_text(kLeft + 18, row + 11, entries[s].first);
   }
   return svg;
 }
@@ -162,9 +165,9 @@ std::string axis_chart(const SweepAxis& axis, const std::vector<Series>& series,
                             metric + " " + number("%.4g", *series[s].y[i]));
     }
   }
-  std::vector<std::string> labels;
-  for (const Series& s : series) labels.push_back(s.label);
-  return svg + legend(labels, base + kBottom + 4) + "</svg>\n";
+  std::vector<std::pair<std::string, const char*>> entries;
+  for (std::size_t s = 0; s < series.size(); ++s) entries.emplace_back(series[s].label, series_colour(s));
+  return svg + legend(entries, base + kBottom + 4) + "</svg>\n";
 }
 
 // Series of `metric` against axis `a`: one per combination of the other axes, in point order.
@@ -210,7 +213,7 @@ std::string pareto_chart(const SweepGrid& grid, const std::map<std::int64_t, nlo
                         point_label(grid, entry["point"], std::string::npos) + "; " + best->strategy +
                         number(" on %.0f GPUs", best->gpus)});
   }
-  std::string svg = svg_open(kWidth, static_cast<int>(kTop + kPlotHeight + kBottom + 10));
+  std::string svg = svg_open(kWidth, static_cast<int>(kTop + kPlotHeight + kBottom + 2 * kLegendRow + 10));
   if (dots.empty()) return svg + svg_text(kLeft, kTop + 20, "no point fits in memory") + "</svg>\n";
   std::sort(dots.begin(), dots.end(), [](const Dot& p, const Dot& q) {
     return p.seconds != q.seconds ? p.seconds < q.seconds : p.gpu_hours < q.gpu_hours;
@@ -232,14 +235,18 @@ std::string pareto_chart(const SweepGrid& grid, const std::map<std::int64_t, nlo
     const bool on_front = previous == nullptr || d.gpu_hours < previous->gpu_hours;
     if (on_front && previous != nullptr)
       svg += svg_line(x.px(previous->seconds), y.px(previous->gpu_hours), x.px(d.seconds), y.px(d.gpu_hours),
-                      series_colour(1), 2);
+                      kFrontColour, 2);
     svg += svg_circle(x.px(d.seconds), y.px(d.gpu_hours), on_front ? 5 : 3.5,
-                      on_front ? series_colour(1) : series_colour(0),
+                      on_front ? kFrontColour : kOtherColour,
                       (on_front ? "Pareto front, " : "") + d.label + number(": %.4g s", d.seconds) +
                           number(", %.4g GPU-hours per 1M tokens", d.gpu_hours));
     if (on_front) previous = &d;
   }
-  return svg + "</svg>\n";
+  return svg +
+         legend({{"on the Pareto front: no other point is both faster and cheaper", kFrontColour},
+                 {"other points", kOtherColour}},
+                base + kBottom + 4) +
+         "</svg>\n";
 }
 
 std::string points_table(const SweepGrid& grid, const std::map<std::int64_t, nlohmann::json>& entries) {

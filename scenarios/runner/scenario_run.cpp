@@ -94,7 +94,7 @@ std::vector<std::filesystem::path> write_report_bundle(const std::filesystem::pa
   sim::OutputBundle bundle(dir, command, planned);
   bundle.write("report.json", report_text(report_json(scenario, run.ranked, extra)));
   bundle.write("report.html",
-               report_html(scenario, run.ranked, run.excerpt.spans.empty() ? nullptr : &run.excerpt));
+               report_html(scenario, run.ranked, run.excerpt.spans.empty() ? nullptr : &run.excerpt, extra));
   for (const auto& [name, text] : run.trace_files) bundle.write(name, text);
   return bundle.finish();
 }
