@@ -18,37 +18,15 @@ using sim::JsonObjectReader;
 
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
-const char* type_name(TaskType type) {
-  switch (type) {
-    case TaskType::kCompute: return "compute";
-    case TaskType::kCollective: return "collective";
-    case TaskType::kSend: return "send";
-    case TaskType::kRecv: return "recv";
-    case TaskType::kMemory: return "memory";
-    case TaskType::kHostTransfer: return "host_transfer";
-  }
-  return "?";
-}
-
-const char* kind_name(ComputeKind kind) {
-  switch (kind) {
-    case ComputeKind::kGemm: return "gemm";
-    case ComputeKind::kAttention: return "attention";
-    case ComputeKind::kMemoryBound: return "memory_bound";
-    case ComputeKind::kHost: return "host";
-    case ComputeKind::kMeasured: return "measured";
-  }
-  return "?";
-}
-
 nlohmann::json task_json(const models::Task& t) {
-  nlohmann::json task = {
-      {"id", t.id},     {"rank", t.rank},         {"stream", t.stream}, {"type", type_name(t.type)},
-      {"name", t.name}, {"category", t.category}, {"deps", t.deps}};
+  nlohmann::json task = {{"id", t.id},         {"rank", t.rank},
+                         {"stream", t.stream}, {"type", models::kTaskTypeNames.name(t.type)},
+                         {"name", t.name},     {"category", t.category},
+                         {"deps", t.deps}};
   switch (t.type) {
     case TaskType::kCompute:
       if (t.compute.kind == ComputeKind::kGemm) {
-        task["compute"] = {{"kind", "gemm"},
+        task["compute"] = {{"kind", models::kComputeKindNames.name(ComputeKind::kGemm)},
                            {"m", t.compute.gemm.m},
                            {"n", t.compute.gemm.n},
                            {"k", t.compute.gemm.k},
@@ -56,8 +34,9 @@ nlohmann::json task_json(const models::Task& t) {
                            {"dtype", models::dtype_name(t.compute.dtype)}};
         if (t.compute.gemm.reserved_sms > 0) task["compute"]["reserved_sms"] = t.compute.gemm.reserved_sms;
       } else {
-        task["compute"] = {
-            {"kind", kind_name(t.compute.kind)}, {"flops", t.compute.flops}, {"bytes", t.compute.bytes}};
+        task["compute"] = {{"kind", models::kComputeKindNames.name(t.compute.kind)},
+                           {"flops", t.compute.flops},
+                           {"bytes", t.compute.bytes}};
         // A measured kernel keeps its duration exactly, in picoseconds.
         if (t.compute.kind == ComputeKind::kMeasured) {
           task["compute"]["duration"] = std::to_string(t.compute.duration.ps()) + "ps";
@@ -111,7 +90,12 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     r.location_of("id").fail("expected " + std::to_string(index) + ": ids are dense and in order");
   t.rank = static_cast<int>(r.required_integer("rank", 0, std::numeric_limits<int>::max()));
   t.stream = static_cast<int>(r.required_integer("stream", 0, std::numeric_limits<int>::max()));
-  const std::string type = r.required_string("type");
+  const std::string type_word = r.required_string("type");
+  const std::optional<TaskType> type = models::kTaskTypeNames.value(type_word);
+  if (!type)
+    r.location_of("type").fail("expected " + models::kTaskTypeNames.choices() + ", found \"" + type_word +
+                               "\"");
+  t.type = *type;
   t.name = r.required_string("name");
   t.category = r.optional_string("category").value_or("");
   const auto& deps = sim::json_array(r.required("deps"), r.location_of("deps"));
@@ -119,12 +103,15 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     t.deps.push_back(
         static_cast<models::TaskId>(sim::json_integer(deps[i], r.location_of("deps").child(i), 0, index)));
   }
-  if (type == "compute") {
-    t.type = TaskType::kCompute;
+  if (t.type == TaskType::kCompute) {
     JsonObjectReader c = r.required_object("compute");
     const std::string kind = c.required_string("kind");
-    if (kind == "gemm") {
-      t.compute.kind = ComputeKind::kGemm;
+    const std::optional<ComputeKind> parsed_kind = models::kComputeKindNames.value(kind);
+    if (!parsed_kind)
+      c.location_of("kind").fail("expected " + models::kComputeKindNames.choices() + ", found \"" + kind +
+                                 "\"");
+    t.compute.kind = *parsed_kind;
+    if (t.compute.kind == ComputeKind::kGemm) {
       t.compute.gemm = {c.required_integer("m", 1, kMax), c.required_integer("n", 1, kMax),
                         c.required_integer("k", 1, kMax), c.required_integer("batch", 1, kMax)};
       if (c.optional("reserved_sms") != nullptr)
@@ -133,23 +120,15 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
       const auto parsed = models::dtype_from_name(dtype);
       if (!parsed) c.location_of("dtype").fail("unknown dtype \"" + dtype + "\"");
       t.compute.dtype = *parsed;
-    } else if (kind == "attention" || kind == "memory_bound" || kind == "host" || kind == "measured") {
-      t.compute.kind = kind == "attention"  ? ComputeKind::kAttention
-                       : kind == "host"     ? ComputeKind::kHost
-                       : kind == "measured" ? ComputeKind::kMeasured
-                                            : ComputeKind::kMemoryBound;
+    } else {
       t.compute.flops = bounded(c.required("flops"), c.location_of("flops"), kMaxKernelFlops);
       t.compute.bytes = bounded(c.required("bytes"), c.location_of("bytes"), kMaxKernelBytes);
       if (t.compute.kind == ComputeKind::kMeasured) {
         t.compute.duration = sim::json_duration(c.required("duration"), c.location_of("duration"));
       }
-    } else {
-      c.location_of("kind").fail("expected gemm, attention, memory_bound, host or measured, found \"" + kind +
-                                 "\"");
     }
     c.finish();
-  } else if (type == "collective") {
-    t.type = TaskType::kCollective;
+  } else if (t.type == TaskType::kCollective) {
     JsonObjectReader c = r.required_object("collective");
     const std::string op = c.required_string("op");
     const auto parsed = models::collective_op_from_name(op);
@@ -159,21 +138,18 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     t.collective.group = static_cast<int>(c.required_integer("group", 0, std::numeric_limits<int>::max()));
     t.collective.instance = static_cast<std::uint64_t>(c.required_integer("instance", 0, kMax));
     c.finish();
-  } else if (type == "send" || type == "recv") {
-    t.type = type == "send" ? TaskType::kSend : TaskType::kRecv;
+  } else if (t.type == TaskType::kSend || t.type == TaskType::kRecv) {
     JsonObjectReader p = r.required_object("p2p");
     t.p2p.peer = static_cast<int>(p.required_integer("peer", 0, std::numeric_limits<int>::max()));
     t.p2p.bytes = p.required_integer("bytes", 0, kMax);
     t.p2p.tag = static_cast<std::uint64_t>(p.required_integer("tag", 0, kMax));
     p.finish();
-  } else if (type == "memory") {
-    t.type = TaskType::kMemory;
+  } else if (t.type == TaskType::kMemory) {
     JsonObjectReader m = r.required_object("memory");
     t.memory.bytes = m.required_integer("bytes", -kMax, kMax);
     t.memory.category = m.required_string("category");
     m.finish();
-  } else if (type == "host_transfer") {
-    t.type = TaskType::kHostTransfer;
+  } else {
     JsonObjectReader h = r.required_object("transfer");
     const auto tier = [&h](const char* key) {
       const std::string name = h.required_string(key);
@@ -185,9 +161,6 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     t.transfer.to = tier("to");
     t.transfer.bytes = h.required_integer("bytes", 0, kMax);
     h.finish();
-  } else {
-    r.location_of("type").fail("expected compute, collective, send, recv, memory or host_transfer, found \"" +
-                               type + "\"");
   }
   r.finish();
   return t;

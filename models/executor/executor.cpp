@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/executor/task_cost.hpp"
+#include "models/executor/task_trace.hpp"
 #include "sim/error.hpp"
 
 namespace strata::models {
@@ -17,9 +18,10 @@ Executor::Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterH
           [this](TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker) {
             dispatch(id, stream, resumed, blocker);
           },
-          timeline),
+          nullptr),  // the executor records the slices itself, with each task's arguments
       memory_(layout.ranks),
-      attribution_(layout.ranks, static_cast<int>(layout.streams.size())) {
+      attribution_(layout.ranks, static_cast<int>(layout.streams.size())),
+      timeline_(timeline) {
   graph_ = std::move(layout);
   for (int rank = 0; rank < graph_.ranks; ++rank) scheduler_.add_rank(graph_.gpu_of(rank));
   for (std::size_t g = 0; g < graph_.groups.size(); ++g) cache_group(g);
@@ -116,6 +118,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
       break;
     case TaskType::kHostTransfer:
       stream.submit_async(task.name, [this, id, gpu](sim::TaskCompletion done) {
+        stream_started(id);
         const HostTransferSpec& transfer = graph_.tasks[id].transfer;
         const sim::SimTime start = queue_.now();
         network_.tier_transfer(gpu, transfer.from, transfer.to, sim::Bytes::from_count(transfer.bytes),
@@ -127,6 +130,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
       break;
     case TaskType::kCollective:
       stream.submit_async(task.name, [this, id](sim::TaskCompletion done) {
+        stream_started(id);
         const CollectiveSpec spec = graph_.tasks[id].collective;
         const auto group = static_cast<std::size_t>(spec.group);
         std::optional<Arrivals> met =
@@ -141,6 +145,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
     case TaskType::kSend:
     case TaskType::kRecv:
       stream.submit_async(task.name, [this, id](sim::TaskCompletion done) {
+        stream_started(id);
         const Task& t = graph_.tasks[id];
         const bool sending = t.type == TaskType::kSend;
         const int sender = sending ? t.rank : t.p2p.peer;
@@ -164,8 +169,31 @@ void Executor::finish_all(const Arrivals& arrivals, sim::SimTime start) {
   }
 }
 
+void Executor::stream_started(TaskId id) {
+  if (timeline_ == nullptr) return;
+  if (stream_start_.size() <= id)
+    stream_start_.resize(std::max<std::size_t>(id + 1, 2 * stream_start_.size()));
+  stream_start_[id] = queue_.now();
+}
+
+void Executor::trace(TaskId id, sim::SimTime start) {
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  const Task& task = graph_.tasks[id];
+  const std::string gpu = "gpu" + std::to_string(graph_.gpu_of(task.rank));
+  if (task.type == TaskType::kMemory) {
+    timeline_->add_counter(gpu + "/memory", "allocated GiB (rank " + std::to_string(task.rank) + ")",
+                           queue_.now(), memory_.in_use(task.rank) / kGiB);
+    return;
+  }
+  const bool waits = task.type != TaskType::kCompute;  // began on its stream before its work could start
+  const sim::SimTime queued = waits && id < stream_start_.size() ? stream_start_[id] : start;
+  timeline_->add_span(gpu + "/" + graph_.streams[static_cast<std::size_t>(task.stream)], task.name, queued,
+                      queue_.now(), task_span_args(task, graph_, queued, start, queue_.now()));
+}
+
 void Executor::finished(TaskId id, sim::SimTime start) {
   const Task& task = graph_.tasks[id];
+  if (timeline_ != nullptr) trace(id, start);
   const bool device_compute = task.type == TaskType::kCompute && task.compute.kind != ComputeKind::kHost;
   attribution_.ran(task.rank, task.stream, task.category, start, queue_.now(), device_compute);
   ++completed_;

@@ -84,6 +84,10 @@ class Executor {
   void dispatch(TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker);
   void finished(TaskId id, sim::SimTime start);
   void finish_all(const Arrivals& arrivals, sim::SimTime start);
+  // With a timeline: the stream began task `id` now (its slice starts here, before any wait for peers).
+  void stream_started(TaskId id);
+  // With a timeline: task `id`'s slice (task_trace.hpp), or for a memory task the rank's memory counter.
+  void trace(TaskId id, sim::SimTime start);
   // Throws SimulationError when `task`, to become task `id`, breaks the graph's contract.
   void check(const Task& task, TaskId id) const;
   void cache_group(std::size_t group);
@@ -98,6 +102,8 @@ class Executor {
   TimeAttribution attribution_;
   std::vector<std::vector<int>> group_gpus_;      // per group: the communicator's GPUs (its cost)
   std::vector<std::vector<int>> group_carriers_;  // per group: its simulated members' GPUs
+  sim::TimelineRecorder* timeline_;
+  std::vector<sim::SimTime> stream_start_;  // per task, with a timeline
   FinishedCallback on_finished_;
   std::uint64_t completed_ = 0;
   bool ran_ = false;

@@ -19,6 +19,7 @@
 #include "models/cost/compute_cost.hpp"
 #include "models/hardware/dtype.hpp"
 #include "models/topology/memory_tier.hpp"
+#include "sim/name_table.hpp"
 #include "sim/sim_time.hpp"
 
 namespace strata::models {
@@ -29,6 +30,23 @@ enum class TaskType { kCompute, kCollective, kSend, kRecv, kMemory, kHostTransfe
 // kHost: a memory-bound step on the host CPU (the offloaded optimizer), timed by host DRAM bandwidth.
 // kMeasured: a kernel whose duration was measured (an imported trace) rather than modelled.
 enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost, kMeasured };
+
+// The words graph files and timelines use for them.
+inline constexpr sim::NameTable<TaskType, 6> kTaskTypeNames{{{
+    {TaskType::kCompute, "compute"},
+    {TaskType::kCollective, "collective"},
+    {TaskType::kSend, "send"},
+    {TaskType::kRecv, "recv"},
+    {TaskType::kMemory, "memory"},
+    {TaskType::kHostTransfer, "host_transfer"},
+}}};
+inline constexpr sim::NameTable<ComputeKind, 5> kComputeKindNames{{{
+    {ComputeKind::kGemm, "gemm"},
+    {ComputeKind::kAttention, "attention"},
+    {ComputeKind::kMemoryBound, "memory_bound"},
+    {ComputeKind::kHost, "host"},
+    {ComputeKind::kMeasured, "measured"},
+}}};
 
 struct ComputeSpec {
   ComputeKind kind = ComputeKind::kMemoryBound;

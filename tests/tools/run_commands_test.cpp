@@ -99,7 +99,26 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
                                                         "trace-huge-batch.json"});
   CHECK(slurp(dir / "all" / ("trace-" + best + ".json")) == slurp(dir / "out" / ("trace-" + best + ".json")));
   CHECK(slurp(dir / "all" / "report.html") == html);
-  CHECK(nlohmann::json::parse(slurp(dir / "all" / "trace-tp2-pp2-dp2.json")).at("traceEvents").size() > 100);
+  const nlohmann::json trace = nlohmann::json::parse(slurp(dir / "all" / "trace-tp2-pp2-dp2.json"));
+  CHECK(trace.at("traceEvents").size() > 100);
+  // Slices carry what they were (task_trace.hpp); memory is a counter track, not zero-length slices.
+  int gemms = 0, collectives = 0, memory_slices = 0, memory_counters = 0;
+  for (const auto& event : trace.at("traceEvents")) {
+    if (event.at("ph") == "C" && event.at("name").get<std::string>().rfind("allocated GiB", 0) == 0)
+      ++memory_counters;
+    if (event.at("ph") != "X") continue;
+    const auto& args = event.at("args");
+    if (args.at("type") == "memory") ++memory_slices;
+    if (args.value("kind", "") == "gemm" && args.at("achieved_tflop_per_s").get<double>() > 0 &&
+        args.contains("gemm_mnk"))
+      ++gemms;
+    if (args.at("type") == "collective" && args.contains("group") && args.contains("algorithm_gb_per_s"))
+      ++collectives;
+  }
+  CHECK(gemms > 0);
+  CHECK(collectives > 0);
+  CHECK(memory_slices == 0);
+  CHECK(memory_counters > 0);
   REQUIRE(
       run({"run", (dir / "s.json").string(), "-o", (dir / "none").string(), "--trace", "none"}).exit_code ==
       0);
