@@ -208,8 +208,12 @@ TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]
       run({"search", (dir / "s.json").string(), "--top", "3", "-o", (dir / "out").string()});
   REQUIRE(result.exit_code == 0);
   CHECK(result.out.find("candidates") != std::string::npos);
+  // The dimensions left open are named, not searched silently.
+  CHECK(result.out.find("unbounded in \"search\" (every valid value): vpp, cp, ep;") != std::string::npos);
   const auto report = nlohmann::json::parse(slurp(dir / "out" / "report.json"));
   CHECK(report.at("results").size() == 3);
+  // The page shows the search's counts.
+  CHECK(slurp(dir / "out" / "report.html").find("<p>Search: ") != std::string::npos);
   const auto& counts = report.at("search");
   // tp 3 divides neither 8 GPUs nor 32 heads: never a candidate; the rest are simulated or counted as pruned
   // (invalid, over memory, or bounded out of the top 3).

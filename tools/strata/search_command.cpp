@@ -45,6 +45,24 @@ void draw_progress(std::int64_t done, std::int64_t total) {
   if (done == total) std::fprintf(stderr, "\n");
 }
 
+// The search dimensions the scenario leaves open ("tp, pp, zero"): each takes every valid value.
+std::string unbounded_dimensions(const scenarios::SearchSpace& space) {
+  const std::pair<const char*, bool> dimensions[] = {{"tp", space.tp.empty()},
+                                                     {"pp", space.pp.empty()},
+                                                     {"vpp", space.vpp.empty()},
+                                                     {"cp", space.cp.empty()},
+                                                     {"ep", space.ep.empty()},
+                                                     {"zero", space.zero.empty()},
+                                                     {"micro_batch", space.micro_batch.empty()},
+                                                     {"recompute", space.recompute.empty()},
+                                                     {"schedule", space.schedule.empty()},
+                                                     {"sequence_parallel", space.sequence_parallel.empty()}};
+  std::string open;
+  for (const auto& [name, unbounded] : dimensions)
+    if (unbounded) open += std::string(open.empty() ? "" : ", ") + name;
+  return open;
+}
+
 void search(const SearchOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::ModelCatalog presets(resolve_preset_dir(o.presets));
@@ -86,7 +104,14 @@ void search(const SearchOptions& o, std::ostream& out) {
         static_cast<long long>(outcome.invalid), static_cast<long long>(outcome.oom_pruned),
         static_cast<long long>(outcome.simulated), static_cast<long long>(outcome.extrapolated), o.top,
         static_cast<long long>(outcome.bound_pruned), o.top, seconds, settled / std::max(seconds, 1e-9));
-    out << line << scenarios::ranking_table(outcome.ranked);
+    out << line;
+    if (scenario.search) {
+      const std::string open = unbounded_dimensions(*scenario.search);
+      if (!open.empty())
+        out << "unbounded in \"search\" (every valid value): " << open
+            << "; list values there to search fewer candidates\n";
+    }
+    out << scenarios::ranking_table(outcome.ranked);
   }
   if (!o.out_dir.empty()) {
     // Re-run the top K with timelines so the bundle has traces and the HTML an excerpt.
