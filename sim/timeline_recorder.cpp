@@ -51,6 +51,13 @@ void TimelineRecorder::add_counter(std::string_view track, std::string name, Sim
   counters_.push_back(Counter{track_ids(track), std::move(name), at, value});
 }
 
+void TimelineRecorder::add_flow(std::string_view from_track, SimTime from, std::string_view to_track,
+                                SimTime to, std::string name) {
+  if (to < from) throw SimulationError("timeline flow \"" + name + "\" arrives before it leaves");
+  const TrackIds source = track_ids(from_track);
+  flows_.push_back(Flow{source, from, track_ids(to_track), to, std::move(name)});
+}
+
 SimTime TimelineRecorder::end_time() const {
   SimTime latest;
   for (const Span& span : spans_) latest = std::max(latest, span.end);
@@ -106,6 +113,24 @@ void TimelineRecorder::write_chrome_trace(std::ostream& out) const {
                       {"tid", counter.track.tid},
                       {"ts", to_microseconds(counter.at)},
                       {"args", {{"value", counter.value}}}});
+  }
+  for (std::size_t i = 0; i < flows_.size(); ++i) {
+    const Flow& flow = flows_[i];
+    events.push_back({{"ph", "s"},
+                      {"id", i + 1},
+                      {"name", flow.name},
+                      {"cat", "flow"},
+                      {"pid", flow.from.pid},
+                      {"tid", flow.from.tid},
+                      {"ts", to_microseconds(flow.from_at)}});
+    events.push_back({{"ph", "f"},
+                      {"bp", "e"},
+                      {"id", i + 1},
+                      {"name", flow.name},
+                      {"cat", "flow"},
+                      {"pid", flow.to.pid},
+                      {"tid", flow.to.tid},
+                      {"ts", to_microseconds(flow.to_at)}});
   }
   const nlohmann::json document = {{"displayTimeUnit", "ns"}, {"traceEvents", std::move(events)}};
   out << json_text(document, 1) << '\n';

@@ -30,6 +30,10 @@ class TimelineRecorder {
   void add_span(std::string_view track, std::string name, SimTime start, SimTime end,
                 std::vector<TimelineArg> args = {});
   void add_counter(std::string_view track, std::string name, SimTime at, double value);
+  // An arrow from the slice on `from_track` enclosing `from` to the slice on `to_track` enclosing `to` (a
+  // send to its receive); Chrome flow events "s" and "f" (binding to the enclosing slice).
+  void add_flow(std::string_view from_track, SimTime from, std::string_view to_track, SimTime to,
+                std::string name);
 
   std::size_t span_count() const { return spans_.size(); }
   // The latest end of any span; zero when none was recorded.
@@ -46,6 +50,7 @@ class TimelineRecorder {
   };
   std::vector<SpanRecord> spans_between(SimTime from, SimTime to, std::size_t limit) const;
   std::size_t counter_count() const { return counters_.size(); }
+  std::size_t flow_count() const { return flows_.size(); }
 
   // Writes the whole timeline as one JSON document.
   void write_chrome_trace(std::ostream& out) const;
@@ -68,6 +73,13 @@ class TimelineRecorder {
     SimTime at;
     double value;
   };
+  struct Flow {
+    TrackIds from;
+    SimTime from_at;
+    TrackIds to;
+    SimTime to_at;
+    std::string name;
+  };
 
   TrackIds track_ids(std::string_view track);
 
@@ -76,6 +88,7 @@ class TimelineRecorder {
   std::map<std::string, TrackIds, std::less<>> tracks_;
   std::vector<Span> spans_;
   std::vector<Counter> counters_;
+  std::vector<Flow> flows_;
 };
 
 }  // namespace strata::sim

@@ -163,6 +163,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
 }
 
 void Executor::finish_all(const Arrivals& arrivals, sim::SimTime start) {
+  if (timeline_ != nullptr && arrivals.size() == 2) trace_transfer(arrivals[0].task, arrivals[1].task, start);
   for (const Arrival& arrival : arrivals) {
     arrival.done();
     finished(arrival.task, start);
@@ -189,6 +190,19 @@ void Executor::trace(TaskId id, sim::SimTime start) {
   const sim::SimTime queued = waits && id < stream_start_.size() ? stream_start_[id] : start;
   timeline_->add_span(gpu + "/" + graph_.streams[static_cast<std::size_t>(task.stream)], task.name, queued,
                       queue_.now(), task_span_args(task, graph_, queued, start, queue_.now()));
+}
+
+void Executor::trace_transfer(TaskId a, TaskId b, sim::SimTime start) {
+  const Task& first = graph_.tasks[a];
+  const Task& second = graph_.tasks[b];
+  if (first.type != TaskType::kSend && second.type != TaskType::kSend) return;
+  const Task& send = first.type == TaskType::kSend ? first : second;
+  const Task& recv = first.type == TaskType::kSend ? second : first;
+  const auto track = [this](const Task& t) {
+    return "gpu" + std::to_string(graph_.gpu_of(t.rank)) + "/" +
+           graph_.streams[static_cast<std::size_t>(t.stream)];
+  };
+  timeline_->add_flow(track(send), start, track(recv), start, send.name + " -> " + recv.name);
 }
 
 void Executor::finished(TaskId id, sim::SimTime start) {

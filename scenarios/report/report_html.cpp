@@ -237,15 +237,13 @@ std::string results_table(const Scenario& scenario, const std::vector<StrategyRe
   html += "</tr></thead>\n<tbody>\n";
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const StrategyResult& r = ranked[i];
-    const auto [sink, seconds] = r.biggest_sink();
     html += "<tr><td>" + std::to_string(r.rank) + "</td><td>" + html_escape(r.strategy.name) + "</td>";
     html += "<td>" + number("%.3f", r.step_time_s) + "</td><td>" +
             number("%+.1f%%", 100 * (r.step_time_s / reference - 1)) + "</td><td>" +
             number("%.1f", r.tokens_per_s_per_gpu) + "</td><td>" + number("%.1f", r.model_tflops_per_gpu) +
             "</td><td>" + number("%.1f%%", 100 * r.mfu) + "</td><td>" + number("%.1f%%", 100 * r.hfu) +
             "</td><td>" + number("%.1f", r.memory.peak_bytes / kGiB) + "</td><td>" +
-            (r.memory.oom ? "yes" : "") + "</td><td>" + html_escape(sink) + number(" %.3f s", seconds) +
-            "</td>";
+            (r.memory.oom ? "yes" : "") + "</td><td>" + html_escape(biggest_sink_label(r)) + "</td>";
     for (const std::string& field : fields)
       html += "<td>" + (configs[i].contains(field) ? cell(configs[i][field]) : std::string()) + "</td>";
     html += "</tr>\n";

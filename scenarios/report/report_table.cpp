@@ -54,14 +54,12 @@ std::string ranking_table(const std::vector<StrategyResult>& ranked) {
   text += line;
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   for (const StrategyResult& r : ranked) {
-    const auto [sink, seconds] = r.biggest_sink();
     char memory[64];
     std::snprintf(memory, sizeof memory, "%.1f / %.1f", r.memory.peak_bytes / kGiB,
                   r.memory.capacity_bytes / kGiB);
-    std::snprintf(line, sizeof line, "%4d  %-*s  %10.3f%s %12.1f  %5.1f%%  %19s  %3s  %s %.3f s (%.0f%%)\n",
-                  r.rank, w, r.strategy.name.c_str(), r.step_time_s, r.extrapolated ? "*" : " ",
-                  r.tokens_per_s_per_gpu, 100.0 * r.mfu, memory, r.memory.oom ? "yes" : "", sink.c_str(),
-                  seconds, 100.0 * seconds / r.step_time_s);
+    std::snprintf(line, sizeof line, "%4d  %-*s  %10.3f%s %12.1f  %5.1f%%  %19s  %3s  %s\n", r.rank, w,
+                  r.strategy.name.c_str(), r.step_time_s, r.extrapolated ? "*" : " ", r.tokens_per_s_per_gpu,
+                  100.0 * r.mfu, memory, r.memory.oom ? "yes" : "", biggest_sink_label(r).c_str());
     text += line;
   }
   if (std::any_of(ranked.begin(), ranked.end(), [](const StrategyResult& r) { return r.extrapolated; })) {

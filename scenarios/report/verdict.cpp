@@ -99,4 +99,10 @@ std::string verdict(const std::vector<StrategyResult>& ranked) {
   return text;
 }
 
+std::string biggest_sink_label(const StrategyResult& result) {
+  const auto [sink, seconds] = result.biggest_sink();
+  if (seconds < kReasonShare * result.step_time_s) return format("none over %.1f%%", 100 * kReasonShare);
+  return sink + format(" %.3f s", seconds) + format(" (%.0f%%)", 100.0 * seconds / result.step_time_s);
+}
+
 }  // namespace strata::scenarios

@@ -25,4 +25,8 @@ inline constexpr double kReasonShare = 0.005;
 // Empty when `ranked` is empty. `ranked` is in rank order (rank_results).
 std::string verdict(const std::vector<StrategyResult>& ranked);
 
+// The "biggest time sink" cell of the table and the page: "tp 0.987 s (7%)", or "none over 0.5%" when the
+// largest part of the step besides compute is under kReasonShare of it (which one that is, is noise).
+std::string biggest_sink_label(const StrategyResult& result);
+
 }  // namespace strata::scenarios

@@ -73,3 +73,10 @@ TEST_CASE("the table opens with the verdict wrapped at 110 columns, units on the
   INFO(head);
   CHECK(head.find("first-strategy-with-a-long-name wins by 23.0%") == 0);
 }
+
+TEST_CASE("the biggest time sink is named only when it is over 0.5% of the step", "[report][verdict]") {
+  CHECK(scenarios::biggest_sink_label(result("a", 10.0, {{"compute", 9.0}, {"tp", 0.7}, {"bubble", 0.3}})) ==
+        "tp 0.700 s (7%)");
+  CHECK(scenarios::biggest_sink_label(result("b", 10.0, {{"compute", 9.96}, {"dp", 0.04}})) ==
+        "none over 0.5%");
+}

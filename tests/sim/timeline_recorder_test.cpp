@@ -72,3 +72,26 @@ TEST_CASE("spans_between returns the spans overlapping a window, with their trac
   CHECK(window[1].end == SimTime::from_us(20));
   CHECK(timeline.spans_between(SimTime::zero(), SimTime::from_us(100), 1).size() == 1);
 }
+
+TEST_CASE("a flow is an arrow between the slices of two tracks, and cannot arrive before it leaves",
+          "[timeline]") {
+  TimelineRecorder timeline;
+  timeline.add_span("gpu0/pp-send", "send", SimTime::from_us(1), SimTime::from_us(3));
+  timeline.add_span("gpu1/pp-recv", "recv", SimTime::zero(), SimTime::from_us(3));
+  timeline.add_flow("gpu0/pp-send", SimTime::from_us(2), "gpu1/pp-recv", SimTime::from_us(2), "send -> recv");
+  CHECK_THROWS_AS(timeline.add_flow("gpu0/pp-send", SimTime::from_us(2), "gpu1/pp-recv", SimTime::from_us(1),
+                                    "backwards"),
+                  SimulationError);
+  CHECK(timeline.flow_count() == 1);
+  std::ostringstream out;
+  timeline.write_chrome_trace(out);
+  const nlohmann::json trace = nlohmann::json::parse(out.str());
+  std::map<std::string, nlohmann::json> ends;
+  for (const auto& event : trace["traceEvents"])
+    if (event["ph"] == "s" || event["ph"] == "f") ends[event["ph"].get<std::string>()] = event;
+  REQUIRE(ends.size() == 2);
+  CHECK(ends["s"]["id"] == ends["f"]["id"]);
+  CHECK(ends["s"]["pid"] != ends["f"]["pid"]);
+  CHECK(ends["f"]["bp"] == "e");  // binds to the receive's enclosing slice
+  CHECK(ends["s"]["ts"].get<double>() == Approx(2.0));
+}

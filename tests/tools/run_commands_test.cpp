@@ -102,8 +102,10 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
   const nlohmann::json trace = nlohmann::json::parse(slurp(dir / "all" / "trace-tp2-pp2-dp2.json"));
   CHECK(trace.at("traceEvents").size() > 100);
   // Slices carry what they were (task_trace.hpp); memory is a counter track, not zero-length slices.
-  int gemms = 0, collectives = 0, memory_slices = 0, memory_counters = 0;
+  int gemms = 0, collectives = 0, memory_slices = 0, memory_counters = 0, arrows_out = 0, arrows_in = 0;
   for (const auto& event : trace.at("traceEvents")) {
+    arrows_out += event.at("ph") == "s" ? 1 : 0;  // a pipeline send's arrow to its receive
+    arrows_in += event.at("ph") == "f" ? 1 : 0;
     if (event.at("ph") == "C" && event.at("name").get<std::string>().rfind("allocated GiB", 0) == 0)
       ++memory_counters;
     if (event.at("ph") != "X") continue;
@@ -119,6 +121,8 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
   CHECK(collectives > 0);
   CHECK(memory_slices == 0);
   CHECK(memory_counters > 0);
+  CHECK(arrows_out > 0);
+  CHECK(arrows_in == arrows_out);
   REQUIRE(
       run({"run", (dir / "s.json").string(), "-o", (dir / "none").string(), "--trace", "none"}).exit_code ==
       0);
