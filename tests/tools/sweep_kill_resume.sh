@@ -5,26 +5,15 @@ set -euo pipefail
 strata="$1"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
-cat > "$dir/base.json" <<'JSON'
-{"name": "base", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
- "training": {"seq_len": 2048, "global_batch": 16},
- "strategies": [{"name": "tp", "tp": 2, "dp": 4}, {"name": "dp", "dp": 8, "micro_batch": 2}]}
-JSON
-cat > "$dir/grid.json" <<'JSON'
-{"base": "base.json", "axes": {"training.seq_len": [512, 1024, 2048, 4096],
- "training.global_batch": [64, 128, 256, 512], "strategies.1.micro_batch": [1, 2]}}
-JSON
+source "$(dirname "$0")/sweep_fixture.sh"
+write_sweep_grid "$dir"
 "$strata" sweep "$dir/grid.json" -o "$dir/clean" -j 2 > /dev/null
 for attempt in 1 2 3; do
   out="$dir/killed-$attempt"
   "$strata" sweep "$dir/grid.json" -o "$out" -j 2 > /dev/null 2>&1 &
   pid=$!
-  # Killed once a random number of points (1 to 24) is journaled: mid-run, whatever the machine's speed.
-  target=$(( (RANDOM % 24) + 1 ))
-  for _ in $(seq 1 3000); do
-    [ "$(grep -c '' "$out/sweep.jsonl" 2> /dev/null || echo 0)" -ge "$target" ] && break
-    sleep 0.01
-  done
+  # Killed once a random number of points (1 to 24) is journaled.
+  wait_for_points "$out/sweep.jsonl" $(( (RANDOM % 24) + 1 ))
   kill -9 "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
   before=$( [ -f "$out/sweep.jsonl" ] && grep -c '' "$out/sweep.jsonl" || echo 0)

@@ -11,15 +11,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_va
 launch=("$mpiexec" -n 2 --oversubscribe)
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
-cat > "$dir/base.json" <<'JSON'
-{"name": "base", "cluster": {"system": "dgx-h100", "nodes": 1}, "model": "llama3-8b",
- "training": {"seq_len": 2048, "global_batch": 16},
- "strategies": [{"name": "tp", "tp": 2, "dp": 4}, {"name": "dp", "dp": 8, "micro_batch": 2}]}
-JSON
-cat > "$dir/grid.json" <<'JSON'
-{"base": "base.json", "axes": {"training.seq_len": [512, 1024, 2048, 4096],
- "training.global_batch": [64, 128, 256, 512], "strategies.1.micro_batch": [1, 2]}}
-JSON
+source "$(dirname "$0")/sweep_fixture.sh"
+write_sweep_grid "$dir"
 "$strata" sweep "$dir/grid.json" -o "$dir/one" -j 2 > /dev/null
 "${launch[@]}" "$strata" sweep "$dir/grid.json" -o "$dir/two" -j 1 > "$dir/two.out"
 grep -q "on 2 processes" "$dir/two.out" || { cat "$dir/two.out" >&2; echo "not run on 2 processes" >&2; exit 1; }
@@ -34,12 +27,8 @@ sed 's/"axes": {/"axes": {"strategies.0.micro_batch": [1, 2, 4, 8], /' "$dir/gri
 out="$dir/killed"
 setsid "${launch[@]}" "$strata" sweep "$dir/big.json" -o "$out" -j 1 > /dev/null 2>&1 &
 pid=$!
-# Killed once a random number of points (1 to 64) is journaled: mid-run, whatever the machine's speed.
-target=$(( (RANDOM % 64) + 1 ))
-for _ in $(seq 1 3000); do
-  [ "$(grep -c '' "$out/sweep.jsonl" 2> /dev/null || echo 0)" -ge "$target" ] && break
-  sleep 0.01
-done
+# Killed once a random number of points (1 to 64) is journaled.
+wait_for_points "$out/sweep.jsonl" $(( (RANDOM % 64) + 1 ))
 kill -9 -- "-$pid" 2> /dev/null || true
 wait "$pid" 2> /dev/null || true
 sleep 0.5  # let the killed ranks go
