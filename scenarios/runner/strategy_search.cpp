@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
+#include <tuple>
 
 #include "models/memory/memory_model.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
@@ -189,7 +190,7 @@ RunnableCandidates runnable_candidates(const Scenario& scenario) {
 
 SearchOutcome search_strategies(const Scenario& scenario,
                                 const std::function<void(std::int64_t, std::int64_t)>& progress, int jobs,
-                                std::int64_t exact_top) {
+                                std::int64_t exact_top, const SearchPartition* partition) {
   SearchOutcome outcome;
   const RunnableCandidates candidates = runnable_candidates(scenario);
   outcome.candidates = candidates.enumerated;
@@ -221,8 +222,11 @@ SearchOutcome search_strategies(const Scenario& scenario,
   // In batches of a fixed size (so the candidates simulated do not depend on the thread count): stop at the
   // first candidate whose bound exceeds the exact_top-th best step that fits; it and every later one cannot
   // enter the top exact_top.
-  std::vector<std::optional<StrategyResult>> results(total);
-  std::vector<double> fitting_steps;  // ascending
+  std::vector<std::optional<StrategyResult>> results(total);    // those this process simulated
+  std::vector<std::optional<SettledCandidate>> settled(total);  // every simulated candidate, any process's
+  std::vector<double> fitting_steps;                            // ascending
+  const int share_of = partition != nullptr ? partition->size : 1;
+  const int my_share = partition != nullptr ? partition->rank : 0;
   std::size_t next = 0;
   while (next < total) {
     const bool full = exact_top > 0 && fitting_steps.size() >= static_cast<std::size_t>(exact_top);
@@ -231,29 +235,59 @@ SearchOutcome search_strategies(const Scenario& scenario,
     std::size_t end = next;
     while (end < total && end - next < kBoundBatch && !(full && bound[order[end]] > threshold)) ++end;
     if (end == next) break;
+    std::vector<std::size_t> mine;  // batch positions this process simulates
+    for (std::size_t j = next; j < end; ++j)
+      if (static_cast<int>((j - next) % static_cast<std::size_t>(share_of)) == my_share) mine.push_back(j);
     parallel_for(
-        end - next, jobs, kMaxSearchJobs,
-        [&](std::size_t j) {
-          results[order[next + j]] = run_strategy_steady_state(runnable, order[next + j]);
-        },
-        [&] {
-          ++outcome.simulated;
-          advance(1);
-        });
-    for (std::size_t j = next; j < end; ++j) {
+        mine.size(), jobs, kMaxSearchJobs,
+        [&](std::size_t k) { results[order[mine[k]]] = run_strategy_steady_state(runnable, order[mine[k]]); },
+        [&] { advance(1); });
+    std::vector<SettledCandidate> batch;
+    for (std::size_t j : mine) {
       const StrategyResult& r = *results[order[j]];
-      if (!r.memory.oom)
-        fitting_steps.insert(std::upper_bound(fitting_steps.begin(), fitting_steps.end(), r.step_time_s),
-                             r.step_time_s);
+      batch.push_back(
+          {static_cast<std::int64_t>(order[j]), r.step_time_s, r.memory.oom ? 1 : 0, r.extrapolated ? 1 : 0});
     }
+    if (partition != nullptr) {
+      batch = partition->exchange(batch);
+      advance(static_cast<std::int64_t>(end - next - mine.size()));
+    }
+    for (const SettledCandidate& c : batch) {
+      settled[static_cast<std::size_t>(c.index)] = c;
+      if (!c.oom)
+        fitting_steps.insert(std::upper_bound(fitting_steps.begin(), fitting_steps.end(), c.step_time_s),
+                             c.step_time_s);
+    }
+    outcome.simulated += static_cast<std::int64_t>(end - next);
     next = end;
   }
   outcome.bound_pruned = static_cast<std::int64_t>(total - next);
   advance(outcome.bound_pruned);
+  for (const auto& c : settled) outcome.extrapolated += c && c->extrapolated ? 1 : 0;
+  if (partition != nullptr) {
+    if (partition->rank != 0) return outcome;
+    // The leaders, ranked as rank_results ranks (fits, step, name), simulated here when another process
+    // held them.
+    std::vector<std::size_t> simulated;
+    for (std::size_t i = 0; i < total; ++i)
+      if (settled[i]) simulated.push_back(i);
+    std::stable_sort(simulated.begin(), simulated.end(), [&](std::size_t a, std::size_t b) {
+      return std::make_tuple(settled[a]->oom, settled[a]->step_time_s, runnable.strategies[a].strategy.name) <
+             std::make_tuple(settled[b]->oom, settled[b]->step_time_s, runnable.strategies[b].strategy.name);
+    });
+    if (exact_top > 0 && simulated.size() > static_cast<std::size_t>(exact_top))
+      simulated.resize(static_cast<std::size_t>(exact_top));
+    std::vector<std::size_t> missing;
+    for (std::size_t i : simulated)
+      if (!results[i]) missing.push_back(i);
+    parallel_for(missing.size(), jobs, kMaxSearchJobs, [&](std::size_t k) {
+      results[missing[k]] = run_strategy_steady_state(runnable, missing[k]);
+    });
+    for (std::size_t i = 0; i < total; ++i)
+      if (std::find(simulated.begin(), simulated.end(), i) == simulated.end()) results[i].reset();
+  }
   for (std::size_t i = 0; i < total; ++i) {
-    if (!results[i]) continue;
-    outcome.extrapolated += results[i]->extrapolated ? 1 : 0;
-    outcome.ranked.push_back(std::move(*results[i]));
+    if (results[i]) outcome.ranked.push_back(std::move(*results[i]));
   }
   rank_results(outcome.ranked);
 

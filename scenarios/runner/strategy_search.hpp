@@ -71,8 +71,28 @@ inline constexpr std::size_t kBoundBatch = 16;  // candidates simulated between 
 // The threshold's slack over the exact_top-th best step: an extrapolated step agrees with its full
 // simulation to about 1e-9 (steady_state_run.hpp), so a bound within 1e-6 of the threshold is simulated.
 inline constexpr double kBoundMargin = 1e-6;
+//
+// A search spread over processes (`partition`, search_mpi.hpp) simulates, on process `rank`, the batch
+// positions j with j mod `size` == rank, and after each batch `exchange` hands every process every
+// process's settled candidates of the batch: all hold the same threshold and choose the same next batch, so
+// the candidates simulated and the counts are those of one process. Rank 0 then simulates the leaders it
+// does not hold again (the same simulation, so the same step) and returns them as `ranked` (only the top
+// `exact_top`, or every simulated candidate when exact_top <= 0); the other ranks return the counts only.
+struct SettledCandidate {
+  std::int64_t index = 0;  // into the runnable candidates
+  double step_time_s = 0;
+  std::int32_t oom = 0;
+  std::int32_t extrapolated = 0;
+};
+struct SearchPartition {
+  int rank = 0;
+  int size = 1;
+  // This process's settled candidates of a batch in, every process's out (in any order).
+  std::function<std::vector<SettledCandidate>(const std::vector<SettledCandidate>&)> exchange;
+};
 SearchOutcome search_strategies(const Scenario& scenario,
                                 const std::function<void(std::int64_t, std::int64_t)>& progress = {},
-                                int jobs = 0, std::int64_t exact_top = 10);
+                                int jobs = 0, std::int64_t exact_top = 10,
+                                const SearchPartition* partition = nullptr);
 
 }  // namespace strata::scenarios

@@ -5,8 +5,6 @@
 // Messages: a worker thread sends kTagResult with "" (its first request) or "<index> <journal line>" (the
 // point it finished, which is also its next request); rank 0 answers kTagPoint with the next index, or -1
 // when none is left. Rank 0 stops serving once every worker thread has had its -1.
-#include <mpi.h>
-
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -19,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "scenarios/mpi/mpi_session.hpp"
 #include "scenarios/sweep/sweep_mpi.hpp"
 #include "sim/error.hpp"
 
@@ -32,26 +31,6 @@ constexpr std::int64_t kNoMorePoints = -1;
 // that rank 0's own threads compute on).
 constexpr std::chrono::microseconds kServePoll{500};
 
-class MpiSession {
- public:
-  MpiSession() {
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided_);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
-  }
-  ~MpiSession() { MPI_Finalize(); }
-  MpiSession(const MpiSession&) = delete;
-  MpiSession& operator=(const MpiSession&) = delete;
-  int rank() const { return rank_; }
-  int size() const { return size_; }
-  bool serialized() const { return provided_ >= MPI_THREAD_SERIALIZED; }
-
- private:
-  int provided_ = MPI_THREAD_SINGLE;
-  int rank_ = 0;
-  int size_ = 1;
-};
-
 // What every rank reads before a point runs.
 struct SweepInputs {
   SweepInputs(const std::filesystem::path& grid_file, const std::filesystem::path& profile_dir,
@@ -62,13 +41,9 @@ struct SweepInputs {
   SweepGrid grid;
 };
 
-[[noreturn]] void abort_job(int rank, const std::string& what) {
-  std::fprintf(stderr,
-               "strata: rank %d: internal error: %s (the journal keeps every finished point: run again with "
-               "--resume)\n",
-               rank, what.c_str());
-  MPI_Abort(MPI_COMM_WORLD, 1);
-  std::abort();
+// A failure after points began: the journal keeps what finished.
+[[noreturn]] void abort_job(const MpiSession& mpi, const std::string& what) {
+  mpi.abort_job(what + " (the journal keeps every finished point: run again with --resume)");
 }
 
 int threads_for(const SweepOptions& options) {
@@ -102,7 +77,7 @@ SweepSummary serve(const MpiSession& mpi, const SweepInputs& inputs, SweepOutput
         record(index, line);
       }
     } catch (const std::exception& error) {
-      abort_job(mpi.rank(), error.what());
+      abort_job(mpi, error.what());
     }
   };
   std::vector<std::thread> threads;
@@ -134,7 +109,7 @@ SweepSummary serve(const MpiSession& mpi, const SweepInputs& inputs, SweepOutput
       MPI_Send(&index, 1, MPI_INT64_T, status.MPI_SOURCE, kTagPoint, MPI_COMM_WORLD);
     }
   } catch (const std::exception& error) {
-    abort_job(mpi.rank(), error.what());
+    abort_job(mpi, error.what());
   }
   for (std::thread& thread : threads) thread.join();
   return output.finish();
@@ -160,7 +135,7 @@ void work_for_root(const MpiSession& mpi, const SweepInputs& inputs, int threads
                   sweep_point_line(inputs.grid, index, inputs.profiles, inputs.models, options.top);
       }
     } catch (const std::exception& error) {
-      abort_job(mpi.rank(), error.what());
+      abort_job(mpi, error.what());
     }
   };
   std::vector<std::thread> pool;
@@ -185,18 +160,7 @@ MpiSweepOutcome run_sweep_mpi(const std::filesystem::path& grid_file, const std:
   } catch (...) {
     failure = std::current_exception();
   }
-  // Every rank learns which ranks are ready before any point runs.
-  const int ready = failure ? 0 : 1;
-  std::vector<int> ranks_ready(static_cast<std::size_t>(mpi.size()));
-  MPI_Allgather(&ready, 1, MPI_INT, ranks_ready.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  if (failure && (mpi.rank() == 0 || ranks_ready[0])) std::rethrow_exception(failure);
-  const auto unready = std::find(ranks_ready.begin(), ranks_ready.end(), 0);
-  if (unready != ranks_ready.end()) {
-    if (mpi.rank() != 0) return {};
-    throw sim::InputError(grid_file.string(), "",
-                          "rank " + std::to_string(unready - ranks_ready.begin()) +
-                              " could not prepare the sweep (its message is above); no point ran");
-  }
+  if (!mpi.all_ready(failure, grid_file.string())) return {};
   const int threads = mpi.rank() == 0 || mpi.serialized() ? threads_for(options) : 1;
   std::vector<int> threads_per_rank(static_cast<std::size_t>(mpi.size()));
   MPI_Gather(&threads, 1, MPI_INT, threads_per_rank.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -15,13 +15,10 @@
 
 #include <filesystem>
 
+#include "scenarios/mpi/mpi_launch.hpp"
 #include "scenarios/sweep/sweep_run.hpp"
 
 namespace strata::scenarios {
-
-// The number of processes of the MPI job this process was started in, from the launcher's environment
-// (OpenMPI's mpirun: OMPI_COMM_WORLD_SIZE; MPICH's mpiexec and Slurm's srun: PMI_SIZE); 1 when none.
-int mpi_launch_size();
 
 struct MpiSweepOutcome {
   bool root = false;     // this process is rank 0, which wrote the files

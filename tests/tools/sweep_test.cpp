@@ -183,7 +183,8 @@ TEST_CASE("the MPI launch size comes from the launcher's environment", "[sweep][
 }
 
 #if !STRATA_HAVE_MPI
-TEST_CASE("a build without MPI refuses to run one sweep as several processes", "[cli][sweep][mpi]") {
+TEST_CASE("a build without MPI refuses to run one sweep or search as several processes",
+          "[cli][sweep][mpi]") {
   const fs::path dir = strata::testing::scratch("sweep-no-mpi");
   fs::remove_all(dir);
   const fs::path grid = write_grid(dir);

@@ -1,13 +1,14 @@
-// `strata search SCENARIO [--top K] [-o DIR] [--trace none|best|all] [--json]`: enumerates strategies within
-// the scenario's "search" bounds, prunes invalid and out-of-memory ones, simulates the rest (analytic
-// fidelity) in order of a lower bound on their step until no other can enter the top K (strategy_search.hpp),
-// and ranks them; a progress bar on a terminal (stderr); -o writes the top K as report.json / report.html /
-// traces.
+// `[mpirun -n N] strata search SCENARIO [--top K] [-o DIR] [--trace none|best|all] [--json]`: enumerates
+// strategies within the scenario's "search" bounds, prunes invalid and out-of-memory ones, simulates the rest
+// (analytic fidelity) in order of a lower bound on their step until no other can enter the top K
+// (strategy_search.hpp), and ranks them; a progress bar on a terminal (stderr); -o writes the top K as
+// report.json / report.html / traces.
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/report/report_table.hpp"
 #include "scenarios/runner/scenario_run.hpp"
+#include "scenarios/runner/search_mpi.hpp"
 #include "scenarios/runner/strategy_search.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/output_bundle.hpp"
@@ -64,15 +66,29 @@ std::string unbounded_dimensions(const scenarios::SearchSpace& space) {
 }
 
 void search(const SearchOptions& o, std::ostream& out) {
-  const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
-  const models::ModelCatalog presets(resolve_preset_dir(o.presets));
-  const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
-  if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the search, not after
   const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
+  const auto check_output = [&o](const scenarios::Scenario&) {
+    if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the search, not after
+  };
   const auto started = std::chrono::steady_clock::now();
-  scenarios::SearchOutcome outcome =
-      scenarios::search_strategies(scenario, terminal ? draw_progress : nullptr, o.jobs, o.top);
+  std::optional<scenarios::Scenario> read;
+  scenarios::SearchOutcome outcome;
+  if (scenarios::mpi_launch_size() > 1) {
+    scenarios::MpiSearchOutcome shared =
+        scenarios::run_search_mpi(o.scenario, resolve_profile_dir(o.profiles), resolve_preset_dir(o.presets),
+                                  o.jobs, o.top, check_output, terminal ? draw_progress : nullptr);
+    if (!shared.root) return;  // rank 0 reports
+    read = std::move(shared.scenario);
+    outcome = std::move(shared.outcome);
+  } else {
+    const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
+    const models::ModelCatalog presets(resolve_preset_dir(o.presets));
+    read = scenarios::read_scenario(o.scenario, profiles, presets);
+    check_output(*read);
+    outcome = scenarios::search_strategies(*read, terminal ? draw_progress : nullptr, o.jobs, o.top);
+  }
+  const scenarios::Scenario& scenario = *read;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (outcome.ranked.size() > static_cast<std::size_t>(o.top))
     outcome.ranked.resize(static_cast<std::size_t>(o.top));

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# `mpirun -n 2 strata sweep` against one process: the same points (sweep.jsonl, order aside) and the same
-# sweep.csv and sweep.html; a two-process sweep killed with SIGKILL then resumed under mpirun loses and repeats
-# no point (a grid of 128 points); a grid that cannot be read fails with exit 2 and one message.
-# Usage: sweep_mpi.sh STRATA_BINARY MPIEXEC
+# The commands that run on several processes, against one process:
+# - `mpirun -n 2 strata sweep`: the same points (sweep.jsonl, order aside), sweep.csv and sweep.html; killed
+#   with SIGKILL then resumed under mpirun, no point lost or repeated (a grid of 128 points); a grid that
+#   cannot be read fails with exit 2 and one message;
+# - `mpirun -n 2 strata search`: the same report (the ranks share the branch-and-bound threshold).
+# Usage: mpi_commands.sh STRATA_BINARY MPIEXEC SOURCE_DIR
 set -euo pipefail
 strata="$1"
 mpiexec="$2"
+source_dir="$3"
 # OpenMPI refuses root without these (CI runs as root); CMA single copy fails in containers without ptrace.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 launch=("$mpiexec" -n 2 --oversubscribe)
@@ -52,3 +55,9 @@ if [ "$status" -ne 2 ] || [ "$messages" -ne 1 ]; then
   exit 1
 fi
 echo "a missing grid under mpirun: exit 2, one message"
+
+scenario="$source_dir/tools/bench/search_bench_scenario.json"
+"$strata" search "$scenario" --top 3 --json > "$dir/search-one.json"
+"${launch[@]}" "$strata" search "$scenario" --top 3 --json -j 1 > "$dir/search-two.json"
+cmp "$dir/search-one.json" "$dir/search-two.json"
+echo "search on 2 processes: the same report as on 1"

@@ -1,9 +1,10 @@
-// The launcher's environment: compiled with or without MPI (sweep_mpi.hpp).
+#include "scenarios/mpi/mpi_launch.hpp"
+
 #include <charconv>
 #include <cstdlib>
 #include <string_view>
 
-#include "scenarios/sweep/sweep_mpi.hpp"
+#include "sim/error.hpp"
 
 namespace strata::scenarios {
 
@@ -17,6 +18,14 @@ int mpi_launch_size() {
     if (error == std::errc() && end == value.data() + value.size() && size >= 1) return size;
   }
   return 1;
+}
+
+void refuse_without_mpi(const std::string& file) {
+  throw sim::InputError(file, "",
+                        "started as one of " + std::to_string(mpi_launch_size()) +
+                            " MPI processes, but this strata was built without MPI, so each process would do "
+                            "the whole work: build with OpenMPI (libopenmpi-dev, tools/bootstrap), or run "
+                            "without mpirun");
 }
 
 }  // namespace strata::scenarios
