@@ -163,7 +163,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
 }
 
 void Executor::finish_all(const Arrivals& arrivals, sim::SimTime start) {
-  if (timeline_ != nullptr && arrivals.size() == 2) trace_transfer(arrivals[0].task, arrivals[1].task, start);
+  if (timeline_ != nullptr && arrivals.size() >= 2) trace_meeting(arrivals, start);
   for (const Arrival& arrival : arrivals) {
     arrival.done();
     finished(arrival.task, start);
@@ -192,16 +192,23 @@ void Executor::trace(TaskId id, sim::SimTime start) {
                       queue_.now(), task_span_args(task, graph_, queued, start, queue_.now()));
 }
 
-void Executor::trace_transfer(TaskId a, TaskId b, sim::SimTime start) {
-  const Task& first = graph_.tasks[a];
-  const Task& second = graph_.tasks[b];
-  if (first.type != TaskType::kSend && second.type != TaskType::kSend) return;
-  const Task& send = first.type == TaskType::kSend ? first : second;
-  const Task& recv = first.type == TaskType::kSend ? second : first;
+void Executor::trace_meeting(const Arrivals& arrivals, sim::SimTime start) {
   const auto track = [this](const Task& t) {
     return "gpu" + std::to_string(graph_.gpu_of(t.rank)) + "/" +
            graph_.streams[static_cast<std::size_t>(t.stream)];
   };
+  const Task& last = graph_.tasks[arrivals.back().task];  // arrivals come in order: the last started it
+  if (last.type == TaskType::kCollective) {
+    for (std::size_t i = 0; i + 1 < arrivals.size(); ++i) {
+      const Task& waiting = graph_.tasks[arrivals[i].task];
+      timeline_->add_flow(track(last), start, track(waiting), start,
+                          last.name + ": rank " + std::to_string(last.rank) + " arrived last");
+    }
+    return;
+  }
+  const Task& first = graph_.tasks[arrivals.front().task];
+  const Task& send = first.type == TaskType::kSend ? first : last;
+  const Task& recv = first.type == TaskType::kSend ? last : first;
   timeline_->add_flow(track(send), start, track(recv), start, send.name + " -> " + recv.name);
 }
 

@@ -88,8 +88,9 @@ class Executor {
   void stream_started(TaskId id);
   // With a timeline: task `id`'s slice (task_trace.hpp), or for a memory task the rank's memory counter.
   void trace(TaskId id, sim::SimTime start);
-  // With a timeline: an arrow from a send's slice to its receive's (a pair of arrivals), else nothing.
-  void trace_transfer(TaskId a, TaskId b, sim::SimTime start);
+  // With a timeline: an arrow from a send's slice to its receive's, or from the member of a collective that
+  // arrived last to each member that waited for it (arrivals in arrival order).
+  void trace_meeting(const Arrivals& arrivals, sim::SimTime start);
   // Throws SimulationError when `task`, to become task `id`, breaks the graph's contract.
   void check(const Task& task, TaskId id) const;
   void cache_group(std::size_t group);

@@ -2,10 +2,12 @@
 // launch overhead), so 1e7 bytes = 10 us. Synthetic system: tests/models/synthetic_system.hpp.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <sstream>
 
 #include "models/executor/executor.hpp"
 #include "models/network/analytic_backend.hpp"
 #include "sim/error.hpp"
+#include "sim/timeline_recorder.hpp"
 #include "synthetic_system.hpp"
 
 using namespace strata::models;
@@ -66,11 +68,23 @@ TEST_CASE("a collective waits for its slowest member, then ends for all at once"
   }
   const SystemProfile system = synthetic_system();
   const double reduce_s = 1073741824.0 * 1.0 / 100e9;  // factor 2(n-1)/n = 1 for n = 2
-  const ExecutionResult result = execute(graph, unit_gpu(), system);
+  strata::sim::TimelineRecorder timeline;
+  const ExecutionResult result = execute(graph, unit_gpu(), system, &timeline);
   CHECK(result.makespan.seconds() == Approx(20e-6 + reduce_s));
   CHECK(result.seconds_by_category.at("compute") == Approx(15e-6));  // (10 + 20) / 2 ranks
   CHECK(result.seconds_by_category.at("dp") == Approx(reduce_s));
   CHECK(result.tasks_run == 4);
+  // The timeline: rank 0's all-reduce slice starts at 10 us and says it waited 10 us for rank 1, which
+  // arrived last (one arrow from it to rank 0); the kernels carry their bytes and rate.
+  CHECK(timeline.flow_count() == 1);
+  const auto spans = timeline.spans_between(SimTime::zero(), result.makespan, 10);
+  REQUIRE(spans.size() == 4);
+  std::ostringstream out;
+  timeline.write_chrome_trace(out);
+  const std::string trace = out.str();
+  CHECK(trace.find("\"wait_for_peers_ms\": 0.01") != std::string::npos);
+  CHECK(trace.find("all-reduce: rank 1 arrived last") != std::string::npos);
+  CHECK(trace.find("\"achieved_gb_per_s\": 1000") != std::string::npos);
 }
 
 TEST_CASE("streams overlap, program order holds within a stream", "[executor]") {
