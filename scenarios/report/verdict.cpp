@@ -1,21 +1,15 @@
 #include "scenarios/report/verdict.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "models/graph/time_category.hpp"
+#include "scenarios/report/html_parts.hpp"
 
 namespace strata::scenarios {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr std::size_t kReasonsPerSide = 2;
-
-std::string format(const char* pattern, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, value);
-  return text;
-}
 
 double seconds_in(const StrategyResult& r, const std::string& key) {
   const auto found = r.time_breakdown_s.find(key);
@@ -45,7 +39,7 @@ std::string listed(const std::vector<std::pair<double, std::string>>& extra, con
   std::string text;
   for (std::size_t i = 0; i < extra.size(); ++i) {
     if (i > 0) text += " and ";
-    text += format("%.3f s ", extra[i].first) + link + " " + phrase(extra[i].second);
+    text += number("%.3f s ", extra[i].first) + link + " " + phrase(extra[i].second);
   }
   return text;
 }
@@ -63,22 +57,22 @@ std::string verdict(const std::vector<StrategyResult>& ranked) {
       return a.memory.peak_bytes < b.memory.peak_bytes;
     });
     return "No strategy fits in memory: the leanest, " + leanest->strategy.name + ", needs " +
-           format("%.1f GiB", leanest->memory.peak_bytes / kGiB) + " per GPU of " +
-           format("%.1f GiB.", leanest->memory.capacity_bytes / kGiB);
+           number("%.1f GiB", leanest->memory.peak_bytes / kGiB) + " per GPU of " +
+           number("%.1f GiB.", leanest->memory.capacity_bytes / kGiB);
   }
   const StrategyResult& winner = *fitting[0];
   if (fitting.size() == 1) {
     text = winner.strategy.name + " is the only strategy that fits in memory" +
-           format(" (%.3f s per step).", winner.step_time_s);
+           number(" (%.3f s per step).", winner.step_time_s);
   } else {
     const StrategyResult& second = *fitting[1];
     const double margin = second.step_time_s / winner.step_time_s - 1;
     text = margin < kTieMargin ? winner.strategy.name + " and " + second.strategy.name + " tie (" +
-                                     format("%.1f%% apart", 100 * margin) + ", closer than the model resolves"
-                               : winner.strategy.name + " wins by " + format("%.1f%%", 100 * margin) +
+                                     number("%.1f%% apart", 100 * margin) + ", closer than the model resolves"
+                               : winner.strategy.name + " wins by " + number("%.1f%%", 100 * margin) +
                                      " over " + second.strategy.name + " (";
-    text += format(margin < kTieMargin ? "; %.3f s" : "%.3f s", winner.step_time_s) +
-            format(" vs %.3f s per step)", second.step_time_s);
+    text += number(margin < kTieMargin ? "; %.3f s" : "%.3f s", winner.step_time_s) +
+            number(" vs %.3f s per step)", second.step_time_s);
     const double floor = kReasonShare * second.step_time_s;
     const auto second_extra = extra_time(second, winner, floor);
     const auto winner_extra = extra_time(winner, second, floor);
@@ -91,9 +85,9 @@ std::string verdict(const std::vector<StrategyResult>& ranked) {
   for (const StrategyResult& r : ranked) {
     if (!r.memory.oom || r.step_time_s >= winner.step_time_s) continue;
     text += " " + r.strategy.name + " would be " +
-            format("%.1f%% faster", 100 * (1 - r.step_time_s / winner.step_time_s)) + " but needs " +
-            format("%.1f GiB", r.memory.peak_bytes / kGiB) + " per GPU of " +
-            format("%.1f GiB.", r.memory.capacity_bytes / kGiB);
+            number("%.1f%% faster", 100 * (1 - r.step_time_s / winner.step_time_s)) + " but needs " +
+            number("%.1f GiB", r.memory.peak_bytes / kGiB) + " per GPU of " +
+            number("%.1f GiB.", r.memory.capacity_bytes / kGiB);
     break;
   }
   return text;
@@ -101,8 +95,8 @@ std::string verdict(const std::vector<StrategyResult>& ranked) {
 
 std::string biggest_sink_label(const StrategyResult& result) {
   const auto [sink, seconds] = result.biggest_sink();
-  if (seconds < kReasonShare * result.step_time_s) return format("none over %.1f%%", 100 * kReasonShare);
-  return sink + format(" %.3f s", seconds) + format(" (%.0f%%)", 100.0 * seconds / result.step_time_s);
+  if (seconds < kReasonShare * result.step_time_s) return number("none over %.1f%%", 100 * kReasonShare);
+  return sink + number(" %.3f s", seconds) + number(" (%.0f%%)", 100.0 * seconds / result.step_time_s);
 }
 
 }  // namespace strata::scenarios

@@ -9,6 +9,12 @@
 
 namespace strata::scenarios {
 
+int thread_count(int jobs, int max_jobs) {
+  if (jobs > 0) return jobs;
+  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::min(hardware, static_cast<unsigned>(std::max(1, max_jobs))));
+}
+
 void parallel_for(std::size_t total, int jobs, int max_jobs, const std::function<void(std::size_t)>& fn,
                   const std::function<void()>& done) {
   std::vector<std::exception_ptr> failures(total);
@@ -25,10 +31,8 @@ void parallel_for(std::size_t total, int jobs, int max_jobs, const std::function
       if (done) done();
     }
   };
-  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::min<std::size_t>(
-      total, jobs > 0 ? static_cast<std::size_t>(jobs)
-                      : std::min<std::size_t>(hardware, static_cast<std::size_t>(std::max(1, max_jobs))));
+  const std::size_t threads =
+      std::min<std::size_t>(total, static_cast<std::size_t>(thread_count(jobs, max_jobs)));
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();

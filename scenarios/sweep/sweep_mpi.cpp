@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "scenarios/mpi/mpi_session.hpp"
+#include "scenarios/runner/parallel_for.hpp"
 #include "scenarios/sweep/sweep_mpi.hpp"
 #include "sim/error.hpp"
 
@@ -46,10 +47,7 @@ struct SweepInputs {
   mpi.abort_job(what + " (the journal keeps every finished point: run again with --resume)");
 }
 
-int threads_for(const SweepOptions& options) {
-  if (options.jobs > 0) return options.jobs;
-  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, unsigned{kMaxSweepJobs}));
-}
+int threads_for(const SweepOptions& options) { return thread_count(options.jobs, kMaxSweepJobs); }
 
 // Rank 0: its own threads and the requests of the others share the pending points and the output.
 SweepSummary serve(const MpiSession& mpi, const SweepInputs& inputs, SweepOutput& output, int remote_threads,

@@ -37,12 +37,7 @@ wait "$pid" 2> /dev/null || true
 sleep 0.5  # let the killed ranks go
 before=$( [ -f "$out/sweep.jsonl" ] && grep -c '' "$out/sweep.jsonl" || echo 0)
 "${launch[@]}" "$strata" sweep "$dir/big.json" -o "$out" -j 1 --resume > /dev/null
-lines=$(grep -c '' "$out/sweep.jsonl")
-distinct=$(grep -o '"index":[0-9]*' "$out/sweep.jsonl" | sort -u | wc -l)
-if [ "$lines" -ne 128 ] || [ "$distinct" -ne 128 ]; then
-  echo "$lines lines, $distinct distinct points after resume (128 expected)" >&2
-  exit 1
-fi
+journal_has_each_point_once "$out/sweep.jsonl" 128
 cmp "$dir/big/sweep.csv" "$out/sweep.csv"
 echo "killed with $before of 128 points journaled; resumed on 2 processes to 128 points, csv identical"
 

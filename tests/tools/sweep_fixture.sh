@@ -21,3 +21,14 @@ wait_for_points() {
     sleep 0.01
   done
 }
+
+# journal_has_each_point_once JOURNAL N: the journal has N lines, one per point (exit 1 and a message if not).
+journal_has_each_point_once() {
+  local lines distinct
+  lines=$(grep -c '' "$1")
+  distinct=$(grep -o '"index":[0-9]*' "$1" | sort -u | wc -l)
+  if [ "$lines" -ne "$2" ] || [ "$distinct" -ne "$2" ]; then
+    echo "$lines lines, $distinct distinct points after resume ($2 expected)" >&2
+    return 1
+  fi
+}

@@ -18,12 +18,7 @@ for attempt in 1 2 3; do
   wait "$pid" 2> /dev/null || true
   before=$( [ -f "$out/sweep.jsonl" ] && grep -c '' "$out/sweep.jsonl" || echo 0)
   "$strata" sweep "$dir/grid.json" -o "$out" --resume -j 2 > /dev/null
-  lines=$(grep -c '' "$out/sweep.jsonl")
-  distinct=$(grep -o '"index":[0-9]*' "$out/sweep.jsonl" | sort -u | wc -l)
-  if [ "$lines" -ne 32 ] || [ "$distinct" -ne 32 ]; then
-    echo "attempt $attempt: $lines lines, $distinct distinct points after resume (32 expected)" >&2
-    exit 1
-  fi
+  journal_has_each_point_once "$out/sweep.jsonl" 32 || { echo "attempt $attempt" >&2; exit 1; }
   cmp "$dir/clean/sweep.csv" "$out/sweep.csv"
   echo "attempt $attempt: killed with $before points journaled; resumed to 32 points, csv identical"
 done
