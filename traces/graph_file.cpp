@@ -18,11 +18,38 @@ using sim::JsonObjectReader;
 
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
+// A generated task's pass, micro-batch, chunk and layer; only the fields that are set.
+nlohmann::json origin_json(const models::TaskOrigin& o) {
+  nlohmann::json origin = nlohmann::json::object();
+  if (o.pass) origin["pass"] = models::kPassKindNames.name(*o.pass);
+  if (o.micro_batch != models::TaskOrigin::kNone) origin["micro_batch"] = o.micro_batch;
+  if (o.chunk != models::TaskOrigin::kNone) origin["chunk"] = o.chunk;
+  if (o.layer != models::TaskOrigin::kNone) origin["layer"] = o.layer;
+  return origin;
+}
+
+models::TaskOrigin read_origin(JsonObjectReader r) {
+  models::TaskOrigin o;
+  if (const auto pass = r.optional_string("pass")) {
+    o.pass = models::kPassKindNames.value(*pass);
+    if (!o.pass)
+      r.location_of("pass").fail("expected " + models::kPassKindNames.choices() + ", found \"" + *pass +
+                                 "\"");
+  }
+  constexpr int kMaxInt = std::numeric_limits<int>::max();
+  if (r.optional("micro_batch") != nullptr) o.micro_batch = r.required_integer("micro_batch", 0, kMax);
+  if (r.optional("chunk") != nullptr) o.chunk = static_cast<int>(r.required_integer("chunk", 0, kMaxInt));
+  if (r.optional("layer") != nullptr) o.layer = static_cast<int>(r.required_integer("layer", 0, kMaxInt));
+  r.finish();
+  return o;
+}
+
 nlohmann::json task_json(const models::Task& t) {
   nlohmann::json task = {{"id", t.id},         {"rank", t.rank},
                          {"stream", t.stream}, {"type", models::kTaskTypeNames.name(t.type)},
                          {"name", t.name},     {"category", t.category},
                          {"deps", t.deps}};
+  if (!t.origin.empty()) task["origin"] = origin_json(t.origin);
   switch (t.type) {
     case TaskType::kCompute:
       if (t.compute.kind == ComputeKind::kGemm) {
@@ -103,6 +130,7 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     t.deps.push_back(
         static_cast<models::TaskId>(sim::json_integer(deps[i], r.location_of("deps").child(i), 0, index)));
   }
+  if (r.optional("origin") != nullptr) t.origin = read_origin(r.required_object("origin"));
   if (t.type == TaskType::kCompute) {
     JsonObjectReader c = r.required_object("compute");
     const std::string kind = c.required_string("kind");

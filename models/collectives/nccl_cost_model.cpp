@@ -132,4 +132,9 @@ std::optional<NcclChoice> nccl_choice(const SystemProfile& system, CollectiveOp 
   return best;
 }
 
+std::string nccl_choice_label(const NcclChoice& choice) {
+  return std::string(kNcclAlgorithmNames.name(choice.algorithm)) + "/" +
+         std::string(kNcclProtocolNames.name(choice.protocol));
+}
+
 }  // namespace strata::models

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "models/collectives/collective_op.hpp"
 #include "models/hardware/system_profile.hpp"
@@ -58,5 +59,8 @@ struct NcclChoice {
 // does not model (all-to-all, send/recv, broadcast) and for a scope of one rank.
 std::optional<NcclChoice> nccl_choice(const SystemProfile& system, CollectiveOp op, double size_bytes,
                                       const NcclScope& scope);
+
+// "<algorithm>/<protocol>", e.g. "ring/ll128": how tables and traces name a choice.
+std::string nccl_choice_label(const NcclChoice& choice);
 
 }  // namespace strata::models

@@ -1,9 +1,11 @@
 #include "models/executor/executor.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "models/executor/task_cost.hpp"
 #include "models/executor/task_trace.hpp"
+#include "models/network/analytic_backend.hpp"
 #include "sim/error.hpp"
 
 namespace strata::models {
@@ -188,8 +190,15 @@ void Executor::trace(TaskId id, sim::SimTime start) {
   }
   const bool waits = task.type != TaskType::kCompute;  // began on its stream before its work could start
   const sim::SimTime queued = waits && id < stream_start_.size() ? stream_start_[id] : start;
+  std::optional<CollectiveEstimate> alone;
+  if (task.type == TaskType::kCollective) {
+    alone = analytic_collective_over(hardware_.system(), task.collective.op,
+                                     sim::Bytes::from_count(task.collective.bytes),
+                                     group_gpus_[static_cast<std::size_t>(task.collective.group)]);
+  }
   timeline_->add_span(gpu + "/" + graph_.streams[static_cast<std::size_t>(task.stream)], task.name, queued,
-                      queue_.now(), task_span_args(task, graph_, queued, start, queue_.now()));
+                      queue_.now(),
+                      task_span_args(task, graph_, queued, start, queue_.now(), alone ? &*alone : nullptr));
 }
 
 void Executor::trace_meeting(const Arrivals& arrivals, sim::SimTime start) {

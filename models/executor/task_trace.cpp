@@ -28,9 +28,15 @@ double per_second(double amount, sim::SimTime from, sim::SimTime to) {
 }  // namespace
 
 std::vector<sim::TimelineArg> task_span_args(const Task& task, const ExecutionGraph& graph,
-                                             sim::SimTime queued, sim::SimTime started, sim::SimTime ended) {
+                                             sim::SimTime queued, sim::SimTime started, sim::SimTime ended,
+                                             const CollectiveEstimate* collective) {
   std::vector<sim::TimelineArg> args = {{"type", std::string(kTaskTypeNames.name(task.type))},
                                         {"category", task.category}};
+  const TaskOrigin& origin = task.origin;
+  if (origin.pass) args.push_back({"pass", std::string(kPassKindNames.name(*origin.pass))});
+  if (origin.micro_batch != TaskOrigin::kNone) args.push_back({"micro_batch", origin.micro_batch});
+  if (origin.chunk != TaskOrigin::kNone) args.push_back({"chunk", std::int64_t{origin.chunk}});
+  if (origin.layer != TaskOrigin::kNone) args.push_back({"layer", std::int64_t{origin.layer}});
   const auto wait = [&] {
     args.push_back({"wait_for_peers_ms", rounded((started - queued).seconds() * kMilli)});
   };
@@ -66,6 +72,12 @@ std::vector<sim::TimelineArg> task_span_args(const Task& task, const ExecutionGr
       args.push_back(
           {"algorithm_gb_per_s",
            rounded(per_second(static_cast<double>(task.collective.bytes), started, ended) / kGiga)});
+      if (collective != nullptr) {
+        args.push_back({"bandwidth_path", std::string(collective_algorithm_name(collective->algorithm))});
+        if (collective->nccl) args.push_back({"nccl_algorithm", nccl_choice_label(*collective->nccl)});
+        args.push_back(
+            {"time_from", std::string(collective->latency_bound ? "nccl_model" : "measured_ramp")});
+      }
       break;
     }
     case TaskType::kSend:

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,34 @@ inline constexpr sim::NameTable<ComputeKind, 5> kComputeKindNames{{{
     {ComputeKind::kHost, "host"},
     {ComputeKind::kMeasured, "measured"},
 }}};
+
+// A training pass of the pipeline schedule (models/strategy/pipeline_schedule.hpp orders them).
+enum class PassKind {
+  kForward,
+  kBackward,       // input and weight gradients together
+  kInputGradient,  // zero-bubble B: the input gradient only, sent on at once
+  kWeightGradient  // zero-bubble W: the weight gradients of a micro-batch whose B ran earlier
+};
+inline constexpr sim::NameTable<PassKind, 4> kPassKindNames{{{
+    {PassKind::kForward, "forward"},
+    {PassKind::kBackward, "backward"},
+    {PassKind::kInputGradient, "input_gradient"},
+    {PassKind::kWeightGradient, "weight_gradient"},
+}}};
+
+// Where a generated task comes from, for timelines (Perfetto slice arguments) and graph files: the pass,
+// micro-batch and model chunk it belongs to and the (global) layer it runs. Each field is unset where it
+// does not apply: the optimizer step belongs to no pass, a pass's head or send to no layer, an imported
+// kernel to none of them. Costs never read it.
+struct TaskOrigin {
+  static constexpr int kNone = -1;
+  std::optional<PassKind> pass;
+  std::int64_t micro_batch = kNone;
+  int chunk = kNone;
+  int layer = kNone;
+
+  bool empty() const { return !pass && micro_batch == kNone && chunk == kNone && layer == kNone; }
+};
 
 struct ComputeSpec {
   ComputeKind kind = ComputeKind::kMemoryBound;
@@ -90,6 +119,7 @@ struct Task {
   std::string name;
   std::string category;  // breakdown bucket: "compute", "tp", "dp", "pp", "optimizer", ...
   std::vector<TaskId> deps;
+  TaskOrigin origin;
   ComputeSpec compute;
   CollectiveSpec collective;
   PointToPointSpec p2p;

@@ -25,17 +25,12 @@
 #include <utility>
 #include <vector>
 
+#include "models/graph/execution_graph.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 
 namespace strata::models {
 
-enum class PassKind {
-  kForward,
-  kBackward,       // input and weight gradients together
-  kInputGradient,  // zero-bubble B: the input gradient only, sent on at once
-  kWeightGradient  // zero-bubble W: the weight gradients of a micro-batch whose B ran earlier
-};
-
+// PassKind is declared with the execution graph (models/graph/execution_graph.hpp): tasks carry it.
 struct PipelinePass {
   PassKind kind = PassKind::kForward;
   std::int64_t microbatch = 0;

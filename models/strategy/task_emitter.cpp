@@ -30,11 +30,13 @@ std::vector<std::string> lowering_stream_names() {
 }
 
 void TaskEmitter::start_rank() {
+  origin_ = {};
   last_compute_ = previous_compute_ = kNoTask;
   deferred_.clear();
 }
 
 TaskId TaskEmitter::add(Task task) {
+  task.origin = origin_;
   if (task.stream != kCompute) return graph_.add(std::move(task));
   for (auto it = deferred_.begin(); it != deferred_.end();) {
     if (it->second == 0) {

@@ -1,6 +1,8 @@
 // Appends the tasks of a lowered training step to an execution graph, one rank at a time: kernels (GEMM,
 // attention, memory-bound), collectives, send/recv and memory tasks, on the rank's streams.
 //
+// Each task carries the origin the lowering last set (set_origin, set_layer).
+//
 // Overlapped TP collectives (tp_overlap) are pipelined with a neighbouring GEMM: `defer` makes a later
 // compute-stream task wait for the collective instead of the next one.
 #pragma once
@@ -92,6 +94,11 @@ class TaskEmitter {
   // Allocates (bytes > 0) or frees (< 0) memory of `category` on the compute stream.
   TaskId memory(int rank, double bytes, const char* category, std::vector<TaskId> deps = {});
 
+  // Every task added from now on carries `origin` (its pass, micro-batch, chunk and layer) until the next
+  // call; set_layer changes only the layer (TaskOrigin::kNone: none).
+  void set_origin(const TaskOrigin& origin) { origin_ = origin; }
+  void set_layer(int layer) { origin_.layer = layer; }
+
   // The (skip + 1)-th compute-stream task added from now on waits for `task`.
   void defer(TaskId task, int skip) { deferred_.emplace_back(task, skip); }
   TaskId last_compute() const { return last_compute_; }
@@ -102,6 +109,7 @@ class TaskEmitter {
   TaskId add(Task task);
 
   ExecutionGraph& graph_;
+  TaskOrigin origin_;
   TaskId last_compute_ = kNoTask;                 // the rank's latest compute-stream task
   TaskId previous_compute_ = kNoTask;             // the one before it
   std::vector<std::pair<TaskId, int>> deferred_;  // (task, compute tasks to skip before waiting on it)

@@ -325,6 +325,7 @@ class Builder {
     TaskId previous_start = 0;
     const int first = first_layer_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) {
+      emit_.set_layer(first + l);
       std::vector<TaskId> deps =
           gathered_weights(rank, first + l, l == 0, previous_start, emit_.last_compute(), run);
       if (run.first_of_step) materialize_experts(rank, first + l, l == 0, previous_start, deps);
@@ -335,6 +336,7 @@ class Builder {
           layer_.forward(rank, groups_[static_cast<std::size_t>(rank)].layer, first + l, std::move(deps));
       release_weights(rank, first + l, run);
     }
+    emit_.set_layer(TaskOrigin::kNone);
   }
 
   // A layer's gradients are ready (after its backward, or its W pass under ZB-H1): into the overlapped
@@ -364,6 +366,7 @@ class Builder {
     const int layers = stage_layers_[static_cast<std::size_t>(vs)];
     for (int l = 0; l < layers; ++l) {
       const int layer = first + layers - 1 - l;  // backward runs the layers in reverse
+      emit_.set_layer(layer);
       LayerWeightGradients* keep = nullptr;
       if (held != nullptr) keep = &held->emplace_back(layer, LayerWeightGradients{}).second;
       const auto [start, last] = layer_.backward(
@@ -373,6 +376,7 @@ class Builder {
       release_weights(rank, layer, run);
       if (held == nullptr) gradients_ready(rank, layer, last, buckets, reductions, run);
     }
+    emit_.set_layer(TaskOrigin::kNone);
   }
 
   // Activations one micro-batch keeps on a virtual stage until its backward (memory_model.hpp).
@@ -447,6 +451,7 @@ class Builder {
     for (const auto& [kind, mb, chunk] : order) {
       const WeightRun& run = runs[passes_done];
       if (!check_graph_size(rank, rank_start, passes_done++, order.size())) return false;
+      emit_.set_origin({kind, mb, chunk, TaskOrigin::kNone});
       const int vs = pass_virtual_stage(s_, chunk, stage);
       const bool first = vs == 0;
       const bool last = vs == virtual_stages - 1;
@@ -493,6 +498,7 @@ class Builder {
       if (kind == PassKind::kWeightGradient) {
         TaskId done = 0;
         for (const auto& [layer, gradients] : held[{mb, chunk}]) {
+          emit_.set_layer(layer >= 0 ? layer : TaskOrigin::kNone);  // -1: the LM head
           done = layer_.weight_gradients(rank, gradients, {});
           if (layer >= 0)
             gradients_ready(rank, layer, done, bucket_sink, reductions, run);
@@ -500,6 +506,7 @@ class Builder {
             bucket_sink->add(rank, head_gradients, done);
         }
         held.erase({mb, chunk});
+        emit_.set_layer(TaskOrigin::kNone);
         last_backward = emit_.memory(rank, -activation_bytes(vs), "activations");
         if (reduce_now) buckets.flush(rank, last_backward);
         continue;
@@ -546,6 +553,7 @@ class Builder {
                        {end});
     }
     reductions.insert(reductions.end(), buckets.reductions.begin(), buckets.reductions.end());
+    emit_.set_origin({});  // the step's end belongs to no pass
     finish_step(rank, stage, last_backward, reductions);
     return true;
   }

@@ -103,6 +103,7 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
   CHECK(trace.at("traceEvents").size() > 100);
   // Slices carry what they were (task_trace.hpp); memory is a counter track, not zero-length slices.
   int gemms = 0, collectives = 0, memory_slices = 0, memory_counters = 0, arrows_out = 0, arrows_in = 0;
+  int in_a_layer = 0, optimizer_slices = 0;
   for (const auto& event : trace.at("traceEvents")) {
     arrows_out += event.at("ph") == "s" ? 1 : 0;  // a pipeline send's arrow to its receive
     arrows_in += event.at("ph") == "f" ? 1 : 0;
@@ -114,11 +115,20 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
     if (args.value("kind", "") == "gemm" && args.at("achieved_tflop_per_s").get<double>() > 0 &&
         args.contains("gemm_mnk"))
       ++gemms;
-    if (args.at("type") == "collective" && args.contains("group") && args.contains("algorithm_gb_per_s"))
+    if (args.at("type") == "collective" && args.contains("group") && args.contains("algorithm_gb_per_s") &&
+        args.contains("bandwidth_path") && args.contains("time_from"))
       ++collectives;
+    // Kernels of a layer name their pass, micro-batch, chunk and layer; the optimizer step has no pass.
+    if (args.contains("layer") && args.contains("pass") && args.contains("micro_batch") &&
+        args.contains("chunk"))
+      ++in_a_layer;
+    if (args.at("category") == "optimizer") optimizer_slices += args.contains("pass") ? 1000 : 1;
   }
   CHECK(gemms > 0);
   CHECK(collectives > 0);
+  CHECK(in_a_layer > 0);
+  CHECK(optimizer_slices > 0);
+  CHECK(optimizer_slices < 1000);
   CHECK(memory_slices == 0);
   CHECK(memory_counters > 0);
   CHECK(arrows_out > 0);

@@ -52,6 +52,37 @@ TEST_CASE("graph files round-trip losslessly", "[graph-file]") {
   CHECK(traces::graph_to_json(back, metadata) == traces::graph_to_json(graph, metadata));
 }
 
+TEST_CASE("a generated task's pass, micro-batch, chunk and layer survive a file", "[graph-file]") {
+  const models::ExecutionGraph graph = small_graph();
+  const nlohmann::json document = traces::graph_to_json(graph);
+  const models::ExecutionGraph back = traces::graph_from_json(document, "g.json");
+  std::size_t with_layer = 0;
+  for (std::size_t i = 0; i < graph.tasks.size(); ++i) {
+    const models::TaskOrigin& a = graph.tasks[i].origin;
+    const models::TaskOrigin& b = back.tasks[i].origin;
+    CHECK((a.pass == b.pass && a.micro_batch == b.micro_batch && a.chunk == b.chunk && a.layer == b.layer));
+    with_layer += a.layer != models::TaskOrigin::kNone ? 1 : 0;
+  }
+  CHECK(with_layer > graph.tasks.size() / 2);
+  const auto first_task_with = [&](const std::function<bool(const nlohmann::json&)>& test) {
+    for (std::size_t i = 0; i < document.at("tasks").size(); ++i)
+      if (test(document["tasks"][i])) return i;
+    FAIL("no task matches");
+    return std::size_t{0};
+  };
+  const std::size_t placed = first_task_with([](const nlohmann::json& t) { return t.contains("origin"); });
+  CHECK(
+      error_after([&](nlohmann::json& d) { d["tasks"][placed]["origin"]["pass"] = "sideways"; }) ==
+      "g.json: /tasks/" + std::to_string(placed) +
+          "/origin/pass: expected forward, backward, input_gradient or weight_gradient, found \"sideways\"");
+  CHECK(error_after([&](nlohmann::json& d) {
+          d["tasks"][placed]["origin"]["layer"] = -2;
+        }).find("/tasks/" + std::to_string(placed) + "/origin/layer") != std::string::npos);
+  CHECK(error_after([&](nlohmann::json& d) {
+          d["tasks"][placed]["origin"]["stage"] = 1;
+        }).find("/origin/stage") != std::string::npos);
+}
+
 TEST_CASE("GEMMs beside userbuffers communication keep their reserved SMs through a file", "[graph-file]") {
   const models::ExecutionGraph graph = two_layer_graph([](models::ParallelStrategy& s) {
     s.tp = 2, s.dp = 4, s.sequence_parallel = true, s.tp_overlap = true;

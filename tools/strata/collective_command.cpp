@@ -106,11 +106,7 @@ void run_collective(const CollectiveOptions& options, std::ostream& out) {
     const models::CollectiveEstimate estimate =
         options.fidelity == "analytic" ? models::analytic_collective(system, *op, size, scope)
                                        : models::flow_collective(system, topology, *op, size, scope);
-    std::string nccl = "-";
-    if (estimate.nccl) {
-      nccl = std::string(models::kNcclAlgorithmNames.name(estimate.nccl->algorithm)) + "/" +
-             std::string(models::kNcclProtocolNames.name(estimate.nccl->protocol));
-    }
+    const std::string nccl = estimate.nccl ? models::nccl_choice_label(*estimate.nccl) : "-";
     rows.push_back({size, estimate.time, estimate.algbw.gb_per_s(), estimate.busbw.gb_per_s(),
                     std::string(models::collective_algorithm_name(estimate.algorithm)), nccl,
                     estimate.nccl ? estimate.nccl->latency.microseconds() : 0.0, estimate.latency_bound});
