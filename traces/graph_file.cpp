@@ -243,6 +243,8 @@ GraphMetadata read_metadata(const nlohmann::json& value, const JsonLocation& whe
   metadata.tokens_per_step = figure("tokens_per_step", 0);
   metadata.model_flops_per_step = figure("model_flops_per_step", 0);
   metadata.hardware_flops_per_step = figure("hardware_flops_per_step", metadata.model_flops_per_step);
+  if (r.optional("steps") != nullptr) metadata.steps = r.required_integer("steps", 1, 1'000'000'000);
+  metadata.measured_step_time_s = figure("measured_step_time_s", 0);
   r.keys();  // the rest are free-form notes
   return metadata;
 }

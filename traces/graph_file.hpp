@@ -4,6 +4,7 @@
 // path, e.g. /tasks/12/collective/group); writing then reading gives back the same graph.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,6 +28,10 @@ struct GraphMetadata {
   double tokens_per_step = 0;
   double model_flops_per_step = 0;
   double hardware_flops_per_step = 0;  // absent: the model FLOPs
+  // An imported trace's window may hold several steps (replay reports the time per step), and the step time
+  // the trace measured (replay reports its error against it). Absent: 1 and 0 (unknown).
+  std::int64_t steps = 1;
+  double measured_step_time_s = 0;
 };
 
 // Strict reading. A graph runs at least one task and simulates no more ranks than it has tasks (checked

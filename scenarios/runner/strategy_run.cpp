@@ -153,7 +153,8 @@ void set_step_metrics(StrategyResult& result, const models::ExecutionResult& run
                       const models::GpuProfile& gpu) {
   result.gpus = figures.gpus;
   result.simulated_tasks = run.tasks_run;
-  result.step_time_s = run.makespan.seconds();
+  const auto steps = static_cast<double>(std::max<std::int64_t>(1, figures.steps));
+  result.step_time_s = run.makespan.seconds() / steps;
   if (!(result.step_time_s > 0))
     throw sim::SimulationError("\"" + result.strategy.name + "\" simulated an empty step");
   const double gpus = result.gpus;
@@ -178,6 +179,7 @@ void set_step_metrics(StrategyResult& result, const models::ExecutionResult& run
       static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());
   result.critical_stage = static_cast<int>(critical);
   result.time_breakdown_s = report_breakdown(run.time_breakdown[critical]);
+  for (auto& [category, seconds] : result.time_breakdown_s) seconds /= steps;
 }
 
 PublishedComparison compare_with_published(const StrategyResult& r, const models::TrainingSpec& training) {

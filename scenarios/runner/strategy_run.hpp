@@ -113,6 +113,7 @@ struct StepFigures {
   double model_flops_per_step = 0;
   double hardware_flops_per_step = 0;
   int gpus = 0;
+  std::int64_t steps = 1;  // steps the run holds (an imported trace's window): times are reported per step
 };
 // Sets `result`'s step time, rates, memory (without offload) and time breakdown from a simulated step, by the
 // definitions above: the one place `strata run`, `strata search` and `strata replay` compute them.

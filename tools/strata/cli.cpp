@@ -49,6 +49,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_calibrate_command(app, out);
   add_model_command(app, out);
   add_graph_commands(app, out);
+  add_trace_commands(app, out);
   add_run_command(app, out);
   add_search_command(app, out);
   add_sweep_command(app, out);

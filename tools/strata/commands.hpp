@@ -30,6 +30,8 @@ void add_graph_commands(CLI::App& app, std::ostream& out);
 
 // `strata run`: every strategy of a scenario, ranked; report.json, report.html, traces.
 void add_run_command(CLI::App& app, std::ostream& out);
+// trace info, trace import (trace_commands.cpp).
+void add_trace_commands(CLI::App& app, std::ostream& out);
 
 // `strata search`: enumerate, prune and rank strategies within a scenario's bounds.
 void add_search_command(CLI::App& app, std::ostream& out);

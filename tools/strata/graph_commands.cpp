@@ -100,15 +100,24 @@ void replay(const GraphOptions& o, std::ostream& out) {
   step.strategy.name = metadata.strategy.empty() ? o.graph : metadata.strategy;
   const double flops = metadata.model_flops_per_step;
   const scenarios::StepFigures figures{metadata.tokens_per_step, flops, metadata.hardware_flops_per_step,
-                                       gpus};
+                                       gpus, metadata.steps};
   if (!(result.makespan.seconds() > 0))
     throw sim::InputError(o.graph, "/tasks", "the tasks take no simulated time: there is no step to report");
   scenarios::set_step_metrics(step, result, figures, gpu);
   out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks
       << " ranks for " << gpus << " GPUs, " << result.tasks_run << " tasks\n";
   char line[200];
-  std::snprintf(line, sizeof line, "  step time        %.4f s\n", step.step_time_s);
+  std::snprintf(line, sizeof line, "  step time        %.4f s%s\n", step.step_time_s,
+                metadata.steps > 1
+                    ? (" (mean of the " + std::to_string(metadata.steps) + " steps the graph holds)").c_str()
+                    : "");
   out << line;
+  if (metadata.measured_step_time_s > 0) {
+    std::snprintf(line, sizeof line, "  measured         %.4f s in the trace: replay %+.1f%%\n",
+                  metadata.measured_step_time_s,
+                  100.0 * (step.step_time_s - metadata.measured_step_time_s) / metadata.measured_step_time_s);
+    out << line;
+  }
   if (figures.tokens_per_step > 0) {
     std::snprintf(line, sizeof line, "  tokens/s/GPU     %.1f\n", step.tokens_per_s_per_gpu);
     out << line;

@@ -1,0 +1,89 @@
+// strata trace info / trace import and the replay of an imported trace, driven in-process.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "../support/cli_run.hpp"
+#include "../support/scratch_files.hpp"
+
+using strata::testing::fresh_dir;
+using strata::testing::run;
+using strata::testing::slurp;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kDdpTrace =
+    std::string(STRATA_SOURCE_DIR) + "/tests/traces/data/kineto-a100x2-ddp-step5.json.gz";
+
+}  // namespace
+
+TEST_CASE("trace info summarises a Kineto trace and compares its replay with the trace", "[cli][trace]") {
+  const auto info = run({"trace", "info", kDdpTrace, "--system", "dgx-a100"});
+  REQUIRE(info.exit_code == 0);
+  CHECK_THAT(info.out, Catch::Contains("rank 0 of 2, NVIDIA A100-PG509-200"));
+  CHECK_THAT(info.out, Catch::Contains("steps: 1 (ProfilerStep#5 to #5)"));
+  CHECK_THAT(info.out, Catch::Contains("gemm") && Catch::Contains("communication") &&
+                           Catch::Contains("allreduce Float x6637568 over 2 ranks"));
+  CHECK_THAT(info.out, Catch::Contains("7 collectives priced by the network model"));
+  CHECK_THAT(info.out, Catch::Contains("replay on dgx-a100:"));
+  const auto measured = run({"trace", "info", kDdpTrace, "--measured-comm"});
+  REQUIRE(measured.exit_code == 0);
+  CHECK_THAT(measured.out, Catch::Contains("7 measured: --measured-comm"));
+  CHECK_THAT(measured.out, Catch::Contains("--system NAME replays it"));
+}
+
+TEST_CASE("a trace without ProfilerStep annotations is one step: its whole span", "[cli][trace]") {
+  const fs::path dir = fresh_dir("strata-trace-plain");
+  const fs::path plain = dir / "plain.json";
+  std::ofstream(plain) << R"({"traceEvents": [
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "tid": 5, "ts": 100, "dur": 4,
+     "args": {"correlation": 1}},
+    {"ph": "X", "cat": "kernel", "name": "ampere_sgemm_64x64_nn", "tid": 7, "ts": 104, "dur": 96,
+     "args": {"stream": 7, "correlation": 1}}]})";
+  const auto info = run({"trace", "info", plain.string(), "--system", "dgx-a100"});
+  REQUIRE(info.exit_code == 0);
+  CHECK_THAT(info.out, Catch::Contains("rank 0 of 1"));
+  CHECK_THAT(info.out, Catch::Contains("no ProfilerStep annotation: the whole trace is one step of 0.10 ms"));
+  CHECK_THAT(info.out, Catch::Contains("gemm                 1 ops       0.10 ms   96.0% of the window"));
+  CHECK_THAT(
+      info.out,
+      Catch::Contains(
+          "replay on dgx-a100: 0.10 ms per step, measured 0.10 ms: -4.0%"));  // launch latency: not modelled
+  fs::remove_all(dir);
+}
+
+TEST_CASE("trace import writes a graph that replay runs and compares with the trace", "[cli][trace]") {
+  const fs::path dir = fresh_dir("strata-trace-import");
+  const std::string graph = (dir / "ddp.json").string();
+  const auto imported = run({"trace", "import", kDdpTrace, "-o", graph});
+  REQUIRE(imported.exit_code == 0);
+  CHECK_THAT(imported.out, Catch::StartsWith("wrote " + graph + ": rank 0 of 2,"));
+  const std::string first = slurp(graph);
+  REQUIRE(run({"trace", "import", kDdpTrace, "-o", graph}).exit_code == 0);
+  CHECK(slurp(graph) == first);  // same trace, same bytes
+  const auto replayed = run({"replay", graph, "--system", "dgx-a100", "-o", (dir / "timeline").string()});
+  REQUIRE(replayed.exit_code == 0);
+  CHECK_THAT(replayed.out, Catch::Contains("1 ranks for 2 GPUs"));
+  CHECK_THAT(replayed.out, Catch::Contains("measured         0.2197 s in the trace: replay"));
+  // The replay's timeline keeps the trace's stream names.
+  CHECK_THAT(slurp(dir / "timeline" / "trace.json"), Catch::Contains("\"stream 7\""));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a damaged trace is exit 2 naming the file, and nothing is written", "[cli][trace]") {
+  const fs::path dir = fresh_dir("strata-trace-bad");
+  const std::string compressed = slurp(kDdpTrace);
+  const fs::path cut = dir / "cut.json.gz";
+  std::ofstream(cut, std::ios::binary) << compressed.substr(0, compressed.size() / 3);
+  const auto result = run({"trace", "import", cut.string(), "-o", (dir / "g.json").string()});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains(cut.string() + ": truncated gzip"));
+  CHECK_FALSE(fs::exists(dir / "g.json"));
+  const auto missing = run({"trace", "info", (dir / "nothing.json").string()});
+  CHECK(missing.exit_code == 2);
+  CHECK(run({"trace"}).exit_code == 2);  // a subcommand is required
+  fs::remove_all(dir);
+}

@@ -1,0 +1,50 @@
+#include "traces/kineto/kernel_classes.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <initializer_list>
+#include <string>
+
+namespace strata::traces {
+namespace {
+
+struct ClassPatterns {
+  KernelClass kernel_class;
+  std::initializer_list<std::string_view> patterns;
+};
+
+// Names as CUDA libraries and PyTorch spell their kernels (lower-cased): NCCL's
+// ncclKernel_AllReduce_RING_LL_*, flash_fwd_kernel / fmha_cutlassF / cudnn_generated_fort_native_sdpa,
+// cuBLAS's ampere_sgemm_* and sm90_xmma_gemm_*, CUTLASS's cutlass::Kernel<cutlass_80_tensorop_*>, cuDNN's
+// implicit_convolve_sgemm, PyTorch's at::native::vectorized_elementwise_kernel, reduce_kernel, *_norm_*,
+// softmax, multi_tensor_apply.
+const std::array<ClassPatterns, 4> kPatterns{{
+    {KernelClass::kCommunication, {"nccl"}},
+    {KernelClass::kAttention, {"flash", "fmha", "sdpa", "attention"}},
+    {KernelClass::kGemm, {"gemm", "cutlass", "cublas", "xmma", "convolve", "wgrad", "dgrad"}},
+    {KernelClass::kMemoryBound,
+     {"elementwise", "reduce", "norm",      "softmax", "dropout", "multi_tensor_apply",
+      "copy",        "fill",   "cat",       "index",   "scatter", "gather",
+      "embedding",   "adam",   "sgd",       "bn_",     "pooling", "cross_entropy",
+      "nll_loss",    "cast",   "transpose", "gelu",    "silu",    "relu",
+      "rope",        "rotary"}},
+}};
+
+}  // namespace
+
+KernelClass kernel_class(std::string_view kernel_name) {
+  std::string lower(kernel_name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const ClassPatterns& entry : kPatterns)
+    for (std::string_view pattern : entry.patterns)
+      if (lower.find(pattern) != std::string::npos) return entry.kernel_class;
+  return KernelClass::kOther;
+}
+
+KernelClass kernel_class(const KinetoGpuOp& op) {
+  return op.kind == GpuOpKind::kKernel ? kernel_class(op.name) : KernelClass::kCopy;
+}
+
+}  // namespace strata::traces

@@ -1,0 +1,32 @@
+// What an imported GPU kernel is, from its name: the one table of name patterns (kernel_classes.cpp) that
+// `strata trace info` groups by and that what-if re-costing will read. Patterns are lower-case substrings,
+// tried class by class in the order of KernelClass; the first class with a matching pattern wins.
+//  - communication: NCCL kernels (ncclKernel_*, ncclDevKernel_*);
+//  - attention: FlashAttention, fused multi-head attention (fmha), cuDNN SDPA;
+//  - gemm: cuBLAS / cuBLASLt / CUTLASS / xmma kernels and cuDNN's implicit-GEMM convolutions;
+//  - memory_bound: elementwise, reductions, normalisations, softmax, copies, optimizers (multi_tensor_apply);
+//  - copy: memcpy and memset activity (by its kind, not its name);
+//  - other: everything else (kept at its measured time by any what-if).
+#pragma once
+
+#include <string_view>
+
+#include "sim/name_table.hpp"
+#include "traces/kineto/kineto_trace.hpp"
+
+namespace strata::traces {
+
+enum class KernelClass { kCommunication, kAttention, kGemm, kMemoryBound, kCopy, kOther };
+inline constexpr sim::NameTable<KernelClass, 6> kKernelClassNames{{{
+    {KernelClass::kCommunication, "communication"},
+    {KernelClass::kAttention, "attention"},
+    {KernelClass::kGemm, "gemm"},
+    {KernelClass::kMemoryBound, "memory_bound"},
+    {KernelClass::kCopy, "copy"},
+    {KernelClass::kOther, "other"},
+}}};
+
+KernelClass kernel_class(std::string_view kernel_name);
+KernelClass kernel_class(const KinetoGpuOp& op);
+
+}  // namespace strata::traces

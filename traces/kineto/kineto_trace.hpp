@@ -1,0 +1,77 @@
+// A PyTorch profiler (Kineto) trace as Strata reads it: the Chrome-trace JSON the profiler writes per rank,
+// plain or gzip. Only what replay needs is kept (docs: traces/README.md, "Kineto traces"):
+//  - GPU activity (ph "X", cat kernel, gpu_memcpy, gpu_memset): name, stream, start, duration, the
+//    correlation id of the runtime call that launched it, bytes of a copy, and an NCCL kernel's collective
+//    metadata (args "Collective name", "In msg nelems", "Out msg nelems", "dtype", "Group size",
+//    "Process Group Ranks", "Process Group Name");
+//  - CUDA runtime and driver calls (cat cuda_runtime, cuda_driver): thread, start, duration, correlation;
+//  - steps: the "ProfilerStep#N" annotations;
+//  - distributedInfo (rank, world_size) and the device's name (deviceProperties).
+// Everything else is skipped. Reading is strict where replay depends on a value: a GPU event without a
+// stream, a negative duration or a malformed group list is an error naming the file and the event's JSON path
+// (/traceEvents/1234/args/stream).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strata::traces {
+
+enum class GpuOpKind { kKernel, kMemcpy, kMemset };
+
+// An NCCL kernel's collective, as PyTorch's profiler records it (record_param_comms).
+struct KinetoCollective {
+  std::string name;  // "allreduce", "_allgather_base", "reduce_scatter_tensor_coalesced", ...
+  std::int64_t in_elements = 0;
+  std::int64_t out_elements = 0;
+  std::string dtype;  // PyTorch's scalar type name: "Float", "BFloat16", ...
+  int group_size = 0;
+  std::vector<int> ranks;  // the process group's global ranks; empty when the trace does not list them
+  std::string group_name;
+};
+
+struct KinetoGpuOp {
+  GpuOpKind kind = GpuOpKind::kKernel;
+  std::string name;
+  std::int64_t stream = 0;
+  double start_us = 0;
+  double duration_us = 0;
+  std::optional<std::int64_t> correlation;
+  std::int64_t bytes = 0;  // memcpy and memset
+  std::optional<KinetoCollective> collective;
+  std::size_t event = 0;  // index in traceEvents, for messages
+};
+
+struct KinetoRuntimeCall {
+  std::string name;  // cudaLaunchKernel, cudaStreamWaitEvent, cudaStreamSynchronize, ...
+  std::int64_t thread = 0;
+  double start_us = 0;
+  double duration_us = 0;
+  std::optional<std::int64_t> correlation;
+  std::size_t event = 0;
+};
+
+struct KinetoStep {
+  std::int64_t number = 0;  // N of ProfilerStep#N
+  double start_us = 0;
+  double duration_us = 0;
+};
+
+struct KinetoTrace {
+  std::string source;
+  std::string device;  // the traced GPU's name ("NVIDIA A100-SXM4-80GB"); empty when not recorded
+  int rank = 0;
+  int world_size = 1;
+  std::vector<KinetoGpuOp> gpu_ops;              // in file order
+  std::vector<KinetoRuntimeCall> runtime_calls;  // in file order
+  std::vector<KinetoStep> steps;                 // by start time
+};
+
+KinetoTrace parse_kineto_trace(const std::string& text, const std::string& source);
+// Reads a trace file, gzip or plain (up to 2 GiB either way).
+KinetoTrace read_kineto_trace(const std::filesystem::path& path);
+
+}  // namespace strata::traces
