@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "../support/cli_run.hpp"
 #include "../support/scratch_files.hpp"
@@ -60,7 +61,8 @@ TEST_CASE("trace import writes a graph that replay runs and compares with the tr
   const std::string graph = (dir / "ddp.json").string();
   const auto imported = run({"trace", "import", kDdpTrace, "-o", graph});
   REQUIRE(imported.exit_code == 0);
-  CHECK_THAT(imported.out, Catch::StartsWith("wrote " + graph + ": rank 0 of 2,"));
+  CHECK_THAT(imported.out, Catch::StartsWith("wrote " + graph +
+                                             ": 1 rank(s) for 2 GPUs, 2532 tasks, 1 step(s) of 219.73 ms"));
   const std::string first = slurp(graph);
   REQUIRE(run({"trace", "import", kDdpTrace, "-o", graph}).exit_code == 0);
   CHECK(slurp(graph) == first);  // same trace, same bytes
@@ -86,4 +88,36 @@ TEST_CASE("a damaged trace is exit 2 naming the file, and nothing is written", "
   CHECK(missing.exit_code == 2);
   CHECK(run({"trace"}).exit_code == 2);  // a subcommand is required
   fs::remove_all(dir);
+}
+
+TEST_CASE("trace info and import read Chakra execution traces, one per rank", "[cli][trace]") {
+  const std::string dir = std::string(STRATA_SOURCE_DIR) + "/tests/traces/data/chakra/all_reduce-8npus-1MB/";
+  std::vector<std::string> args{"trace", "info"};
+  for (int r = 0; r < 8; ++r) args.push_back(dir + "all_reduce." + std::to_string(r) + ".et");
+  args.insert(args.end(), {"--system", "dgx-h100"});
+  const auto info = run(args);
+  REQUIRE(info.exit_code == 0);
+  CHECK_THAT(info.out, Catch::StartsWith("Chakra traces: 8 rank(s) of 8, schema 0.0.4"));
+  CHECK_THAT(info.out, Catch::Contains("8 x all-reduce of 1048576 bytes"));
+  CHECK_THAT(info.out, Catch::Contains("replay on dgx-h100: 0.0"));
+  // Options that would do nothing are refused with the reason.
+  const auto measured = run({"trace", "info", dir + "all_reduce.0.et", "--measured-comm"});
+  CHECK(measured.exit_code == 2);
+  CHECK_THAT(measured.err, Catch::Contains("--measured-comm: has no effect on Chakra traces"));
+  const auto world = run({"trace", "info", kDdpTrace, "--world-size", "4"});
+  CHECK(world.exit_code == 2);
+  CHECK_THAT(world.err, Catch::Contains("--world-size: has no effect on a Kineto trace"));
+  const auto mixed = run({"trace", "info", dir + "all_reduce.0.et", kDdpTrace});
+  CHECK(mixed.exit_code == 2);
+  CHECK_THAT(mixed.err, Catch::Contains("a JSON file among Chakra traces"));
+  const fs::path out = fresh_dir("strata-trace-chakra");
+  const auto imported =
+      run({"trace", "import",
+           std::string(STRATA_SOURCE_DIR) + "/tests/traces/data/chakra/chakra-feeder-test.0.et.gz",
+           "--world-size", "8", "-o", (out / "g.json").string()});
+  REQUIRE(imported.exit_code == 0);
+  CHECK_THAT(imported.out,
+             Catch::Contains("wrote " + (out / "g.json").string() + ": 1 rank(s) for 8 GPUs, 3664 tasks"));
+  CHECK(run({"replay", (out / "g.json").string(), "--system", "dgx-a100"}).exit_code == 0);
+  fs::remove_all(out);
 }

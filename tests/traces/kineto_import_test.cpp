@@ -182,6 +182,16 @@ TEST_CASE("a Kineto trace with a missing or malformed value is an error naming t
   CHECK_THAT(error_reading(with([](json& d) { d.erase("traceEvents"); })), Catch::Contains("traceEvents"));
   CHECK_THAT(error_of([] { traces::parse_kineto_trace("{\"traceEvents\": [", "t.json"); }),
              Catch::StartsWith("t.json"));
+  // A window of more than a day (timestamps far apart) is not a trace of steps.
+  CHECK_THAT(error_of([&] {
+               json document = small_trace();
+               json late = document["traceEvents"][0];
+               late["ts"] = 1e14;
+               late["name"] = "ProfilerStep#4";
+               document["traceEvents"].push_back(late);
+               import_text(document);
+             }),
+             Catch::Contains("more than a day"));
   // Nothing launched in the step: nothing to replay.
   CHECK_THAT(error_of([&] {
                json document = small_trace();

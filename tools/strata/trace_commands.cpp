@@ -4,12 +4,15 @@
 // trace as an execution-graph file for `strata replay`. Both take --measured-comm (NCCL kernels keep their
 // measured times instead of the network model's).
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "models/executor/executor.hpp"
 #include "models/hardware/profile_catalog.hpp"
@@ -17,15 +20,18 @@
 #include "sim/error.hpp"
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
+#include "traces/chakra/chakra_import.hpp"
 #include "traces/graph_file.hpp"
 #include "traces/kineto/kernel_classes.hpp"
 #include "traces/kineto/kineto_import.hpp"
+#include "traces/maybe_gzip_file.hpp"
 
 namespace strata::tools {
 namespace {
 
 struct TraceOptions {
-  std::string file;
+  std::vector<std::string> files;
+  int world_size = 0;
   std::string out;
   std::string system;
   std::string profiles;
@@ -98,36 +104,141 @@ void print_import(const traces::KinetoImport& imported, std::ostream& out) {
     out << "    " << count << " measured: " << reason << "\n";
 }
 
-traces::KinetoImport load(const TraceOptions& o, traces::KinetoTrace* kept = nullptr) {
-  traces::KinetoTrace trace = traces::read_kineto_trace(o.file);
+// Which reader a trace takes, from its (decompressed) bytes: a Kineto trace is JSON text; anything else is
+// read as a Chakra execution trace.
+bool is_json(const std::string& bytes) {
+  const std::size_t first = bytes.find_first_not_of(" \t\r\n");
+  return first != std::string::npos && (bytes[first] == '{' || bytes[first] == '[');
+}
+
+struct Loaded {
+  models::ExecutionGraph graph;
+  std::int64_t steps = 1;
+  double measured_step_s = 0;  // 0: the trace carries no step time (Chakra)
+  nlohmann::json metadata;
+};
+
+Loaded load_kineto(const TraceOptions& o, const std::string& text, std::ostream* describe) {
+  if (o.files.size() != 1) {
+    throw sim::InputError("command line", "FILE",
+                          "one Kineto trace at a time (the rank it traced; the job's others are taken as "
+                          "symmetric), found " +
+                              std::to_string(o.files.size()));
+  }
+  if (o.world_size > 0)
+    throw sim::InputError("command line", "--world-size",
+                          "has no effect on a Kineto trace: it records its job's");
+  const std::string& file = o.files.front();
+  const traces::KinetoTrace trace = traces::parse_kineto_trace(text, file);
   traces::KinetoImport imported = traces::import_kineto(trace, {o.measured_comm});
-  if (kept != nullptr) *kept = std::move(trace);
-  return imported;
+  if (describe != nullptr) {
+    std::ostream& out = *describe;
+    out << "trace " << file << ": rank " << trace.rank << " of " << trace.world_size
+        << (trace.device.empty() ? "" : ", " + trace.device) << "\n";
+    if (trace.steps.empty()) {
+      out << "  no ProfilerStep annotation: the whole trace is one step of "
+          << line_of("%.2f ms\n", imported.window_s * kMs);
+    } else {
+      double shortest = 1e300, longest = 0;
+      for (const traces::KinetoStep& s : trace.steps) {
+        shortest = std::min(shortest, s.duration_us);
+        longest = std::max(longest, s.duration_us);
+      }
+      out << line_of("  steps: %lld (ProfilerStep#%lld to #%lld), mean %.2f ms, min %.2f, max %.2f\n",
+                     static_cast<long long>(imported.steps),
+                     static_cast<long long>(trace.steps.front().number),
+                     static_cast<long long>(trace.steps.back().number), imported.measured_step_s * kMs,
+                     shortest / kMs, longest / kMs);
+    }
+    print_work(trace, imported, out);
+    print_import(imported, out);
+  }
+  Loaded loaded;
+  loaded.steps = imported.steps;
+  loaded.measured_step_s = imported.measured_step_s;
+  loaded.metadata = {{"strategy", std::filesystem::path(file).filename().string()},
+                     {"source", file},
+                     {"importer", "kineto"},
+                     {"device", trace.device},
+                     {"rank", trace.rank},
+                     {"world_size", trace.world_size},
+                     {"measured_comm", o.measured_comm},
+                     {"steps", imported.steps},
+                     {"measured_step_time_s", imported.measured_step_s}};
+  loaded.graph = std::move(imported.graph);
+  return loaded;
+}
+
+Loaded load_chakra(const TraceOptions& o, std::string first_bytes, std::ostream* describe) {
+  if (o.measured_comm)
+    throw sim::InputError("command line", "--measured-comm",
+                          "has no effect on Chakra traces: collectives with comm_type and comm_size are "
+                          "priced by the network model, the others keep their durations");
+  std::vector<traces::ChakraTrace> ranks;
+  for (std::size_t i = 0; i < o.files.size(); ++i) {
+    const std::string bytes = i == 0 ? std::move(first_bytes) : traces::read_maybe_gzip_file(o.files[i]);
+    if (is_json(bytes))
+      throw sim::InputError(o.files[i], "", "a JSON file among Chakra traces: give one Kineto trace alone");
+    ranks.push_back(traces::parse_chakra_trace(bytes, o.files[i]));
+  }
+  traces::ChakraImport imported = traces::import_chakra(ranks, {o.world_size});
+  if (describe != nullptr) {
+    std::ostream& out = *describe;
+    const int world = imported.graph.gpu_count();
+    out << "Chakra trace" << (ranks.size() > 1 ? "s" : "") << ": " << ranks.size() << " rank(s) of " << world
+        << ", schema " << (ranks.front().version.empty() ? "unknown" : ranks.front().version) << "\n";
+    for (const traces::ChakraTrace& rank : ranks) {
+      std::map<int, std::int64_t> by_type;
+      for (const traces::ChakraNode& node : rank.nodes) ++by_type[node.type];
+      out << "  " << rank.source << ": " << rank.nodes.size() << " nodes (";
+      const char* kTypeNames[] = {"invalid", "metadata", "mem_load", "mem_store",
+                                  "comp",    "send",     "recv",     "coll"};
+      bool first = true;
+      for (const auto& [type, count] : by_type) {
+        out << (first ? "" : ", ") << count << " "
+            << (type >= 0 && type < 8 ? kTypeNames[type] : ("type " + std::to_string(type)).c_str());
+        first = false;
+      }
+      out << ")\n";
+    }
+    std::map<std::string, std::int64_t> collectives;
+    for (const models::Task& task : imported.graph.tasks)
+      if (task.type == models::TaskType::kCollective)
+        ++collectives[std::string(models::collective_op_name(task.collective.op)) + " of " +
+                      std::to_string(task.collective.bytes) + " bytes"];
+    for (const auto& [what, count] : collectives) out << "  " << count << " x " << what << "\n";
+    out << "  imported: " << imported.graph.tasks.size() << " tasks on " << imported.graph.streams.size()
+        << " streams; " << imported.modelled_collectives << " collectives and " << imported.modelled_transfers
+        << " sends/receives priced by the network model\n";
+    for (const auto& [reason, count] : imported.measured_communication)
+      out << "    " << count << " measured: " << reason << "\n";
+    if (imported.absent_dependencies > 0)
+      out << "    " << imported.absent_dependencies
+          << " dependencies on nodes the trace does not have, dropped (e.g. the process root Chakra's "
+             "converter leaves out)\n";
+  }
+  Loaded loaded;
+  nlohmann::json sources = nlohmann::json::array();
+  for (const std::string& file : o.files) sources.push_back(file);
+  loaded.metadata = {{"strategy", std::filesystem::path(o.files.front()).filename().string()},
+                     {"source", sources},
+                     {"importer", "chakra"},
+                     {"schema", ranks.front().version}};
+  loaded.graph = std::move(imported.graph);
+  return loaded;
+}
+
+Loaded load(const TraceOptions& o, std::ostream* describe) {
+  std::string bytes = traces::read_maybe_gzip_file(o.files.front());
+  if (is_json(bytes)) return load_kineto(o, bytes, describe);
+  return load_chakra(o, std::move(bytes), describe);
 }
 
 void info(const TraceOptions& o, std::ostream& out) {
-  traces::KinetoTrace trace;
-  const traces::KinetoImport imported = load(o, &trace);
-  out << "trace " << o.file << ": rank " << trace.rank << " of " << trace.world_size
-      << (trace.device.empty() ? "" : ", " + trace.device) << "\n";
-  if (trace.steps.empty()) {
-    out << "  no ProfilerStep annotation: the whole trace is one step of "
-        << line_of("%.2f ms\n", imported.window_s * kMs);
-  } else {
-    double shortest = 1e300, longest = 0;
-    for (const traces::KinetoStep& s : trace.steps) {
-      shortest = std::min(shortest, s.duration_us);
-      longest = std::max(longest, s.duration_us);
-    }
-    out << line_of("  steps: %lld (ProfilerStep#%lld to #%lld), mean %.2f ms, min %.2f, max %.2f\n",
-                   static_cast<long long>(imported.steps), static_cast<long long>(trace.steps.front().number),
-                   static_cast<long long>(trace.steps.back().number), imported.measured_step_s * kMs,
-                   shortest / kMs, longest / kMs);
-  }
-  print_work(trace, imported, out);
-  print_import(imported, out);
+  const Loaded loaded = load(o, &out);
   if (o.system.empty()) {
-    out << "  (--system NAME replays it and compares the step time with the trace's)\n";
+    out << "  (--system NAME replays it"
+        << (loaded.measured_step_s > 0 ? " and compares the step time with the trace's" : "") << ")\n";
     return;
   }
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
@@ -135,54 +246,59 @@ void info(const TraceOptions& o, std::ostream& out) {
   const models::GpuProfile gpu = profiles.gpu(system.gpu);
   models::ExecutionResult result;
   try {
-    result = models::execute(imported.graph, gpu, system);
+    result = models::execute(loaded.graph, gpu, system);
   } catch (const sim::OverflowError& error) {
-    throw sim::InputError(o.file, "/traceEvents",
+    throw sim::InputError(o.files.front(), "",
                           std::string(error.what()) + ": the trace's work would outlast simulated time (" +
                               sim::SimTime::max().to_string() + ")");
   }
-  const double replayed = result.makespan.seconds() / static_cast<double>(imported.steps);
-  out << line_of("  replay on %s: %.2f ms per step, measured %.2f ms: %+.1f%%\n", system.name.c_str(),
-                 replayed * kMs, imported.measured_step_s * kMs,
-                 100.0 * (replayed - imported.measured_step_s) / imported.measured_step_s);
+  const double replayed = result.makespan.seconds() / static_cast<double>(loaded.steps);
+  if (loaded.measured_step_s > 0) {
+    out << line_of("  replay on %s: %.2f ms per step, measured %.2f ms: %+.1f%%\n", system.name.c_str(),
+                   replayed * kMs, loaded.measured_step_s * kMs,
+                   100.0 * (replayed - loaded.measured_step_s) / loaded.measured_step_s);
+  } else {
+    out << line_of("  replay on %s: %.3f ms\n", system.name.c_str(), replayed * kMs);
+  }
 }
 
 void import(const TraceOptions& o, std::ostream& out) {
-  traces::KinetoTrace trace;
-  const traces::KinetoImport imported = load(o, &trace);
-  const nlohmann::json metadata = {{"strategy", std::filesystem::path(o.file).filename().string()},
-                                   {"source", o.file},
-                                   {"importer", "kineto"},
-                                   {"device", trace.device},
-                                   {"rank", trace.rank},
-                                   {"world_size", trace.world_size},
-                                   {"measured_comm", o.measured_comm},
-                                   {"steps", imported.steps},
-                                   {"measured_step_time_s", imported.measured_step_s}};
-  sim::write_file_atomically(o.out, traces::graph_to_text(imported.graph, metadata));
-  out << "wrote " << o.out << ": rank " << trace.rank << " of " << trace.world_size << ", "
-      << imported.graph.tasks.size() << " tasks, " << imported.steps << " step(s) of "
-      << line_of("%.2f ms", imported.measured_step_s * kMs) << " measured\n";
-  print_import(imported, out);
+  const Loaded loaded = load(o, nullptr);
+  sim::write_file_atomically(o.out, traces::graph_to_text(loaded.graph, loaded.metadata));
+  out << "wrote " << o.out << ": " << loaded.graph.ranks << " rank(s) for " << loaded.graph.gpu_count()
+      << " GPUs, " << loaded.graph.tasks.size() << " tasks";
+  if (loaded.measured_step_s > 0)
+    out << ", " << loaded.steps << " step(s) of " << line_of("%.2f ms", loaded.measured_step_s * kMs)
+        << " measured";
+  out << "\n";
 }
 
 }  // namespace
 
+constexpr const char* kFilesHelp =
+    "A Kineto trace (.json or .json.gz, one rank) or Chakra execution traces (.et, one per rank)";
+constexpr const char* kWorldSizeHelp =
+    "Chakra: GPUs of the job when the traces given are some of its ranks (default: one per trace)";
+
 void add_trace_commands(CLI::App& app, std::ostream& out) {
   auto options = std::make_shared<TraceOptions>();
-  CLI::App* trace =
-      app.add_subcommand("trace", "Real traces (PyTorch profiler / Kineto JSON, plain or gzip)");
+  CLI::App* trace = app.add_subcommand(
+      "trace", "Real traces: PyTorch profiler (Kineto JSON, plain or gzip) and Chakra execution traces");
   trace->require_subcommand(1);
   CLI::App* info_command = trace->add_subcommand(
       "info", "Steps, GPU work by kernel class and stream, collectives; --system replays");
-  info_command->add_option("file", options->file, "Kineto trace (.json or .json.gz)")->required();
+  info_command->add_option("files", options->files, kFilesHelp)->required();
+  info_command->add_option("--world-size", options->world_size, kWorldSizeHelp)
+      ->check(CLI::Range(1, 1'000'000));
   info_command->add_option("--system", options->system, "Replay on this system and compare step times");
   info_command->add_option("--profiles", options->profiles, kProfileDirHelp);
   info_command->add_flag("--measured-comm", options->measured_comm,
                          "NCCL kernels keep their measured times (default: the network model prices them)");
   info_command->callback([&out, options] { info(*options, out); });
   CLI::App* import_command = trace->add_subcommand("import", "Write the trace as an execution-graph file");
-  import_command->add_option("file", options->file, "Kineto trace (.json or .json.gz)")->required();
+  import_command->add_option("files", options->files, kFilesHelp)->required();
+  import_command->add_option("--world-size", options->world_size, kWorldSizeHelp)
+      ->check(CLI::Range(1, 1'000'000));
   import_command->add_option("-o,--out", options->out, "Graph file to write (strata replay reads it)")
       ->required();
   import_command->add_flag("--measured-comm", options->measured_comm,

@@ -131,6 +131,13 @@ class Importer {
       result_.steps = 1;
       result_.measured_step_s = (end_ - begin_) * 1e-6;
     }
+    // Host segments span the window: a window beyond a day is not a trace of training steps (and could
+    // outlast simulated time).
+    constexpr double kMaxWindowUs = 86400e6;
+    if (end_ - begin_ > kMaxWindowUs)
+      throw sim::InputError(trace_.source, "/traceEvents",
+                            "the events span " + std::to_string((end_ - begin_) * 1e-6) +
+                                " s, more than a day" + window_words());
     result_.window_start_us = begin_;
     result_.window_s = (end_ - begin_) * 1e-6;
   }
