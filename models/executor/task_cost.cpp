@@ -16,7 +16,8 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
       return memory_bound_time(gpu, sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes))).total;
     case ComputeKind::kHost:
       return host_memory_bound_time(system, sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes)));
-    case ComputeKind::kMeasured: return compute.duration;
+    case ComputeKind::kMeasured:
+    case ComputeKind::kMeasuredHost: return compute.duration;
   }
   return sim::SimTime::zero();
 }

@@ -29,8 +29,10 @@ using TaskId = std::uint32_t;
 
 enum class TaskType { kCompute, kCollective, kSend, kRecv, kMemory, kHostTransfer };
 // kHost: a memory-bound step on the host CPU (the offloaded optimizer), timed by host DRAM bandwidth.
-// kMeasured: a kernel whose duration was measured (an imported trace) rather than modelled.
-enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost, kMeasured };
+// kMeasured: a GPU kernel whose duration was measured (an imported trace) rather than modelled;
+// kMeasuredHost: work measured on a host CPU thread (an imported trace's launch gaps and CPU operators),
+// which another GPU would not change.
+enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost, kMeasured, kMeasuredHost };
 
 // The words graph files and timelines use for them.
 inline constexpr sim::NameTable<TaskType, 6> kTaskTypeNames{{{
@@ -41,12 +43,13 @@ inline constexpr sim::NameTable<TaskType, 6> kTaskTypeNames{{{
     {TaskType::kMemory, "memory"},
     {TaskType::kHostTransfer, "host_transfer"},
 }}};
-inline constexpr sim::NameTable<ComputeKind, 5> kComputeKindNames{{{
+inline constexpr sim::NameTable<ComputeKind, 6> kComputeKindNames{{{
     {ComputeKind::kGemm, "gemm"},
     {ComputeKind::kAttention, "attention"},
     {ComputeKind::kMemoryBound, "memory_bound"},
     {ComputeKind::kHost, "host"},
     {ComputeKind::kMeasured, "measured"},
+    {ComputeKind::kMeasuredHost, "measured_host"},
 }}};
 
 // A training pass of the pipeline schedule (models/strategy/pipeline_schedule.hpp orders them).
@@ -83,7 +86,9 @@ struct ComputeSpec {
   Dtype dtype = Dtype::kBf16;  // kGemm
   double flops = 0;            // kAttention (executed FLOPs)
   double bytes = 0;            // kAttention, kMemoryBound and kHost: bytes read plus written
-  sim::SimTime duration;       // kMeasured
+  sim::SimTime duration;       // kMeasured, kMeasuredHost
+
+  bool is_measured() const { return kind == ComputeKind::kMeasured || kind == ComputeKind::kMeasuredHost; }
 };
 
 struct CollectiveSpec {

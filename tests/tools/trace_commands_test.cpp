@@ -30,6 +30,19 @@ TEST_CASE("trace info summarises a Kineto trace and compares its replay with the
                            Catch::Contains("allreduce Float x6637568 over 2 ranks"));
   CHECK_THAT(info.out, Catch::Contains("7 collectives priced by the network model"));
   CHECK_THAT(info.out, Catch::Contains("replay on dgx-a100:"));
+  // What-if on another GPU: the trace's A100 kernels re-timed for the H100's rates.
+  const auto h100 = run({"trace", "info", kDdpTrace, "--system", "dgx-h100"});
+  REQUIRE(h100.exit_code == 0);
+  CHECK_THAT(h100.out,
+             Catch::Contains("\"NVIDIA A100-PG509-200\" matches no GPU profile: its kernels keep their"));
+  const auto retimed =
+      run({"trace", "info", kDdpTrace, "--system", "dgx-h100", "--recorded-on", "a100-sxm4-40gb"});
+  REQUIRE(retimed.exit_code == 0);
+  CHECK_THAT(retimed.out, Catch::Contains("kernels re-timed from a100-sxm4-40gb to h100-sxm5-80gb"));
+  CHECK_THAT(retimed.out, Catch::Contains("gemm               203 kernels x0.322"));
+  const auto pointless = run({"trace", "info", kDdpTrace, "--recorded-on", "a100-sxm4-40gb"});
+  CHECK(pointless.exit_code == 2);
+  CHECK_THAT(pointless.err, Catch::Contains("--recorded-on: has no effect without --system"));
   const auto measured = run({"trace", "info", kDdpTrace, "--measured-comm"});
   REQUIRE(measured.exit_code == 0);
   CHECK_THAT(measured.out, Catch::Contains("7 measured: --measured-comm"));
@@ -49,10 +62,9 @@ TEST_CASE("a trace without ProfilerStep annotations is one step: its whole span"
   CHECK_THAT(info.out, Catch::Contains("rank 0 of 1"));
   CHECK_THAT(info.out, Catch::Contains("no ProfilerStep annotation: the whole trace is one step of 0.10 ms"));
   CHECK_THAT(info.out, Catch::Contains("gemm                 1 ops       0.10 ms   96.0% of the window"));
-  CHECK_THAT(
-      info.out,
-      Catch::Contains(
-          "replay on dgx-a100: 0.10 ms per step, measured 0.10 ms: -4.0%"));  // launch latency: not modelled
+  CHECK_THAT(info.out,
+             Catch::Contains("replay on dgx-a100: 0.10 ms per step, measured 0.10 ms (on the trace's GPU): "
+                             "-4.0%"));  // launch latency: not modelled
   fs::remove_all(dir);
 }
 

@@ -8,6 +8,7 @@
 #include "../support/input_error.hpp"
 #include "models/executor/executor.hpp"
 #include "models/hardware/profile_catalog.hpp"
+#include "traces/gpu_retarget.hpp"
 #include "traces/graph_file.hpp"
 #include "traces/kineto/kernel_classes.hpp"
 #include "traces/kineto/kineto_import.hpp"
@@ -231,5 +232,34 @@ TEST_CASE("real traces replay on the hardware they were recorded on within 5% of
     // Same trace, same graph, byte for byte.
     const traces::KinetoImport again = traces::import_kineto(traces::read_kineto_trace(kData + "/" + file));
     CHECK(traces::graph_to_text(again.graph) == traces::graph_to_text(imported.graph));
+  }
+}
+
+TEST_CASE("a trace's kernels re-timed for another GPU take its calibrated rate ratios, host work none",
+          "[kineto][retarget]") {
+  const models::ProfileCatalog profiles(STRATA_SOURCE_PROFILE_DIR);
+  CHECK(traces::gpu_profile_for_device("NVIDIA A100-SXM4-80GB", profiles.gpu_names()) == "a100-sxm4-80gb");
+  CHECK_FALSE(traces::gpu_profile_for_device("NVIDIA A100-PG509-200", profiles.gpu_names()));
+  const models::GpuProfile a100 = profiles.gpu("a100-sxm4-80gb");
+  const models::GpuProfile h100 = profiles.gpu("h100-sxm5-80gb");
+  traces::KinetoImport imported = import_text(small_trace());
+  const models::ExecutionGraph before = imported.graph;
+  const traces::GpuRetarget report = traces::retarget_measured_kernels(imported.graph, a100, h100);
+  const auto rate = [](const models::GpuProfile& gpu) {
+    return gpu.peak(models::Dtype::kBf16).flops_per_s() *
+           gpu.gemm_max_efficiency.at(models::Dtype::kBf16).value;
+  };
+  REQUIRE(report.by_class.count(traces::KernelClass::kGemm) == 1);
+  CHECK(report.by_class.at(traces::KernelClass::kGemm).time_ratio == Approx(rate(a100) / rate(h100)));
+  CHECK(report.by_class.at(traces::KernelClass::kMemoryBound).time_ratio ==
+        Approx(a100.memory_bandwidth.value.bytes_per_s() * a100.memory_efficiency.value /
+               (h100.memory_bandwidth.value.bytes_per_s() * h100.memory_efficiency.value)));
+  for (std::size_t i = 0; i < before.tasks.size(); ++i) {
+    const models::Task& was = before.tasks[i];
+    const models::Task& now = imported.graph.tasks[i];
+    if (was.compute.kind == models::ComputeKind::kMeasuredHost)
+      CHECK(now.compute.duration == was.compute.duration);
+    if (was.compute.kind == models::ComputeKind::kMeasured)
+      CHECK(now.compute.duration < was.compute.duration);
   }
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
 #include "traces/chakra/chakra_import.hpp"
+#include "traces/gpu_retarget.hpp"
 #include "traces/graph_file.hpp"
 #include "traces/kineto/kernel_classes.hpp"
 #include "traces/kineto/kineto_import.hpp"
@@ -35,6 +37,7 @@ struct TraceOptions {
   std::string out;
   std::string system;
   std::string profiles;
+  std::string recorded_on;
   bool measured_comm = false;
 };
 
@@ -115,6 +118,7 @@ struct Loaded {
   models::ExecutionGraph graph;
   std::int64_t steps = 1;
   double measured_step_s = 0;  // 0: the trace carries no step time (Chakra)
+  std::string device;          // the traced GPU's CUDA name, where the trace records it
   nlohmann::json metadata;
 };
 
@@ -154,6 +158,7 @@ Loaded load_kineto(const TraceOptions& o, const std::string& text, std::ostream*
     print_import(imported, out);
   }
   Loaded loaded;
+  loaded.device = trace.device;
   loaded.steps = imported.steps;
   loaded.measured_step_s = imported.measured_step_s;
   loaded.metadata = {{"strategy", std::filesystem::path(file).filename().string()},
@@ -234,8 +239,42 @@ Loaded load(const TraceOptions& o, std::ostream* describe) {
   return load_chakra(o, std::move(bytes), describe);
 }
 
+// What-if on another GPU (traces/gpu_retarget.hpp): the kernels measured on the trace's GPU (--recorded-on,
+// or the profile its device name matches) re-timed for `target`. Says what it did, or why it did nothing.
+void retarget(Loaded& loaded, const TraceOptions& o, const models::ProfileCatalog& profiles,
+              const models::GpuProfile& target, std::ostream& out) {
+  std::optional<std::string> recorded =
+      o.recorded_on.empty() ? traces::gpu_profile_for_device(loaded.device, profiles.gpu_names())
+                            : std::optional<std::string>(o.recorded_on);
+  if (!recorded) {
+    out << "  the trace's GPU "
+        << (loaded.device.empty() ? "is not recorded" : "\"" + loaded.device + "\" matches no GPU profile")
+        << ": its kernels keep their measured times (--recorded-on GPU re-times them for " << target.name
+        << ")\n";
+    return;
+  }
+  if (*recorded == target.name) return;
+  const models::GpuProfile from = profiles.gpu(*recorded);
+  const traces::GpuRetarget report = traces::retarget_measured_kernels(loaded.graph, from, target);
+  out << "  kernels re-timed from " << from.name << " to " << target.name
+      << " (a flat ratio per class: the trace carries no shapes):\n";
+  for (const auto& [kind, entry] : report.by_class)
+    out << line_of("    %-14s %7lld kernels x%.3f  %10.2f ms -> %.2f ms\n",
+                   std::string(traces::kKernelClassNames.name(kind)).c_str(),
+                   static_cast<long long>(entry.kernels), entry.time_ratio, entry.measured_s * kMs,
+                   entry.retimed_s * kMs);
+  if (report.unchanged_host_copies + report.unchanged_communication > 0)
+    out << "    unchanged: " << report.unchanged_host_copies << " host-device copies, "
+        << report.unchanged_communication << " NCCL kernels at their measured time; all host work\n";
+  loaded.metadata["retimed_from_gpu"] = from.name;
+  loaded.metadata["retimed_for_gpu"] = target.name;
+}
+
 void info(const TraceOptions& o, std::ostream& out) {
-  const Loaded loaded = load(o, &out);
+  if (!o.recorded_on.empty() && o.system.empty())
+    throw sim::InputError("command line", "--recorded-on",
+                          "has no effect without --system: nothing is re-timed");
+  Loaded loaded = load(o, &out);
   if (o.system.empty()) {
     out << "  (--system NAME replays it"
         << (loaded.measured_step_s > 0 ? " and compares the step time with the trace's" : "") << ")\n";
@@ -244,6 +283,7 @@ void info(const TraceOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::SystemProfile system = profiles.system(o.system);
   const models::GpuProfile gpu = profiles.gpu(system.gpu);
+  retarget(loaded, o, profiles, gpu, out);
   models::ExecutionResult result;
   try {
     result = models::execute(loaded.graph, gpu, system);
@@ -254,8 +294,8 @@ void info(const TraceOptions& o, std::ostream& out) {
   }
   const double replayed = result.makespan.seconds() / static_cast<double>(loaded.steps);
   if (loaded.measured_step_s > 0) {
-    out << line_of("  replay on %s: %.2f ms per step, measured %.2f ms: %+.1f%%\n", system.name.c_str(),
-                   replayed * kMs, loaded.measured_step_s * kMs,
+    out << line_of("  replay on %s: %.2f ms per step, measured %.2f ms (on the trace's GPU): %+.1f%%\n",
+                   system.name.c_str(), replayed * kMs, loaded.measured_step_s * kMs,
                    100.0 * (replayed - loaded.measured_step_s) / loaded.measured_step_s);
   } else {
     out << line_of("  replay on %s: %.3f ms\n", system.name.c_str(), replayed * kMs);
@@ -292,6 +332,10 @@ void add_trace_commands(CLI::App& app, std::ostream& out) {
       ->check(CLI::Range(1, 1'000'000));
   info_command->add_option("--system", options->system, "Replay on this system and compare step times");
   info_command->add_option("--profiles", options->profiles, kProfileDirHelp);
+  info_command->add_option(
+      "--recorded-on", options->recorded_on,
+      "GPU profile the trace was recorded on (default: the one its device name matches); "
+      "with --system on another GPU, kernels are re-timed for it");
   info_command->add_flag("--measured-comm", options->measured_comm,
                          "NCCL kernels keep their measured times (default: the network model prices them)");
   info_command->callback([&out, options] { info(*options, out); });

@@ -79,7 +79,7 @@ class Importer {
 
   void measured(models::Task& task, const ChakraNode& node) {
     task.type = TaskType::kCompute;
-    task.compute.kind = models::ComputeKind::kMeasured;
+    task.compute.kind = node.is_cpu_op ? models::ComputeKind::kMeasuredHost : models::ComputeKind::kMeasured;
     task.compute.duration =
         sim::SimTime::from_ps_rounded(static_cast<double>(node.duration_us) * kPicosecondsPerMicrosecond);
   }

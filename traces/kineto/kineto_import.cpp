@@ -199,13 +199,15 @@ class Importer {
     return nodes_.size() - 1;
   }
 
-  models::Task measured_task(int stream, std::string name, TimeCategory category, double microseconds) {
+  // GPU work (ComputeKind::kMeasured) or, on a host thread, kMeasuredHost.
+  models::Task measured_task(int stream, std::string name, TimeCategory category, double microseconds,
+                             models::ComputeKind kind = models::ComputeKind::kMeasured) {
     models::Task task;
     task.stream = stream;
     task.type = TaskType::kCompute;
     task.name = std::move(name);
     task.category = models::category_name(category);
-    task.compute.kind = models::ComputeKind::kMeasured;
+    task.compute.kind = kind;
     task.compute.duration = measured(microseconds);
     return task;
   }
@@ -238,13 +240,18 @@ class Importer {
                      0,
                      0,
                      measured_task(stream->second, "host before " + call.name, TimeCategory::kOther,
-                                   call.start_us - boundary),
+                                   call.start_us - boundary, models::ComputeKind::kMeasuredHost),
                      {}};
         const std::size_t segment_node = add(std::move(segment));
         boundary = call.start_us;
         if (!launches) {  // a synchronize call
           const double returned = call.start_us + call.duration_us;
-          Node marker{returned, 1, 0, measured_task(stream->second, call.name, TimeCategory::kOther, 0), {}};
+          Node marker{returned,
+                      1,
+                      0,
+                      measured_task(stream->second, call.name, TimeCategory::kOther, 0,
+                                    models::ComputeKind::kMeasuredHost),
+                      {}};
           synchronize_markers_.emplace_back(add(std::move(marker)), returned);
           boundary = returned;
           continue;

@@ -1,0 +1,48 @@
+// What-if for an imported trace: the GPU kernels it measured on one GPU, re-timed for another (`strata trace
+// info --system` on a system whose GPU differs from the trace's). Imported kernels carry no shapes yet, so
+// every class takes a flat ratio of the two GPUs' calibrated rates (calibration/profiles/gpus):
+//  - gemm: bf16 dense tensor-core peak x gemm_max_efficiency (the trace records no dtype: bf16 stands for
+//    the tensor-core GEMMs that dominate training);
+//  - attention: bf16 peak x attention_efficiency;
+//  - memory_bound, other, and device-to-device copies and memsets: memory_bandwidth x memory_efficiency;
+//  - copies between host and device, and NCCL kernels kept at their measured time: unchanged (the host link
+//    and the network are the system's, not the GPU's);
+//  - host work (ComputeKind::kMeasuredHost): unchanged.
+// Classes by kernel name (traces/kineto/kernel_classes.hpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/graph/execution_graph.hpp"
+#include "models/hardware/gpu_profile.hpp"
+#include "traces/kineto/kernel_classes.hpp"
+
+namespace strata::traces {
+
+struct RetargetedClass {
+  std::int64_t kernels = 0;
+  double time_ratio = 1.0;  // new duration / measured duration
+  double measured_s = 0;    // summed over the class's kernels
+  double retimed_s = 0;
+};
+
+struct GpuRetarget {
+  std::map<KernelClass, RetargetedClass> by_class;
+  std::int64_t unchanged_host_copies = 0;
+  std::int64_t unchanged_communication = 0;
+};
+
+// Re-times every measured GPU kernel of `graph` recorded on `recorded` for `target`.
+GpuRetarget retarget_measured_kernels(models::ExecutionGraph& graph, const models::GpuProfile& recorded,
+                                      const models::GpuProfile& target);
+
+// The GPU profile (of `names`) a CUDA device name stands for: "NVIDIA A100-SXM4-80GB" -> "a100-sxm4-80gb",
+// matched on letters and digits alone; std::nullopt when none matches.
+std::optional<std::string> gpu_profile_for_device(const std::string& device,
+                                                  const std::vector<std::string>& names);
+
+}  // namespace strata::traces
