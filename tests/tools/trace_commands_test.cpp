@@ -112,6 +112,16 @@ TEST_CASE("trace info and import read Chakra execution traces, one per rank", "[
   CHECK_THAT(info.out, Catch::StartsWith("Chakra traces: 8 rank(s) of 8, schema 0.0.4"));
   CHECK_THAT(info.out, Catch::Contains("8 x all-reduce of 1048576 bytes"));
   CHECK_THAT(info.out, Catch::Contains("replay on dgx-h100: 0.0"));
+  std::vector<std::string> scaled = args;
+  scaled.insert(scaled.end(), {"--dp", "64"});
+  const auto dp = run(scaled);
+  REQUIRE(dp.exit_code == 0);
+  CHECK_THAT(dp.out,
+             Catch::Contains(
+                 "data-parallel groups (over the whole job): 8 -> 64 GPUs (1 group(s), 8 collective(s))"));
+  const auto no_system = run({"trace", "info", dir + "all_reduce.0.et", "--dp", "4"});
+  CHECK(no_system.exit_code == 2);
+  CHECK_THAT(no_system.err, Catch::Contains("--dp: has no effect without --system"));
   // Options that would do nothing are refused with the reason.
   const auto measured = run({"trace", "info", dir + "all_reduce.0.et", "--measured-comm"});
   CHECK(measured.exit_code == 2);

@@ -11,6 +11,7 @@
 #include "models/network/analytic_backend.hpp"
 #include "traces/chakra/chakra_import.hpp"
 #include "traces/chakra/chakra_trace.hpp"
+#include "traces/data_parallel_scaling.hpp"
 #include "traces/graph_file.hpp"
 
 using namespace strata;
@@ -191,4 +192,36 @@ TEST_CASE("a damaged or inconsistent Chakra trace names the file and the byte or
                    {traces::parse_chakra_trace(good, "a.et"), traces::parse_chakra_trace(good, "b.et")}, {1});
              }),
              Catch::Contains("--world-size: 1 is fewer than the 2 traces given"));
+}
+
+TEST_CASE(
+    "more replicas (--dp) grow the job's data-parallel groups, priced by the network model at that scale",
+    "[chakra][dp]") {
+  const models::ProfileCatalog profiles(STRATA_SOURCE_PROFILE_DIR);
+  const models::SystemProfile system = profiles.system("dgx-h100");
+  std::vector<traces::ChakraTrace> ranks;
+  for (int r = 0; r < 8; ++r)
+    ranks.push_back(
+        traces::read_chakra_trace(kData + "/all_reduce-8npus-1MB/all_reduce." + std::to_string(r) + ".et"));
+  sim::SimTime previous = sim::SimTime::zero();
+  for (int replicas : {8, 16, 64, 512}) {
+    INFO(replicas << " replicas");
+    traces::ChakraImport imported = traces::import_chakra(ranks);
+    const traces::DataParallelScaling scaling = traces::scale_data_parallel(imported.graph, replicas);
+    CHECK(scaling.from_gpus == 8);
+    CHECK(scaling.to_gpus == replicas);
+    CHECK(scaling.collectives == 8);
+    std::vector<int> gpus(static_cast<std::size_t>(replicas));
+    for (int g = 0; g < replicas; ++g) gpus[static_cast<std::size_t>(g)] = g;
+    const sim::SimTime alone = models::analytic_collective_over(system, models::CollectiveOp::kAllReduce,
+                                                                sim::Bytes::from_count(1048576), gpus)
+                                   .time;
+    const sim::SimTime replayed = replay(imported.graph, "dgx-h100").makespan;
+    CHECK(replayed == alone);
+    CHECK(replayed > previous);  // more ring steps, then nodes: an all-reduce only gets slower
+    previous = replayed;
+  }
+  traces::ChakraImport imported = traces::import_chakra(ranks);
+  CHECK_THAT(error_of([&] { traces::scale_data_parallel(imported.graph, 4); }),
+             Catch::Contains("4 replicas cannot hold the traced work on GPU 7"));
 }

@@ -22,6 +22,7 @@
 #include "strata/commands.hpp"
 #include "strata/profile_location.hpp"
 #include "traces/chakra/chakra_import.hpp"
+#include "traces/data_parallel_scaling.hpp"
 #include "traces/gpu_retarget.hpp"
 #include "traces/graph_file.hpp"
 #include "traces/kineto/kernel_classes.hpp"
@@ -38,6 +39,7 @@ struct TraceOptions {
   std::string system;
   std::string profiles;
   std::string recorded_on;
+  int dp = 0;  // 0: as traced
   bool measured_comm = false;
 };
 
@@ -274,6 +276,8 @@ void info(const TraceOptions& o, std::ostream& out) {
   if (!o.recorded_on.empty() && o.system.empty())
     throw sim::InputError("command line", "--recorded-on",
                           "has no effect without --system: nothing is re-timed");
+  if (o.dp > 0 && o.system.empty())
+    throw sim::InputError("command line", "--dp", "has no effect without --system: nothing is replayed");
   Loaded loaded = load(o, &out);
   if (o.system.empty()) {
     out << "  (--system NAME replays it"
@@ -284,6 +288,11 @@ void info(const TraceOptions& o, std::ostream& out) {
   const models::SystemProfile system = profiles.system(o.system);
   const models::GpuProfile gpu = profiles.gpu(system.gpu);
   retarget(loaded, o, profiles, gpu, out);
+  if (o.dp > 0) {
+    const traces::DataParallelScaling scaling = traces::scale_data_parallel(loaded.graph, o.dp);
+    out << "  data-parallel groups (over the whole job): " << scaling.from_gpus << " -> " << scaling.to_gpus
+        << " GPUs (" << scaling.groups << " group(s), " << scaling.collectives << " collective(s))\n";
+  }
   models::ExecutionResult result;
   try {
     result = models::execute(loaded.graph, gpu, system);
@@ -336,6 +345,11 @@ void add_trace_commands(CLI::App& app, std::ostream& out) {
       "--recorded-on", options->recorded_on,
       "GPU profile the trace was recorded on (default: the one its device name matches); "
       "with --system on another GPU, kernels are re-timed for it");
+  info_command
+      ->add_option("--dp", options->dp,
+                   "With --system: the job's data-parallel groups (those over every GPU) get this many "
+                   "GPUs, and its collectives are priced at that scale")
+      ->check(CLI::Range(1, 1'000'000));
   info_command->add_flag("--measured-comm", options->measured_comm,
                          "NCCL kernels keep their measured times (default: the network model prices them)");
   info_command->callback([&out, options] { info(*options, out); });
