@@ -18,10 +18,6 @@ double memory_rate(const models::GpuProfile& gpu) {
   return gpu.memory_bandwidth.value.bytes_per_s() * gpu.memory_efficiency.value;
 }
 
-bool between_host_and_device(const std::string& name) {
-  return name.find("HtoD") != std::string::npos || name.find("DtoH") != std::string::npos;
-}
-
 std::string letters_and_digits(const std::string& text) {
   std::string out;
   for (char c : text)
@@ -41,13 +37,12 @@ GpuRetarget retarget_measured_kernels(models::ExecutionGraph& graph, const model
   for (models::Task& task : graph.tasks) {
     if (task.type != models::TaskType::kCompute || task.compute.kind != models::ComputeKind::kMeasured)
       continue;
-    const bool copy = task.name.rfind("Memcpy", 0) == 0 || task.name.rfind("Memset", 0) == 0;
-    const KernelClass kind = copy ? KernelClass::kCopy : kernel_class(task.name);
+    const KernelClass kind = is_copy_name(task.name) ? KernelClass::kCopy : kernel_class(task.name);
     if (kind == KernelClass::kCommunication) {
       ++report.unchanged_communication;
       continue;
     }
-    if (kind == KernelClass::kCopy && between_host_and_device(task.name)) {
+    if (kind == KernelClass::kCopy && is_host_device_copy(task.name)) {
       ++report.unchanged_host_copies;
       continue;
     }

@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -109,11 +108,12 @@ void print_import(const traces::KinetoImport& imported, std::ostream& out) {
     out << "    " << count << " measured: " << reason << "\n";
 }
 
-// Which reader a trace takes, from its (decompressed) bytes: a Kineto trace is JSON text; anything else is
-// read as a Chakra execution trace.
+// Which reader a trace takes, from its (decompressed) first bytes: a Kineto trace is JSON text; anything else
+// is read as a Chakra execution trace.
+constexpr std::string_view kJsonStarts = "{[";
 bool is_json(const std::string& bytes) {
   const std::size_t first = bytes.find_first_not_of(" \t\r\n");
-  return first != std::string::npos && (bytes[first] == '{' || bytes[first] == '[');
+  return first != std::string::npos && kJsonStarts.find(bytes[first]) != std::string_view::npos;
 }
 
 struct Loaded {
@@ -124,7 +124,7 @@ struct Loaded {
   nlohmann::json metadata;
 };
 
-Loaded load_kineto(const TraceOptions& o, const std::string& text, std::ostream* describe) {
+Loaded load_kineto(const TraceOptions& o, std::streambuf& text, std::ostream* describe) {
   if (o.files.size() != 1) {
     throw sim::InputError("command line", "FILE",
                           "one Kineto trace at a time (the rank it traced; the job's others are taken as "
@@ -135,7 +135,7 @@ Loaded load_kineto(const TraceOptions& o, const std::string& text, std::ostream*
     throw sim::InputError("command line", "--world-size",
                           "has no effect on a Kineto trace: it records its job's");
   const std::string& file = o.files.front();
-  const traces::KinetoTrace trace = traces::parse_kineto_trace(text, file);
+  const traces::KinetoTrace trace = traces::read_kineto_trace(text, file);
   traces::KinetoImport imported = traces::import_kineto(trace, {o.measured_comm});
   if (describe != nullptr) {
     std::ostream& out = *describe;
@@ -176,14 +176,14 @@ Loaded load_kineto(const TraceOptions& o, const std::string& text, std::ostream*
   return loaded;
 }
 
-Loaded load_chakra(const TraceOptions& o, std::string first_bytes, std::ostream* describe) {
+Loaded load_chakra(const TraceOptions& o, std::ostream* describe) {
   if (o.measured_comm)
     throw sim::InputError("command line", "--measured-comm",
                           "has no effect on Chakra traces: collectives with comm_type and comm_size are "
                           "priced by the network model, the others keep their durations");
   std::vector<traces::ChakraTrace> ranks;
   for (std::size_t i = 0; i < o.files.size(); ++i) {
-    const std::string bytes = i == 0 ? std::move(first_bytes) : traces::read_maybe_gzip_file(o.files[i]);
+    const std::string bytes = traces::read_maybe_gzip_file(o.files[i]);
     if (is_json(bytes))
       throw sim::InputError(o.files[i], "", "a JSON file among Chakra traces: give one Kineto trace alone");
     ranks.push_back(traces::parse_chakra_trace(bytes, o.files[i]));
@@ -236,9 +236,10 @@ Loaded load_chakra(const TraceOptions& o, std::string first_bytes, std::ostream*
 }
 
 Loaded load(const TraceOptions& o, std::ostream* describe) {
-  std::string bytes = traces::read_maybe_gzip_file(o.files.front());
-  if (is_json(bytes)) return load_kineto(o, bytes, describe);
-  return load_chakra(o, std::move(bytes), describe);
+  // A Kineto trace streams (it may be gigabytes); Chakra traces are read whole (protobuf).
+  const std::unique_ptr<traces::MaybeGzipStreambuf> text = traces::open_maybe_gzip_file(o.files.front());
+  if (text->starts_with_one_of(kJsonStarts)) return load_kineto(o, *text, describe);
+  return load_chakra(o, describe);
 }
 
 // What-if on another GPU (traces/gpu_retarget.hpp): the kernels measured on the trace's GPU (--recorded-on,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <initializer_list>
 #include <string>
 
@@ -35,12 +34,21 @@ const std::array<ClassPatterns, 4> kPatterns{{
 
 KernelClass kernel_class(std::string_view kernel_name) {
   std::string lower(kernel_name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // ASCII only: kernel names are C++ identifiers (std::tolower consults the locale, a tenth of an import).
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   for (const ClassPatterns& entry : kPatterns)
     for (std::string_view pattern : entry.patterns)
       if (lower.find(pattern) != std::string::npos) return entry.kernel_class;
   return KernelClass::kOther;
+}
+
+bool is_copy_name(std::string_view name) {
+  return name.rfind("Memcpy", 0) == 0 || name.rfind("Memset", 0) == 0;
+}
+
+bool is_host_device_copy(std::string_view name) {
+  return name.find("HtoD") != std::string_view::npos || name.find("DtoH") != std::string_view::npos;
 }
 
 KernelClass kernel_class(const KinetoGpuOp& op) {

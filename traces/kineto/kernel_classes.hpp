@@ -29,4 +29,10 @@ inline constexpr sim::NameTable<KernelClass, 6> kKernelClassNames{{{
 KernelClass kernel_class(std::string_view kernel_name);
 KernelClass kernel_class(const KinetoGpuOp& op);
 
+// Copies and memsets by the names the profiler gives them ("Memcpy HtoD (Pinned -> Device)", "Memset
+// (Device)"), for imported graphs, which keep a task's name but not its kind.
+bool is_copy_name(std::string_view name);
+// A copy between host and device memory (HtoD, DtoH): it moves over PCIe or C2C, not through HBM.
+bool is_host_device_copy(std::string_view name);
+
 }  // namespace strata::traces

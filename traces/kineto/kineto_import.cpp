@@ -31,7 +31,7 @@ constexpr std::array<std::string_view, 7> kSynchronizeCalls{
 constexpr std::array<std::string_view, 2> kStreamWaitCalls{"cudaStreamWaitEvent", "cuStreamWaitEvent"};
 
 template <std::size_t N>
-bool is_one_of(const std::string& name, const std::array<std::string_view, N>& names) {
+bool is_one_of(std::string_view name, const std::array<std::string_view, N>& names) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
@@ -92,6 +92,9 @@ class Importer {
       throw sim::InputError(trace_.source, "/traceEvents",
                             "no GPU kernel, copy or memset in the window to replay" + window_words());
     name_streams();
+    // A node per selected op, per host segment between launches and per synchronize: at most three per op
+    // plus the synchronizes (moving Nodes as the vector grows was a tenth of an import).
+    nodes_.reserve(3 * ops_.size() + 16);
     add_host_threads();
     add_gpu_work();
     emit();
@@ -236,12 +239,13 @@ class Importer {
           continue;
         }
         if (stream == thread_stream_.end()) continue;
-        Node segment{call.start_us,
-                     0,
-                     0,
-                     measured_task(stream->second, "host before " + call.name, TimeCategory::kOther,
-                                   call.start_us - boundary, models::ComputeKind::kMeasuredHost),
-                     {}};
+        Node segment{
+            call.start_us,
+            0,
+            0,
+            measured_task(stream->second, "host before " + std::string(call.name), TimeCategory::kOther,
+                          call.start_us - boundary, models::ComputeKind::kMeasuredHost),
+            {}};
         const std::size_t segment_node = add(std::move(segment));
         boundary = call.start_us;
         if (!launches) {  // a synchronize call
@@ -249,7 +253,7 @@ class Importer {
           Node marker{returned,
                       1,
                       0,
-                      measured_task(stream->second, call.name, TimeCategory::kOther, 0,
+                      measured_task(stream->second, std::string(call.name), TimeCategory::kOther, 0,
                                     models::ComputeKind::kMeasuredHost),
                       {}};
           synchronize_markers_.emplace_back(add(std::move(marker)), returned);
@@ -340,16 +344,16 @@ class Importer {
                                   (static_cast<std::uint64_t>(group) << 32) | collective_sequence_[group]++};
           ++result_.modelled_collectives;
         } else {
-          node.task = measured_task(stream, op.name,
+          node.task = measured_task(stream, std::string(op.name),
                                     communication_category(plan.op, plan.gpus.size(), trace_.world_size),
                                     op.duration_us);
           ++result_.measured_communication[plan.measured_reason];
         }
       } else {
-        const bool host_copy = kind == KernelClass::kCopy && (op.name.find("HtoD") != std::string::npos ||
-                                                              op.name.find("DtoH") != std::string::npos);
-        node.task = measured_task(
-            stream, op.name, host_copy ? TimeCategory::kOffload : TimeCategory::kCompute, op.duration_us);
+        const bool host_copy = kind == KernelClass::kCopy && is_host_device_copy(op.name);
+        node.task =
+            measured_task(stream, std::string(op.name),
+                          host_copy ? TimeCategory::kOffload : TimeCategory::kCompute, op.duration_us);
       }
       if (launch) {
         const auto segment = launch_node_.find(*launch);
@@ -398,6 +402,7 @@ class Importer {
     graph.ranks = 1;
     graph.gpus = trace_.world_size;
     graph.gpu_of_rank = {trace_.rank};
+    graph.tasks.reserve(nodes_.size());
     std::vector<std::optional<TaskId>> id_of(nodes_.size());
     for (std::size_t n : order) {
       Node& node = nodes_[n];

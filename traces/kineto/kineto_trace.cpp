@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "sim/json_input.hpp"
+#include "traces/kineto/kineto_event_stream.hpp"
 #include "traces/maybe_gzip_file.hpp"
 
 namespace strata::traces {
@@ -14,6 +15,7 @@ namespace {
 
 using sim::JsonLocation;
 using sim::JsonObjectReader;
+using Type = KinetoRawValue::Type;
 
 constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMaxRanks = 1'000'000;
@@ -22,42 +24,125 @@ constexpr std::int64_t kMaxRanks = 1'000'000;
 constexpr double kMaxTimestampUs = 1e17;
 constexpr double kMaxDurationUs = 86400e6;
 
-double timestamp(JsonObjectReader& event) {
-  const double ts = event.required_number("ts");
-  if (!std::isfinite(ts) || std::abs(ts) > kMaxTimestampUs)
-    event.location_of("ts").fail("expected a timestamp in microseconds");
-  return ts;
-}
+// Typed, checked access to one raw event's values. The value's JSON location is built only for a message.
+class EventValues {
+ public:
+  EventValues(const KinetoRawEvent& event, const std::string& source) : event_(event), source_(source) {}
 
-double duration(JsonObjectReader& event) {
-  const double dur = event.required_number("dur");
-  if (!(dur >= 0) || dur > kMaxDurationUs)
-    event.location_of("dur").fail("expected a duration of 0 to 86400e6 microseconds");
-  return dur;
-}
+  JsonLocation location() const {
+    return JsonLocation{source_, "/traceEvents/" + std::to_string(event_.index)};
+  }
+  JsonLocation args_location() const { return location().child("args"); }
+  JsonLocation location_of(KinetoEventField f) const {
+    return location().child(kKinetoEventKeys[static_cast<std::size_t>(f)]);
+  }
+  JsonLocation location_of(KinetoArgField f) const {
+    return args_location().child(kKinetoArgKeys[static_cast<std::size_t>(f)]);
+  }
 
-std::optional<std::int64_t> optional_integer(JsonObjectReader& object, std::string_view key,
-                                             std::int64_t min) {
-  if (object.optional(key) == nullptr) return std::nullopt;
-  return object.required_integer(key, min, kMaxInt);
-}
+  // The element itself must be an object; "args", where `required`, too.
+  void require_object() const {
+    if (event_.type != Type::kObject) JsonObjectReader(raw_of(event_.type).to_json(), location());
+  }
+  bool has_args(bool required) const {
+    if (event_.args_type == Type::kAbsent) {
+      if (required) location().fail("missing required key \"args\"");
+      return false;
+    }
+    if (event_.args_type != Type::kObject)
+      JsonObjectReader(raw_of(event_.args_type).to_json(), args_location());
+    return true;
+  }
+
+  template <class Field>
+  std::optional<std::string_view> optional_string(Field f) const {
+    const KinetoRawValue& v = event_[f];
+    if (!v.present()) return std::nullopt;
+    if (v.type != Type::kString) sim::json_string(v.to_json(), location_of(f));
+    return std::string_view(v.text);
+  }
+  template <class Field>
+  std::string_view required_string(Field f) const {
+    require(f);
+    return *optional_string(f);
+  }
+  template <class Field>
+  double required_number(Field f) const {
+    require(f);
+    const KinetoRawValue& v = event_[f];
+    switch (v.type) {
+      case Type::kFloat: return v.number;
+      case Type::kInteger: return static_cast<double>(v.integer);
+      case Type::kUnsigned: return static_cast<double>(v.unsigned_integer);
+      default: return sim::json_number(v.to_json(), location_of(f));
+    }
+  }
+  template <class Field>
+  std::optional<std::int64_t> optional_integer(Field f, std::int64_t min, std::int64_t max = kMaxInt) const {
+    const KinetoRawValue& v = event_[f];
+    if (!v.present()) return std::nullopt;
+    if (v.type == Type::kInteger && v.integer >= min && v.integer <= max) return v.integer;
+    return sim::json_integer(v.to_json(), location_of(f), min, max);  // unsigned, or a message
+  }
+  template <class Field>
+  std::int64_t required_integer(Field f, std::int64_t min, std::int64_t max = kMaxInt) const {
+    require(f);
+    return *optional_integer(f, min, max);
+  }
+
+  double timestamp() const {
+    const double ts = required_number(KinetoEventField::kTs);
+    if (!std::isfinite(ts) || std::abs(ts) > kMaxTimestampUs)
+      location_of(KinetoEventField::kTs).fail("expected a timestamp in microseconds");
+    return ts;
+  }
+  double duration() const {
+    const double dur = required_number(KinetoEventField::kDur);
+    if (!(dur >= 0) || dur > kMaxDurationUs)
+      location_of(KinetoEventField::kDur).fail("expected a duration of 0 to 86400e6 microseconds");
+    return dur;
+  }
+
+ private:
+  static KinetoRawValue raw_of(Type type) {
+    KinetoRawValue v;
+    v.type = type;
+    return v;
+  }
+  void require(KinetoEventField f) const {
+    if (!event_[f].present())
+      location().fail("missing required key \"" + std::string(kKinetoEventKeys[static_cast<std::size_t>(f)]) +
+                      "\"");
+  }
+  void require(KinetoArgField f) const {
+    if (!event_[f].present())
+      args_location().fail("missing required key \"" +
+                           std::string(kKinetoArgKeys[static_cast<std::size_t>(f)]) + "\"");
+  }
+
+  const KinetoRawEvent& event_;
+  const std::string& source_;
+};
 
 // "[0, 1, 2]" (PyTorch writes the group's ranks as a string); each rank below kMaxRanks.
-std::vector<int> rank_list(const std::string& text, const JsonLocation& where) {
+std::vector<int> rank_list(std::string_view text, const EventValues& event) {
+  const auto fail = [&](const std::string& detail) {
+    event.location_of(KinetoArgField::kGroupRanks).fail(detail);
+  };
   std::vector<int> ranks;
   std::string_view rest(text);
   const auto skip_spaces = [&] {
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   };
   skip_spaces();
-  if (rest.empty() || rest.front() != '[') where.fail("expected a list of ranks such as \"[0, 1]\"");
+  if (rest.empty() || rest.front() != '[') fail("expected a list of ranks such as \"[0, 1]\"");
   rest.remove_prefix(1);
   skip_spaces();
   while (!rest.empty() && rest.front() != ']') {
     int rank = -1;
     const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), rank);
     if (error != std::errc() || rank < 0 || rank >= kMaxRanks)
-      where.fail("expected ranks from 0 to " + std::to_string(kMaxRanks - 1) + " in \"" + text + "\"");
+      fail("expected ranks from 0 to " + std::to_string(kMaxRanks - 1) + " in \"" + std::string(text) + "\"");
     ranks.push_back(rank);
     rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
     skip_spaces();
@@ -65,120 +150,154 @@ std::vector<int> rank_list(const std::string& text, const JsonLocation& where) {
       rest.remove_prefix(1);
       skip_spaces();
     }
-    if (ranks.size() > static_cast<std::size_t>(kMaxRanks)) where.fail("more ranks than a job can have");
+    if (ranks.size() > static_cast<std::size_t>(kMaxRanks)) fail("more ranks than a job can have");
   }
-  if (rest.empty()) where.fail("the list of ranks \"" + text + "\" has no closing ]");
+  if (rest.empty()) fail("the list of ranks \"" + std::string(text) + "\" has no closing ]");
   return ranks;
 }
 
-std::optional<KinetoCollective> collective_of(JsonObjectReader& args) {
-  const std::optional<std::string> name = args.optional_string("Collective name");
-  if (!name) return std::nullopt;
-  KinetoCollective c;
+std::shared_ptr<const KinetoCollective> collective_of(const EventValues& event) {
+  const std::optional<std::string_view> name = event.optional_string(KinetoArgField::kCollectiveName);
+  if (!name) return nullptr;
+  auto collective = std::make_shared<KinetoCollective>();
+  KinetoCollective& c = *collective;
   c.name = *name;
-  c.in_elements = optional_integer(args, "In msg nelems", 0).value_or(0);
-  c.out_elements = optional_integer(args, "Out msg nelems", 0).value_or(0);
-  c.dtype = args.optional_string("dtype").value_or("");
-  c.group_size = static_cast<int>(optional_integer(args, "Group size", 1).value_or(0));
-  if (c.group_size > kMaxRanks) args.location_of("Group size").fail("more ranks than a job can have");
-  if (const auto ranks = args.optional_string("Process Group Ranks"))
-    c.ranks = rank_list(*ranks, args.location_of("Process Group Ranks"));
-  c.group_name = args.optional_string("Process Group Name").value_or("");
-  return c;
+  c.in_elements = event.optional_integer(KinetoArgField::kInMsgNelems, 0).value_or(0);
+  c.out_elements = event.optional_integer(KinetoArgField::kOutMsgNelems, 0).value_or(0);
+  c.dtype = event.optional_string(KinetoArgField::kDtype).value_or("");
+  c.group_size =
+      static_cast<int>(event.optional_integer(KinetoArgField::kGroupSize, 1, kMaxRanks).value_or(0));
+  if (const auto ranks = event.optional_string(KinetoArgField::kGroupRanks))
+    c.ranks = rank_list(*ranks, event);
+  c.group_name = event.optional_string(KinetoArgField::kGroupName).value_or("");
+  return collective;
 }
 
-void read_gpu_op(JsonObjectReader& event, GpuOpKind kind, std::size_t index, KinetoTrace& trace,
+void read_gpu_op(const EventValues& event, GpuOpKind kind, std::size_t index, KinetoTrace& trace,
                  std::optional<std::int64_t>& device) {
   KinetoGpuOp op;
   op.kind = kind;
   op.event = index;
-  op.name = event.required_string("name");
-  op.start_us = timestamp(event);
-  op.duration_us = duration(event);
-  JsonObjectReader args = event.required_object("args");
-  op.stream = args.required_integer("stream", 0, kMaxInt);
-  op.correlation = optional_integer(args, "correlation", 0);
-  if (const auto gpu = optional_integer(args, "device", 0); gpu && !device) device = gpu;
-  if (kind != GpuOpKind::kKernel) op.bytes = optional_integer(args, "bytes", 0).value_or(0);
-  if (kind == GpuOpKind::kKernel) op.collective = collective_of(args);
+  op.name = trace.names->intern(event.required_string(KinetoEventField::kName));
+  op.start_us = event.timestamp();
+  op.duration_us = event.duration();
+  event.has_args(true);
+  op.stream = event.required_integer(KinetoArgField::kStream, 0);
+  op.correlation = event.optional_integer(KinetoArgField::kCorrelation, 0);
+  if (const auto gpu = event.optional_integer(KinetoArgField::kDevice, 0); gpu && !device) device = gpu;
+  if (kind != GpuOpKind::kKernel) op.bytes = event.optional_integer(KinetoArgField::kBytes, 0).value_or(0);
+  if (kind == GpuOpKind::kKernel) op.collective = collective_of(event);
   trace.gpu_ops.push_back(std::move(op));
 }
 
-void read_runtime_call(JsonObjectReader& event, std::size_t index, KinetoTrace& trace) {
+void read_runtime_call(const EventValues& event, std::size_t index, KinetoTrace& trace) {
   KinetoRuntimeCall call;
   call.event = index;
-  call.name = event.required_string("name");
-  call.thread = event.required_integer("tid", std::numeric_limits<std::int64_t>::min(), kMaxInt);
-  call.start_us = timestamp(event);
-  call.duration_us = duration(event);
-  if (event.optional("args") != nullptr) {
-    JsonObjectReader args = event.required_object("args");
-    call.correlation = optional_integer(args, "correlation", 0);
-  }
+  call.name = trace.names->intern(event.required_string(KinetoEventField::kName));
+  call.thread = event.required_integer(KinetoEventField::kTid, std::numeric_limits<std::int64_t>::min());
+  call.start_us = event.timestamp();
+  call.duration_us = event.duration();
+  if (event.has_args(false)) call.correlation = event.optional_integer(KinetoArgField::kCorrelation, 0);
   trace.runtime_calls.push_back(std::move(call));
 }
 
 constexpr std::string_view kStepPrefix = "ProfilerStep#";
 
-}  // namespace
+// Turns each raw event into what replay reads; the document's small parts are read once streaming is done.
+class TraceBuilder {
+ public:
+  explicit TraceBuilder(const std::string& source) { trace_.source = source; }
 
-KinetoTrace parse_kineto_trace(const std::string& text, const std::string& source) {
-  sim::JsonLimits limits;
-  limits.max_file_bytes = std::uintmax_t{2} << 30;
-  const nlohmann::json document = sim::parse_json_text(text, source, limits);
-  JsonObjectReader root(document, JsonLocation{source, ""});
-  KinetoTrace trace;
-  trace.source = source;
-  if (root.optional("distributedInfo") != nullptr) {
-    JsonObjectReader info = root.required_object("distributedInfo");
-    trace.world_size = static_cast<int>(optional_integer(info, "world_size", 1).value_or(1));
-    if (trace.world_size > kMaxRanks) info.location_of("world_size").fail("more ranks than a job can have");
-    trace.rank = static_cast<int>(optional_integer(info, "rank", 0).value_or(0));
-    if (trace.rank >= trace.world_size)
-      info.location_of("rank").fail("rank " + std::to_string(trace.rank) + " is not below world_size " +
-                                    std::to_string(trace.world_size));
-  }
-  const JsonLocation events_at = root.location_of("traceEvents");
-  const auto& events = sim::json_array(root.required("traceEvents"), events_at);
-  std::optional<std::int64_t> device;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    JsonObjectReader event(events[i], events_at.child(i));
-    if (event.optional_string("ph").value_or("") != "X") continue;
-    const std::string category = event.optional_string("cat").value_or("");
+  void add(const KinetoRawEvent& raw) {
+    const EventValues event(raw, trace_.source);
+    event.require_object();
+    if (event.optional_string(KinetoEventField::kPh).value_or("") != "X") return;
+    const std::string_view category = event.optional_string(KinetoEventField::kCat).value_or("");
     if (category == "kernel") {
-      read_gpu_op(event, GpuOpKind::kKernel, i, trace, device);
+      read_gpu_op(event, GpuOpKind::kKernel, raw.index, trace_, device_);
     } else if (category == "gpu_memcpy") {
-      read_gpu_op(event, GpuOpKind::kMemcpy, i, trace, device);
+      read_gpu_op(event, GpuOpKind::kMemcpy, raw.index, trace_, device_);
     } else if (category == "gpu_memset") {
-      read_gpu_op(event, GpuOpKind::kMemset, i, trace, device);
+      read_gpu_op(event, GpuOpKind::kMemset, raw.index, trace_, device_);
     } else if (category == "cuda_runtime" || category == "cuda_driver") {
-      read_runtime_call(event, i, trace);
+      read_runtime_call(event, raw.index, trace_);
     } else if (category == "user_annotation" || category == "cpu_op") {
-      const std::string name = event.required_string("name");
-      if (name.rfind(kStepPrefix, 0) != 0) continue;
+      const std::string_view name = event.required_string(KinetoEventField::kName);
+      if (name.rfind(kStepPrefix, 0) != 0) return;
       std::int64_t number = -1;
-      const std::string_view digits = std::string_view(name).substr(kStepPrefix.size());
+      const std::string_view digits = name.substr(kStepPrefix.size());
       const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
       if (error != std::errc() || end != digits.data() + digits.size() || number < 0)
-        event.location_of("name").fail("expected ProfilerStep#<number>, found \"" + name + "\"");
-      trace.steps.push_back({number, timestamp(event), duration(event)});
+        event.location_of(KinetoEventField::kName)
+            .fail("expected ProfilerStep#<number>, found \"" + std::string(name) + "\"");
+      trace_.steps.push_back({number, event.timestamp(), event.duration()});
     }
   }
-  std::stable_sort(trace.steps.begin(), trace.steps.end(),
-                   [](const KinetoStep& a, const KinetoStep& b) { return a.start_us < b.start_us; });
-  if (device && root.optional("deviceProperties") != nullptr) {
-    const JsonLocation at = root.location_of("deviceProperties");
-    const auto& properties = sim::json_array(*root.optional("deviceProperties"), at);
-    for (std::size_t i = 0; i < properties.size(); ++i) {
-      JsonObjectReader gpu(properties[i], at.child(i));
-      if (gpu.required_integer("id", 0, kMaxInt) == *device) trace.device = gpu.required_string("name");
+
+  KinetoTrace finish(const KinetoDocumentParts& parts) {
+    const JsonLocation root{trace_.source, ""};
+    if (!parts.root_is_object) root.fail("expected a JSON object (a Chrome-trace document)");
+    if (parts.trace_events == KinetoRawValue::Type::kAbsent)
+      root.fail("missing required key \"traceEvents\"");
+    if (parts.trace_events != KinetoRawValue::Type::kArray) {
+      KinetoRawValue events;
+      events.type = parts.trace_events;
+      sim::json_array(events.to_json(), root.child("traceEvents"));
     }
+    if (!parts.distributed_info.is_null()) {
+      JsonObjectReader info(parts.distributed_info, root.child("distributedInfo"));
+      const auto integer = [&](std::string_view key, std::int64_t min, std::int64_t fallback) {
+        return info.optional(key) == nullptr ? fallback : info.required_integer(key, min, kMaxRanks);
+      };
+      trace_.world_size = static_cast<int>(integer("world_size", 1, 1));
+      trace_.rank = static_cast<int>(integer("rank", 0, 0));
+      if (trace_.rank >= trace_.world_size)
+        info.location_of("rank").fail("rank " + std::to_string(trace_.rank) + " is not below world_size " +
+                                      std::to_string(trace_.world_size));
+    }
+    std::stable_sort(trace_.steps.begin(), trace_.steps.end(),
+                     [](const KinetoStep& a, const KinetoStep& b) { return a.start_us < b.start_us; });
+    if (device_ && !parts.device_properties.is_null()) {
+      const JsonLocation at = root.child("deviceProperties");
+      const auto& properties = sim::json_array(parts.device_properties, at);
+      for (std::size_t i = 0; i < properties.size(); ++i) {
+        JsonObjectReader gpu(properties[i], at.child(i));
+        if (gpu.required_integer("id", 0, kMaxInt) == *device_) trace_.device = gpu.required_string("name");
+      }
+    }
+    return std::move(trace_);
   }
-  return trace;
+
+ private:
+  KinetoTrace trace_;
+  std::optional<std::int64_t> device_;  // the GPU of the first event that names one
+};
+
+}  // namespace
+
+std::string_view KinetoNamePool::intern(std::string_view name) {
+  if (const auto found = index_.find(name); found != index_.end()) return *found;
+  const std::string_view kept = storage_.emplace_back(name);
+  index_.insert(kept);
+  return kept;
+}
+
+KinetoTrace parse_kineto_trace(std::string_view text, const std::string& source) {
+  TraceBuilder builder(source);
+  const KinetoDocumentParts parts =
+      stream_kineto_events(text, source, [&](const KinetoRawEvent& event) { builder.add(event); });
+  return builder.finish(parts);
+}
+
+KinetoTrace read_kineto_trace(std::streambuf& text, const std::string& source) {
+  TraceBuilder builder(source);
+  const KinetoDocumentParts parts =
+      stream_kineto_events(text, source, [&](const KinetoRawEvent& event) { builder.add(event); });
+  return builder.finish(parts);
 }
 
 KinetoTrace read_kineto_trace(const std::filesystem::path& path) {
-  return parse_kineto_trace(read_maybe_gzip_file(path), path.string());
+  return read_kineto_trace(*open_maybe_gzip_file(path), path.string());
 }
 
 }  // namespace strata::traces

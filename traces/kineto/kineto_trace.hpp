@@ -7,20 +7,37 @@
 //  - CUDA runtime and driver calls (cat cuda_runtime, cuda_driver): thread, start, duration, correlation;
 //  - steps: the "ProfilerStep#N" annotations;
 //  - distributedInfo (rank, world_size) and the device's name (deviceProperties).
-// Everything else is skipped. Reading is strict where replay depends on a value: a GPU event without a
-// stream, a negative duration or a malformed group list is an error naming the file and the event's JSON path
+// Everything else is skipped, and the text is streamed (traces/kineto/kineto_event_stream.hpp). Reading is
+// strict where replay depends on a value: a GPU event without a stream, a negative duration or a malformed
+// group list is an error naming the file and the event's JSON path
 // (/traceEvents/1234/args/stream).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <streambuf>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace strata::traces {
 
 enum class GpuOpKind { kKernel, kMemcpy, kMemset };
+
+// Kernel and runtime-call names repeat thousands of times in a trace: each is kept once, and events view it.
+// Views stay valid as long as the pool lives (strings sit in a deque, which never moves its elements).
+class KinetoNamePool {
+ public:
+  std::string_view intern(std::string_view name);
+
+ private:
+  std::deque<std::string> storage_;
+  std::unordered_set<std::string_view> index_;
+};
 
 // An NCCL kernel's collective, as PyTorch's profiler records it (record_param_comms).
 struct KinetoCollective {
@@ -35,18 +52,19 @@ struct KinetoCollective {
 
 struct KinetoGpuOp {
   GpuOpKind kind = GpuOpKind::kKernel;
-  std::string name;
+  std::string_view name;  // in the trace's name pool
   std::int64_t stream = 0;
   double start_us = 0;
   double duration_us = 0;
   std::optional<std::int64_t> correlation;
-  std::int64_t bytes = 0;  // memcpy and memset
-  std::optional<KinetoCollective> collective;
-  std::size_t event = 0;  // index in traceEvents, for messages
+  std::int64_t bytes = 0;                              // memcpy and memset
+  std::shared_ptr<const KinetoCollective> collective;  // NCCL kernels with metadata; null for the others
+  std::size_t event = 0;                               // index in traceEvents, for messages
 };
 
 struct KinetoRuntimeCall {
-  std::string name;  // cudaLaunchKernel, cudaStreamWaitEvent, cudaStreamSynchronize, ...
+  std::string_view
+      name;  // in the trace's name pool  // cudaLaunchKernel, cudaStreamWaitEvent, cudaStreamSynchronize, ...
   std::int64_t thread = 0;
   double start_us = 0;
   double duration_us = 0;
@@ -68,10 +86,15 @@ struct KinetoTrace {
   std::vector<KinetoGpuOp> gpu_ops;              // in file order
   std::vector<KinetoRuntimeCall> runtime_calls;  // in file order
   std::vector<KinetoStep> steps;                 // by start time
+  // What the events' names view; shared, so that a copy of the trace views the same names.
+  std::shared_ptr<KinetoNamePool> names = std::make_shared<KinetoNamePool>();
 };
 
-KinetoTrace parse_kineto_trace(const std::string& text, const std::string& source);
-// Reads a trace file, gzip or plain (up to 2 GiB either way).
+// The trace in `text` (`source` names it in messages).
+KinetoTrace parse_kineto_trace(std::string_view text, const std::string& source);
+// The trace streamed from `text` (traces/maybe_gzip_file.hpp), never held whole.
+KinetoTrace read_kineto_trace(std::streambuf& text, const std::string& source);
+// Reads a trace file, gzip or plain (up to 2 GiB either way), streaming.
 KinetoTrace read_kineto_trace(const std::filesystem::path& path);
 
 }  // namespace strata::traces
