@@ -19,6 +19,14 @@ namespace {
 const std::string kDdpTrace =
     std::string(STRATA_SOURCE_DIR) + "/tests/traces/data/kineto-a100x2-ddp-step5.json.gz";
 
+// The time `trace info --system` printed ("replay on dgx-h100: 0.093 ms").
+double replayed_ms(const std::string& out) {
+  const std::string marker = "replay on ";
+  const std::size_t at = out.find(marker);
+  REQUIRE(at != std::string::npos);
+  return std::stod(out.substr(out.find(": ", at) + 2));
+}
+
 }  // namespace
 
 TEST_CASE("trace info summarises a Kineto trace and compares its replay with the trace", "[cli][trace]") {
@@ -119,6 +127,21 @@ TEST_CASE("trace info and import read Chakra execution traces, one per rank", "[
   CHECK_THAT(dp.out,
              Catch::Contains(
                  "data-parallel groups (over the whole job): 8 -> 64 GPUs (1 group(s), 8 collective(s))"));
+  // Slower NICs slow the collectives that cross them: the all-reduce over 8 nodes, not the one within a node.
+  std::vector<std::string> slow_nics = scaled;
+  slow_nics.insert(slow_nics.end(), {"--nic-bandwidth", "100Gb/s"});
+  const auto slow = run(slow_nics);
+  REQUIRE(slow.exit_code == 0);
+  CHECK_THAT(slow.out, Catch::Contains("NICs at 12.5 GB/s per direction (dgx-h100's: 50 GB/s, 8 per node)"));
+  CHECK(replayed_ms(slow.out) > 1.5 * replayed_ms(dp.out));
+  std::vector<std::string> one_node = args;
+  one_node.insert(one_node.end(), {"--nic-bandwidth", "100Gb/s"});
+  const auto within = run(one_node);
+  CHECK(within.exit_code == 2);
+  CHECK_THAT(within.err,
+             Catch::Contains("--nic-bandwidth: has no effect: the job's 8 GPUs fit one NVLink domain"));
+  slow_nics.back() = "fast";
+  CHECK_THAT(run(slow_nics).err, Catch::Contains("--nic-bandwidth: invalid bandwidth \"fast\""));
   const auto no_system = run({"trace", "info", dir + "all_reduce.0.et", "--dp", "4"});
   CHECK(no_system.exit_code == 2);
   CHECK_THAT(no_system.err, Catch::Contains("--dp: has no effect without --system"));
@@ -141,5 +164,22 @@ TEST_CASE("trace info and import read Chakra execution traces, one per rank", "[
   CHECK_THAT(imported.out,
              Catch::Contains("wrote " + (out / "g.json").string() + ": 1 rank(s) for 8 GPUs, 3664 tasks"));
   CHECK(run({"replay", (out / "g.json").string(), "--system", "dgx-a100"}).exit_code == 0);
+  const auto replay_one_node =
+      run({"replay", (out / "g.json").string(), "--system", "dgx-a100", "--nic-bandwidth", "100Gb/s"});
+  CHECK(replay_one_node.exit_code == 2);
+  CHECK_THAT(replay_one_node.err, Catch::Contains("--nic-bandwidth: has no effect"));
+  // One rank's all-reduce standing for 64 GPUs, replayed with the system's NICs and with slower ones.
+  const std::string wide = (out / "wide.json").string();
+  REQUIRE(run({"trace", "import", dir + "all_reduce.0.et", "--world-size", "64", "-o", wide}).exit_code == 0);
+  const auto step_s = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> command{"replay", wide, "--system", "dgx-h100"};
+    command.insert(command.end(), extra.begin(), extra.end());
+    const auto replayed = run(command);
+    REQUIRE(replayed.exit_code == 0);
+    const std::size_t at = replayed.out.find("step time");
+    REQUIRE(at != std::string::npos);
+    return std::stod(replayed.out.substr(at + 9));
+  };
+  CHECK(step_s({"--nic-bandwidth", "100Gb/s"}) > 1.5 * step_s({}));
   fs::remove_all(out);
 }

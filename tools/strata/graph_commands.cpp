@@ -19,6 +19,7 @@
 #include "sim/atomic_file.hpp"
 #include "sim/error.hpp"
 #include "strata/commands.hpp"
+#include "strata/network_option.hpp"
 #include "strata/profile_location.hpp"
 #include "traces/graph_file.hpp"
 
@@ -34,6 +35,7 @@ struct GraphOptions {
   std::string graph;
   std::string system;
   int nodes = 0;
+  std::string nic_bandwidth;  // empty: the system's
   std::string out_dir;
   bool all_ranks = false;
 };
@@ -76,10 +78,11 @@ void replay(const GraphOptions& o, std::ostream& out) {
   traces::GraphMetadata metadata;
   models::ExecutionGraph graph = traces::read_graph_file(o.graph, &metadata);
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
-  const models::SystemProfile system = profiles.system(o.system);
+  models::SystemProfile system = profiles.system(o.system);
   const models::GpuProfile gpu = profiles.gpu(system.gpu);
   const int gpus_per_node = system.gpus_per_node.value;
   const int gpus = graph.gpu_count();
+  const std::string network_note = apply_nic_bandwidth(system, o.nic_bandwidth, gpus);
   const int nodes = o.nodes > 0 ? o.nodes : (gpus + gpus_per_node - 1) / gpus_per_node;
   if (static_cast<std::int64_t>(nodes) * gpus_per_node < gpus) {
     throw sim::InputError("command line", "--nodes",
@@ -105,7 +108,8 @@ void replay(const GraphOptions& o, std::ostream& out) {
     throw sim::InputError(o.graph, "/tasks", "the tasks take no simulated time: there is no step to report");
   scenarios::set_step_metrics(step, result, figures, gpu);
   out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks
-      << " ranks for " << gpus << " GPUs, " << result.tasks_run << " tasks\n";
+      << " ranks for " << gpus << " GPUs, " << result.tasks_run << " tasks\n"
+      << network_note;
   char line[200];
   std::snprintf(line, sizeof line, "  step time        %.4f s%s\n", step.step_time_s,
                 metadata.steps > 1
@@ -173,6 +177,7 @@ void add_graph_commands(CLI::App& app, std::ostream& out) {
       ->check(CLI::Range(1, 1'000'000));
   replay_command->add_option("-o,--out", options->out_dir, "Directory for trace.json (Perfetto timeline)");
   replay_command->add_option("--profiles", options->profiles, kProfileDirHelp);
+  add_nic_bandwidth_option(*replay_command, options->nic_bandwidth);
   replay_command->callback([&out, options] { replay(*options, out); });
 }
 
