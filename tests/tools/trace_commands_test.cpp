@@ -38,6 +38,9 @@ TEST_CASE("trace info summarises a Kineto trace and compares its replay with the
                            Catch::Contains("allreduce Float x6637568 over 2 ranks"));
   CHECK_THAT(info.out, Catch::Contains("7 collectives priced by the network model"));
   CHECK_THAT(info.out, Catch::Contains("replay on dgx-a100:"));
+  // The shipped DDP trace is host-bound: its launch gaps are nearly all of the replay's critical path.
+  CHECK_THAT(info.out, Catch::Contains("critical path of the replay (what the step waited on), per step:\n"
+                                       "    host                               "));
   // What-if on another GPU: the trace's A100 kernels re-timed for the H100's rates.
   const auto h100 = run({"trace", "info", kDdpTrace, "--system", "dgx-h100"});
   REQUIRE(h100.exit_code == 0);

@@ -8,6 +8,7 @@
 #include "../support/input_error.hpp"
 #include "models/executor/executor.hpp"
 #include "models/hardware/profile_catalog.hpp"
+#include "traces/critical_path.hpp"
 #include "traces/gpu_retarget.hpp"
 #include "traces/graph_file.hpp"
 #include "traces/kineto/kernel_classes.hpp"
@@ -114,6 +115,28 @@ TEST_CASE("replay re-creates launches, a cross-stream wait and a host synchroniz
   auto& events = no_wait["traceEvents"];
   events.erase(events.begin() + 5);  // the cudaStreamWaitEvent, after B's launch and kernel
   CHECK(replayed_step_us(import_text(no_wait)) < 155.0 - 20);
+}
+
+TEST_CASE("the critical path of a replay says what the step waited on, and sums to the step", "[kineto]") {
+  const models::ProfileCatalog profiles(STRATA_SOURCE_PROFILE_DIR);
+  const models::SystemProfile system = profiles.system("dgx-a100");
+  const traces::ReplayWithCriticalPath replay =
+      traces::replay_with_critical_path(import_text(small_trace()).graph, profiles.gpu(system.gpu), system);
+  // A (gemm) [0, 50], B (elementwise) [50, 100], C (flash) [100, 130] after the stream wait, the host's 15 us
+  // after the synchronize returned, D (a custom kernel) [145, 155].
+  std::map<std::string, double> us;
+  double total = 0;
+  for (const traces::CriticalPathPart& part : replay.critical_path) {
+    us[part.what] = part.seconds * 1e6;
+    total += part.seconds;
+  }
+  CHECK(total == Approx(replay.result.makespan.seconds()));
+  CHECK(us["gemm"] == Approx(50));
+  CHECK(us["memory_bound"] == Approx(50));
+  CHECK(us["attention"] == Approx(30));
+  CHECK(us["host"] == Approx(15));
+  CHECK(us["other"] == Approx(10));
+  CHECK(replay.critical_path.front().seconds >= replay.critical_path.back().seconds);
 }
 
 TEST_CASE("a call that launched work is a launch whatever its name (fuzzer find)", "[kineto]") {

@@ -22,6 +22,7 @@
 #include "strata/network_option.hpp"
 #include "strata/profile_location.hpp"
 #include "traces/chakra/chakra_import.hpp"
+#include "traces/critical_path.hpp"
 #include "traces/data_parallel_scaling.hpp"
 #include "traces/gpu_retarget.hpp"
 #include "traces/graph_file.hpp"
@@ -300,15 +301,16 @@ void info(const TraceOptions& o, std::ostream& out) {
         << " GPUs (" << scaling.groups << " group(s), " << scaling.collectives << " collective(s))\n";
   }
   out << apply_nic_bandwidth(system, o.nic_bandwidth, loaded.graph.gpu_count());
-  models::ExecutionResult result;
+  traces::ReplayWithCriticalPath replay;
   try {
-    result = models::execute(loaded.graph, gpu, system);
+    replay = traces::replay_with_critical_path(loaded.graph, gpu, system);
   } catch (const sim::OverflowError& error) {
     throw sim::InputError(o.files.front(), "",
                           std::string(error.what()) + ": the trace's work would outlast simulated time (" +
                               sim::SimTime::max().to_string() + ")");
   }
-  const double replayed = result.makespan.seconds() / static_cast<double>(loaded.steps);
+  const double steps = static_cast<double>(loaded.steps);
+  const double replayed = replay.result.makespan.seconds() / steps;
   if (loaded.measured_step_s > 0) {
     out << line_of("  replay on %s: %.2f ms per step, measured %.2f ms (on the trace's GPU): %+.1f%%\n",
                    system.name.c_str(), replayed * kMs, loaded.measured_step_s * kMs,
@@ -316,6 +318,11 @@ void info(const TraceOptions& o, std::ostream& out) {
   } else {
     out << line_of("  replay on %s: %.3f ms\n", system.name.c_str(), replayed * kMs);
   }
+  out << "  critical path of the replay (what the step waited on), per step:\n";
+  for (const traces::CriticalPathPart& part : replay.critical_path)
+    out << line_of("    %-32s %10.3f ms %5.1f%%  (%lld tasks)\n", part.what.c_str(),
+                   part.seconds / steps * kMs, 100.0 * part.seconds / replay.result.makespan.seconds(),
+                   static_cast<long long>(part.tasks));
 }
 
 void import(const TraceOptions& o, std::ostream& out) {
