@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "models/cost/compute_cost.hpp"
+
 namespace strata::traces {
 namespace {
 
@@ -16,6 +18,21 @@ double attention_rate(const models::GpuProfile& gpu) {
 }
 double memory_rate(const models::GpuProfile& gpu) {
   return gpu.memory_bandwidth.value.bytes_per_s() * gpu.memory_efficiency.value;
+}
+
+// The GEMM model's time for the kernel's product on `target` over that on `recorded`; none (counted) when a
+// profile does not calibrate the product's precision.
+std::optional<double> shape_ratio(const models::ComputeSpec& kernel, const models::GpuProfile& recorded,
+                                  const models::GpuProfile& target, GpuRetarget& report) {
+  const auto calibrated = [&](const models::GpuProfile& gpu) {
+    return gpu.peak_flops.count(kernel.dtype) > 0 && gpu.gemm_max_efficiency.count(kernel.dtype) > 0;
+  };
+  if (!calibrated(recorded) || !calibrated(target)) {
+    ++report.shapes_without_calibration[std::string(models::dtype_name(kernel.dtype))];
+    return std::nullopt;
+  }
+  return models::gemm_time(target, kernel.gemm, kernel.dtype).total.seconds() /
+         models::gemm_time(recorded, kernel.gemm, kernel.dtype).total.seconds();
 }
 
 std::string letters_and_digits(const std::string& text) {
@@ -46,17 +63,26 @@ GpuRetarget retarget_measured_kernels(models::ExecutionGraph& graph, const model
       ++report.unchanged_host_copies;
       continue;
     }
-    const double ratio = kind == KernelClass::kGemm        ? gemm
-                         : kind == KernelClass::kAttention ? attention
-                                                           : memory;
+    const double flat = kind == KernelClass::kGemm        ? gemm
+                        : kind == KernelClass::kAttention ? attention
+                                                          : memory;
     RetargetedClass& entry = report.by_class[kind];
-    entry.time_ratio = ratio;
+    entry.time_ratio = flat;
     ++entry.kernels;
+    const std::optional<double> by_shape = kind == KernelClass::kGemm && task.compute.gemm.m > 0
+                                               ? shape_ratio(task.compute, recorded, target, report)
+                                               : std::nullopt;
+    const double ratio = by_shape.value_or(flat);
     const double measured = task.compute.duration.seconds();
     task.compute.duration =
         sim::SimTime::from_ps_rounded(static_cast<double>(task.compute.duration.ps()) * ratio);
     entry.measured_s += measured;
     entry.retimed_s += task.compute.duration.seconds();
+    if (by_shape) {
+      ++entry.from_shapes;
+      entry.shapes_measured_s += measured;
+      entry.shapes_retimed_s += task.compute.duration.seconds();
+    }
   }
   return report;
 }

@@ -1,8 +1,12 @@
 // What-if for an imported trace: the GPU kernels it measured on one GPU, re-timed for another (`strata trace
-// info --system` on a system whose GPU differs from the trace's). Imported kernels carry no shapes yet, so
-// every class takes a flat ratio of the two GPUs' calibrated rates (calibration/profiles/gpus):
-//  - gemm: bf16 dense tensor-core peak x gemm_max_efficiency (the trace records no dtype: bf16 stands for
-//    the tensor-core GEMMs that dominate training);
+// info --system` on a system whose GPU differs from the trace's). Each class takes a flat ratio of the two
+// GPUs' calibrated rates (calibration/profiles/gpus):
+//  - gemm: bf16 dense tensor-core peak x gemm_max_efficiency (bf16 stands for the tensor-core GEMMs that
+//    dominate training); but a GEMM kernel whose product the import knows (its operator's recorded shapes,
+//    traces/kineto/gemm_launches.hpp) takes the GEMM model's ratio for that shape and precision instead,
+//    models::gemm_time on the target over the same on the recorded GPU (tile and wave quantization, memory
+//    traffic and launch overhead: a small GEMM gains less than the peak ratio), where both profiles
+//    calibrate that precision (otherwise the flat ratio, counted by precision);
 //  - attention: bf16 peak x attention_efficiency;
 //  - memory_bound, other, and device-to-device copies and memsets: memory_bandwidth x memory_efficiency;
 //  - copies between host and device, and NCCL kernels kept at their measured time: unchanged (the host link
@@ -25,15 +29,21 @@ namespace strata::traces {
 
 struct RetargetedClass {
   std::int64_t kernels = 0;
-  double time_ratio = 1.0;  // new duration / measured duration
+  double time_ratio = 1.0;  // the class's flat ratio: new duration / measured duration
   double measured_s = 0;    // summed over the class's kernels
   double retimed_s = 0;
+  // GEMM kernels re-costed from their shapes (part of the above).
+  std::int64_t from_shapes = 0;
+  double shapes_measured_s = 0;
+  double shapes_retimed_s = 0;
 };
 
 struct GpuRetarget {
   std::map<KernelClass, RetargetedClass> by_class;
   std::int64_t unchanged_host_copies = 0;
   std::int64_t unchanged_communication = 0;
+  // GEMM kernels with shapes that took the flat ratio, by precision: a profile does not calibrate it.
+  std::map<std::string, std::int64_t> shapes_without_calibration;
 };
 
 // Re-times every measured GPU kernel of `graph` recorded on `recorded` for `target`.

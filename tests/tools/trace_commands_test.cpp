@@ -41,6 +41,12 @@ TEST_CASE("trace info summarises a Kineto trace and compares its replay with the
   // The shipped DDP trace is host-bound: its launch gaps are nearly all of the replay's critical path.
   CHECK_THAT(info.out, Catch::Contains("critical path of the replay (what the step waited on), per step:\n"
                                        "    host                               "));
+  // GEMM kernels linked to the operators that launched them, where the trace recorded their shapes.
+  const auto pipeline = run({"trace", "info",
+                             std::string(STRATA_SOURCE_DIR) +
+                                 "/tests/traces/data/kineto-a100x16-pipeline-step551-553.json.gz"});
+  REQUIRE(pipeline.exit_code == 0);
+  CHECK_THAT(pipeline.out, Catch::Contains("18 of 67 GEMM kernels with their operator's shapes"));
   // What-if on another GPU: the trace's A100 kernels re-timed for the H100's rates.
   const auto h100 = run({"trace", "info", kDdpTrace, "--system", "dgx-h100"});
   REQUIRE(h100.exit_code == 0);

@@ -11,6 +11,7 @@
 #include "traces/critical_path.hpp"
 #include "traces/gpu_retarget.hpp"
 #include "traces/graph_file.hpp"
+#include "traces/kineto/gemm_operators.hpp"
 #include "traces/kineto/kernel_classes.hpp"
 #include "traces/kineto/kineto_import.hpp"
 #include "traces/kineto/kineto_trace.hpp"
@@ -285,4 +286,101 @@ TEST_CASE("a trace's kernels re-timed for another GPU take its calibrated rate r
     if (was.compute.kind == models::ComputeKind::kMeasured)
       CHECK(now.compute.duration < was.compute.duration);
   }
+}
+
+TEST_CASE("GEMM operators' recorded inputs give their product's shape and precision", "[kineto][gemm]") {
+  using Dims = std::vector<std::vector<std::int64_t>>;
+  const auto shape = [](std::string_view op, const Dims& dims) {
+    const auto s = traces::gemm_shape(op, dims);
+    return s ? std::vector<std::int64_t>{s->m, s->n, s->k, s->batch} : std::vector<std::int64_t>{};
+  };
+  CHECK(shape("aten::mm", {{4096, 64}, {64, 2798}}) == std::vector<std::int64_t>{4096, 2798, 64, 1});
+  CHECK(shape("aten::addmm", {{64}, {4096, 100}, {100, 64}, {}, {}}) ==
+        std::vector<std::int64_t>{4096, 64, 100, 1});
+  CHECK(shape("aten::bmm", {{8, 128, 64}, {8, 64, 256}}) == std::vector<std::int64_t>{128, 256, 64, 8});
+  CHECK(shape("aten::baddbmm", {{8, 128, 256}, {8, 128, 64}, {8, 64, 256}, {}, {}}) ==
+        std::vector<std::int64_t>{128, 256, 64, 8});
+  CHECK(shape("aten::mm", {{4096, 64}, {32, 2798}}).empty());  // inner dimensions differ
+  CHECK(shape("aten::bmm", {{8, 128, 64}, {4, 64, 256}}).empty());
+  CHECK(shape("aten::mm", {{4096, 64}}).empty());
+  CHECK(shape("aten::linear", {{4096, 64}, {64, 64}}).empty());  // not a leaf: its mm or addmm carries it
+  CHECK(traces::gemm_dtype("c10::BFloat16", "sm90_xmma_gemm_bf16bf16") == models::Dtype::kBf16);
+  CHECK(traces::gemm_dtype("c10::Half", "ampere_h16816gemm") == models::Dtype::kFp16);
+  CHECK(traces::gemm_dtype("float", "cutlass_80_tensorop_s1688gemm_256x128") == models::Dtype::kTf32);
+  CHECK(traces::gemm_dtype("float", "ampere_sgemm_128x64_nn") == models::Dtype::kFp32);
+  CHECK_FALSE(traces::gemm_dtype("long int", "gemm"));
+  // FBGEMM-GPU's kernels are not matrix products, whatever their library's name says.
+  CHECK(traces::kernel_class("void fbgemm_gpu::permute_2D_lengths_kernel<int>") ==
+        traces::KernelClass::kMemoryBound);
+}
+
+namespace {
+
+// small_trace() with kernel A a bf16 GEMM launched by an aten::addmm recorded with its shapes.
+json trace_with_gemm_shapes(std::int64_t m, std::int64_t n, std::int64_t k) {
+  json document = small_trace();
+  document["traceEvents"][2]["name"] = "sm80_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x32";
+  document["traceEvents"].push_back(
+      {{"ph", "X"},
+       {"cat", "cpu_op"},
+       {"name", "aten::addmm"},
+       {"tid", 1},
+       {"ts", 999},
+       {"dur", 7},
+       {"args",
+        {{"Input Dims", {{n}, {m, k}, {k, n}, json::array(), json::array()}},
+         {"Input type", {"c10::BFloat16", "c10::BFloat16", "c10::BFloat16", "Scalar", "Scalar"}}}}});
+  return document;
+}
+
+}  // namespace
+
+TEST_CASE("a GEMM kernel carries its operator's product, and another GPU re-costs it by the GEMM model",
+          "[kineto][gemm]") {
+  const models::ProfileCatalog profiles(STRATA_SOURCE_PROFILE_DIR);
+  const models::GpuProfile a100 = profiles.gpu("a100-sxm4-80gb");
+  const models::GpuProfile h100 = profiles.gpu("h100-sxm5-80gb");
+  for (const std::int64_t size : {8192, 64}) {
+    INFO(size);
+    traces::KinetoImport imported = import_text(trace_with_gemm_shapes(size, size, size));
+    CHECK(imported.gemm_kernels == 1);
+    REQUIRE(imported.gemm_kernels_with_shape == 1);
+    const auto gemm = std::find_if(imported.graph.tasks.begin(), imported.graph.tasks.end(),
+                                   [](const models::Task& t) { return t.name.rfind("sm80_xmma", 0) == 0; });
+    REQUIRE(gemm != imported.graph.tasks.end());
+    CHECK(gemm->compute.gemm.m == size);
+    CHECK(gemm->compute.dtype == models::Dtype::kBf16);
+    const double measured = gemm->compute.duration.seconds();
+    const traces::GpuRetarget report = traces::retarget_measured_kernels(imported.graph, a100, h100);
+    const traces::RetargetedClass& entry = report.by_class.at(traces::KernelClass::kGemm);
+    CHECK(entry.from_shapes == 1);
+    const double model_ratio =
+        models::gemm_time(h100, gemm->compute.gemm, models::Dtype::kBf16).total.seconds() /
+        models::gemm_time(a100, gemm->compute.gemm, models::Dtype::kBf16).total.seconds();
+    CHECK(gemm->compute.duration.seconds() / measured == Approx(model_ratio).epsilon(1e-6));
+    // A large product gains about the peak ratio; a small one, launch- and quantization-bound, far less.
+    if (size == 8192) CHECK(model_ratio == Approx(entry.time_ratio).epsilon(0.15));
+    if (size == 64) CHECK(model_ratio > 2 * entry.time_ratio);
+  }
+  // Without shapes, or in a precision a profile does not calibrate, the flat ratio; both counted.
+  // (float inputs on a tensor-core kernel: tf32, which the GPU profiles do not calibrate for GEMMs)
+  json tf32 = trace_with_gemm_shapes(512, 512, 512);
+  tf32["traceEvents"].back()["args"]["Input type"][1] = "float";
+  traces::KinetoImport imported = import_text(tf32);
+  const traces::GpuRetarget report = traces::retarget_measured_kernels(imported.graph, a100, h100);
+  CHECK(report.by_class.at(traces::KernelClass::kGemm).from_shapes == 0);
+  CHECK(report.shapes_without_calibration.at("tf32") == 1);
+}
+
+TEST_CASE("a GEMM operator's malformed inputs are an error naming the value", "[kineto][gemm]") {
+  json document = trace_with_gemm_shapes(64, 64, 64);
+  document["traceEvents"].back()["args"]["Input Dims"][1][0] = "wide";
+  CHECK_THAT(error_reading(document),
+             Catch::StartsWith("t.json: /traceEvents/11/args/Input Dims/1/0: expected an integer"));
+  document["traceEvents"].back()["args"]["Input Dims"] = "[[64]]";
+  CHECK_THAT(error_reading(document),
+             Catch::StartsWith("t.json: /traceEvents/11/args/Input Dims: expected an array"));
+  // An operator recorded without shapes is no error: its kernels keep the flat ratio.
+  document["traceEvents"].back()["args"].erase("Input Dims");
+  CHECK(import_text(document).gemm_kernels_with_shape == 0);
 }

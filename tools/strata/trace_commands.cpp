@@ -109,6 +109,10 @@ void print_import(const traces::KinetoImport& imported, std::ostream& out) {
   out << ", " << measured << " NCCL kernels at their measured time\n";
   for (const auto& [reason, count] : imported.measured_communication)
     out << "    " << count << " measured: " << reason << "\n";
+  if (imported.gemm_kernels > 0)
+    out << "    " << imported.gemm_kernels_with_shape << " of " << imported.gemm_kernels
+        << " GEMM kernels with their operator's shapes (launched by aten::mm, addmm, bmm or baddbmm recorded "
+           "with shapes)\n";
 }
 
 // Which reader a trace takes, from its (decompressed) first bytes: a Kineto trace is JSON text; anything else
@@ -263,12 +267,20 @@ void retarget(Loaded& loaded, const TraceOptions& o, const models::ProfileCatalo
   const models::GpuProfile from = profiles.gpu(*recorded);
   const traces::GpuRetarget report = traces::retarget_measured_kernels(loaded.graph, from, target);
   out << "  kernels re-timed from " << from.name << " to " << target.name
-      << " (a flat ratio per class: the trace carries no shapes):\n";
-  for (const auto& [kind, entry] : report.by_class)
+      << " (a flat ratio per class; GEMMs with their operator's shapes by the GEMM model):\n";
+  for (const auto& [kind, entry] : report.by_class) {
     out << line_of("    %-14s %7lld kernels x%.3f  %10.2f ms -> %.2f ms\n",
                    std::string(traces::kKernelClassNames.name(kind)).c_str(),
                    static_cast<long long>(entry.kernels), entry.time_ratio, entry.measured_s * kMs,
                    entry.retimed_s * kMs);
+    if (entry.from_shapes > 0)
+      out << line_of("      %lld of them from their shapes: %.3f ms -> %.3f ms (x%.3f)\n",
+                     static_cast<long long>(entry.from_shapes), entry.shapes_measured_s * kMs,
+                     entry.shapes_retimed_s * kMs, entry.shapes_retimed_s / entry.shapes_measured_s);
+  }
+  for (const auto& [dtype, count] : report.shapes_without_calibration)
+    out << "      " << count << " with shapes in " << dtype << " at the flat ratio: " << from.name << " or "
+        << target.name << " calibrates no " << dtype << " GEMM efficiency\n";
   if (report.unchanged_host_copies + report.unchanged_communication > 0)
     out << "    unchanged: " << report.unchanged_host_copies << " host-device copies, "
         << report.unchanged_communication << " NCCL kernels at their measured time; all host work\n";

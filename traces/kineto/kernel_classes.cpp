@@ -17,8 +17,11 @@ struct ClassPatterns {
 // ncclKernel_AllReduce_RING_LL_*, flash_fwd_kernel / fmha_cutlassF / cudnn_generated_fort_native_sdpa,
 // cuBLAS's ampere_sgemm_* and sm90_xmma_gemm_*, CUTLASS's cutlass::Kernel<cutlass_80_tensorop_*>, cuDNN's
 // implicit_convolve_sgemm, PyTorch's at::native::vectorized_elementwise_kernel, reduce_kernel, *_norm_*,
-// softmax, multi_tensor_apply.
-const std::array<ClassPatterns, 4> kPatterns{{
+// softmax, multi_tensor_apply. FBGEMM-GPU's kernels (fbgemm_gpu::*: batched embedding lookups, permutes,
+// jagged-tensor ops of recommendation models; pytorch/FBGEMM, fbgemm_gpu/) move memory and compute no matrix
+// product: they are matched first, before "gemm" in their library's name could.
+const std::array<ClassPatterns, 5> kPatterns{{
+    {KernelClass::kMemoryBound, {"fbgemm_gpu::"}},
     {KernelClass::kCommunication, {"nccl"}},
     {KernelClass::kAttention, {"flash", "fmha", "sdpa", "attention"}},
     {KernelClass::kGemm, {"gemm", "cutlass", "cublas", "xmma", "convolve", "wgrad", "dgrad"}},
@@ -32,11 +35,15 @@ const std::array<ClassPatterns, 4> kPatterns{{
 
 }  // namespace
 
-KernelClass kernel_class(std::string_view kernel_name) {
-  std::string lower(kernel_name);
-  // ASCII only: kernel names are C++ identifiers (std::tolower consults the locale, a tenth of an import).
+std::string ascii_lower(std::string_view text) {
+  std::string lower(text);
   for (char& c : lower)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return lower;
+}
+
+KernelClass kernel_class(std::string_view kernel_name) {
+  const std::string lower = ascii_lower(kernel_name);
   for (const ClassPatterns& entry : kPatterns)
     for (std::string_view pattern : entry.patterns)
       if (lower.find(pattern) != std::string::npos) return entry.kernel_class;

@@ -82,7 +82,7 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
   }
   bool string(string_t& value) override {
     if (skipping_ > 0) return true;
-    if (place_ == Place::kCapture || capture_here()) return capture_value(Json(value));
+    if (place_ == Place::kCapture || capture_here_scalar()) return capture_value(Json(value));
     return scalar(
         [&](KinetoRawValue& v) {
           v.type = Type::kString;
@@ -142,7 +142,7 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
   template <class Store>
   bool scalar(const Store& store, Json value) {
     if (skipping_ > 0) return true;
-    if (place_ == Place::kCapture || capture_here()) return capture_value(std::move(value));
+    if (place_ == Place::kCapture || capture_here_scalar()) return capture_value(std::move(value));
     switch (place_) {
       case Place::kRoot:
         if (root_key_ == RootKey::kTraceEvents) parts.trace_events = scalar_type(store);
@@ -173,17 +173,30 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
     return v.type;
   }
 
-  // Whether the value about to come is a top-level object captured whole.
+  // Whether the value about to come is captured whole: a top-level object the reader needs, or an argument
+  // kept as JSON (kKinetoCapturedArgs).
   bool capture_here() const {
-    return place_ == Place::kRoot &&
-           (root_key_ == RootKey::kDistributedInfo || root_key_ == RootKey::kDeviceProperties);
+    if (place_ == Place::kRoot)
+      return root_key_ == RootKey::kDistributedInfo || root_key_ == RootKey::kDeviceProperties;
+    return place_ == Place::kArgs && field_ >= 0 && is_captured_arg(field_);
   }
-  Json& capture_target() {
-    return root_key_ == RootKey::kDistributedInfo ? parts.distributed_info : parts.device_properties;
+  // A scalar is captured only as a top-level value; an argument kept as JSON that is not an array or object
+  // stays a raw value (and its reader says what was expected).
+  bool capture_here_scalar() const { return place_ == Place::kRoot && capture_here(); }
+  static bool is_captured_arg(int field) {
+    for (KinetoArgField captured : kKinetoCapturedArgs)
+      if (static_cast<int>(captured) == field) return true;
+    return false;
   }
   // Where a captured value goes: the captured value itself, or a new member of the innermost container.
   Json* capture_slot() {
-    if (captured_.empty()) return &capture_target();
+    if (captured_.empty()) {
+      if (place_ == Place::kArgs) {
+        KinetoRawValue& arg = event_.args[static_cast<std::size_t>(field_)];
+        return &arg.json;
+      }
+      return root_key_ == RootKey::kDistributedInfo ? &parts.distributed_info : &parts.device_properties;
+    }
     Json& container = *captured_.back();
     if (container.is_object()) return &container[capture_key_];
     container.push_back(nullptr);
@@ -202,6 +215,10 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
     ++depth_;
     if (!check_depth()) return false;
     if (place_ == Place::kCapture || capture_here()) {
+      if (place_ != Place::kCapture) {
+        capture_return_ = place_;
+        if (place_ == Place::kArgs) event_.args[static_cast<std::size_t>(field_)].type = type;
+      }
       Json* slot = capture_slot();
       *slot = type == Type::kObject ? Json::object() : Json::array();
       captured_.push_back(slot);
@@ -258,7 +275,7 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
     switch (place_) {
       case Place::kCapture:
         captured_.pop_back();
-        if (captured_.empty()) place_ = Place::kRoot;
+        if (captured_.empty()) place_ = capture_return_;
         break;
       case Place::kArgs: place_ = Place::kEvent; break;
       case Place::kEvent:
@@ -311,7 +328,8 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
   KinetoRawEvent event_;
   int field_ = -1;  // the current key's field in the event or its args, -1 for one not read
   bool is_args_key_ = false;
-  std::vector<Json*> captured_;  // the open containers of a captured top-level value, innermost last
+  std::vector<Json*> captured_;          // the open containers of a captured value, innermost last
+  Place capture_return_ = Place::kRoot;  // where the captured value sits
   std::string capture_key_;
 };
 

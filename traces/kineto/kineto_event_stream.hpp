@@ -31,7 +31,8 @@ struct KinetoRawValue {
     kObject
   };
   Type type = Type::kAbsent;
-  std::string text;  // kString
+  std::string text;     // kString
+  nlohmann::json json;  // kArray or kObject of an argument kept as JSON (kKinetoCapturedArgs)
   std::int64_t integer = 0;
   std::uint64_t unsigned_integer = 0;
   double number = 0;
@@ -58,6 +59,8 @@ enum class KinetoArgField : std::uint8_t {
   kGroupSize,
   kGroupRanks,
   kGroupName,
+  kInputDims,
+  kInputType,
   kCount
 };
 constexpr std::array<std::string_view, static_cast<std::size_t>(KinetoArgField::kCount)> kKinetoArgKeys{
@@ -71,7 +74,13 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(KinetoArgField::
     "dtype",
     "Group size",
     "Process Group Ranks",
-    "Process Group Name"};
+    "Process Group Name",
+    "Input Dims",
+    "Input type"};
+// Arguments kept whole, as JSON: an operator's tensor shapes and types (PyTorch's record_shapes), each a
+// list.
+constexpr std::array<KinetoArgField, 2> kKinetoCapturedArgs{KinetoArgField::kInputDims,
+                                                            KinetoArgField::kInputType};
 
 struct KinetoRawEvent {
   std::size_t index = 0;                                      // in traceEvents

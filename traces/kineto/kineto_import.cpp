@@ -12,6 +12,7 @@
 
 #include "models/graph/time_category.hpp"
 #include "sim/error.hpp"
+#include "traces/kineto/gemm_launches.hpp"
 #include "traces/kineto/kernel_classes.hpp"
 
 namespace strata::traces {
@@ -83,7 +84,8 @@ struct Node {
 
 class Importer {
  public:
-  Importer(const KinetoTrace& trace, const KinetoImportOptions& options) : trace_(trace), options_(options) {}
+  Importer(const KinetoTrace& trace, const KinetoImportOptions& options)
+      : trace_(trace), options_(options), gemm_launches_(trace) {}
 
   KinetoImport run() {
     set_window();
@@ -354,6 +356,16 @@ class Importer {
         node.task =
             measured_task(stream, std::string(op.name),
                           host_copy ? TimeCategory::kOffload : TimeCategory::kCompute, op.duration_us);
+        if (kind == KernelClass::kGemm) {
+          ++result_.gemm_kernels;
+          // The product's shape and precision, for what-ifs that re-cost the kernel (gpu_retarget.hpp).
+          if (const auto product =
+                  launch ? gemm_launches_.product_of(op, trace_.runtime_calls[*launch]) : std::nullopt) {
+            node.task.compute.gemm = product->shape;
+            node.task.compute.dtype = product->dtype;
+            ++result_.gemm_kernels_with_shape;
+          }
+        }
       }
       if (launch) {
         const auto segment = launch_node_.find(*launch);
@@ -419,6 +431,7 @@ class Importer {
 
   const KinetoTrace& trace_;
   const KinetoImportOptions& options_;
+  const GemmLaunches gemm_launches_;
   KinetoImport result_;
   double begin_ = 0;
   double end_ = 0;

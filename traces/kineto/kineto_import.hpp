@@ -6,7 +6,9 @@
 // trace when it has no step annotation):
 //  - each GPU stream and each CPU thread that calls the CUDA runtime becomes a stream of the rank;
 //  - kernels, copies and memsets keep their measured durations (ComputeKind::kMeasured), in program order
-//    per stream, each after the runtime call that launched it (correlation id);
+//    per stream, each after the runtime call that launched it (correlation id); a GEMM kernel launched by a
+//    GEMM operator with recorded shapes also carries its product (compute.gemm and compute.dtype), which
+//    what-ifs read and replay does not;
 //  - a CPU thread is a sequence of measured segments between its launches, so that a job limited by its host
 //    stays limited by it; a synchronize call (cudaStreamSynchronize, cudaDeviceSynchronize,
 //    cudaEventSynchronize, ...) waits for the GPU work that had finished when it returned;
@@ -35,11 +37,13 @@ struct KinetoImportOptions {
 
 struct KinetoImport {
   models::ExecutionGraph graph;
-  std::int64_t steps = 1;      // complete ProfilerSteps in the window (1 when the trace has none)
-  double window_start_us = 0;  // the window's start, in the trace's clock
-  double window_s = 0;         // the window's length
-  double measured_step_s = 0;  // the steps' mean duration (the window when there are none)
-  std::int64_t gpu_ops = 0;    // kernels, copies and memsets imported
+  std::int64_t steps = 1;         // complete ProfilerSteps in the window (1 when the trace has none)
+  double window_start_us = 0;     // the window's start, in the trace's clock
+  double window_s = 0;            // the window's length
+  double measured_step_s = 0;     // the steps' mean duration (the window when there are none)
+  std::int64_t gpu_ops = 0;       // kernels, copies and memsets imported
+  std::int64_t gemm_kernels = 0;  // imported kernels of the gemm class
+  std::int64_t gemm_kernels_with_shape = 0;  // of those, with their operator's shape (gemm_launches.hpp)
   std::int64_t modelled_collectives = 0;
   std::map<std::string, std::int64_t> measured_communication;  // reason -> NCCL kernels kept as measured
 };

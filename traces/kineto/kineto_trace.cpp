@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "sim/json_input.hpp"
+#include "traces/kineto/gemm_operators.hpp"
 #include "traces/kineto/kineto_event_stream.hpp"
 #include "traces/maybe_gzip_file.hpp"
 
@@ -54,6 +55,15 @@ class EventValues {
     return true;
   }
 
+  template <class Field>
+  bool has(Field f) const {
+    return event_[f].present();
+  }
+  // An argument kept as JSON (kKinetoCapturedArgs): the list or object it was, or the raw value otherwise.
+  nlohmann::json json(KinetoArgField f) const {
+    const KinetoRawValue& v = event_[f];
+    return v.type == Type::kArray || v.type == Type::kObject ? v.json : v.to_json();
+  }
   template <class Field>
   std::optional<std::string_view> optional_string(Field f) const {
     const KinetoRawValue& v = event_[f];
@@ -203,6 +213,35 @@ void read_runtime_call(const EventValues& event, std::size_t index, KinetoTrace&
 
 constexpr std::string_view kStepPrefix = "ProfilerStep#";
 
+// A GEMM operator with its inputs' shapes and types, where the trace recorded them (otherwise skipped).
+void read_gemm_op(const EventValues& event, std::size_t index, KinetoTrace& trace) {
+  if (!event.has_args(false) || !event.has(KinetoArgField::kInputDims)) return;
+  KinetoGemmOp op;
+  op.event = index;
+  op.name = trace.names->intern(event.required_string(KinetoEventField::kName));
+  op.thread = event.required_integer(KinetoEventField::kTid, std::numeric_limits<std::int64_t>::min());
+  op.start_us = event.timestamp();
+  op.duration_us = event.duration();
+  const JsonLocation dims_at = event.location_of(KinetoArgField::kInputDims);
+  const nlohmann::json dims_value = event.json(KinetoArgField::kInputDims);
+  const auto& inputs = sim::json_array(dims_value, dims_at);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& extents = sim::json_array(inputs[i], dims_at.child(i));
+    std::vector<std::int64_t>& dims = op.input_dims.emplace_back();
+    for (std::size_t d = 0; d < extents.size(); ++d)
+      dims.push_back(sim::json_integer(extents[d], dims_at.child(i).child(d), 0, kMaxInt));
+  }
+  if (event.has(KinetoArgField::kInputType)) {
+    const JsonLocation types_at = event.location_of(KinetoArgField::kInputType);
+    const nlohmann::json types_value = event.json(KinetoArgField::kInputType);
+    const auto& types = sim::json_array(types_value, types_at);
+    const std::size_t first = gemm_first_matrix(op.name);
+    if (first < types.size())
+      op.first_matrix_type = trace.names->intern(sim::json_string(types[first], types_at.child(first)));
+  }
+  trace.gemm_ops.push_back(std::move(op));
+}
+
 // Turns each raw event into what replay reads; the document's small parts are read once streaming is done.
 class TraceBuilder {
  public:
@@ -223,6 +262,10 @@ class TraceBuilder {
       read_runtime_call(event, raw.index, trace_);
     } else if (category == "user_annotation" || category == "cpu_op") {
       const std::string_view name = event.required_string(KinetoEventField::kName);
+      if (category == "cpu_op" && is_gemm_operator(name)) {
+        read_gemm_op(event, raw.index, trace_);
+        return;
+      }
       if (name.rfind(kStepPrefix, 0) != 0) return;
       std::int64_t number = -1;
       const std::string_view digits = name.substr(kStepPrefix.size());

@@ -6,6 +6,7 @@
 //    "Process Group Ranks", "Process Group Name");
 //  - CUDA runtime and driver calls (cat cuda_runtime, cuda_driver): thread, start, duration, correlation;
 //  - steps: the "ProfilerStep#N" annotations;
+//  - GEMM operators (cat cpu_op: aten::mm, addmm, bmm, baddbmm) with args "Input Dims" and "Input type";
 //  - distributedInfo (rank, world_size) and the device's name (deviceProperties).
 // Everything else is skipped, and the text is streamed (traces/kineto/kineto_event_stream.hpp). Reading is
 // strict where replay depends on a value: a GPU event without a stream, a negative duration or a malformed
@@ -72,6 +73,18 @@ struct KinetoRuntimeCall {
   std::size_t event = 0;
 };
 
+// A GEMM operator on a CPU thread with its recorded inputs (record_shapes; traces/kineto/gemm_operators.hpp):
+// the kernels launched within its span on its thread compute its product.
+struct KinetoGemmOp {
+  std::string_view name;  // aten::mm, ...; in the trace's name pool
+  std::int64_t thread = 0;
+  double start_us = 0;
+  double duration_us = 0;
+  std::vector<std::vector<std::int64_t>> input_dims;  // per input; [] for a scalar
+  std::string_view first_matrix_type;                 // PyTorch's scalar type: "float", "c10::BFloat16", ...
+  std::size_t event = 0;
+};
+
 struct KinetoStep {
   std::int64_t number = 0;  // N of ProfilerStep#N
   double start_us = 0;
@@ -86,6 +99,7 @@ struct KinetoTrace {
   std::vector<KinetoGpuOp> gpu_ops;              // in file order
   std::vector<KinetoRuntimeCall> runtime_calls;  // in file order
   std::vector<KinetoStep> steps;                 // by start time
+  std::vector<KinetoGemmOp> gemm_ops;            // in file order; only where the trace recorded shapes
   // What the events' names view; shared, so that a copy of the trace views the same names.
   std::shared_ptr<KinetoNamePool> names = std::make_shared<KinetoNamePool>();
 };
