@@ -40,8 +40,9 @@ enum class RootKey { kOther, kTraceEvents, kDistributedInfo, kDeviceProperties }
 
 class EventStreamHandler final : public nlohmann::json_sax<Json> {
  public:
-  EventStreamHandler(const std::string& source, const KinetoEventSink& sink, int max_depth)
-      : source_(source), sink_(sink), max_depth_(max_depth) {}
+  EventStreamHandler(const std::string& source, const KinetoEventSink& sink,
+                     const KinetoStreamOptions& options)
+      : source_(source), sink_(sink), options_(options), max_depth_(options.max_depth) {}
 
   KinetoDocumentParts parts;
 
@@ -178,7 +179,12 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
   bool capture_here() const {
     if (place_ == Place::kRoot)
       return root_key_ == RootKey::kDistributedInfo || root_key_ == RootKey::kDeviceProperties;
-    return place_ == Place::kArgs && field_ >= 0 && is_captured_arg(field_);
+    return place_ == Place::kArgs && field_ >= 0 && is_captured_arg(field_) && event_wants_captured_args();
+  }
+  bool event_wants_captured_args() const {
+    const KinetoRawValue& name = event_[KinetoEventField::kName];
+    return !options_.wants_captured_args || name.type != Type::kString ||
+           options_.wants_captured_args(name.text);
   }
   // A scalar is captured only as a top-level value; an argument kept as JSON that is not an array or object
   // stays a raw value (and its reader says what was expected).
@@ -320,6 +326,7 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
 
   const std::string& source_;
   const KinetoEventSink& sink_;
+  const KinetoStreamOptions& options_;
   int max_depth_;
   Place place_ = Place::kBeforeRoot;
   RootKey root_key_ = RootKey::kOther;
@@ -336,16 +343,18 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
 }  // namespace
 
 KinetoDocumentParts stream_kineto_events(std::streambuf& text, const std::string& source,
-                                         const KinetoEventSink& on_event, int max_depth) {
-  EventStreamHandler handler(source, on_event, max_depth);
+                                         const KinetoEventSink& on_event,
+                                         const KinetoStreamOptions& options) {
+  EventStreamHandler handler(source, on_event, options);
   std::istream stream(&text);
   Json::sax_parse(stream, &handler);
   return std::move(handler.parts);
 }
 
 KinetoDocumentParts stream_kineto_events(std::string_view text, const std::string& source,
-                                         const KinetoEventSink& on_event, int max_depth) {
-  EventStreamHandler handler(source, on_event, max_depth);
+                                         const KinetoEventSink& on_event,
+                                         const KinetoStreamOptions& options) {
+  EventStreamHandler handler(source, on_event, options);
   Json::sax_parse(text.begin(), text.end(), &handler);
   return std::move(handler.parts);
 }

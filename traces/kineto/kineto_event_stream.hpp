@@ -103,12 +103,22 @@ struct KinetoDocumentParts {
 
 using KinetoEventSink = std::function<void(const KinetoRawEvent&)>;
 
+struct KinetoStreamOptions {
+  int max_depth = 64;  // deeper nesting anywhere is an error
+  // Whether an event named `name` needs its arguments kept as JSON (kKinetoCapturedArgs). Asked when the
+  // event's name came before them (Kineto writes it first), so that the shapes of operators nobody reads
+  // are skipped unbuilt; an event whose name comes later keeps them. Null: every event keeps them.
+  std::function<bool(std::string_view name)> wants_captured_args;
+};
+
 // Reads the document from `text` (a file's or an archive's stream) and calls `on_event` for each element of
-// traceEvents, in order. Throws sim::InputError naming `source` for a syntax error or a top-level object
-// nested deeper than `max_depth`.
+// traceEvents, in order. Throws sim::InputError naming `source` for a syntax error or nesting deeper than
+// the options' max_depth.
 KinetoDocumentParts stream_kineto_events(std::streambuf& text, const std::string& source,
-                                         const KinetoEventSink& on_event, int max_depth = 64);
+                                         const KinetoEventSink& on_event,
+                                         const KinetoStreamOptions& options = {});
 KinetoDocumentParts stream_kineto_events(std::string_view text, const std::string& source,
-                                         const KinetoEventSink& on_event, int max_depth = 64);
+                                         const KinetoEventSink& on_event,
+                                         const KinetoStreamOptions& options = {});
 
 }  // namespace strata::traces

@@ -325,18 +325,31 @@ std::string_view KinetoNamePool::intern(std::string_view name) {
   return kept;
 }
 
-KinetoTrace parse_kineto_trace(std::string_view text, const std::string& source) {
+namespace {
+
+// Only GEMM operators' shapes are read (read_gemm_op).
+KinetoStreamOptions stream_options() {
+  KinetoStreamOptions options;
+  options.wants_captured_args = [](std::string_view name) { return is_gemm_operator(name); };
+  return options;
+}
+
+template <class Text>
+KinetoTrace read_trace(Text& text, const std::string& source) {
   TraceBuilder builder(source);
-  const KinetoDocumentParts parts =
-      stream_kineto_events(text, source, [&](const KinetoRawEvent& event) { builder.add(event); });
+  const KinetoDocumentParts parts = stream_kineto_events(
+      text, source, [&](const KinetoRawEvent& event) { builder.add(event); }, stream_options());
   return builder.finish(parts);
 }
 
+}  // namespace
+
+KinetoTrace parse_kineto_trace(std::string_view text, const std::string& source) {
+  return read_trace(text, source);
+}
+
 KinetoTrace read_kineto_trace(std::streambuf& text, const std::string& source) {
-  TraceBuilder builder(source);
-  const KinetoDocumentParts parts =
-      stream_kineto_events(text, source, [&](const KinetoRawEvent& event) { builder.add(event); });
-  return builder.finish(parts);
+  return read_trace(text, source);
 }
 
 KinetoTrace read_kineto_trace(const std::filesystem::path& path) {
