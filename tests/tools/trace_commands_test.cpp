@@ -42,9 +42,9 @@ TEST_CASE("trace info summarises a Kineto trace and compares its replay with the
   CHECK_THAT(info.out, Catch::Contains("critical path of the replay (what the step waited on), per step:\n"
                                        "    host                               "));
   // GEMM kernels linked to the operators that launched them, where the trace recorded their shapes.
-  const auto pipeline = run({"trace", "info",
-                             std::string(STRATA_SOURCE_DIR) +
-                                 "/tests/traces/data/kineto-a100x16-pipeline-step551-553.json.gz"});
+  const auto pipeline = run(
+      {"trace", "info",
+       std::string(STRATA_SOURCE_DIR) + "/tests/traces/data/kineto-a100x16-pipeline-step551-553.json.gz"});
   REQUIRE(pipeline.exit_code == 0);
   CHECK_THAT(pipeline.out, Catch::Contains("18 of 67 GEMM kernels with their operator's shapes"));
   // What-if on another GPU: the trace's A100 kernels re-timed for the H100's rates.
@@ -149,6 +149,28 @@ TEST_CASE("trace info and import read Chakra execution traces, one per rank", "[
   CHECK(within.exit_code == 2);
   CHECK_THAT(within.err,
              Catch::Contains("--nic-bandwidth: has no effect: the job's 8 GPUs fit one NVLink domain"));
+  // NCCL's algorithms, as NCCL_ALGO: a ring alone pays a latency per rank over 64 GPUs that the tree does
+  // not.
+  std::vector<std::string> ring_only = scaled;
+  ring_only.insert(ring_only.end(), {"--nccl-algo", "ring"});
+  const auto ring = run(ring_only);
+  REQUIRE(ring.exit_code == 0);
+  CHECK_THAT(ring.out, Catch::Contains(
+                           "NCCL algorithms the tuner may choose: ring (dgx-h100's NVLS bandwidth unused)"));
+  CHECK(replayed_ms(ring.out) > 2 * replayed_ms(dp.out));
+  ring_only.back() = "^nvls,nvls_tree,pat";
+  const auto ring_tree = run(ring_only);
+  REQUIRE(ring_tree.exit_code == 0);
+  CHECK_THAT(ring_tree.out, Catch::Contains("may choose: ring, tree (dgx-h100's NVLS bandwidth unused)"));
+  CHECK(replayed_ms(ring_tree.out) == Approx(replayed_ms(dp.out)));  // the tree was the tuner's choice
+  ring_only.back() = "tree";
+  CHECK_THAT(run(ring_only).err, Catch::Contains("--nccl-algo: the ring must stay allowed"));
+  ring_only.back() = "ring,fast";
+  CHECK_THAT(run(ring_only).err, Catch::Contains("--nccl-algo: expected NCCL algorithms among ring, tree"));
+  CHECK_THAT(
+      run({"trace", "info", kDdpTrace, "--system", "dgx-a100", "--measured-comm", "--nccl-algo", "ring"}).err,
+      Catch::Contains(
+          "--nccl-algo: has no effect: the graph has no collective that the network model prices"));
   slow_nics.back() = "fast";
   CHECK_THAT(run(slow_nics).err, Catch::Contains("--nic-bandwidth: invalid bandwidth \"fast\""));
   const auto no_system = run({"trace", "info", dir + "all_reduce.0.et", "--dp", "4"});

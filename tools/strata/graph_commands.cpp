@@ -19,7 +19,7 @@
 #include "sim/atomic_file.hpp"
 #include "sim/error.hpp"
 #include "strata/commands.hpp"
-#include "strata/network_option.hpp"
+#include "strata/network_options.hpp"
 #include "strata/profile_location.hpp"
 #include "traces/graph_file.hpp"
 
@@ -35,7 +35,7 @@ struct GraphOptions {
   std::string graph;
   std::string system;
   int nodes = 0;
-  std::string nic_bandwidth;  // empty: the system's
+  NetworkOptions network;
   std::string out_dir;
   bool all_ranks = false;
 };
@@ -82,7 +82,7 @@ void replay(const GraphOptions& o, std::ostream& out) {
   const models::GpuProfile gpu = profiles.gpu(system.gpu);
   const int gpus_per_node = system.gpus_per_node.value;
   const int gpus = graph.gpu_count();
-  const std::string network_note = apply_nic_bandwidth(system, o.nic_bandwidth, gpus);
+  const std::string network_note = apply_network_options(system, o.network, graph);
   const int nodes = o.nodes > 0 ? o.nodes : (gpus + gpus_per_node - 1) / gpus_per_node;
   if (static_cast<std::int64_t>(nodes) * gpus_per_node < gpus) {
     throw sim::InputError("command line", "--nodes",
@@ -177,7 +177,7 @@ void add_graph_commands(CLI::App& app, std::ostream& out) {
       ->check(CLI::Range(1, 1'000'000));
   replay_command->add_option("-o,--out", options->out_dir, "Directory for trace.json (Perfetto timeline)");
   replay_command->add_option("--profiles", options->profiles, kProfileDirHelp);
-  add_nic_bandwidth_option(*replay_command, options->nic_bandwidth);
+  add_network_options(*replay_command, options->network);
   replay_command->callback([&out, options] { replay(*options, out); });
 }
 

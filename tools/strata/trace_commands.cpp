@@ -19,7 +19,7 @@
 #include "sim/atomic_file.hpp"
 #include "sim/error.hpp"
 #include "strata/commands.hpp"
-#include "strata/network_option.hpp"
+#include "strata/network_options.hpp"
 #include "strata/profile_location.hpp"
 #include "traces/chakra/chakra_import.hpp"
 #include "traces/critical_path.hpp"
@@ -40,8 +40,8 @@ struct TraceOptions {
   std::string system;
   std::string profiles;
   std::string recorded_on;
-  int dp = 0;                 // 0: as traced
-  std::string nic_bandwidth;  // empty: the system's
+  int dp = 0;  // 0: as traced
+  NetworkOptions network;
   bool measured_comm = false;
 };
 
@@ -294,8 +294,8 @@ void info(const TraceOptions& o, std::ostream& out) {
                           "has no effect without --system: nothing is re-timed");
   if (o.dp > 0 && o.system.empty())
     throw sim::InputError("command line", "--dp", "has no effect without --system: nothing is replayed");
-  if (!o.nic_bandwidth.empty() && o.system.empty())
-    throw sim::InputError("command line", "--nic-bandwidth",
+  if (!o.network.empty() && o.system.empty())
+    throw sim::InputError("command line", o.network.nic_bandwidth.empty() ? "--nccl-algo" : "--nic-bandwidth",
                           "has no effect without --system: nothing is replayed");
   Loaded loaded = load(o, &out);
   if (o.system.empty()) {
@@ -312,7 +312,7 @@ void info(const TraceOptions& o, std::ostream& out) {
     out << "  data-parallel groups (over the whole job): " << scaling.from_gpus << " -> " << scaling.to_gpus
         << " GPUs (" << scaling.groups << " group(s), " << scaling.collectives << " collective(s))\n";
   }
-  out << apply_nic_bandwidth(system, o.nic_bandwidth, loaded.graph.gpu_count());
+  out << apply_network_options(system, o.network, loaded.graph);
   traces::ReplayWithCriticalPath replay;
   try {
     replay = traces::replay_with_critical_path(loaded.graph, gpu, system);
@@ -376,7 +376,7 @@ void add_trace_commands(CLI::App& app, std::ostream& out) {
                    "With --system: the job's data-parallel groups (those over every GPU) get this many "
                    "GPUs, and its collectives are priced at that scale")
       ->check(CLI::Range(1, 1'000'000));
-  add_nic_bandwidth_option(*info_command, options->nic_bandwidth);
+  add_network_options(*info_command, options->network);
   info_command->add_flag("--measured-comm", options->measured_comm,
                          "NCCL kernels keep their measured times (default: the network model prices them)");
   info_command->callback([&out, options] { info(*options, out); });
