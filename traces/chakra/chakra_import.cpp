@@ -7,6 +7,7 @@
 
 #include "models/graph/time_category.hpp"
 #include "sim/error.hpp"
+#include "traces/trace_time.hpp"
 
 namespace strata::traces {
 namespace {
@@ -14,8 +15,6 @@ namespace {
 using models::CollectiveOp;
 using models::TaskType;
 using models::TimeCategory;
-
-constexpr double kPicosecondsPerMicrosecond = 1e6;
 
 // CollectiveCommType values (et_def.proto) the network model prices.
 std::optional<CollectiveOp> collective_op_of(std::int64_t comm_type) {
@@ -80,8 +79,7 @@ class Importer {
   void measured(models::Task& task, const ChakraNode& node) {
     task.type = TaskType::kCompute;
     task.compute.kind = node.is_cpu_op ? models::ComputeKind::kMeasuredHost : models::ComputeKind::kMeasured;
-    task.compute.duration =
-        sim::SimTime::from_ps_rounded(static_cast<double>(node.duration_us) * kPicosecondsPerMicrosecond);
+    task.compute.duration = from_trace_microseconds(static_cast<double>(node.duration_us));
   }
 
   std::string gpu_stream(const ChakraNode& node, const char* fallback) {

@@ -14,6 +14,7 @@
 #include "sim/error.hpp"
 #include "traces/kineto/gemm_launches.hpp"
 #include "traces/kineto/kernel_classes.hpp"
+#include "traces/trace_time.hpp"
 
 namespace strata::traces {
 namespace {
@@ -22,8 +23,6 @@ using models::CollectiveOp;
 using models::TaskId;
 using models::TaskType;
 using models::TimeCategory;
-
-constexpr double kPicosecondsPerMicrosecond = 1e6;
 
 // Runtime calls that block the host until GPU work is done, and the one that orders two streams.
 constexpr std::array<std::string_view, 7> kSynchronizeCalls{
@@ -66,10 +65,6 @@ TimeCategory communication_category(std::optional<CollectiveOp> op, std::size_t 
   if (!op) return TimeCategory::kPipeline;  // send/recv and unnamed NCCL kernels: point-to-point traffic
   if (*op == CollectiveOp::kAllToAll) return TimeCategory::kExpertParallel;
   return static_cast<int>(group_gpus) == world ? TimeCategory::kDataParallel : TimeCategory::kTensorParallel;
-}
-
-sim::SimTime measured(double microseconds) {
-  return sim::SimTime::from_ps_rounded(std::max(0.0, microseconds) * kPicosecondsPerMicrosecond);
 }
 
 // A node of the graph before ids are given: tasks are emitted in time order so that every dependency comes
@@ -213,7 +208,7 @@ class Importer {
     task.name = std::move(name);
     task.category = models::category_name(category);
     task.compute.kind = kind;
-    task.compute.duration = measured(microseconds);
+    task.compute.duration = from_trace_microseconds(microseconds);
     return task;
   }
 
