@@ -49,37 +49,15 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
   bool null() override {
     return scalar([](KinetoRawValue& v) { v.type = Type::kNull; }, Json(nullptr));
   }
-  bool boolean(bool value) override {
-    return scalar(
-        [&](KinetoRawValue& v) {
-          v.type = Type::kBoolean;
-          v.boolean = value;
-        },
-        Json(value));
-  }
+  bool boolean(bool value) override { return scalar_of(Type::kBoolean, &KinetoRawValue::boolean, value); }
   bool number_integer(number_integer_t value) override {
-    return scalar(
-        [&](KinetoRawValue& v) {
-          v.type = Type::kInteger;
-          v.integer = value;
-        },
-        Json(value));
+    return scalar_of(Type::kInteger, &KinetoRawValue::integer, value);
   }
   bool number_unsigned(number_unsigned_t value) override {
-    return scalar(
-        [&](KinetoRawValue& v) {
-          v.type = Type::kUnsigned;
-          v.unsigned_integer = value;
-        },
-        Json(value));
+    return scalar_of(Type::kUnsigned, &KinetoRawValue::unsigned_integer, value);
   }
   bool number_float(number_float_t value, const string_t& /*text*/) override {
-    return scalar(
-        [&](KinetoRawValue& v) {
-          v.type = Type::kFloat;
-          v.number = value;
-        },
-        Json(value));
+    return scalar_of(Type::kFloat, &KinetoRawValue::number, value);
   }
   bool string(string_t& value) override {
     if (skipping_ > 0) return true;
@@ -165,6 +143,17 @@ class EventStreamHandler final : public nlohmann::json_sax<Json> {
       case Place::kAfterRoot: break;
     }
     return true;
+  }
+
+  // A number or boolean, kept in `member` of the raw value where it is kept.
+  template <class Value>
+  bool scalar_of(Type type, Value KinetoRawValue::*member, Value value) {
+    return scalar(
+        [&](KinetoRawValue& v) {
+          v.type = type;
+          v.*member = value;
+        },
+        Json(value));
   }
 
   template <class Store>

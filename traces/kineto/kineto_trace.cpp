@@ -200,13 +200,20 @@ void read_gpu_op(const EventValues& event, GpuOpKind kind, std::size_t index, Ki
   trace.gpu_ops.push_back(std::move(op));
 }
 
+// What every span on a CPU thread has (runtime calls, operators): its event, name, thread and time.
+template <class CpuSpan>
+CpuSpan read_cpu_span(const EventValues& event, std::size_t index, KinetoTrace& trace) {
+  CpuSpan span;
+  span.event = index;
+  span.name = trace.names->intern(event.required_string(KinetoEventField::kName));
+  span.thread = event.required_integer(KinetoEventField::kTid, std::numeric_limits<std::int64_t>::min());
+  span.start_us = event.timestamp();
+  span.duration_us = event.duration();
+  return span;
+}
+
 void read_runtime_call(const EventValues& event, std::size_t index, KinetoTrace& trace) {
-  KinetoRuntimeCall call;
-  call.event = index;
-  call.name = trace.names->intern(event.required_string(KinetoEventField::kName));
-  call.thread = event.required_integer(KinetoEventField::kTid, std::numeric_limits<std::int64_t>::min());
-  call.start_us = event.timestamp();
-  call.duration_us = event.duration();
+  KinetoRuntimeCall call = read_cpu_span<KinetoRuntimeCall>(event, index, trace);
   if (event.has_args(false)) call.correlation = event.optional_integer(KinetoArgField::kCorrelation, 0);
   trace.runtime_calls.push_back(std::move(call));
 }
@@ -216,12 +223,7 @@ constexpr std::string_view kStepPrefix = "ProfilerStep#";
 // A GEMM operator with its inputs' shapes and types, where the trace recorded them (otherwise skipped).
 void read_gemm_op(const EventValues& event, std::size_t index, KinetoTrace& trace) {
   if (!event.has_args(false) || !event.has(KinetoArgField::kInputDims)) return;
-  KinetoGemmOp op;
-  op.event = index;
-  op.name = trace.names->intern(event.required_string(KinetoEventField::kName));
-  op.thread = event.required_integer(KinetoEventField::kTid, std::numeric_limits<std::int64_t>::min());
-  op.start_us = event.timestamp();
-  op.duration_us = event.duration();
+  KinetoGemmOp op = read_cpu_span<KinetoGemmOp>(event, index, trace);
   const JsonLocation dims_at = event.location_of(KinetoArgField::kInputDims);
   const nlohmann::json dims_value = event.json(KinetoArgField::kInputDims);
   const auto& inputs = sim::json_array(dims_value, dims_at);
