@@ -135,7 +135,7 @@ TEST_CASE("trace info and import read Chakra execution traces, one per rank", "[
   REQUIRE(dp.exit_code == 0);
   CHECK_THAT(dp.out,
              Catch::Contains(
-                 "data-parallel groups (over the whole job): 8 -> 64 GPUs (1 group(s), 8 collective(s))"));
+                 "data-parallel groups: 8 -> 64 GPUs, the job 8 -> 64 GPUs (1 group(s), 8 collective(s))"));
   // Slower NICs slow the collectives that cross them: the all-reduce over 8 nodes, not the one within a node.
   std::vector<std::string> slow_nics = scaled;
   slow_nics.insert(slow_nics.end(), {"--nic-bandwidth", "100Gb/s"});

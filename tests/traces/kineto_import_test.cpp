@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/input_error.hpp"
+#include "kineto_events.hpp"
 #include "models/executor/executor.hpp"
 #include "models/hardware/profile_catalog.hpp"
 #include "traces/critical_path.hpp"
@@ -19,24 +20,12 @@
 
 using namespace strata;
 using nlohmann::json;
+using testing::kernel;
+using testing::runtime_call;
 
 namespace {
 
 const std::string kData = STRATA_TRACE_FIXTURES;
-
-json runtime_call(const std::string& name, double ts, double dur, std::int64_t correlation, int tid = 1) {
-  return {{"ph", "X"},    {"cat", "cuda_runtime"},
-          {"name", name}, {"pid", 1},
-          {"tid", tid},   {"ts", ts},
-          {"dur", dur},   {"args", {{"correlation", correlation}}}};
-}
-
-json kernel(const std::string& name, int stream, double ts, double dur, std::int64_t correlation) {
-  return {{"ph", "X"},     {"cat", "kernel"},
-          {"name", name},  {"pid", 0},
-          {"tid", stream}, {"ts", ts},
-          {"dur", dur},    {"args", {{"stream", stream}, {"correlation", correlation}, {"device", 0}}}};
-}
 
 // One step of 170 us: kernels A and B on stream 7, C on stream 9 after a cudaStreamWaitEvent (it ran once
 // B was done), a cudaStreamSynchronize that returned once C was done, then D.

@@ -76,7 +76,8 @@ void print_work(const traces::KinetoTrace& trace, const traces::KinetoImport& im
     if (op.collective) {
       const traces::KinetoCollective& k = *op.collective;
       Tally& t = collectives[k.name + " " + k.dtype + " x" + std::to_string(k.in_elements) + " over " +
-                             std::to_string(k.group_size) + " ranks"];
+                             std::to_string(k.group_size) + " ranks" +
+                             (k.group_description.empty() ? "" : " (" + k.group_description + ")")];
       ++t.count;
       t.microseconds += op.duration_us;
     }
@@ -309,8 +310,9 @@ void info(const TraceOptions& o, std::ostream& out) {
   retarget(loaded, o, profiles, gpu, out);
   if (o.dp > 0) {
     const traces::DataParallelScaling scaling = traces::scale_data_parallel(loaded.graph, o.dp);
-    out << "  data-parallel groups (over the whole job): " << scaling.from_gpus << " -> " << scaling.to_gpus
-        << " GPUs (" << scaling.groups << " group(s), " << scaling.collectives << " collective(s))\n";
+    out << "  data-parallel groups: " << scaling.from_gpus << " -> " << scaling.to_gpus << " GPUs, the job "
+        << scaling.job_from_gpus << " -> " << scaling.job_to_gpus << " GPUs (" << scaling.groups
+        << " group(s), " << scaling.collectives << " collective(s))\n";
   }
   out << apply_network_options(system, o.network, loaded.graph);
   traces::ReplayWithCriticalPath replay;
@@ -372,9 +374,10 @@ void add_trace_commands(CLI::App& app, std::ostream& out) {
       "GPU profile the trace was recorded on (default: the one its device name matches); "
       "with --system on another GPU, kernels are re-timed for it");
   info_command
-      ->add_option("--dp", options->dp,
-                   "With --system: the job's data-parallel groups (those over every GPU) get this many "
-                   "GPUs, and its collectives are priced at that scale")
+      ->add_option(
+          "--dp", options->dp,
+          "With --system: the job's data-parallel groups (over every GPU, or described as data-parallel) "
+          "get this many GPUs, and its collectives are priced at that scale")
       ->check(CLI::Range(1, 1'000'000));
   add_network_options(*info_command, options->network);
   info_command->add_flag("--measured-comm", options->measured_comm,

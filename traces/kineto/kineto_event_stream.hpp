@@ -59,6 +59,7 @@ enum class KinetoArgField : std::uint8_t {
   kGroupSize,
   kGroupRanks,
   kGroupName,
+  kGroupDescription,
   kInputDims,
   kInputType,
   kCount
@@ -75,6 +76,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(KinetoArgField::
     "Group size",
     "Process Group Ranks",
     "Process Group Name",
+    "Process Group Description",
     "Input Dims",
     "Input type"};
 // Arguments kept whole, as JSON: an operator's tensor shapes and types (PyTorch's record_shapes), each a

@@ -14,6 +14,7 @@
 #include "sim/error.hpp"
 #include "traces/kineto/gemm_launches.hpp"
 #include "traces/kineto/kernel_classes.hpp"
+#include "traces/kineto/process_group_roles.hpp"
 #include "traces/trace_time.hpp"
 
 namespace strata::traces {
@@ -61,8 +62,12 @@ std::optional<CollectiveOp> collective_op_of(const std::string& name) {
   return std::nullopt;
 }
 
-TimeCategory communication_category(std::optional<CollectiveOp> op, std::size_t group_gpus, int world) {
+// The parallelism an NCCL kernel serves: its process group's described role where the trace records one
+// (process_group_roles.hpp), otherwise by kind and extent.
+TimeCategory communication_category(std::optional<CollectiveOp> op, std::size_t group_gpus, int world,
+                                    const std::string& group_description) {
   if (!op) return TimeCategory::kPipeline;  // send/recv and unnamed NCCL kernels: point-to-point traffic
+  if (const auto role = process_group_role(group_description)) return *role;
   if (*op == CollectiveOp::kAllToAll) return TimeCategory::kExpertParallel;
   return static_cast<int>(group_gpus) == world ? TimeCategory::kDataParallel : TimeCategory::kTensorParallel;
 }
@@ -334,16 +339,18 @@ class Importer {
           node.task.stream = stream;
           node.task.type = TaskType::kCollective;
           node.task.name = std::string(models::collective_op_name(*plan.op));
-          node.task.category =
-              models::category_name(communication_category(plan.op, plan.gpus.size(), trace_.world_size));
+          node.task.category = models::category_name(communication_category(
+              plan.op, plan.gpus.size(), trace_.world_size, op.collective->group_description));
           const int group = group_of(plan.gpus, *op.collective);
           node.task.collective = {*plan.op, plan.bytes, group,
                                   (static_cast<std::uint64_t>(group) << 32) | collective_sequence_[group]++};
           ++result_.modelled_collectives;
         } else {
-          node.task = measured_task(stream, std::string(op.name),
-                                    communication_category(plan.op, plan.gpus.size(), trace_.world_size),
-                                    op.duration_us);
+          node.task = measured_task(
+              stream, std::string(op.name),
+              communication_category(plan.op, plan.gpus.size(), trace_.world_size,
+                                     op.collective ? op.collective->group_description : std::string()),
+              op.duration_us);
           ++result_.measured_communication[plan.measured_reason];
         }
       } else {

@@ -17,8 +17,9 @@
 //    the dependency is read from what happened before);
 //  - NCCL kernels with collective metadata become collectives over their process group, priced by the
 //    network model; with `measured_comm`, and for those the model cannot take (send/recv, a group without its
-//    ranks, an unknown dtype), they keep their measured time. Categories: all-to-all ep, send/recv pp, a
-//    group of the whole job dp, any other group tp.
+//    ranks, an unknown dtype), they keep their measured time. Categories: send/recv pp; the role the process
+//    group's description names (process_group_roles.hpp: Megatron-Core's DATA_PARALLEL_GROUP is dp); else
+//    all-to-all ep, a group of the whole job dp, any other group tp.
 // Same trace, same graph, byte for byte.
 #pragma once
 

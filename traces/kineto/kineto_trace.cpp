@@ -180,6 +180,7 @@ std::shared_ptr<const KinetoCollective> collective_of(const EventValues& event) 
   if (const auto ranks = event.optional_string(KinetoArgField::kGroupRanks))
     c.ranks = rank_list(*ranks, event);
   c.group_name = event.optional_string(KinetoArgField::kGroupName).value_or("");
+  c.group_description = event.optional_string(KinetoArgField::kGroupDescription).value_or("");
   return collective;
 }
 

@@ -3,7 +3,7 @@
 //  - GPU activity (ph "X", cat kernel, gpu_memcpy, gpu_memset): name, stream, start, duration, the
 //    correlation id of the runtime call that launched it, bytes of a copy, and an NCCL kernel's collective
 //    metadata (args "Collective name", "In msg nelems", "Out msg nelems", "dtype", "Group size",
-//    "Process Group Ranks", "Process Group Name");
+//    "Process Group Ranks", "Process Group Name", "Process Group Description");
 //  - CUDA runtime and driver calls (cat cuda_runtime, cuda_driver): thread, start, duration, correlation;
 //  - steps: the "ProfilerStep#N" annotations;
 //  - GEMM operators (cat cpu_op: aten::mm, addmm, bmm, baddbmm) with args "Input Dims" and "Input type";
@@ -49,6 +49,7 @@ struct KinetoCollective {
   int group_size = 0;
   std::vector<int> ranks;  // the process group's global ranks; empty when the trace does not list them
   std::string group_name;
+  std::string group_description;  // the group_desc a framework gave it ("DATA_PARALLEL_GROUP"); may be empty
 };
 
 struct KinetoGpuOp {
