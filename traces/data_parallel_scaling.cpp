@@ -13,6 +13,10 @@ namespace {
 
 [[noreturn]] void fail(const std::string& detail) { throw sim::InputError("command line", "--dp", detail); }
 
+// The largest job the what-if builds: as many GPUs as a trace may have ranks (kineto_trace.cpp's kMaxRanks,
+// the range of --world-size for Chakra traces), so that every GPU number fits an int.
+constexpr std::int64_t kMaxJobGpus = 1'000'000;
+
 std::string list(const std::vector<int>& gpus) {
   std::string text;
   for (std::size_t i = 0; i < gpus.size() && i < 8; ++i)
@@ -82,6 +86,11 @@ DataParallelScaling scale_data_parallel(models::ExecutionGraph& graph, int repli
     dp_gpus.push_back(std::move(gpus));
   }
   const Digit digit = digit_of(dp_gpus, world);
+  const std::int64_t job_gpus = static_cast<std::int64_t>(world / digit.size) * replicas;
+  if (job_gpus > kMaxJobGpus) {
+    fail(std::to_string(replicas) + " replicas make a job of " + std::to_string(job_gpus) + " GPUs, beyond " +
+         std::to_string(kMaxJobGpus));
+  }
   // The simulated ranks and the other groups must sit on replicas that stay: the one with the highest
   // data-parallel index says how many are needed.
   int needed = -1;  // the GPU with the highest index
@@ -117,7 +126,7 @@ DataParallelScaling scale_data_parallel(models::ExecutionGraph& graph, int repli
   scaling.from_gpus = digit.size;
   scaling.to_gpus = replicas;
   scaling.job_from_gpus = world;
-  scaling.job_to_gpus = world / digit.size * replicas;
+  scaling.job_to_gpus = static_cast<int>(job_gpus);
   graph.gpus = scaling.job_to_gpus;
   return scaling;
 }

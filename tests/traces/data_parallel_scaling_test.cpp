@@ -121,6 +121,8 @@ TEST_CASE("more replicas put the pipeline stages further apart, and what no long
       error_of([&] { traces::scale_data_parallel(again.graph, 1); }),
       Catch::StartsWith("command line: --dp: 1 replicas cannot hold the traced work on GPU 2: at least 2"));
   CHECK(again.graph.gpu_count() == 8);
+  CHECK_THAT(error_of([&] { traces::scale_data_parallel(again.graph, 1'000'000); }),
+             Catch::Contains("1000000 replicas make a job of 2000000 GPUs, beyond 1000000"));
   CHECK(group_gpus(again.graph, "dp") == std::vector<int>{0, 2, 4, 6});
   // A data-parallel group that is not one digit of the rank order cannot be grown.
   const std::vector<Group> uneven{{"DATA_PARALLEL_GROUP", "[0, 2, 3, 6]", 4}};
