@@ -11,7 +11,7 @@ nlohmann::json strategy_config_json(const models::ParallelStrategy& s, const mod
   return strategy_fields_json(s, training);
 }
 
-nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& training) {
+nlohmann::json result_figures_json(const StrategyResult& r) {
   nlohmann::json breakdown = nlohmann::json::object();
   for (const auto& [key, seconds] : r.time_breakdown_s) breakdown[key] = seconds;
   nlohmann::json memory_breakdown = nlohmann::json::object();
@@ -30,7 +30,6 @@ nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& 
   nlohmann::json result = {
       {"name", r.strategy.name},
       {"rank", r.rank},
-      {"config", strategy_config_json(r.strategy, training)},
       {"gpus", r.gpus},
       {"microbatches_per_step", r.microbatches},
       {"step_time_s", r.step_time_s},
@@ -48,6 +47,12 @@ nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& 
   };
   if (r.extrapolated)
     result["extrapolated_from_microbatches"] = {r.extrapolated_from[0], r.extrapolated_from[1]};
+  return result;
+}
+
+nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& training) {
+  nlohmann::json result = result_figures_json(r);
+  result["config"] = strategy_config_json(r.strategy, training);
   if (r.expected) {
     const PublishedComparison published = compare_with_published(r, training);
     nlohmann::json expected = {{"source", r.expected->source},

@@ -20,6 +20,10 @@ nlohmann::json strategy_config_json(const models::ParallelStrategy& strategy,
                                     const models::TrainingSpec& training);
 // One result as the report's `results[]` entry.
 nlohmann::json result_json(const StrategyResult& result, const models::TrainingSpec& training);
+// Its figures alone (step time, throughput, MFU, memory, time breakdown, ...): the entry without the
+// strategy's config and published comparison, for a result that came from a graph file (`strata replay
+// --json`).
+nlohmann::json result_figures_json(const StrategyResult& result);
 // What the scenario resolved to: cluster, GPU, model (with parameters), training.
 nlohmann::json scenario_json(const Scenario& scenario);
 

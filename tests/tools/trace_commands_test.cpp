@@ -1,7 +1,9 @@
 // strata trace info / trace import and the replay of an imported trace, driven in-process.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -101,6 +103,16 @@ TEST_CASE("trace import writes a graph that replay runs and compares with the tr
   CHECK_THAT(replayed.out, Catch::Contains("measured         0.2197 s in the trace: replay"));
   // The replay's timeline keeps the trace's stream names.
   CHECK_THAT(slurp(dir / "timeline" / "trace.json"), Catch::Contains("\"stream 7\""));
+  // --json: the report document strata run prints, its one result the replayed step.
+  const auto json = run({"replay", graph, "--system", "dgx-a100", "--json"});
+  REQUIRE(json.exit_code == 0);
+  const nlohmann::json report = nlohmann::json::parse(json.out);
+  CHECK(report.at("strata_report") == 1);
+  CHECK(report.at("replay").at("system") == "dgx-a100");
+  const nlohmann::json& result = report.at("results").at(0);
+  CHECK(result.at("step_time_s").get<double>() == Approx(0.2197).epsilon(0.05));
+  CHECK(std::abs(result.at("measured_error_pct").get<double>()) < 5);
+  CHECK(result.at("time_breakdown_s").contains("compute"));
   fs::remove_all(dir);
 }
 

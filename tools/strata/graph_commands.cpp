@@ -14,6 +14,7 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "scenarios/report/report_json.hpp"
 #include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/atomic_file.hpp"
@@ -38,6 +39,7 @@ struct GraphOptions {
   NetworkOptions network;
   std::string out_dir;
   bool all_ranks = false;
+  bool json = false;
 };
 
 void lower(const GraphOptions& o, std::ostream& out) {
@@ -74,6 +76,27 @@ void lower(const GraphOptions& o, std::ostream& out) {
       << " micro-batches per step\n";
 }
 
+// `replay --json`: the report document `run` prints (scenarios/report/report_json.hpp), its one result from
+// the graph, and in place of the scenario what was replayed where.
+nlohmann::json replay_report(const GraphOptions& o, const traces::GraphMetadata& metadata,
+                             const models::ExecutionGraph& graph, const models::SystemProfile& system,
+                             int nodes, const std::string& network_note,
+                             const scenarios::StrategyResult& step) {
+  nlohmann::json result = scenarios::result_figures_json(step);
+  if (metadata.measured_step_time_s > 0) {
+    result["measured_step_time_s"] = metadata.measured_step_time_s;
+    result["measured_error_pct"] =
+        100.0 * (step.step_time_s - metadata.measured_step_time_s) / metadata.measured_step_time_s;
+  }
+  nlohmann::json replay = {{"graph", o.graph},       {"system", system.name}, {"gpu", system.gpu},
+                           {"nodes", nodes},         {"ranks", graph.ranks},  {"gpus", graph.gpu_count()},
+                           {"steps", metadata.steps}};
+  if (!network_note.empty()) replay["network_what_if"] = network_note;
+  return {{"strata_report", scenarios::kReportFormatVersion},
+          {"replay", replay},
+          {"results", nlohmann::json::array({result})}};
+}
+
 void replay(const GraphOptions& o, std::ostream& out) {
   traces::GraphMetadata metadata;
   models::ExecutionGraph graph = traces::read_graph_file(o.graph, &metadata);
@@ -107,6 +130,15 @@ void replay(const GraphOptions& o, std::ostream& out) {
   if (!(result.makespan.seconds() > 0))
     throw sim::InputError(o.graph, "/tasks", "the tasks take no simulated time: there is no step to report");
   scenarios::set_step_metrics(step, result, figures, gpu);
+  if (!o.out_dir.empty()) {
+    std::ostringstream trace;
+    timeline.write_chrome_trace(trace);
+    sim::write_file_atomically(std::filesystem::path(o.out_dir) / "trace.json", trace.str());
+  }
+  if (o.json) {
+    out << scenarios::report_text(replay_report(o, metadata, graph, system, nodes, network_note, step));
+    return;
+  }
   out << "replayed " << o.graph << " on " << nodes << " x " << system.name << ": " << graph.ranks
       << " ranks for " << gpus << " GPUs, " << result.tasks_run << " tasks\n"
       << network_note;
@@ -146,12 +178,8 @@ void replay(const GraphOptions& o, std::ostream& out) {
                 step.memory.peak_bytes / (1 << 30), step.memory.capacity_bytes / (1 << 30),
                 step.memory.oom ? "  -> OUT OF MEMORY" : "");
   out << line;
-  if (!o.out_dir.empty()) {
-    std::ostringstream trace;
-    timeline.write_chrome_trace(trace);
-    sim::write_file_atomically(std::filesystem::path(o.out_dir) / "trace.json", trace.str());
+  if (!o.out_dir.empty())
     out << "  timeline " << (std::filesystem::path(o.out_dir) / "trace.json").string() << "\n";
-  }
 }
 
 }  // namespace
@@ -178,6 +206,9 @@ void add_graph_commands(CLI::App& app, std::ostream& out) {
   replay_command->add_option("-o,--out", options->out_dir, "Directory for trace.json (Perfetto timeline)");
   replay_command->add_option("--profiles", options->profiles, kProfileDirHelp);
   add_network_options(*replay_command, options->network);
+  replay_command->add_flag("--json", options->json,
+                           "Print the report document strata run prints (results[0].step_time_s, "
+                           "time_breakdown_s, ...) instead of the text");
   replay_command->callback([&out, options] { replay(*options, out); });
 }
 
