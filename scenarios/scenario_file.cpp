@@ -1,11 +1,13 @@
 #include "scenarios/scenario_file.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <limits>
 #include <set>
 #include <string>
 
 #include "models/workload/hf_config.hpp"
+#include "scenarios/inference_fields.hpp"
 #include "scenarios/strategy_fields.hpp"
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
@@ -144,42 +146,82 @@ models::TrainingSpec read_training(JsonObjectReader r) {
   return training;
 }
 
+// A strategy's published result: "expected" with its metrics (`metrics`: the keys this kind of scenario
+// accepts), and the "source" it needs. Nothing when the strategy has neither.
+std::optional<Expectation> read_expected(JsonObjectReader& r, std::initializer_list<const char*> metrics) {
+  const nlohmann::json* expected = r.optional("expected");
+  const auto source = r.optional_string("source");
+  if (expected == nullptr) {
+    if (source) r.location_of("source").fail("\"source\" belongs to an \"expected\" result");
+    return std::nullopt;
+  }
+  JsonObjectReader e(*expected, r.location_of("expected"));
+  Expectation expectation;
+  std::string names;
+  bool any = false;
+  for (const char* metric : metrics) {
+    names += std::string(names.empty() ? "" : " or ") + metric;
+    const nlohmann::json* v = e.optional(metric);
+    if (v == nullptr) continue;
+    const double value = sim::json_number(*v, e.location_of(metric));
+    if (!(value > 0)) e.location_of(metric).fail("must be above zero");
+    const std::string key = metric;
+    (key == "step_time_s"            ? expectation.step_time_s
+     : key == "tokens_per_s_per_gpu" ? expectation.tokens_per_s_per_gpu
+                                     : expectation.output_tokens_per_s) = value;
+    any = true;
+  }
+  if (const nlohmann::json* v = e.optional("tolerance_pct")) {
+    expectation.tolerance_pct = sim::json_number(*v, e.location_of("tolerance_pct"));
+    if (!(expectation.tolerance_pct > 0 && expectation.tolerance_pct <= 100))
+      e.location_of("tolerance_pct").fail("expected a percentage in (0, 100]");
+  }
+  if (const auto group = e.optional_string("group")) {
+    if (group->empty() || group->size() > 200)
+      e.location_of("group").fail("expected a name of 1 to 200 characters");
+    expectation.group = *group;
+  }
+  e.finish();
+  if (!any) e.location().fail("needs " + names);
+  if (!source) r.location().fail("a strategy with \"expected\" needs a \"source\" (publication and table)");
+  expectation.source = *source;
+  return expectation;
+}
+
 StrategySpec read_strategy(JsonObjectReader r, const models::TrainingSpec& training) {
   StrategySpec spec;
   models::ParallelStrategy& s = spec.strategy;
   s.name = r.required_string("name");
   read_strategy_fields(r, s, training);
-  const nlohmann::json* expected = r.optional("expected");
-  const auto source = r.optional_string("source");
-  if (expected != nullptr) {
-    JsonObjectReader e(*expected, r.location_of("expected"));
-    Expectation expectation;
-    if (const nlohmann::json* v = e.optional("step_time_s"))
-      expectation.step_time_s = sim::json_number(*v, e.location_of("step_time_s"));
-    if (const nlohmann::json* v = e.optional("tokens_per_s_per_gpu")) {
-      expectation.tokens_per_s_per_gpu = sim::json_number(*v, e.location_of("tokens_per_s_per_gpu"));
-    }
-    if (const nlohmann::json* v = e.optional("tolerance_pct")) {
-      expectation.tolerance_pct = sim::json_number(*v, e.location_of("tolerance_pct"));
-      if (!(expectation.tolerance_pct > 0 && expectation.tolerance_pct <= 100))
-        e.location_of("tolerance_pct").fail("expected a percentage in (0, 100]");
-    }
-    if (const auto group = e.optional_string("group")) {
-      if (group->empty() || group->size() > 200)
-        e.location_of("group").fail("expected a name of 1 to 200 characters");
-      expectation.group = *group;
-    }
-    e.finish();
-    if (!expectation.step_time_s && !expectation.tokens_per_s_per_gpu)
-      e.location().fail("needs step_time_s or tokens_per_s_per_gpu");
-    if (!source) r.location().fail("a strategy with \"expected\" needs a \"source\" (publication and table)");
-    expectation.source = *source;
-    spec.expected = expectation;
-  } else if (source) {
-    r.location_of("source").fail("\"source\" belongs to an \"expected\" result");
-  }
+  spec.expected = read_expected(r, {"step_time_s", "tokens_per_s_per_gpu"});
   r.finish();
   return spec;
+}
+
+DeploymentSpec read_deployment(JsonObjectReader r, const Scenario& scenario) {
+  DeploymentSpec spec;
+  const std::string name = r.required_string("name");
+  spec.deployment =
+      read_deployment_fields(r, scenario.model.config, scenario.cluster.gpu, scenario.cluster.gpus());
+  spec.deployment.name = name;
+  spec.expected = read_expected(r, {"output_tokens_per_s"});
+  r.finish();
+  return spec;
+}
+
+// A serving scenario's deployments (its "strategies"), with unique names.
+void read_deployments(JsonObjectReader& root, Scenario& scenario) {
+  const auto& listed = sim::json_array(root.required("strategies"), root.location_of("strategies"));
+  if (listed.empty()) root.location_of("strategies").fail("at least one deployment is required");
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    const JsonLocation at = root.location_of("strategies").child(i);
+    DeploymentSpec spec = read_deployment(JsonObjectReader(listed[i], at), scenario);
+    for (const DeploymentSpec& earlier : scenario.deployments) {
+      if (earlier.deployment.name == spec.deployment.name)
+        at.child("name").fail("duplicate strategy name \"" + spec.deployment.name + "\"");
+    }
+    scenario.deployments.push_back(std::move(spec));
+  }
 }
 
 // Each search dimension is a strategy field (strategy_fields.hpp) whose list of values is read with the
@@ -212,6 +254,15 @@ std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocatio
                                 : "expected analytic or flow, found \"" + fidelity + "\"");
 }
 
+void Scenario::require_training(const std::string& command) const {
+  if (inference) {
+    throw sim::InputError(file.string(), "/inference",
+                          command +
+                              " runs training scenarios; a serving scenario runs with strata run and "
+                              "strata validate");
+  }
+}
+
 const StrategySpec& Scenario::strategy(const std::string& wanted) const {
   std::string names;
   for (const StrategySpec& spec : strategies) {
@@ -236,9 +287,20 @@ Scenario read_scenario_document(const nlohmann::json& document, const std::files
   scenario.description = root.optional_string("description").value_or("");
   scenario.cluster = read_cluster(root.required_object("cluster"), profiles);
   scenario.model = read_model(root.required("model"), root.location_of("model"), path, models);
-  scenario.training = read_training(root.required_object("training"));
   scenario.fidelity =
       checked_fidelity(root.optional_string("fidelity").value_or("analytic"), root.location_of("fidelity"));
+  if (root.has("inference")) {
+    for (const char* key : {"training", "search"}) {
+      if (root.has(key))
+        root.location_of(key).fail(std::string("a serving scenario (\"inference\") has no \"") + key + "\"");
+    }
+    scenario.inference = read_inference(root.required_object("inference"));
+    read_deployments(root, scenario);
+    root.finish();
+    return scenario;
+  }
+  if (!root.has("training")) root.location().fail("missing required key \"training\" (or \"inference\")");
+  scenario.training = read_training(root.required_object("training"));
   if (const nlohmann::json* search = root.optional("search"))
     scenario.search = read_search(JsonObjectReader(*search, root.location_of("search")));
   static const nlohmann::json kNone = nlohmann::json::array();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/hardware/profile_catalog.hpp"
+#include "models/serving/deployment.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
 #include "models/topology/cluster_topology.hpp"
@@ -31,13 +32,20 @@ struct ClusterSpec {
 struct Expectation {
   std::optional<double> step_time_s;
   std::optional<double> tokens_per_s_per_gpu;
-  double tolerance_pct = 20.0;  // `strata validate` fails a case whose error exceeds this
+  std::optional<double> output_tokens_per_s;  // serving: output tokens per second over all GPUs
+  double tolerance_pct = 20.0;                // `strata validate` fails a case whose error exceeds this
   std::string source;
   std::string group;  // the source and framework family `strata validate` summarises it with (may be empty)
 };
 
 struct StrategySpec {
   models::ParallelStrategy strategy;
+  std::optional<Expectation> expected;
+};
+
+// A serving scenario's strategy: a deployment (scenarios/README.md, "Inference scenarios").
+struct DeploymentSpec {
+  models::Deployment deployment;
   std::optional<Expectation> expected;
 };
 
@@ -57,10 +65,15 @@ struct Scenario {
   ClusterSpec cluster;
   models::ModelPreset model;
   models::TrainingSpec training;
-  std::vector<StrategySpec> strategies;
+  std::vector<StrategySpec> strategies;  // training scenarios
+  // Serving scenarios have an "inference" section instead of "training", and deployments as strategies.
+  std::optional<models::ServingWorkload> inference;
+  std::vector<DeploymentSpec> deployments;
   std::string fidelity = "analytic";
   std::optional<SearchSpace> search;  // a search scenario has this instead of (or besides) strategies
   const StrategySpec& strategy(const std::string& name) const;  // InputError listing the names when unknown
+  // InputError naming the file when this is a serving scenario: `command` runs training scenarios only.
+  void require_training(const std::string& command) const;
 };
 
 // "analytic" (returned); anything else fails at `where` ("flow" is named but not available for training yet).

@@ -64,8 +64,8 @@ nlohmann::json task_json(const models::Task& t) {
         task["compute"] = {{"kind", models::kComputeKindNames.name(t.compute.kind)},
                            {"flops", t.compute.flops},
                            {"bytes", t.compute.bytes}};
-        // A measured kernel keeps its duration exactly, in picoseconds.
-        if (t.compute.is_measured()) {
+        // A measured (or priced) kernel keeps its duration exactly, in picoseconds.
+        if (t.compute.has_duration()) {
           task["compute"]["duration"] = std::to_string(t.compute.duration.ps()) + "ps";
         }
       }
@@ -151,7 +151,7 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     } else {
       t.compute.flops = bounded(c.required("flops"), c.location_of("flops"), kMaxKernelFlops);
       t.compute.bytes = bounded(c.required("bytes"), c.location_of("bytes"), kMaxKernelBytes);
-      if (t.compute.is_measured()) {
+      if (t.compute.has_duration()) {
         t.compute.duration = sim::json_duration(c.required("duration"), c.location_of("duration"));
       }
     }

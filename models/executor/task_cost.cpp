@@ -17,7 +17,8 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
     case ComputeKind::kHost:
       return host_memory_bound_time(system, sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes)));
     case ComputeKind::kMeasured:
-    case ComputeKind::kMeasuredHost: return compute.duration;
+    case ComputeKind::kMeasuredHost:
+    case ComputeKind::kPriced: return compute.duration;
   }
   return sim::SimTime::zero();
 }

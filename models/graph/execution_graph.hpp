@@ -32,7 +32,9 @@ enum class TaskType { kCompute, kCollective, kSend, kRecv, kMemory, kHostTransfe
 // kMeasured: a GPU kernel whose duration was measured (an imported trace) rather than modelled;
 // kMeasuredHost: work measured on a host CPU thread (an imported trace's launch gaps and CPU operators),
 // which another GPU would not change.
-enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost, kMeasured, kMeasuredHost };
+// kPriced: several kernels a workload's own cost model priced together on the rank's GPU (an inference
+// iteration's GEMMs over every layer, models/serving/iteration_cost.hpp); it carries that duration.
+enum class ComputeKind { kGemm, kAttention, kMemoryBound, kHost, kMeasured, kMeasuredHost, kPriced };
 
 // The words graph files and timelines use for them.
 inline constexpr sim::NameTable<TaskType, 6> kTaskTypeNames{{{
@@ -43,13 +45,14 @@ inline constexpr sim::NameTable<TaskType, 6> kTaskTypeNames{{{
     {TaskType::kMemory, "memory"},
     {TaskType::kHostTransfer, "host_transfer"},
 }}};
-inline constexpr sim::NameTable<ComputeKind, 6> kComputeKindNames{{{
+inline constexpr sim::NameTable<ComputeKind, 7> kComputeKindNames{{{
     {ComputeKind::kGemm, "gemm"},
     {ComputeKind::kAttention, "attention"},
     {ComputeKind::kMemoryBound, "memory_bound"},
     {ComputeKind::kHost, "host"},
     {ComputeKind::kMeasured, "measured"},
     {ComputeKind::kMeasuredHost, "measured_host"},
+    {ComputeKind::kPriced, "priced"},
 }}};
 
 // A training pass of the pipeline schedule (models/strategy/pipeline_schedule.hpp orders them).
@@ -86,9 +89,11 @@ struct ComputeSpec {
   Dtype dtype = Dtype::kBf16;  // kGemm
   double flops = 0;            // kAttention (executed FLOPs)
   double bytes = 0;            // kAttention, kMemoryBound and kHost: bytes read plus written
-  sim::SimTime duration;       // kMeasured, kMeasuredHost
+  sim::SimTime duration;       // kMeasured, kMeasuredHost, kPriced
 
   bool is_measured() const { return kind == ComputeKind::kMeasured || kind == ComputeKind::kMeasuredHost; }
+  // The task carries its duration (measured, or priced by its workload) rather than a shape to cost.
+  bool has_duration() const { return is_measured() || kind == ComputeKind::kPriced; }
 };
 
 struct CollectiveSpec {

@@ -68,7 +68,25 @@ nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& 
 
 nlohmann::json scenario_json(const Scenario& scenario) {
   const models::ParameterCounts counts = models::count_parameters(scenario.model.config);
-  return {
+  nlohmann::json workload;
+  if (scenario.inference) {
+    const models::ServingWorkload& w = *scenario.inference;
+    workload = {{"requests", w.requests},
+                {"input_len", w.input_len},
+                {"output_len", w.output_len},
+                {"arrival", w.arrival == models::ArrivalKind::kOffline ? "offline" : "poisson"}};
+    if (w.arrival == models::ArrivalKind::kPoisson) {
+      workload["rate_per_s"] = w.rate_per_s;
+      workload["seed"] = w.seed;
+    }
+    if (w.slo) workload["slo"] = {{"ttft_s", w.slo->ttft.seconds()}, {"tpot_s", w.slo->tpot.seconds()}};
+  } else {
+    workload = {{"seq_len", scenario.training.seq_len},
+                {"global_batch", scenario.training.global_batch},
+                {"dtype", std::string(models::dtype_name(scenario.training.dtype))},
+                {"attention", models::kAttentionKernelNames.name(scenario.training.attention)}};
+  }
+  nlohmann::json document = {
       {"name", scenario.name},
       {"file", scenario.file.filename().string()},
       {"cluster",
@@ -83,13 +101,10 @@ nlohmann::json scenario_json(const Scenario& scenario) {
         {"layers", scenario.model.config.layers},
         {"hidden", scenario.model.config.hidden},
         {"parameters", counts.total}}},
-      {"training",
-       {{"seq_len", scenario.training.seq_len},
-        {"global_batch", scenario.training.global_batch},
-        {"dtype", std::string(models::dtype_name(scenario.training.dtype))},
-        {"attention", models::kAttentionKernelNames.name(scenario.training.attention)}}},
       {"fidelity", scenario.fidelity},
   };
+  document[scenario.inference ? "inference" : "training"] = workload;
+  return document;
 }
 
 nlohmann::json report_json(const Scenario& scenario, const std::vector<StrategyResult>& ranked,

@@ -41,6 +41,7 @@ MpiSearchOutcome run_search_mpi(const std::filesystem::path& scenario_file,
     const models::ProfileCatalog profiles(profile_dir);
     const models::ModelCatalog models(preset_dir);
     scenario = read_scenario(scenario_file, profiles, models);
+    scenario->require_training("strata search");
     if (mpi.rank() == 0 && ready) ready(*scenario);
   } catch (...) {
     failure = std::current_exception();

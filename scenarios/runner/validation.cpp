@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "scenarios/runner/inference_run.hpp"
 #include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/error.hpp"
@@ -30,6 +31,31 @@ ValidationGroup summarise(std::string name, const std::vector<ValidationCase>& c
   group.mape_pct = total / static_cast<double>(cases.size());
   group.optimistic_share = static_cast<double>(optimistic) / static_cast<double>(cases.size());
   return group;
+}
+
+// A serving scenario's deployments with a published output tokens/s; the run time stands for the step.
+void add_serving_cases(const Scenario& scenario, ValidationSummary& summary) {
+  bool any = false;
+  for (std::size_t i = 0; i < scenario.deployments.size(); ++i) {
+    const DeploymentSpec& spec = scenario.deployments[i];
+    if (!spec.expected) continue;
+    any = true;
+    const InferenceResult result = run_deployment(scenario, i);
+    const InferenceComparison published = compare_with_published(result);
+    ValidationCase c;
+    c.name = scenario.deployments.size() == 1 ? scenario.name : scenario.name + "/" + spec.deployment.name;
+    c.file = scenario.file.filename().string();
+    c.predicted_step_s = result.run_time_s;
+    c.published_step_s = published.published_run_s;
+    c.error_pct = published.error_pct;
+    c.tolerance_pct = spec.expected->tolerance_pct;
+    c.source = spec.expected->source;
+    c.group = spec.expected->group.empty() ? "other" : spec.expected->group;
+    summary.cases.push_back(c);
+  }
+  if (!any)
+    throw sim::InputError(scenario.file.string(), "/strategies",
+                          "no deployment has an \"expected\" result: not a validation case");
 }
 
 }  // namespace
@@ -61,6 +87,10 @@ ValidationSummary run_validation(const std::vector<std::filesystem::path>& files
   ValidationSummary summary;
   for (const auto& file : files) {
     const Scenario scenario = read_scenario(file, profiles, presets);
+    if (scenario.inference) {
+      add_serving_cases(scenario, summary);
+      continue;
+    }
     bool any = false;
     for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
       const StrategySpec& spec = scenario.strategies[i];

@@ -144,6 +144,7 @@ std::string sweep_point_line(const SweepGrid& grid, std::int64_t index,
   try {
     const Scenario scenario =
         read_scenario_document(point_scenario(grid, index), grid.base_file, profiles, models);
+    scenario.require_training("strata sweep");
     std::vector<StrategyResult> ranked;
     if (!scenario.strategies.empty()) {
       ranked = run_scenario(scenario).ranked;

@@ -10,6 +10,7 @@
 #include "models/hardware/profile_catalog.hpp"
 #include "models/workload/model_catalog.hpp"
 #include "scenarios/runner/validation.hpp"
+#include "validation_files.hpp"
 
 using namespace strata;
 
@@ -39,8 +40,8 @@ TEST_CASE("published training runs: every case's error, MAPE and published order
           "[validation][training]") {
   const models::ProfileCatalog profiles(STRATA_SOURCE_PROFILE_DIR);
   const models::ModelCatalog presets(STRATA_SOURCE_PRESET_DIR);
-  const auto summary = scenarios::run_validation(scenarios::validation_files({STRATA_SOURCE_VALIDATION_DIR}),
-                                                 profiles, presets);
+  const auto summary = scenarios::run_validation(
+      shipped_cases(STRATA_SOURCE_VALIDATION_DIR, CaseKind::kTraining), profiles, presets);
   std::printf("%s", scenarios::validation_table(summary).c_str());
   REQUIRE(summary.cases.size() >= 130);
   CHECK(summary.mape_pct <= kMapeGuardPct);

@@ -46,6 +46,7 @@ void lower(const GraphOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::ModelCatalog presets(resolve_preset_dir(o.presets));
   const scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
+  scenario.require_training("strata lower");
   const scenarios::StrategySpec& spec = scenario.strategy(o.strategy);
   models::LoweredTraining lowered;
   try {

@@ -8,6 +8,7 @@
 
 #include "models/hardware/profile_catalog.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "scenarios/report/inference_report.hpp"
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/report/report_table.hpp"
 #include "scenarios/runner/scenario_run.hpp"
@@ -31,6 +32,28 @@ struct RunOptions {
   std::string presets;
 };
 
+// A serving scenario: its deployments ranked by output tokens per second per GPU.
+void run_serving(const RunOptions& o, const scenarios::Scenario& scenario, std::ostream& out) {
+  if (!o.trace.empty() && o.trace != "none")
+    throw sim::InputError("command line", "--trace", "serving runs write no timeline yet; omit --trace");
+  if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);
+  const std::vector<scenarios::InferenceResult> ranked = scenarios::run_inference_scenario(scenario);
+  if (o.json) {
+    out << scenarios::report_text(scenarios::inference_report_json(scenario, ranked));
+  } else {
+    const models::ServingWorkload& w = *scenario.inference;
+    out << scenario.name << ": " << scenario.model.config.name << " on " << scenario.cluster.nodes << " x "
+        << scenario.cluster.system.name << " (" << scenario.cluster.gpus() << " GPUs), " << w.requests
+        << " requests of " << w.input_len << " + " << w.output_len << " tokens, "
+        << (w.arrival == models::ArrivalKind::kOffline ? "offline" : "poisson") << "\n";
+    out << scenarios::inference_table(ranked, scenarios::inference_ranking(w));
+  }
+  if (!o.out_dir.empty()) {
+    const auto written = scenarios::write_inference_bundle(o.out_dir, "run", scenario, ranked);
+    if (!o.json) out << "wrote " << written.size() << " files to " << o.out_dir << "\n";
+  }
+}
+
 void run(const RunOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::ModelCatalog presets(resolve_preset_dir(o.presets));
@@ -38,6 +61,10 @@ void run(const RunOptions& o, std::ostream& out) {
   if (!o.fidelity.empty())
     scenario.fidelity =
         scenarios::checked_fidelity(o.fidelity, sim::JsonLocation{"command line", "--fidelity"});
+  if (scenario.inference) {
+    run_serving(o, scenario, out);
+    return;
+  }
   if (scenario.strategies.empty())
     throw sim::InputError(
         o.scenario, "/strategies",

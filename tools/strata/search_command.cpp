@@ -85,6 +85,7 @@ void search(const SearchOptions& o, std::ostream& out) {
     const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
     const models::ModelCatalog presets(resolve_preset_dir(o.presets));
     read = scenarios::read_scenario(o.scenario, profiles, presets);
+    read->require_training("strata search");
     check_output(*read);
     outcome = scenarios::search_strategies(*read, terminal ? draw_progress : nullptr, o.jobs, o.top);
   }

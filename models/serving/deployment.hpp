@@ -1,0 +1,71 @@
+// How one model is served (DESIGN.md, models/: "serving"): the deployment a serving scenario's strategies[]
+// name (scenarios/README.md, "Inference scenarios"), and the serving workload it runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "models/hardware/dtype.hpp"
+#include "sim/name_table.hpp"
+#include "sim/sim_time.hpp"
+
+namespace strata::models {
+
+// How a replica forms its batches:
+//  - continuous: in-flight batching (Orca, OSDI '22; TensorRT-LLM's in-flight batching, vLLM): every
+//  iteration
+//    the scheduler admits waiting requests beside the ones decoding, and a finished request leaves at once;
+//  - static: a batch is admitted only when the previous one has finished every request (the pre-Orca way,
+//    kept for comparison).
+enum class BatchSchedulerKind { kContinuous, kStatic };
+inline constexpr sim::NameTable<BatchSchedulerKind, 2> kBatchSchedulerNames{{{
+    {BatchSchedulerKind::kContinuous, "continuous"},
+    {BatchSchedulerKind::kStatic, "static"},
+}}};
+
+struct Deployment {
+  std::string name;
+  int tp = 1;        // tensor-parallel GPUs of one replica
+  int replicas = 1;  // independent copies of the model, each serving its share of the requests
+  Dtype weights_dtype = Dtype::kBf16;
+  Dtype kv_dtype = Dtype::kBf16;
+  // Requests and tokens one iteration may hold; unset: trtllm-bench's choice for the workload
+  // (batch_limits.hpp).
+  std::optional<int> max_batch_size;
+  std::optional<int> max_num_tokens;
+  // A prompt longer than the iteration's token budget is prefilled in chunks over several iterations
+  // (Sarathi, OSDI '24); off: a prompt enters an iteration whole or waits.
+  bool chunked_prefill = false;
+  // Tokens per KV-cache block (paged attention, vLLM SOSP '23). Default: TensorRT-LLM's tokens_per_block, 32
+  // (KvCacheConfig, tensorrt_llm/llmapi/llm_args.py).
+  int kv_block_tokens = 32;
+  // Share of the memory that weights and activations leave which holds the KV cache (TensorRT-LLM's
+  // free_gpu_memory_fraction, default 0.9).
+  double kv_memory_fraction = 0.9;
+  BatchSchedulerKind scheduler = BatchSchedulerKind::kContinuous;
+
+  int gpus() const { return tp * replicas; }
+};
+
+// When requests arrive: all at t = 0 (the offline maximum-throughput benchmark, trtllm-bench throughput) or
+// as a Poisson process of `rate_per_s` from a seeded source.
+enum class ArrivalKind { kOffline, kPoisson };
+
+// Service-level objectives: a request meets them when both its TTFT and its TPOT are within.
+struct ServiceLevel {
+  sim::SimTime ttft;
+  sim::SimTime tpot;
+};
+
+struct ServingWorkload {
+  std::int64_t requests = 0;
+  std::int64_t input_len = 0;   // prompt tokens of every request
+  std::int64_t output_len = 0;  // generated tokens of every request (the first comes from the prefill)
+  ArrivalKind arrival = ArrivalKind::kOffline;
+  double rate_per_s = 0;  // kPoisson
+  std::uint64_t seed = 1;
+  std::optional<ServiceLevel> slo;
+};
+
+}  // namespace strata::models

@@ -1,0 +1,85 @@
+// The time of one iteration of a serving replica: one forward pass over every request in its batch, on one
+// GPU of its tensor-parallel group (all of them do the same work), built from the kernels training uses
+// (models/cost/compute_cost.hpp) and NCCL's collectives (models/collectives/analytic_collective.hpp).
+//
+// Per layer, with T tokens in the batch (prefill chunks plus one per decoding request), h hidden, tp GPUs:
+//  - GEMMs at the weights dtype (m = T): QKV (n = (heads + 2 kv_heads) head_dim / tp, k = h), output
+//    projection (n = h, k = heads head_dim / tp), MLP up (and gate: n = 2 ffn / tp for SwiGLU), down (k = ffn
+//    / tp). Small-m GEMMs are limited by reading their weights (the roofline's memory side), which is what
+//    makes decoding memory-bound.
+//  - attention as two fused kernels (TensorRT-LLM and vLLM run prefill and decode attention apart):
+//      prefill: for a chunk of c prompt tokens after p cached ones, c p + c (c + 1) / 2 query-key pairs under
+//      the causal mask; 4 x pairs x head_dim x heads / tp FLOPs (QK^T and PV, 2 FLOPs a multiply-add); it
+//      reads the chunk's Q, K, V and writes O (16-bit) and reads the p cached tokens' K and V;
+//      decode: each request's query against its L cached tokens: 4 L head_dim heads / tp FLOPs, and its K
+//      and V read once (L x 2 x kv heads per GPU x head_dim x bytes(kv dtype)): memory-bound.
+//  - memory-bound kernels in 16-bit: two fused residual-add + norms (read residual and input, write both:
+//    4 T h x 2 bytes each), rotary embedding of q and k (read and write), the MLP activation (SwiGLU reads 2
+//    ffn / tp and writes ffn / tp per token; GELU reads and writes ffn / tp).
+//  - tensor parallelism (tp > 1): two all-reduces of T x h x 2 bytes (Megatron's row-parallel outputs).
+// Per iteration: the embedding lookup (read and write T x h x 2 bytes), the LM head (16-bit GEMM, m =
+// sequences that sample a token, n = vocab / tp, k = h) and sampling (a memory-bound pass over their fp32
+// logits).
+// Every kernel pays the profile's launch overhead (compute_cost.hpp). Not modelled yet: per-iteration host
+// and scheduler time (CUDA graphs hide launches of decode iterations, but the Python scheduler runs between
+// iterations), a framework's custom all-reduce for small messages (TensorRT-LLM's one-shot/two-shot kernels),
+// speculative decoding.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "models/hardware/gpu_profile.hpp"
+#include "models/hardware/system_profile.hpp"
+#include "models/serving/deployment.hpp"
+#include "models/workload/transformer_config.hpp"
+#include "sim/sim_time.hpp"
+
+namespace strata::models {
+
+// What one iteration of a replica processes.
+struct BatchWork {
+  std::int64_t prefill_tokens = 0;     // prompt tokens of this iteration's prefill chunks
+  double prefill_pairs = 0;            // their causal query-key pairs (see above)
+  std::int64_t prefill_cached = 0;     // tokens already cached before the chunks (their K, V are read)
+  std::int64_t decode_requests = 0;    // requests generating one token each
+  std::int64_t decode_context = 0;     // the cached tokens those requests attend to, summed
+  std::int64_t sampled_sequences = 0;  // sequences that produce a token (decoding, or finishing a prompt)
+  std::int64_t tokens() const { return prefill_tokens + decode_requests; }
+};
+
+// The iteration's time by kind of work; they run one after another on the replica's GPUs.
+struct IterationTime {
+  sim::SimTime gemm;
+  sim::SimTime attention;
+  sim::SimTime memory_bound;  // norms, activations, embedding, sampling
+  sim::SimTime tp;            // tensor-parallel all-reduces
+  sim::SimTime total() const { return gemm + attention + memory_bound + tp; }
+};
+
+class IterationCost {
+ public:
+  // Throws sim::InputError when the GPU has no GEMM data for the weights dtype or the system cannot hold
+  // the tp group. The references must outlive this object.
+  IterationCost(const TransformerConfig& model, const Deployment& deployment, const GpuProfile& gpu,
+                const SystemProfile& system);
+
+  IterationTime price(const BatchWork& work);
+
+ private:
+  // The parts that depend only on the token count (GEMMs, element-wise kernels, all-reduces), per layer.
+  struct TokenParts {
+    sim::SimTime gemm;
+    sim::SimTime memory_bound;
+    sim::SimTime tp;
+  };
+  const TokenParts& token_parts(std::int64_t tokens);
+
+  const TransformerConfig& model_;
+  const Deployment& deployment_;
+  const GpuProfile& gpu_;
+  const SystemProfile& system_;
+  std::unordered_map<std::int64_t, TokenParts> by_tokens_;
+};
+
+}  // namespace strata::models

@@ -1,0 +1,83 @@
+// The batch scheduler of one serving replica: which requests its next iteration runs (DESIGN.md, "Engine":
+// the scheduler decides each iteration from the state it sees).
+//
+// Policy, after TensorRT-LLM's in-flight batching with its default capacity policy GUARANTEED_NO_EVICT
+// (cpp/tensorrt_llm/batch_manager/capacityScheduler.cpp): a request is admitted only when KV-cache blocks for
+// its whole length (prompt + output) can be reserved, so a running request is never evicted; admission is
+// first come, first served and stops at the first request that does not fit.
+// Each iteration:
+//  1. every admitted request takes part: one token if it is decoding, else the next chunk of its prompt;
+//  2. waiting requests are admitted while the iteration has fewer than max_batch_size requests, the blocks
+//     are free, and the iteration's tokens stay within max_num_tokens (a whole prompt, or with chunked
+//     prefill whatever fits);
+//  3. when the iteration ends, a request whose prompt is done has its first token; a decoding one one more;
+//     a request with all its output tokens leaves and frees its blocks.
+// kStatic admits only when nothing is running (a batch runs until its last request ends).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "models/serving/batch_limits.hpp"
+#include "models/serving/deployment.hpp"
+#include "models/serving/iteration_cost.hpp"
+#include "sim/sim_time.hpp"
+
+namespace strata::models {
+
+struct ServingRequest {
+  sim::SimTime arrival;
+  std::int64_t input_len = 0;
+  std::int64_t output_len = 0;
+};
+
+// What happened to a request (times are unset until they happen).
+struct RequestRecord {
+  sim::SimTime first_token = sim::SimTime::max();
+  sim::SimTime finish = sim::SimTime::max();
+  int replica = -1;
+};
+
+class ReplicaScheduler {
+ public:
+  // `requests` and `records` are shared by every replica and must outlive it.
+  ReplicaScheduler(int replica, const Deployment& deployment, const BatchLimits& limits,
+                   std::int64_t kv_blocks, const std::vector<ServingRequest>& requests,
+                   std::vector<RequestRecord>& records);
+
+  void enqueue(std::size_t request);  // arrived and assigned to this replica
+  // Forms the next iteration; nothing when there is nothing it can run.
+  std::optional<BatchWork> next_iteration();
+  // The iteration formed last ended at `now`.
+  void complete_iteration(sim::SimTime now);
+
+  std::size_t outstanding() const { return waiting_.size() + active_.size(); }
+  std::size_t running() const { return active_.size(); }
+  std::int64_t kv_blocks_used() const { return kv_blocks_ - free_blocks_; }
+
+ private:
+  struct Active {
+    std::size_t request = 0;
+    std::int64_t prefilled = 0;  // prompt tokens in the cache
+    std::int64_t generated = 0;  // output tokens so far
+    std::int64_t blocks = 0;     // reserved
+    std::int64_t chunk = 0;      // prompt tokens in the current iteration (0: decoding)
+  };
+  std::int64_t blocks_for(const ServingRequest& request) const;
+  void admit(BatchWork& work, std::int64_t& tokens_left);
+  static void add_prefill(BatchWork& work, const Active& active, const ServingRequest& request);
+
+  int replica_;
+  const Deployment& deployment_;
+  BatchLimits limits_;
+  std::int64_t kv_blocks_;
+  std::int64_t free_blocks_;
+  const std::vector<ServingRequest>& requests_;
+  std::vector<RequestRecord>& records_;
+  std::deque<std::size_t> waiting_;
+  std::vector<Active> active_;
+};
+
+}  // namespace strata::models

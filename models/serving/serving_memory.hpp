@@ -1,0 +1,43 @@
+// What one GPU of a serving replica holds, and so how many tokens its KV cache keeps (the number that decides
+// how many requests run at once).
+//
+//  - weights: every parameter sharded over the replica's tp GPUs, at the deployment's weights dtype, except
+//    the token embedding and the LM head, kept in 16-bit (NVIDIA ModelOpt's FP8/FP4 recipes leave lm_head
+//    unquantized, and an embedding is a lookup table, not a GEMM operand);
+//  - activations: the largest iteration's live tensors, max_num_tokens tokens at the MLP, where the most is
+//    alive: its input and the gate/up output (2 x ffn / tp), plus the query/key/value projection, in 16-bit;
+//    and the logits of max_batch_size sequences in fp32 (what the sampler reads). TensorRT-LLM sizes the
+//    KV cache after a dry run of such an iteration (its KV-cache "profiling" pass);
+//  - KV cache: kv_memory_fraction of what is left, in blocks of kv_block_tokens tokens. One token takes
+//      2 (K and V) x layers x ceil(kv_heads / tp) x head_dim x bytes(kv dtype)
+//    per GPU: with fewer KV heads than tp each GPU keeps a copy of one head.
+#pragma once
+
+#include <cstdint>
+
+#include "models/hardware/gpu_profile.hpp"
+#include "models/serving/batch_limits.hpp"
+#include "models/serving/deployment.hpp"
+#include "models/workload/transformer_config.hpp"
+
+namespace strata::models {
+
+struct ServingMemory {
+  double capacity_bytes = 0;  // one GPU
+  double weights_bytes = 0;
+  double activation_bytes = 0;
+  double kv_cache_bytes = 0;
+  double kv_bytes_per_token = 0;  // one GPU's share of one token's K and V over every layer
+  std::int64_t kv_blocks = 0;     // blocks of kv_block_tokens tokens
+  std::int64_t kv_block_tokens = 0;
+  std::int64_t kv_tokens() const { return kv_blocks * kv_block_tokens; }
+};
+
+// KV heads one GPU of a tp group keeps.
+int kv_heads_per_gpu(const TransformerConfig& model, int tp);
+
+// Throws sim::InputError (path "/tp") when weights and activations leave no room for a single KV block.
+ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,
+                             const GpuProfile& gpu, const BatchLimits& limits);
+
+}  // namespace strata::models

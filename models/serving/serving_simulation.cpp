@@ -1,0 +1,171 @@
+#include "models/serving/serving_simulation.hpp"
+
+#include <memory>
+
+#include "models/executor/executor.hpp"
+#include "models/network/network_backend.hpp"
+#include "models/serving/iteration_cost.hpp"
+#include "sim/error.hpp"
+#include "sim/random_source.hpp"
+
+namespace strata::models {
+namespace {
+
+// One kind of work of an iteration, as a task on the replica's compute stream.
+struct IterationPart {
+  const char* name;
+  const char* category;
+  sim::SimTime IterationTime::*time;
+};
+constexpr IterationPart kIterationParts[] = {
+    {"gemm", "compute", &IterationTime::gemm},
+    {"attention", "compute", &IterationTime::attention},
+    {"memory_bound", "compute", &IterationTime::memory_bound},
+    {"tp", "tp", &IterationTime::tp},
+};
+
+void check_fits(const ServingWorkload& workload, const Deployment& deployment, const BatchLimits& limits,
+                const ServingMemory& memory) {
+  if (!deployment.chunked_prefill && workload.input_len > limits.max_num_tokens) {
+    throw sim::InputError("", "/max_num_tokens",
+                          "a prompt of " + std::to_string(workload.input_len) +
+                              " tokens never fits an iteration of max_num_tokens " +
+                              std::to_string(limits.max_num_tokens) +
+                              "; raise max_num_tokens or set chunked_prefill");
+  }
+  const std::int64_t needed = workload.input_len + workload.output_len;
+  const std::int64_t blocks = (needed + deployment.kv_block_tokens - 1) / deployment.kv_block_tokens;
+  if (blocks > memory.kv_blocks) {
+    throw sim::InputError(
+        "", "/tp",
+        "the KV cache holds " + std::to_string(memory.kv_tokens()) + " tokens; one request needs " +
+            std::to_string(blocks * deployment.kv_block_tokens) + " (" + std::to_string(needed) +
+            " rounded up to blocks of " + std::to_string(deployment.kv_block_tokens) + ")");
+  }
+}
+
+// Drives the replicas' schedulers on one executor.
+class ServingDriver {
+ public:
+  ServingDriver(const TransformerConfig& model, const Deployment& deployment, const ClusterHardware& hardware,
+                ServingRun& run, sim::TimelineRecorder* timeline)
+      : run_(run) {
+    ExecutionGraph layout;
+    layout.ranks = deployment.replicas;
+    layout.gpus = deployment.gpus();
+    layout.streams = {"compute"};
+    for (int r = 0; r < deployment.replicas; ++r) {
+      layout.gpu_of_rank.push_back(r * deployment.tp);
+      costs_.push_back(std::make_unique<IterationCost>(model, deployment, hardware.gpu(r * deployment.tp),
+                                                       hardware.system()));
+      schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks, run.requests, run.records);
+    }
+    last_task_.assign(static_cast<std::size_t>(deployment.replicas), kNoTask);
+    network_ = make_network_backend(NetworkFidelity::kAnalytic, queue_, hardware, layout.gpus);
+    executor_ = std::make_unique<Executor>(queue_, std::move(layout), hardware, *network_, timeline);
+    executor_->on_task_finished([this](TaskId id) { task_finished(id); });
+  }
+
+  void run() {
+    for (std::size_t i = 0; i < run_.requests.size(); ++i) {
+      const sim::SimTime at = run_.requests[i].arrival;
+      if (at == sim::SimTime::zero()) {
+        arrive(i);
+      } else {
+        queue_.schedule_at(at, [this, i] { arrive(i); });
+      }
+    }
+    executor_->run();
+    run_.makespan = queue_.now();
+    run_.events = queue_.executed();
+  }
+
+ private:
+  static constexpr TaskId kNoTask = ~TaskId{0};
+
+  void arrive(std::size_t request) {
+    std::size_t best = 0;
+    for (std::size_t r = 1; r < schedulers_.size(); ++r) {
+      if (schedulers_[r].outstanding() < schedulers_[best].outstanding()) best = r;
+    }
+    schedulers_[best].enqueue(request);
+    if (last_task_[best] == kNoTask) start_iteration(best);
+  }
+
+  void start_iteration(std::size_t replica) {
+    ReplicaScheduler& scheduler = schedulers_[replica];
+    const std::optional<BatchWork> work = scheduler.next_iteration();
+    if (!work) {
+      last_task_[replica] = kNoTask;
+      return;
+    }
+    run_.iterations.push_back({queue_.now(), static_cast<int>(replica),
+                               static_cast<std::int64_t>(scheduler.running()), work->tokens(),
+                               scheduler.kv_blocks_used()});
+    const IterationTime time = costs_[replica]->price(*work);
+    TaskId last = kNoTask;
+    for (const IterationPart& part : kIterationParts) {
+      const sim::SimTime duration = time.*part.time;
+      if (duration == sim::SimTime::zero()) continue;
+      Task task;
+      task.rank = static_cast<int>(replica);
+      task.type = TaskType::kCompute;
+      task.name = part.name;
+      task.category = part.category;
+      task.compute.kind = ComputeKind::kPriced;
+      task.compute.duration = duration;
+      last = executor_->submit(std::move(task));
+      run_.busy_seconds[part.name] += duration.seconds();
+    }
+    last_task_[replica] = last;
+  }
+
+  void task_finished(TaskId id) {
+    const auto replica = static_cast<std::size_t>(executor_->task(id).rank);
+    if (last_task_[replica] != id) return;
+    schedulers_[replica].complete_iteration(queue_.now());
+    start_iteration(replica);
+  }
+
+  ServingRun& run_;
+  sim::EventQueue queue_;
+  std::unique_ptr<NetworkBackend> network_;
+  std::unique_ptr<Executor> executor_;
+  std::vector<std::unique_ptr<IterationCost>> costs_;
+  std::vector<ReplicaScheduler> schedulers_;
+  std::vector<TaskId> last_task_;  // per replica: the last task of its running iteration (kNoTask: idle)
+};
+
+}  // namespace
+
+std::vector<ServingRequest> serving_requests(const ServingWorkload& workload) {
+  std::vector<ServingRequest> requests(static_cast<std::size_t>(workload.requests));
+  sim::RandomSource random(workload.seed);
+  double seconds = 0;
+  for (ServingRequest& request : requests) {
+    if (workload.arrival == ArrivalKind::kPoisson) {
+      seconds += random.exponential(workload.rate_per_s);
+      request.arrival = sim::SimTime::from_seconds(seconds);
+    }
+    request.input_len = workload.input_len;
+    request.output_len = workload.output_len;
+  }
+  return requests;
+}
+
+ServingRun simulate_serving(const TransformerConfig& model, const Deployment& deployment,
+                            const ServingWorkload& workload, const ClusterHardware& hardware,
+                            sim::TimelineRecorder* timeline) {
+  ServingRun run;
+  const GpuProfile& gpu = hardware.gpu(0);
+  run.limits = effective_batch_limits(model, deployment, gpu, workload.input_len, workload.output_len);
+  run.memory = serving_memory(model, deployment, gpu, run.limits);
+  check_fits(workload, deployment, run.limits, run.memory);
+  run.requests = serving_requests(workload);
+  run.records.resize(run.requests.size());
+  ServingDriver driver(model, deployment, hardware, run, timeline);
+  driver.run();
+  return run;
+}
+
+}  // namespace strata::models

@@ -1,0 +1,57 @@
+// A serving run on the engine (DESIGN.md, "Engine": the open executor). Each replica is one simulated rank
+// standing for its tp GPUs (they do the same work); its scheduler (replica_scheduler.hpp) forms an
+// iteration, the iteration is submitted to the executor as tasks on the replica's compute stream (GEMMs,
+// attention, memory-bound kernels, tensor-parallel all-reduces, each priced by iteration_cost.hpp on the
+// replica's own GPU), and when its last task finishes the scheduler forms the next one from what it then
+// sees. Requests arrive by the workload's arrival process and go to the replica with the fewest outstanding
+// requests (the lowest index on ties), as a load balancer in front of replicas would send them.
+//
+// Same input, same output: arrivals come from a seeded source, and the engine's order is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/hardware/cluster_hardware.hpp"
+#include "models/serving/batch_limits.hpp"
+#include "models/serving/deployment.hpp"
+#include "models/serving/replica_scheduler.hpp"
+#include "models/serving/serving_memory.hpp"
+#include "models/workload/transformer_config.hpp"
+#include "sim/timeline_recorder.hpp"
+
+namespace strata::models {
+
+// The state of a replica when one of its iterations starts.
+struct IterationSample {
+  sim::SimTime start;
+  int replica = 0;
+  std::int64_t requests = 0;   // in the iteration
+  std::int64_t tokens = 0;     // in the iteration
+  std::int64_t kv_blocks = 0;  // reserved
+};
+
+struct ServingRun {
+  std::vector<ServingRequest> requests;
+  std::vector<RequestRecord> records;  // per request
+  sim::SimTime makespan;               // when the last request finished
+  BatchLimits limits;
+  ServingMemory memory;  // one GPU of a replica
+  std::vector<IterationSample> iterations;
+  // Busy time by kind of work (gemm, attention, memory_bound, tp), summed over replicas, in seconds.
+  std::map<std::string, double> busy_seconds;
+  std::uint64_t events = 0;
+};
+
+// The requests of a workload, in arrival order. Throws sim::InputError for a rate or count out of range.
+std::vector<ServingRequest> serving_requests(const ServingWorkload& workload);
+
+// Throws sim::InputError (paths relative to the deployment or "/inference/...") when a request can never
+// run: its prompt above max_num_tokens without chunked prefill, or more KV than the cache holds.
+ServingRun simulate_serving(const TransformerConfig& model, const Deployment& deployment,
+                            const ServingWorkload& workload, const ClusterHardware& hardware,
+                            sim::TimelineRecorder* timeline = nullptr);
+
+}  // namespace strata::models

@@ -1,0 +1,144 @@
+#include "scenarios/inference_fields.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "sim/error.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+using sim::JsonLocation;
+using sim::JsonObjectReader;
+
+constexpr std::int64_t kMaxRequests = 10'000'000;
+constexpr std::int64_t kMaxLength = 10'000'000;  // tokens of one prompt or output
+
+// "8/s" or "0.5/s": requests per second, above zero.
+double read_rate(const nlohmann::json& value, const JsonLocation& where) {
+  const std::string text = sim::json_string(value, where);
+  const std::string number = text.size() > 2 && text.ends_with("/s") ? text.substr(0, text.size() - 2) : "";
+  bool plain = !number.empty();
+  for (const char c : number) plain = plain && ((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E');
+  char* end = nullptr;
+  errno = 0;
+  const double rate = plain ? std::strtod(number.c_str(), &end) : 0.0;
+  if (!plain || end != number.c_str() + number.size() || errno != 0 || !std::isfinite(rate) || !(rate > 0) ||
+      rate > 1e9) {
+    where.fail("expected a request rate such as \"8/s\" (above zero, at most 1e9/s), found \"" + text + "\"");
+  }
+  return rate;
+}
+
+void read_arrival(const nlohmann::json& value, const JsonLocation& where, models::ServingWorkload& workload) {
+  if (value.is_string()) {
+    const std::string kind = value.get<std::string>();
+    if (kind != "offline")
+      where.fail("expected \"offline\" or {\"poisson\": \"<rate>/s\", \"seed\": N}, found \"" + kind + "\"");
+    workload.arrival = models::ArrivalKind::kOffline;
+    return;
+  }
+  JsonObjectReader r(value, where);
+  if (r.has("trace")) {
+    r.location_of("trace").fail("request files are not read yet; use \"offline\" or \"poisson\"");
+  }
+  workload.arrival = models::ArrivalKind::kPoisson;
+  workload.rate_per_s = read_rate(r.required("poisson"), r.location_of("poisson"));
+  if (const nlohmann::json* seed = r.optional("seed"))
+    workload.seed = static_cast<std::uint64_t>(sim::json_integer(*seed, r.location_of("seed"), 0, INT64_MAX));
+  r.finish();
+}
+
+void read_slo(JsonObjectReader r, models::ServingWorkload& workload) {
+  models::ServiceLevel slo;
+  slo.ttft = sim::json_duration(r.required("ttft"), r.location_of("ttft"));
+  slo.tpot = sim::json_duration(r.required("tpot"), r.location_of("tpot"));
+  for (const char* key : {"ttft", "tpot"}) {
+    const sim::SimTime value = std::string(key) == "ttft" ? slo.ttft : slo.tpot;
+    if (!(value > sim::SimTime::zero())) r.location_of(key).fail("must be above zero");
+  }
+  r.finish();
+  workload.slo = slo;
+}
+
+models::Dtype read_dtype(JsonObjectReader& r, const char* key, models::Dtype fallback) {
+  const nlohmann::json* value = r.optional(key);
+  if (value == nullptr) return fallback;
+  const std::string word = sim::json_string(*value, r.location_of(key));
+  if (word != "bf16" && word != "fp16" && word != "fp8" && word != "fp4")
+    r.location_of(key).fail("expected bf16, fp16, fp8 or fp4, found \"" + word + "\"");
+  return *models::dtype_from_name(word);
+}
+
+int read_count(JsonObjectReader& r, const char* key, int fallback, int max) {
+  const nlohmann::json* value = r.optional(key);
+  return value == nullptr ? fallback
+                          : static_cast<int>(sim::json_integer(*value, r.location_of(key), 1, max));
+}
+
+}  // namespace
+
+models::ServingWorkload read_inference(JsonObjectReader r) {
+  models::ServingWorkload workload;
+  workload.requests = r.required_integer("requests", 1, kMaxRequests);
+  workload.input_len = r.required_integer("input_len", 1, kMaxLength);
+  workload.output_len = r.required_integer("output_len", 1, kMaxLength);
+  if (const nlohmann::json* arrival = r.optional("arrival"))
+    read_arrival(*arrival, r.location_of("arrival"), workload);
+  if (r.has("slo")) read_slo(r.required_object("slo"), workload);
+  if (r.has("shared_prefix"))
+    r.location_of("shared_prefix").fail("shared prefixes are not modelled yet; remove the key");
+  r.finish();
+  return workload;
+}
+
+models::Deployment read_deployment_fields(JsonObjectReader& r, const models::TransformerConfig& model,
+                                          const models::GpuProfile& gpu, int gpus) {
+  models::Deployment d;
+  for (const char* key : {"pp", "ep", "attention_dp", "preemption", "prefill", "decode"}) {
+    if (r.has(key)) {
+      r.location_of(key).fail(std::string("\"") + key +
+                              "\" is not modelled for serving yet: deployments are tensor parallel with "
+                              "replicas");
+    }
+  }
+  d.tp = read_count(r, "tp", 1, 1'000'000);
+  d.replicas = read_count(r, "replicas", 1, 1'000'000);
+  if (model.moe.experts > 0)
+    r.location().fail("serving MoE models (" + model.name + ") is not modelled yet: experts and ep are next");
+  if (model.uses_mla()) r.location().fail("serving MLA attention (" + model.name + ") is not modelled yet");
+  if (model.heads % d.tp != 0) {
+    r.location_of("tp").fail("tp " + std::to_string(d.tp) + " does not divide the model's " +
+                             std::to_string(model.heads) + " attention heads");
+  }
+  if (static_cast<std::int64_t>(d.tp) * d.replicas != gpus) {
+    r.location().fail("tp x replicas = " + std::to_string(static_cast<std::int64_t>(d.tp) * d.replicas) +
+                      " GPUs, but the cluster has " + std::to_string(gpus));
+  }
+  d.weights_dtype = read_dtype(r, "weights_dtype", models::Dtype::kBf16);
+  if (!gpu.peak_flops.contains(d.weights_dtype) || !gpu.gemm_max_efficiency.contains(d.weights_dtype)) {
+    r.location_of("weights_dtype")
+        .fail(gpu.display_name + " has no " + std::string(models::dtype_name(d.weights_dtype)) +
+              " GEMMs in its profile (" + gpu.name + ")");
+  }
+  d.kv_dtype = read_dtype(r, "kv_dtype", models::Dtype::kBf16);
+  if (d.kv_dtype == models::Dtype::kFp4)
+    r.location_of("kv_dtype").fail("an fp4 KV cache is not modelled; use bf16, fp16 or fp8");
+  if (r.has("max_batch_size")) d.max_batch_size = read_count(r, "max_batch_size", 1, 1'000'000);
+  if (r.has("max_num_tokens")) d.max_num_tokens = read_count(r, "max_num_tokens", 1, 100'000'000);
+  if (const nlohmann::json* value = r.optional("chunked_prefill"))
+    d.chunked_prefill = sim::json_bool(*value, r.location_of("chunked_prefill"));
+  d.kv_block_tokens = read_count(r, "kv_block_tokens", d.kv_block_tokens, 1'000'000);
+  if (const nlohmann::json* value = r.optional("kv_memory_fraction")) {
+    d.kv_memory_fraction = sim::json_number(*value, r.location_of("kv_memory_fraction"));
+    if (!(d.kv_memory_fraction > 0 && d.kv_memory_fraction <= 1))
+      r.location_of("kv_memory_fraction").fail("expected a fraction in (0, 1]");
+  }
+  if (const nlohmann::json* value = r.optional("scheduler"))
+    d.scheduler = sim::json_word(*value, r.location_of("scheduler"), models::kBatchSchedulerNames);
+  return d;
+}
+
+}  // namespace strata::scenarios

@@ -1,0 +1,182 @@
+#include "scenarios/runner/inference_run.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/hardware/cluster_hardware.hpp"
+#include "sim/error.hpp"
+
+namespace strata::scenarios {
+namespace {
+
+double nearest_rank(const std::vector<double>& sorted, double percent) {
+  const auto n = static_cast<double>(sorted.size());
+  const auto index = static_cast<std::size_t>(std::max(1.0, std::ceil(percent / 100.0 * n))) - 1;
+  return sorted[std::min(index, sorted.size() - 1)];
+}
+
+void set_latencies(InferenceResult& result, const models::ServingRun& run) {
+  std::vector<double> ttft;
+  std::vector<double> tpot;
+  std::vector<double> e2e;
+  for (std::size_t i = 0; i < run.requests.size(); ++i) {
+    const models::ServingRequest& request = run.requests[i];
+    const models::RequestRecord& record = run.records[i];
+    ttft.push_back((record.first_token - request.arrival).seconds());
+    e2e.push_back((record.finish - request.arrival).seconds());
+    if (request.output_len > 1)
+      tpot.push_back((record.finish - record.first_token).seconds() /
+                     static_cast<double>(request.output_len - 1));
+  }
+  result.ttft = latency_stats(ttft);
+  result.tpot = latency_stats(tpot);
+  result.e2e_latency = latency_stats(e2e);
+  std::sort(ttft.begin(), ttft.end());
+  std::sort(tpot.begin(), tpot.end());
+  result.ttft_values_s = std::move(ttft);
+  result.tpot_values_s = std::move(tpot);
+}
+
+std::size_t requests_meeting(const models::ServingRun& run, const models::ServiceLevel& slo) {
+  std::size_t good = 0;
+  for (std::size_t i = 0; i < run.requests.size(); ++i) {
+    const models::ServingRequest& request = run.requests[i];
+    const models::RequestRecord& record = run.records[i];
+    const bool ttft_ok = record.first_token - request.arrival <= slo.ttft;
+    const bool tpot_ok = request.output_len <= 1 || (record.finish - record.first_token).seconds() /
+                                                            static_cast<double>(request.output_len - 1) <=
+                                                        slo.tpot.seconds();
+    good += ttft_ok && tpot_ok ? 1 : 0;
+  }
+  return good;
+}
+
+void set_iterations(InferenceResult& result, const models::ServingRun& run) {
+  result.iterations = static_cast<std::int64_t>(run.iterations.size());
+  double requests = 0;
+  std::int64_t peak_blocks = 0;
+  for (const models::IterationSample& sample : run.iterations) {
+    requests += static_cast<double>(sample.requests);
+    peak_blocks = std::max(peak_blocks, sample.kv_blocks);
+  }
+  if (!run.iterations.empty())
+    result.mean_batch_requests = requests / static_cast<double>(run.iterations.size());
+  result.peak_kv_use = static_cast<double>(peak_blocks) / static_cast<double>(run.memory.kv_blocks);
+  const std::size_t stride =
+      (run.iterations.size() + InferenceResult::kMaxSamples - 1) / InferenceResult::kMaxSamples;
+  for (std::size_t i = 0; i < run.iterations.size(); i += std::max<std::size_t>(stride, 1))
+    result.iteration_samples.push_back(run.iterations[i]);
+}
+
+}  // namespace
+
+LatencyStats latency_stats(std::vector<double> values) {
+  LatencyStats stats;
+  if (values.empty()) return stats;
+  std::sort(values.begin(), values.end());
+  double sum = 0;
+  for (const double v : values) sum += v;
+  stats.mean_s = sum / static_cast<double>(values.size());
+  stats.p50_s = nearest_rank(values, 50);
+  stats.p90_s = nearest_rank(values, 90);
+  stats.p99_s = nearest_rank(values, 99);
+  return stats;
+}
+
+std::pair<std::string, double> InferenceResult::biggest_sink() const {
+  std::pair<std::string, double> best{"gemm", 0.0};
+  for (const auto& [key, seconds] : time_breakdown_s) {
+    if (key != "gemm" && seconds > best.second) best = {key, seconds};
+  }
+  if (best.second == 0.0) best = {"gemm", time_breakdown_s.count("gemm") ? time_breakdown_s.at("gemm") : 0.0};
+  return best;
+}
+
+InferenceComparison compare_with_published(const InferenceResult& result) {
+  const double output_tokens = result.output_tokens_per_s * result.run_time_s;
+  InferenceComparison comparison;
+  comparison.published_run_s = output_tokens / result.expected->output_tokens_per_s.value();
+  comparison.error_pct =
+      (result.run_time_s - comparison.published_run_s) / comparison.published_run_s * 100.0;
+  return comparison;
+}
+
+InferenceResult run_deployment(const Scenario& scenario, std::size_t index, sim::TimelineRecorder* timeline) {
+  const DeploymentSpec& spec = scenario.deployments.at(index);
+  const models::ServingWorkload& workload = scenario.inference.value();
+  const models::ClusterHardware hardware(scenario.cluster.system, scenario.cluster.gpu);
+  models::ServingRun run;
+  try {
+    run = models::simulate_serving(scenario.model.config, spec.deployment, workload, hardware, timeline);
+  } catch (const sim::InputError& error) {
+    if (!error.source().empty()) throw;
+    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(index) + error.json_path(),
+                          error.detail());
+  }
+  InferenceResult result;
+  result.deployment = spec.deployment;
+  result.expected = spec.expected;
+  result.gpus = spec.deployment.gpus();
+  result.run_time_s = run.makespan.seconds();
+  const auto requests = static_cast<double>(run.requests.size());
+  const double output_tokens = requests * static_cast<double>(workload.output_len);
+  const double input_tokens = requests * static_cast<double>(workload.input_len);
+  result.output_tokens_per_s = output_tokens / result.run_time_s;
+  result.output_tokens_per_s_per_gpu = result.output_tokens_per_s / result.gpus;
+  result.total_tokens_per_s = (output_tokens + input_tokens) / result.run_time_s;
+  result.requests_per_s = requests / result.run_time_s;
+  set_latencies(result, run);
+  if (workload.slo)
+    result.goodput_requests_per_s =
+        static_cast<double>(requests_meeting(run, *workload.slo)) / result.run_time_s;
+  result.limits = run.limits;
+  result.memory = run.memory;
+  set_iterations(result, run);
+  double busy = 0;
+  for (const auto& [kind, seconds] : run.busy_seconds) {
+    result.time_breakdown_s[kind] = seconds / spec.deployment.replicas;
+    busy += seconds / spec.deployment.replicas;
+  }
+  result.time_breakdown_s["idle"] = std::max(0.0, result.run_time_s - busy);
+  result.events = run.events;
+  return result;
+}
+
+InferenceRanking inference_ranking(const models::ServingWorkload& workload) {
+  if (workload.arrival == models::ArrivalKind::kOffline) return InferenceRanking::kThroughput;
+  return workload.slo ? InferenceRanking::kGoodput : InferenceRanking::kLatency;
+}
+
+std::string_view inference_ranking_phrase(InferenceRanking ranking) {
+  switch (ranking) {
+    case InferenceRanking::kThroughput: return "output tokens/s per GPU";
+    case InferenceRanking::kGoodput: return "goodput (requests/s meeting the slo) per GPU";
+    case InferenceRanking::kLatency: return "median end-to-end latency";
+  }
+  return "output tokens/s per GPU";
+}
+
+std::vector<InferenceResult> run_inference_scenario(const Scenario& scenario) {
+  std::vector<InferenceResult> results;
+  for (std::size_t i = 0; i < scenario.deployments.size(); ++i)
+    results.push_back(run_deployment(scenario, i));
+  const InferenceRanking ranking = inference_ranking(*scenario.inference);
+  // Larger is better: the score of a result under the ranking.
+  const auto score = [ranking](const InferenceResult& r) {
+    switch (ranking) {
+      case InferenceRanking::kThroughput: return r.output_tokens_per_s_per_gpu;
+      case InferenceRanking::kGoodput: return r.goodput_requests_per_s.value_or(0.0) / r.gpus;
+      case InferenceRanking::kLatency: return -r.e2e_latency.p50_s;
+    }
+    return r.output_tokens_per_s_per_gpu;
+  };
+  std::stable_sort(results.begin(), results.end(),
+                   [&score](const InferenceResult& a, const InferenceResult& b) {
+                     if (score(a) != score(b)) return score(a) > score(b);
+                     return a.deployment.name < b.deployment.name;
+                   });
+  for (std::size_t i = 0; i < results.size(); ++i) results[i].rank = static_cast<int>(i) + 1;
+  return results;
+}
+
+}  // namespace strata::scenarios
