@@ -13,8 +13,8 @@ namespace {
 using sim::JsonLocation;
 using sim::JsonObjectReader;
 
-constexpr std::int64_t kMaxRequests = 10'000'000;
-constexpr std::int64_t kMaxLength = 10'000'000;  // tokens of one prompt or output
+constexpr std::int64_t kMaxRequests = 1'000'000;  // 48 bytes of state each
+constexpr std::int64_t kMaxLength = 10'000'000;   // tokens of one prompt or output
 
 // "8/s" or "0.5/s": requests per second, above zero.
 double read_rate(const nlohmann::json& value, const JsonLocation& where) {

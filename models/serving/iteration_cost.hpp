@@ -23,7 +23,9 @@
 // Every kernel pays the profile's launch overhead (compute_cost.hpp). Not modelled yet: per-iteration host
 // and scheduler time (CUDA graphs hide launches of decode iterations, but the Python scheduler runs between
 // iterations), a framework's custom all-reduce for small messages (TensorRT-LLM's one-shot/two-shot kernels),
-// speculative decoding.
+// split-K GEMMs (compute_cost.hpp runs a GEMM of fewer output tiles than SMs on that many SMs, so small-batch
+// decoding GEMMs come out slower than cuBLAS's split-K kernels; large batches are unaffected), speculative
+// decoding.
 #pragma once
 
 #include <cstdint>
@@ -60,7 +62,7 @@ struct IterationTime {
 class IterationCost {
  public:
   // Throws sim::InputError when the GPU has no GEMM data for the weights dtype or the system cannot hold
-  // the tp group. The references must outlive this object.
+  // the tp group. The model and profiles must outlive this object; the deployment is copied.
   IterationCost(const TransformerConfig& model, const Deployment& deployment, const GpuProfile& gpu,
                 const SystemProfile& system);
 
@@ -76,7 +78,7 @@ class IterationCost {
   const TokenParts& token_parts(std::int64_t tokens);
 
   const TransformerConfig& model_;
-  const Deployment& deployment_;
+  Deployment deployment_;
   const GpuProfile& gpu_;
   const SystemProfile& system_;
   std::unordered_map<std::int64_t, TokenParts> by_tokens_;

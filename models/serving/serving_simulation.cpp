@@ -48,8 +48,8 @@ void check_fits(const ServingWorkload& workload, const Deployment& deployment, c
 class ServingDriver {
  public:
   ServingDriver(const TransformerConfig& model, const Deployment& deployment, const ClusterHardware& hardware,
-                ServingRun& run, sim::TimelineRecorder* timeline)
-      : run_(run) {
+                ServingRun& run, sim::TimelineRecorder* timeline, std::int64_t max_iterations)
+      : run_(run), max_iterations_(max_iterations) {
     ExecutionGraph layout;
     layout.ranks = deployment.replicas;
     layout.gpus = deployment.gpus();
@@ -99,6 +99,12 @@ class ServingDriver {
       last_task_[replica] = kNoTask;
       return;
     }
+    if (static_cast<std::int64_t>(run_.iterations.size()) >= max_iterations_) {
+      throw sim::InputError(
+          "", "/inference",
+          "the run needs more than " + std::to_string(max_iterations_) +
+              " iterations; serve fewer requests or shorter outputs, or allow larger batches");
+    }
     run_.iterations.push_back({queue_.now(), static_cast<int>(replica),
                                static_cast<std::int64_t>(scheduler.running()), work->tokens(),
                                scheduler.kv_blocks_used()});
@@ -128,6 +134,7 @@ class ServingDriver {
   }
 
   ServingRun& run_;
+  std::int64_t max_iterations_;
   sim::EventQueue queue_;
   std::unique_ptr<NetworkBackend> network_;
   std::unique_ptr<Executor> executor_;
@@ -155,7 +162,7 @@ std::vector<ServingRequest> serving_requests(const ServingWorkload& workload) {
 
 ServingRun simulate_serving(const TransformerConfig& model, const Deployment& deployment,
                             const ServingWorkload& workload, const ClusterHardware& hardware,
-                            sim::TimelineRecorder* timeline) {
+                            sim::TimelineRecorder* timeline, std::int64_t max_iterations) {
   ServingRun run;
   const GpuProfile& gpu = hardware.gpu(0);
   run.limits = effective_batch_limits(model, deployment, gpu, workload.input_len, workload.output_len);
@@ -163,7 +170,7 @@ ServingRun simulate_serving(const TransformerConfig& model, const Deployment& de
   check_fits(workload, deployment, run.limits, run.memory);
   run.requests = serving_requests(workload);
   run.records.resize(run.requests.size());
-  ServingDriver driver(model, deployment, hardware, run, timeline);
+  ServingDriver driver(model, deployment, hardware, run, timeline, max_iterations);
   driver.run();
   return run;
 }

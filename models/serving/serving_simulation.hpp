@@ -49,9 +49,12 @@ struct ServingRun {
 std::vector<ServingRequest> serving_requests(const ServingWorkload& workload);
 
 // Throws sim::InputError (paths relative to the deployment or "/inference/...") when a request can never
-// run: its prompt above max_num_tokens without chunked prefill, or more KV than the cache holds.
+// run (its prompt above max_num_tokens without chunked prefill, or more KV than the cache holds), or when
+// the run would take more than `max_iterations` iterations (a bound on the simulation's time).
+inline constexpr std::int64_t kMaxServingIterations = 20'000'000;
 ServingRun simulate_serving(const TransformerConfig& model, const Deployment& deployment,
                             const ServingWorkload& workload, const ClusterHardware& hardware,
-                            sim::TimelineRecorder* timeline = nullptr);
+                            sim::TimelineRecorder* timeline = nullptr,
+                            std::int64_t max_iterations = kMaxServingIterations);
 
 }  // namespace strata::models

@@ -62,4 +62,21 @@ const char* series_colour(std::size_t index) {
   return colours[index % kSeriesColours];
 }
 
+std::string svg_legend(const std::vector<std::pair<std::string, const char*>>& entries, double x0, double y,
+                       int width) {
+  std::string svg;
+  double x = x0;
+  for (const auto& [label, colour] : entries) {
+    const double w = 22 + static_cast<double>(label.size()) * kCharWidth;
+    if (x + w > width && x > x0) {
+      x = x0;
+      y += kLegendRow;
+    }
+    svg += svg_rect(x, y, 12, 12, colour, label);
+    svg += svg_text(x + 16, y + 11, label);
+    x += w + 10;
+  }
+  return svg;
+}
+
 }  // namespace strata::scenarios

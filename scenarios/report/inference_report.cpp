@@ -54,7 +54,11 @@ std::string cdf_chart(const std::vector<InferenceResult>& ranked, bool ttft) {
     if (!values.empty()) max_s = std::max(max_s, values.back());
   }
   const double x0 = 50, y0 = 10, w = 560, h = 200;
-  std::string svg = svg_open(640, 250);
+  std::vector<std::pair<std::string, const char*>> entries;
+  for (std::size_t i = 0; i < ranked.size(); ++i)
+    entries.emplace_back(ranked[i].deployment.name, series_colour(i % kSeriesColours));
+  const int rows = 1 + static_cast<int>(ranked.size() / 5);
+  std::string svg = svg_open(640, 250 + rows * kLegendRow);
   svg += svg_line(x0, y0 + h, x0 + w, y0 + h, "#444") + svg_line(x0, y0, x0, y0 + h, "#444");
   svg += svg_text(x0 + w, y0 + h + 30, (ttft ? "TTFT, ms (max " : "TPOT, ms (max ") + ms(max_s) + ")", "end");
   svg += svg_text(x0 - 6, y0 + 10, "100%", "end") + svg_text(x0 - 6, y0 + h, "0%", "end");
@@ -62,12 +66,12 @@ std::string cdf_chart(const std::vector<InferenceResult>& ranked, bool ttft) {
     svg += cdf_polyline(ttft ? ranked[i].ttft_values_s : ranked[i].tpot_values_s, max_s, x0, y0, w, h,
                         series_colour(i % kSeriesColours));
   }
-  return svg + "</svg>";
+  return svg + svg_legend(entries, x0, y0 + h + 42, 640) + "</svg>";
 }
 
 std::string kv_chart(const InferenceResult& r) {
   const double x0 = 50, y0 = 10, w = 560, h = 120;
-  std::string svg = svg_open(640, 170);
+  std::string svg = svg_open(640, 170 + kLegendRow);
   svg += svg_line(x0, y0 + h, x0 + w, y0 + h, "#444") + svg_line(x0, y0, x0, y0 + h, "#444");
   svg += svg_text(x0 + w, y0 + h + 30, "time, s (run " + number("%.1f", r.run_time_s) + ")", "end");
   svg += svg_text(x0 - 6, y0 + 10, "100%", "end") + svg_text(x0 - 6, y0 + h, "0%", "end");
@@ -79,7 +83,8 @@ std::string kv_chart(const InferenceResult& r) {
     points += number("%.1f", x) + "," + number("%.1f", y) + " ";
   }
   svg += "<polyline fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"1.5\" points=\"" + points + "\"/>";
-  return svg + "</svg>";
+  return svg + svg_legend({{"share of the KV-cache blocks reserved", "#4e79a7"}}, x0, y0 + h + 42, 640) +
+         "</svg>";
 }
 
 }  // namespace

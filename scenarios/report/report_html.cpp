@@ -17,8 +17,6 @@ constexpr int kPlotWidth = 480;  // bars; the strategy labels' column comes befo
 constexpr int kValueWidth = 220;
 constexpr int kBarHeight = 22;
 constexpr int kRowHeight = kBarHeight + 6;
-constexpr int kLegendRow = 20;
-constexpr double kCharWidth = 7.0;  // of the 12 px sans-serif labels, for sizing the label column
 
 // One colour per time category, the same in every chart (the timeline's streams too).
 const char* time_colour(const std::string& key) {
@@ -61,23 +59,6 @@ int label_width(const std::vector<StrategyResult>& ranked) {
   return static_cast<int>(static_cast<double>(longest) * kCharWidth) + 12;
 }
 
-std::string legend(const std::vector<std::pair<std::string, const char*>>& entries, double x0, double y,
-                   int width) {
-  std::string svg;
-  double x = x0;
-  for (const auto& [label, colour] : entries) {
-    const double w = 22 + static_cast<double>(label.size()) * kCharWidth;
-    if (x + w > width && x > x0) {
-      x = x0;
-      y += kLegendRow;
-    }
-    svg += svg_rect(x, y, 12, 12, colour, label);
-    svg += svg_text(x + 16, y + 11, label);
-    x += w + 10;
-  }
-  return svg;
-}
-
 // Step time relative to the best strategy that fits, so that close strategies look different: the best is
 // the axis, each bar is how much slower (a faster one that does not fit points left, in red).
 std::string ranking_chart(const std::vector<StrategyResult>& ranked) {
@@ -106,7 +87,7 @@ std::string ranking_chart(const std::vector<StrategyResult>& ranked) {
   }
   svg += svg_line(zero, 0, zero, y, "#222222");
   svg += svg_text(zero, y + 14, "the best that fits", "middle");
-  svg += legend({{"fits in memory", "#555555"}, {"out of memory", "#d62728"}}, labels, y + 22, width);
+  svg += svg_legend({{"fits in memory", "#555555"}, {"out of memory", "#d62728"}}, labels, y + 22, width);
   return svg + "</svg>\n";
 }
 
@@ -132,7 +113,7 @@ std::string breakdown_chart(const std::vector<StrategyResult>& ranked) {
   }
   std::vector<std::pair<std::string, const char*>> entries;
   for (const std::string& key : time_breakdown_keys()) entries.emplace_back(key, time_colour(key));
-  return svg + legend(entries, labels, y + 8, width) + "</svg>\n";
+  return svg + svg_legend(entries, labels, y + 8, width) + "</svg>\n";
 }
 
 std::string memory_chart(const std::vector<StrategyResult>& ranked) {
@@ -164,7 +145,7 @@ std::string memory_chart(const std::vector<StrategyResult>& ranked) {
   }
   std::vector<std::pair<std::string, const char*>> entries(colours.begin(), colours.end());
   entries.emplace_back("GPU capacity", "#d62728");
-  return svg + legend(entries, labels, y + 8, width) + "</svg>\n";
+  return svg + svg_legend(entries, labels, y + 8, width) + "</svg>\n";
 }
 
 // A stream's colour: its time category's ("dp", or "dp" of "dp-gather").
@@ -202,7 +183,7 @@ std::string timeline_chart(const TimelineExcerpt& excerpt) {
   svg += svg_text(width - 20, bottom + 17, number("%.3f s", excerpt.to.seconds()), "end");
   std::vector<std::pair<std::string, const char*>> entries;
   for (const std::string& stream : streams) entries.emplace_back(stream, stream_colour(stream));
-  return svg + legend(entries, kLanes, bottom + 24, width) + "</svg>\n";
+  return svg + svg_legend(entries, kLanes, bottom + 24, width) + "</svg>\n";
 }
 
 std::string cell(const nlohmann::json& value) {

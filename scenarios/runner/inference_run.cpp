@@ -110,8 +110,11 @@ InferenceResult run_deployment(const Scenario& scenario, std::size_t index, sim:
     run = models::simulate_serving(scenario.model.config, spec.deployment, workload, hardware, timeline);
   } catch (const sim::InputError& error) {
     if (!error.source().empty()) throw;
-    throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(index) + error.json_path(),
-                          error.detail());
+    const bool in_workload = error.json_path().starts_with("/inference");
+    throw sim::InputError(
+        scenario.file.string(),
+        in_workload ? error.json_path() : "/strategies/" + std::to_string(index) + error.json_path(),
+        error.detail());
   }
   InferenceResult result;
   result.deployment = spec.deployment;

@@ -1,0 +1,279 @@
+// Serving (models/serving): trtllm-bench's batch limits, per-GPU memory and KV capacity, the iteration's
+// cost, the replica scheduler's batches and a whole simulated run on the executor.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "models/cost/compute_cost.hpp"
+#include "models/hardware/cluster_hardware.hpp"
+#include "models/hardware/profile_catalog.hpp"
+#include "models/serving/batch_limits.hpp"
+#include "models/serving/iteration_cost.hpp"
+#include "models/serving/replica_scheduler.hpp"
+#include "models/serving/serving_memory.hpp"
+#include "models/serving/serving_simulation.hpp"
+#include "models/workload/model_catalog.hpp"
+#include "sim/error.hpp"
+
+using namespace strata;
+using namespace strata::models;
+using sim::SimTime;
+
+namespace {
+
+TransformerConfig preset(const std::string& name) {
+  return ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset(name).config;
+}
+const ProfileCatalog& profiles() {
+  static const ProfileCatalog catalog(STRATA_SOURCE_PROFILE_DIR);
+  return catalog;
+}
+
+Deployment fp8(int tp) {
+  Deployment d;
+  d.name = "tp" + std::to_string(tp);
+  d.tp = tp;
+  d.weights_dtype = Dtype::kFp8;
+  d.kv_dtype = Dtype::kFp8;
+  return d;
+}
+
+// A scheduler over requests of one shape, with limits and blocks given.
+struct SchedulerFixture {
+  Deployment deployment;
+  std::vector<ServingRequest> requests;
+  std::vector<RequestRecord> records;
+  ReplicaScheduler scheduler;
+  SchedulerFixture(Deployment d, int count, std::int64_t input, std::int64_t output, BatchLimits limits,
+                   std::int64_t blocks)
+      : deployment(std::move(d)),
+        requests(static_cast<std::size_t>(count), ServingRequest{SimTime::zero(), input, output}),
+        records(static_cast<std::size_t>(count)),
+        scheduler(0, deployment, limits, blocks, requests, records) {
+    for (std::size_t i = 0; i < requests.size(); ++i) scheduler.enqueue(i);
+  }
+  BatchWork step(std::int64_t at_us) {
+    const auto work = scheduler.next_iteration();
+    REQUIRE(work);
+    scheduler.complete_iteration(SimTime::from_us(at_us));
+    return *work;
+  }
+};
+
+Deployment small_blocks() {
+  Deployment d;
+  d.kv_block_tokens = 4;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("batch limits follow trtllm-bench's heuristic", "[serving]") {
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  // Llama 3.1 8B, FP8 weights and KV, 128 + 128 tokens on one 80 GiB H100, fraction 0.9:
+  // KV per token 2 x 32 layers x 8 heads x 128 x 1 B = 64 KiB; weights 8.03e9 B = 7.5 GiB; cache (80 - 7.5) x
+  // 0.9 = 65 GiB holds 65 GiB / (64 KiB x 256) = 4,170 requests: raw batch min(4170, 4096) = 4096 -> 256 x 16
+  // = 4096; raw tokens min(4096 x 2, 32768) = 8192 -> 1024 x 8 = 8192.
+  const BatchLimits small = trtllm_bench_batch_limits(preset("llama3.1-8b"), fp8(1), h100, 128, 128);
+  CHECK(small.max_batch_size == 4096);
+  CHECK(small.max_num_tokens == 8192);
+  // Llama 3.1 405B on 8 GPUs, 20000 + 2000: KV per token 2 x 126 x 8 x 128 = 252 KiB; weights 378 GiB of 640;
+  // (640 - 378) x 0.9 = 236 GiB / (252 KiB x 22000) = 44 requests -> max(64, 32 x 2) = 64; raw tokens 44 x 11
+  // = 490 -> the floor, 2048.
+  const TransformerConfig big = preset("llama3.1-405b");
+  const BatchLimits limits = trtllm_bench_batch_limits(big, fp8(8), h100, 20000, 2000);
+  CHECK(limits.max_batch_size == 64);
+  CHECK(limits.max_num_tokens == 2048);
+  // Without chunked prefill trtllm-bench raises max_num_tokens to the prompt plus a full batch: 20000 + 64.
+  CHECK(effective_batch_limits(big, fp8(8), h100, 20000, 2000).max_num_tokens == 20064);
+  Deployment chunked = fp8(8);
+  chunked.chunked_prefill = true;
+  CHECK(effective_batch_limits(big, chunked, h100, 20000, 2000).max_num_tokens == 2048);
+  Deployment given = fp8(8);
+  given.max_num_tokens = 30000;
+  given.max_batch_size = 16;
+  const BatchLimits own = effective_batch_limits(big, given, h100, 20000, 2000);
+  CHECK(own.max_batch_size == 16);
+  CHECK(own.max_num_tokens == 30000);
+  // 405B in bf16 (810 GB) does not fit one GPU.
+  Deployment one = fp8(1);
+  one.weights_dtype = Dtype::kBf16;
+  CHECK_THROWS_AS(trtllm_bench_batch_limits(big, one, h100, 128, 128), sim::InputError);
+}
+
+TEST_CASE("serving memory: sharded weights, activations, KV blocks per GPU", "[serving]") {
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const TransformerConfig model = preset("llama3.1-70b");
+  // 8 KV heads: 4 per GPU at tp 2, one each at tp 8, and a copy of one at tp 16.
+  CHECK(kv_heads_per_gpu(model, 2) == 4);
+  CHECK(kv_heads_per_gpu(model, 8) == 1);
+  CHECK(kv_heads_per_gpu(model, 16) == 1);
+  const BatchLimits limits{256, 4096};
+  const ServingMemory memory = serving_memory(model, fp8(2), h100, limits);
+  // 2 x 80 layers x 4 heads x 128 x 1 B.
+  CHECK(memory.kv_bytes_per_token == 81920.0);
+  const ParameterCounts params = count_parameters(model);
+  const double sixteen_bit = params.embedding + params.lm_head;
+  CHECK(memory.weights_bytes == Approx(((params.total - sixteen_bit) + 2 * sixteen_bit) / 2));
+  const double left = memory.capacity_bytes - memory.weights_bytes - memory.activation_bytes;
+  CHECK(memory.kv_cache_bytes <= left * 0.9);
+  CHECK(memory.kv_cache_bytes > left * 0.9 - 32 * 81920.0);
+  CHECK(memory.kv_tokens() == memory.kv_blocks * 32);
+  // 405B in bf16 on 2 GPUs: the weights alone exceed them.
+  Deployment bf16 = fp8(2);
+  bf16.weights_dtype = Dtype::kBf16;
+  CHECK_THROWS_AS(serving_memory(preset("llama3.1-405b"), bf16, h100, limits), sim::InputError);
+}
+
+TEST_CASE(
+    "an iteration's cost: decoding reads the weights, attention grows with context, tp adds all-reduces",
+    "[serving]") {
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const SystemProfile dgx = profiles().system("dgx-h100");
+  const TransformerConfig model = preset("llama3.1-8b");
+  const Deployment one = fp8(1);
+  IterationCost cost(model, one, h100, dgx);
+  CHECK(cost.price(BatchWork{}).total() == SimTime::zero());
+  BatchWork decode;
+  decode.decode_requests = 1;
+  decode.decode_context = 1000;
+  decode.sampled_sequences = 1;
+  const IterationTime alone = cost.price(decode);
+  // One token: no GEMM can be faster than reading its FP8 weights (h = 4096, ffn = 14336, 32 + 2 x 8 heads of
+  // 128: per layer 4096 x 6144 + 4096 x 4096 + 4096 x 28672 + 14336 x 4096 bytes = 218 MB, x 32 layers = 6.98
+  // GB) and the bf16 LM head (128256 x 4096 x 2 B = 1.05 GB) at the achievable 2.97 TB/s, plus the 129
+  // kernels' launch overhead: 3.2 ms. The model's wave quantization (no split-K) runs a GEMM of fewer tiles
+  // than SMs on that many SMs, so the smaller projections come out compute-bound above that floor: 4.4 ms.
+  const double weights =
+      32.0 * (4096.0 * 6144 + 4096.0 * 4096 + 4096.0 * 28672 + 14336.0 * 4096) + 128256.0 * 4096 * 2;
+  const double launch = h100.kernel_launch_overhead.value.seconds();
+  const double bandwidth = h100.achievable_memory_bandwidth().bytes_per_s();
+  const double floor = weights / bandwidth + 129 * launch;
+  CHECK(alone.gemm.seconds() >= floor);
+  CHECK(alone.gemm.seconds() <= 1.5 * floor);
+  CHECK(alone.tp == SimTime::zero());
+  BatchWork longer = decode;
+  longer.decode_context = 100000;
+  const IterationTime later = cost.price(longer);
+  CHECK(later.gemm == alone.gemm);
+  CHECK(later.attention > alone.attention);
+  // The KV of 100,000 tokens (2 x 8 x 128 x 1 B x 32 layers = 6.6 GB) takes about as long as the weights.
+  CHECK(later.attention.seconds() == Approx(100000.0 * 65536 / bandwidth + 32 * launch).epsilon(0.02));
+  IterationCost two(model, fp8(2), h100, dgx);
+  CHECK(two.price(decode).tp > SimTime::zero());
+  CHECK(two.price(decode).gemm < alone.gemm);
+}
+
+TEST_CASE("the replica scheduler batches in flight and never evicts", "[serving]") {
+  SECTION("a finished request's slot goes to the next one at once") {
+    SchedulerFixture f(small_blocks(), 3, 4, 3, BatchLimits{2, 100}, 100);
+    const BatchWork first = f.step(10);  // two prompts of 4
+    CHECK(first.prefill_tokens == 8);
+    CHECK(first.prefill_pairs == 20);  // 4 x 5 / 2 each
+    CHECK(first.sampled_sequences == 2);
+    CHECK(f.records[0].first_token == SimTime::from_us(10));
+    CHECK(f.step(20).decode_requests == 2);  // second tokens; the third request waits for a slot
+    const BatchWork third = f.step(30);      // third tokens: both finish
+    CHECK(third.decode_requests == 2);
+    CHECK(third.decode_context == 2 * (4 + 2));
+    CHECK(f.records[1].finish == SimTime::from_us(30));
+    CHECK(f.step(40).prefill_tokens == 4);
+    CHECK(f.records[2].first_token == SimTime::from_us(40));
+  }
+  SECTION("the token budget holds back a prompt that does not fit beside the decodes") {
+    SchedulerFixture f(small_blocks(), 2, 4, 3, BatchLimits{8, 4}, 100);
+    CHECK(f.step(1).prefill_tokens == 4);
+    const BatchWork second = f.step(2);  // 1 decode + a prompt of 4 > 4 tokens
+    CHECK(second.decode_requests == 1);
+    CHECK(second.prefill_tokens == 0);
+  }
+  SECTION("a request waits for KV blocks for its whole length") {
+    // 4 + 3 tokens = 2 blocks of 4; 3 blocks hold one request.
+    SchedulerFixture f(small_blocks(), 2, 4, 3, BatchLimits{8, 100}, 3);
+    CHECK(f.step(1).prefill_tokens == 4);
+    CHECK(f.scheduler.kv_blocks_used() == 2);
+    f.step(2);
+    f.step(3);  // the first finishes and frees its blocks
+    CHECK(f.scheduler.kv_blocks_used() == 0);
+    CHECK(f.step(4).prefill_tokens == 4);
+  }
+  SECTION("chunked prefill splits a long prompt over iterations") {
+    Deployment d = small_blocks();
+    d.chunked_prefill = true;
+    SchedulerFixture f(d, 1, 10, 2, BatchLimits{8, 4}, 100);
+    // Chunks of 4, 4 and 2: causal pairs 4 x 5 / 2 = 10, 4 x 4 + 10 = 26, 2 x 8 + 3 = 19.
+    CHECK(f.step(1).prefill_pairs == 10);
+    const BatchWork second = f.step(2);
+    CHECK(second.prefill_pairs == 26);
+    CHECK(second.prefill_cached == 4);
+    CHECK(second.sampled_sequences == 0);
+    CHECK(f.records[0].first_token == SimTime::max());
+    const BatchWork last = f.step(3);
+    CHECK(last.prefill_tokens == 2);
+    CHECK(last.prefill_pairs == 19);
+    CHECK(last.sampled_sequences == 1);
+    CHECK(f.records[0].first_token == SimTime::from_us(3));
+  }
+  SECTION("a static batch admits nothing until it is empty") {
+    Deployment d = small_blocks();
+    d.scheduler = BatchSchedulerKind::kStatic;
+    SchedulerFixture f(d, 3, 4, 2, BatchLimits{2, 100}, 100);
+    f.step(1);
+    f.step(2);  // both finish
+    CHECK(f.scheduler.running() == 0);
+    CHECK(f.step(3).prefill_tokens == 4);
+    const BatchWork decoding = f.step(4);
+    CHECK(decoding.prefill_tokens == 0);
+  }
+}
+
+TEST_CASE("a serving run on the executor serves every request, the same way every time", "[serving]") {
+  const ProfileCatalog& catalog = profiles();
+  const SystemProfile dgx = catalog.system("dgx-h100");
+  const GpuProfile h100 = catalog.gpu("h100-sxm5-80gb");
+  const ClusterHardware hardware(dgx, h100);
+  const TransformerConfig model = preset("llama3.1-8b");
+  Deployment d = fp8(1);
+  d.replicas = 2;
+  ServingWorkload w;
+  w.requests = 300;
+  w.input_len = 256;
+  w.output_len = 32;
+  const ServingRun run = simulate_serving(model, d, w, hardware);
+  REQUIRE(run.records.size() == 300);
+  int on_first = 0;
+  for (const RequestRecord& r : run.records) {
+    CHECK(r.first_token < r.finish);
+    CHECK(r.finish <= run.makespan);
+    on_first += r.replica == 0 ? 1 : 0;
+  }
+  CHECK(on_first == 150);  // offline requests alternate between the two replicas
+  const ServingRun again = simulate_serving(model, d, w, hardware);
+  CHECK(again.makespan == run.makespan);
+  CHECK(again.iterations.size() == run.iterations.size());
+
+  SECTION("Poisson arrivals: seeded, increasing, and the run ends after the last one") {
+    w.arrival = ArrivalKind::kPoisson;
+    w.rate_per_s = 50;
+    w.seed = 7;
+    const std::vector<ServingRequest> requests = serving_requests(w);
+    for (std::size_t i = 1; i < requests.size(); ++i) CHECK(requests[i - 1].arrival <= requests[i].arrival);
+    // 300 gaps of mean 1/50 s: about 6 s.
+    CHECK(requests.back().arrival.seconds() == Approx(6.0).epsilon(0.25));
+    const ServingRun poisson = simulate_serving(model, d, w, hardware);
+    CHECK(poisson.makespan > requests.back().arrival);
+    CHECK(serving_requests(w).back().arrival == requests.back().arrival);
+  }
+  SECTION("requests that can never run are bad input") {
+    d.max_num_tokens = 128;
+    CHECK_THROWS_WITH(simulate_serving(model, d, w, hardware), Catch::Contains("never fits an iteration"));
+    d.max_num_tokens.reset();
+    d.chunked_prefill = true;
+    w.input_len = 3'000'000;
+    CHECK_THROWS_WITH(simulate_serving(model, d, w, hardware), Catch::Contains("the KV cache holds"));
+  }
+  SECTION("a run longer than its iteration budget stops with an error, not a hang") {
+    CHECK_THROWS_WITH(simulate_serving(model, d, w, hardware, nullptr, 10),
+                      Catch::Contains("the run needs more than 10 iterations"));
+  }
+}

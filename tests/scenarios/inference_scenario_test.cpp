@@ -1,0 +1,207 @@
+// Serving scenarios (scenarios/README.md, "Inference scenarios"): reading the "inference" section and the
+// deployments, bad input with file and JSON path, ranking, latency statistics and the report document.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scenarios/report/inference_report.hpp"
+#include "scenarios/report/report_json.hpp"
+#include "scenarios/runner/inference_run.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "sim/error.hpp"
+
+using namespace strata;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kExample = fs::path(STRATA_SOURCE_DIR) / "scenarios/examples/llama3.1-70b-h100x8-serving.json";
+
+scenarios::Scenario read(const fs::path& path) {
+  return scenarios::read_scenario(path, models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
+                                  models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+}
+
+// A small serving scenario (Llama 3.1 8B on 2 GPUs), edited, written to a scratch file and read.
+nlohmann::json small() {
+  return nlohmann::json::parse(
+      R"({"name": "small", "cluster": {"system": "dgx-h100", "nodes": 1, "gpus_per_node": 2},
+    "model": "llama3.1-8b",
+    "inference": {"requests": 200, "input_len": 256, "output_len": 64, "arrival": "offline"},
+    "strategies": [{"name": "tp1x2", "tp": 1, "replicas": 2, "weights_dtype": "fp8", "kv_dtype": "fp8"},
+                   {"name": "tp2", "tp": 2, "weights_dtype": "fp8", "kv_dtype": "fp8",
+                    "expected": {"output_tokens_per_s": 20000}, "source": "a test"}]})");
+}
+
+scenarios::Scenario read_edited(const std::function<void(nlohmann::json&)>& edit) {
+  nlohmann::json document = small();
+  edit(document);
+  const fs::path path =
+      fs::temp_directory_path() / ("strata-serving-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << document.dump();
+  try {
+    scenarios::Scenario scenario = read(path);
+    fs::remove(path);
+    return scenario;
+  } catch (...) {
+    fs::remove(path);
+    throw;
+  }
+}
+
+std::string error_after(const std::function<void(nlohmann::json&)>& edit) {
+  try {
+    read_edited(edit);
+  } catch (const sim::InputError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("a serving scenario reads its workload and deployments", "[scenario][serving]") {
+  const scenarios::Scenario scenario = read(kExample);
+  REQUIRE(scenario.inference);
+  CHECK(scenario.inference->requests == 2000);
+  CHECK(scenario.inference->arrival == models::ArrivalKind::kOffline);
+  CHECK(scenario.strategies.empty());
+  REQUIRE(scenario.deployments.size() == 4);
+  const models::Deployment& first = scenario.deployments[0].deployment;
+  CHECK(first.tp == 2);
+  CHECK(first.replicas == 4);
+  CHECK(first.weights_dtype == models::Dtype::kFp8);
+  // Defaults: trtllm-bench's batch limits (unset here), TensorRT-LLM's 32-token blocks, 0.9 of the memory
+  // left.
+  CHECK_FALSE(first.max_batch_size);
+  CHECK(first.kv_block_tokens == 32);
+  CHECK(first.kv_memory_fraction == 0.9);
+  CHECK(first.scheduler == models::BatchSchedulerKind::kContinuous);
+  CHECK_THROWS_WITH(scenario.require_training("strata search"),
+                    Catch::Contains("strata run and strata validate"));
+
+  const scenarios::Scenario poisson = read_edited([](auto& d) {
+    d["inference"]["arrival"] = {{"poisson", "2.5/s"}, {"seed", 9}};
+    d["inference"]["slo"] = {{"ttft", "2s"}, {"tpot", "50ms"}};
+  });
+  CHECK(poisson.inference->rate_per_s == 2.5);
+  CHECK(poisson.inference->seed == 9);
+  CHECK(poisson.inference->slo->tpot == sim::SimTime::from_ms(50));
+}
+
+TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][serving]") {
+  CHECK_THAT(error_after([](auto& d) { d["inference"]["input_len"] = 0; }),
+             Catch::Contains("/inference/input_len"));
+  CHECK_THAT(error_after([](auto& d) { d["inference"]["output_len"] = -3; }),
+             Catch::Contains("/inference/output_len"));
+  CHECK_THAT(error_after([](auto& d) { d["inference"]["arrival"] = "bursty"; }),
+             Catch::Contains("/inference/arrival: expected \"offline\""));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["arrival"] = {{"poisson", "fast"}};
+             }),
+             Catch::Contains("/inference/arrival/poisson: expected a request rate"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["arrival"] = {{"poisson", "0/s"}};
+             }),
+             Catch::Contains("above zero"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["arrival"] = {{"trace", "r.jsonl"}};
+             }),
+             Catch::Contains("/inference/arrival/trace: request files are not read yet"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["slo"] = {{"ttft", "0s"}, {"tpot", "1ms"}};
+             }),
+             Catch::Contains("/inference/slo/ttft: must be above zero"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][1]["tp"] = 3; }),
+             Catch::Contains("/strategies/1/tp: tp 3 does not divide the model's 32 attention heads"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["replicas"] = 3; }),
+             Catch::Contains("/strategies/0: tp x replicas = 3 GPUs, but the cluster has 2"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["weights_dtype"] = "fp4"; }),
+             Catch::Contains("/strategies/0/weights_dtype: NVIDIA H100 SXM5 80GB has no fp4 GEMMs"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_dtype"] = "int3"; }),
+             Catch::Contains("/strategies/0/kv_dtype: expected bf16, fp16, fp8 or fp4"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["pp"] = 2; }),
+             Catch::Contains("/strategies/0/pp: \"pp\" is not modelled for serving yet"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_memory_fraction"] = 1.5; }),
+             Catch::Contains("/strategies/0/kv_memory_fraction: expected a fraction in (0, 1]"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["scheduler"] = "fifo"; }),
+             Catch::Contains("/strategies/0/scheduler: expected"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["micro_batch"] = 2; }),
+             Catch::Contains("/strategies/0"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["strategies"][1]["expected"] = {{"step_time_s", 2}};
+             }),
+             Catch::Contains("/strategies/1/expected"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][1]["name"] = "tp1x2"; }),
+             Catch::Contains("duplicate strategy name"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["training"] = {{"seq_len", 2048}, {"global_batch", 8}};
+             }),
+             Catch::Contains("a serving scenario (\"inference\") has no \"training\""));
+  CHECK_THAT(error_after([](auto& d) { d["model"] = "mixtral-8x7b"; }),
+             Catch::Contains("MoE models (mixtral-8x7b) is not modelled yet"));
+  CHECK_THAT(error_after([](auto& d) { d.erase("inference"); }),
+             Catch::Contains("missing required key \"training\" (or \"inference\")"));
+  // A request the KV cache can never hold is found when the deployment runs.
+  const scenarios::Scenario huge = read_edited([](auto& d) {
+    d["inference"]["input_len"] = 2'000'000;
+    d["strategies"][0]["chunked_prefill"] = true;
+  });
+  CHECK_THROWS_WITH(scenarios::run_deployment(huge, 0),
+                    Catch::Contains("/strategies/0/tp: the KV cache holds"));
+}
+
+TEST_CASE("latency statistics are nearest-rank percentiles", "[scenario][serving]") {
+  const scenarios::LatencyStats stats = scenarios::latency_stats({4.0, 1.0, 3.0, 2.0});
+  CHECK(stats.mean_s == 2.5);
+  CHECK(stats.p50_s == 2.0);  // the smallest value with at least half the requests at or below it
+  CHECK(stats.p90_s == 4.0);
+  CHECK(stats.p99_s == 4.0);
+  CHECK(scenarios::latency_stats({}).p99_s == 0.0);
+}
+
+TEST_CASE("a serving run ranks deployments and reports the same bytes every time", "[scenario][serving]") {
+  const scenarios::Scenario scenario = read_edited([](auto&) {});
+  const auto ranked = scenarios::run_inference_scenario(scenario);
+  REQUIRE(ranked.size() == 2);
+  CHECK(ranked[0].rank == 1);
+  CHECK(ranked[0].output_tokens_per_s_per_gpu >= ranked[1].output_tokens_per_s_per_gpu);
+  for (const auto& r : ranked) {
+    CHECK(r.output_tokens_per_s == Approx(200.0 * 64 / r.run_time_s));
+    CHECK(r.total_tokens_per_s == Approx(200.0 * (256 + 64) / r.run_time_s));
+    CHECK(r.ttft.p50_s <= r.ttft.p99_s);
+    CHECK(r.e2e_latency.p50_s > r.ttft.p50_s);
+    double seconds = 0;
+    for (const auto& [kind, s] : r.time_breakdown_s) seconds += s;
+    CHECK(seconds == Approx(r.run_time_s));
+  }
+  const nlohmann::json report = scenarios::inference_report_json(scenario, ranked);
+  CHECK(report["scenario"]["inference"]["requests"] == 200);
+  CHECK(report["ranked_by"] == "output tokens/s per GPU");
+  const nlohmann::json& tp2 =
+      ranked[0].deployment.name == "tp2" ? report["results"][0] : report["results"][1];
+  CHECK(tp2["expected"]["output_tokens_per_s"] == 20000.0);
+  CHECK(tp2["config"]["max_batch_size"].get<int>() > 0);
+  for (const char* key : {"ttft_s", "tpot_s", "e2e_latency_s"}) CHECK(tp2[key].contains("p99"));
+  CHECK(scenarios::report_text(report) == scenarios::report_text(scenarios::inference_report_json(
+                                              scenario, scenarios::run_inference_scenario(scenario))));
+  const std::string html = scenarios::inference_report_html(scenario, ranked);
+  CHECK_THAT(html, Catch::Contains("Time to first token (CDF)"));
+  CHECK_THAT(html, Catch::Contains("<polyline"));
+
+  SECTION("with arrivals over time and an slo, goodput ranks") {
+    const scenarios::Scenario timed = read_edited([](auto& d) {
+      d["inference"]["arrival"] = {{"poisson", "20/s"}, {"seed", 1}};
+      d["inference"]["slo"] = {{"ttft", "1s"}, {"tpot", "100ms"}};
+    });
+    const auto by_goodput = scenarios::run_inference_scenario(timed);
+    CHECK(by_goodput[0].goodput_requests_per_s.value() > 0);
+    CHECK_THAT(scenarios::inference_table(by_goodput, scenarios::inference_ranking(*timed.inference)),
+               Catch::Contains("Ranked by goodput"));
+  }
+}

@@ -1,0 +1,72 @@
+// strata run / validate / search on serving scenarios, in-process: the table, the report bundle, exit codes.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "../support/cli_run.hpp"
+#include "../support/scratch_files.hpp"
+
+using strata::testing::CliRun;
+using strata::testing::fresh_dir;
+using strata::testing::run;
+using strata::testing::slurp;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kServing =
+    R"({"name": "serve", "cluster": {"system": "dgx-h100", "nodes": 1, "gpus_per_node": 2},
+  "model": "llama3.1-8b",
+  "inference": {"requests": 100, "input_len": 128, "output_len": 32, "arrival": "offline"},
+  "strategies": [{"name": "tp1x2", "tp": 1, "replicas": 2, "weights_dtype": "fp8", "kv_dtype": "fp8"},
+                 {"name": "tp2", "tp": 2, "weights_dtype": "fp8", "kv_dtype": "fp8",
+                  "expected": {"output_tokens_per_s": 9000}, "source": "a test"}]})";
+
+}  // namespace
+
+TEST_CASE("run serves a serving scenario: ranked table, report.json and report.html", "[cli][serving]") {
+  const fs::path dir = fresh_dir("serve");
+  std::ofstream(dir / "s.json") << kServing;
+  const CliRun table = run({"run", (dir / "s.json").string(), "-o", (dir / "out").string()});
+  INFO(table.err);
+  REQUIRE(table.exit_code == 0);
+  CHECK_THAT(table.out, Catch::Contains("100 requests of 128 + 32 tokens, offline"));
+  CHECK_THAT(table.out, Catch::Contains("Ranked by output tokens/s per GPU"));
+  CHECK_THAT(table.out, Catch::Contains("TTFT p50/p99 (ms)"));
+  CHECK(fs::exists(dir / "out/report.html"));
+  const nlohmann::json report = nlohmann::json::parse(slurp(dir / "out/report.json"));
+  CHECK(report["results"].size() == 2);
+  CHECK(report["results"][0]["rank"] == 1);
+  const CliRun json = run({"run", (dir / "s.json").string(), "--json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK(nlohmann::json::parse(json.out) == report);
+
+  const CliRun validated = run({"validate", (dir / "s.json").string()});
+  CHECK_THAT(validated.out, Catch::Contains("serve/tp2"));
+
+  const CliRun traced = run({"run", (dir / "s.json").string(), "--trace", "all", "-o", (dir / "t").string()});
+  CHECK(traced.exit_code == 2);
+  CHECK_THAT(traced.err, Catch::Contains("--trace: serving runs write no timeline yet"));
+  CHECK_FALSE(fs::exists(dir / "t"));
+  const CliRun searched = run({"search", (dir / "s.json").string()});
+  CHECK(searched.exit_code == 2);
+  CHECK_THAT(searched.err, Catch::Contains("strata search runs training scenarios"));
+  const CliRun lowered = run({"lower", (dir / "s.json").string(), "tp2"});
+  CHECK(lowered.exit_code == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run refuses a serving deployment that can never serve and writes nothing", "[cli][serving]") {
+  const fs::path dir = fresh_dir("serve-bad");
+  std::string text = kServing;
+  text.replace(text.find("\"input_len\": 128"), 16, "\"input_len\": 4000000");
+  std::ofstream(dir / "s.json") << text;
+  const CliRun result = run({"run", (dir / "s.json").string(), "-o", (dir / "out").string()});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("s.json: /strategies/0"));
+  CHECK_FALSE(fs::exists(dir / "out"));
+  fs::remove_all(dir);
+}
