@@ -1,0 +1,70 @@
+// Serving simulation speed (issue 20's goal: a 30,000-request offline run, 128 + 128 tokens, of Llama 3.1 8B
+// on one H100 in <= 2 s). Figures, best of --repeats runs:
+//  - serving run: seconds for the whole run (batch limits, memory, every iteration on the executor);
+//  - serving requests/s and iterations/s: simulated requests and iterations per second of wall time;
+//  - and the same for Llama 3.1 70B on two GPUs (tp 2), 1,500 requests of 2048 + 2048 tokens.
+// Usage: serving_bench PROFILE_DIR PRESET_DIR [--repeats N]
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "bench_args.hpp"
+#include "models/hardware/cluster_hardware.hpp"
+#include "models/hardware/profile_catalog.hpp"
+#include "models/serving/serving_simulation.hpp"
+#include "models/workload/model_catalog.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace strata;
+
+void measure(const char* label, const models::TransformerConfig& model, const models::Deployment& deployment,
+             const models::ServingWorkload& workload, const models::ClusterHardware& hardware,
+             std::int64_t repeats) {
+  double best = 1e300;
+  std::size_t iterations = 0;
+  for (std::int64_t r = 0; r < repeats; ++r) {
+    const auto start = Clock::now();
+    const models::ServingRun run = models::simulate_serving(model, deployment, workload, hardware);
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
+    iterations = run.iterations.size();
+  }
+  const std::string name(label);
+  tools::print_figure((name + " run").c_str(), best, "s");
+  tools::print_figure((name + " requests/s").c_str(), static_cast<double>(workload.requests) / best,
+                      "requests/s");
+  tools::print_figure((name + " iterations/s").c_str(), static_cast<double>(iterations) / best,
+                      "iterations/s");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3 || argv[1][0] == '-') {
+    std::fprintf(stderr, "usage: %s PROFILE_DIR PRESET_DIR [--repeats N]\n", argv[0]);
+    return 2;
+  }
+  const std::int64_t repeats = tools::integer_argument(argc, argv, "--repeats", 3);
+  const models::ProfileCatalog profiles(argv[1]);
+  const models::ModelCatalog presets(argv[2]);
+  const models::SystemProfile system = profiles.system("dgx-h100");
+  const models::GpuProfile gpu = profiles.gpu(system.gpu);
+  const models::ClusterHardware hardware(system, gpu);
+  models::Deployment deployment;
+  deployment.weights_dtype = models::Dtype::kFp8;
+  deployment.kv_dtype = models::Dtype::kFp8;
+  models::ServingWorkload workload;
+  workload.requests = 30000;
+  workload.input_len = 128;
+  workload.output_len = 128;
+  measure("serving llama3.1-8b 30000 x 128/128", presets.preset("llama3.1-8b").config, deployment, workload,
+          hardware, repeats);
+  deployment.tp = 2;
+  workload.requests = 1500;
+  workload.input_len = 2048;
+  workload.output_len = 2048;
+  measure("serving llama3.1-70b tp2 1500 x 2048/2048", presets.preset("llama3.1-70b").config, deployment,
+          workload, hardware, repeats);
+  return 0;
+}
