@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "scenarios/request_file.hpp"
 #include "sim/error.hpp"
 
 namespace strata::scenarios {
@@ -32,7 +33,24 @@ double read_rate(const nlohmann::json& value, const JsonLocation& where) {
   return rate;
 }
 
-void read_arrival(const nlohmann::json& value, const JsonLocation& where, models::ServingWorkload& workload) {
+// A count, or {"uniform": [low, high], "seed": N}.
+models::LengthDistribution read_length(const nlohmann::json& value, const JsonLocation& where) {
+  if (!value.is_object()) return {sim::json_integer(value, where, 1, kMaxLength)};
+  JsonObjectReader r(value, where);
+  const auto& bounds = sim::json_array(r.required("uniform"), r.location_of("uniform"));
+  if (bounds.size() != 2) r.location_of("uniform").fail("expected [low, high]");
+  models::LengthDistribution length;
+  length.low = sim::json_integer(bounds[0], r.location_of("uniform").child(std::size_t{0}), 1, kMaxLength);
+  length.high = sim::json_integer(bounds[1], r.location_of("uniform").child(std::size_t{1}), 1, kMaxLength);
+  if (length.high < length.low) r.location_of("uniform").fail("high is below low");
+  if (const nlohmann::json* seed = r.optional("seed"))
+    length.seed = static_cast<std::uint64_t>(sim::json_integer(*seed, r.location_of("seed"), 0, INT64_MAX));
+  r.finish();
+  return length;
+}
+
+void read_arrival(const nlohmann::json& value, const JsonLocation& where, const std::filesystem::path& file,
+                  models::ServingWorkload& workload) {
   if (value.is_string()) {
     const std::string kind = value.get<std::string>();
     if (kind != "offline")
@@ -42,7 +60,12 @@ void read_arrival(const nlohmann::json& value, const JsonLocation& where, models
   }
   JsonObjectReader r(value, where);
   if (r.has("trace")) {
-    r.location_of("trace").fail("request files are not read yet; use \"offline\" or \"poisson\"");
+    const std::string name = sim::json_string(r.required("trace"), r.location_of("trace"));
+    r.finish();
+    workload.arrival = models::ArrivalKind::kTrace;
+    workload.trace_file = (file.parent_path() / name).string();
+    workload.trace = read_request_file(workload.trace_file);
+    return;
   }
   workload.arrival = models::ArrivalKind::kPoisson;
   workload.rate_per_s = read_rate(r.required("poisson"), r.location_of("poisson"));
@@ -80,13 +103,20 @@ int read_count(JsonObjectReader& r, const char* key, int fallback, int max) {
 
 }  // namespace
 
-models::ServingWorkload read_inference(JsonObjectReader r) {
+models::ServingWorkload read_inference(JsonObjectReader r, const std::filesystem::path& scenario_file) {
   models::ServingWorkload workload;
-  workload.requests = r.required_integer("requests", 1, kMaxRequests);
-  workload.input_len = r.required_integer("input_len", 1, kMaxLength);
-  workload.output_len = r.required_integer("output_len", 1, kMaxLength);
   if (const nlohmann::json* arrival = r.optional("arrival"))
-    read_arrival(*arrival, r.location_of("arrival"), workload);
+    read_arrival(*arrival, r.location_of("arrival"), scenario_file, workload);
+  if (workload.arrival == models::ArrivalKind::kTrace) {
+    for (const char* key : {"requests", "input_len", "output_len"}) {
+      if (r.has(key)) r.location_of(key).fail("given by the request file (" + workload.trace_file + ")");
+    }
+    workload.requests = static_cast<std::int64_t>(workload.trace.size());
+  } else {
+    workload.requests = r.required_integer("requests", 1, kMaxRequests);
+    workload.input_len = read_length(r.required("input_len"), r.location_of("input_len"));
+    workload.output_len = read_length(r.required("output_len"), r.location_of("output_len"));
+  }
   if (r.has("slo")) read_slo(r.required_object("slo"), workload);
   if (r.has("shared_prefix"))
     r.location_of("shared_prefix").fail("shared prefixes are not modelled yet; remove the key");

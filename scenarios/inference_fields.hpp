@@ -3,6 +3,8 @@
 // unknown keys and bad values are InputErrors naming the file and JSON path.
 #pragma once
 
+#include <filesystem>
+
 #include "models/hardware/gpu_profile.hpp"
 #include "models/serving/deployment.hpp"
 #include "models/workload/transformer_config.hpp"
@@ -10,8 +12,9 @@
 
 namespace strata::scenarios {
 
-// Reads every key of the "inference" object and finishes it.
-models::ServingWorkload read_inference(sim::JsonObjectReader r);
+// Reads every key of the "inference" object and finishes it; a request file's path is relative to
+// `scenario_file`'s directory.
+models::ServingWorkload read_inference(sim::JsonObjectReader r, const std::filesystem::path& scenario_file);
 
 // Reads the deployment keys of one strategy (not "name", "expected" or "source", which the caller reads) and
 // checks them against the model, the cluster's GPU and its `gpus`. Does not finish `r`.

@@ -294,7 +294,7 @@ Scenario read_scenario_document(const nlohmann::json& document, const std::files
       if (root.has(key))
         root.location_of(key).fail(std::string("a serving scenario (\"inference\") has no \"") + key + "\"");
     }
-    scenario.inference = read_inference(root.required_object("inference"));
+    scenario.inference = read_inference(root.required_object("inference"), path);
     read_deployments(root, scenario);
     root.finish();
     return scenario;

@@ -50,16 +50,32 @@ BatchLimits trtllm_bench_batch_limits(const TransformerConfig& model, const Depl
   return limits;
 }
 
+RequestLengths request_lengths(const std::vector<ServingRequest>& requests) {
+  double input = 0;
+  double output = 0;
+  RequestLengths lengths;
+  for (const ServingRequest& request : requests) {
+    input += static_cast<double>(request.input_len);
+    output += static_cast<double>(request.output_len);
+    lengths.max_input = std::max(lengths.max_input, request.input_len);
+  }
+  const auto n = static_cast<double>(requests.size());
+  lengths.mean_input = std::max<std::int64_t>(1, std::llround(input / n));
+  lengths.mean_output = std::max<std::int64_t>(1, std::llround(output / n));
+  return lengths;
+}
+
 BatchLimits effective_batch_limits(const TransformerConfig& model, const Deployment& deployment,
-                                   const GpuProfile& gpu, std::int64_t input_len, std::int64_t output_len) {
+                                   const GpuProfile& gpu, const RequestLengths& lengths) {
   if (deployment.max_batch_size && deployment.max_num_tokens)
     return {*deployment.max_batch_size, *deployment.max_num_tokens};
-  BatchLimits limits = trtllm_bench_batch_limits(model, deployment, gpu, input_len, output_len);
+  BatchLimits limits =
+      trtllm_bench_batch_limits(model, deployment, gpu, lengths.mean_input, lengths.mean_output);
   if (deployment.max_batch_size) limits.max_batch_size = *deployment.max_batch_size;
   if (deployment.max_num_tokens) {
     limits.max_num_tokens = *deployment.max_num_tokens;
   } else if (!deployment.chunked_prefill) {
-    const std::int64_t needed = input_len + limits.max_batch_size;
+    const std::int64_t needed = lengths.max_input + limits.max_batch_size;
     limits.max_num_tokens = static_cast<int>(std::min<std::int64_t>(
         std::max<std::int64_t>(limits.max_num_tokens, needed), std::numeric_limits<int>::max()));
   }

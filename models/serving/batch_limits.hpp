@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "models/hardware/gpu_profile.hpp"
 #include "models/serving/deployment.hpp"
@@ -32,9 +33,17 @@ struct BatchLimits {
 BatchLimits trtllm_bench_batch_limits(const TransformerConfig& model, const Deployment& deployment,
                                       const GpuProfile& gpu, std::int64_t input_len, std::int64_t output_len);
 
-// The deployment's own limits where it sets them, trtllm-bench's elsewhere (with the raise above when the
-// deployment leaves max_num_tokens to it and does not chunk prompts).
+// What trtllm-bench reads of a dataset: its mean prompt and output lengths (rounded) and its longest prompt.
+struct RequestLengths {
+  std::int64_t mean_input = 0;
+  std::int64_t mean_output = 0;
+  std::int64_t max_input = 0;
+};
+RequestLengths request_lengths(const std::vector<ServingRequest>& requests);  // requests not empty
+
+// The deployment's own limits where it sets them, trtllm-bench's for the mean lengths elsewhere (with the
+// raise above, to the longest prompt, when the deployment leaves max_num_tokens to it and does not chunk).
 BatchLimits effective_batch_limits(const TransformerConfig& model, const Deployment& deployment,
-                                   const GpuProfile& gpu, std::int64_t input_len, std::int64_t output_len);
+                                   const GpuProfile& gpu, const RequestLengths& lengths);
 
 }  // namespace strata::models

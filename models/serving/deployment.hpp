@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/hardware/dtype.hpp"
 #include "sim/name_table.hpp"
@@ -48,9 +49,31 @@ struct Deployment {
   int gpus() const { return tp * replicas; }
 };
 
-// When requests arrive: all at t = 0 (the offline maximum-throughput benchmark, trtllm-bench throughput) or
-// as a Poisson process of `rate_per_s` from a seeded source.
-enum class ArrivalKind { kOffline, kPoisson };
+// When requests arrive: all at t = 0 (the offline maximum-throughput benchmark, trtllm-bench throughput), as
+// a Poisson process of `rate_per_s` from a seeded source, or as a request file lists them.
+enum class ArrivalKind { kOffline, kPoisson, kTrace };
+inline constexpr sim::NameTable<ArrivalKind, 3> kArrivalKindNames{{{
+    {ArrivalKind::kOffline, "offline"},
+    {ArrivalKind::kPoisson, "poisson"},
+    {ArrivalKind::kTrace, "trace"},
+}}};
+
+struct ServingRequest {
+  sim::SimTime arrival;
+  std::int64_t input_len = 0;
+  std::int64_t output_len = 0;
+};
+
+// The lengths of prompts or outputs: uniform over [low, high] from a generator seeded with `seed`, or fixed
+// (low == high; converts from a plain count).
+struct LengthDistribution {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  std::uint64_t seed = 0;
+  LengthDistribution() = default;
+  LengthDistribution(std::int64_t fixed) : low(fixed), high(fixed) {}  // NOLINT: a count is a fixed length
+  bool fixed() const { return low == high; }
+};
 
 // Service-level objectives: a request meets them when both its TTFT and its TPOT are within.
 struct ServiceLevel {
@@ -60,11 +83,13 @@ struct ServiceLevel {
 
 struct ServingWorkload {
   std::int64_t requests = 0;
-  std::int64_t input_len = 0;   // prompt tokens of every request
-  std::int64_t output_len = 0;  // generated tokens of every request (the first comes from the prefill)
+  LengthDistribution input_len;   // prompt tokens
+  LengthDistribution output_len;  // generated tokens (the first comes from the prefill)
   ArrivalKind arrival = ArrivalKind::kOffline;
   double rate_per_s = 0;  // kPoisson
   std::uint64_t seed = 1;
+  std::vector<ServingRequest> trace;  // kTrace: the request file's requests, in arrival order
+  std::string trace_file;             // kTrace: where they came from
   std::optional<ServiceLevel> slo;
 };
 

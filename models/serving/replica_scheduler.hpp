@@ -27,12 +27,6 @@
 
 namespace strata::models {
 
-struct ServingRequest {
-  sim::SimTime arrival;
-  std::int64_t input_len = 0;
-  std::int64_t output_len = 0;
-};
-
 // What happened to a request (times are unset until they happen).
 struct RequestRecord {
   sim::SimTime first_token = sim::SimTime::max();

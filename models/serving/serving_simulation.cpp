@@ -1,5 +1,6 @@
 #include "models/serving/serving_simulation.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "models/executor/executor.hpp"
@@ -24,16 +25,21 @@ constexpr IterationPart kIterationParts[] = {
     {"tp", "tp", &IterationTime::tp},
 };
 
-void check_fits(const ServingWorkload& workload, const Deployment& deployment, const BatchLimits& limits,
-                const ServingMemory& memory) {
-  if (!deployment.chunked_prefill && workload.input_len > limits.max_num_tokens) {
+void check_fits(const std::vector<ServingRequest>& requests, const Deployment& deployment,
+                const BatchLimits& limits, const ServingMemory& memory) {
+  std::int64_t longest_prompt = 0;
+  std::int64_t needed = 0;
+  for (const ServingRequest& request : requests) {
+    longest_prompt = std::max(longest_prompt, request.input_len);
+    needed = std::max(needed, request.input_len + request.output_len);
+  }
+  if (!deployment.chunked_prefill && longest_prompt > limits.max_num_tokens) {
     throw sim::InputError("", "/max_num_tokens",
-                          "a prompt of " + std::to_string(workload.input_len) +
+                          "a prompt of " + std::to_string(longest_prompt) +
                               " tokens never fits an iteration of max_num_tokens " +
                               std::to_string(limits.max_num_tokens) +
                               "; raise max_num_tokens or set chunked_prefill");
   }
-  const std::int64_t needed = workload.input_len + workload.output_len;
   const std::int64_t blocks = (needed + deployment.kv_block_tokens - 1) / deployment.kv_block_tokens;
   if (blocks > memory.kv_blocks) {
     throw sim::InputError(
@@ -146,16 +152,22 @@ class ServingDriver {
 }  // namespace
 
 std::vector<ServingRequest> serving_requests(const ServingWorkload& workload) {
+  if (workload.arrival == ArrivalKind::kTrace) return workload.trace;
   std::vector<ServingRequest> requests(static_cast<std::size_t>(workload.requests));
-  sim::RandomSource random(workload.seed);
+  sim::RandomSource arrivals(workload.seed);
+  sim::RandomSource inputs(workload.input_len.seed);
+  sim::RandomSource outputs(workload.output_len.seed);
+  const auto draw = [](sim::RandomSource& random, const LengthDistribution& length) {
+    return length.fixed() ? length.low : random.uniform_int(length.low, length.high);
+  };
   double seconds = 0;
   for (ServingRequest& request : requests) {
     if (workload.arrival == ArrivalKind::kPoisson) {
-      seconds += random.exponential(workload.rate_per_s);
+      seconds += arrivals.exponential(workload.rate_per_s);
       request.arrival = sim::SimTime::from_seconds(seconds);
     }
-    request.input_len = workload.input_len;
-    request.output_len = workload.output_len;
+    request.input_len = draw(inputs, workload.input_len);
+    request.output_len = draw(outputs, workload.output_len);
   }
   return requests;
 }
@@ -165,10 +177,11 @@ ServingRun simulate_serving(const TransformerConfig& model, const Deployment& de
                             sim::TimelineRecorder* timeline, std::int64_t max_iterations) {
   ServingRun run;
   const GpuProfile& gpu = hardware.gpu(0);
-  run.limits = effective_batch_limits(model, deployment, gpu, workload.input_len, workload.output_len);
-  run.memory = serving_memory(model, deployment, gpu, run.limits);
-  check_fits(workload, deployment, run.limits, run.memory);
   run.requests = serving_requests(workload);
+  if (run.requests.empty()) throw sim::InputError("", "/inference", "no requests to serve");
+  run.limits = effective_batch_limits(model, deployment, gpu, request_lengths(run.requests));
+  run.memory = serving_memory(model, deployment, gpu, run.limits);
+  check_fits(run.requests, deployment, run.limits, run.memory);
   run.records.resize(run.requests.size());
   ServingDriver driver(model, deployment, hardware, run, timeline, max_iterations);
   driver.run();

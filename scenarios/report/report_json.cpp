@@ -1,5 +1,7 @@
 #include "scenarios/report/report_json.hpp"
 
+#include <filesystem>
+
 #include "models/workload/transformer_config.hpp"
 #include "scenarios/report/verdict.hpp"
 #include "scenarios/strategy_fields.hpp"
@@ -71,10 +73,18 @@ nlohmann::json scenario_json(const Scenario& scenario) {
   nlohmann::json workload;
   if (scenario.inference) {
     const models::ServingWorkload& w = *scenario.inference;
+    const auto length = [](const models::LengthDistribution& l) {
+      return l.fixed() ? nlohmann::json(l.low)
+                       : nlohmann::json{{"uniform", {l.low, l.high}}, {"seed", l.seed}};
+    };
     workload = {{"requests", w.requests},
-                {"input_len", w.input_len},
-                {"output_len", w.output_len},
-                {"arrival", w.arrival == models::ArrivalKind::kOffline ? "offline" : "poisson"}};
+                {"arrival", std::string(models::kArrivalKindNames.name(w.arrival))}};
+    if (w.arrival == models::ArrivalKind::kTrace) {
+      workload["trace"] = std::filesystem::path(w.trace_file).filename().string();
+    } else {
+      workload["input_len"] = length(w.input_len);
+      workload["output_len"] = length(w.output_len);
+    }
     if (w.arrival == models::ArrivalKind::kPoisson) {
       workload["rate_per_s"] = w.rate_per_s;
       workload["seed"] = w.seed;

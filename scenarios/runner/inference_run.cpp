@@ -122,8 +122,12 @@ InferenceResult run_deployment(const Scenario& scenario, std::size_t index, sim:
   result.gpus = spec.deployment.gpus();
   result.run_time_s = run.makespan.seconds();
   const auto requests = static_cast<double>(run.requests.size());
-  const double output_tokens = requests * static_cast<double>(workload.output_len);
-  const double input_tokens = requests * static_cast<double>(workload.input_len);
+  double output_tokens = 0;
+  double input_tokens = 0;
+  for (const models::ServingRequest& request : run.requests) {
+    output_tokens += static_cast<double>(request.output_len);
+    input_tokens += static_cast<double>(request.input_len);
+  }
   result.output_tokens_per_s = output_tokens / result.run_time_s;
   result.output_tokens_per_s_per_gpu = result.output_tokens_per_s / result.gpus;
   result.total_tokens_per_s = (output_tokens + input_tokens) / result.run_time_s;

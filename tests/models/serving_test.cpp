@@ -85,14 +85,14 @@ TEST_CASE("batch limits follow trtllm-bench's heuristic", "[serving]") {
   CHECK(limits.max_batch_size == 64);
   CHECK(limits.max_num_tokens == 2048);
   // Without chunked prefill trtllm-bench raises max_num_tokens to the prompt plus a full batch: 20000 + 64.
-  CHECK(effective_batch_limits(big, fp8(8), h100, 20000, 2000).max_num_tokens == 20064);
+  CHECK(effective_batch_limits(big, fp8(8), h100, {20000, 2000, 20000}).max_num_tokens == 20064);
   Deployment chunked = fp8(8);
   chunked.chunked_prefill = true;
-  CHECK(effective_batch_limits(big, chunked, h100, 20000, 2000).max_num_tokens == 2048);
+  CHECK(effective_batch_limits(big, chunked, h100, {20000, 2000, 20000}).max_num_tokens == 2048);
   Deployment given = fp8(8);
   given.max_num_tokens = 30000;
   given.max_batch_size = 16;
-  const BatchLimits own = effective_batch_limits(big, given, h100, 20000, 2000);
+  const BatchLimits own = effective_batch_limits(big, given, h100, {20000, 2000, 20000});
   CHECK(own.max_batch_size == 16);
   CHECK(own.max_num_tokens == 30000);
   // 405B in bf16 (810 GB) does not fit one GPU.

@@ -110,9 +110,13 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
              }),
              Catch::Contains("above zero"));
   CHECK_THAT(error_after([](auto& d) {
-               d["inference"]["arrival"] = {{"trace", "r.jsonl"}};
+               d["inference"]["input_len"] = {{"uniform", {9, 3}}};
              }),
-             Catch::Contains("/inference/arrival/trace: request files are not read yet"));
+             Catch::Contains("/inference/input_len/uniform: high is below low"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["output_len"] = {{"normal", 3}};
+             }),
+             Catch::Contains("/inference/output_len"));
   CHECK_THAT(error_after([](auto& d) {
                d["inference"]["slo"] = {{"ttft", "0s"}, {"tpot", "1ms"}};
              }),
@@ -154,6 +158,58 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
   });
   CHECK_THROWS_WITH(scenarios::run_deployment(huge, 0),
                     Catch::Contains("/strategies/0/tp: the KV cache holds"));
+}
+
+TEST_CASE("a request file gives arrivals and lengths, and a bad line names the file and line",
+          "[scenario][serving]") {
+  const fs::path dir = fs::temp_directory_path() / ("strata-requests-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto scenario_with = [&](const std::string& lines, const std::function<void(nlohmann::json&)>& edit) {
+    std::ofstream(dir / "requests.jsonl") << lines;
+    nlohmann::json document = small();
+    document["inference"] = {{"arrival", {{"trace", "requests.jsonl"}}}};
+    edit(document);
+    std::ofstream(dir / "s.json") << document.dump();
+    return read(dir / "s.json");
+  };
+  const auto error_with = [&](const std::string& lines, const std::function<void(nlohmann::json&)>& edit) {
+    try {
+      scenario_with(lines, edit);
+    } catch (const sim::InputError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  const auto none = [](nlohmann::json&) {};
+  const scenarios::Scenario scenario = scenario_with(
+      "{\"arrival_s\": 2.0, \"input_len\": 100, \"output_len\": 10}\n\n"
+      "{\"arrival_s\": 0.5, \"input_len\": 300, \"output_len\": 30}\n",
+      none);
+  REQUIRE(scenario.inference->arrival == models::ArrivalKind::kTrace);
+  REQUIRE(scenario.inference->trace.size() == 2);
+  CHECK(scenario.inference->requests == 2);
+  CHECK(scenario.inference->trace[0].input_len == 300);  // in arrival order
+  CHECK(scenario.inference->trace[1].arrival == sim::SimTime::from_seconds(2.0));
+  const auto ranked = scenarios::run_inference_scenario(scenario);
+  CHECK(ranked[0].output_tokens_per_s * ranked[0].run_time_s == Approx(40));
+  CHECK(ranked[0].run_time_s > 2.0);
+
+  CHECK_THAT(
+      error_with("{\"arrival_s\": 0, \"input_len\": 1, \"output_len\": 1}\n{\"arrival_s\": 1,\n", none),
+      Catch::Contains("requests.jsonl: line 2"));
+  CHECK_THAT(error_with("{\"arrival_s\": -1, \"input_len\": 1, \"output_len\": 1}\n", none),
+             Catch::Contains("requests.jsonl: line 1 /arrival_s: expected seconds"));
+  CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 0, \"output_len\": 1}\n", none),
+             Catch::Contains("requests.jsonl: line 1 /input_len"));
+  CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 5, \"output_len\": 1, \"prefix_id\": 3}\n", none),
+             Catch::Contains("line 1 /prefix_id: shared prefixes are not modelled yet"));
+  CHECK_THAT(error_with("\n\n", none), Catch::Contains("the request file has no requests"));
+  CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 5, \"output_len\": 1}\n",
+                        [](auto& d) { d["inference"]["requests"] = 5; }),
+             Catch::Contains("/inference/requests: given by the request file"));
+  CHECK_THAT(error_with("", [](auto& d) { d["inference"]["arrival"]["trace"] = "absent.jsonl"; }),
+             Catch::Contains("absent.jsonl: cannot read the request file"));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("latency statistics are nearest-rank percentiles", "[scenario][serving]") {

@@ -2,6 +2,7 @@
 // strategy of a scenario, prints the verdict and the ranked table (or, with --json, the report document),
 // and with -o writes DIR/report.json, DIR/report.html and DIR/trace-<strategy>.json (scenarios/README.md).
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -42,10 +43,18 @@ void run_serving(const RunOptions& o, const scenarios::Scenario& scenario, std::
     out << scenarios::report_text(scenarios::inference_report_json(scenario, ranked));
   } else {
     const models::ServingWorkload& w = *scenario.inference;
+    const auto length = [](const models::LengthDistribution& l) {
+      return l.fixed() ? std::to_string(l.low) : std::to_string(l.low) + "-" + std::to_string(l.high);
+    };
     out << scenario.name << ": " << scenario.model.config.name << " on " << scenario.cluster.nodes << " x "
         << scenario.cluster.system.name << " (" << scenario.cluster.gpus() << " GPUs), " << w.requests
-        << " requests of " << w.input_len << " + " << w.output_len << " tokens, "
-        << (w.arrival == models::ArrivalKind::kOffline ? "offline" : "poisson") << "\n";
+        << " requests";
+    if (w.arrival == models::ArrivalKind::kTrace) {
+      out << " from " << std::filesystem::path(w.trace_file).filename().string() << "\n";
+    } else {
+      out << " of " << length(w.input_len) << " + " << length(w.output_len) << " tokens, "
+          << models::kArrivalKindNames.name(w.arrival) << "\n";
+    }
     out << scenarios::inference_table(ranked, scenarios::inference_ranking(w));
   }
   if (!o.out_dir.empty()) {
