@@ -47,6 +47,12 @@ void TimelineRecorder::add_span(std::string_view track, std::string name, SimTim
   spans_.push_back(Span{track_ids(track), std::move(name), start, end, std::move(args)});
 }
 
+void TimelineRecorder::add_async_span(std::string_view track, std::string name, SimTime start, SimTime end,
+                                      std::vector<TimelineArg> args) {
+  if (end < start) throw SimulationError("timeline span \"" + name + "\" ends before it starts");
+  async_spans_.push_back(Span{track_ids(track), std::move(name), start, end, std::move(args)});
+}
+
 void TimelineRecorder::add_counter(std::string_view track, std::string name, SimTime at, double value) {
   counters_.push_back(Counter{track_ids(track), std::move(name), at, value});
 }
@@ -61,6 +67,7 @@ void TimelineRecorder::add_flow(std::string_view from_track, SimTime from, std::
 SimTime TimelineRecorder::end_time() const {
   SimTime latest;
   for (const Span& span : spans_) latest = std::max(latest, span.end);
+  for (const Span& span : async_spans_) latest = std::max(latest, span.end);
   return latest;
 }
 
@@ -105,6 +112,25 @@ void TimelineRecorder::write_chrome_trace(std::ostream& out) const {
                             {"dur", to_microseconds(span.end - span.start)}};
     if (!span.args.empty()) event["args"] = args_to_json(span.args);
     events.push_back(std::move(event));
+  }
+  for (std::size_t i = 0; i < async_spans_.size(); ++i) {
+    const Span& span = async_spans_[i];
+    nlohmann::json begin = {{"ph", "b"},
+                            {"cat", "async"},
+                            {"id", i + 1},
+                            {"name", span.name},
+                            {"pid", span.track.pid},
+                            {"tid", span.track.tid},
+                            {"ts", to_microseconds(span.start)}};
+    if (!span.args.empty()) begin["args"] = args_to_json(span.args);
+    events.push_back(std::move(begin));
+    events.push_back({{"ph", "e"},
+                      {"cat", "async"},
+                      {"id", i + 1},
+                      {"name", span.name},
+                      {"pid", span.track.pid},
+                      {"tid", span.track.tid},
+                      {"ts", to_microseconds(span.end)}});
   }
   for (const Counter& counter : counters_) {
     events.push_back({{"ph", "C"},

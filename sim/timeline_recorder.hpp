@@ -35,8 +35,13 @@ class TimelineRecorder {
   void add_flow(std::string_view from_track, SimTime from, std::string_view to_track, SimTime to,
                 std::string name);
 
+  // A span that may overlap others on its track (a request in flight while other requests are): Chrome
+  // async events "b" and "e" with the span's index as id, which Perfetto shows on rows of their own.
+  void add_async_span(std::string_view track, std::string name, SimTime start, SimTime end,
+                      std::vector<TimelineArg> args = {});
   std::size_t span_count() const { return spans_.size(); }
-  // The latest end of any span; zero when none was recorded.
+  std::size_t async_span_count() const { return async_spans_.size(); }
+  // The latest end of any span (async ones too); zero when none was recorded.
   SimTime end_time() const;
 
   // The spans that overlap [from, to), at most `limit` of them in recording order, with their track names
@@ -87,6 +92,7 @@ class TimelineRecorder {
   std::vector<std::pair<std::uint32_t, std::string>> thread_names_;  // tid - 1 -> (pid, name)
   std::map<std::string, TrackIds, std::less<>> tracks_;
   std::vector<Span> spans_;
+  std::vector<Span> async_spans_;
   std::vector<Counter> counters_;
   std::vector<Flow> flows_;
 };

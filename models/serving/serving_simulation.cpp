@@ -55,7 +55,7 @@ class ServingDriver {
  public:
   ServingDriver(const TransformerConfig& model, const Deployment& deployment, const ClusterHardware& hardware,
                 ServingRun& run, sim::TimelineRecorder* timeline, std::int64_t max_iterations)
-      : run_(run), max_iterations_(max_iterations) {
+      : run_(run), max_iterations_(max_iterations), timeline_(timeline), tp_(deployment.tp) {
     ExecutionGraph layout;
     layout.ranks = deployment.replicas;
     layout.gpus = deployment.gpus();
@@ -84,6 +84,7 @@ class ServingDriver {
     executor_->run();
     run_.makespan = queue_.now();
     run_.events = queue_.executed();
+    if (timeline_ != nullptr) record_requests();
   }
 
  private:
@@ -114,6 +115,12 @@ class ServingDriver {
     run_.iterations.push_back({queue_.now(), static_cast<int>(replica),
                                static_cast<std::int64_t>(scheduler.running()), work->tokens(),
                                scheduler.kv_blocks_used()});
+    if (timeline_ != nullptr) {
+      const std::string track = "gpu" + std::to_string(static_cast<int>(replica) * tp_) + "/batch";
+      timeline_->add_counter(track, "requests", queue_.now(), static_cast<double>(scheduler.running()));
+      timeline_->add_counter(track, "kv blocks", queue_.now(),
+                             static_cast<double>(scheduler.kv_blocks_used()));
+    }
     const IterationTime time = costs_[replica]->price(*work);
     TaskId last = kNoTask;
     for (const IterationPart& part : kIterationParts) {
@@ -132,6 +139,18 @@ class ServingDriver {
     last_task_[replica] = last;
   }
 
+  void record_requests() {
+    for (std::size_t i = 0; i < run_.requests.size(); ++i) {
+      const ServingRequest& request = run_.requests[i];
+      const RequestRecord& record = run_.records[i];
+      timeline_->add_async_span("gpu" + std::to_string(record.replica * tp_) + "/requests",
+                                "request " + std::to_string(i), request.arrival, record.finish,
+                                {{"input_len", request.input_len},
+                                 {"output_len", request.output_len},
+                                 {"ttft_ms", (record.first_token - request.arrival).seconds() * 1e3}});
+    }
+  }
+
   void task_finished(TaskId id) {
     const auto replica = static_cast<std::size_t>(executor_->task(id).rank);
     if (last_task_[replica] != id) return;
@@ -141,6 +160,8 @@ class ServingDriver {
 
   ServingRun& run_;
   std::int64_t max_iterations_;
+  sim::TimelineRecorder* timeline_;
+  int tp_;
   sim::EventQueue queue_;
   std::unique_ptr<NetworkBackend> network_;
   std::unique_ptr<Executor> executor_;

@@ -6,6 +6,11 @@
 // sees. Requests arrive by the workload's arrival process and go to the replica with the fewest outstanding
 // requests (the lowest index on ties), as a load balancer in front of replicas would send them.
 //
+// With a timeline: the iterations' tasks on "gpu<g>/compute" (g: the replica's first GPU, as the executor
+// records them), each request as an async span from arrival to its last token on "gpu<g>/requests" (with
+// its lengths and TTFT), and at each iteration's start the batch's requests and the KV blocks reserved as
+// counters on "gpu<g>/batch".
+//
 // Same input, same output: arrivals come from a seeded source, and the engine's order is deterministic.
 #pragma once
 

@@ -236,10 +236,14 @@ std::string inference_report_html(const Scenario& scenario, const std::vector<In
 std::vector<std::filesystem::path> write_inference_bundle(const std::filesystem::path& dir,
                                                           const std::string& command,
                                                           const Scenario& scenario,
-                                                          const std::vector<InferenceResult>& ranked) {
-  sim::OutputBundle bundle(dir, command, {"report.json", "report.html"});
+                                                          const std::vector<InferenceResult>& ranked,
+                                                          const std::map<std::string, std::string>& traces) {
+  std::vector<std::string> planned = {"report.json", "report.html"};
+  for (const auto& [name, text] : traces) planned.push_back(name);
+  sim::OutputBundle bundle(dir, command, planned);
   bundle.write("report.json", report_text(inference_report_json(scenario, ranked)));
   bundle.write("report.html", inference_report_html(scenario, ranked));
+  for (const auto& [name, text] : traces) bundle.write(name, text);
   return bundle.finish();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,10 +25,10 @@ nlohmann::json inference_result_json(const InferenceResult& result);
 nlohmann::json inference_report_json(const Scenario& scenario, const std::vector<InferenceResult>& ranked);
 std::string inference_report_html(const Scenario& scenario, const std::vector<InferenceResult>& ranked);
 
-// report.json and report.html into `dir` as an output bundle of `command` (sim/output_bundle.hpp).
-std::vector<std::filesystem::path> write_inference_bundle(const std::filesystem::path& dir,
-                                                          const std::string& command,
-                                                          const Scenario& scenario,
-                                                          const std::vector<InferenceResult>& ranked);
+// report.json, report.html and the timelines (file name -> Chrome trace JSON, inference_traces) into `dir` as
+// an output bundle of `command` (sim/output_bundle.hpp).
+std::vector<std::filesystem::path> write_inference_bundle(
+    const std::filesystem::path& dir, const std::string& command, const Scenario& scenario,
+    const std::vector<InferenceResult>& ranked, const std::map<std::string, std::string>& traces = {});
 
 }  // namespace strata::scenarios

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "models/hardware/cluster_hardware.hpp"
 #include "sim/error.hpp"
@@ -147,6 +148,26 @@ InferenceResult run_deployment(const Scenario& scenario, std::size_t index, sim:
   result.time_breakdown_s["idle"] = std::max(0.0, result.run_time_s - busy);
   result.events = run.events;
   return result;
+}
+
+std::map<std::string, std::string> inference_traces(const Scenario& scenario,
+                                                    const std::vector<InferenceResult>& ranked,
+                                                    TraceSelection selection) {
+  std::map<std::string, std::string> traces;
+  if (selection == TraceSelection::kNone || ranked.empty()) return traces;
+  std::vector<std::string> names;  // by deployment index
+  for (std::size_t i = 0; i < scenario.deployments.size(); ++i)
+    names.push_back(trace_file_name(scenario.deployments[i].deployment.name, i, names));
+  for (std::size_t i = 0; i < scenario.deployments.size(); ++i) {
+    const bool best = scenario.deployments[i].deployment.name == ranked.front().deployment.name;
+    if (selection == TraceSelection::kBest && !best) continue;
+    sim::TimelineRecorder timeline;
+    run_deployment(scenario, i, &timeline);
+    std::ostringstream text;
+    timeline.write_chrome_trace(text);
+    traces[names[i]] = text.str();
+  }
+  return traces;
 }
 
 InferenceRanking inference_ranking(const models::ServingWorkload& workload) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "models/serving/serving_simulation.hpp"
+#include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/timeline_recorder.hpp"
 
@@ -89,5 +90,12 @@ std::string_view inference_ranking_phrase(InferenceRanking ranking);  // e.g. "o
 
 // Every deployment, ranked by inference_ranking; sets `rank`.
 std::vector<InferenceResult> run_inference_scenario(const Scenario& scenario);
+
+// The Perfetto timelines `selection` asks for (the first-ranked deployment, or every one), by file name
+// (trace-<deployment>.json, trace_file_name): each deployment simulated again with its timeline (the same
+// run: iterations, requests as async spans, batch and KV counters; serving_simulation.hpp).
+std::map<std::string, std::string> inference_traces(const Scenario& scenario,
+                                                    const std::vector<InferenceResult>& ranked,
+                                                    TraceSelection selection);
 
 }  // namespace strata::scenarios

@@ -95,3 +95,29 @@ TEST_CASE("a flow is an arrow between the slices of two tracks, and cannot arriv
   CHECK(ends["f"]["bp"] == "e");  // binds to the receive's enclosing slice
   CHECK(ends["s"]["ts"].get<double>() == Approx(2.0));
 }
+
+TEST_CASE("async spans overlap on one track as Chrome b and e events with one id each", "[timeline]") {
+  TimelineRecorder timeline;
+  timeline.add_async_span("gpu0/requests", "request 0", SimTime::zero(), SimTime::from_us(10),
+                          {{"input_len", std::int64_t{128}}});
+  timeline.add_async_span("gpu0/requests", "request 1", SimTime::from_us(2), SimTime::from_us(30));
+  CHECK(timeline.async_span_count() == 2);
+  CHECK(timeline.span_count() == 0);
+  CHECK(timeline.end_time() == SimTime::from_us(30));
+  CHECK_THROWS_AS(timeline.add_async_span("gpu0/requests", "x", SimTime::from_us(2), SimTime::from_us(1)),
+                  SimulationError);
+  std::ostringstream out;
+  timeline.write_chrome_trace(out);
+  const auto trace = nlohmann::json::parse(out.str());
+  std::map<std::int64_t, std::pair<double, double>> by_id;  // id -> (begin, end) in us
+  for (const auto& event : trace["traceEvents"]) {
+    if (event["ph"] == "b") {
+      CHECK(event["cat"] == "async");
+      by_id[event["id"]].first = event["ts"];
+    }
+    if (event["ph"] == "e") by_id[event["id"]].second = event["ts"];
+  }
+  REQUIRE(by_id.size() == 2);
+  CHECK(by_id.at(1) == std::pair<double, double>{0.0, 10.0});
+  CHECK(by_id.at(2) == std::pair<double, double>{2.0, 30.0});
+}

@@ -47,10 +47,20 @@ TEST_CASE("run serves a serving scenario: ranked table, report.json and report.h
   const CliRun validated = run({"validate", (dir / "s.json").string()});
   CHECK_THAT(validated.out, Catch::Contains("serve/tp2"));
 
+  // The default with -o: the first-ranked deployment's timeline; --trace all: every one.
+  CHECK(fs::exists(dir / "out" / ("trace-" + report["results"][0]["name"].get<std::string>() + ".json")));
   const CliRun traced = run({"run", (dir / "s.json").string(), "--trace", "all", "-o", (dir / "t").string()});
-  CHECK(traced.exit_code == 2);
-  CHECK_THAT(traced.err, Catch::Contains("--trace: serving runs write no timeline yet"));
-  CHECK_FALSE(fs::exists(dir / "t"));
+  REQUIRE(traced.exit_code == 0);
+  const nlohmann::json timeline = nlohmann::json::parse(slurp(dir / "t/trace-tp1x2.json"));
+  int requests = 0;
+  int iterations = 0;
+  for (const auto& event : timeline["traceEvents"]) {
+    requests += event["ph"] == "b" ? 1 : 0;
+    iterations += event["ph"] == "X" && event["name"] == "gemm" ? 1 : 0;
+  }
+  CHECK(requests == 100);
+  CHECK(iterations > 32);
+  CHECK(fs::exists(dir / "t/trace-tp2.json"));
   const CliRun searched = run({"search", (dir / "s.json").string()});
   CHECK(searched.exit_code == 2);
   CHECK_THAT(searched.err, Catch::Contains("strata search runs training scenarios"));

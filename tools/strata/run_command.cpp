@@ -35,8 +35,7 @@ struct RunOptions {
 
 // A serving scenario: its deployments ranked by output tokens per second per GPU.
 void run_serving(const RunOptions& o, const scenarios::Scenario& scenario, std::ostream& out) {
-  if (!o.trace.empty() && o.trace != "none")
-    throw sim::InputError("command line", "--trace", "serving runs write no timeline yet; omit --trace");
+  const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);
   const std::vector<scenarios::InferenceResult> ranked = scenarios::run_inference_scenario(scenario);
   if (o.json) {
@@ -58,8 +57,9 @@ void run_serving(const RunOptions& o, const scenarios::Scenario& scenario, std::
     out << scenarios::inference_table(ranked, scenarios::inference_ranking(w));
   }
   if (!o.out_dir.empty()) {
-    const auto written = scenarios::write_inference_bundle(o.out_dir, "run", scenario, ranked);
-    if (!o.json) out << "wrote " << written.size() << " files to " << o.out_dir << "\n";
+    const auto written = scenarios::write_inference_bundle(
+        o.out_dir, "run", scenario, ranked, scenarios::inference_traces(scenario, ranked, traces));
+    if (!o.json) out << bundle_note(written, o.out_dir, traces);
   }
 }
 
