@@ -6,6 +6,7 @@
 #include <string>
 
 #include "scenarios/request_file.hpp"
+#include "scenarios/scenario_file.hpp"
 #include "sim/error.hpp"
 
 namespace strata::scenarios {
@@ -102,6 +103,42 @@ int read_count(JsonObjectReader& r, const char* key, int fallback, int max) {
 }
 
 }  // namespace
+
+DeploymentSearchSpace read_deployment_search(JsonObjectReader r) {
+  DeploymentSearchSpace space;
+  // Each key's list, each value read as the deployment key of the same name reads it.
+  const auto each = [&r](const char* key, const auto& read_one) {
+    const nlohmann::json* value = r.optional(key);
+    if (value == nullptr) return;
+    const JsonLocation at = r.location_of(key);
+    const auto& list = sim::json_array(*value, at);
+    if (list.empty()) at.fail("an empty list leaves nothing to search; omit the key to search every value");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j)
+        if (list[j] == list[i]) at.child(i).fail("repeats " + list[i].dump());
+      read_one(list[i], at.child(i));
+    }
+  };
+  each("tp", [&](const auto& v, const auto& at) {
+    space.tp.push_back(static_cast<int>(sim::json_integer(v, at, 1, 1'000'000)));
+  });
+  each("max_batch_size", [&](const auto& v, const auto& at) {
+    space.max_batch_size.push_back(static_cast<int>(sim::json_integer(v, at, 1, 1'000'000)));
+  });
+  for (const char* key : {"weights_dtype", "kv_dtype"}) {
+    auto& list = std::string(key) == "weights_dtype" ? space.weights_dtype : space.kv_dtype;
+    each(key, [&](const auto& v, const auto& at) {
+      const auto dtype = models::dtype_from_name(sim::json_string(v, at));
+      if (!dtype || *dtype == models::Dtype::kFp32 || *dtype == models::Dtype::kTf32)
+        at.fail("expected bf16, fp16, fp8 or fp4");
+      list.push_back(*dtype);
+    });
+  }
+  each("chunked_prefill",
+       [&](const auto& v, const auto& at) { space.chunked_prefill.push_back(sim::json_bool(v, at)); });
+  r.finish();
+  return space;
+}
 
 models::ServingWorkload read_inference(JsonObjectReader r, const std::filesystem::path& scenario_file) {
   models::ServingWorkload workload;

@@ -21,4 +21,8 @@ models::ServingWorkload read_inference(sim::JsonObjectReader r, const std::files
 models::Deployment read_deployment_fields(sim::JsonObjectReader& r, const models::TransformerConfig& model,
                                           const models::GpuProfile& gpu, int gpus);
 
+// Reads a serving scenario's "search" object (scenario_file.hpp, DeploymentSearchSpace) and finishes it.
+struct DeploymentSearchSpace;
+DeploymentSearchSpace read_deployment_search(sim::JsonObjectReader r);
+
 }  // namespace strata::scenarios

@@ -290,12 +290,12 @@ Scenario read_scenario_document(const nlohmann::json& document, const std::files
   scenario.fidelity =
       checked_fidelity(root.optional_string("fidelity").value_or("analytic"), root.location_of("fidelity"));
   if (root.has("inference")) {
-    for (const char* key : {"training", "search"}) {
-      if (root.has(key))
-        root.location_of(key).fail(std::string("a serving scenario (\"inference\") has no \"") + key + "\"");
-    }
+    if (root.has("training"))
+      root.location_of("training").fail("a serving scenario (\"inference\") has no \"training\"");
     scenario.inference = read_inference(root.required_object("inference"), path);
-    read_deployments(root, scenario);
+    if (root.has("search"))
+      scenario.deployment_search = read_deployment_search(root.required_object("search"));
+    if (root.has("strategies") || !scenario.deployment_search) read_deployments(root, scenario);
     root.finish();
     return scenario;
   }

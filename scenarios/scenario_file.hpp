@@ -43,6 +43,17 @@ struct StrategySpec {
   std::optional<Expectation> expected;
 };
 
+// `strata search` bounds of a serving scenario: the values to try per deployment key; an empty list means
+// every valid tp (divisors of the cluster's GPUs that divide the heads, replicas filling the rest) and the
+// defaults elsewhere (trtllm-bench's batch limits, bf16, no chunking).
+struct DeploymentSearchSpace {
+  std::vector<int> tp;
+  std::vector<int> max_batch_size;
+  std::vector<models::Dtype> weights_dtype;
+  std::vector<models::Dtype> kv_dtype;
+  std::vector<bool> chunked_prefill;
+};
+
 // A serving scenario's strategy: a deployment (scenarios/README.md, "Inference scenarios").
 struct DeploymentSpec {
   models::Deployment deployment;
@@ -69,6 +80,7 @@ struct Scenario {
   // Serving scenarios have an "inference" section instead of "training", and deployments as strategies.
   std::optional<models::ServingWorkload> inference;
   std::vector<DeploymentSpec> deployments;
+  std::optional<DeploymentSearchSpace> deployment_search;  // a serving scenario's "search"
   std::string fidelity = "analytic";
   std::optional<SearchSpace> search;  // a search scenario has this instead of (or besides) strategies
   const StrategySpec& strategy(const std::string& name) const;  // InputError listing the names when unknown

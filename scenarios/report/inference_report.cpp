@@ -193,14 +193,18 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
   return result;
 }
 
-nlohmann::json inference_report_json(const Scenario& scenario, const std::vector<InferenceResult>& ranked) {
+nlohmann::json inference_report_json(const Scenario& scenario, const std::vector<InferenceResult>& ranked,
+                                     const nlohmann::json& extra) {
   nlohmann::json results = nlohmann::json::array();
   for (const InferenceResult& r : ranked) results.push_back(inference_result_json(r));
-  return {{"strata_report", kReportFormatVersion},
-          {"scenario", scenario_json(scenario)},
-          {"results", results},
-          {"ranked_by", std::string(inference_ranking_phrase(inference_ranking(*scenario.inference)))},
-          {"verdict", inference_verdict(ranked, inference_ranking(*scenario.inference))}};
+  nlohmann::json report = {
+      {"strata_report", kReportFormatVersion},
+      {"scenario", scenario_json(scenario)},
+      {"results", results},
+      {"ranked_by", std::string(inference_ranking_phrase(inference_ranking(*scenario.inference)))},
+      {"verdict", inference_verdict(ranked, inference_ranking(*scenario.inference))}};
+  for (const auto& [key, value] : extra.items()) report[key] = value;
+  return report;
 }
 
 std::string inference_report_html(const Scenario& scenario, const std::vector<InferenceResult>& ranked) {
@@ -237,11 +241,12 @@ std::vector<std::filesystem::path> write_inference_bundle(const std::filesystem:
                                                           const std::string& command,
                                                           const Scenario& scenario,
                                                           const std::vector<InferenceResult>& ranked,
-                                                          const std::map<std::string, std::string>& traces) {
+                                                          const std::map<std::string, std::string>& traces,
+                                                          const nlohmann::json& extra) {
   std::vector<std::string> planned = {"report.json", "report.html"};
   for (const auto& [name, text] : traces) planned.push_back(name);
   sim::OutputBundle bundle(dir, command, planned);
-  bundle.write("report.json", report_text(inference_report_json(scenario, ranked)));
+  bundle.write("report.json", report_text(inference_report_json(scenario, ranked, extra)));
   bundle.write("report.html", inference_report_html(scenario, ranked));
   for (const auto& [name, text] : traces) bundle.write(name, text);
   return bundle.finish();

@@ -22,13 +22,16 @@ std::string inference_verdict(const std::vector<InferenceResult>& ranked, Infere
 std::string inference_table(const std::vector<InferenceResult>& ranked, InferenceRanking ranking);
 // One result as the report's results[] entry (config, figures, latencies, memory, timelines, expected).
 nlohmann::json inference_result_json(const InferenceResult& result);
-nlohmann::json inference_report_json(const Scenario& scenario, const std::vector<InferenceResult>& ranked);
+// `extra` keys (a search's summary) are merged at the top level.
+nlohmann::json inference_report_json(const Scenario& scenario, const std::vector<InferenceResult>& ranked,
+                                     const nlohmann::json& extra = nlohmann::json::object());
 std::string inference_report_html(const Scenario& scenario, const std::vector<InferenceResult>& ranked);
 
-// report.json, report.html and the timelines (file name -> Chrome trace JSON, inference_traces) into `dir` as
-// an output bundle of `command` (sim/output_bundle.hpp).
+// report.json (with `extra` keys), report.html and the timelines (file name -> Chrome trace JSON,
+// inference_traces) into `dir` as an output bundle of `command` (sim/output_bundle.hpp).
 std::vector<std::filesystem::path> write_inference_bundle(
     const std::filesystem::path& dir, const std::string& command, const Scenario& scenario,
-    const std::vector<InferenceResult>& ranked, const std::map<std::string, std::string>& traces = {});
+    const std::vector<InferenceResult>& ranked, const std::map<std::string, std::string>& traces = {},
+    const nlohmann::json& extra = nlohmann::json::object());
 
 }  // namespace strata::scenarios

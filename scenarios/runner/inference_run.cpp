@@ -184,11 +184,7 @@ std::string_view inference_ranking_phrase(InferenceRanking ranking) {
   return "output tokens/s per GPU";
 }
 
-std::vector<InferenceResult> run_inference_scenario(const Scenario& scenario) {
-  std::vector<InferenceResult> results;
-  for (std::size_t i = 0; i < scenario.deployments.size(); ++i)
-    results.push_back(run_deployment(scenario, i));
-  const InferenceRanking ranking = inference_ranking(*scenario.inference);
+void rank_inference_results(std::vector<InferenceResult>& results, InferenceRanking ranking) {
   // Larger is better: the score of a result under the ranking.
   const auto score = [ranking](const InferenceResult& r) {
     switch (ranking) {
@@ -204,6 +200,13 @@ std::vector<InferenceResult> run_inference_scenario(const Scenario& scenario) {
                      return a.deployment.name < b.deployment.name;
                    });
   for (std::size_t i = 0; i < results.size(); ++i) results[i].rank = static_cast<int>(i) + 1;
+}
+
+std::vector<InferenceResult> run_inference_scenario(const Scenario& scenario) {
+  std::vector<InferenceResult> results;
+  for (std::size_t i = 0; i < scenario.deployments.size(); ++i)
+    results.push_back(run_deployment(scenario, i));
+  rank_inference_results(results, inference_ranking(*scenario.inference));
   return results;
 }
 

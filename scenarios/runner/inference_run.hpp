@@ -88,7 +88,9 @@ enum class InferenceRanking { kThroughput, kGoodput, kLatency };
 InferenceRanking inference_ranking(const models::ServingWorkload& workload);
 std::string_view inference_ranking_phrase(InferenceRanking ranking);  // e.g. "output tokens/s per GPU"
 
-// Every deployment, ranked by inference_ranking; sets `rank`.
+// Sorts by `ranking` (ties by name) and sets `rank`.
+void rank_inference_results(std::vector<InferenceResult>& results, InferenceRanking ranking);
+// Every deployment, ranked by inference_ranking.
 std::vector<InferenceResult> run_inference_scenario(const Scenario& scenario);
 
 // The Perfetto timelines `selection` asks for (the first-ranked deployment, or every one), by file name

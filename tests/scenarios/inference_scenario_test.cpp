@@ -11,6 +11,7 @@
 
 #include "scenarios/report/inference_report.hpp"
 #include "scenarios/report/report_json.hpp"
+#include "scenarios/runner/deployment_search.hpp"
 #include "scenarios/runner/inference_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/error.hpp"
@@ -260,4 +261,54 @@ TEST_CASE("a serving run ranks deployments and reports the same bytes every time
     CHECK_THAT(scenarios::inference_table(by_goodput, scenarios::inference_ranking(*timed.inference)),
                Catch::Contains("Ranked by goodput"));
   }
+}
+
+TEST_CASE(
+    "a serving search runs every deployment within its bounds, with the Pareto front and the slo's best",
+    "[scenario][serving][search]") {
+  const scenarios::Scenario scenario = read_edited([](auto& d) {
+    d.erase("strategies");
+    d["inference"]["slo"] = {{"ttft", "1000s"}, {"tpot", "1s"}};
+    d["search"] = {{"weights_dtype", {"fp8", "bf16"}}, {"max_batch_size", {8, 64}}};
+  });
+  REQUIRE(scenario.deployment_search);
+  CHECK(scenario.deployments.empty());
+  // tp 1 (2 replicas) and 2 on 2 GPUs, two dtypes, two batch limits: 8 candidates.
+  const auto candidates = scenarios::deployment_candidates(scenario);
+  REQUIRE(candidates.size() == 8);
+  CHECK(candidates[0].name == "tp1x2-fp8-bs8");
+  CHECK(candidates[0].replicas == 2);
+  CHECK(candidates.back().name == "tp2-bf16-bs64");
+  const scenarios::DeploymentSearchOutcome outcome = scenarios::search_deployments(scenario);
+  CHECK(outcome.candidates == 8);
+  CHECK(outcome.infeasible == 0);
+  REQUIRE(outcome.ranked.size() == 8);
+  REQUIRE(outcome.pareto.size() == 8);
+  // The front: no member is dominated, every other result is dominated by a member.
+  for (std::size_t i = 0; i < outcome.ranked.size(); ++i) {
+    bool dominated = false;
+    for (const auto& other : outcome.ranked) {
+      dominated =
+          dominated || (other.output_tokens_per_s_per_gpu >= outcome.ranked[i].output_tokens_per_s_per_gpu &&
+                        other.tpot.p50_s <= outcome.ranked[i].tpot.p50_s &&
+                        (other.output_tokens_per_s_per_gpu > outcome.ranked[i].output_tokens_per_s_per_gpu ||
+                         other.tpot.p50_s < outcome.ranked[i].tpot.p50_s));
+    }
+    CHECK(outcome.pareto[i] == !dominated);
+  }
+  // Offline, with an slo every candidate meets: the best under it has the most tokens/s per GPU.
+  REQUIRE(outcome.best_under_slo);
+  for (const auto& r : outcome.ranked)
+    CHECK(outcome.ranked[*outcome.best_under_slo].output_tokens_per_s_per_gpu >=
+          r.output_tokens_per_s_per_gpu);
+
+  CHECK_THAT(error_after([](auto& d) {
+               d["search"] = {{"tp", nlohmann::json::array()}};
+             }),
+             Catch::Contains("/search/tp: an empty list leaves nothing to search"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["search"] = {{"kv_dtype", {"fp8", "fp8"}}};
+             }),
+             Catch::Contains("/search/kv_dtype/1: repeats"));
+  CHECK_THAT(error_after([](auto& d) { d["search"] = {{"pp", {1, 2}}}; }), Catch::Contains("/search/pp"));
 }

@@ -63,9 +63,31 @@ TEST_CASE("run serves a serving scenario: ranked table, report.json and report.h
   CHECK(fs::exists(dir / "t/trace-tp2.json"));
   const CliRun searched = run({"search", (dir / "s.json").string()});
   CHECK(searched.exit_code == 2);
-  CHECK_THAT(searched.err, Catch::Contains("strata search runs training scenarios"));
+  CHECK_THAT(searched.err, Catch::Contains("/search: missing: a serving search needs a \"search\" object"));
   const CliRun lowered = run({"lower", (dir / "s.json").string(), "tp2"});
   CHECK(lowered.exit_code == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("search ranks deployments within the bounds and names the Pareto front", "[cli][serving]") {
+  const fs::path dir = fresh_dir("serve-search");
+  nlohmann::json scenario = nlohmann::json::parse(kServing);
+  scenario.erase("strategies");
+  scenario["search"] = {{"weights_dtype", {"fp8"}}, {"kv_dtype", {"fp8"}}};
+  std::ofstream(dir / "s.json") << scenario.dump();
+  const CliRun result =
+      run({"search", (dir / "s.json").string(), "--top", "1", "-o", (dir / "out").string()});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("2 deployments, 0 infeasible"));
+  CHECK_THAT(result.out, Catch::Contains("Pareto front (output tokens/s per GPU against TPOT p50): "));
+  const nlohmann::json report = nlohmann::json::parse(slurp(dir / "out/report.json"));
+  CHECK(report["results"].size() == 1);
+  CHECK(report["search"]["candidates"] == 2);
+  CHECK_FALSE(report["search"]["pareto_front"].empty());
+  const CliRun only_bounds = run({"run", (dir / "s.json").string()});
+  CHECK(only_bounds.exit_code == 2);
+  CHECK_THAT(only_bounds.err, Catch::Contains("no deployments to run: the scenario has only search bounds"));
   fs::remove_all(dir);
 }
 

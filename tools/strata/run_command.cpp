@@ -35,6 +35,10 @@ struct RunOptions {
 
 // A serving scenario: its deployments ranked by output tokens per second per GPU.
 void run_serving(const RunOptions& o, const scenarios::Scenario& scenario, std::ostream& out) {
+  if (scenario.deployments.empty())
+    throw sim::InputError(
+        o.scenario, "/strategies",
+        "no deployments to run: the scenario has only search bounds (strata search " + o.scenario + ")");
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);
   const std::vector<scenarios::InferenceResult> ranked = scenarios::run_inference_scenario(scenario);

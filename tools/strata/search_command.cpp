@@ -14,8 +14,10 @@
 
 #include "models/hardware/profile_catalog.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "scenarios/report/inference_report.hpp"
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/report/report_table.hpp"
+#include "scenarios/runner/deployment_search.hpp"
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/runner/search_mpi.hpp"
 #include "scenarios/runner/strategy_search.hpp"
@@ -65,6 +67,58 @@ std::string unbounded_dimensions(const scenarios::SearchSpace& space) {
   return open;
 }
 
+// A serving scenario: every deployment within its bounds, ranked, with the Pareto frontier of tokens/s per
+// GPU against TPOT and the best deployment under the slo (scenarios/runner/deployment_search.hpp).
+void search_serving(const SearchOptions& o, const scenarios::Scenario& scenario, std::ostream& out) {
+  if (!scenario.deployment_search)
+    throw sim::InputError(o.scenario, "/search", "missing: a serving search needs a \"search\" object");
+  const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
+  if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);
+  scenarios::DeploymentSearchOutcome outcome = scenarios::search_deployments(scenario);
+  nlohmann::json front = nlohmann::json::array();
+  for (std::size_t i = 0; i < outcome.ranked.size(); ++i)
+    if (outcome.pareto[i]) front.push_back(outcome.ranked[i].deployment.name);
+  nlohmann::json summary = {{"candidates", outcome.candidates},
+                            {"infeasible", outcome.infeasible},
+                            {"pareto_front", front},
+                            {"top", o.top}};
+  if (outcome.best_under_slo)
+    summary["best_under_slo"] = outcome.ranked[*outcome.best_under_slo].deployment.name;
+  if (outcome.ranked.size() > static_cast<std::size_t>(o.top))
+    outcome.ranked.resize(static_cast<std::size_t>(o.top));
+  const nlohmann::json extra = {{"search", summary}};
+  const nlohmann::json report = scenarios::inference_report_json(scenario, outcome.ranked, extra);
+  if (o.json) {
+    out << scenarios::report_text(report);
+  } else {
+    out << scenario.name << ": " << outcome.candidates << " deployments, " << outcome.infeasible
+        << " infeasible"
+        << (outcome.first_infeasible.empty() ? "" : " (first: " + outcome.first_infeasible + ")") << "\n";
+    out << scenarios::inference_table(outcome.ranked, scenarios::inference_ranking(*scenario.inference));
+    std::string names;
+    for (const auto& name : front) names += (names.empty() ? "" : ", ") + name.get<std::string>();
+    out << "Pareto front (output tokens/s per GPU against TPOT p50): " << names << "\n";
+    if (scenario.inference->slo) {
+      out << "best under the slo (TTFT p99 and TPOT p99 within it): "
+          << (outcome.best_under_slo ? outcome.ranked.size() > *outcome.best_under_slo
+                                           ? outcome.ranked[*outcome.best_under_slo].deployment.name
+                                           : summary["best_under_slo"].get<std::string>()
+                                     : std::string("none meets it"))
+          << "\n";
+    }
+  }
+  if (!o.out_dir.empty()) {
+    scenarios::Scenario top = scenario;
+    top.deployments.clear();
+    for (const auto& r : outcome.ranked) top.deployments.push_back({r.deployment, std::nullopt});
+    const auto written =
+        scenarios::write_inference_bundle(o.out_dir, "search", scenario, outcome.ranked,
+                                          scenarios::inference_traces(top, outcome.ranked, traces), extra);
+    if (!o.json)
+      out << "the top " << outcome.ranked.size() << ": " << bundle_note(written, o.out_dir, traces);
+  }
+}
+
 void search(const SearchOptions& o, std::ostream& out) {
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   const bool terminal = isatty(STDERR_FILENO) != 0 && !o.json;
@@ -85,7 +139,10 @@ void search(const SearchOptions& o, std::ostream& out) {
     const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
     const models::ModelCatalog presets(resolve_preset_dir(o.presets));
     read = scenarios::read_scenario(o.scenario, profiles, presets);
-    read->require_training("strata search");
+    if (read->inference) {
+      search_serving(o, *read, out);
+      return;
+    }
     check_output(*read);
     outcome = scenarios::search_strategies(*read, terminal ? draw_progress : nullptr, o.jobs, o.top);
   }
