@@ -33,6 +33,22 @@ ValidationGroup summarise(std::string name, const std::vector<ValidationCase>& c
   return group;
 }
 
+// One case: named after the scenario, and its strategy when it has several.
+ValidationCase validation_case(const Scenario& scenario, std::size_t strategies, const std::string& strategy,
+                               const Expectation& expected, double predicted_s, double published_s,
+                               double error_pct) {
+  ValidationCase c;
+  c.name = strategies == 1 ? scenario.name : scenario.name + "/" + strategy;
+  c.file = scenario.file.filename().string();
+  c.predicted_step_s = predicted_s;
+  c.published_step_s = published_s;
+  c.error_pct = error_pct;
+  c.tolerance_pct = expected.tolerance_pct;
+  c.source = expected.source;
+  c.group = expected.group.empty() ? "other" : expected.group;
+  return c;
+}
+
 // A serving scenario's deployments with a published output tokens/s; the run time stands for the step.
 void add_serving_cases(const Scenario& scenario, ValidationSummary& summary) {
   bool any = false;
@@ -42,16 +58,9 @@ void add_serving_cases(const Scenario& scenario, ValidationSummary& summary) {
     any = true;
     const InferenceResult result = run_deployment(scenario, i);
     const InferenceComparison published = compare_with_published(result);
-    ValidationCase c;
-    c.name = scenario.deployments.size() == 1 ? scenario.name : scenario.name + "/" + spec.deployment.name;
-    c.file = scenario.file.filename().string();
-    c.predicted_step_s = result.run_time_s;
-    c.published_step_s = published.published_run_s;
-    c.error_pct = published.error_pct;
-    c.tolerance_pct = spec.expected->tolerance_pct;
-    c.source = spec.expected->source;
-    c.group = spec.expected->group.empty() ? "other" : spec.expected->group;
-    summary.cases.push_back(c);
+    summary.cases.push_back(validation_case(scenario, scenario.deployments.size(), spec.deployment.name,
+                                            *spec.expected, result.run_time_s, published.published_run_s,
+                                            published.error_pct));
   }
   if (!any)
     throw sim::InputError(scenario.file.string(), "/strategies",
@@ -97,17 +106,10 @@ ValidationSummary run_validation(const std::vector<std::filesystem::path>& files
       if (!spec.expected) continue;
       any = true;
       const StrategyResult result = run_strategy(scenario, i);
-      ValidationCase c;
-      c.name = scenario.strategies.size() == 1 ? scenario.name : scenario.name + "/" + spec.strategy.name;
-      c.file = file.filename().string();
-      c.predicted_step_s = result.step_time_s;
       const PublishedComparison published = compare_with_published(result, scenario.training);
-      c.published_step_s = published.published_step_s;
-      c.error_pct = published.error_pct;
-      c.tolerance_pct = spec.expected->tolerance_pct;
-      c.source = spec.expected->source;
-      c.group = spec.expected->group.empty() ? "other" : spec.expected->group;
-      summary.cases.push_back(c);
+      summary.cases.push_back(validation_case(scenario, scenario.strategies.size(), spec.strategy.name,
+                                              *spec.expected, result.step_time_s, published.published_step_s,
+                                              published.error_pct));
     }
     if (!any)
       throw sim::InputError(file.string(), "/strategies",
