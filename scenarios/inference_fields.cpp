@@ -172,7 +172,9 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
     }
   }
   d.tp = read_count(r, "tp", 1, 1'000'000);
-  d.replicas = read_count(r, "replicas", 1, 1'000'000);
+  // Each replica is a simulated rank with its own scheduler: bounded, so that a scenario cannot ask for
+  // gigabytes of them.
+  d.replicas = read_count(r, "replicas", 1, 65'536);
   if (model.moe.experts > 0)
     r.location().fail("serving MoE models (" + model.name + ") is not modelled yet: experts and ep are next");
   if (model.uses_mla()) r.location().fail("serving MLA attention (" + model.name + ") is not modelled yet");

@@ -124,6 +124,8 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
              Catch::Contains("/inference/slo/ttft: must be above zero"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][1]["tp"] = 3; }),
              Catch::Contains("/strategies/1/tp: tp 3 does not divide the model's 32 attention heads"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["replicas"] = 70000; }),
+             Catch::Contains("/strategies/0/replicas"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["replicas"] = 3; }),
              Catch::Contains("/strategies/0: tp x replicas = 3 GPUs, but the cluster has 2"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["weights_dtype"] = "fp4"; }),
