@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "models/hardware/cluster_hardware.hpp"
@@ -16,6 +17,12 @@ double nearest_rank(const std::vector<double>& sorted, double percent) {
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
+// A request's time per output token after the first, in seconds; none for a single-token output.
+std::optional<double> tpot_of(const models::ServingRequest& request, const models::RequestRecord& record) {
+  if (request.output_len <= 1) return std::nullopt;
+  return (record.finish - record.first_token).seconds() / static_cast<double>(request.output_len - 1);
+}
+
 void set_latencies(InferenceResult& result, const models::ServingRun& run) {
   std::vector<double> ttft;
   std::vector<double> tpot;
@@ -25,15 +32,14 @@ void set_latencies(InferenceResult& result, const models::ServingRun& run) {
     const models::RequestRecord& record = run.records[i];
     ttft.push_back((record.first_token - request.arrival).seconds());
     e2e.push_back((record.finish - request.arrival).seconds());
-    if (request.output_len > 1)
-      tpot.push_back((record.finish - record.first_token).seconds() /
-                     static_cast<double>(request.output_len - 1));
+    if (const auto seconds = tpot_of(request, record)) tpot.push_back(*seconds);
   }
-  result.ttft = latency_stats(ttft);
-  result.tpot = latency_stats(tpot);
-  result.e2e_latency = latency_stats(e2e);
+  result.e2e_latency = latency_stats(std::move(e2e));
+  // Sorted once: the statistics and the CDFs read the same order.
   std::sort(ttft.begin(), ttft.end());
   std::sort(tpot.begin(), tpot.end());
+  result.ttft = latency_stats(ttft);
+  result.tpot = latency_stats(tpot);
   result.ttft_values_s = std::move(ttft);
   result.tpot_values_s = std::move(tpot);
 }
@@ -44,9 +50,8 @@ std::size_t requests_meeting(const models::ServingRun& run, const models::Servic
     const models::ServingRequest& request = run.requests[i];
     const models::RequestRecord& record = run.records[i];
     const bool ttft_ok = record.first_token - request.arrival <= slo.ttft;
-    const bool tpot_ok = request.output_len <= 1 || (record.finish - record.first_token).seconds() /
-                                                            static_cast<double>(request.output_len - 1) <=
-                                                        slo.tpot.seconds();
+    const std::optional<double> tpot = tpot_of(request, record);
+    const bool tpot_ok = !tpot || *tpot <= slo.tpot.seconds();
     good += ttft_ok && tpot_ok ? 1 : 0;
   }
   return good;
