@@ -161,10 +161,44 @@ models::ServingWorkload read_inference(JsonObjectReader r, const std::filesystem
   return workload;
 }
 
+namespace {
+
+// ep and attention_dp: refused where they would change nothing (a dense model) or cannot be laid out.
+void read_expert_fields(JsonObjectReader& r, const models::TransformerConfig& model, models::Deployment& d) {
+  const bool moe = model.moe.experts > 0;
+  if (r.has("ep")) {
+    if (!moe) r.location_of("ep").fail(model.name + " has no experts; ep would change nothing");
+    d.ep = read_count(r, "ep", 1, 1'000'000);
+    if (d.tp % d.ep != 0) {
+      r.location_of("ep").fail("ep " + std::to_string(d.ep) + " does not divide tp " + std::to_string(d.tp) +
+                               " (expert parallelism splits a replica's tp GPUs)");
+    }
+    if (model.moe.experts % d.ep != 0) {
+      r.location_of("ep").fail("ep " + std::to_string(d.ep) + " does not divide the model's " +
+                               std::to_string(model.moe.experts) + " experts");
+    }
+  }
+  if (const nlohmann::json* value = r.optional("attention_dp")) {
+    d.attention_dp = sim::json_bool(*value, r.location_of("attention_dp"));
+    if (d.attention_dp && !moe) {
+      r.location_of("attention_dp")
+          .fail(model.name +
+                " has no experts: attention dp would leave nothing to share across the tp GPUs; "
+                "use replicas of tp 1 instead");
+    }
+    if (d.attention_dp && d.tp == 1) {
+      r.location_of("attention_dp")
+          .fail("a replica of tp 1 has one attention rank already; attention dp would change nothing");
+    }
+  }
+}
+
+}  // namespace
+
 models::Deployment read_deployment_fields(JsonObjectReader& r, const models::TransformerConfig& model,
                                           const models::GpuProfile& gpu, int gpus) {
   models::Deployment d;
-  for (const char* key : {"pp", "ep", "attention_dp", "preemption", "prefill", "decode"}) {
+  for (const char* key : {"pp", "preemption", "prefill", "decode"}) {
     if (r.has(key)) {
       r.location_of(key).fail(std::string("\"") + key +
                               "\" is not modelled for serving yet: deployments are tensor parallel with "
@@ -175,8 +209,7 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
   // Each replica is a simulated rank with its own scheduler: bounded, so that a scenario cannot ask for
   // gigabytes of them.
   d.replicas = read_count(r, "replicas", 1, 65'536);
-  if (model.moe.experts > 0)
-    r.location().fail("serving MoE models (" + model.name + ") is not modelled yet: experts and ep are next");
+  read_expert_fields(r, model, d);
   if (model.uses_mla()) r.location().fail("serving MLA attention (" + model.name + ") is not modelled yet");
   if (model.heads % d.tp != 0) {
     r.location_of("tp").fail("tp " + std::to_string(d.tp) + " does not divide the model's " +

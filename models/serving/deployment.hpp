@@ -29,6 +29,18 @@ struct Deployment {
   std::string name;
   int tp = 1;        // tensor-parallel GPUs of one replica
   int replicas = 1;  // independent copies of the model, each serving its share of the requests
+  // Expert parallelism (MoE models): the tp GPUs of a replica split every MoE layer's experts into ep groups
+  // and each expert over tp / ep GPUs (TensorRT-LLM's Mapping, tensorrt_llm/mapping.py: moe_tp_size x
+  // moe_ep_size = tp; without ep it takes moe_tp_size = tp, moe_ep_size = 1).
+  int ep = 1;
+  // Attention data parallelism (TensorRT-LLM's enable_attention_dp,
+  // docs/source/features/parallel-strategy.md): each of a replica's tp GPUs runs attention, the dense MLPs
+  // and shared experts with unsharded weights on requests of its own, with its own scheduler, batch limits
+  // and KV cache; the MoE layers gather every GPU's tokens and spread the experts as ep and tp / ep say.
+  bool attention_dp = false;
+  int attention_tp() const { return attention_dp ? 1 : tp; }     // GPUs sharing one attention's weights
+  int attention_ranks() const { return attention_dp ? tp : 1; }  // schedulers (request owners) per replica
+  int moe_tp() const { return tp / ep; }                         // GPUs sharing one expert's weights
   Dtype weights_dtype = Dtype::kBf16;
   Dtype kv_dtype = Dtype::kBf16;
   // Requests and tokens one iteration may hold; unset: trtllm-bench's choice for the workload

@@ -1,6 +1,7 @@
 #include "models/serving/iteration_cost.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "models/collectives/analytic_collective.hpp"
 #include "models/cost/compute_cost.hpp"
@@ -12,11 +13,11 @@ namespace {
 constexpr double kActivationBytes = 2.0;  // bf16 activations between kernels
 constexpr double kLogitBytes = 4.0;       // fp32 logits
 
-sim::SimTime gemm(const GpuProfile& gpu, std::int64_t m, double n, double k, Dtype dtype) {
+sim::SimTime gemm(const GpuProfile& gpu, double m, double n, double k, Dtype dtype) {
   GemmShape shape;
-  shape.m = m;
-  shape.n = std::max<std::int64_t>(1, static_cast<std::int64_t>(n));
-  shape.k = std::max<std::int64_t>(1, static_cast<std::int64_t>(k));
+  shape.m = std::max<std::int64_t>(1, std::llround(m));
+  shape.n = std::max<std::int64_t>(1, std::llround(n));
+  shape.k = std::max<std::int64_t>(1, std::llround(k));
   return gemm_time(gpu, shape, dtype).total;
 }
 
@@ -24,85 +25,162 @@ sim::SimTime memory_pass(const GpuProfile& gpu, double bytes) {
   return memory_bound_time(gpu, sim::Bytes::from_count(static_cast<std::int64_t>(bytes))).total;
 }
 
+// A gated (SwiGLU) or plain MLP of intermediate width `ffn` on one GPU: its GEMMs and its activation.
+void add_mlp(const GpuProfile& gpu, double tokens, double hidden, double ffn, bool swiglu, Dtype dtype,
+             IterationTime& time) {
+  if (ffn <= 0 || tokens <= 0) return;
+  time.gemm +=
+      gemm(gpu, tokens, (swiglu ? 2 : 1) * ffn, hidden, dtype) + gemm(gpu, tokens, hidden, ffn, dtype);
+  time.memory_bound += memory_pass(gpu, (swiglu ? 3 : 2) * tokens * ffn * kActivationBytes);
+}
+
+IterationTime times(const IterationTime& part, int count) {
+  IterationTime scaled;
+  scaled.gemm = part.gemm * count;
+  scaled.attention = part.attention * count;
+  scaled.memory_bound = part.memory_bound * count;
+  scaled.tp = part.tp * count;
+  return scaled;
+}
+
 }  // namespace
+
+IterationTime& IterationTime::operator+=(const IterationTime& other) {
+  gemm += other.gemm;
+  attention += other.attention;
+  memory_bound += other.memory_bound;
+  tp += other.tp;
+  return *this;
+}
 
 IterationCost::IterationCost(const TransformerConfig& model, const Deployment& deployment,
                              const GpuProfile& gpu, const SystemProfile& system)
     : model_(model), deployment_(deployment), gpu_(gpu), system_(system) {
   (void)gpu_.gemm_efficiency(deployment.weights_dtype);  // the GPU must have data for the weights dtype
+  for (int layer = 0; layer < model.layers; ++layer)
+    ++(model.is_moe_layer(layer) ? moe_layers_ : dense_layers_);
 }
 
-const IterationCost::TokenParts& IterationCost::token_parts(std::int64_t tokens) {
-  if (const auto found = by_tokens_.find(tokens); found != by_tokens_.end()) return found->second;
-  const double tp = deployment_.tp;
+sim::SimTime IterationCost::tp_collective(CollectiveOp op, double bytes) const {
+  const int per_node = std::min(deployment_.tp, system_.gpus_per_node.value);
+  const CollectiveScope scope{(deployment_.tp + per_node - 1) / per_node, per_node};
+  return analytic_collective(system_, op, sim::Bytes::from_count(static_cast<std::int64_t>(bytes)), scope)
+      .time;
+}
+
+const IterationTime& IterationCost::own_token_parts(std::int64_t tokens) {
+  if (const auto found = own_by_tokens_.find(tokens); found != own_by_tokens_.end()) return found->second;
+  const double tp = deployment_.attention_tp();
   const double h = model_.hidden;
   const double head_dim = model_.head_dim;
-  const double ffn = model_.ffn_hidden / tp;
   const double heads = model_.heads / tp;
-  const double kv_heads = kv_heads_per_gpu(model_, deployment_.tp);
+  const double kv_heads = kv_heads_per_gpu(model_, deployment_.attention_tp());
   const bool swiglu = model_.activation == MlpActivation::kSwiGlu;
   const Dtype dtype = deployment_.weights_dtype;
   const double t = static_cast<double>(tokens);
 
-  TokenParts parts;
-  parts.gemm = gemm(gpu_, tokens, (heads + 2 * kv_heads) * head_dim, h, dtype) +
-               gemm(gpu_, tokens, h, heads * head_dim, dtype) +
-               gemm(gpu_, tokens, (swiglu ? 2 : 1) * ffn, h, dtype) + gemm(gpu_, tokens, h, ffn, dtype);
-  const double norm_bytes = 4 * t * h * kActivationBytes;
-  const double rope_bytes = 2 * t * (heads + kv_heads) * head_dim * kActivationBytes;
-  const double activation_bytes = (swiglu ? 3 : 2) * t * ffn * kActivationBytes;
-  parts.memory_bound =
-      memory_pass(gpu_, norm_bytes) * 2 + memory_pass(gpu_, rope_bytes) + memory_pass(gpu_, activation_bytes);
-  if (deployment_.tp > 1) {
-    const int per_node = std::min(deployment_.tp, system_.gpus_per_node.value);
-    const CollectiveScope scope{(deployment_.tp + per_node - 1) / per_node, per_node};
-    const auto bytes = sim::Bytes::from_count(static_cast<std::int64_t>(t * h * kActivationBytes));
-    parts.tp = analytic_collective(system_, CollectiveOp::kAllReduce, bytes, scope).time * 2;
+  // Every layer: attention projections, two residual-add + norms, rotary embedding, and with tp the two
+  // all-reduces (attention output, MLP or MoE output).
+  IterationTime layer;
+  layer.gemm =
+      gemm(gpu_, t, (heads + 2 * kv_heads) * head_dim, h, dtype) + gemm(gpu_, t, h, heads * head_dim, dtype);
+  layer.memory_bound = memory_pass(gpu_, 4 * t * h * kActivationBytes) * 2 +
+                       memory_pass(gpu_, 2 * t * (heads + kv_heads) * head_dim * kActivationBytes);
+  if (tp > 1) layer.tp = tp_collective(CollectiveOp::kAllReduce, t * h * kActivationBytes) * 2;
+  IterationTime dense;
+  add_mlp(gpu_, t, h, model_.ffn_hidden / tp, swiglu, dtype, dense);
+  IterationTime moe;
+  if (moe_layers_ > 0) {
+    moe.gemm = gemm(gpu_, t, model_.moe.experts, h, Dtype::kBf16);  // the router, unquantized
+    add_mlp(gpu_, t, h, model_.moe.shared_ffn_hidden / tp, swiglu, dtype, moe);
   }
-  return by_tokens_.emplace(tokens, parts).first->second;
+  IterationTime parts = times(layer, model_.layers);
+  parts += times(dense, dense_layers_);
+  parts += times(moe, moe_layers_);
+  // The embedding lookup: read and write T x h.
+  parts.memory_bound += memory_pass(gpu_, 2 * t * h * kActivationBytes);
+  return own_by_tokens_.emplace(tokens, parts).first->second;
 }
 
-IterationTime IterationCost::price(const BatchWork& work) {
+const IterationTime& IterationCost::routed_expert_parts(std::int64_t tokens) {
+  if (const auto found = routed_by_tokens_.find(tokens); found != routed_by_tokens_.end())
+    return found->second;
+  const MoeConfig& moe = model_.moe;
+  const double h = model_.hidden;
+  const double t = static_cast<double>(tokens);
+  const double experts = moe.experts;
+  const double top_k = moe.experts_per_token;
+  const double local_experts = experts / deployment_.ep;
+  const double routed = t * top_k / deployment_.ep;  // token copies this GPU's experts receive
+  const double active = std::max(1.0, local_experts * (1.0 - std::pow(1.0 - top_k / experts, t)));
+  const double width = static_cast<double>(moe.expert_ffn_hidden) / deployment_.moe_tp();
+  const bool swiglu = model_.activation == MlpActivation::kSwiGlu;
+  const Dtype dtype = deployment_.weights_dtype;
+  const double per_expert = routed / active;
+
+  IterationTime layer;
+  layer.gemm = gemm(gpu_, per_expert, active * (swiglu ? 2 : 1) * width, h, dtype) +
+               gemm(gpu_, per_expert, active * h, width, dtype);
+  // Permute the copies in (read the tokens, write the copies) and out (read the outputs, write the
+  // weighted sums), and the experts' activation.
+  layer.memory_bound = memory_pass(gpu_, 2 * (t + routed) * h * kActivationBytes) +
+                       memory_pass(gpu_, (swiglu ? 3 : 2) * routed * width * kActivationBytes);
+  if (deployment_.attention_dp && deployment_.tp > 1) {
+    const double bytes = t * h * kActivationBytes;
+    layer.tp =
+        tp_collective(CollectiveOp::kAllGather, bytes) + tp_collective(CollectiveOp::kReduceScatter, bytes);
+  }
+  return routed_by_tokens_.emplace(tokens, times(layer, moe_layers_)).first->second;
+}
+
+IterationTime IterationCost::attention_and_sampling(const BatchWork& work) {
   IterationTime time;
-  const std::int64_t tokens = work.tokens();
-  if (tokens == 0) return time;
-  const TokenParts& parts = token_parts(tokens);
-  const double tp = deployment_.tp;
+  const double tp = deployment_.attention_tp();
   const double head_dim = model_.head_dim;
   const double heads = model_.heads / tp;
-  const double kv_heads = kv_heads_per_gpu(model_, deployment_.tp);
+  const double kv_heads = kv_heads_per_gpu(model_, deployment_.attention_tp());
   const double kv_token_bytes = 2 * kv_heads * head_dim * dtype_bytes(deployment_.kv_dtype);
-  sim::SimTime attention;
   if (work.prefill_tokens > 0) {
     const double flops = 4 * work.prefill_pairs * head_dim * heads;
     const double bytes =
         static_cast<double>(work.prefill_tokens) * (2 * heads + 2 * kv_heads) * head_dim * kActivationBytes +
         static_cast<double>(work.prefill_cached) * kv_token_bytes;
-    attention += fused_attention_time(gpu_, sim::Flops::from_count(flops),
-                                      sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))
-                     .total;
+    time.attention += fused_attention_time(gpu_, sim::Flops::from_count(flops),
+                                           sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))
+                          .total;
   }
   if (work.decode_requests > 0) {
     const double context = static_cast<double>(work.decode_context);
     const double bytes = context * kv_token_bytes +
                          static_cast<double>(work.decode_requests) * 2 * heads * head_dim * kActivationBytes;
-    attention += fused_attention_time(gpu_, sim::Flops::from_count(4 * context * head_dim * heads),
-                                      sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))
-                     .total;
+    time.attention += fused_attention_time(gpu_, sim::Flops::from_count(4 * context * head_dim * heads),
+                                           sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))
+                          .total;
   }
-  const std::int64_t layers = model_.layers;
-  time.gemm = parts.gemm * layers;
-  time.attention = attention * layers;
-  time.memory_bound = parts.memory_bound * layers;
-  time.tp = parts.tp * layers;
-  const double h = model_.hidden;
-  time.memory_bound += memory_pass(gpu_, 2 * static_cast<double>(tokens) * h * kActivationBytes);
+  time.attention = time.attention * model_.layers;
   if (work.sampled_sequences > 0) {
-    time.gemm += gemm(gpu_, work.sampled_sequences, model_.vocab / tp, h, Dtype::kBf16);
-    time.memory_bound +=
-        memory_pass(gpu_, static_cast<double>(work.sampled_sequences) * (model_.vocab / tp) * kLogitBytes);
+    const double h = model_.hidden;
+    const double vocab = model_.vocab / tp;
+    const auto sequences = static_cast<double>(work.sampled_sequences);
+    time.gemm += gemm(gpu_, sequences, vocab, h, Dtype::kBf16);
+    time.memory_bound += memory_pass(gpu_, sequences * vocab * kLogitBytes);
   }
   return time;
+}
+
+IterationTime IterationCost::price(std::span<const BatchWork> ranks) {
+  IterationTime slowest;
+  std::int64_t all_tokens = 0;
+  for (const BatchWork& work : ranks) {
+    const std::int64_t tokens = work.tokens();
+    all_tokens += tokens;
+    if (tokens == 0) continue;
+    IterationTime own = own_token_parts(tokens);
+    own += attention_and_sampling(work);
+    if (own.total() > slowest.total()) slowest = own;
+  }
+  if (all_tokens > 0 && moe_layers_ > 0) slowest += routed_expert_parts(all_tokens);
+  return slowest;
 }
 
 }  // namespace strata::models

@@ -17,6 +17,19 @@
 //    4 T h x 2 bytes each), rotary embedding of q and k (read and write), the MLP activation (SwiGLU reads 2
 //    ffn / tp and writes ffn / tp per token; GELU reads and writes ffn / tp).
 //  - tensor parallelism (tp > 1): two all-reduces of T x h x 2 bytes (Megatron's row-parallel outputs).
+// MoE models (layers where is_moe_layer): the MLP is a router (16-bit GEMM, n = experts), the shared experts
+// (a dense MLP) and the routed experts as grouped GEMMs: the T tokens' top-k copies are spread over ep GPU
+// groups, so one GPU receives T k / ep of them, for its experts / ep experts, of which the expected number
+// that any token picks is active = experts / ep x (1 - (1 - k / experts)^T) (uniform routing, the aim of
+// every router's load balancing); each active expert multiplies T k / ep / active tokens by its weights
+// (split over tp / ep GPUs), priced as one GEMM of that m over active x the expert's width, so a decode
+// iteration reads each active expert's weights once. Routing permutes the copies in and out (memory-bound).
+// Attention data parallelism (Deployment::attention_dp): each GPU of the replica runs attention, norms,
+// dense MLPs and shared experts with unsharded weights on its own requests' tokens, and the MoE layers work
+// on every GPU's tokens, gathered by an all-gather and returned by a reduce-scatter (T_all x h x 2 bytes
+// over tp GPUs; TensorRT-LLM's CutlassFusedMoE under attention dp, tensorrt_llm/_torch/modules/fused_moe/
+// fused_moe_cutlass.py). The GPUs step together (the collectives join them), so an iteration takes the
+// slowest GPU's own work plus the MoE layers on all tokens.
 // Per iteration: the embedding lookup (read and write T x h x 2 bytes), the LM head (16-bit GEMM, m =
 // sequences that sample a token, n = vocab / tp, k = h) and sampling (a memory-bound pass over their fp32
 // logits).
@@ -29,8 +42,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <unordered_map>
 
+#include "models/collectives/collective_op.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "models/serving/deployment.hpp"
@@ -54,9 +69,10 @@ struct BatchWork {
 struct IterationTime {
   sim::SimTime gemm;
   sim::SimTime attention;
-  sim::SimTime memory_bound;  // norms, activations, embedding, sampling
-  sim::SimTime tp;            // tensor-parallel all-reduces
+  sim::SimTime memory_bound;  // norms, activations, embedding, MoE routing, sampling
+  sim::SimTime tp;            // tensor-parallel all-reduces, attention-dp gathers and scatters
   sim::SimTime total() const { return gemm + attention + memory_bound + tp; }
+  IterationTime& operator+=(const IterationTime& other);
 };
 
 class IterationCost {
@@ -66,22 +82,26 @@ class IterationCost {
   IterationCost(const TransformerConfig& model, const Deployment& deployment, const GpuProfile& gpu,
                 const SystemProfile& system);
 
-  IterationTime price(const BatchWork& work);
+  // One iteration of a replica: `ranks` holds each attention rank's batch (one without attention_dp).
+  IterationTime price(std::span<const BatchWork> ranks);
+  IterationTime price(const BatchWork& work) { return price(std::span<const BatchWork>(&work, 1)); }
 
  private:
-  // The parts that depend only on the token count (GEMMs, element-wise kernels, all-reduces), per layer.
-  struct TokenParts {
-    sim::SimTime gemm;
-    sim::SimTime memory_bound;
-    sim::SimTime tp;
-  };
-  const TokenParts& token_parts(std::int64_t tokens);
+  // What depends only on a token count, over every layer: a GPU's own tokens (attention projections, norms,
+  // dense MLPs, shared experts, router, tp all-reduces, embedding) or, for the routed experts, the replica's.
+  const IterationTime& own_token_parts(std::int64_t tokens);
+  const IterationTime& routed_expert_parts(std::int64_t tokens);
+  IterationTime attention_and_sampling(const BatchWork& work);
+  sim::SimTime tp_collective(CollectiveOp op, double bytes) const;
 
   const TransformerConfig& model_;
   Deployment deployment_;
   const GpuProfile& gpu_;
   const SystemProfile& system_;
-  std::unordered_map<std::int64_t, TokenParts> by_tokens_;
+  int dense_layers_ = 0;
+  int moe_layers_ = 0;
+  std::unordered_map<std::int64_t, IterationTime> own_by_tokens_;
+  std::unordered_map<std::int64_t, IterationTime> routed_by_tokens_;
 };
 
 }  // namespace strata::models

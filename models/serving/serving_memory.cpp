@@ -1,5 +1,6 @@
 #include "models/serving/serving_memory.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -20,30 +21,66 @@ std::string gib(double bytes) {
 
 int kv_heads_per_gpu(const TransformerConfig& model, int tp) { return (model.kv_heads + tp - 1) / tp; }
 
+ReplicaWeights replica_weights(const TransformerConfig& model) {
+  ReplicaWeights weights;
+  const ParameterCounts params = count_parameters(model);
+  weights.sixteen_bit = params.embedding + params.lm_head;
+  for (int layer = 0; layer < model.layers; ++layer) {
+    for (const WeightTensor& tensor : layer_weight_tensors(model, layer))
+      (tensor.expert ? weights.experts : weights.dense) += tensor.parameters;
+  }
+  return weights;
+}
+
+namespace {
+
+// The widest MLP intermediate one token keeps alive on one GPU, in elements.
+double mlp_activations_per_token(const TransformerConfig& model, const Deployment& deployment) {
+  const double mlp_tp = deployment.attention_tp();
+  const double matrices = model.activation == MlpActivation::kSwiGlu ? 2.0 : 1.0;
+  double widest = 0;
+  for (int layer = 0; layer < model.layers; ++layer) {
+    if (!model.is_moe_layer(layer)) {
+      widest = std::max(widest, matrices * model.ffn_hidden / mlp_tp);
+      continue;
+    }
+    // The routed copies of every gathered token (top-k of them, a share 1 / ep on this GPU), and the shared
+    // experts' intermediate on the GPU's own tokens.
+    const double routed = static_cast<double>(deployment.attention_ranks()) * model.moe.experts_per_token /
+                          deployment.ep *
+                          (model.hidden + matrices * model.moe.expert_ffn_hidden / deployment.moe_tp());
+    widest = std::max(widest, routed + matrices * model.moe.shared_ffn_hidden / mlp_tp);
+  }
+  return widest;
+}
+
+}  // namespace
+
 ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,
                              const GpuProfile& gpu, const BatchLimits& limits) {
   constexpr double kActivationBytes = 2.0;  // bf16 activations
   constexpr double kLogitBytes = 4.0;       // fp32 logits
   const double tp = deployment.tp;
-  const ParameterCounts params = count_parameters(model);
-  const double sixteen_bit = params.embedding + params.lm_head;
+  const double attention_tp = deployment.attention_tp();
+  const ReplicaWeights weights = replica_weights(model);
   ServingMemory memory;
   memory.capacity_bytes = gpu.memory_capacity.value.as_double();
-  memory.weights_bytes = ((params.total - sixteen_bit) * dtype_bytes(deployment.weights_dtype) +
-                          sixteen_bit * kActivationBytes) /
-                         tp;
-  const double qkv_width = (model.heads + 2.0 * model.kv_heads) * model.head_dim / tp;
-  const double per_token = model.hidden + 2.0 * model.ffn_hidden / tp + qkv_width;
+  memory.weights_bytes =
+      (weights.dense / attention_tp + weights.experts / tp) * dtype_bytes(deployment.weights_dtype) +
+      weights.sixteen_bit / attention_tp * kActivationBytes;
+  const double qkv_width = (model.heads + 2.0 * model.kv_heads) * model.head_dim / attention_tp;
+  const double per_token = model.hidden + mlp_activations_per_token(model, deployment) + qkv_width;
   memory.activation_bytes = limits.max_num_tokens * per_token * kActivationBytes +
-                            limits.max_batch_size * (model.vocab / tp) * kLogitBytes;
-  memory.kv_bytes_per_token = 2.0 * model.layers * kv_heads_per_gpu(model, deployment.tp) * model.head_dim *
-                              dtype_bytes(deployment.kv_dtype);
+                            limits.max_batch_size * (model.vocab / attention_tp) * kLogitBytes;
+  memory.kv_bytes_per_token = 2.0 * model.layers * kv_heads_per_gpu(model, deployment.attention_tp()) *
+                              model.head_dim * dtype_bytes(deployment.kv_dtype);
   const double left = memory.capacity_bytes - memory.weights_bytes - memory.activation_bytes;
   const double block_bytes = memory.kv_bytes_per_token * deployment.kv_block_tokens;
   memory.kv_blocks =
       left > 0 ? static_cast<std::int64_t>(std::floor(left * deployment.kv_memory_fraction / block_bytes))
                : 0;
   memory.kv_block_tokens = deployment.kv_block_tokens;
+  memory.replica_kv_blocks = memory.kv_blocks * deployment.attention_ranks();
   memory.kv_cache_bytes = static_cast<double>(memory.kv_blocks) * block_bytes;
   if (memory.kv_blocks < 1) {
     throw sim::InputError("", "/tp",

@@ -1,16 +1,19 @@
 // What one GPU of a serving replica holds, and so how many tokens its KV cache keeps (the number that decides
 // how many requests run at once).
 //
-//  - weights: every parameter sharded over the replica's tp GPUs, at the deployment's weights dtype, except
-//    the token embedding and the LM head, kept in 16-bit (NVIDIA ModelOpt's FP8/FP4 recipes leave lm_head
-//    unquantized, and an embedding is a lookup table, not a GEMM operand);
+//  - weights: at the deployment's weights dtype, except the token embedding and the LM head, kept in 16-bit
+//    (NVIDIA ModelOpt's FP8/FP4 recipes leave lm_head unquantized, and an embedding is a lookup table, not a
+//    GEMM operand). Routed experts are sharded over the replica's tp GPUs (ep groups of experts, each expert
+//    over tp / ep); everything else over tp, or, with attention_dp, whole on every GPU (TensorRT-LLM builds
+//    attention, dense MLPs, shared experts, embedding and LM head without tp under attention dp);
 //  - activations: the largest iteration's live tensors, max_num_tokens tokens at the MLP, where the most is
 //    alive: its input and the gate/up output (2 x ffn / tp), plus the query/key/value projection, in 16-bit;
 //    and the logits of max_batch_size sequences in fp32 (what the sampler reads). TensorRT-LLM sizes the
 //    KV cache after a dry run of such an iteration (its KV-cache "profiling" pass);
 //  - KV cache: kv_memory_fraction of what is left, in blocks of kv_block_tokens tokens. One token takes
 //      2 (K and V) x layers x ceil(kv_heads / tp) x head_dim x bytes(kv dtype)
-//    per GPU: with fewer KV heads than tp each GPU keeps a copy of one head.
+//    per GPU: with fewer KV heads than tp each GPU keeps a copy of one head; with attention_dp every GPU
+//    keeps every head of its own requests.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +33,18 @@ struct ServingMemory {
   double kv_bytes_per_token = 0;  // one GPU's share of one token's K and V over every layer
   std::int64_t kv_blocks = 0;     // blocks of kv_block_tokens tokens
   std::int64_t kv_block_tokens = 0;
+  std::int64_t replica_kv_blocks = 0;  // a replica's blocks together: kv_blocks x its attention ranks
   std::int64_t kv_tokens() const { return kv_blocks * kv_block_tokens; }
 };
+
+// A model's parameters as serving shards them: routed experts, everything else in the layers, and the
+// 16-bit embedding and LM head.
+struct ReplicaWeights {
+  double experts = 0;
+  double dense = 0;
+  double sixteen_bit = 0;
+};
+ReplicaWeights replica_weights(const TransformerConfig& model);
 
 // KV heads one GPU of a tp group keeps.
 int kv_heads_per_gpu(const TransformerConfig& model, int tp);

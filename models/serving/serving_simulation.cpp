@@ -55,7 +55,11 @@ class ServingDriver {
  public:
   ServingDriver(const TransformerConfig& model, const Deployment& deployment, const ClusterHardware& hardware,
                 ServingRun& run, sim::TimelineRecorder* timeline, std::int64_t max_iterations)
-      : run_(run), max_iterations_(max_iterations), timeline_(timeline), tp_(deployment.tp) {
+      : run_(run),
+        max_iterations_(max_iterations),
+        timeline_(timeline),
+        tp_(deployment.tp),
+        ranks_(static_cast<std::size_t>(deployment.attention_ranks())) {
     ExecutionGraph layout;
     layout.ranks = deployment.replicas;
     layout.gpus = deployment.gpus();
@@ -64,9 +68,12 @@ class ServingDriver {
       layout.gpu_of_rank.push_back(r * deployment.tp);
       costs_.push_back(std::make_unique<IterationCost>(model, deployment, hardware.gpu(r * deployment.tp),
                                                        hardware.system()));
-      schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks, run.requests, run.records);
+      for (std::size_t a = 0; a < ranks_; ++a)
+        schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks, run.requests, run.records);
     }
     last_task_.assign(static_cast<std::size_t>(deployment.replicas), kNoTask);
+    formed_.assign(schedulers_.size(), false);
+    kick_pending_.assign(static_cast<std::size_t>(deployment.replicas), false);
     network_ = make_network_backend(NetworkFidelity::kAnalytic, queue_, hardware, layout.gpus);
     executor_ = std::make_unique<Executor>(queue_, std::move(layout), hardware, *network_, timeline);
     executor_->on_task_finished([this](TaskId id) { task_finished(id); });
@@ -90,19 +97,40 @@ class ServingDriver {
  private:
   static constexpr TaskId kNoTask = ~TaskId{0};
 
+  // Schedulers are per attention rank: ranks_ of them for each replica, in replica order.
   void arrive(std::size_t request) {
     std::size_t best = 0;
-    for (std::size_t r = 1; r < schedulers_.size(); ++r) {
-      if (schedulers_[r].outstanding() < schedulers_[best].outstanding()) best = r;
+    for (std::size_t s = 1; s < schedulers_.size(); ++s) {
+      if (schedulers_[s].outstanding() < schedulers_[best].outstanding()) best = s;
     }
     schedulers_[best].enqueue(request);
-    if (last_task_[best] == kNoTask) start_iteration(best);
+    const std::size_t replica = best / ranks_;
+    if (last_task_[replica] != kNoTask || kick_pending_[replica]) return;
+    // An idle replica starts its next iteration once every request arriving at this instant is queued
+    // (events at one time run in the order they were scheduled), so that they share its first batch.
+    kick_pending_[replica] = true;
+    queue_.schedule_at(queue_.now(), [this, replica] {
+      kick_pending_[replica] = false;
+      if (last_task_[replica] == kNoTask) start_iteration(replica);
+    });
   }
 
   void start_iteration(std::size_t replica) {
-    ReplicaScheduler& scheduler = schedulers_[replica];
-    const std::optional<BatchWork> work = scheduler.next_iteration();
-    if (!work) {
+    works_.clear();
+    std::int64_t running = 0;
+    std::int64_t tokens = 0;
+    std::int64_t kv_blocks = 0;
+    for (std::size_t a = 0; a < ranks_; ++a) {
+      const std::size_t s = replica * ranks_ + a;
+      ReplicaScheduler& scheduler = schedulers_[s];
+      std::optional<BatchWork> work = scheduler.next_iteration();
+      formed_[s] = work.has_value();
+      works_.push_back(work.value_or(BatchWork{}));
+      running += static_cast<std::int64_t>(scheduler.running());
+      tokens += works_.back().tokens();
+      kv_blocks += scheduler.kv_blocks_used();
+    }
+    if (tokens == 0) {
       last_task_[replica] = kNoTask;
       return;
     }
@@ -112,16 +140,13 @@ class ServingDriver {
           "the run needs more than " + std::to_string(max_iterations_) +
               " iterations; serve fewer requests or shorter outputs, or allow larger batches");
     }
-    run_.iterations.push_back({queue_.now(), static_cast<int>(replica),
-                               static_cast<std::int64_t>(scheduler.running()), work->tokens(),
-                               scheduler.kv_blocks_used()});
+    run_.iterations.push_back({queue_.now(), static_cast<int>(replica), running, tokens, kv_blocks});
     if (timeline_ != nullptr) {
       const std::string track = "gpu" + std::to_string(static_cast<int>(replica) * tp_) + "/batch";
-      timeline_->add_counter(track, "requests", queue_.now(), static_cast<double>(scheduler.running()));
-      timeline_->add_counter(track, "kv blocks", queue_.now(),
-                             static_cast<double>(scheduler.kv_blocks_used()));
+      timeline_->add_counter(track, "requests", queue_.now(), static_cast<double>(running));
+      timeline_->add_counter(track, "kv blocks", queue_.now(), static_cast<double>(kv_blocks));
     }
-    const IterationTime time = costs_[replica]->price(*work);
+    const IterationTime time = costs_[replica]->price(works_);
     TaskId last = kNoTask;
     for (const IterationPart& part : kIterationParts) {
       const sim::SimTime duration = time.*part.time;
@@ -154,7 +179,9 @@ class ServingDriver {
   void task_finished(TaskId id) {
     const auto replica = static_cast<std::size_t>(executor_->task(id).rank);
     if (last_task_[replica] != id) return;
-    schedulers_[replica].complete_iteration(queue_.now());
+    for (std::size_t s = replica * ranks_; s < (replica + 1) * ranks_; ++s) {
+      if (formed_[s]) schedulers_[s].complete_iteration(queue_.now());
+    }
     start_iteration(replica);
   }
 
@@ -162,12 +189,16 @@ class ServingDriver {
   std::int64_t max_iterations_;
   sim::TimelineRecorder* timeline_;
   int tp_;
+  std::size_t ranks_;  // attention ranks (schedulers) per replica
   sim::EventQueue queue_;
   std::unique_ptr<NetworkBackend> network_;
   std::unique_ptr<Executor> executor_;
   std::vector<std::unique_ptr<IterationCost>> costs_;
   std::vector<ReplicaScheduler> schedulers_;
-  std::vector<TaskId> last_task_;  // per replica: the last task of its running iteration (kNoTask: idle)
+  std::vector<TaskId> last_task_;   // per replica: the last task of its running iteration (kNoTask: idle)
+  std::vector<bool> kick_pending_;  // per replica: an idle replica's start is scheduled
+  std::vector<bool> formed_;        // per scheduler: it has work in its replica's running iteration
+  std::vector<BatchWork> works_;    // the iteration being formed, per attention rank
 };
 
 }  // namespace

@@ -5,6 +5,9 @@
 // replica's own GPU), and when its last task finishes the scheduler forms the next one from what it then
 // sees. Requests arrive by the workload's arrival process and go to the replica with the fewest outstanding
 // requests (the lowest index on ties), as a load balancer in front of replicas would send them.
+// With attention_dp a replica has one scheduler per GPU (each owns its requests, batch limits and KV cache,
+// as TensorRT-LLM's attention-dp ranks do); their batches form one iteration, priced together (the MoE
+// layers gather every GPU's tokens), and a request goes to the scheduler with the fewest outstanding.
 //
 // With a timeline: the iterations' tasks on "gpu<g>/compute" (g: the replica's first GPU, as the executor
 // records them), each request as an async span from arrival to its last token on "gpu<g>/requests" (with

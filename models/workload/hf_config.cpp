@@ -1,5 +1,6 @@
 #include "models/workload/hf_config.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "sim/error.hpp"
@@ -8,6 +9,9 @@ namespace strata::models {
 namespace {
 
 constexpr int kMaxDimension = 10'000'000;
+// A context length only sizes arithmetic (and GPT's position table, a parameter count), never a loop or an
+// allocation: a wider bound, for Llama 4 Scout's 10,485,760 positions.
+constexpr int kMaxPositions = 1'000'000'000;
 
 class HfReader {
  public:
@@ -15,11 +19,13 @@ class HfReader {
     if (!config.is_object()) where.fail("expected a HuggingFace config object");
   }
   bool has(const char* key) const { return config_.contains(key) && !config_[key].is_null(); }
-  int integer(const char* key) const {
+  int integer(const char* key, int max = kMaxDimension) const {
     if (!has(key)) where_.fail("missing required key \"" + std::string(key) + "\"");
-    return static_cast<int>(sim::json_integer(config_[key], where_.child(key), 0, kMaxDimension));
+    return static_cast<int>(sim::json_integer(config_[key], where_.child(key), 0, max));
   }
-  int integer_or(const char* key, int fallback) const { return has(key) ? integer(key) : fallback; }
+  int integer_or(const char* key, int fallback, int max = kMaxDimension) const {
+    return has(key) ? integer(key, max) : fallback;
+  }
   bool boolean_or(const char* key, bool fallback) const {
     return has(key) ? sim::json_bool(config_[key], where_.child(key)) : fallback;
   }
@@ -53,7 +59,8 @@ class HfReader {
 
 constexpr const char* kSupported =
     "GPT2LMHeadModel, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, MixtralForCausalLM, "
-    "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, DeepseekV3ForCausalLM, MPTForCausalLM";
+    "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, DeepseekV3ForCausalLM, Llama4ForCausalLM, "
+    "Llama4ForConditionalGeneration (its text_config), MPTForCausalLM";
 
 MlpActivation activation(const HfReader& hf, const char* key, const std::string& fallback) {
   const std::string name = hf.string_or(key, fallback);
@@ -113,10 +120,35 @@ void read_llama_like(const HfReader& hf, TransformerConfig& c) {
   c.kv_heads = hf.integer_or("num_key_value_heads", c.heads);
   c.ffn_hidden = hf.integer_or("intermediate_size", 0);
   c.vocab = hf.integer("vocab_size");
-  c.max_positions = hf.integer_or("max_position_embeddings", 0);
+  c.max_positions = hf.integer_or("max_position_embeddings", 0, kMaxPositions);
   c.tied_embeddings = hf.boolean_or("tie_word_embeddings", false);
   c.activation = activation(hf, "hidden_act", "silu");
   c.norm = NormKind::kRmsNorm;
+}
+
+// Llama 4 (HF transformers models/llama4): MoE layers every interleave_moe_layer_step-th layer (or those
+// moe_layers lists), each with num_local_experts routed experts of intermediate_size, top
+// num_experts_per_tok, and one shared expert of the same width without a gate; the other layers have a
+// dense MLP of intermediate_size_mlp. Not read: chunked local attention (attention_chunk_size, in three of
+// every four layers), which only differs from full attention on contexts longer than the chunk.
+void read_llama4(const HfReader& hf, TransformerConfig& c) {
+  read_llama_like(hf, c);
+  c.family = Family::kMoe;
+  c.ffn_hidden = hf.integer("intermediate_size_mlp");
+  c.moe.experts = hf.integer("num_local_experts");
+  c.moe.experts_per_token = hf.integer_or("num_experts_per_tok", 1);
+  c.moe.expert_ffn_hidden = hf.integer("intermediate_size");
+  c.moe.shared_experts = 1;
+  c.moe.shared_ffn_hidden = c.moe.expert_ffn_hidden;
+  c.moe.moe_layer_interval = hf.integer_or("interleave_moe_layer_step", 1);
+  if (hf.has("moe_layers")) {
+    const std::vector<int> moe_layers = hf.integers_or_empty("moe_layers");
+    c.moe.moe_layer_interval = 1;
+    for (int layer = 0; layer < c.layers; ++layer) {
+      if (std::find(moe_layers.begin(), moe_layers.end(), layer) == moe_layers.end())
+        c.moe.dense_layers.push_back(layer);
+    }
+  }
 }
 
 }  // namespace
@@ -133,6 +165,10 @@ TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLo
   c.name = std::move(name);
   c.architecture = sim::json_string(architectures[0], where.child("architectures").child(std::size_t{0}));
   const std::string& arch = c.architecture;
+  // A multimodal checkpoint's language model is described by its text_config.
+  if (arch == "Llama4ForConditionalGeneration" && !hf.has("text_config"))
+    where.fail("missing required key \"text_config\" (the language model of " + arch + ")");
+  const HfReader text = arch == "Llama4ForConditionalGeneration" ? hf.object_or_empty("text_config") : hf;
   if (arch == "GPT2LMHeadModel") {
     read_gpt2(hf, c);
   } else if (arch == "MPTForCausalLM") {
@@ -174,18 +210,21 @@ TransformerConfig read_hf_config(const nlohmann::json& config, const sim::JsonLo
     c.mla.qk_nope_head_dim = hf.integer("qk_nope_head_dim");
     c.mla.qk_rope_head_dim = hf.integer("qk_rope_head_dim");
     c.mla.v_head_dim = hf.integer("v_head_dim");
+  } else if (arch == "Llama4ForCausalLM" || arch == "Llama4ForConditionalGeneration") {
+    read_llama4(text, c);
   } else {
     where.child("architectures")
         .child(std::size_t{0})
         .fail("unsupported architecture \"" + arch + "\" (supported: " + std::string(kSupported) + ")");
   }
   if (!c.uses_mla()) {
-    if (c.heads > 0 && c.hidden % c.heads != 0 && !hf.has("head_dim")) {
-      where.child("num_attention_heads")
+    if (c.heads > 0 && c.hidden % c.heads != 0 && !text.has("head_dim")) {
+      text.where()
+          .child("num_attention_heads")
           .fail("hidden_size " + std::to_string(c.hidden) + " is not divisible by " +
                 std::to_string(c.heads) + " heads and no head_dim is given");
     }
-    c.head_dim = hf.integer_or("head_dim", c.heads > 0 ? c.hidden / c.heads : 0);
+    c.head_dim = text.integer_or("head_dim", c.heads > 0 ? c.hidden / c.heads : 0);
   }
   validate(c, where.source);
   return c;

@@ -79,7 +79,8 @@ std::string kv_chart(const InferenceResult& r) {
   for (const models::IterationSample& s : r.iteration_samples) {
     if (s.replica != 0) continue;
     const double x = x0 + s.start.seconds() / r.run_time_s * w;
-    const double y = y0 + h - static_cast<double>(s.kv_blocks) / static_cast<double>(r.memory.kv_blocks) * h;
+    const double y =
+        y0 + h - static_cast<double>(s.kv_blocks) / static_cast<double>(r.memory.replica_kv_blocks) * h;
     points += number("%.1f", x) + "," + number("%.1f", y) + " ";
   }
   svg += "<polyline fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"1.5\" points=\"" + points + "\"/>";
@@ -175,7 +176,8 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
         {"activation_bytes", r.memory.activation_bytes},
         {"kv_cache_bytes", r.memory.kv_cache_bytes},
         {"kv_cache_tokens", r.memory.kv_tokens()},
-        {"kv_blocks", r.memory.kv_blocks}}},
+        {"kv_blocks", r.memory.kv_blocks},
+        {"replica_kv_blocks", r.memory.replica_kv_blocks}}},
       {"time_breakdown_s", breakdown},
       {"biggest_sink", r.biggest_sink().first},
       {"kv_blocks_timeline", {{"columns", {"time_s", "replica", "kv_blocks"}}, {"rows", kv}}},

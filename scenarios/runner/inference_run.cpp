@@ -67,7 +67,7 @@ void set_iterations(InferenceResult& result, const models::ServingRun& run) {
   }
   if (!run.iterations.empty())
     result.mean_batch_requests = requests / static_cast<double>(run.iterations.size());
-  result.peak_kv_use = static_cast<double>(peak_blocks) / static_cast<double>(run.memory.kv_blocks);
+  result.peak_kv_use = static_cast<double>(peak_blocks) / static_cast<double>(run.memory.replica_kv_blocks);
   const std::size_t stride =
       (run.iterations.size() + InferenceResult::kMaxSamples - 1) / InferenceResult::kMaxSamples;
   for (std::size_t i = 0; i < run.iterations.size(); i += std::max<std::size_t>(stride, 1))

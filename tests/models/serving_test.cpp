@@ -277,3 +277,83 @@ TEST_CASE("a serving run on the executor serves every request, the same way ever
                       Catch::Contains("the run needs more than 10 iterations"));
   }
 }
+
+TEST_CASE("MoE serving: experts sharded over tp, attention dp keeps the rest whole on every GPU",
+          "[serving]") {
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const TransformerConfig qwen = preset("qwen3-235b-a22b");
+  Deployment adp = fp8(8);
+  adp.ep = 8;
+  adp.attention_dp = true;
+  const BatchLimits limits{256, 4096};
+  const ServingMemory memory = serving_memory(qwen, adp, h100, limits);
+  const ReplicaWeights weights = replica_weights(qwen);
+  // 94 layers x 128 experts x 3 x 4096 x 1536 routed-expert parameters.
+  CHECK(weights.experts == Approx(94.0 * 128 * 3 * 4096 * 1536));
+  CHECK(memory.weights_bytes == Approx(weights.dense + weights.experts / 8 + 2 * weights.sixteen_bit));
+  // Every GPU keeps all 4 KV heads of its own requests: 2 x 94 x 4 x 128 x 1 B per token.
+  CHECK(memory.kv_bytes_per_token == 2.0 * 94 * 4 * 128);
+  CHECK(memory.replica_kv_blocks == 8 * memory.kv_blocks);
+  // Without attention dp the attention is sharded and the 4 KV heads are copied (one per GPU).
+  Deployment tp8 = fp8(8);
+  const ServingMemory sharded = serving_memory(qwen, tp8, h100, limits);
+  CHECK(sharded.weights_bytes < memory.weights_bytes);
+  CHECK(sharded.replica_kv_blocks == sharded.kv_blocks);
+}
+
+TEST_CASE("MoE iterations: routed experts read only the experts their tokens pick, attention dp gathers",
+          "[serving]") {
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const SystemProfile dgx = profiles().system("dgx-h100");
+  const TransformerConfig qwen = preset("qwen3-235b-a22b");
+  Deployment adp = fp8(8);
+  adp.ep = 8;
+  adp.attention_dp = true;
+  IterationCost cost(qwen, adp, h100, dgx);
+  const auto decoding = [](std::int64_t requests) {
+    BatchWork work;
+    work.decode_requests = requests;
+    work.decode_context = requests * 1000;
+    work.sampled_sequences = requests;
+    return work;
+  };
+  // One token picks 8 of 128 experts: at most one of this GPU's 16 is active, so the expert GEMMs read
+  // about 1/16 of the GPU's expert weights; 512 tokens activate all of them (1 - (120/128)^512 ~ 1).
+  const IterationTime one = cost.price(decoding(1));
+  const IterationTime many = cost.price(decoding(512));
+  const double expert_bytes = 94.0 * 16 * 3 * 4096 * 1536;  // this GPU's experts, FP8
+  const double bandwidth = h100.achievable_memory_bandwidth().bytes_per_s();
+  CHECK((many.gemm - one.gemm).seconds() >= 0.8 * (15.0 / 16) * expert_bytes / bandwidth);
+  // Every GPU's tokens are gathered: a second GPU with the same batch adds MoE work but not its own.
+  const std::vector<BatchWork> alone{decoding(64), BatchWork{}};
+  const std::vector<BatchWork> both{decoding(64), decoding(64)};
+  const IterationTime first = cost.price(alone);
+  const IterationTime second = cost.price(both);
+  CHECK(second.attention == first.attention);
+  CHECK(second.gemm > first.gemm);
+  CHECK(first.tp > SimTime::zero());  // the all-gather and reduce-scatter of the MoE layers
+}
+
+TEST_CASE("an attention-dp replica runs one scheduler per GPU in lockstep", "[serving]") {
+  const SystemProfile dgx = profiles().system("dgx-h100");
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const ClusterHardware hardware(dgx, h100);
+  const TransformerConfig scout = preset("llama4-scout");
+  Deployment adp = fp8(4);
+  adp.attention_dp = true;
+  ServingWorkload w;
+  w.requests = 400;
+  w.input_len = 512;
+  w.output_len = 64;
+  const ServingRun run = simulate_serving(scout, adp, w, hardware);
+  for (const RequestRecord& r : run.records) CHECK(r.finish <= run.makespan);
+  // Four schedulers each fill their own token budget: the replica's first iteration prefills more prompt
+  // tokens than one max_num_tokens (400 x 512 prompt tokens wait), where a tp replica prefills at most one.
+  REQUIRE(400 * 512 > 4 * run.limits.max_num_tokens);
+  CHECK(run.iterations.front().tokens > run.limits.max_num_tokens);
+  CHECK(run.iterations.front().tokens <= 4 * static_cast<std::int64_t>(run.limits.max_num_tokens));
+  Deployment tp4 = fp8(4);
+  const ServingRun sharded = simulate_serving(scout, tp4, w, hardware);
+  CHECK(sharded.iterations.front().tokens <= sharded.limits.max_num_tokens);
+  CHECK(simulate_serving(scout, adp, w, hardware).makespan == run.makespan);
+}

@@ -60,13 +60,22 @@ TEST_CASE("parameter counts match the published sizes", "[model]") {
     double tolerance;  // published sizes are rounded
   };
   const Published published[] = {
-      {"llama3-8b", 8.03e9, 8.03e9, 0.005},       {"llama3-70b", 70.6e9, 70.6e9, 0.005},
-      {"llama3.1-405b", 405.9e9, 405.9e9, 0.005}, {"llama2-70b", 69.0e9, 69.0e9, 0.005},
-      {"mixtral-8x7b", 46.7e9, 12.9e9, 0.005},    {"mixtral-8x22b", 141e9, 39e9, 0.01},
-      {"qwen3-235b-a22b", 235e9, 22e9, 0.01},     {"deepseek-v3", 671e9, 37e9, 0.02},
-      {"gpt3-175b", 175e9, 175e9, 0.005},         {"gpt-1.7b", 1.7e9, 1.7e9, 0.03},
-      {"qwen3-30b-a3b", 30.5e9, 3.3e9, 0.02},     {"gpt-529.6b", 529.6e9, 529.6e9, 0.01},
+      {"llama3-8b", 8.03e9, 8.03e9, 0.005},
+      {"llama3-70b", 70.6e9, 70.6e9, 0.005},
+      {"llama3.1-405b", 405.9e9, 405.9e9, 0.005},
+      {"llama2-70b", 69.0e9, 69.0e9, 0.005},
+      {"mixtral-8x7b", 46.7e9, 12.9e9, 0.005},
+      {"mixtral-8x22b", 141e9, 39e9, 0.01},
+      {"qwen3-235b-a22b", 235e9, 22e9, 0.01},
+      {"deepseek-v3", 671e9, 37e9, 0.02},
+      {"gpt3-175b", 175e9, 175e9, 0.005},
+      {"gpt-1.7b", 1.7e9, 1.7e9, 0.03},
+      {"qwen3-30b-a3b", 30.5e9, 3.3e9, 0.02},
+      {"gpt-529.6b", 529.6e9, 529.6e9, 0.01},
       {"gpt2-8b", 8.67e9, 8.67e9, 0.02},
+      // Meta's model cards: 17B active of 109B and of 400B, counting the vision tower (not modelled, ~1%).
+      {"llama4-scout", 109e9, 17e9, 0.02},
+      {"llama4-maverick", 400e9, 17e9, 0.02},
   };
   for (const Published& p : published) {
     INFO(p.name);
@@ -75,6 +84,14 @@ TEST_CASE("parameter counts match the published sizes", "[model]") {
     CHECK(std::fabs(counts.active - p.active) / p.active <= p.tolerance);
   }
 }
+
+namespace {
+
+nlohmann::json text_config_model(const nlohmann::json& text) {
+  return {{"architectures", {"Llama4ForConditionalGeneration"}}, {"text_config", text}};
+}
+
+}  // namespace
 
 TEST_CASE("MoE layer placement follows the config", "[model]") {
   const TransformerConfig deepseek = preset("deepseek-v3");
@@ -86,6 +103,35 @@ TEST_CASE("MoE layer placement follows the config", "[model]") {
   CHECK_FALSE(qwen.is_moe_layer(0));
   CHECK(qwen.is_moe_layer(1));
   CHECK_FALSE(qwen.is_moe_layer(5));
+}
+
+TEST_CASE("Llama 4 configs: the text_config, interleaved MoE layers, a shared expert", "[model]") {
+  const TransformerConfig maverick = preset("llama4-maverick");
+  CHECK(maverick.moe.experts == 128);
+  CHECK(maverick.moe.shared_experts == 1);
+  CHECK(maverick.ffn_hidden == 16384);  // intermediate_size_mlp: the dense layers
+  CHECK_FALSE(maverick.is_moe_layer(0));
+  CHECK(maverick.is_moe_layer(1));  // HF's moe_layers: every interleave_moe_layer_step-th from step - 1
+  CHECK(preset("llama4-scout").is_moe_layer(0));
+  const strata::sim::JsonLocation where{"config.json", ""};
+  const auto text = nlohmann::json::parse(R"({"num_hidden_layers": 4, "hidden_size": 64, "head_dim": 16,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 32,
+      "intermediate_size_mlp": 128, "vocab_size": 100, "num_local_experts": 4, "num_experts_per_tok": 1,
+      "moe_layers": [2]})");
+  const TransformerConfig explicit_layers = read_hf_config(text_config_model(text), where, "tiny");
+  CHECK(explicit_layers.is_moe_layer(2));
+  CHECK_FALSE(explicit_layers.is_moe_layer(1));
+  CHECK_FALSE(explicit_layers.is_moe_layer(3));
+  CHECK(error_of([&] {
+          read_hf_config(nlohmann::json::parse(R"({"architectures": ["Llama4ForConditionalGeneration"]})"),
+                         where, "x");
+        }) ==
+        "config.json: /: missing required key \"text_config\" (the language model of "
+        "Llama4ForConditionalGeneration)");
+  auto bad = text;
+  bad["num_local_experts"] = "many";
+  CHECK(error_of([&] { read_hf_config(text_config_model(bad), where, "x"); }) ==
+        "config.json: /text_config/num_local_experts: expected an integer, found a string");
 }
 
 TEST_CASE("HuggingFace configs: supported architectures, typed keys, clear errors", "[model]") {

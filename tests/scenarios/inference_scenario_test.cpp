@@ -150,8 +150,25 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
                d["training"] = {{"seq_len", 2048}, {"global_batch", 8}};
              }),
              Catch::Contains("a serving scenario (\"inference\") has no \"training\""));
-  CHECK_THAT(error_after([](auto& d) { d["model"] = "mixtral-8x7b"; }),
-             Catch::Contains("MoE models (mixtral-8x7b) is not modelled yet"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["ep"] = 2; }),
+             Catch::Contains("/strategies/0/ep: llama3.1-8b has no experts; ep would change nothing"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["attention_dp"] = true; }),
+             Catch::Contains("/strategies/0/attention_dp: llama3.1-8b has no experts"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["model"] = "mixtral-8x7b";
+               d["strategies"][1]["ep"] = 4;
+             }),
+             Catch::Contains("/strategies/1/ep: ep 4 does not divide tp 2"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["model"] = "mixtral-8x7b";
+               d["strategies"][1]["attention_dp"] = "yes";
+             }),
+             Catch::Contains("/strategies/1/attention_dp"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["model"] = "mixtral-8x7b";
+               d["strategies"][0]["attention_dp"] = true;
+             }),
+             Catch::Contains("/strategies/0/attention_dp: a replica of tp 1 has one attention rank already"));
   CHECK_THAT(error_after([](auto& d) { d.erase("inference"); }),
              Catch::Contains("missing required key \"training\" (or \"inference\")"));
   // A request the KV cache can never hold is found when the deployment runs.

@@ -1,12 +1,13 @@
 // The shipped serving validation cases (scenarios/validation/serving_*.json, built from
 // shared/reference/published_inference.json by tools/validation/make_serving_cases.py): prints every case's
-// error, guards the MAPE against regressions, holds the issue's bar (no case beyond 25%) and checks that
-// the published ordering of workloads comes out.
+// error, guards each group's MAPE against regressions, holds the issue's bar (no case beyond 25%) on the
+// dense models and checks that the published ordering of workloads comes out.
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "models/hardware/profile_catalog.hpp"
@@ -23,6 +24,21 @@ namespace {
 // 53% optimistic.
 constexpr double kMapeGuardPct = 5.5;
 constexpr double kWorstCasePct = 25.0;  // issue 20's bar
+// 2026-12-07: 22 MoE cases (Qwen3-235B-A22B and Llama 4 Maverick with attention dp and ep 8, Llama 4 Scout
+// tp 4): 33.0%, worst 46.4%, every one optimistic. Outside the bar: a known gap, guarded against getting
+// worse until a sourced mechanism closes it (scenarios/validation/README.md).
+constexpr double kMoeMapeGuardPct = 34.0;
+constexpr const char* kDenseGroup = "TensorRT-LLM perf-overview (H100 FP8)";
+constexpr const char* kMoeGroup = "TensorRT-LLM perf-overview, MoE (H100 FP8)";
+
+const scenarios::ValidationGroup& group(const scenarios::ValidationSummary& summary,
+                                        const std::string& name) {
+  for (const auto& g : summary.groups) {
+    if (g.name == name) return g;
+  }
+  FAIL("no validation group " << name);
+  throw std::logic_error("unreachable");
+}
 
 // Requests per input/output length in trtllm-bench's published runs (the source's benchmark settings): a
 // case's output tokens are requests x output length.
@@ -40,11 +56,16 @@ TEST_CASE("published serving runs: every case's error, MAPE and published orderi
   const auto summary = scenarios::run_validation(
       shipped_cases(STRATA_SOURCE_VALIDATION_DIR, CaseKind::kServing), profiles, presets);
   std::printf("%s", scenarios::validation_table(summary).c_str());
-  REQUIRE(summary.cases.size() == 30);
-  CHECK(summary.mape_pct <= kMapeGuardPct);
-  CHECK(summary.max_abs_error_pct <= kWorstCasePct);
-  CHECK(summary.optimistic_share >= 0.35);
-  CHECK(summary.optimistic_share <= 0.65);
+  REQUIRE(summary.cases.size() == 52);
+  const scenarios::ValidationGroup& dense = group(summary, kDenseGroup);
+  REQUIRE(dense.cases == 30);
+  CHECK(dense.mape_pct <= kMapeGuardPct);
+  CHECK(dense.max_abs_error_pct <= kWorstCasePct);
+  CHECK(dense.optimistic_share >= 0.35);
+  CHECK(dense.optimistic_share <= 0.65);
+  const scenarios::ValidationGroup& moe = group(summary, kMoeGroup);
+  REQUIRE(moe.cases == 22);
+  CHECK(moe.mape_pct <= kMoeMapeGuardPct);
 
   // For every model the published output tokens/s fall from short prompts with long outputs to long prompts
   // with short outputs: 128/2048 > 2048/2048 > 2048/128 > 20000/2000 (8B: 22714 > 9305 > 3450 > 1351; 70B:

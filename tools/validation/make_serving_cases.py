@@ -17,8 +17,16 @@ REFERENCE = (pathlib.Path(sys.argv[1]) if len(sys.argv) > 1
 OUT = ROOT / "scenarios" / "validation"
 
 # Llama 3.3 70B has Llama 3.1 70B's architecture (its config.json differs in nothing the model reads).
-PRESETS = {"Llama 3.1 8B": "llama3.1-8b", "Llama 3.3 70B": "llama3.1-70b", "Llama 3.1 405B": "llama3.1-405b"}
+PRESETS = {"Llama 3.1 8B": "llama3.1-8b", "Llama 3.3 70B": "llama3.1-70b", "Llama 3.1 405B": "llama3.1-405b",
+           "Qwen3-235B-A22B": "qwen3-235b-a22b", "Llama 4 Maverick": "llama4-maverick",
+           "Llama 4 Scout": "llama4-scout"}
+# The source's benchmark settings: "MoE models (Qwen3-235B-A22B, Llama 4 Maverick) run with attention data
+# parallelism (enable_attention_dp) and expert parallelism ep = tp". Llama 4 Scout is not named there and its
+# records give no ep: TensorRT-LLM's Mapping then takes moe_tp = tp, ep = 1, without attention dp.
+ATTENTION_DP = {"Qwen3-235B-A22B", "Llama 4 Maverick"}
+DEFAULT_MAPPING_MOE = {"Llama 4 Scout"}
 GROUP = "TensorRT-LLM perf-overview (H100 FP8)"
+MOE_GROUP = "TensorRT-LLM perf-overview, MoE (H100 FP8)"
 
 
 def main():
@@ -33,25 +41,34 @@ def main():
             continue
         model = PRESETS.get(record["model"]["name"])
         if model is None:
-            print(f"skip {rid}: {record['model']['name']} is a MoE model; MoE serving is not modelled yet")
+            print(f"skip {rid}: no preset for {record['model']['name']}")
             continue
         m = record["measured"]
         isl, osl, tp = m["input_len"], m["output_len"], record["parallel"]["tp"]
         name = f"serving_{rid[len('trtllm_'):]}"
+        strategy = {"name": f"tp{tp}", "tp": tp}
+        description = ""
+        if record["model"]["name"] in ATTENTION_DP:
+            ep = record["parallel"]["ep"]
+            strategy.update({"name": f"tp{tp}-ep{ep}-adp", "ep": ep, "attention_dp": True})
+            description = " Attention dp and ep = tp, as the source's settings say for this model."
+        elif record["model"]["name"] in DEFAULT_MAPPING_MOE:
+            description = (" The source gives no ep: TensorRT-LLM's default mapping (experts split over tp, "
+                           "ep 1), no attention dp.")
         case = {
             "name": name,
             "description": ("Validation case (serving). trtllm-bench throughput, offline: every request queued at "
                             "t = 0, fixed lengths. Assumptions: FP8 weights and FP8 KV cache (NVIDIA's ModelOpt "
                             "FP8 checkpoints); kv_memory_fraction 0.9 (trtllm-bench's default; the source says "
                             "0.90-0.95 by run without naming which); batch limits by trtllm-bench's heuristic "
-                            "(no chunked prefill: trtllm-bench's default)."),
+                            "(no chunked prefill: trtllm-bench's default)." + description),
             "cluster": {"system": "dgx-h100", "nodes": 1, "gpus_per_node": tp},
             "model": model,
             "inference": {"requests": counts[f"{isl}/{osl}"], "input_len": isl, "output_len": osl,
                           "arrival": "offline"},
             "strategies": [{
-                "name": f"tp{tp}", "tp": tp, "weights_dtype": "fp8", "kv_dtype": "fp8",
-                "expected": {"output_tokens_per_s": m["total_output_tokens_per_sec"], "group": GROUP},
+                **strategy, "weights_dtype": "fp8", "kv_dtype": "fp8",
+                "expected": {"output_tokens_per_s": m["total_output_tokens_per_sec"], "group": MOE_GROUP if record["model"]["name"] in ATTENTION_DP | DEFAULT_MAPPING_MOE else GROUP},
                 "source": (f"{record['source']['title']}, {record['source']['location']}; "
                            f"shared/reference/published_inference.json record {rid}"),
             }],
