@@ -104,7 +104,7 @@ int read_count(JsonObjectReader& r, const char* key, int fallback, int max) {
 
 }  // namespace
 
-DeploymentSearchSpace read_deployment_search(JsonObjectReader r) {
+DeploymentSearchSpace read_deployment_search(JsonObjectReader r, const models::TransformerConfig& model) {
   DeploymentSearchSpace space;
   // Each key's list, each value read as the deployment key of the same name reads it.
   const auto each = [&r](const char* key, const auto& read_one) {
@@ -136,6 +136,15 @@ DeploymentSearchSpace read_deployment_search(JsonObjectReader r) {
   }
   each("chunked_prefill",
        [&](const auto& v, const auto& at) { space.chunked_prefill.push_back(sim::json_bool(v, at)); });
+  for (const char* key : {"ep", "attention_dp"}) {
+    if (r.has(key) && model.moe.experts == 0)
+      r.location_of(key).fail(model.name + " has no experts; searching " + key + " would change nothing");
+  }
+  each("ep", [&](const auto& v, const auto& at) {
+    space.ep.push_back(static_cast<int>(sim::json_integer(v, at, 1, 1'000'000)));
+  });
+  each("attention_dp",
+       [&](const auto& v, const auto& at) { space.attention_dp.push_back(sim::json_bool(v, at)); });
   r.finish();
   return space;
 }

@@ -21,8 +21,9 @@ models::ServingWorkload read_inference(sim::JsonObjectReader r, const std::files
 models::Deployment read_deployment_fields(sim::JsonObjectReader& r, const models::TransformerConfig& model,
                                           const models::GpuProfile& gpu, int gpus);
 
-// Reads a serving scenario's "search" object (scenario_file.hpp, DeploymentSearchSpace) and finishes it.
+// Reads a serving scenario's "search" object (scenario_file.hpp, DeploymentSearchSpace) and finishes it;
+// `ep` and `attention_dp` are refused for a model without experts (they would change nothing).
 struct DeploymentSearchSpace;
-DeploymentSearchSpace read_deployment_search(sim::JsonObjectReader r);
+DeploymentSearchSpace read_deployment_search(sim::JsonObjectReader r, const models::TransformerConfig& model);
 
 }  // namespace strata::scenarios

@@ -294,7 +294,8 @@ Scenario read_scenario_document(const nlohmann::json& document, const std::files
       root.location_of("training").fail("a serving scenario (\"inference\") has no \"training\"");
     scenario.inference = read_inference(root.required_object("inference"), path);
     if (root.has("search"))
-      scenario.deployment_search = read_deployment_search(root.required_object("search"));
+      scenario.deployment_search =
+          read_deployment_search(root.required_object("search"), scenario.model.config);
     if (root.has("strategies") || !scenario.deployment_search) read_deployments(root, scenario);
     root.finish();
     return scenario;

@@ -52,6 +52,8 @@ struct DeploymentSearchSpace {
   std::vector<models::Dtype> weights_dtype;
   std::vector<models::Dtype> kv_dtype;
   std::vector<bool> chunked_prefill;
+  std::vector<int> ep;             // MoE models only
+  std::vector<bool> attention_dp;  // MoE models only
 };
 
 // A serving scenario's strategy: a deployment (scenarios/README.md, "Inference scenarios").

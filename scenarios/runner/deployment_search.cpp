@@ -1,6 +1,7 @@
 #include "scenarios/runner/deployment_search.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "sim/error.hpp"
 
@@ -19,6 +20,8 @@ std::string candidate_name(const models::Deployment& d, bool dtype_set, bool kv_
   std::string name = "tp" + std::to_string(d.tp) + (d.replicas > 1 ? "x" + std::to_string(d.replicas) : "");
   if (dtype_set) name += "-" + std::string(models::dtype_name(d.weights_dtype));
   if (kv_set) name += "-kv-" + std::string(models::dtype_name(d.kv_dtype));
+  if (d.ep > 1) name += "-ep" + std::to_string(d.ep);
+  if (d.attention_dp) name += "-adp";
   if (d.max_batch_size) name += "-bs" + std::to_string(*d.max_batch_size);
   if (d.chunked_prefill) name += "-chunked";
   return name;
@@ -33,6 +36,25 @@ bool dominates(const InferenceResult& a, const InferenceResult& b) {
   return no_worse && better;
 }
 
+// The expert layouts to try with `tp`: the listed ep values (every divisor of tp that divides the experts
+// when unlisted) and attention dp (both ways when unlisted, on only with tp > 1); a dense model has one.
+std::vector<std::pair<int, bool>> expert_layouts(const DeploymentSearchSpace& space,
+                                                 const models::TransformerConfig& model, int tp) {
+  if (model.moe.experts == 0) return {{1, false}};
+  std::vector<int> eps = space.ep;
+  if (eps.empty()) {
+    for (int ep = 1; ep <= tp; ++ep)
+      if (tp % ep == 0 && model.moe.experts % ep == 0) eps.push_back(ep);
+  }
+  std::vector<bool> adps = space.attention_dp;
+  if (adps.empty()) adps = tp > 1 ? std::vector<bool>{false, true} : std::vector<bool>{false};
+  std::vector<std::pair<int, bool>> layouts;
+  for (const int ep : eps) {
+    for (const bool adp : adps) layouts.emplace_back(ep, adp);
+  }
+  return layouts;
+}
+
 }  // namespace
 
 std::vector<models::Deployment> deployment_candidates(const Scenario& scenario) {
@@ -45,19 +67,23 @@ std::vector<models::Deployment> deployment_candidates(const Scenario& scenario) 
   }
   std::vector<models::Deployment> candidates;
   for (const int tp : tps) {
-    for (const auto& batch : or_default(space.max_batch_size)) {
-      for (const auto& weights : or_default(space.weights_dtype)) {
-        for (const auto& kv : or_default(space.kv_dtype)) {
-          for (const auto& chunked : or_default(space.chunked_prefill)) {
-            models::Deployment d;
-            d.tp = tp;
-            d.replicas = std::max(1, gpus / tp);
-            d.max_batch_size = batch;
-            d.weights_dtype = weights.value_or(models::Dtype::kBf16);
-            d.kv_dtype = kv.value_or(models::Dtype::kBf16);
-            d.chunked_prefill = chunked.value_or(false);
-            d.name = candidate_name(d, weights.has_value(), kv.has_value());
-            candidates.push_back(d);
+    for (const auto& [ep, attention_dp] : expert_layouts(space, scenario.model.config, tp)) {
+      for (const auto& batch : or_default(space.max_batch_size)) {
+        for (const auto& weights : or_default(space.weights_dtype)) {
+          for (const auto& kv : or_default(space.kv_dtype)) {
+            for (const auto& chunked : or_default(space.chunked_prefill)) {
+              models::Deployment d;
+              d.tp = tp;
+              d.replicas = std::max(1, gpus / tp);
+              d.ep = ep;
+              d.attention_dp = attention_dp;
+              d.max_batch_size = batch;
+              d.weights_dtype = weights.value_or(models::Dtype::kBf16);
+              d.kv_dtype = kv.value_or(models::Dtype::kBf16);
+              d.chunked_prefill = chunked.value_or(false);
+              d.name = candidate_name(d, weights.has_value(), kv.has_value());
+              candidates.push_back(d);
+            }
           }
         }
       }
@@ -77,6 +103,10 @@ DeploymentSearchOutcome search_deployments(const Scenario& scenario) {
     if (scenario.model.config.heads % candidate.tp != 0 || scenario.cluster.gpus() % candidate.tp != 0) {
       why =
           candidate.name + ": tp " + std::to_string(candidate.tp) + " does not divide the heads and the GPUs";
+    } else if (candidate.tp % candidate.ep != 0 || scenario.model.config.moe.experts % candidate.ep != 0) {
+      why = candidate.name + ": ep " + std::to_string(candidate.ep) + " does not divide tp and the experts";
+    } else if (candidate.attention_dp && candidate.tp == 1) {
+      why = candidate.name + ": attention dp needs tp above 1";
     } else if (!gpu.peak_flops.contains(candidate.weights_dtype) ||
                !gpu.gemm_max_efficiency.contains(candidate.weights_dtype)) {
       why = candidate.name + ": " + gpu.display_name + " has no " +

@@ -4,10 +4,13 @@
 // TPOT and, given an slo, the best deployment that meets it.
 //
 // Candidates: each tp (the listed values, or every divisor of the cluster's GPUs that divides the attention
-// heads) with replicas = GPUs / tp, times each listed max_batch_size (unset: trtllm-bench's), weights and KV
+// heads) with replicas = GPUs / tp, for a MoE model times each expert layout (the listed ep values, or every
+// divisor of tp that divides the experts; attention dp off and on, on only with tp > 1), times each listed
+// max_batch_size (unset: trtllm-bench's), weights and KV
 // dtype (unset: bf16) and chunked_prefill (unset: off). A candidate that cannot run (a tp that does not
 // divide the heads, a dtype the GPU lacks, weights or a request that do not fit) is counted as infeasible,
-// not run. Names say what varies: "tp2x4", then "-fp8" / "-kv-fp8" / "-bs256" / "-chunked" where set.
+// not run. Names say what varies: "tp2x4", then "-fp8" / "-kv-fp8" / "-ep4" / "-adp" / "-bs256" / "-chunked"
+// where set.
 #pragma once
 
 #include <cstdint>

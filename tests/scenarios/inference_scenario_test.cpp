@@ -331,3 +331,36 @@ TEST_CASE(
              Catch::Contains("/search/kv_dtype/1: repeats"));
   CHECK_THAT(error_after([](auto& d) { d["search"] = {{"pp", {1, 2}}}; }), Catch::Contains("/search/pp"));
 }
+
+TEST_CASE("a serving search of a MoE model tries its expert layouts", "[scenario][serving][search]") {
+  const scenarios::Scenario scenario = read_edited([](auto& d) {
+    d["model"] = "mixtral-8x7b";
+    d.erase("strategies");
+    d["search"] = {{"weights_dtype", {"fp8"}}, {"kv_dtype", {"fp8"}}};
+  });
+  // tp 1 (2 replicas): one layout; tp 2: ep 1 or 2, attention dp off or on.
+  std::vector<std::string> names;
+  for (const auto& d : scenarios::deployment_candidates(scenario)) names.push_back(d.name);
+  CHECK(names == std::vector<std::string>{"tp1x2-fp8-kv-fp8", "tp2-fp8-kv-fp8", "tp2-fp8-kv-fp8-adp",
+                                          "tp2-fp8-kv-fp8-ep2", "tp2-fp8-kv-fp8-ep2-adp"});
+  const scenarios::DeploymentSearchOutcome outcome = scenarios::search_deployments(scenario);
+  CHECK(outcome.infeasible == 0);
+  CHECK(outcome.ranked.size() == 5);
+
+  const scenarios::Scenario listed = read_edited([](auto& d) {
+    d["model"] = "mixtral-8x7b";
+    d.erase("strategies");
+    d["search"] = {{"tp", {1, 2}}, {"ep", {2}}, {"attention_dp", {true}}};
+  });
+  // tp 1 cannot hold ep 2 or attention dp: counted infeasible with the reason.
+  const scenarios::DeploymentSearchOutcome some = scenarios::search_deployments(listed);
+  CHECK(some.candidates == 2);
+  CHECK(some.infeasible == 1);
+  CHECK_THAT(some.first_infeasible,
+             Catch::Contains("tp1x2-ep2-adp: ep 2 does not divide tp and the experts"));
+  CHECK_THAT(error_after([](auto& d) {
+               d.erase("strategies");
+               d["search"] = {{"ep", {2}}};
+             }),
+             Catch::Contains("/search/ep: llama3.1-8b has no experts; searching ep would change nothing"));
+}
