@@ -207,7 +207,7 @@ void read_expert_fields(JsonObjectReader& r, const models::TransformerConfig& mo
 models::Deployment read_deployment_fields(JsonObjectReader& r, const models::TransformerConfig& model,
                                           const models::GpuProfile& gpu, int gpus) {
   models::Deployment d;
-  for (const char* key : {"pp", "preemption", "prefill", "decode"}) {
+  for (const char* key : {"pp", "prefill", "decode"}) {
     if (r.has(key)) {
       r.location_of(key).fail(std::string("\"") + key +
                               "\" is not modelled for serving yet: deployments are tensor parallel with "
@@ -249,6 +249,13 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
   }
   if (const nlohmann::json* value = r.optional("scheduler"))
     d.scheduler = sim::json_word(*value, r.location_of("scheduler"), models::kBatchSchedulerNames);
+  if (const nlohmann::json* value = r.optional("preemption"))
+    d.preemption = sim::json_word(*value, r.location_of("preemption"), models::kPreemptionNames);
+  if (const nlohmann::json* value = r.optional("swap_space")) {
+    if (d.preemption != models::PreemptionKind::kSwap)
+      r.location_of("swap_space").fail("only preemption \"swap\" uses host memory for KV blocks");
+    d.swap_space_bytes = sim::json_bytes(*value, r.location_of("swap_space")).as_double();
+  }
   return d;
 }
 

@@ -58,6 +58,7 @@ RequestLengths request_lengths(const std::vector<ServingRequest>& requests) {
     input += static_cast<double>(request.input_len);
     output += static_cast<double>(request.output_len);
     lengths.max_input = std::max(lengths.max_input, request.input_len);
+    lengths.max_total = std::max(lengths.max_total, request.input_len + request.output_len);
   }
   const auto n = static_cast<double>(requests.size());
   lengths.mean_input = std::max<std::int64_t>(1, std::llround(input / n));
@@ -75,7 +76,9 @@ BatchLimits effective_batch_limits(const TransformerConfig& model, const Deploym
   if (deployment.max_num_tokens) {
     limits.max_num_tokens = *deployment.max_num_tokens;
   } else if (!deployment.chunked_prefill) {
-    const std::int64_t needed = lengths.max_input + limits.max_batch_size;
+    const std::int64_t longest =
+        deployment.preemption == PreemptionKind::kNone ? lengths.max_input : lengths.max_total;
+    const std::int64_t needed = longest + limits.max_batch_size;
     limits.max_num_tokens = static_cast<int>(std::min<std::int64_t>(
         std::max<std::int64_t>(limits.max_num_tokens, needed), std::numeric_limits<int>::max()));
   }

@@ -38,11 +38,15 @@ struct RequestLengths {
   std::int64_t mean_input = 0;
   std::int64_t mean_output = 0;
   std::int64_t max_input = 0;
+  std::int64_t max_total = 0;  // the longest input + output
 };
 RequestLengths request_lengths(const std::vector<ServingRequest>& requests);  // requests not empty
 
 // The deployment's own limits where it sets them, trtllm-bench's for the mean lengths elsewhere (with the
-// raise above, to the longest prompt, when the deployment leaves max_num_tokens to it and does not chunk).
+// raise above, to the longest prompt, when the deployment leaves max_num_tokens to it and does not chunk;
+// with preemption to the longest input + output instead, as a recomputed request prefills its prompt and its
+// generated tokens in one iteration: vLLM requires max_num_batched_tokens >= max_model_len without chunked
+// prefill, vllm/config.py SchedulerConfig).
 BatchLimits effective_batch_limits(const TransformerConfig& model, const Deployment& deployment,
                                    const GpuProfile& gpu, const RequestLengths& lengths);
 

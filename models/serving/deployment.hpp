@@ -25,6 +25,22 @@ inline constexpr sim::NameTable<BatchSchedulerKind, 2> kBatchSchedulerNames{{{
     {BatchSchedulerKind::kStatic, "static"},
 }}};
 
+// What a replica does when its KV cache runs out:
+//  - none: nothing can run out. TensorRT-LLM's default capacity policy GUARANTEED_NO_EVICT admits a request
+//    only when blocks for its whole length are free (replica_scheduler.hpp);
+//  - recompute / swap: admission needs blocks for the prompt only and a request takes a block whenever its
+//    tokens fill the last one (vLLM's scheduler, TensorRT-LLM's MAX_UTILIZATION). When a decoding request
+//    finds no free block, the most recently admitted running request is preempted: `recompute` drops its
+//    KV and later prefills its prompt and its generated tokens again; `swap` copies its blocks to host memory
+//    (device_to_host bandwidth of the system profile) and back when blocks are free again, resuming before
+//    any new request (vLLM v0's preemption modes, vllm/core/scheduler.py).
+enum class PreemptionKind { kNone, kRecompute, kSwap };
+inline constexpr sim::NameTable<PreemptionKind, 3> kPreemptionNames{{{
+    {PreemptionKind::kNone, "none"},
+    {PreemptionKind::kRecompute, "recompute"},
+    {PreemptionKind::kSwap, "swap"},
+}}};
+
 struct Deployment {
   std::string name;
   int tp = 1;        // tensor-parallel GPUs of one replica
@@ -57,6 +73,10 @@ struct Deployment {
   // free_gpu_memory_fraction, default 0.9).
   double kv_memory_fraction = 0.9;
   BatchSchedulerKind scheduler = BatchSchedulerKind::kContinuous;
+  PreemptionKind preemption = PreemptionKind::kNone;
+  // Host memory per GPU that swapped KV blocks may take (vLLM's swap_space, default 4 GiB per GPU,
+  // vllm/config.py CacheConfig); a victim that does not fit there is recomputed instead.
+  double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;
 
   int gpus() const { return tp * replicas; }
 };

@@ -40,6 +40,7 @@ IterationTime times(const IterationTime& part, int count) {
   scaled.attention = part.attention * count;
   scaled.memory_bound = part.memory_bound * count;
   scaled.tp = part.tp * count;
+  scaled.swap = part.swap * count;
   return scaled;
 }
 
@@ -50,6 +51,7 @@ IterationTime& IterationTime::operator+=(const IterationTime& other) {
   attention += other.attention;
   memory_bound += other.memory_bound;
   tp += other.tp;
+  swap += other.swap;
   return *this;
 }
 
@@ -180,6 +182,18 @@ IterationTime IterationCost::price(std::span<const BatchWork> ranks) {
     if (own.total() > slowest.total()) slowest = own;
   }
   if (all_tokens > 0 && moe_layers_ > 0) slowest += routed_expert_parts(all_tokens);
+  // Swaps: each GPU copies its own blocks; the GPUs of a replica wait for the one that copies the most.
+  const double block_bytes = kv_bytes_per_token(model_, deployment_) * deployment_.kv_block_tokens;
+  for (const BatchWork& work : ranks) {
+    sim::SimTime swap;
+    if (work.swap_out_blocks > 0)
+      swap += sim::SimTime::from_seconds(static_cast<double>(work.swap_out_blocks) * block_bytes /
+                                         system_.device_to_host.value.bytes_per_s());
+    if (work.swap_in_blocks > 0)
+      swap += sim::SimTime::from_seconds(static_cast<double>(work.swap_in_blocks) * block_bytes /
+                                         system_.host_to_device.value.bytes_per_s());
+    slowest.swap = std::max(slowest.swap, swap);
+  }
   return slowest;
 }
 

@@ -30,6 +30,9 @@
 // over tp GPUs; TensorRT-LLM's CutlassFusedMoE under attention dp, tensorrt_llm/_torch/modules/fused_moe/
 // fused_moe_cutlass.py). The GPUs step together (the collectives join them), so an iteration takes the
 // slowest GPU's own work plus the MoE layers on all tokens.
+// Swapped KV blocks (preemption "swap") move before the forward pass, as vLLM's worker swaps them: bytes =
+// blocks x kv_block_tokens x the GPU's KV bytes per token, at the system's device-to-host (out) and
+// host-to-device (in) bandwidth per GPU.
 // Per iteration: the embedding lookup (read and write T x h x 2 bytes), the LM head (16-bit GEMM, m =
 // sequences that sample a token, n = vocab / tp, k = h) and sampling (a memory-bound pass over their fp32
 // logits).
@@ -62,6 +65,8 @@ struct BatchWork {
   std::int64_t decode_requests = 0;    // requests generating one token each
   std::int64_t decode_context = 0;     // the cached tokens those requests attend to, summed
   std::int64_t sampled_sequences = 0;  // sequences that produce a token (decoding, or finishing a prompt)
+  std::int64_t swap_out_blocks = 0;    // KV blocks copied to host memory before the iteration (preemption)
+  std::int64_t swap_in_blocks = 0;     // and back
   std::int64_t tokens() const { return prefill_tokens + decode_requests; }
 };
 
@@ -71,7 +76,8 @@ struct IterationTime {
   sim::SimTime attention;
   sim::SimTime memory_bound;  // norms, activations, embedding, MoE routing, sampling
   sim::SimTime tp;            // tensor-parallel all-reduces, attention-dp gathers and scatters
-  sim::SimTime total() const { return gemm + attention + memory_bound + tp; }
+  sim::SimTime swap;          // KV blocks to and from host memory (preemption by swapping)
+  sim::SimTime total() const { return gemm + attention + memory_bound + tp + swap; }
   IterationTime& operator+=(const IterationTime& other);
 };
 

@@ -6,69 +6,144 @@ namespace strata::models {
 
 ReplicaScheduler::ReplicaScheduler(int replica, const Deployment& deployment, const BatchLimits& limits,
                                    std::int64_t kv_blocks, const std::vector<ServingRequest>& requests,
-                                   std::vector<RequestRecord>& records)
+                                   std::vector<RequestRecord>& records, std::int64_t host_blocks)
     : replica_(replica),
       deployment_(deployment),
       limits_(limits),
       kv_blocks_(kv_blocks),
       free_blocks_(kv_blocks),
       requests_(requests),
-      records_(records) {}
+      records_(records),
+      host_blocks_(host_blocks) {}
 
 void ReplicaScheduler::enqueue(std::size_t request) {
   records_[request].replica = replica_;
   waiting_.push_back(request);
 }
 
-std::int64_t ReplicaScheduler::blocks_for(const ServingRequest& request) const {
-  const std::int64_t tokens = request.input_len + request.output_len;
+std::int64_t ReplicaScheduler::blocks_for(std::int64_t tokens) const {
   return (tokens + deployment_.kv_block_tokens - 1) / deployment_.kv_block_tokens;
 }
 
-void ReplicaScheduler::add_prefill(BatchWork& work, const Active& active, const ServingRequest& request) {
+// No-evict: the whole length. With preemption: what is cached once this iteration has run (a swapped
+// request decodes at once; any other prefills its prompt).
+std::int64_t ReplicaScheduler::admission_blocks(const Active& active) const {
+  const ServingRequest& request = requests_[active.request];
+  if (deployment_.preemption == PreemptionKind::kNone)
+    return blocks_for(request.input_len + request.output_len);
+  if (active.swapped) return blocks_for(request.input_len + active.generated);
+  return blocks_for(active.prompt);
+}
+
+void ReplicaScheduler::add_prefill(BatchWork& work, const Active& active) {
   const auto c = static_cast<double>(active.chunk);
   const auto p = static_cast<double>(active.prefilled);
   work.prefill_tokens += active.chunk;
   work.prefill_pairs += c * p + c * (c + 1) / 2;
   work.prefill_cached += active.prefilled;
-  if (active.prefilled + active.chunk == request.input_len) ++work.sampled_sequences;
+  if (active.prefilled + active.chunk == active.prompt) ++work.sampled_sequences;
+}
+
+void ReplicaScheduler::add_decode(BatchWork& work, Active& active, std::int64_t& tokens_left) {
+  --tokens_left;
+  ++work.decode_requests;
+  work.decode_context += requests_[active.request].input_len + active.generated;
+  ++work.sampled_sequences;
+  active.chunk = -1;  // decoding this iteration
+}
+
+// Admits `active` into this iteration when its blocks are free and its tokens fit; false: it waits.
+bool ReplicaScheduler::admit_one(Active active, BatchWork& work, std::int64_t& tokens_left) {
+  const std::int64_t blocks = admission_blocks(active);
+  if (blocks > free_blocks_) return false;
+  if (active.swapped) {
+    work.swap_in_blocks += active.blocks;
+    host_blocks_used_ -= active.blocks;
+    active.swapped = false;
+    active.blocks = blocks;
+    free_blocks_ -= blocks;
+    add_decode(work, active, tokens_left);
+    active_.push_back(active);
+    return true;
+  }
+  const std::int64_t left = active.prompt - active.prefilled;
+  if (!deployment_.chunked_prefill && left > tokens_left) return false;
+  active.blocks = blocks;
+  active.chunk = std::min(left, tokens_left);
+  tokens_left -= active.chunk;
+  free_blocks_ -= blocks;
+  add_prefill(work, active);
+  active_.push_back(active);
+  return true;
 }
 
 void ReplicaScheduler::admit(BatchWork& work, std::int64_t& tokens_left) {
-  while (!waiting_.empty() && static_cast<std::int64_t>(active_.size()) < limits_.max_batch_size &&
-         tokens_left > 0) {
-    const ServingRequest& request = requests_[waiting_.front()];
-    const std::int64_t blocks = blocks_for(request);
-    if (blocks > free_blocks_) return;
-    if (!deployment_.chunked_prefill && request.input_len > tokens_left) return;
+  const auto room = [&] {
+    return static_cast<std::int64_t>(active_.size()) < limits_.max_batch_size && tokens_left > 0;
+  };
+  while (!preempted_.empty() && room()) {
+    if (!admit_one(preempted_.front(), work, tokens_left)) return;
+    preempted_.pop_front();
+  }
+  while (!waiting_.empty() && room()) {
     Active active;
     active.request = waiting_.front();
-    active.blocks = blocks;
-    active.chunk = std::min(request.input_len, tokens_left);
-    tokens_left -= active.chunk;
-    free_blocks_ -= blocks;
+    active.prompt = requests_[active.request].input_len;
+    if (!admit_one(active, work, tokens_left)) return;
     waiting_.pop_front();
-    add_prefill(work, active, request);
-    active_.push_back(active);
+  }
+}
+
+// The running request admitted last gives up its blocks: copied to host memory while the swap space has
+// room (swap), else dropped to be prefilled again with what it generated (recompute).
+void ReplicaScheduler::preempt_last(BatchWork& work) {
+  Active victim = active_.back();
+  active_.pop_back();
+  ++preemptions_;
+  free_blocks_ += victim.blocks;
+  const bool decoding = victim.prefilled == victim.prompt && victim.generated > 0;
+  if (deployment_.preemption == PreemptionKind::kSwap && decoding &&
+      host_blocks_used_ + victim.blocks <= host_blocks_) {
+    work.swap_out_blocks += victim.blocks;
+    host_blocks_used_ += victim.blocks;
+    victim.swapped = true;
+  } else {
+    victim.prompt = requests_[victim.request].input_len + victim.generated;
+    victim.prefilled = 0;
+    victim.blocks = 0;
+  }
+  victim.chunk = 0;
+  preempted_.push_front(victim);
+}
+
+// Every decoding request needs blocks for the token it writes; the last admitted give theirs up until it
+// has them, itself last of all.
+void ReplicaScheduler::grow_or_preempt(BatchWork& work) {
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    const ServingRequest& request = requests_[active_[i].request];
+    if (active_[i].prefilled < active_[i].prompt) continue;
+    const std::int64_t needed = blocks_for(request.input_len + active_[i].generated) - active_[i].blocks;
+    while (needed > free_blocks_ && i < active_.size()) preempt_last(work);
+    if (i == active_.size()) return;  // it preempted itself
+    if (needed > 0) {
+      active_[i].blocks += needed;
+      free_blocks_ -= needed;
+    }
   }
 }
 
 std::optional<BatchWork> ReplicaScheduler::next_iteration() {
   BatchWork work;
+  if (deployment_.preemption != PreemptionKind::kNone) grow_or_preempt(work);
   std::int64_t tokens_left = limits_.max_num_tokens;
   for (Active& active : active_) {
-    const ServingRequest& request = requests_[active.request];
     active.chunk = 0;
-    if (active.prefilled < request.input_len) {
-      active.chunk = std::min(request.input_len - active.prefilled, tokens_left);
+    if (active.prefilled < active.prompt) {
+      active.chunk = std::min(active.prompt - active.prefilled, tokens_left);
       tokens_left -= active.chunk;
-      if (active.chunk > 0) add_prefill(work, active, request);
+      if (active.chunk > 0) add_prefill(work, active);
     } else if (tokens_left > 0) {
-      --tokens_left;
-      ++work.decode_requests;
-      work.decode_context += request.input_len + active.generated;
-      ++work.sampled_sequences;
-      active.chunk = -1;  // decoding this iteration
+      add_decode(work, active, tokens_left);
     }
   }
   if (deployment_.scheduler == BatchSchedulerKind::kContinuous || active_.empty()) admit(work, tokens_left);
@@ -83,15 +158,16 @@ void ReplicaScheduler::complete_iteration(sim::SimTime now) {
     const ServingRequest& request = requests_[active.request];
     if (active.chunk > 0) {
       active.prefilled += active.chunk;
-      if (active.prefilled == request.input_len) {
-        active.generated = 1;
-        records_[active.request].first_token = now;
+      if (active.prefilled == active.prompt) {
+        // The prompt's last position samples a token: the first, or after a recompute the next one.
+        if (active.generated == 0) records_[active.request].first_token = now;
+        ++active.generated;
       }
     } else if (active.chunk < 0) {
       ++active.generated;
     }
     active.chunk = 0;
-    if (active.prefilled == request.input_len && active.generated >= request.output_len) {
+    if (active.prefilled == active.prompt && active.generated >= request.output_len) {
       records_[active.request].finish = now;
       free_blocks_ += active.blocks;
       continue;

@@ -13,6 +13,10 @@
 //  3. when the iteration ends, a request whose prompt is done has its first token; a decoding one one more;
 //     a request with all its output tokens leaves and frees its blocks.
 // kStatic admits only when nothing is running (a batch runs until its last request ends).
+// With preemption (Deployment::preemption, deployment.hpp) the capacity policy is vLLM's instead: admission
+// reserves blocks for the prompt, a decoding request takes a block when it needs one, and when none is free
+// the most recently admitted running request is preempted (recomputed later, or swapped to host memory
+// while `host_blocks` has room); preempted requests resume, oldest preemption last, before new ones.
 #pragma once
 
 #include <cstdint>
@@ -37,9 +41,10 @@ struct RequestRecord {
 class ReplicaScheduler {
  public:
   // `requests` and `records` are shared by every replica and must outlive it.
+  // `host_blocks`: KV blocks the swap space holds (preemption "swap" only).
   ReplicaScheduler(int replica, const Deployment& deployment, const BatchLimits& limits,
                    std::int64_t kv_blocks, const std::vector<ServingRequest>& requests,
-                   std::vector<RequestRecord>& records);
+                   std::vector<RequestRecord>& records, std::int64_t host_blocks = 0);
 
   void enqueue(std::size_t request);  // arrived and assigned to this replica
   // Forms the next iteration; nothing when there is nothing it can run.
@@ -47,21 +52,29 @@ class ReplicaScheduler {
   // The iteration formed last ended at `now`.
   void complete_iteration(sim::SimTime now);
 
-  std::size_t outstanding() const { return waiting_.size() + active_.size(); }
+  std::size_t outstanding() const { return waiting_.size() + preempted_.size() + active_.size(); }
   std::size_t running() const { return active_.size(); }
   std::int64_t kv_blocks_used() const { return kv_blocks_ - free_blocks_; }
+  std::int64_t preemptions() const { return preemptions_; }
 
  private:
   struct Active {
     std::size_t request = 0;
+    std::int64_t prompt = 0;     // tokens to prefill: the input; after a recompute, input + generated
     std::int64_t prefilled = 0;  // prompt tokens in the cache
     std::int64_t generated = 0;  // output tokens so far
     std::int64_t blocks = 0;     // reserved
     std::int64_t chunk = 0;      // prompt tokens in the current iteration (0: decoding)
+    bool swapped = false;        // its blocks are in host memory
   };
-  std::int64_t blocks_for(const ServingRequest& request) const;
+  std::int64_t blocks_for(std::int64_t tokens) const;
+  std::int64_t admission_blocks(const Active& active) const;
   void admit(BatchWork& work, std::int64_t& tokens_left);
-  static void add_prefill(BatchWork& work, const Active& active, const ServingRequest& request);
+  bool admit_one(Active active, BatchWork& work, std::int64_t& tokens_left);
+  void grow_or_preempt(BatchWork& work);
+  void preempt_last(BatchWork& work);
+  void add_decode(BatchWork& work, Active& active, std::int64_t& tokens_left);
+  static void add_prefill(BatchWork& work, const Active& active);
 
   int replica_;
   const Deployment& deployment_;
@@ -71,7 +84,11 @@ class ReplicaScheduler {
   const std::vector<ServingRequest>& requests_;
   std::vector<RequestRecord>& records_;
   std::deque<std::size_t> waiting_;
+  std::deque<Active> preempted_;  // to resume first, front first
   std::vector<Active> active_;
+  std::int64_t host_blocks_;
+  std::int64_t host_blocks_used_ = 0;
+  std::int64_t preemptions_ = 0;
 };
 
 }  // namespace strata::models

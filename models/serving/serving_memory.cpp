@@ -21,6 +21,11 @@ std::string gib(double bytes) {
 
 int kv_heads_per_gpu(const TransformerConfig& model, int tp) { return (model.kv_heads + tp - 1) / tp; }
 
+double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment) {
+  return 2.0 * model.layers * kv_heads_per_gpu(model, deployment.attention_tp()) * model.head_dim *
+         dtype_bytes(deployment.kv_dtype);
+}
+
 ReplicaWeights replica_weights(const TransformerConfig& model) {
   ReplicaWeights weights;
   const ParameterCounts params = count_parameters(model);
@@ -72,8 +77,7 @@ ServingMemory serving_memory(const TransformerConfig& model, const Deployment& d
   const double per_token = model.hidden + mlp_activations_per_token(model, deployment) + qkv_width;
   memory.activation_bytes = limits.max_num_tokens * per_token * kActivationBytes +
                             limits.max_batch_size * (model.vocab / attention_tp) * kLogitBytes;
-  memory.kv_bytes_per_token = 2.0 * model.layers * kv_heads_per_gpu(model, deployment.attention_tp()) *
-                              model.head_dim * dtype_bytes(deployment.kv_dtype);
+  memory.kv_bytes_per_token = kv_bytes_per_token(model, deployment);
   const double left = memory.capacity_bytes - memory.weights_bytes - memory.activation_bytes;
   const double block_bytes = memory.kv_bytes_per_token * deployment.kv_block_tokens;
   memory.kv_blocks =

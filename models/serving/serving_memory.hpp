@@ -48,6 +48,8 @@ ReplicaWeights replica_weights(const TransformerConfig& model);
 
 // KV heads one GPU of a tp group keeps.
 int kv_heads_per_gpu(const TransformerConfig& model, int tp);
+// One GPU's share of one token's K and V over every layer (the formula above).
+double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment);
 
 // Throws sim::InputError (path "/tp") when weights and activations leave no room for a single KV block.
 ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,

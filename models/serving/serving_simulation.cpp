@@ -23,6 +23,7 @@ constexpr IterationPart kIterationParts[] = {
     {"attention", "compute", &IterationTime::attention},
     {"memory_bound", "compute", &IterationTime::memory_bound},
     {"tp", "tp", &IterationTime::tp},
+    {"swap", "host", &IterationTime::swap},
 };
 
 void check_fits(const std::vector<ServingRequest>& requests, const Deployment& deployment,
@@ -32,6 +33,14 @@ void check_fits(const std::vector<ServingRequest>& requests, const Deployment& d
   for (const ServingRequest& request : requests) {
     longest_prompt = std::max(longest_prompt, request.input_len);
     needed = std::max(needed, request.input_len + request.output_len);
+  }
+  if (!deployment.chunked_prefill && deployment.preemption != PreemptionKind::kNone &&
+      needed - 1 > limits.max_num_tokens) {
+    throw sim::InputError("", "/max_num_tokens",
+                          "a preempted request prefills its prompt and its generated tokens again, up to " +
+                              std::to_string(needed - 1) + " tokens, above max_num_tokens " +
+                              std::to_string(limits.max_num_tokens) +
+                              "; raise max_num_tokens or set chunked_prefill");
   }
   if (!deployment.chunked_prefill && longest_prompt > limits.max_num_tokens) {
     throw sim::InputError("", "/max_num_tokens",
@@ -60,6 +69,13 @@ class ServingDriver {
         timeline_(timeline),
         tp_(deployment.tp),
         ranks_(static_cast<std::size_t>(deployment.attention_ranks())) {
+    // Blocks the swap space of one GPU holds: its share of the host memory, at most swap_space_bytes.
+    const SystemProfile& system = hardware.system();
+    const double host_per_gpu =
+        std::min(deployment.swap_space_bytes,
+                 system.host_memory_capacity.value.as_double() / system.gpus_per_node.value);
+    const auto host_blocks = static_cast<std::int64_t>(
+        host_per_gpu / (run.memory.kv_bytes_per_token * static_cast<double>(deployment.kv_block_tokens)));
     ExecutionGraph layout;
     layout.ranks = deployment.replicas;
     layout.gpus = deployment.gpus();
@@ -68,8 +84,10 @@ class ServingDriver {
       layout.gpu_of_rank.push_back(r * deployment.tp);
       costs_.push_back(std::make_unique<IterationCost>(model, deployment, hardware.gpu(r * deployment.tp),
                                                        hardware.system()));
-      for (std::size_t a = 0; a < ranks_; ++a)
-        schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks, run.requests, run.records);
+      for (std::size_t a = 0; a < ranks_; ++a) {
+        schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks, run.requests, run.records,
+                                 host_blocks);
+      }
     }
     last_task_.assign(static_cast<std::size_t>(deployment.replicas), kNoTask);
     formed_.assign(schedulers_.size(), false);
@@ -90,6 +108,11 @@ class ServingDriver {
     }
     executor_->run();
     run_.makespan = queue_.now();
+    for (const ReplicaScheduler& scheduler : schedulers_) {
+      run_.preemptions += scheduler.preemptions();
+      if (scheduler.outstanding() > 0)
+        throw sim::SimulationError("serving: a replica stopped with requests it never served");
+    }
     run_.events = queue_.executed();
     if (timeline_ != nullptr) record_requests();
   }

@@ -48,9 +48,10 @@ struct ServingRun {
   BatchLimits limits;
   ServingMemory memory;  // one GPU of a replica
   std::vector<IterationSample> iterations;
-  // Busy time by kind of work (gemm, attention, memory_bound, tp), summed over replicas, in seconds.
+  // Busy time by kind of work (gemm, attention, memory_bound, tp, swap), summed over replicas, in seconds.
   std::map<std::string, double> busy_seconds;
   std::uint64_t events = 0;
+  std::int64_t preemptions = 0;  // requests preempted, counted each time
 };
 
 // The requests of a workload, in arrival order. Throws sim::InputError for a rate or count out of range.

@@ -170,6 +170,7 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
       {"iterations", r.iterations},
       {"mean_batch_requests", r.mean_batch_requests},
       {"peak_kv_use", r.peak_kv_use},
+      {"preemptions", r.preemptions},
       {"memory",
        {{"capacity_bytes", r.memory.capacity_bytes},
         {"weights_bytes", r.memory.weights_bytes},

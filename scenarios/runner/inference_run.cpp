@@ -67,6 +67,7 @@ void set_iterations(InferenceResult& result, const models::ServingRun& run) {
   }
   if (!run.iterations.empty())
     result.mean_batch_requests = requests / static_cast<double>(run.iterations.size());
+  result.preemptions = run.preemptions;
   result.peak_kv_use = static_cast<double>(peak_blocks) / static_cast<double>(run.memory.replica_kv_blocks);
   const std::size_t stride =
       (run.iterations.size() + InferenceResult::kMaxSamples - 1) / InferenceResult::kMaxSamples;

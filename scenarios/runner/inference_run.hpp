@@ -53,6 +53,7 @@ struct InferenceResult {
   std::int64_t iterations = 0;
   double mean_batch_requests = 0;  // requests per iteration, averaged over iterations
   double peak_kv_use = 0;          // share of blocks, in [0, 1]
+  std::int64_t preemptions = 0;    // requests preempted (deployment preemption), each time counted
   // Seconds per GPU by kind of work (gemm, attention, memory_bound, tp) and idle (waiting for requests).
   std::map<std::string, double> time_breakdown_s;
   std::vector<models::IterationSample> iteration_samples;  // at most kMaxSamples, evenly strided

@@ -45,11 +45,11 @@ struct SchedulerFixture {
   std::vector<RequestRecord> records;
   ReplicaScheduler scheduler;
   SchedulerFixture(Deployment d, int count, std::int64_t input, std::int64_t output, BatchLimits limits,
-                   std::int64_t blocks)
+                   std::int64_t blocks, std::int64_t host_blocks = 0)
       : deployment(std::move(d)),
         requests(static_cast<std::size_t>(count), ServingRequest{SimTime::zero(), input, output}),
         records(static_cast<std::size_t>(count)),
-        scheduler(0, deployment, limits, blocks, requests, records) {
+        scheduler(0, deployment, limits, blocks, requests, records, host_blocks) {
     for (std::size_t i = 0; i < requests.size(); ++i) scheduler.enqueue(i);
   }
   BatchWork step(std::int64_t at_us) {
@@ -227,6 +227,50 @@ TEST_CASE("the replica scheduler batches in flight and never evicts", "[serving]
   }
 }
 
+TEST_CASE("with preemption the scheduler admits on the prompt's blocks and preempts the last admitted",
+          "[serving]") {
+  // Two requests of 4 + 6 tokens, blocks of 4, a cache of 4 blocks: no-evict would run them one at a time
+  // (3 blocks each); here both start, and when the first needs its third block (9 tokens cached) the
+  // second, admitted last, gives up its 2 blocks.
+  Deployment d = small_blocks();
+  const auto run_to_preemption = [](SchedulerFixture& f) {
+    CHECK(f.step(1).prefill_tokens == 8);
+    for (int t = 2; t <= 5; ++t) CHECK(f.step(t).decode_requests == 2);
+    CHECK(f.scheduler.preemptions() == 0);
+    const BatchWork sixth = f.step(6);  // the first's last token; the second is preempted
+    CHECK(sixth.decode_requests == 1);
+    CHECK(f.scheduler.preemptions() == 1);
+    CHECK(f.records[0].finish == SimTime::from_us(6));
+    return sixth;
+  };
+  SECTION("recompute: the second prefills its prompt and its 5 tokens again, then samples its last") {
+    d.preemption = PreemptionKind::kRecompute;
+    SchedulerFixture f(d, 2, 4, 6, BatchLimits{8, 100}, 4);
+    run_to_preemption(f);
+    const BatchWork seventh = f.step(7);
+    CHECK(seventh.prefill_tokens == 9);
+    CHECK(seventh.swap_in_blocks == 0);
+    CHECK(f.records[1].first_token == SimTime::from_us(1));  // its first token came before the preemption
+    CHECK(f.records[1].finish == SimTime::from_us(7));
+  }
+  SECTION("swap: its 2 blocks go to host memory and come back to decode its last token") {
+    d.preemption = PreemptionKind::kSwap;
+    SchedulerFixture f(d, 2, 4, 6, BatchLimits{8, 100}, 4, 10);
+    CHECK(run_to_preemption(f).swap_out_blocks == 2);
+    const BatchWork seventh = f.step(7);
+    CHECK(seventh.swap_in_blocks == 2);
+    CHECK(seventh.decode_requests == 1);
+    CHECK(seventh.prefill_tokens == 0);
+    CHECK(f.records[1].finish == SimTime::from_us(7));
+  }
+  SECTION("swap without room in host memory recomputes instead") {
+    d.preemption = PreemptionKind::kSwap;
+    SchedulerFixture f(d, 2, 4, 6, BatchLimits{8, 100}, 4, 1);
+    CHECK(run_to_preemption(f).swap_out_blocks == 0);
+    CHECK(f.step(7).prefill_tokens == 9);
+  }
+}
+
 TEST_CASE("a serving run on the executor serves every request, the same way every time", "[serving]") {
   const ProfileCatalog& catalog = profiles();
   const SystemProfile dgx = catalog.system("dgx-h100");
@@ -271,6 +315,23 @@ TEST_CASE("a serving run on the executor serves every request, the same way ever
     d.chunked_prefill = true;
     w.input_len = 3'000'000;
     CHECK_THROWS_WITH(simulate_serving(model, d, w, hardware), Catch::Contains("the KV cache holds"));
+  }
+  SECTION("preemption: more requests run at once, some are preempted, all finish, swaps take time") {
+    w.input_len = 2000;
+    w.output_len = 2000;
+    d.max_batch_size = 256;
+    d.kv_memory_fraction = 0.05;  // a small cache, so that growing requests run out of it
+    const ServingRun no_evict = simulate_serving(model, d, w, hardware);
+    CHECK(no_evict.preemptions == 0);
+    for (const PreemptionKind kind : {PreemptionKind::kRecompute, PreemptionKind::kSwap}) {
+      d.preemption = kind;
+      const ServingRun run = simulate_serving(model, d, w, hardware);
+      INFO(kPreemptionNames.name(kind));
+      CHECK(run.preemptions > 0);
+      for (const RequestRecord& r : run.records) CHECK(r.finish <= run.makespan);
+      CHECK(run.busy_seconds.contains("swap") == (kind == PreemptionKind::kSwap));
+      CHECK(simulate_serving(model, d, w, hardware).makespan == run.makespan);
+    }
   }
   SECTION("a run longer than its iteration budget stops with an error, not a hang") {
     CHECK_THROWS_WITH(simulate_serving(model, d, w, hardware, nullptr, 10),

@@ -132,6 +132,15 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
              Catch::Contains("/strategies/0/weights_dtype: NVIDIA H100 SXM5 80GB has no fp4 GEMMs"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_dtype"] = "int3"; }),
              Catch::Contains("/strategies/0/kv_dtype: expected bf16, fp16, fp8 or fp4"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["preemption"] = "evict"; }),
+             Catch::Contains("/strategies/0/preemption: expected"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["swap_space"] = "8GiB"; }),
+             Catch::Contains("/strategies/0/swap_space: only preemption \"swap\" uses host memory"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["strategies"][0]["preemption"] = "swap";
+               d["strategies"][0]["swap_space"] = "lots";
+             }),
+             Catch::Contains("/strategies/0/swap_space"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["pp"] = 2; }),
              Catch::Contains("/strategies/0/pp: \"pp\" is not modelled for serving yet"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_memory_fraction"] = 1.5; }),

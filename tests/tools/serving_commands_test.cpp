@@ -40,6 +40,7 @@ TEST_CASE("run serves a serving scenario: ranked table, report.json and report.h
   const nlohmann::json report = nlohmann::json::parse(slurp(dir / "out/report.json"));
   CHECK(report["results"].size() == 2);
   CHECK(report["results"][0]["rank"] == 1);
+  CHECK(report["results"][0]["preemptions"] == 0);  // no-evict admission never preempts
   const CliRun json = run({"run", (dir / "s.json").string(), "--json"});
   REQUIRE(json.exit_code == 0);
   CHECK(nlohmann::json::parse(json.out) == report);
