@@ -104,6 +104,30 @@ int read_count(JsonObjectReader& r, const char* key, int fallback, int max) {
 
 }  // namespace
 
+namespace {
+
+// {"length": 512, "prefixes": 4}: request i starts with prefix i mod prefixes, of `length` tokens.
+void read_shared_prefix(JsonObjectReader r, models::ServingWorkload& workload) {
+  const JsonLocation at = r.location();
+  if (workload.arrival == models::ArrivalKind::kTrace)
+    at.fail("the request file gives each request's prefix (prefix_id, prefix_len)");
+  workload.shared_prefix_len = r.required_integer("length", 1, kMaxLength);
+  workload.shared_prefixes = r.required_integer("prefixes", 1, kMaxRequests);
+  if (workload.shared_prefix_len > workload.input_len.low) {
+    r.location_of("length").fail("a prefix of " + std::to_string(workload.shared_prefix_len) +
+                                 " tokens is longer than the shortest prompt (" +
+                                 std::to_string(workload.input_len.low) + ")");
+  }
+  if (r.has("attention"))
+    r.location_of("attention")
+        .fail(
+            "attention over a shared prefix once per batch (Hydragen) is not "
+            "modelled yet; remove the key");
+  r.finish();
+}
+
+}  // namespace
+
 DeploymentSearchSpace read_deployment_search(JsonObjectReader r, const models::TransformerConfig& model) {
   DeploymentSearchSpace space;
   // Each key's list, each value read as the deployment key of the same name reads it.
@@ -164,8 +188,7 @@ models::ServingWorkload read_inference(JsonObjectReader r, const std::filesystem
     workload.output_len = read_length(r.required("output_len"), r.location_of("output_len"));
   }
   if (r.has("slo")) read_slo(r.required_object("slo"), workload);
-  if (r.has("shared_prefix"))
-    r.location_of("shared_prefix").fail("shared prefixes are not modelled yet; remove the key");
+  if (r.has("shared_prefix")) read_shared_prefix(r.required_object("shared_prefix"), workload);
   r.finish();
   return workload;
 }
@@ -249,6 +272,8 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
   }
   if (const nlohmann::json* value = r.optional("scheduler"))
     d.scheduler = sim::json_word(*value, r.location_of("scheduler"), models::kBatchSchedulerNames);
+  if (const nlohmann::json* value = r.optional("prefix_caching"))
+    d.prefix_caching = sim::json_bool(*value, r.location_of("prefix_caching"));
   if (const nlohmann::json* value = r.optional("preemption"))
     d.preemption = sim::json_word(*value, r.location_of("preemption"), models::kPreemptionNames);
   if (const nlohmann::json* value = r.optional("swap_space")) {

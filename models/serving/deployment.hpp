@@ -73,6 +73,11 @@ struct Deployment {
   // free_gpu_memory_fraction, default 0.9).
   double kv_memory_fraction = 0.9;
   BatchSchedulerKind scheduler = BatchSchedulerKind::kContinuous;
+  // Prefix caching: the full KV blocks of a shared prompt prefix, once computed, are kept and reused by
+  // later requests of that prefix on the replica, which prefill only the rest (TensorRT-LLM's KV block
+  // reuse, KvCacheConfig.enable_block_reuse, default on; vLLM's automatic prefix caching). Unused cached
+  // prefixes are evicted, least recently used first, when blocks are needed.
+  bool prefix_caching = true;
   PreemptionKind preemption = PreemptionKind::kNone;
   // Host memory per GPU that swapped KV blocks may take (vLLM's swap_space, default 4 GiB per GPU,
   // vllm/config.py CacheConfig); a victim that does not fit there is recomputed instead.
@@ -94,6 +99,10 @@ struct ServingRequest {
   sim::SimTime arrival;
   std::int64_t input_len = 0;
   std::int64_t output_len = 0;
+  // The first prefix_len tokens of the prompt are the same for every request of this prefix_id (a system
+  // prompt, few-shot examples); -1: no shared prefix.
+  std::int64_t prefix_id = -1;
+  std::int64_t prefix_len = 0;
 };
 
 // The lengths of prompts or outputs: uniform over [low, high] from a generator seeded with `seed`, or fixed
@@ -123,6 +132,10 @@ struct ServingWorkload {
   std::vector<ServingRequest> trace;  // kTrace: the request file's requests, in arrival order
   std::string trace_file;             // kTrace: where they came from
   std::optional<ServiceLevel> slo;
+  // Generated requests share prompt prefixes: request i has prefix i mod shared_prefixes, of
+  // shared_prefix_len tokens (0 prefixes: none). Request files give each request's own.
+  std::int64_t shared_prefixes = 0;
+  std::int64_t shared_prefix_len = 0;
 };
 
 }  // namespace strata::models

@@ -52,11 +52,56 @@ void ReplicaScheduler::add_decode(BatchWork& work, Active& active, std::int64_t&
   active.chunk = -1;  // decoding this iteration
 }
 
+std::int64_t ReplicaScheduler::shareable_blocks(const ServingRequest& request) const {
+  if (!deployment_.prefix_caching || request.prefix_id < 0) return 0;
+  return request.prefix_len / deployment_.kv_block_tokens;
+}
+
+// Frees blocks by evicting unused cached prefixes (never `keep`), least recently used first, until `blocks`
+// are free; false when even all of them would not do (nothing is evicted then).
+bool ReplicaScheduler::make_room(std::int64_t blocks, std::int64_t keep) {
+  if (blocks <= free_blocks_) return true;
+  const auto kept = prefixes_.find(keep);
+  const std::int64_t spared = kept != prefixes_.end() && kept->second.users == 0 ? kept->second.blocks : 0;
+  if (blocks > free_blocks_ + unused_blocks_ - spared) return false;
+  for (auto it = unused_.begin(); blocks > free_blocks_;) {
+    if (it->second == keep) {
+      ++it;
+      continue;
+    }
+    const std::int64_t freed = prefixes_.at(it->second).blocks;
+    free_blocks_ += freed;
+    unused_blocks_ -= freed;
+    prefixes_.erase(it->second);
+    it = unused_.erase(it);
+  }
+  return true;
+}
+
+// A request stops using its cached prefix (it finished or was preempted to be recomputed). A prefix never
+// computed (its first user left before) is dropped.
+void ReplicaScheduler::release_prefix(Active& active) {
+  if (active.prefix < 0) return;
+  CachedPrefix& cached = prefixes_.at(active.prefix);
+  if (--cached.users == 0) {
+    if (cached.ready) {
+      cached.last_use = ++clock_;
+      unused_.emplace(cached.last_use, active.prefix);
+      unused_blocks_ += cached.blocks;
+    } else {
+      free_blocks_ += cached.blocks;
+      prefixes_.erase(active.prefix);
+    }
+  }
+  active.prefix = -1;
+}
+
 // Admits `active` into this iteration when its blocks are free and its tokens fit; false: it waits.
 bool ReplicaScheduler::admit_one(Active active, BatchWork& work, std::int64_t& tokens_left) {
-  const std::int64_t blocks = admission_blocks(active);
-  if (blocks > free_blocks_) return false;
+  std::int64_t blocks = admission_blocks(active);
   if (active.swapped) {
+    if (active.prefix >= 0) blocks -= prefixes_.at(active.prefix).blocks;  // stayed on the GPU
+    if (!make_room(blocks, active.prefix)) return false;
     work.swap_in_blocks += active.blocks;
     host_blocks_used_ -= active.blocks;
     active.swapped = false;
@@ -66,12 +111,34 @@ bool ReplicaScheduler::admit_one(Active active, BatchWork& work, std::int64_t& t
     active_.push_back(active);
     return true;
   }
-  const std::int64_t left = active.prompt - active.prefilled;
+  // A cached prefix: its blocks are not this request's, and its tokens need no prefill but the last.
+  const ServingRequest& request = requests_[active.request];
+  const std::int64_t shared = shareable_blocks(request);
+  const auto cached = shared > 0 ? prefixes_.find(request.prefix_id) : prefixes_.end();
+  const bool reuse = cached != prefixes_.end() && cached->second.ready;
+  const bool create = shared > 0 && cached == prefixes_.end();
+  const std::int64_t skipped = reuse ? std::min(shared * deployment_.kv_block_tokens, active.prompt - 1) : 0;
+  if (reuse) blocks -= shared;
+  const std::int64_t left = active.prompt - skipped;
   if (!deployment_.chunked_prefill && left > tokens_left) return false;
-  active.blocks = blocks;
-  active.chunk = std::min(left, tokens_left);
-  tokens_left -= active.chunk;
+  if (!make_room(blocks, reuse ? request.prefix_id : -1)) return false;
   free_blocks_ -= blocks;
+  if (reuse) {
+    CachedPrefix& entry = cached->second;
+    if (entry.users++ == 0) {
+      unused_.erase({entry.last_use, request.prefix_id});
+      unused_blocks_ -= entry.blocks;
+    }
+    active.prefix = request.prefix_id;
+    active.prefilled = skipped;
+  } else if (create) {
+    prefixes_.emplace(request.prefix_id, CachedPrefix{shared, 1, false, 0});
+    blocks -= shared;  // the cache's from now on
+    active.prefix = request.prefix_id;
+  }
+  active.blocks = blocks;
+  active.chunk = std::min(active.prompt - active.prefilled, tokens_left);
+  tokens_left -= active.chunk;
   add_prefill(work, active);
   active_.push_back(active);
   return true;
@@ -108,6 +175,7 @@ void ReplicaScheduler::preempt_last(BatchWork& work) {
     host_blocks_used_ += victim.blocks;
     victim.swapped = true;
   } else {
+    release_prefix(victim);
     victim.prompt = requests_[victim.request].input_len + victim.generated;
     victim.prefilled = 0;
     victim.blocks = 0;
@@ -122,7 +190,10 @@ void ReplicaScheduler::grow_or_preempt(BatchWork& work) {
   for (std::size_t i = 0; i < active_.size(); ++i) {
     const ServingRequest& request = requests_[active_[i].request];
     if (active_[i].prefilled < active_[i].prompt) continue;
-    const std::int64_t needed = blocks_for(request.input_len + active_[i].generated) - active_[i].blocks;
+    const std::int64_t cached = active_[i].prefix >= 0 ? prefixes_.at(active_[i].prefix).blocks : 0;
+    const std::int64_t needed =
+        blocks_for(request.input_len + active_[i].generated) - active_[i].blocks - cached;
+    if (needed > free_blocks_) make_room(std::min(needed, free_blocks_ + unused_blocks_), -1);
     while (needed > free_blocks_ && i < active_.size()) preempt_last(work);
     if (i == active_.size()) return;  // it preempted itself
     if (needed > 0) {
@@ -158,6 +229,10 @@ void ReplicaScheduler::complete_iteration(sim::SimTime now) {
     const ServingRequest& request = requests_[active.request];
     if (active.chunk > 0) {
       active.prefilled += active.chunk;
+      if (active.prefix >= 0) {
+        CachedPrefix& cached = prefixes_.at(active.prefix);
+        if (active.prefilled >= cached.blocks * deployment_.kv_block_tokens) cached.ready = true;
+      }
       if (active.prefilled == active.prompt) {
         // The prompt's last position samples a token: the first, or after a recompute the next one.
         if (active.generated == 0) records_[active.request].first_token = now;
@@ -170,6 +245,7 @@ void ReplicaScheduler::complete_iteration(sim::SimTime now) {
     if (active.prefilled == active.prompt && active.generated >= request.output_len) {
       records_[active.request].finish = now;
       free_blocks_ += active.blocks;
+      release_prefix(active);
       continue;
     }
     active_[kept++] = active;

@@ -17,11 +17,19 @@
 // reserves blocks for the prompt, a decoding request takes a block when it needs one, and when none is free
 // the most recently admitted running request is preempted (recomputed later, or swapped to host memory
 // while `host_blocks` has room); preempted requests resume, oldest preemption last, before new ones.
+// Prefix caching (Deployment::prefix_caching): the first request of a shared prefix computes it and its
+// full blocks go to the replica's cache once its prefill has passed them; a later request of that prefix
+// takes them (they count once) and prefills only the rest, at least its last token. A cached prefix no
+// running request uses stays until its blocks are needed, least recently used first. A request that finds
+// its prefix still being computed computes its own copy.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "models/serving/batch_limits.hpp"
@@ -66,7 +74,17 @@ class ReplicaScheduler {
     std::int64_t blocks = 0;     // reserved
     std::int64_t chunk = 0;      // prompt tokens in the current iteration (0: decoding)
     bool swapped = false;        // its blocks are in host memory
+    std::int64_t prefix = -1;    // the cached prefix it uses (its blocks are the cache's, not in `blocks`)
   };
+  struct CachedPrefix {
+    std::int64_t blocks = 0;
+    std::int64_t users = 0;  // running (or swapped) requests that use it
+    bool ready = false;      // computed: its first user's prefill has passed it
+    std::uint64_t last_use = 0;
+  };
+  std::int64_t shareable_blocks(const ServingRequest& request) const;
+  bool make_room(std::int64_t blocks, std::int64_t keep);
+  void release_prefix(Active& active);
   std::int64_t blocks_for(std::int64_t tokens) const;
   std::int64_t admission_blocks(const Active& active) const;
   void admit(BatchWork& work, std::int64_t& tokens_left);
@@ -89,6 +107,10 @@ class ReplicaScheduler {
   std::int64_t host_blocks_;
   std::int64_t host_blocks_used_ = 0;
   std::int64_t preemptions_ = 0;
+  std::map<std::int64_t, CachedPrefix> prefixes_;            // by prefix id
+  std::set<std::pair<std::uint64_t, std::int64_t>> unused_;  // (last use, id) of prefixes no one uses
+  std::int64_t unused_blocks_ = 0;
+  std::uint64_t clock_ = 0;
 };
 
 }  // namespace strata::models

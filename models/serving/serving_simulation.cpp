@@ -243,6 +243,10 @@ std::vector<ServingRequest> serving_requests(const ServingWorkload& workload) {
     }
     request.input_len = draw(inputs, workload.input_len);
     request.output_len = draw(outputs, workload.output_len);
+    if (workload.shared_prefixes > 0) {
+      request.prefix_id = static_cast<std::int64_t>(&request - requests.data()) % workload.shared_prefixes;
+      request.prefix_len = workload.shared_prefix_len;
+    }
   }
   return requests;
 }

@@ -271,6 +271,49 @@ TEST_CASE("with preemption the scheduler admits on the prompt's blocks and preem
   }
 }
 
+TEST_CASE("prefix caching: a computed prefix's blocks are reused, kept while unused, evicted when needed",
+          "[serving]") {
+  // Prompts of 10 tokens whose first 8 (two blocks of 4) are a shared prefix; one request at a time.
+  const auto with_prefixes = [](SchedulerFixture& f, std::vector<std::int64_t> ids) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      f.requests[i].prefix_id = ids[i];
+      f.requests[i].prefix_len = 8;
+    }
+  };
+  SECTION("the second request of a prefix prefills only the rest") {
+    SchedulerFixture f(small_blocks(), 2, 10, 2, BatchLimits{1, 100}, 100);
+    with_prefixes(f, {0, 0});
+    CHECK(f.step(1).prefill_tokens == 10);  // computes the prefix; its 2 blocks go to the cache
+    CHECK(f.scheduler.kv_blocks_used() == 3);
+    f.step(2);  // finishes; the cached prefix stays
+    CHECK(f.scheduler.kv_blocks_used() == 2);
+    const BatchWork reused = f.step(3);
+    CHECK(reused.prefill_tokens == 2);
+    CHECK(reused.prefill_cached == 8);
+    CHECK(reused.prefill_pairs == 2 * 8 + 3);
+    CHECK(f.scheduler.kv_blocks_used() == 3);  // the prefix counts once
+  }
+  SECTION("without prefix caching every request prefills its whole prompt") {
+    Deployment d = small_blocks();
+    d.prefix_caching = false;
+    SchedulerFixture f(d, 2, 10, 2, BatchLimits{1, 100}, 100);
+    with_prefixes(f, {0, 0});
+    f.step(1);
+    f.step(2);
+    CHECK(f.step(3).prefill_tokens == 10);
+  }
+  SECTION("an unused cached prefix is evicted when its blocks are needed") {
+    // 4 blocks: a request takes 3 (12 tokens), so the next one evicts the previous prefix.
+    SchedulerFixture f(small_blocks(), 3, 10, 2, BatchLimits{1, 100}, 4);
+    with_prefixes(f, {0, 1, 0});
+    f.step(1);
+    f.step(2);
+    CHECK(f.step(3).prefill_tokens == 10);  // prefix 1, evicting prefix 0
+    f.step(4);
+    CHECK(f.step(5).prefill_tokens == 10);  // prefix 0 again: computed again
+  }
+}
+
 TEST_CASE("a serving run on the executor serves every request, the same way every time", "[serving]") {
   const ProfileCatalog& catalog = profiles();
   const SystemProfile dgx = catalog.system("dgx-h100");
@@ -332,6 +375,16 @@ TEST_CASE("a serving run on the executor serves every request, the same way ever
       CHECK(run.busy_seconds.contains("swap") == (kind == PreemptionKind::kSwap));
       CHECK(simulate_serving(model, d, w, hardware).makespan == run.makespan);
     }
+  }
+  SECTION("shared prefixes: with prefix caching less is prefilled and the run is shorter") {
+    w.input_len = 1024;
+    w.shared_prefixes = 4;
+    w.shared_prefix_len = 896;
+    const ServingRun cached = simulate_serving(model, d, w, hardware);
+    d.prefix_caching = false;
+    const ServingRun uncached = simulate_serving(model, d, w, hardware);
+    CHECK(cached.makespan < uncached.makespan);
+    CHECK(cached.busy_seconds.at("attention") < uncached.busy_seconds.at("attention"));
   }
   SECTION("a run longer than its iteration budget stops with an error, not a hang") {
     CHECK_THROWS_WITH(simulate_serving(model, d, w, hardware, nullptr, 10),
@@ -417,4 +470,55 @@ TEST_CASE("an attention-dp replica runs one scheduler per GPU in lockstep", "[se
   const ServingRun sharded = simulate_serving(scout, tp4, w, hardware);
   CHECK(sharded.iterations.front().tokens <= sharded.limits.max_num_tokens);
   CHECK(simulate_serving(scout, adp, w, hardware).makespan == run.makespan);
+}
+
+TEST_CASE("every scheduling policy serves every request under a tight KV cache", "[serving]") {
+  // Preemption, prefix caching, chunked prefill and static batches together, with lengths and prefixes
+  // that vary, on a cache a few requests fill: whatever the combination, every request is served once, in
+  // order of its own events, and the run ends (a replica left with requests throws).
+  const SystemProfile dgx = profiles().system("dgx-h100");
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const ClusterHardware hardware(dgx, h100);
+  const TransformerConfig model = preset("llama3.1-8b");
+  ServingWorkload w;
+  w.requests = 60;
+  w.input_len = LengthDistribution(64);
+  w.input_len.high = 2000;
+  w.input_len.seed = 5;
+  w.output_len = LengthDistribution(1);
+  w.output_len.high = 600;
+  w.output_len.seed = 6;
+  w.arrival = ArrivalKind::kPoisson;
+  w.rate_per_s = 200;
+  w.shared_prefixes = 3;
+  w.shared_prefix_len = 64;
+  for (const PreemptionKind preemption :
+       {PreemptionKind::kNone, PreemptionKind::kRecompute, PreemptionKind::kSwap}) {
+    for (const bool chunked : {false, true}) {
+      for (const bool caching : {false, true}) {
+        for (const BatchSchedulerKind scheduler :
+             {BatchSchedulerKind::kContinuous, BatchSchedulerKind::kStatic}) {
+          Deployment d = fp8(1);
+          d.preemption = preemption;
+          d.chunked_prefill = chunked;
+          d.prefix_caching = caching;
+          d.scheduler = scheduler;
+          d.max_batch_size = 64;
+          d.kv_memory_fraction = 0.01;  // about 11,700 tokens: a handful of requests
+          d.swap_space_bytes = 64.0 * 1024 * 1024;
+          INFO(kPreemptionNames.name(preemption) << " chunked " << chunked << " caching " << caching << " "
+                                                 << kBatchSchedulerNames.name(scheduler));
+          const ServingRun run = simulate_serving(model, d, w, hardware);
+          if (preemption == PreemptionKind::kNone) CHECK(run.preemptions == 0);
+          if (preemption != PreemptionKind::kNone && scheduler == BatchSchedulerKind::kContinuous)
+            CHECK(run.preemptions > 0);
+          for (std::size_t i = 0; i < run.records.size(); ++i) {
+            CHECK(run.requests[i].arrival <= run.records[i].first_token);
+            CHECK(run.records[i].first_token <= run.records[i].finish);
+            CHECK(run.records[i].finish <= run.makespan);
+          }
+        }
+      }
+    }
+  }
 }

@@ -132,6 +132,21 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
              Catch::Contains("/strategies/0/weights_dtype: NVIDIA H100 SXM5 80GB has no fp4 GEMMs"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_dtype"] = "int3"; }),
              Catch::Contains("/strategies/0/kv_dtype: expected bf16, fp16, fp8 or fp4"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["shared_prefix"] = {{"length", 300}, {"prefixes", 2}};
+             }),
+             Catch::Contains("/inference/shared_prefix/length: a prefix of 300 tokens is longer than the "
+                             "shortest prompt (256)"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["shared_prefix"] = {{"length", 100}, {"prefixes", 2}, {"attention", "shared"}};
+             }),
+             Catch::Contains("/inference/shared_prefix/attention: attention over a shared prefix"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["inference"]["shared_prefix"] = {{"length", 100}};
+             }),
+             Catch::Contains("/inference/shared_prefix: missing required key \"prefixes\""));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["prefix_caching"] = 1; }),
+             Catch::Contains("/strategies/0/prefix_caching"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["preemption"] = "evict"; }),
              Catch::Contains("/strategies/0/preemption: expected"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["swap_space"] = "8GiB"; }),
@@ -231,7 +246,21 @@ TEST_CASE("a request file gives arrivals and lengths, and a bad line names the f
   CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 0, \"output_len\": 1}\n", none),
              Catch::Contains("requests.jsonl: line 1 /input_len"));
   CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 5, \"output_len\": 1, \"prefix_id\": 3}\n", none),
-             Catch::Contains("line 1 /prefix_id: shared prefixes are not modelled yet"));
+             Catch::Contains("line 1: prefix_id and prefix_len come together"));
+  CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 5, \"output_len\": 1, \"prefix_id\": 3, "
+                        "\"prefix_len\": 6}\n",
+                        none),
+             Catch::Contains("line 1 /prefix_len: expected an integer in [1, 5]"));
+  CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 9, \"output_len\": 1, \"prefix_id\": 3, "
+                        "\"prefix_len\": 4}\n{\"arrival_s\": 0, \"input_len\": 9, \"output_len\": 1, "
+                        "\"prefix_id\": 3, \"prefix_len\": 5}\n",
+                        none),
+             Catch::Contains("requests.jsonl: line 2 /prefix_len: prefix 3 has 4 tokens on an earlier line"));
+  const scenarios::Scenario prefixed = scenario_with(
+      "{\"arrival_s\": 0, \"input_len\": 90, \"output_len\": 4, \"prefix_id\": 7, \"prefix_len\": 64}\n",
+      none);
+  CHECK(prefixed.inference->trace[0].prefix_id == 7);
+  CHECK(prefixed.inference->trace[0].prefix_len == 64);
   CHECK_THAT(error_with("\n\n", none), Catch::Contains("the request file has no requests"));
   CHECK_THAT(error_with("{\"arrival_s\": 0, \"input_len\": 5, \"output_len\": 1}\n",
                         [](auto& d) { d["inference"]["requests"] = 5; }),
