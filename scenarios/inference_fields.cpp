@@ -120,9 +120,7 @@ void read_shared_prefix(JsonObjectReader r, models::ServingWorkload& workload) {
   }
   if (r.has("attention"))
     r.location_of("attention")
-        .fail(
-            "attention over a shared prefix once per batch (Hydragen) is not "
-            "modelled yet; remove the key");
+        .fail("how attention reads a shared prefix is the deployment's \"prefix_attention\"");
   r.finish();
 }
 
@@ -274,6 +272,15 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
     d.scheduler = sim::json_word(*value, r.location_of("scheduler"), models::kBatchSchedulerNames);
   if (const nlohmann::json* value = r.optional("prefix_caching"))
     d.prefix_caching = sim::json_bool(*value, r.location_of("prefix_caching"));
+  if (const nlohmann::json* value = r.optional("prefix_attention")) {
+    d.prefix_attention =
+        sim::json_word(*value, r.location_of("prefix_attention"), models::kPrefixAttentionNames);
+    if (d.prefix_attention == models::PrefixAttentionKind::kShared && !d.prefix_caching)
+      r.location_of("prefix_attention")
+          .fail(
+              "a shared prefix is read once only when it is cached: "
+              "prefix_caching is off");
+  }
   if (const nlohmann::json* value = r.optional("preemption"))
     d.preemption = sim::json_word(*value, r.location_of("preemption"), models::kPreemptionNames);
   if (const nlohmann::json* value = r.optional("swap_space")) {

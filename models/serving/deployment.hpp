@@ -41,6 +41,16 @@ inline constexpr sim::NameTable<PreemptionKind, 3> kPreemptionNames{{{
     {PreemptionKind::kSwap, "swap"},
 }}};
 
+// How decode attention reads a cached shared prefix: per request (`separate`, as paged attention kernels do),
+// or once for every decoding request of the batch that shares it (`shared`: Hydragen, Juravsky et al. 2024,
+// which splits attention into the prefix part, batched over the requests as one matrix multiply, and the
+// per-request suffix, combined by their softmax denominators).
+enum class PrefixAttentionKind { kSeparate, kShared };
+inline constexpr sim::NameTable<PrefixAttentionKind, 2> kPrefixAttentionNames{{{
+    {PrefixAttentionKind::kSeparate, "separate"},
+    {PrefixAttentionKind::kShared, "shared"},
+}}};
+
 struct Deployment {
   std::string name;
   int tp = 1;        // tensor-parallel GPUs of one replica
@@ -78,6 +88,7 @@ struct Deployment {
   // reuse, KvCacheConfig.enable_block_reuse, default on; vLLM's automatic prefix caching). Unused cached
   // prefixes are evicted, least recently used first, when blocks are needed.
   bool prefix_caching = true;
+  PrefixAttentionKind prefix_attention = PrefixAttentionKind::kSeparate;  // needs prefix_caching
   PreemptionKind preemption = PreemptionKind::kNone;
   // Host memory per GPU that swapped KV blocks may take (vLLM's swap_space, default 4 GiB per GPU,
   // vllm/config.py CacheConfig); a victim that does not fit there is recomputed instead.

@@ -153,7 +153,8 @@ IterationTime IterationCost::attention_and_sampling(const BatchWork& work) {
   }
   if (work.decode_requests > 0) {
     const double context = static_cast<double>(work.decode_context);
-    const double bytes = context * kv_token_bytes +
+    const double read = context - static_cast<double>(work.decode_shared);
+    const double bytes = read * kv_token_bytes +
                          static_cast<double>(work.decode_requests) * 2 * heads * head_dim * kActivationBytes;
     time.attention += fused_attention_time(gpu_, sim::Flops::from_count(4 * context * head_dim * heads),
                                            sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))

@@ -12,7 +12,9 @@
 //      the causal mask; 4 x pairs x head_dim x heads / tp FLOPs (QK^T and PV, 2 FLOPs a multiply-add); it
 //      reads the chunk's Q, K, V and writes O (16-bit) and reads the p cached tokens' K and V;
 //      decode: each request's query against its L cached tokens: 4 L head_dim heads / tp FLOPs, and its K
-//      and V read once (L x 2 x kv heads per GPU x head_dim x bytes(kv dtype)): memory-bound.
+//      and V read once (L x 2 x kv heads per GPU x head_dim x bytes(kv dtype)): memory-bound. With
+//      prefix_attention "shared" the n decoding requests of a cached prefix read its K and V once, not n
+//      times (the FLOPs stay).
 //  - memory-bound kernels in 16-bit: two fused residual-add + norms (read residual and input, write both:
 //    4 T h x 2 bytes each), rotary embedding of q and k (read and write), the MLP activation (SwiGLU reads 2
 //    ffn / tp and writes ffn / tp per token; GELU reads and writes ffn / tp).
@@ -64,6 +66,7 @@ struct BatchWork {
   std::int64_t prefill_cached = 0;     // tokens already cached before the chunks (their K, V are read)
   std::int64_t decode_requests = 0;    // requests generating one token each
   std::int64_t decode_context = 0;     // the cached tokens those requests attend to, summed
+  std::int64_t decode_shared = 0;      // of them, tokens whose K and V a shared-prefix kernel reads once
   std::int64_t sampled_sequences = 0;  // sequences that produce a token (decoding, or finishing a prompt)
   std::int64_t swap_out_blocks = 0;    // KV blocks copied to host memory before the iteration (preemption)
   std::int64_t swap_in_blocks = 0;     // and back

@@ -203,6 +203,19 @@ void ReplicaScheduler::grow_or_preempt(BatchWork& work) {
   }
 }
 
+// Tokens of the decoding requests' cached prefixes beyond the first request of each: what a shared-prefix
+// kernel does not read again.
+std::int64_t ReplicaScheduler::shared_reads() const {
+  std::map<std::int64_t, std::int64_t> decoding;  // prefix id -> decoding requests that use it
+  for (const Active& active : active_) {
+    if (active.chunk < 0 && active.prefix >= 0) ++decoding[active.prefix];
+  }
+  std::int64_t shared = 0;
+  for (const auto& [prefix, requests] : decoding)
+    shared += (requests - 1) * prefixes_.at(prefix).blocks * deployment_.kv_block_tokens;
+  return shared;
+}
+
 std::optional<BatchWork> ReplicaScheduler::next_iteration() {
   BatchWork work;
   if (deployment_.preemption != PreemptionKind::kNone) grow_or_preempt(work);
@@ -218,6 +231,7 @@ std::optional<BatchWork> ReplicaScheduler::next_iteration() {
     }
   }
   if (deployment_.scheduler == BatchSchedulerKind::kContinuous || active_.empty()) admit(work, tokens_left);
+  if (deployment_.prefix_attention == PrefixAttentionKind::kShared) work.decode_shared = shared_reads();
   if (work.tokens() == 0) return std::nullopt;
   return work;
 }

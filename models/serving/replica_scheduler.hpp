@@ -85,6 +85,7 @@ class ReplicaScheduler {
   std::int64_t shareable_blocks(const ServingRequest& request) const;
   bool make_room(std::int64_t blocks, std::int64_t keep);
   void release_prefix(Active& active);
+  std::int64_t shared_reads() const;
   std::int64_t blocks_for(std::int64_t tokens) const;
   std::int64_t admission_blocks(const Active& active) const;
   void admit(BatchWork& work, std::int64_t& tokens_left);

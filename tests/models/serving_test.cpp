@@ -381,6 +381,10 @@ TEST_CASE("a serving run on the executor serves every request, the same way ever
     w.shared_prefixes = 4;
     w.shared_prefix_len = 896;
     const ServingRun cached = simulate_serving(model, d, w, hardware);
+    d.prefix_attention = PrefixAttentionKind::kShared;  // Hydragen: each prefix's KV read once per batch
+    const ServingRun hydragen = simulate_serving(model, d, w, hardware);
+    CHECK(hydragen.busy_seconds.at("attention") < cached.busy_seconds.at("attention"));
+    d.prefix_attention = PrefixAttentionKind::kSeparate;
     d.prefix_caching = false;
     const ServingRun uncached = simulate_serving(model, d, w, hardware);
     CHECK(cached.makespan < uncached.makespan);

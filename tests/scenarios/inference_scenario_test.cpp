@@ -140,7 +140,16 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
   CHECK_THAT(error_after([](auto& d) {
                d["inference"]["shared_prefix"] = {{"length", 100}, {"prefixes", 2}, {"attention", "shared"}};
              }),
-             Catch::Contains("/inference/shared_prefix/attention: attention over a shared prefix"));
+             Catch::Contains("/inference/shared_prefix/attention: how attention reads a shared prefix is the "
+                             "deployment's \"prefix_attention\""));
+  CHECK_THAT(error_after([](auto& d) {
+               d["strategies"][0]["prefix_caching"] = false;
+               d["strategies"][0]["prefix_attention"] = "shared";
+             }),
+             Catch::Contains("/strategies/0/prefix_attention: a shared prefix is read once only when it is "
+                             "cached"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["prefix_attention"] = "hydra"; }),
+             Catch::Contains("/strategies/0/prefix_attention: expected"));
   CHECK_THAT(error_after([](auto& d) {
                d["inference"]["shared_prefix"] = {{"length", 100}};
              }),
