@@ -228,7 +228,7 @@ void read_expert_fields(JsonObjectReader& r, const models::TransformerConfig& mo
 models::Deployment read_deployment_fields(JsonObjectReader& r, const models::TransformerConfig& model,
                                           const models::GpuProfile& gpu, int gpus) {
   models::Deployment d;
-  for (const char* key : {"pp", "prefill", "decode"}) {
+  for (const char* key : {"prefill", "decode"}) {
     if (r.has(key)) {
       r.location_of(key).fail(std::string("\"") + key +
                               "\" is not modelled for serving yet: deployments are tensor parallel with "
@@ -239,16 +239,24 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
   // Each replica is a simulated rank with its own scheduler: bounded, so that a scenario cannot ask for
   // gigabytes of them.
   d.replicas = read_count(r, "replicas", 1, 65'536);
+  d.pp = read_count(r, "pp", 1, 1'000'000);
+  if (d.pp > model.layers) {
+    r.location_of("pp").fail("pp " + std::to_string(d.pp) + " is more stages than the model's " +
+                             std::to_string(model.layers) + " layers");
+  }
   read_expert_fields(r, model, d);
   if (model.uses_mla()) r.location().fail("serving MLA attention (" + model.name + ") is not modelled yet");
   if (model.heads % d.tp != 0) {
     r.location_of("tp").fail("tp " + std::to_string(d.tp) + " does not divide the model's " +
                              std::to_string(model.heads) + " attention heads");
   }
-  if (static_cast<std::int64_t>(d.tp) * d.replicas != gpus) {
-    r.location().fail("tp x replicas = " + std::to_string(static_cast<std::int64_t>(d.tp) * d.replicas) +
+  const std::int64_t used = static_cast<std::int64_t>(d.tp) * d.pp * d.replicas;
+  if (used != gpus) {
+    r.location().fail((d.pp > 1 ? "tp x pp x replicas = " : "tp x replicas = ") + std::to_string(used) +
                       " GPUs, but the cluster has " + std::to_string(gpus));
   }
+  if (d.attention_dp && d.pp > 1)
+    r.location_of("pp").fail("attention dp with pipeline stages is not modelled; use one of them");
   d.weights_dtype = read_dtype(r, "weights_dtype", models::Dtype::kBf16);
   if (!gpu.peak_flops.contains(d.weights_dtype) || !gpu.gemm_max_efficiency.contains(d.weights_dtype)) {
     r.location_of("weights_dtype")

@@ -20,16 +20,16 @@ BatchLimits trtllm_bench_batch_limits(const TransformerConfig& model, const Depl
   const double kv_per_token = 2.0 * model.layers * std::max(deployment.tp, model.kv_heads) * model.head_dim *
                               dtype_bytes(deployment.kv_dtype) / kGiB;
   const double weights = count_parameters(model).total * dtype_bytes(deployment.weights_dtype) / kGiB;
-  const double memory = gpu.memory_capacity.value.as_double() / kGiB * deployment.tp;
+  const double memory = gpu.memory_capacity.value.as_double() / kGiB * deployment.gpus_per_replica();
   if (memory <= weights) {
     throw sim::InputError("", "/tp",
                           "the weights need " + std::to_string(static_cast<int>(weights)) + " GiB but " +
-                              std::to_string(deployment.tp) + " GPU(s) of a replica hold " +
+                              std::to_string(deployment.gpus_per_replica()) + " GPU(s) of a replica hold " +
                               std::to_string(static_cast<int>(memory)) + " GiB");
   }
   const double cache = (memory - weights) * deployment.kv_memory_fraction;
   const double requests = cache / (kv_per_token * static_cast<double>(input_len + output_len));
-  const double raw_batch = std::min(requests, 4096.0);
+  const double raw_batch = std::min(requests, 4096.0) / deployment.pp;  // per micro-batch
   const double raw_tokens =
       std::min(raw_batch * (1.0 + static_cast<double>(input_len) / static_cast<double>(output_len)), 32768.0);
   BatchLimits limits;

@@ -55,6 +55,10 @@ struct Deployment {
   std::string name;
   int tp = 1;        // tensor-parallel GPUs of one replica
   int replicas = 1;  // independent copies of the model, each serving its share of the requests
+  // Pipeline parallelism: a replica's layers split over pp stages of tp GPUs each (the first stages take
+  // one more layer when pp does not divide them), with pp micro-batches in flight, each its own batch of
+  // requests (TensorRT-LLM's pipeline-parallel batch manager runs pp micro-batches).
+  int pp = 1;
   // Expert parallelism (MoE models): the tp GPUs of a replica split every MoE layer's experts into ep groups
   // and each expert over tp / ep GPUs (TensorRT-LLM's Mapping, tensorrt_llm/mapping.py: moe_tp_size x
   // moe_ep_size = tp; without ep it takes moe_tp_size = tp, moe_ep_size = 1).
@@ -94,7 +98,8 @@ struct Deployment {
   // vllm/config.py CacheConfig); a victim that does not fit there is recomputed instead.
   double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;
 
-  int gpus() const { return tp * replicas; }
+  int gpus_per_replica() const { return tp * pp; }
+  int gpus() const { return tp * pp * replicas; }
 };
 
 // When requests arrive: all at t = 0 (the offline maximum-throughput benchmark, trtllm-bench throughput), as

@@ -41,6 +41,7 @@ IterationTime times(const IterationTime& part, int count) {
   scaled.memory_bound = part.memory_bound * count;
   scaled.tp = part.tp * count;
   scaled.swap = part.swap * count;
+  scaled.pp = part.pp * count;
   return scaled;
 }
 
@@ -52,14 +53,21 @@ IterationTime& IterationTime::operator+=(const IterationTime& other) {
   memory_bound += other.memory_bound;
   tp += other.tp;
   swap += other.swap;
+  pp += other.pp;
   return *this;
 }
 
 IterationCost::IterationCost(const TransformerConfig& model, const Deployment& deployment,
-                             const GpuProfile& gpu, const SystemProfile& system)
-    : model_(model), deployment_(deployment), gpu_(gpu), system_(system) {
+                             const GpuProfile& gpu, const SystemProfile& system, const ServingStage& stage,
+                             std::optional<CollectiveScope> receive)
+    : model_(model),
+      deployment_(deployment),
+      gpu_(gpu),
+      system_(system),
+      stage_(stage.end_layer > 0 ? stage : ServingStage{0, model.layers, true, true}),
+      receive_(receive) {
   (void)gpu_.gemm_efficiency(deployment.weights_dtype);  // the GPU must have data for the weights dtype
-  for (int layer = 0; layer < model.layers; ++layer)
+  for (int layer = stage_.first_layer; layer < stage_.end_layer; ++layer)
     ++(model.is_moe_layer(layer) ? moe_layers_ : dense_layers_);
 }
 
@@ -96,11 +104,11 @@ const IterationTime& IterationCost::own_token_parts(std::int64_t tokens) {
     moe.gemm = gemm(gpu_, t, model_.moe.experts, h, Dtype::kBf16);  // the router, unquantized
     add_mlp(gpu_, t, h, model_.moe.shared_ffn_hidden / tp, swiglu, dtype, moe);
   }
-  IterationTime parts = times(layer, model_.layers);
+  IterationTime parts = times(layer, stage_.layers());
   parts += times(dense, dense_layers_);
   parts += times(moe, moe_layers_);
   // The embedding lookup: read and write T x h.
-  parts.memory_bound += memory_pass(gpu_, 2 * t * h * kActivationBytes);
+  if (stage_.embedding) parts.memory_bound += memory_pass(gpu_, 2 * t * h * kActivationBytes);
   return own_by_tokens_.emplace(tokens, parts).first->second;
 }
 
@@ -160,8 +168,8 @@ IterationTime IterationCost::attention_and_sampling(const BatchWork& work) {
                                            sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))
                           .total;
   }
-  time.attention = time.attention * model_.layers;
-  if (work.sampled_sequences > 0) {
+  time.attention = time.attention * stage_.layers();
+  if (work.sampled_sequences > 0 && stage_.lm_head) {
     const double h = model_.hidden;
     const double vocab = model_.vocab / tp;
     const auto sequences = static_cast<double>(work.sampled_sequences);
@@ -184,7 +192,8 @@ IterationTime IterationCost::price(std::span<const BatchWork> ranks) {
   }
   if (all_tokens > 0 && moe_layers_ > 0) slowest += routed_expert_parts(all_tokens);
   // Swaps: each GPU copies its own blocks; the GPUs of a replica wait for the one that copies the most.
-  const double block_bytes = kv_bytes_per_token(model_, deployment_) * deployment_.kv_block_tokens;
+  const double block_bytes =
+      kv_bytes_per_token(model_, deployment_, stage_.layers()) * deployment_.kv_block_tokens;
   for (const BatchWork& work : ranks) {
     sim::SimTime swap;
     if (work.swap_out_blocks > 0)
@@ -194,6 +203,12 @@ IterationTime IterationCost::price(std::span<const BatchWork> ranks) {
       swap += sim::SimTime::from_seconds(static_cast<double>(work.swap_in_blocks) * block_bytes /
                                          system_.host_to_device.value.bytes_per_s());
     slowest.swap = std::max(slowest.swap, swap);
+  }
+  if (receive_ && all_tokens > 0) {
+    const double bytes = static_cast<double>(all_tokens) * model_.hidden * kActivationBytes;
+    slowest.pp = analytic_collective(system_, CollectiveOp::kSendRecv,
+                                     sim::Bytes::from_count(static_cast<std::int64_t>(bytes)), *receive_)
+                     .time;
   }
   return slowest;
 }

@@ -35,6 +35,9 @@
 // Swapped KV blocks (preemption "swap") move before the forward pass, as vLLM's worker swaps them: bytes =
 // blocks x kv_block_tokens x the GPU's KV bytes per token, at the system's device-to-host (out) and
 // host-to-device (in) bandwidth per GPU.
+// Pipeline parallelism: a stage prices its own layers; the embedding is the first stage's, the LM head and
+// sampling the last's; every other stage first receives the batch's activations (T x h x 2 bytes) as one
+// send-recv from the previous stage's GPU.
 // Per iteration: the embedding lookup (read and write T x h x 2 bytes), the LM head (16-bit GEMM, m =
 // sequences that sample a token, n = vocab / tp, k = h) and sampling (a memory-bound pass over their fp32
 // logits).
@@ -50,10 +53,14 @@
 #include <span>
 #include <unordered_map>
 
+#include <optional>
+
+#include "models/collectives/analytic_collective.hpp"
 #include "models/collectives/collective_op.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "models/serving/deployment.hpp"
+#include "models/serving/serving_memory.hpp"
 #include "models/workload/transformer_config.hpp"
 #include "sim/sim_time.hpp"
 
@@ -80,16 +87,20 @@ struct IterationTime {
   sim::SimTime memory_bound;  // norms, activations, embedding, MoE routing, sampling
   sim::SimTime tp;            // tensor-parallel all-reduces, attention-dp gathers and scatters
   sim::SimTime swap;          // KV blocks to and from host memory (preemption by swapping)
-  sim::SimTime total() const { return gemm + attention + memory_bound + tp + swap; }
+  sim::SimTime pp;            // activations received from the previous pipeline stage
+  sim::SimTime total() const { return gemm + attention + memory_bound + tp + swap + pp; }
   IterationTime& operator+=(const IterationTime& other);
 };
 
 class IterationCost {
  public:
   // Throws sim::InputError when the GPU has no GEMM data for the weights dtype or the system cannot hold
-  // the tp group. The model and profiles must outlive this object; the deployment is copied.
+  // the tp group. The model and profiles must outlive this object; the deployment is copied. `stage`: the
+  // pipeline stage priced (default: the whole model); `receive`: the send-recv scope its activations come
+  // over from the previous stage (none on the first).
   IterationCost(const TransformerConfig& model, const Deployment& deployment, const GpuProfile& gpu,
-                const SystemProfile& system);
+                const SystemProfile& system, const ServingStage& stage = {},
+                std::optional<CollectiveScope> receive = std::nullopt);
 
   // One iteration of a replica: `ranks` holds each attention rank's batch (one without attention_dp).
   IterationTime price(std::span<const BatchWork> ranks);
@@ -107,6 +118,8 @@ class IterationCost {
   Deployment deployment_;
   const GpuProfile& gpu_;
   const SystemProfile& system_;
+  ServingStage stage_;
+  std::optional<CollectiveScope> receive_;
   int dense_layers_ = 0;
   int moe_layers_ = 0;
   std::unordered_map<std::int64_t, IterationTime> own_by_tokens_;

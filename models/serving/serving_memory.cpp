@@ -21,20 +21,42 @@ std::string gib(double bytes) {
 
 int kv_heads_per_gpu(const TransformerConfig& model, int tp) { return (model.kv_heads + tp - 1) / tp; }
 
-double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment) {
-  return 2.0 * model.layers * kv_heads_per_gpu(model, deployment.attention_tp()) * model.head_dim *
+double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment, int layers) {
+  return 2.0 * layers * kv_heads_per_gpu(model, deployment.attention_tp()) * model.head_dim *
          dtype_bytes(deployment.kv_dtype);
 }
 
-ReplicaWeights replica_weights(const TransformerConfig& model) {
+ServingStage serving_stage(const TransformerConfig& model, const Deployment& deployment, int index) {
+  const int base = model.layers / deployment.pp;
+  const int extra = model.layers % deployment.pp;
+  ServingStage stage;
+  stage.first_layer = index * base + std::min(index, extra);
+  stage.end_layer = stage.first_layer + base + (index < extra ? 1 : 0);
+  stage.embedding = index == 0;
+  stage.lm_head = index == deployment.pp - 1;
+  return stage;
+}
+
+namespace {
+
+ReplicaWeights stage_weights(const TransformerConfig& model, const ServingStage& stage) {
   ReplicaWeights weights;
   const ParameterCounts params = count_parameters(model);
-  weights.sixteen_bit = params.embedding + params.lm_head;
-  for (int layer = 0; layer < model.layers; ++layer) {
+  // A tied LM head is the embedding's table: the last stage keeps a copy when it is not the first.
+  const double head = params.lm_head > 0 ? params.lm_head : params.embedding;
+  weights.sixteen_bit = (stage.embedding ? params.embedding : 0.0) +
+                        (stage.lm_head && (params.lm_head > 0 || !stage.embedding) ? head : 0.0);
+  for (int layer = stage.first_layer; layer < stage.end_layer; ++layer) {
     for (const WeightTensor& tensor : layer_weight_tensors(model, layer))
       (tensor.expert ? weights.experts : weights.dense) += tensor.parameters;
   }
   return weights;
+}
+
+}  // namespace
+
+ReplicaWeights replica_weights(const TransformerConfig& model) {
+  return stage_weights(model, ServingStage{0, model.layers, true, true});
 }
 
 namespace {
@@ -61,13 +83,15 @@ double mlp_activations_per_token(const TransformerConfig& model, const Deploymen
 
 }  // namespace
 
-ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,
-                             const GpuProfile& gpu, const BatchLimits& limits) {
+namespace {
+
+ServingMemory stage_memory(const TransformerConfig& model, const Deployment& deployment,
+                           const GpuProfile& gpu, const BatchLimits& limits, const ServingStage& stage) {
   constexpr double kActivationBytes = 2.0;  // bf16 activations
   constexpr double kLogitBytes = 4.0;       // fp32 logits
   const double tp = deployment.tp;
   const double attention_tp = deployment.attention_tp();
-  const ReplicaWeights weights = replica_weights(model);
+  const ReplicaWeights weights = stage_weights(model, stage);
   ServingMemory memory;
   memory.capacity_bytes = gpu.memory_capacity.value.as_double();
   memory.weights_bytes =
@@ -75,9 +99,10 @@ ServingMemory serving_memory(const TransformerConfig& model, const Deployment& d
       weights.sixteen_bit / attention_tp * kActivationBytes;
   const double qkv_width = (model.heads + 2.0 * model.kv_heads) * model.head_dim / attention_tp;
   const double per_token = model.hidden + mlp_activations_per_token(model, deployment) + qkv_width;
-  memory.activation_bytes = limits.max_num_tokens * per_token * kActivationBytes +
-                            limits.max_batch_size * (model.vocab / attention_tp) * kLogitBytes;
-  memory.kv_bytes_per_token = kv_bytes_per_token(model, deployment);
+  memory.activation_bytes =
+      limits.max_num_tokens * per_token * kActivationBytes +
+      (stage.lm_head ? limits.max_batch_size * (model.vocab / attention_tp) * kLogitBytes : 0.0);
+  memory.kv_bytes_per_token = kv_bytes_per_token(model, deployment, stage.layers());
   const double left = memory.capacity_bytes - memory.weights_bytes - memory.activation_bytes;
   const double block_bytes = memory.kv_bytes_per_token * deployment.kv_block_tokens;
   memory.kv_blocks =
@@ -86,6 +111,19 @@ ServingMemory serving_memory(const TransformerConfig& model, const Deployment& d
   memory.kv_block_tokens = deployment.kv_block_tokens;
   memory.replica_kv_blocks = memory.kv_blocks * deployment.attention_ranks();
   memory.kv_cache_bytes = static_cast<double>(memory.kv_blocks) * block_bytes;
+  return memory;
+}
+
+}  // namespace
+
+ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,
+                             const GpuProfile& gpu, const BatchLimits& limits) {
+  ServingMemory memory;
+  for (int index = 0; index < deployment.pp; ++index) {
+    ServingMemory stage =
+        stage_memory(model, deployment, gpu, limits, serving_stage(model, deployment, index));
+    if (index == 0 || stage.kv_blocks < memory.kv_blocks) memory = stage;
+  }
   if (memory.kv_blocks < 1) {
     throw sim::InputError("", "/tp",
                           "weights (" + gib(memory.weights_bytes) + ") and activations (" +

@@ -10,8 +10,10 @@
 //    alive: its input and the gate/up output (2 x ffn / tp), plus the query/key/value projection, in 16-bit;
 //    and the logits of max_batch_size sequences in fp32 (what the sampler reads). TensorRT-LLM sizes the
 //    KV cache after a dry run of such an iteration (its KV-cache "profiling" pass);
+//  - with pp, each GPU holds its stage's layers and tables; the figures are those of the stage that has the
+//    fewest KV blocks (every stage keeps the KV of every request's tokens for its layers);
 //  - KV cache: kv_memory_fraction of what is left, in blocks of kv_block_tokens tokens. One token takes
-//      2 (K and V) x layers x ceil(kv_heads / tp) x head_dim x bytes(kv dtype)
+//      2 (K and V) x stage layers x ceil(kv_heads / tp) x head_dim x bytes(kv dtype)
 //    per GPU: with fewer KV heads than tp each GPU keeps a copy of one head; with attention_dp every GPU
 //    keeps every head of its own requests.
 #pragma once
@@ -46,10 +48,23 @@ struct ReplicaWeights {
 };
 ReplicaWeights replica_weights(const TransformerConfig& model);
 
+// The layers [first_layer, end_layer) of one pipeline stage, and the tables it holds: the embedding on the
+// first stage, the LM head on the last (with tied embeddings the last keeps a copy); `receives` on every
+// stage but the first (activations from the one before).
+struct ServingStage {
+  int first_layer = 0;
+  int end_layer = 0;
+  bool embedding = true;
+  bool lm_head = true;
+  int layers() const { return end_layer - first_layer; }
+};
+// Stage `index` of the deployment's pp (the first layers % pp stages take one layer more).
+ServingStage serving_stage(const TransformerConfig& model, const Deployment& deployment, int index);
+
 // KV heads one GPU of a tp group keeps.
 int kv_heads_per_gpu(const TransformerConfig& model, int tp);
-// One GPU's share of one token's K and V over every layer (the formula above).
-double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment);
+// One GPU's share of one token's K and V over `layers` layers (the formula above).
+double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment, int layers);
 
 // Throws sim::InputError (path "/tp") when weights and activations leave no room for a single KV block.
 ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <unordered_map>
 
 #include "models/executor/executor.hpp"
 #include "models/network/network_backend.hpp"
@@ -24,6 +25,7 @@ constexpr IterationPart kIterationParts[] = {
     {"memory_bound", "compute", &IterationTime::memory_bound},
     {"tp", "tp", &IterationTime::tp},
     {"swap", "host", &IterationTime::swap},
+    {"pp", "pp", &IterationTime::pp},
 };
 
 void check_fits(const std::vector<ServingRequest>& requests, const Deployment& deployment,
@@ -50,16 +52,24 @@ void check_fits(const std::vector<ServingRequest>& requests, const Deployment& d
                               "; raise max_num_tokens or set chunked_prefill");
   }
   const std::int64_t blocks = (needed + deployment.kv_block_tokens - 1) / deployment.kv_block_tokens;
-  if (blocks > memory.kv_blocks) {
-    throw sim::InputError(
-        "", "/tp",
-        "the KV cache holds " + std::to_string(memory.kv_tokens()) + " tokens; one request needs " +
-            std::to_string(blocks * deployment.kv_block_tokens) + " (" + std::to_string(needed) +
-            " rounded up to blocks of " + std::to_string(deployment.kv_block_tokens) + ")");
+  const std::int64_t per_scheduler = memory.kv_blocks / deployment.pp;  // pp micro-batches share a stage's
+  if (blocks > per_scheduler) {
+    throw sim::InputError("", "/tp",
+                          "the KV cache holds " + std::to_string(per_scheduler * deployment.kv_block_tokens) +
+                              " tokens" + (deployment.pp > 1 ? " per micro-batch" : "") +
+                              "; one request needs " + std::to_string(blocks * deployment.kv_block_tokens) +
+                              " (" + std::to_string(needed) + " rounded up to blocks of " +
+                              std::to_string(deployment.kv_block_tokens) + ")");
   }
 }
 
 // Drives the replicas' schedulers on one executor.
+//
+// A replica has pp stage ranks (executor rank replica x pp + stage, on the stage's first GPU) and one or
+// more "units", each a batch that steps on its own: pp micro-batches with pipeline parallelism, else one.
+// A unit has a scheduler per attention rank (tp of them with attention dp, else one); its iteration runs
+// through the stages one after another, each stage's tasks submitted when the previous stage's last task
+// ends, and the stage ranks' compute streams interleave the units' stages (the pipeline).
 class ServingDriver {
  public:
   ServingDriver(const TransformerConfig& model, const Deployment& deployment, const ClusterHardware& hardware,
@@ -68,30 +78,44 @@ class ServingDriver {
         max_iterations_(max_iterations),
         timeline_(timeline),
         tp_(deployment.tp),
+        pp_(static_cast<std::size_t>(deployment.pp)),
+        units_per_replica_(static_cast<std::size_t>(deployment.pp)),
         ranks_(static_cast<std::size_t>(deployment.attention_ranks())) {
-    // Blocks the swap space of one GPU holds: its share of the host memory, at most swap_space_bytes.
+    // Blocks the swap space of one GPU holds: its share of the host memory, at most swap_space_bytes. With
+    // pp micro-batches each scheduler has its share of the stage's KV blocks and swap space.
     const SystemProfile& system = hardware.system();
     const double host_per_gpu =
         std::min(deployment.swap_space_bytes,
                  system.host_memory_capacity.value.as_double() / system.gpus_per_node.value);
+    const auto units = static_cast<std::int64_t>(units_per_replica_);
     const auto host_blocks = static_cast<std::int64_t>(
         host_per_gpu / (run.memory.kv_bytes_per_token * static_cast<double>(deployment.kv_block_tokens)));
     ExecutionGraph layout;
-    layout.ranks = deployment.replicas;
+    layout.ranks = deployment.replicas * deployment.pp;
     layout.gpus = deployment.gpus();
     layout.streams = {"compute"};
     for (int r = 0; r < deployment.replicas; ++r) {
-      layout.gpu_of_rank.push_back(r * deployment.tp);
-      costs_.push_back(std::make_unique<IterationCost>(model, deployment, hardware.gpu(r * deployment.tp),
-                                                       hardware.system()));
-      for (std::size_t a = 0; a < ranks_; ++a) {
-        schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks, run.requests, run.records,
-                                 host_blocks);
+      for (int stage = 0; stage < deployment.pp; ++stage) {
+        const int gpu = r * deployment.gpus_per_replica() + stage * deployment.tp;
+        layout.gpu_of_rank.push_back(gpu);
+        std::optional<CollectiveScope> receive;
+        if (stage > 0) {
+          const int per_node = system.gpus_per_node.value;
+          const bool same_node = (gpu - deployment.tp) / per_node == gpu / per_node;
+          receive = same_node ? CollectiveScope{1, 2} : CollectiveScope{2, 1};
+        }
+        costs_.push_back(std::make_unique<IterationCost>(model, deployment, hardware.gpu(gpu), system,
+                                                         serving_stage(model, deployment, stage), receive));
+      }
+      for (std::size_t u = 0; u < units_per_replica_; ++u) {
+        for (std::size_t a = 0; a < ranks_; ++a) {
+          schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks / units, run.requests,
+                                   run.records, host_blocks / units);
+        }
       }
     }
-    last_task_.assign(static_cast<std::size_t>(deployment.replicas), kNoTask);
+    units_.resize(static_cast<std::size_t>(deployment.replicas) * units_per_replica_);
     formed_.assign(schedulers_.size(), false);
-    kick_pending_.assign(static_cast<std::size_t>(deployment.replicas), false);
     network_ = make_network_backend(NetworkFidelity::kAnalytic, queue_, hardware, layout.gpus);
     executor_ = std::make_unique<Executor>(queue_, std::move(layout), hardware, *network_, timeline);
     executor_->on_task_finished([this](TaskId id) { task_finished(id); });
@@ -120,41 +144,47 @@ class ServingDriver {
  private:
   static constexpr TaskId kNoTask = ~TaskId{0};
 
-  // Schedulers are per attention rank: ranks_ of them for each replica, in replica order.
+  struct Unit {
+    TaskId last_task = kNoTask;  // the last task of its running iteration's current stage (kNoTask: idle)
+    std::size_t stage = 0;
+    bool kick_pending = false;
+    std::vector<BatchWork> works;  // the running iteration, per attention rank
+  };
+
+  std::size_t replica_of(std::size_t unit) const { return unit / units_per_replica_; }
+
+  // A request goes to the scheduler with the fewest outstanding requests (the lowest index on ties).
   void arrive(std::size_t request) {
     std::size_t best = 0;
     for (std::size_t s = 1; s < schedulers_.size(); ++s) {
       if (schedulers_[s].outstanding() < schedulers_[best].outstanding()) best = s;
     }
     schedulers_[best].enqueue(request);
-    const std::size_t replica = best / ranks_;
-    if (last_task_[replica] != kNoTask || kick_pending_[replica]) return;
-    // An idle replica starts its next iteration once every request arriving at this instant is queued
+    const std::size_t unit = best / ranks_;
+    Unit& u = units_[unit];
+    if (u.last_task != kNoTask || u.kick_pending) return;
+    // An idle unit starts its next iteration once every request arriving at this instant is queued
     // (events at one time run in the order they were scheduled), so that they share its first batch.
-    kick_pending_[replica] = true;
-    queue_.schedule_at(queue_.now(), [this, replica] {
-      kick_pending_[replica] = false;
-      if (last_task_[replica] == kNoTask) start_iteration(replica);
+    u.kick_pending = true;
+    queue_.schedule_at(queue_.now(), [this, unit] {
+      units_[unit].kick_pending = false;
+      if (units_[unit].last_task == kNoTask) start_iteration(unit);
     });
   }
 
-  void start_iteration(std::size_t replica) {
-    works_.clear();
-    std::int64_t running = 0;
+  void start_iteration(std::size_t unit) {
+    Unit& u = units_[unit];
+    u.works.clear();
     std::int64_t tokens = 0;
-    std::int64_t kv_blocks = 0;
     for (std::size_t a = 0; a < ranks_; ++a) {
-      const std::size_t s = replica * ranks_ + a;
-      ReplicaScheduler& scheduler = schedulers_[s];
-      std::optional<BatchWork> work = scheduler.next_iteration();
+      const std::size_t s = unit * ranks_ + a;
+      std::optional<BatchWork> work = schedulers_[s].next_iteration();
       formed_[s] = work.has_value();
-      works_.push_back(work.value_or(BatchWork{}));
-      running += static_cast<std::int64_t>(scheduler.running());
-      tokens += works_.back().tokens();
-      kv_blocks += scheduler.kv_blocks_used();
+      u.works.push_back(work.value_or(BatchWork{}));
+      tokens += u.works.back().tokens();
     }
     if (tokens == 0) {
-      last_task_[replica] = kNoTask;
+      u.last_task = kNoTask;
       return;
     }
     if (static_cast<std::int64_t>(run_.iterations.size()) >= max_iterations_) {
@@ -163,19 +193,37 @@ class ServingDriver {
           "the run needs more than " + std::to_string(max_iterations_) +
               " iterations; serve fewer requests or shorter outputs, or allow larger batches");
     }
+    // The replica's requests and KV blocks over all its schedulers, the tokens of this iteration.
+    const std::size_t replica = replica_of(unit);
+    std::int64_t running = 0;
+    std::int64_t kv_blocks = 0;
+    const std::size_t per_replica = units_per_replica_ * ranks_;
+    for (std::size_t s = replica * per_replica; s < (replica + 1) * per_replica; ++s) {
+      running += static_cast<std::int64_t>(schedulers_[s].running());
+      kv_blocks += schedulers_[s].kv_blocks_used();
+    }
     run_.iterations.push_back({queue_.now(), static_cast<int>(replica), running, tokens, kv_blocks});
     if (timeline_ != nullptr) {
-      const std::string track = "gpu" + std::to_string(static_cast<int>(replica) * tp_) + "/batch";
+      const std::string track =
+          "gpu" + std::to_string(static_cast<int>(replica) * tp_ * static_cast<int>(pp_)) + "/batch";
       timeline_->add_counter(track, "requests", queue_.now(), static_cast<double>(running));
       timeline_->add_counter(track, "kv blocks", queue_.now(), static_cast<double>(kv_blocks));
     }
-    const IterationTime time = costs_[replica]->price(works_);
+    u.stage = 0;
+    submit_stage(unit);
+  }
+
+  // The unit's running iteration on its current stage: one task per kind of work on the stage's rank.
+  void submit_stage(std::size_t unit) {
+    Unit& u = units_[unit];
+    const std::size_t rank = replica_of(unit) * pp_ + u.stage;
+    const IterationTime time = costs_[rank]->price(u.works);
     TaskId last = kNoTask;
     for (const IterationPart& part : kIterationParts) {
       const sim::SimTime duration = time.*part.time;
       if (duration == sim::SimTime::zero()) continue;
       Task task;
-      task.rank = static_cast<int>(replica);
+      task.rank = static_cast<int>(rank);
       task.type = TaskType::kCompute;
       task.name = part.name;
       task.category = part.category;
@@ -184,44 +232,55 @@ class ServingDriver {
       last = executor_->submit(std::move(task));
       run_.busy_seconds[part.name] += duration.seconds();
     }
-    last_task_[replica] = last;
+    u.last_task = last;
+    unit_of_task_[last] = unit;
   }
 
   void record_requests() {
     for (std::size_t i = 0; i < run_.requests.size(); ++i) {
       const ServingRequest& request = run_.requests[i];
       const RequestRecord& record = run_.records[i];
-      timeline_->add_async_span("gpu" + std::to_string(record.replica * tp_) + "/requests",
-                                "request " + std::to_string(i), request.arrival, record.finish,
-                                {{"input_len", request.input_len},
-                                 {"output_len", request.output_len},
-                                 {"ttft_ms", (record.first_token - request.arrival).seconds() * 1e3}});
+      timeline_->add_async_span(
+          "gpu" + std::to_string(record.replica * tp_ * static_cast<int>(pp_)) + "/requests",
+          "request " + std::to_string(i), request.arrival, record.finish,
+          {{"input_len", request.input_len},
+           {"output_len", request.output_len},
+           {"ttft_ms", (record.first_token - request.arrival).seconds() * 1e3}});
     }
   }
 
   void task_finished(TaskId id) {
-    const auto replica = static_cast<std::size_t>(executor_->task(id).rank);
-    if (last_task_[replica] != id) return;
-    for (std::size_t s = replica * ranks_; s < (replica + 1) * ranks_; ++s) {
+    const auto found = unit_of_task_.find(id);
+    if (found == unit_of_task_.end()) return;
+    const std::size_t unit = found->second;
+    unit_of_task_.erase(found);
+    Unit& u = units_[unit];
+    if (u.stage + 1 < pp_) {
+      ++u.stage;
+      submit_stage(unit);
+      return;
+    }
+    for (std::size_t s = unit * ranks_; s < (unit + 1) * ranks_; ++s) {
       if (formed_[s]) schedulers_[s].complete_iteration(queue_.now());
     }
-    start_iteration(replica);
+    start_iteration(unit);
   }
 
   ServingRun& run_;
   std::int64_t max_iterations_;
   sim::TimelineRecorder* timeline_;
   int tp_;
-  std::size_t ranks_;  // attention ranks (schedulers) per replica
+  std::size_t pp_;
+  std::size_t units_per_replica_;  // batches that step on their own: pp micro-batches
+  std::size_t ranks_;              // attention ranks (schedulers) per unit
   sim::EventQueue queue_;
   std::unique_ptr<NetworkBackend> network_;
   std::unique_ptr<Executor> executor_;
-  std::vector<std::unique_ptr<IterationCost>> costs_;
-  std::vector<ReplicaScheduler> schedulers_;
-  std::vector<TaskId> last_task_;   // per replica: the last task of its running iteration (kNoTask: idle)
-  std::vector<bool> kick_pending_;  // per replica: an idle replica's start is scheduled
-  std::vector<bool> formed_;        // per scheduler: it has work in its replica's running iteration
-  std::vector<BatchWork> works_;    // the iteration being formed, per attention rank
+  std::vector<std::unique_ptr<IterationCost>> costs_;  // per stage rank
+  std::vector<ReplicaScheduler> schedulers_;           // per (replica, unit, attention rank), in that order
+  std::vector<Unit> units_;                            // per (replica, unit)
+  std::vector<bool> formed_;  // per scheduler: it has work in its unit's running iteration
+  std::unordered_map<TaskId, std::size_t> unit_of_task_;  // a running stage's last task -> its unit
 };
 
 }  // namespace

@@ -146,10 +146,12 @@ InferenceResult run_deployment(const Scenario& scenario, std::size_t index, sim:
   result.limits = run.limits;
   result.memory = run.memory;
   set_iterations(result, run);
+  // Per GPU: the busy time of every replica's pipeline stages, over them (a stage's GPUs work alike).
+  const double stage_ranks = static_cast<double>(spec.deployment.replicas) * spec.deployment.pp;
   double busy = 0;
   for (const auto& [kind, seconds] : run.busy_seconds) {
-    result.time_breakdown_s[kind] = seconds / spec.deployment.replicas;
-    busy += seconds / spec.deployment.replicas;
+    result.time_breakdown_s[kind] = seconds / stage_ranks;
+    busy += seconds / stage_ranks;
   }
   result.time_breakdown_s["idle"] = std::max(0.0, result.run_time_s - busy);
   result.events = run.events;

@@ -368,12 +368,12 @@ TEST_CASE("a serving run on the executor serves every request, the same way ever
     CHECK(no_evict.preemptions == 0);
     for (const PreemptionKind kind : {PreemptionKind::kRecompute, PreemptionKind::kSwap}) {
       d.preemption = kind;
-      const ServingRun run = simulate_serving(model, d, w, hardware);
+      const ServingRun preempted = simulate_serving(model, d, w, hardware);
       INFO(kPreemptionNames.name(kind));
-      CHECK(run.preemptions > 0);
-      for (const RequestRecord& r : run.records) CHECK(r.finish <= run.makespan);
-      CHECK(run.busy_seconds.contains("swap") == (kind == PreemptionKind::kSwap));
-      CHECK(simulate_serving(model, d, w, hardware).makespan == run.makespan);
+      CHECK(preempted.preemptions > 0);
+      for (const RequestRecord& r : preempted.records) CHECK(r.finish <= preempted.makespan);
+      CHECK(preempted.busy_seconds.contains("swap") == (kind == PreemptionKind::kSwap));
+      CHECK(simulate_serving(model, d, w, hardware).makespan == preempted.makespan);
     }
   }
   SECTION("shared prefixes: with prefix caching less is prefilled and the run is shorter") {
@@ -525,4 +525,39 @@ TEST_CASE("every scheduling policy serves every request under a tight KV cache",
       }
     }
   }
+}
+
+TEST_CASE("pipeline-parallel serving: stages split the layers, micro-batches fill the pipeline",
+          "[serving]") {
+  const SystemProfile dgx = profiles().system("dgx-h100");
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const TransformerConfig model = preset("llama3.1-8b");
+  Deployment pp3 = fp8(1);
+  pp3.pp = 3;
+  // 32 layers over 3 stages: the first 32 % 3 = 2 stages take one more.
+  CHECK(serving_stage(model, pp3, 0).layers() == 11);
+  CHECK(serving_stage(model, pp3, 1).first_layer == 11);
+  CHECK(serving_stage(model, pp3, 2).layers() == 10);
+  CHECK(serving_stage(model, pp3, 0).embedding);
+  CHECK_FALSE(serving_stage(model, pp3, 0).lm_head);
+  CHECK(serving_stage(model, pp3, 2).lm_head);
+  // A stage's GPU keeps the KV of its layers only: 11 of 32 on the stage with the fewest blocks.
+  const ServingMemory memory = serving_memory(model, pp3, h100, BatchLimits{256, 4096});
+  CHECK(memory.kv_bytes_per_token == 2.0 * 11 * 8 * 128);
+
+  Deployment pp2 = fp8(1);
+  pp2.pp = 2;
+  ServingWorkload w;
+  w.requests = 400;
+  w.input_len = 512;
+  w.output_len = 64;
+  const ClusterHardware hardware(dgx, h100);
+  const ServingRun run = simulate_serving(model, pp2, w, hardware);
+  for (const RequestRecord& r : run.records) CHECK(r.finish <= run.makespan);
+  CHECK(run.busy_seconds.at("pp") > 0);  // the second stage receives the activations
+  // Two stages work at once on different micro-batches: the run is much shorter than their work in series.
+  double busy = 0;
+  for (const auto& [kind, seconds] : run.busy_seconds) busy += seconds;
+  CHECK(run.makespan.seconds() < 0.75 * busy);
+  CHECK(simulate_serving(model, pp2, w, hardware).makespan == run.makespan);
 }

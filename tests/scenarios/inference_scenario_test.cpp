@@ -166,7 +166,13 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
              }),
              Catch::Contains("/strategies/0/swap_space"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["pp"] = 2; }),
-             Catch::Contains("/strategies/0/pp: \"pp\" is not modelled for serving yet"));
+             Catch::Contains("/strategies/0: tp x pp x replicas = 4 GPUs, but the cluster has 2"));
+  CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["pp"] = 33; }),
+             Catch::Contains("/strategies/0/pp: pp 33 is more stages than the model's 32 layers"));
+  CHECK_THAT(error_after([](auto& d) {
+               d["strategies"][0]["prefill"] = {{"tp", 1}};
+             }),
+             Catch::Contains("/strategies/0/prefill: \"prefill\" is not modelled for serving yet"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_memory_fraction"] = 1.5; }),
              Catch::Contains("/strategies/0/kv_memory_fraction: expected a fraction in (0, 1]"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["scheduler"] = "fifo"; }),
