@@ -66,5 +66,25 @@ int main(int argc, char** argv) {
   workload.output_len = 2048;
   measure("serving llama3.1-70b tp2 1500 x 2048/2048", presets.preset("llama3.1-70b").config, deployment,
           workload, hardware, repeats);
+  // A MoE model with attention dp: eight schedulers stepping together, the experts priced per iteration.
+  deployment.tp = 8;
+  deployment.ep = 8;
+  deployment.attention_dp = true;
+  workload.requests = 3000;
+  workload.input_len = 1000;
+  workload.output_len = 1000;
+  measure("serving qwen3-235b-a22b tp8 ep8 attention-dp 3000 x 1000/1000",
+          presets.preset("qwen3-235b-a22b").config, deployment, workload, hardware, repeats);
+  // Pipeline parallelism with preemption and shared prefixes: two micro-batches through two stages.
+  deployment = models::Deployment{};
+  deployment.tp = 4;
+  deployment.pp = 2;
+  deployment.weights_dtype = models::Dtype::kFp8;
+  deployment.kv_dtype = models::Dtype::kFp8;
+  deployment.preemption = models::PreemptionKind::kRecompute;
+  workload.shared_prefixes = 8;
+  workload.shared_prefix_len = 512;
+  measure("serving llama3.1-405b tp4 pp2 recompute 3000 x 1000/1000, 8 shared prefixes",
+          presets.preset("llama3.1-405b").config, deployment, workload, hardware, repeats);
   return 0;
 }
