@@ -69,6 +69,38 @@ std::string cdf_chart(const std::vector<InferenceResult>& ranked, bool ttft) {
   return svg + svg_legend(entries, x0, y0 + h + 42, 640) + "</svg>";
 }
 
+// Each deployment as a point: median TPOT across, output tokens/s per GPU up (the serving trade-off: up
+// and to the left is better; the Pareto front is the points nothing beats on both).
+std::string throughput_tpot_chart(const std::vector<InferenceResult>& ranked) {
+  double max_tpot = 0;
+  double max_rate = 0;
+  for (const InferenceResult& r : ranked) {
+    max_tpot = std::max(max_tpot, r.tpot.p50_s);
+    max_rate = std::max(max_rate, r.output_tokens_per_s_per_gpu);
+  }
+  max_tpot *= 1.1;
+  max_rate *= 1.1;
+  const double x0 = 70, y0 = 10, w = 540, h = 200;
+  std::vector<std::pair<std::string, const char*>> entries;
+  const int rows = 1 + static_cast<int>(ranked.size() / 5);
+  std::string svg = svg_open(640, 250 + rows * kLegendRow);
+  svg += svg_line(x0, y0 + h, x0 + w, y0 + h, "#444") + svg_line(x0, y0, x0, y0 + h, "#444");
+  svg += svg_text(x0 + w, y0 + h + 30, "TPOT p50, ms (axis to " + ms(max_tpot) + ")", "end");
+  svg += svg_text(x0 - 6, y0 + 10, number("%.0f", max_rate), "end") + svg_text(x0 - 6, y0 + h, "0", "end");
+  svg += svg_text(x0 + 6, y0 + 10, "output tokens/s per GPU");
+  for (std::size_t i = 0; i < ranked.size(); ++i) {
+    const InferenceResult& r = ranked[i];
+    const char* colour = series_colour(i % kSeriesColours);
+    entries.emplace_back(r.deployment.name, colour);
+    if (!(max_tpot > 0) || !(max_rate > 0)) continue;
+    svg += svg_circle(x0 + r.tpot.p50_s / max_tpot * w, y0 + h - r.output_tokens_per_s_per_gpu / max_rate * h,
+                      5, colour,
+                      r.deployment.name + ": " + number("%.1f", r.output_tokens_per_s_per_gpu) +
+                          " tokens/s per GPU, TPOT p50 " + ms(r.tpot.p50_s) + " ms");
+  }
+  return svg + svg_legend(entries, x0, y0 + h + 42, 640) + "</svg>";
+}
+
 std::string kv_chart(const InferenceResult& r) {
   const double x0 = 50, y0 = 10, w = 560, h = 120;
   std::string svg = svg_open(640, 170 + kLegendRow);
@@ -231,7 +263,8 @@ std::string inference_report_html(const Scenario& scenario, const std::vector<In
             ms(r.ttft.p99_s) + "</td><td>" + ms(r.tpot.p50_s) + " / " + ms(r.tpot.p99_s) + "</td><td>" +
             number("%.0f%%", 100 * r.peak_kv_use) + "</td></tr>\n";
   }
-  html += "</table>\n<h2>Time to first token (CDF)</h2>\n" + cdf_chart(ranked, true);
+  html += "</table>\n<h2>Throughput against time per output token</h2>\n" + throughput_tpot_chart(ranked);
+  html += "\n<h2>Time to first token (CDF)</h2>\n" + cdf_chart(ranked, true);
   html += "\n<h2>Time per output token (CDF)</h2>\n" + cdf_chart(ranked, false);
   if (!ranked.empty()) {
     html += "\n<h2>KV-cache blocks reserved, " + html_escape(ranked.front().deployment.name) +

@@ -322,6 +322,9 @@ TEST_CASE("a serving run ranks deployments and reports the same bytes every time
   const std::string html = scenarios::inference_report_html(scenario, ranked);
   CHECK_THAT(html, Catch::Contains("Time to first token (CDF)"));
   CHECK_THAT(html, Catch::Contains("<polyline"));
+  // Throughput against TPOT: one point per deployment, titled with its figures.
+  CHECK_THAT(html, Catch::Contains("Throughput against time per output token"));
+  CHECK_THAT(html, Catch::Contains("<title>" + ranked[0].deployment.name + ": "));
 
   SECTION("with arrivals over time and an slo, goodput ranks") {
     const scenarios::Scenario timed = read_edited([](auto& d) {
