@@ -61,6 +61,7 @@ TEST_CASE("parameter counts match the published sizes", "[model]") {
   };
   const Published published[] = {
       {"llama3-8b", 8.03e9, 8.03e9, 0.005},
+      {"mistral-7b", 7.24e9, 7.24e9, 0.005},  // HF model card: 7.24B parameters
       {"llama3-70b", 70.6e9, 70.6e9, 0.005},
       {"llama3.1-405b", 405.9e9, 405.9e9, 0.005},
       {"llama2-70b", 69.0e9, 69.0e9, 0.005},
