@@ -64,7 +64,7 @@ IterationCost::IterationCost(const TransformerConfig& model, const Deployment& d
       deployment_(deployment),
       gpu_(gpu),
       system_(system),
-      stage_(stage.end_layer > 0 ? stage : ServingStage{0, model.layers, true, true}),
+      stage_(stage.end_layer > 0 ? stage : whole_model(model)),
       receive_(receive) {
   (void)gpu_.gemm_efficiency(deployment.weights_dtype);  // the GPU must have data for the weights dtype
   for (int layer = stage_.first_layer; layer < stage_.end_layer; ++layer)

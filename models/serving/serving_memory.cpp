@@ -17,28 +17,6 @@ std::string gib(double bytes) {
   return text;
 }
 
-}  // namespace
-
-int kv_heads_per_gpu(const TransformerConfig& model, int tp) { return (model.kv_heads + tp - 1) / tp; }
-
-double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment, int layers) {
-  return 2.0 * layers * kv_heads_per_gpu(model, deployment.attention_tp()) * model.head_dim *
-         dtype_bytes(deployment.kv_dtype);
-}
-
-ServingStage serving_stage(const TransformerConfig& model, const Deployment& deployment, int index) {
-  const int base = model.layers / deployment.pp;
-  const int extra = model.layers % deployment.pp;
-  ServingStage stage;
-  stage.first_layer = index * base + std::min(index, extra);
-  stage.end_layer = stage.first_layer + base + (index < extra ? 1 : 0);
-  stage.embedding = index == 0;
-  stage.lm_head = index == deployment.pp - 1;
-  return stage;
-}
-
-namespace {
-
 ReplicaWeights stage_weights(const TransformerConfig& model, const ServingStage& stage) {
   ReplicaWeights weights;
   const ParameterCounts params = count_parameters(model);
@@ -52,14 +30,6 @@ ReplicaWeights stage_weights(const TransformerConfig& model, const ServingStage&
   }
   return weights;
 }
-
-}  // namespace
-
-ReplicaWeights replica_weights(const TransformerConfig& model) {
-  return stage_weights(model, ServingStage{0, model.layers, true, true});
-}
-
-namespace {
 
 // The widest MLP intermediate one token keeps alive on one GPU, in elements.
 double mlp_activations_per_token(const TransformerConfig& model, const Deployment& deployment) {
@@ -80,10 +50,6 @@ double mlp_activations_per_token(const TransformerConfig& model, const Deploymen
   }
   return widest;
 }
-
-}  // namespace
-
-namespace {
 
 ServingMemory stage_memory(const TransformerConfig& model, const Deployment& deployment,
                            const GpuProfile& gpu, const BatchLimits& limits, const ServingStage& stage) {
@@ -116,6 +82,32 @@ ServingMemory stage_memory(const TransformerConfig& model, const Deployment& dep
 
 }  // namespace
 
+int kv_heads_per_gpu(const TransformerConfig& model, int tp) { return (model.kv_heads + tp - 1) / tp; }
+
+double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment, int layers) {
+  return 2.0 * layers * kv_heads_per_gpu(model, deployment.attention_tp()) * model.head_dim *
+         dtype_bytes(deployment.kv_dtype);
+}
+
+ServingStage serving_stage(const TransformerConfig& model, const Deployment& deployment, int index) {
+  const int base = model.layers / deployment.pp;
+  const int extra = model.layers % deployment.pp;
+  ServingStage stage;
+  stage.first_layer = index * base + std::min(index, extra);
+  stage.end_layer = stage.first_layer + base + (index < extra ? 1 : 0);
+  stage.embedding = index == 0;
+  stage.lm_head = index == deployment.pp - 1;
+  return stage;
+}
+
+
+ServingStage whole_model(const TransformerConfig& model) { return {0, model.layers, true, true}; }
+
+ReplicaWeights replica_weights(const TransformerConfig& model) {
+  return stage_weights(model, whole_model(model));
+}
+
+
 ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,
                              const GpuProfile& gpu, const BatchLimits& limits) {
   ServingMemory memory;
@@ -124,6 +116,7 @@ ServingMemory serving_memory(const TransformerConfig& model, const Deployment& d
         stage_memory(model, deployment, gpu, limits, serving_stage(model, deployment, index));
     if (index == 0 || stage.kv_blocks < memory.kv_blocks) memory = stage;
   }
+  memory.micro_batch_kv_blocks = memory.kv_blocks / deployment.pp;
   if (memory.kv_blocks < 1) {
     throw sim::InputError("", "/tp",
                           "weights (" + gib(memory.weights_bytes) + ") and activations (" +

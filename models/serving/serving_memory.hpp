@@ -36,6 +36,8 @@ struct ServingMemory {
   std::int64_t kv_blocks = 0;     // blocks of kv_block_tokens tokens
   std::int64_t kv_block_tokens = 0;
   std::int64_t replica_kv_blocks = 0;  // a replica's blocks together: kv_blocks x its attention ranks
+  // One scheduler's blocks: pp micro-batches split their stage's cache (each scheduler its own share).
+  std::int64_t micro_batch_kv_blocks = 0;
   std::int64_t kv_tokens() const { return kv_blocks * kv_block_tokens; }
 };
 
@@ -58,6 +60,8 @@ struct ServingStage {
   bool lm_head = true;
   int layers() const { return end_layer - first_layer; }
 };
+// The whole model as one stage (no pipeline parallelism).
+ServingStage whole_model(const TransformerConfig& model);
 // Stage `index` of the deployment's pp (the first layers % pp stages take one layer more).
 ServingStage serving_stage(const TransformerConfig& model, const Deployment& deployment, int index);
 

@@ -52,7 +52,7 @@ void check_fits(const std::vector<ServingRequest>& requests, const Deployment& d
                               "; raise max_num_tokens or set chunked_prefill");
   }
   const std::int64_t blocks = (needed + deployment.kv_block_tokens - 1) / deployment.kv_block_tokens;
-  const std::int64_t per_scheduler = memory.kv_blocks / deployment.pp;  // pp micro-batches share a stage's
+  const std::int64_t per_scheduler = memory.micro_batch_kv_blocks;
   if (blocks > per_scheduler) {
     throw sim::InputError("", "/tp",
                           "the KV cache holds " + std::to_string(per_scheduler * deployment.kv_block_tokens) +
@@ -109,7 +109,7 @@ class ServingDriver {
       }
       for (std::size_t u = 0; u < units_per_replica_; ++u) {
         for (std::size_t a = 0; a < ranks_; ++a) {
-          schedulers_.emplace_back(r, deployment, run.limits, run.memory.kv_blocks / units, run.requests,
+          schedulers_.emplace_back(r, deployment, run.limits, run.memory.micro_batch_kv_blocks, run.requests,
                                    run.records, host_blocks / units);
         }
       }
