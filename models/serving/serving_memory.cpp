@@ -100,13 +100,11 @@ ServingStage serving_stage(const TransformerConfig& model, const Deployment& dep
   return stage;
 }
 
-
 ServingStage whole_model(const TransformerConfig& model) { return {0, model.layers, true, true}; }
 
 ReplicaWeights replica_weights(const TransformerConfig& model) {
   return stage_weights(model, whole_model(model));
 }
-
 
 ServingMemory serving_memory(const TransformerConfig& model, const Deployment& deployment,
                              const GpuProfile& gpu, const BatchLimits& limits) {
