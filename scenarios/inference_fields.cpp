@@ -223,18 +223,51 @@ void read_expert_fields(JsonObjectReader& r, const models::TransformerConfig& mo
   }
 }
 
+// A disaggregated pool: {"tp": 2, "replicas": 3, "max_batch_size": 64, "max_num_tokens": 8192}.
+models::ServingPool read_pool(JsonObjectReader r, const models::TransformerConfig& model) {
+  models::ServingPool pool;
+  pool.tp = read_count(r, "tp", 1, 1'000'000);
+  pool.replicas = read_count(r, "replicas", 1, 65'536);
+  if (model.heads % pool.tp != 0) {
+    r.location_of("tp").fail("tp " + std::to_string(pool.tp) + " does not divide the model's " +
+                             std::to_string(model.heads) + " attention heads");
+  }
+  if (r.has("max_batch_size")) pool.max_batch_size = read_count(r, "max_batch_size", 1, 1'000'000);
+  if (r.has("max_num_tokens")) pool.max_num_tokens = read_count(r, "max_num_tokens", 1, 100'000'000);
+  r.finish();
+  return pool;
+}
+
+// "prefill" and "decode" pools, both or neither; with them the keys each pool sets, and the layouts a pool
+// does not model, are refused at the deployment's level.
+void read_pools(JsonObjectReader& r, const models::TransformerConfig& model, models::Deployment& d) {
+  if (!r.has("prefill") && !r.has("decode")) return;
+  for (const char* key : {"prefill", "decode"}) {
+    if (!r.has(key))
+      r.location().fail(
+          std::string("a disaggregated deployment needs both \"prefill\" and \"decode\" pools; \"") + key +
+          "\" is missing");
+  }
+  for (const char* key : {"tp", "replicas", "max_batch_size", "max_num_tokens"}) {
+    if (r.has(key))
+      r.location_of(key).fail(std::string("with prefill and decode pools each pool sets its own \"") + key +
+                              "\"");
+  }
+  for (const char* key : {"pp", "ep", "attention_dp"}) {
+    if (r.has(key))
+      r.location_of(key).fail(std::string(key) +
+                              " with disaggregated pools is not modelled; use one of them");
+  }
+  d.prefill_pool = read_pool(r.required_object("prefill"), model);
+  d.decode_pool = read_pool(r.required_object("decode"), model);
+}
+
 }  // namespace
 
 models::Deployment read_deployment_fields(JsonObjectReader& r, const models::TransformerConfig& model,
                                           const models::GpuProfile& gpu, int gpus) {
   models::Deployment d;
-  for (const char* key : {"prefill", "decode"}) {
-    if (r.has(key)) {
-      r.location_of(key).fail(std::string("\"") + key +
-                              "\" is not modelled for serving yet: deployments are tensor parallel with "
-                              "replicas");
-    }
-  }
+  read_pools(r, model, d);
   d.tp = read_count(r, "tp", 1, 1'000'000);
   // Each replica is a simulated rank with its own scheduler: bounded, so that a scenario cannot ask for
   // gigabytes of them.
@@ -250,10 +283,15 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
     r.location_of("tp").fail("tp " + std::to_string(d.tp) + " does not divide the model's " +
                              std::to_string(model.heads) + " attention heads");
   }
-  const std::int64_t used = static_cast<std::int64_t>(d.tp) * d.pp * d.replicas;
+  const std::int64_t used = d.disaggregated()
+                                ? static_cast<std::int64_t>(d.prefill_pool->tp) * d.prefill_pool->replicas +
+                                      static_cast<std::int64_t>(d.decode_pool->tp) * d.decode_pool->replicas
+                                : static_cast<std::int64_t>(d.tp) * d.pp * d.replicas;
   if (used != gpus) {
-    r.location().fail((d.pp > 1 ? "tp x pp x replicas = " : "tp x replicas = ") + std::to_string(used) +
-                      " GPUs, but the cluster has " + std::to_string(gpus));
+    const std::string formula = d.disaggregated() ? "prefill tp x replicas + decode tp x replicas = "
+                                : d.pp > 1        ? "tp x pp x replicas = "
+                                                  : "tp x replicas = ";
+    r.location().fail(formula + std::to_string(used) + " GPUs, but the cluster has " + std::to_string(gpus));
   }
   if (d.attention_dp && d.pp > 1)
     r.location_of("pp").fail("attention dp with pipeline stages is not modelled; use one of them");
@@ -283,6 +321,9 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
   if (const nlohmann::json* value = r.optional("prefix_attention")) {
     d.prefix_attention =
         sim::json_word(*value, r.location_of("prefix_attention"), models::kPrefixAttentionNames);
+    if (d.prefix_attention == models::PrefixAttentionKind::kShared && d.disaggregated())
+      r.location_of("prefix_attention")
+          .fail("the decode pool receives each request's KV whole, with no cached prefix to read once");
     if (d.prefix_attention == models::PrefixAttentionKind::kShared && !d.prefix_caching)
       r.location_of("prefix_attention")
           .fail(

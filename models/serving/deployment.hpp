@@ -51,6 +51,25 @@ inline constexpr sim::NameTable<PrefixAttentionKind, 2> kPrefixAttentionNames{{{
     {PrefixAttentionKind::kShared, "shared"},
 }}};
 
+// Disaggregated serving (DistServe, Zhong et al., OSDI '24; Splitwise, Patel et al., ISCA '24; TensorRT-LLM's
+// disaggregated serving): a prefill pool runs the prompts and samples each request's first token, the
+// request's KV cache then moves over the network to a decode pool, which generates the rest. Each pool has
+// its own tp, replicas and batch limits; the deployment's other keys (dtypes, KV blocks, scheduler,
+// preemption, prefix caching) hold for both. kWhole: one pool does both (no disaggregation).
+enum class ServingRole { kWhole, kPrefill, kDecode };
+inline constexpr sim::NameTable<ServingRole, 3> kServingRoleNames{{{
+    {ServingRole::kWhole, "whole"},
+    {ServingRole::kPrefill, "prefill"},
+    {ServingRole::kDecode, "decode"},
+}}};
+
+struct ServingPool {
+  int tp = 1;
+  int replicas = 1;
+  std::optional<int> max_batch_size;  // unset: trtllm-bench's choice for the pool (batch_limits.hpp)
+  std::optional<int> max_num_tokens;
+};
+
 struct Deployment {
   std::string name;
   int tp = 1;        // tensor-parallel GPUs of one replica
@@ -98,9 +117,35 @@ struct Deployment {
   // vllm/config.py CacheConfig); a victim that does not fit there is recomputed instead.
   double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;
 
+  // Disaggregated prefill and decode pools (both or neither); with them tp, replicas and the batch limits
+  // above are unused (each pool's deployment, pool_deployment(), carries its own).
+  std::optional<ServingPool> prefill_pool;
+  std::optional<ServingPool> decode_pool;
+  bool disaggregated() const { return prefill_pool.has_value(); }
+
   int gpus_per_replica() const { return tp * pp; }
-  int gpus() const { return tp * pp * replicas; }
+  int gpus() const {
+    return disaggregated()
+               ? prefill_pool->tp * prefill_pool->replicas + decode_pool->tp * decode_pool->replicas
+               : tp * pp * replicas;
+  }
 };
+
+// The deployment one pool runs: the pool's tp, replicas and batch limits, everything else the deployment's,
+// no pools. kWhole: the deployment itself.
+inline Deployment pool_deployment(const Deployment& deployment, ServingRole role) {
+  if (role == ServingRole::kWhole) return deployment;
+  const ServingPool& pool =
+      role == ServingRole::kPrefill ? *deployment.prefill_pool : *deployment.decode_pool;
+  Deployment d = deployment;
+  d.tp = pool.tp;
+  d.replicas = pool.replicas;
+  d.max_batch_size = pool.max_batch_size;
+  d.max_num_tokens = pool.max_num_tokens;
+  d.prefill_pool.reset();
+  d.decode_pool.reset();
+  return d;
+}
 
 // When requests arrive: all at t = 0 (the offline maximum-throughput benchmark, trtllm-bench throughput), as
 // a Poisson process of `rate_per_s` from a seeded source, or as a request file lists them.

@@ -6,7 +6,8 @@ namespace strata::models {
 
 ReplicaScheduler::ReplicaScheduler(int replica, const Deployment& deployment, const BatchLimits& limits,
                                    std::int64_t kv_blocks, const std::vector<ServingRequest>& requests,
-                                   std::vector<RequestRecord>& records, std::int64_t host_blocks)
+                                   std::vector<RequestRecord>& records, std::int64_t host_blocks,
+                                   ServingRole role)
     : replica_(replica),
       deployment_(deployment),
       limits_(limits),
@@ -14,7 +15,8 @@ ReplicaScheduler::ReplicaScheduler(int replica, const Deployment& deployment, co
       free_blocks_(kv_blocks),
       requests_(requests),
       records_(records),
-      host_blocks_(host_blocks) {}
+      host_blocks_(host_blocks),
+      role_(role) {}
 
 void ReplicaScheduler::enqueue(std::size_t request) {
   records_[request].replica = replica_;
@@ -27,11 +29,15 @@ std::int64_t ReplicaScheduler::blocks_for(std::int64_t tokens) const {
 
 // No-evict: the whole length. With preemption: what is cached once this iteration has run (a swapped
 // request decodes at once; any other prefills its prompt).
+// A prefill scheduler keeps the prompt only; a request that arrived with its KV (decode pool) is cached
+// like a swapped one.
 std::int64_t ReplicaScheduler::admission_blocks(const Active& active) const {
   const ServingRequest& request = requests_[active.request];
+  if (role_ == ServingRole::kPrefill) return blocks_for(active.prompt);
   if (deployment_.preemption == PreemptionKind::kNone)
     return blocks_for(request.input_len + request.output_len);
-  if (active.swapped) return blocks_for(request.input_len + active.generated);
+  if (active.swapped || active.prefilled == active.prompt)
+    return blocks_for(request.input_len + active.generated);
   return blocks_for(active.prompt);
 }
 
@@ -53,7 +59,7 @@ void ReplicaScheduler::add_decode(BatchWork& work, Active& active, std::int64_t&
 }
 
 std::int64_t ReplicaScheduler::shareable_blocks(const ServingRequest& request) const {
-  if (!deployment_.prefix_caching || request.prefix_id < 0) return 0;
+  if (!deployment_.prefix_caching || request.prefix_id < 0 || role_ == ServingRole::kDecode) return 0;
   return request.prefix_len / deployment_.kv_block_tokens;
 }
 
@@ -99,6 +105,14 @@ void ReplicaScheduler::release_prefix(Active& active) {
 // Admits `active` into this iteration when its blocks are free and its tokens fit; false: it waits.
 bool ReplicaScheduler::admit_one(Active active, BatchWork& work, std::int64_t& tokens_left) {
   std::int64_t blocks = admission_blocks(active);
+  if (active.prefilled == active.prompt && !active.swapped) {  // arrived with its KV: it decodes at once
+    if (!make_room(blocks, -1)) return false;
+    active.blocks = blocks;
+    free_blocks_ -= blocks;
+    add_decode(work, active, tokens_left);
+    active_.push_back(active);
+    return true;
+  }
   if (active.swapped) {
     if (active.prefix >= 0) blocks -= prefixes_.at(active.prefix).blocks;  // stayed on the GPU
     if (!make_room(blocks, active.prefix)) return false;
@@ -156,6 +170,10 @@ void ReplicaScheduler::admit(BatchWork& work, std::int64_t& tokens_left) {
     Active active;
     active.request = waiting_.front();
     active.prompt = requests_[active.request].input_len;
+    if (role_ == ServingRole::kDecode) {  // its prompt's KV came from the prefill pool with the first token
+      active.prefilled = active.prompt;
+      active.generated = 1;
+    }
     if (!admit_one(active, work, tokens_left)) return;
     waiting_.pop_front();
   }
@@ -256,7 +274,14 @@ void ReplicaScheduler::complete_iteration(sim::SimTime now) {
       ++active.generated;
     }
     active.chunk = 0;
-    if (active.prefilled == active.prompt && active.generated >= request.output_len) {
+    const bool done = active.prefilled == active.prompt && active.generated >= request.output_len;
+    if (!done && role_ == ServingRole::kPrefill && active.prefilled == active.prompt) {
+      handoffs_.push_back(active.request);  // its KV goes to the decode pool
+      free_blocks_ += active.blocks;
+      release_prefix(active);
+      continue;
+    }
+    if (done) {
       records_[active.request].finish = now;
       free_blocks_ += active.blocks;
       release_prefix(active);

@@ -22,6 +22,12 @@
 // takes them (they count once) and prefills only the rest, at least its last token. A cached prefix no
 // running request uses stays until its blocks are needed, least recently used first. A request that finds
 // its prefix still being computed computes its own copy.
+// Disaggregated pools (ServingRole, deployment.hpp): a prefill scheduler reserves blocks for the prompt only
+// and hands a request off once its first token is sampled (take_handoffs; a request of one output token
+// finishes there); a decode scheduler receives requests whose prompt is cached already: admission reserves
+// their blocks (the whole length without preemption, else what is cached plus the token being written) and
+// they decode from their first iteration. Prefix caching is the prefill pool's (the decode pool receives
+// each request's KV whole).
 #pragma once
 
 #include <cstdint>
@@ -52,7 +58,8 @@ class ReplicaScheduler {
   // `host_blocks`: KV blocks the swap space holds (preemption "swap" only).
   ReplicaScheduler(int replica, const Deployment& deployment, const BatchLimits& limits,
                    std::int64_t kv_blocks, const std::vector<ServingRequest>& requests,
-                   std::vector<RequestRecord>& records, std::int64_t host_blocks = 0);
+                   std::vector<RequestRecord>& records, std::int64_t host_blocks = 0,
+                   ServingRole role = ServingRole::kWhole);
 
   void enqueue(std::size_t request);  // arrived and assigned to this replica
   // Forms the next iteration; nothing when there is nothing it can run.
@@ -64,6 +71,8 @@ class ReplicaScheduler {
   std::size_t running() const { return active_.size(); }
   std::int64_t kv_blocks_used() const { return kv_blocks_ - free_blocks_; }
   std::int64_t preemptions() const { return preemptions_; }
+  // Requests whose prefill ended since the last call (a prefill scheduler's), in the order they ended.
+  std::vector<std::size_t> take_handoffs() { return std::exchange(handoffs_, {}); }
 
  private:
   struct Active {
@@ -112,6 +121,8 @@ class ReplicaScheduler {
   std::set<std::pair<std::uint64_t, std::int64_t>> unused_;  // (last use, id) of prefixes no one uses
   std::int64_t unused_blocks_ = 0;
   std::uint64_t clock_ = 0;
+  ServingRole role_;
+  std::vector<std::size_t> handoffs_;
 };
 
 }  // namespace strata::models

@@ -1,6 +1,7 @@
 #include "models/serving/serving_simulation.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <unordered_map>
 
@@ -28,94 +29,125 @@ constexpr IterationPart kIterationParts[] = {
     {"pp", "pp", &IterationTime::pp},
 };
 
-void check_fits(const std::vector<ServingRequest>& requests, const Deployment& deployment,
-                const BatchLimits& limits, const ServingMemory& memory) {
+// Where an error about a pool's keys points: the deployment's own keys, or its "prefill"/"decode" object.
+std::string pool_path(ServingRole role, const std::string& key) {
+  return role == ServingRole::kWhole ? "/" + key
+                                     : "/" + std::string(kServingRoleNames.name(role)) + "/" + key;
+}
+
+// A prefill pool holds prompts only; a decode pool receives prompts cached (it prefills only what it
+// recomputes after a preemption).
+void check_fits(const std::vector<ServingRequest>& requests, const ServingPoolRun& pool) {
+  const Deployment& deployment = pool.deployment;
+  const ServingRole role = pool.role;
   std::int64_t longest_prompt = 0;
   std::int64_t needed = 0;
   for (const ServingRequest& request : requests) {
     longest_prompt = std::max(longest_prompt, request.input_len);
-    needed = std::max(needed, request.input_len + request.output_len);
+    needed = std::max(
+        needed, role == ServingRole::kPrefill ? request.input_len : request.input_len + request.output_len);
   }
   if (!deployment.chunked_prefill && deployment.preemption != PreemptionKind::kNone &&
-      needed - 1 > limits.max_num_tokens) {
-    throw sim::InputError("", "/max_num_tokens",
+      role != ServingRole::kPrefill && needed - 1 > pool.limits.max_num_tokens) {
+    throw sim::InputError("", pool_path(role, "max_num_tokens"),
                           "a preempted request prefills its prompt and its generated tokens again, up to " +
                               std::to_string(needed - 1) + " tokens, above max_num_tokens " +
-                              std::to_string(limits.max_num_tokens) +
+                              std::to_string(pool.limits.max_num_tokens) +
                               "; raise max_num_tokens or set chunked_prefill");
   }
-  if (!deployment.chunked_prefill && longest_prompt > limits.max_num_tokens) {
-    throw sim::InputError("", "/max_num_tokens",
+  if (!deployment.chunked_prefill && role != ServingRole::kDecode &&
+      longest_prompt > pool.limits.max_num_tokens) {
+    throw sim::InputError("", pool_path(role, "max_num_tokens"),
                           "a prompt of " + std::to_string(longest_prompt) +
                               " tokens never fits an iteration of max_num_tokens " +
-                              std::to_string(limits.max_num_tokens) +
+                              std::to_string(pool.limits.max_num_tokens) +
                               "; raise max_num_tokens or set chunked_prefill");
   }
   const std::int64_t blocks = (needed + deployment.kv_block_tokens - 1) / deployment.kv_block_tokens;
-  const std::int64_t per_scheduler = memory.micro_batch_kv_blocks;
+  const std::int64_t per_scheduler = pool.memory.micro_batch_kv_blocks;
   if (blocks > per_scheduler) {
-    throw sim::InputError("", "/tp",
-                          "the KV cache holds " + std::to_string(per_scheduler * deployment.kv_block_tokens) +
-                              " tokens" + (deployment.pp > 1 ? " per micro-batch" : "") +
-                              "; one request needs " + std::to_string(blocks * deployment.kv_block_tokens) +
-                              " (" + std::to_string(needed) + " rounded up to blocks of " +
-                              std::to_string(deployment.kv_block_tokens) + ")");
+    throw sim::InputError(
+        "", pool_path(role, "tp"),
+        "the KV cache holds " + std::to_string(per_scheduler * deployment.kv_block_tokens) + " tokens" +
+            (deployment.pp > 1 ? " per micro-batch" : "") +
+            (role == ServingRole::kWhole ? ""
+                                         : " in the " + std::string(kServingRoleNames.name(role)) + " pool") +
+            "; one request needs " + std::to_string(blocks * deployment.kv_block_tokens) + " (" +
+            std::to_string(needed) + " rounded up to blocks of " +
+            std::to_string(deployment.kv_block_tokens) + ")");
   }
 }
 
 // Drives the replicas' schedulers on one executor.
 //
-// A replica has pp stage ranks (executor rank replica x pp + stage, on the stage's first GPU) and one or
-// more "units", each a batch that steps on its own: pp micro-batches with pipeline parallelism, else one.
-// A unit has a scheduler per attention rank (tp of them with attention dp, else one); its iteration runs
-// through the stages one after another, each stage's tasks submitted when the previous stage's last task
-// ends, and the stage ranks' compute streams interleave the units' stages (the pipeline).
+// A replica has pp stage ranks (executor rank = the replicas before it x pp + stage, on the stage's first
+// GPU) and one or more "units", each a batch that steps on its own: pp micro-batches with pipeline
+// parallelism, else one. A unit has a scheduler per attention rank (tp of them with attention dp, else one);
+// its iteration runs through the stages one after another, each stage's tasks submitted when the previous
+// stage's last task ends, and the stage ranks' compute streams interleave the units' stages (the pipeline).
+// Replicas are numbered over the pools in order (prefill, then decode); disaggregated pools have pp 1 and
+// no attention dp, so there a replica is one rank, one unit and one scheduler.
 class ServingDriver {
  public:
-  ServingDriver(const TransformerConfig& model, const Deployment& deployment, const ClusterHardware& hardware,
-                ServingRun& run, sim::TimelineRecorder* timeline, std::int64_t max_iterations)
-      : run_(run),
-        max_iterations_(max_iterations),
-        timeline_(timeline),
-        tp_(deployment.tp),
-        pp_(static_cast<std::size_t>(deployment.pp)),
-        units_per_replica_(static_cast<std::size_t>(deployment.pp)),
-        ranks_(static_cast<std::size_t>(deployment.attention_ranks())) {
-    // Blocks the swap space of one GPU holds: its share of the host memory, at most swap_space_bytes. With
-    // pp micro-batches each scheduler has its share of the stage's KV blocks and swap space.
+  ServingDriver(const TransformerConfig& model, const ClusterHardware& hardware, ServingRun& run,
+                sim::TimelineRecorder* timeline, std::int64_t max_iterations)
+      : run_(run), max_iterations_(max_iterations), timeline_(timeline) {
+    const Deployment& first = run.pools.front().deployment;
+    pp_ = static_cast<std::size_t>(first.pp);
+    units_per_replica_ = pp_;
+    ranks_ = static_cast<std::size_t>(first.attention_ranks());
     const SystemProfile& system = hardware.system();
-    const double host_per_gpu =
-        std::min(deployment.swap_space_bytes,
-                 system.host_memory_capacity.value.as_double() / system.gpus_per_node.value);
-    const auto units = static_cast<std::int64_t>(units_per_replica_);
-    const auto host_blocks = static_cast<std::int64_t>(
-        host_per_gpu / (run.memory.kv_bytes_per_token * static_cast<double>(deployment.kv_block_tokens)));
     ExecutionGraph layout;
-    layout.ranks = deployment.replicas * deployment.pp;
-    layout.gpus = deployment.gpus();
-    layout.streams = {"compute"};
-    for (int r = 0; r < deployment.replicas; ++r) {
-      for (int stage = 0; stage < deployment.pp; ++stage) {
-        const int gpu = r * deployment.gpus_per_replica() + stage * deployment.tp;
-        layout.gpu_of_rank.push_back(gpu);
-        std::optional<CollectiveScope> receive;
-        if (stage > 0) {
-          const int per_node = system.gpus_per_node.value;
-          const bool same_node = (gpu - deployment.tp) / per_node == gpu / per_node;
-          receive = same_node ? CollectiveScope{1, 2} : CollectiveScope{2, 1};
+    layout.streams = {"compute", "kv-send", "kv-recv"};
+    int gpu_cursor = 0;
+    for (const ServingPoolRun& pool : run.pools) {
+      const Deployment& deployment = pool.deployment;
+      // Blocks the swap space of one GPU holds: its share of the host memory, at most swap_space_bytes. With
+      // pp micro-batches each scheduler has its share of the stage's KV blocks and swap space.
+      const double host_per_gpu =
+          std::min(deployment.swap_space_bytes,
+                   system.host_memory_capacity.value.as_double() / system.gpus_per_node.value);
+      const auto host_blocks = static_cast<std::int64_t>(
+          host_per_gpu / (pool.memory.kv_bytes_per_token * static_cast<double>(deployment.kv_block_tokens)));
+      const int replica_begin = static_cast<int>(first_gpu_of_replica_.size());
+      for (int r = 0; r < deployment.replicas; ++r) {
+        const int replica = replica_begin + r;
+        first_gpu_of_replica_.push_back(gpu_cursor);
+        role_of_replica_.push_back(pool.role);
+        for (int stage = 0; stage < deployment.pp; ++stage) {
+          const int gpu = gpu_cursor + stage * deployment.tp;
+          layout.gpu_of_rank.push_back(gpu);
+          std::optional<CollectiveScope> receive;
+          if (stage > 0) {
+            const int per_node = system.gpus_per_node.value;
+            const bool same_node = (gpu - deployment.tp) / per_node == gpu / per_node;
+            receive = same_node ? CollectiveScope{1, 2} : CollectiveScope{2, 1};
+          }
+          costs_.push_back(std::make_unique<IterationCost>(model, deployment, hardware.gpu(gpu), system,
+                                                           serving_stage(model, deployment, stage), receive));
         }
-        costs_.push_back(std::make_unique<IterationCost>(model, deployment, hardware.gpu(gpu), system,
-                                                         serving_stage(model, deployment, stage), receive));
-      }
-      for (std::size_t u = 0; u < units_per_replica_; ++u) {
-        for (std::size_t a = 0; a < ranks_; ++a) {
-          schedulers_.emplace_back(r, deployment, run.limits, run.memory.micro_batch_kv_blocks, run.requests,
-                                   run.records, host_blocks / units);
+        for (std::size_t u = 0; u < units_per_replica_; ++u) {
+          for (std::size_t a = 0; a < ranks_; ++a) {
+            schedulers_.emplace_back(replica, deployment, pool.limits, pool.memory.micro_batch_kv_blocks,
+                                     run.requests, run.records, host_blocks / static_cast<std::int64_t>(pp_),
+                                     pool.role);
+            kv_capacity_.push_back(pool.memory.replica_kv_blocks);
+          }
         }
+        gpu_cursor += deployment.gpus_per_replica();
       }
+      if (pool.role != ServingRole::kDecode) arrival_schedulers_ = schedulers_.size();
     }
-    units_.resize(static_cast<std::size_t>(deployment.replicas) * units_per_replica_);
+    layout.ranks = static_cast<int>(layout.gpu_of_rank.size());
+    layout.gpus = gpu_cursor;
+    if (run.pools.size() == 2) {
+      // One GPU pair's share of a token's K and V: the larger of the two pools' per-GPU shares.
+      kv_transfer_bytes_per_token_ =
+          std::max(run.pools[0].memory.kv_bytes_per_token, run.pools[1].memory.kv_bytes_per_token);
+    }
+    units_.resize(first_gpu_of_replica_.size() * units_per_replica_);
     formed_.assign(schedulers_.size(), false);
+    incoming_.assign(schedulers_.size(), 0);
     network_ = make_network_backend(NetworkFidelity::kAnalytic, queue_, hardware, layout.gpus);
     executor_ = std::make_unique<Executor>(queue_, std::move(layout), hardware, *network_, timeline);
     executor_->on_task_finished([this](TaskId id) { task_finished(id); });
@@ -143,6 +175,8 @@ class ServingDriver {
 
  private:
   static constexpr TaskId kNoTask = ~TaskId{0};
+  static constexpr int kSendStream = 1;
+  static constexpr int kRecvStream = 2;
 
   struct Unit {
     TaskId last_task = kNoTask;  // the last task of its running iteration's current stage (kNoTask: idle)
@@ -150,26 +184,76 @@ class ServingDriver {
     bool kick_pending = false;
     std::vector<BatchWork> works;  // the running iteration, per attention rank
   };
+  struct Transfer {  // a request's KV on its way to a decode scheduler
+    std::size_t request = 0;
+    std::size_t scheduler = 0;
+    sim::SimTime sent;
+  };
 
   std::size_t replica_of(std::size_t unit) const { return unit / units_per_replica_; }
+  int rank_of(std::size_t replica, std::size_t stage) const {
+    return static_cast<int>(replica * pp_ + stage);
+  }
 
-  // A request goes to the scheduler with the fewest outstanding requests (the lowest index on ties).
-  void arrive(std::size_t request) {
-    std::size_t best = 0;
-    for (std::size_t s = 1; s < schedulers_.size(); ++s) {
-      if (schedulers_[s].outstanding() < schedulers_[best].outstanding()) best = s;
+  // The scheduler in [begin, end) with the fewest requests outstanding or on their way (the lowest index on
+  // ties).
+  std::size_t least_loaded(std::size_t begin, std::size_t end) const {
+    std::size_t best = begin;
+    for (std::size_t s = begin + 1; s < end; ++s) {
+      if (schedulers_[s].outstanding() + incoming_[s] < schedulers_[best].outstanding() + incoming_[best])
+        best = s;
     }
+    return best;
+  }
+
+  // A request arrives at the scheduler with the fewest outstanding requests of the first pool.
+  void arrive(std::size_t request) {
+    const std::size_t best = least_loaded(0, arrival_schedulers_);
     schedulers_[best].enqueue(request);
-    const std::size_t unit = best / ranks_;
+    kick(best / ranks_);
+  }
+
+  // An idle unit starts its next iteration once every request arriving at this instant is queued (events
+  // at one time run in the order they were scheduled), so that they share its first batch.
+  void kick(std::size_t unit) {
     Unit& u = units_[unit];
     if (u.last_task != kNoTask || u.kick_pending) return;
-    // An idle unit starts its next iteration once every request arriving at this instant is queued
-    // (events at one time run in the order they were scheduled), so that they share its first batch.
     u.kick_pending = true;
     queue_.schedule_at(queue_.now(), [this, unit] {
       units_[unit].kick_pending = false;
       if (units_[unit].last_task == kNoTask) start_iteration(unit);
     });
+  }
+
+  // A prefill replica's request sampled its first token: its KV goes to a decode replica.
+  void hand_off(std::size_t request, std::size_t from_replica) {
+    const std::size_t to = least_loaded(arrival_schedulers_, schedulers_.size());
+    ++incoming_[to];
+    const int sender = rank_of(from_replica, 0);
+    const int receiver = rank_of(replica_of(to / ranks_), 0);
+    const auto bytes = static_cast<std::int64_t>(
+        std::ceil(static_cast<double>(run_.requests[request].input_len) * kv_transfer_bytes_per_token_));
+    for (const bool sending : {true, false}) {
+      Task task;
+      task.rank = sending ? sender : receiver;
+      task.stream = sending ? kSendStream : kRecvStream;
+      task.type = sending ? TaskType::kSend : TaskType::kRecv;
+      task.name = "kv cache of request " + std::to_string(request);
+      task.category = "kv";
+      task.p2p.peer = sending ? receiver : sender;
+      task.p2p.bytes = bytes;
+      task.p2p.tag = request;
+      const TaskId id = executor_->submit(std::move(task));
+      if (!sending) transfer_of_task_[id] = Transfer{request, to, queue_.now()};
+    }
+  }
+
+  void received(const Transfer& transfer) {
+    --incoming_[transfer.scheduler];
+    ++run_.kv_transfers;
+    run_.kv_transfer_seconds += (queue_.now() - transfer.sent).seconds();
+    schedulers_[transfer.scheduler].enqueue(transfer.request);
+    kick(transfer.scheduler / ranks_);
   }
 
   void start_iteration(std::size_t unit) {
@@ -202,10 +286,10 @@ class ServingDriver {
       running += static_cast<std::int64_t>(schedulers_[s].running());
       kv_blocks += schedulers_[s].kv_blocks_used();
     }
-    run_.iterations.push_back({queue_.now(), static_cast<int>(replica), running, tokens, kv_blocks});
+    run_.iterations.push_back(
+        {queue_.now(), static_cast<int>(replica), running, tokens, kv_blocks, kv_capacity_[unit * ranks_]});
     if (timeline_ != nullptr) {
-      const std::string track =
-          "gpu" + std::to_string(static_cast<int>(replica) * tp_ * static_cast<int>(pp_)) + "/batch";
+      const std::string track = "gpu" + std::to_string(first_gpu_of_replica_[replica]) + "/batch";
       timeline_->add_counter(track, "requests", queue_.now(), static_cast<double>(running));
       timeline_->add_counter(track, "kv blocks", queue_.now(), static_cast<double>(kv_blocks));
     }
@@ -216,14 +300,14 @@ class ServingDriver {
   // The unit's running iteration on its current stage: one task per kind of work on the stage's rank.
   void submit_stage(std::size_t unit) {
     Unit& u = units_[unit];
-    const std::size_t rank = replica_of(unit) * pp_ + u.stage;
-    const IterationTime time = costs_[rank]->price(u.works);
+    const int rank = rank_of(replica_of(unit), u.stage);
+    const IterationTime time = costs_[static_cast<std::size_t>(rank)]->price(u.works);
     TaskId last = kNoTask;
     for (const IterationPart& part : kIterationParts) {
       const sim::SimTime duration = time.*part.time;
       if (duration == sim::SimTime::zero()) continue;
       Task task;
-      task.rank = static_cast<int>(rank);
+      task.rank = rank;
       task.type = TaskType::kCompute;
       task.name = part.name;
       task.category = part.category;
@@ -241,7 +325,8 @@ class ServingDriver {
       const ServingRequest& request = run_.requests[i];
       const RequestRecord& record = run_.records[i];
       timeline_->add_async_span(
-          "gpu" + std::to_string(record.replica * tp_ * static_cast<int>(pp_)) + "/requests",
+          "gpu" + std::to_string(first_gpu_of_replica_[static_cast<std::size_t>(record.replica)]) +
+              "/requests",
           "request " + std::to_string(i), request.arrival, record.finish,
           {{"input_len", request.input_len},
            {"output_len", request.output_len},
@@ -250,6 +335,12 @@ class ServingDriver {
   }
 
   void task_finished(TaskId id) {
+    if (const auto transfer = transfer_of_task_.find(id); transfer != transfer_of_task_.end()) {
+      const Transfer arrived = transfer->second;
+      transfer_of_task_.erase(transfer);
+      received(arrived);
+      return;
+    }
     const auto found = unit_of_task_.find(id);
     if (found == unit_of_task_.end()) return;
     const std::size_t unit = found->second;
@@ -260,8 +351,13 @@ class ServingDriver {
       submit_stage(unit);
       return;
     }
+    const std::size_t replica = replica_of(unit);
     for (std::size_t s = unit * ranks_; s < (unit + 1) * ranks_; ++s) {
-      if (formed_[s]) schedulers_[s].complete_iteration(queue_.now());
+      if (!formed_[s]) continue;
+      schedulers_[s].complete_iteration(queue_.now());
+      if (role_of_replica_[replica] == ServingRole::kPrefill) {
+        for (const std::size_t request : schedulers_[s].take_handoffs()) hand_off(request, replica);
+      }
     }
     start_iteration(unit);
   }
@@ -269,18 +365,24 @@ class ServingDriver {
   ServingRun& run_;
   std::int64_t max_iterations_;
   sim::TimelineRecorder* timeline_;
-  int tp_;
-  std::size_t pp_;
-  std::size_t units_per_replica_;  // batches that step on their own: pp micro-batches
-  std::size_t ranks_;              // attention ranks (schedulers) per unit
+  std::size_t pp_ = 1;
+  std::size_t units_per_replica_ = 1;  // batches that step on their own: pp micro-batches
+  std::size_t ranks_ = 1;              // attention ranks (schedulers) per unit
+  std::vector<int> first_gpu_of_replica_;
+  std::vector<ServingRole> role_of_replica_;
+  std::size_t arrival_schedulers_ = 0;  // schedulers [0, this) take arrivals; the rest are the decode pool's
+  double kv_transfer_bytes_per_token_ = 0;
   sim::EventQueue queue_;
   std::unique_ptr<NetworkBackend> network_;
   std::unique_ptr<Executor> executor_;
   std::vector<std::unique_ptr<IterationCost>> costs_;  // per stage rank
   std::vector<ReplicaScheduler> schedulers_;           // per (replica, unit, attention rank), in that order
+  std::vector<std::int64_t> kv_capacity_;              // per scheduler: its replica's KV blocks
+  std::vector<std::size_t> incoming_;                  // per scheduler: requests whose KV is on its way
   std::vector<Unit> units_;                            // per (replica, unit)
   std::vector<bool> formed_;  // per scheduler: it has work in its unit's running iteration
-  std::unordered_map<TaskId, std::size_t> unit_of_task_;  // a running stage's last task -> its unit
+  std::unordered_map<TaskId, std::size_t> unit_of_task_;   // a running stage's last task -> its unit
+  std::unordered_map<TaskId, Transfer> transfer_of_task_;  // a KV transfer's receive -> the transfer
 };
 
 }  // namespace
@@ -317,11 +419,27 @@ ServingRun simulate_serving(const TransformerConfig& model, const Deployment& de
   const GpuProfile& gpu = hardware.gpu(0);
   run.requests = serving_requests(workload);
   if (run.requests.empty()) throw sim::InputError("", "/inference", "no requests to serve");
-  run.limits = effective_batch_limits(model, deployment, gpu, request_lengths(run.requests));
-  run.memory = serving_memory(model, deployment, gpu, run.limits);
-  check_fits(run.requests, deployment, run.limits, run.memory);
+  const std::vector<ServingRole> roles =
+      deployment.disaggregated() ? std::vector<ServingRole>{ServingRole::kPrefill, ServingRole::kDecode}
+                                 : std::vector<ServingRole>{ServingRole::kWhole};
+  for (const ServingRole role : roles) {
+    ServingPoolRun pool;
+    pool.role = role;
+    pool.deployment = pool_deployment(deployment, role);
+    try {
+      pool.limits = effective_batch_limits(model, pool.deployment, gpu, request_lengths(run.requests));
+      pool.memory = serving_memory(model, pool.deployment, gpu, pool.limits);
+    } catch (const sim::InputError& error) {
+      if (role == ServingRole::kWhole) throw;
+      throw sim::InputError("", pool_path(role, error.json_path().substr(1)), error.detail());
+    }
+    check_fits(run.requests, pool);
+    run.pools.push_back(std::move(pool));
+  }
+  run.limits = run.pools.back().limits;
+  run.memory = run.pools.back().memory;
   run.records.resize(run.requests.size());
-  ServingDriver driver(model, deployment, hardware, run, timeline, max_iterations);
+  ServingDriver driver(model, hardware, run, timeline, max_iterations);
   driver.run();
   return run;
 }

@@ -9,6 +9,14 @@
 // as TensorRT-LLM's attention-dp ranks do); their batches form one iteration, priced together (the MoE
 // layers gather every GPU's tokens), and a request goes to the scheduler with the fewest outstanding.
 //
+// Disaggregated pools (Deployment::prefill_pool, decode_pool): requests arrive at the prefill pool's
+// replicas; when a request's first token is sampled its KV cache is sent to the decode replica with the
+// fewest requests outstanding or on their way, as a send-recv on their "kv-send" and "kv-recv" streams
+// (beside the compute stream, so transfers overlap iterations), priced by the network between the two
+// replicas' GPUs (NVLink within a node, the NIC across nodes). The pools' GPUs are laid out prefill first,
+// then decode, in node order. A transfer carries one GPU's share of the prompt's K and V: the GPUs of the
+// pool with the smaller tp each hold the larger share, and the pairs send in parallel.
+//
 // With a timeline: the iterations' tasks on "gpu<g>/compute" (g: the replica's first GPU, as the executor
 // records them), each request as an async span from arrival to its last token on "gpu<g>/requests" (with
 // its lengths and TTFT), and at each iteration's start the batch's requests and the KV blocks reserved as
@@ -36,22 +44,34 @@ namespace strata::models {
 struct IterationSample {
   sim::SimTime start;
   int replica = 0;
-  std::int64_t requests = 0;   // in the iteration
-  std::int64_t tokens = 0;     // in the iteration
-  std::int64_t kv_blocks = 0;  // reserved
+  std::int64_t requests = 0;     // in the iteration
+  std::int64_t tokens = 0;       // in the iteration
+  std::int64_t kv_blocks = 0;    // reserved
+  std::int64_t kv_capacity = 0;  // the replica's blocks
+};
+
+// One pool of replicas: the deployment they run (pool_deployment), their batch limits and one GPU's memory.
+struct ServingPoolRun {
+  ServingRole role = ServingRole::kWhole;
+  Deployment deployment;
+  BatchLimits limits;
+  ServingMemory memory;
 };
 
 struct ServingRun {
   std::vector<ServingRequest> requests;
   std::vector<RequestRecord> records;  // per request
   sim::SimTime makespan;               // when the last request finished
-  BatchLimits limits;
-  ServingMemory memory;  // one GPU of a replica
+  std::vector<ServingPoolRun> pools;   // one (kWhole), or the prefill and the decode pool
+  BatchLimits limits;                  // the last pool's (the decode pool's when disaggregated)
+  ServingMemory memory;                // one GPU of a replica of the last pool
   std::vector<IterationSample> iterations;
   // Busy time by kind of work (gemm, attention, memory_bound, tp, swap), summed over replicas, in seconds.
   std::map<std::string, double> busy_seconds;
   std::uint64_t events = 0;
-  std::int64_t preemptions = 0;  // requests preempted, counted each time
+  std::int64_t preemptions = 0;    // requests preempted, counted each time
+  std::int64_t kv_transfers = 0;   // disaggregated: requests whose KV moved to the decode pool
+  double kv_transfer_seconds = 0;  // summed from the prefill's end to the decode replica's receipt
 };
 
 // The requests of a workload, in arrival order. Throws sim::InputError for a rate or count out of range.

@@ -14,18 +14,44 @@ nlohmann::json stats_json(const LatencyStats& s) {
   return {{"mean", s.mean_s}, {"p50", s.p50_s}, {"p90", s.p90_s}, {"p99", s.p99_s}};
 }
 
-nlohmann::json deployment_json(const models::Deployment& d, const models::BatchLimits& limits) {
-  return {{"name", d.name},
-          {"tp", d.tp},
-          {"replicas", d.replicas},
-          {"weights_dtype", std::string(models::dtype_name(d.weights_dtype))},
-          {"kv_dtype", std::string(models::dtype_name(d.kv_dtype))},
-          {"max_batch_size", limits.max_batch_size},
-          {"max_num_tokens", limits.max_num_tokens},
-          {"chunked_prefill", d.chunked_prefill},
-          {"kv_block_tokens", d.kv_block_tokens},
-          {"kv_memory_fraction", d.kv_memory_fraction},
-          {"scheduler", std::string(models::kBatchSchedulerNames.name(d.scheduler))}};
+nlohmann::json memory_json(const models::ServingMemory& m) {
+  return {{"capacity_bytes", m.capacity_bytes},      {"weights_bytes", m.weights_bytes},
+          {"activation_bytes", m.activation_bytes},  {"kv_cache_bytes", m.kv_cache_bytes},
+          {"kv_cache_tokens", m.kv_tokens()},        {"kv_blocks", m.kv_blocks},
+          {"replica_kv_blocks", m.replica_kv_blocks}};
+}
+
+// The deployment as a scenario's strategy states it (it pastes back), with the batch limits it ran with;
+// keys at their defaults that a model may refuse (ep, attention_dp on a dense model) are left out.
+nlohmann::json deployment_json(const InferenceResult& r) {
+  const models::Deployment& d = r.deployment;
+  nlohmann::json config = {{"name", d.name}};
+  if (d.disaggregated()) {
+    for (const models::ServingPoolRun& pool : r.pools) {
+      config[std::string(models::kServingRoleNames.name(pool.role))] = {
+          {"tp", pool.deployment.tp},
+          {"replicas", pool.deployment.replicas},
+          {"max_batch_size", pool.limits.max_batch_size},
+          {"max_num_tokens", pool.limits.max_num_tokens}};
+    }
+  } else {
+    config["tp"] = d.tp;
+    config["replicas"] = d.replicas;
+    if (d.pp > 1) config["pp"] = d.pp;
+    if (d.ep > 1) config["ep"] = d.ep;
+    if (d.attention_dp) config["attention_dp"] = true;
+    config["max_batch_size"] = r.limits.max_batch_size;
+    config["max_num_tokens"] = r.limits.max_num_tokens;
+  }
+  config["weights_dtype"] = std::string(models::dtype_name(d.weights_dtype));
+  config["kv_dtype"] = std::string(models::dtype_name(d.kv_dtype));
+  config["chunked_prefill"] = d.chunked_prefill;
+  config["kv_block_tokens"] = d.kv_block_tokens;
+  config["kv_memory_fraction"] = d.kv_memory_fraction;
+  config["scheduler"] = std::string(models::kBatchSchedulerNames.name(d.scheduler));
+  if (d.preemption != models::PreemptionKind::kNone)
+    config["preemption"] = std::string(models::kPreemptionNames.name(d.preemption));
+  return config;
 }
 
 std::string ms(double seconds) { return number("%.1f", seconds * 1e3); }
@@ -111,8 +137,7 @@ std::string kv_chart(const InferenceResult& r) {
   for (const models::IterationSample& s : r.iteration_samples) {
     if (s.replica != 0) continue;
     const double x = x0 + s.start.seconds() / r.run_time_s * w;
-    const double y =
-        y0 + h - static_cast<double>(s.kv_blocks) / static_cast<double>(r.memory.replica_kv_blocks) * h;
+    const double y = y0 + h - static_cast<double>(s.kv_blocks) / static_cast<double>(s.kv_capacity) * h;
     points += number("%.1f", x) + "," + number("%.1f", y) + " ";
   }
   svg += "<polyline fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"1.5\" points=\"" + points + "\"/>";
@@ -190,7 +215,7 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
       {"name", r.deployment.name},
       {"rank", r.rank},
       {"gpus", r.gpus},
-      {"config", deployment_json(r.deployment, r.limits)},
+      {"config", deployment_json(r)},
       {"run_time_s", r.run_time_s},
       {"output_tokens_per_s", r.output_tokens_per_s},
       {"output_tokens_per_s_per_gpu", r.output_tokens_per_s_per_gpu},
@@ -203,14 +228,7 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
       {"mean_batch_requests", r.mean_batch_requests},
       {"peak_kv_use", r.peak_kv_use},
       {"preemptions", r.preemptions},
-      {"memory",
-       {{"capacity_bytes", r.memory.capacity_bytes},
-        {"weights_bytes", r.memory.weights_bytes},
-        {"activation_bytes", r.memory.activation_bytes},
-        {"kv_cache_bytes", r.memory.kv_cache_bytes},
-        {"kv_cache_tokens", r.memory.kv_tokens()},
-        {"kv_blocks", r.memory.kv_blocks},
-        {"replica_kv_blocks", r.memory.replica_kv_blocks}}},
+      {"memory", memory_json(r.memory)},
       {"time_breakdown_s", breakdown},
       {"biggest_sink", r.biggest_sink().first},
       {"kv_blocks_timeline", {{"columns", {"time_s", "replica", "kv_blocks"}}, {"rows", kv}}},
@@ -218,6 +236,12 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
       {"simulated_events", r.events},
   };
   if (r.goodput_requests_per_s) result["goodput_requests_per_s"] = *r.goodput_requests_per_s;
+  if (!r.pools.empty()) {
+    for (const models::ServingPoolRun& pool : r.pools)
+      result["pool_memory"][std::string(models::kServingRoleNames.name(pool.role))] =
+          memory_json(pool.memory);
+  }
+  if (r.mean_kv_transfer_s) result["mean_kv_transfer_s"] = *r.mean_kv_transfer_s;
   if (r.expected) {
     const InferenceComparison published = compare_with_published(r);
     result["expected"] = {{"source", r.expected->source},

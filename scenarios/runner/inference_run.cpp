@@ -60,15 +60,14 @@ std::size_t requests_meeting(const models::ServingRun& run, const models::Servic
 void set_iterations(InferenceResult& result, const models::ServingRun& run) {
   result.iterations = static_cast<std::int64_t>(run.iterations.size());
   double requests = 0;
-  std::int64_t peak_blocks = 0;
   for (const models::IterationSample& sample : run.iterations) {
     requests += static_cast<double>(sample.requests);
-    peak_blocks = std::max(peak_blocks, sample.kv_blocks);
+    result.peak_kv_use = std::max(
+        result.peak_kv_use, static_cast<double>(sample.kv_blocks) / static_cast<double>(sample.kv_capacity));
   }
   if (!run.iterations.empty())
     result.mean_batch_requests = requests / static_cast<double>(run.iterations.size());
   result.preemptions = run.preemptions;
-  result.peak_kv_use = static_cast<double>(peak_blocks) / static_cast<double>(run.memory.replica_kv_blocks);
   const std::size_t stride =
       (run.iterations.size() + InferenceResult::kMaxSamples - 1) / InferenceResult::kMaxSamples;
   for (std::size_t i = 0; i < run.iterations.size(); i += std::max<std::size_t>(stride, 1))
@@ -145,9 +144,14 @@ InferenceResult run_deployment(const Scenario& scenario, std::size_t index, sim:
         static_cast<double>(requests_meeting(run, *workload.slo)) / result.run_time_s;
   result.limits = run.limits;
   result.memory = run.memory;
+  if (run.pools.size() > 1) result.pools = run.pools;
+  if (run.kv_transfers > 0)
+    result.mean_kv_transfer_s = run.kv_transfer_seconds / static_cast<double>(run.kv_transfers);
   set_iterations(result, run);
   // Per GPU: the busy time of every replica's pipeline stages, over them (a stage's GPUs work alike).
-  const double stage_ranks = static_cast<double>(spec.deployment.replicas) * spec.deployment.pp;
+  double stage_ranks = 0;
+  for (const models::ServingPoolRun& pool : run.pools)
+    stage_ranks += static_cast<double>(pool.deployment.replicas) * pool.deployment.pp;
   double busy = 0;
   for (const auto& [kind, seconds] : run.busy_seconds) {
     result.time_breakdown_s[kind] = seconds / stage_ranks;

@@ -48,8 +48,10 @@ struct InferenceResult {
   LatencyStats tpot;
   LatencyStats e2e_latency;
   std::optional<double> goodput_requests_per_s;
-  models::BatchLimits limits;
-  models::ServingMemory memory;
+  models::BatchLimits limits;                 // the decode pool's when disaggregated
+  models::ServingMemory memory;               // one GPU of a replica (of the decode pool when disaggregated)
+  std::vector<models::ServingPoolRun> pools;  // disaggregated: the prefill and the decode pool
+  std::optional<double> mean_kv_transfer_s;   // disaggregated: a request's KV from prefill to decode pool
   std::int64_t iterations = 0;
   double mean_batch_requests = 0;  // requests per iteration, averaged over iterations
   double peak_kv_use = 0;          // share of blocks, in [0, 1]

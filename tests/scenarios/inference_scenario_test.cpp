@@ -172,7 +172,52 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
   CHECK_THAT(error_after([](auto& d) {
                d["strategies"][0]["prefill"] = {{"tp", 1}};
              }),
-             Catch::Contains("/strategies/0/prefill: \"prefill\" is not modelled for serving yet"));
+             Catch::Contains("/strategies/0: a disaggregated deployment needs both \"prefill\" and "
+                             "\"decode\" pools; \"decode\" is missing"));
+  // Strategy 0 is tp 1 with 2 replicas: with pools, those keys are each pool's.
+  const auto pools = [](auto& d) {
+    d["strategies"][0]["prefill"] = {{"tp", 1}};
+    d["strategies"][0]["decode"] = {{"tp", 1}};
+  };
+  CHECK_THAT(error_after(pools), Catch::Contains("/strategies/0/tp: with prefill and decode pools each pool "
+                                                 "sets its own \"tp\""));
+  CHECK_THAT(error_after([&](auto& d) {
+               pools(d);
+               d["strategies"][0].erase("tp");
+               d["strategies"][0].erase("replicas");
+               d["strategies"][0]["pp"] = 2;
+             }),
+             Catch::Contains("/strategies/0/pp: pp with disaggregated pools is not modelled"));
+  CHECK_THAT(error_after([&](auto& d) {
+               pools(d);
+               d["strategies"][0].erase("tp");
+               d["strategies"][0].erase("replicas");
+               d["strategies"][0]["decode"]["tp"] = 3;
+             }),
+             Catch::Contains("/strategies/0/decode/tp: tp 3 does not divide the model's 32 attention heads"));
+  CHECK_THAT(error_after([&](auto& d) {
+               pools(d);
+               d["strategies"][0].erase("tp");
+               d["strategies"][0].erase("replicas");
+               d["strategies"][0]["decode"]["replicas"] = 2;
+             }),
+             Catch::Contains("/strategies/0: prefill tp x replicas + decode tp x replicas = 3 GPUs, but the "
+                             "cluster has 2"));
+  CHECK_THAT(error_after([&](auto& d) {
+               pools(d);
+               d["strategies"][0].erase("tp");
+               d["strategies"][0].erase("replicas");
+               d["strategies"][0]["prefill"]["pp"] = 2;
+             }),
+             Catch::Contains("/strategies/0/prefill/pp"));
+  CHECK_THAT(
+      error_after([&](auto& d) {
+        pools(d);
+        d["strategies"][0].erase("tp");
+        d["strategies"][0].erase("replicas");
+        d["strategies"][0]["prefix_attention"] = "shared";
+      }),
+      Catch::Contains("/strategies/0/prefix_attention: the decode pool receives each request's KV whole"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_memory_fraction"] = 1.5; }),
              Catch::Contains("/strategies/0/kv_memory_fraction: expected a fraction in (0, 1]"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["scheduler"] = "fifo"; }),

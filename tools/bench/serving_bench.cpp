@@ -86,5 +86,19 @@ int main(int argc, char** argv) {
   workload.shared_prefix_len = 512;
   measure("serving llama3.1-405b tp4 pp2 recompute 3000 x 1000/1000, 8 shared prefixes",
           presets.preset("llama3.1-405b").config, deployment, workload, hardware, repeats);
+  // Disaggregated pools under Poisson load: every request's KV sent from a prefill to a decode replica.
+  deployment = models::Deployment{};
+  deployment.weights_dtype = models::Dtype::kFp8;
+  deployment.kv_dtype = models::Dtype::kFp8;
+  deployment.prefill_pool = models::ServingPool{2, 4, std::nullopt, std::nullopt};
+  deployment.decode_pool = models::ServingPool{2, 4, std::nullopt, std::nullopt};
+  workload = models::ServingWorkload{};
+  workload.requests = 10000;
+  workload.input_len = 4096;
+  workload.output_len = 256;
+  workload.arrival = models::ArrivalKind::kPoisson;
+  workload.rate_per_s = 8;
+  measure("serving llama3.1-70b prefill tp2x4 decode tp2x4 10000 x 4096/256 poisson",
+          presets.preset("llama3.1-70b").config, deployment, workload, hardware, repeats);
   return 0;
 }
