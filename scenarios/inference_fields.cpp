@@ -167,6 +167,8 @@ DeploymentSearchSpace read_deployment_search(JsonObjectReader r, const models::T
   });
   each("attention_dp",
        [&](const auto& v, const auto& at) { space.attention_dp.push_back(sim::json_bool(v, at)); });
+  each("disaggregated",
+       [&](const auto& v, const auto& at) { space.disaggregated.push_back(sim::json_bool(v, at)); });
   r.finish();
   return space;
 }

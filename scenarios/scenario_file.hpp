@@ -54,6 +54,9 @@ struct DeploymentSearchSpace {
   std::vector<bool> chunked_prefill;
   std::vector<int> ep;             // MoE models only
   std::vector<bool> attention_dp;  // MoE models only
+  // true: disaggregated prefill and decode pools too, every pair of listed tps splitting the GPUs
+  // (unlisted: colocated replicas only).
+  std::vector<bool> disaggregated;
 };
 
 // A serving scenario's strategy: a deployment (scenarios/README.md, "Inference scenarios").

@@ -18,6 +18,11 @@ std::vector<std::optional<T>> or_default(const std::vector<T>& listed) {
 
 std::string candidate_name(const models::Deployment& d, bool dtype_set, bool kv_set) {
   std::string name = "tp" + std::to_string(d.tp) + (d.replicas > 1 ? "x" + std::to_string(d.replicas) : "");
+  if (d.disaggregated()) {
+    name = "prefill-tp" + std::to_string(d.prefill_pool->tp) + "x" +
+           std::to_string(d.prefill_pool->replicas) + "-decode-tp" + std::to_string(d.decode_pool->tp) + "x" +
+           std::to_string(d.decode_pool->replicas);
+  }
   if (dtype_set) name += "-" + std::string(models::dtype_name(d.weights_dtype));
   if (kv_set) name += "-kv-" + std::string(models::dtype_name(d.kv_dtype));
   if (d.ep > 1) name += "-ep" + std::to_string(d.ep);
@@ -55,6 +60,43 @@ std::vector<std::pair<int, bool>> expert_layouts(const DeploymentSearchSpace& sp
   return layouts;
 }
 
+// The GPU layouts to try: each tp with replicas filling the GPUs (with its expert layouts), and when
+// disaggregation is listed, every prefill tp x replicas + decode tp x replicas that fills them (expert
+// layouts stay TensorRT-LLM's default there: pools have no ep or attention dp).
+std::vector<models::Deployment> gpu_layouts(const DeploymentSearchSpace& space,
+                                            const models::TransformerConfig& model,
+                                            const std::vector<int>& tps, int gpus) {
+  std::vector<models::Deployment> layouts;
+  const std::vector<bool> modes =
+      space.disaggregated.empty() ? std::vector<bool>{false} : space.disaggregated;
+  for (const bool disaggregated : modes) {
+    for (const int tp : tps) {
+      if (!disaggregated) {
+        for (const auto& [ep, attention_dp] : expert_layouts(space, model, tp)) {
+          models::Deployment d;
+          d.tp = tp;
+          d.replicas = std::max(1, gpus / tp);
+          d.ep = ep;
+          d.attention_dp = attention_dp;
+          layouts.push_back(d);
+        }
+        continue;
+      }
+      for (const int decode_tp : tps) {
+        for (int prefill_replicas = 1; prefill_replicas * tp < gpus; ++prefill_replicas) {
+          const int left = gpus - prefill_replicas * tp;
+          if (left % decode_tp != 0) continue;
+          models::Deployment d;
+          d.prefill_pool = models::ServingPool{tp, prefill_replicas, std::nullopt, std::nullopt};
+          d.decode_pool = models::ServingPool{decode_tp, left / decode_tp, std::nullopt, std::nullopt};
+          layouts.push_back(d);
+        }
+      }
+    }
+  }
+  return layouts;
+}
+
 }  // namespace
 
 std::vector<models::Deployment> deployment_candidates(const Scenario& scenario) {
@@ -66,24 +108,22 @@ std::vector<models::Deployment> deployment_candidates(const Scenario& scenario) 
       if (gpus % tp == 0 && scenario.model.config.heads % tp == 0) tps.push_back(tp);
   }
   std::vector<models::Deployment> candidates;
-  for (const int tp : tps) {
-    for (const auto& [ep, attention_dp] : expert_layouts(space, scenario.model.config, tp)) {
-      for (const auto& batch : or_default(space.max_batch_size)) {
-        for (const auto& weights : or_default(space.weights_dtype)) {
-          for (const auto& kv : or_default(space.kv_dtype)) {
-            for (const auto& chunked : or_default(space.chunked_prefill)) {
-              models::Deployment d;
-              d.tp = tp;
-              d.replicas = std::max(1, gpus / tp);
-              d.ep = ep;
-              d.attention_dp = attention_dp;
-              d.max_batch_size = batch;
-              d.weights_dtype = weights.value_or(models::Dtype::kBf16);
-              d.kv_dtype = kv.value_or(models::Dtype::kBf16);
-              d.chunked_prefill = chunked.value_or(false);
-              d.name = candidate_name(d, weights.has_value(), kv.has_value());
-              candidates.push_back(d);
+  for (const models::Deployment& layout : gpu_layouts(space, scenario.model.config, tps, gpus)) {
+    for (const auto& batch : or_default(space.max_batch_size)) {
+      for (const auto& weights : or_default(space.weights_dtype)) {
+        for (const auto& kv : or_default(space.kv_dtype)) {
+          for (const auto& chunked : or_default(space.chunked_prefill)) {
+            models::Deployment d = layout;
+            d.max_batch_size = batch;
+            if (d.disaggregated()) {
+              d.prefill_pool->max_batch_size = batch;
+              d.decode_pool->max_batch_size = batch;
             }
+            d.weights_dtype = weights.value_or(models::Dtype::kBf16);
+            d.kv_dtype = kv.value_or(models::Dtype::kBf16);
+            d.chunked_prefill = chunked.value_or(false);
+            d.name = candidate_name(d, weights.has_value(), kv.has_value());
+            candidates.push_back(d);
           }
         }
       }

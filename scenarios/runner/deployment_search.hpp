@@ -5,7 +5,9 @@
 //
 // Candidates: each tp (the listed values, or every divisor of the cluster's GPUs that divides the attention
 // heads) with replicas = GPUs / tp, for a MoE model times each expert layout (the listed ep values, or every
-// divisor of tp that divides the experts; attention dp off and on, on only with tp > 1), times each listed
+// divisor of tp that divides the experts; attention dp off and on, on only with tp > 1), and with
+// "disaggregated": [.., true] every prefill and decode pool pair of those tps whose replicas fill the GPUs
+// (named "prefill-tp2x3-decode-tp4x1"), times each listed
 // max_batch_size (unset: trtllm-bench's), weights and KV
 // dtype (unset: bf16) and chunked_prefill (unset: off). A candidate that cannot run (a tp that does not
 // divide the heads, a dtype the GPU lacks, weights or a request that do not fit) is counted as infeasible,

@@ -465,3 +465,29 @@ TEST_CASE("a serving search of a MoE model tries its expert layouts", "[scenario
              }),
              Catch::Contains("/search/ep: llama3.1-8b has no experts; searching ep would change nothing"));
 }
+
+TEST_CASE("a serving search with disaggregation tries every pair of pools that fills the GPUs",
+          "[scenario][serving][search]") {
+  const scenarios::Scenario scenario = read_edited([](auto& d) {
+    d["cluster"]["gpus_per_node"] = 4;
+    d.erase("strategies");
+    d["search"] = {{"tp", {1, 2}}, {"weights_dtype", {"fp8"}}, {"disaggregated", {false, true}}};
+  });
+  std::vector<std::string> names;
+  for (const auto& d : scenarios::deployment_candidates(scenario)) {
+    names.push_back(d.name);
+    CHECK(d.gpus() == 4);
+  }
+  CHECK(names == std::vector<std::string>{"tp1x4-fp8", "tp2x2-fp8", "prefill-tp1x1-decode-tp1x3-fp8",
+                                          "prefill-tp1x2-decode-tp1x2-fp8", "prefill-tp1x3-decode-tp1x1-fp8",
+                                          "prefill-tp1x2-decode-tp2x1-fp8", "prefill-tp2x1-decode-tp1x2-fp8",
+                                          "prefill-tp2x1-decode-tp2x1-fp8"});
+  const scenarios::DeploymentSearchOutcome outcome = scenarios::search_deployments(scenario);
+  CHECK(outcome.infeasible == 0);
+  REQUIRE(outcome.ranked.size() == 8);
+  for (const auto& r : outcome.ranked) {
+    INFO(r.deployment.name);
+    CHECK(r.pools.size() == (r.deployment.disaggregated() ? 2 : 0));
+    CHECK(r.mean_kv_transfer_s.has_value() == r.deployment.disaggregated());
+  }
+}
