@@ -28,7 +28,10 @@ double dtype_bytes(Dtype dtype) {
     case Dtype::kBf16:
     case Dtype::kFp16: return 2.0;
     case Dtype::kFp8: return 1.0;
-    case Dtype::kFp4: return 0.5;
+    // NVFP4: 4-bit E2M1 values and one FP8 E4M3 scale per 16 of them (NVIDIA, "Introducing NVFP4 for
+    // Efficient and Accurate Low-Precision Inference", 2025): 4.5 bits; the per-tensor FP32 scale is
+    // negligible.
+    case Dtype::kFp4: return 0.5625;
   }
   return 0.0;
 }

@@ -15,7 +15,7 @@ inline constexpr std::array<Dtype, 6> kAllDtypes{Dtype::kFp32, Dtype::kTf32, Dty
 // "fp32", "tf32", "bf16", "fp16", "fp8", "fp4".
 std::string_view dtype_name(Dtype dtype);
 std::optional<Dtype> dtype_from_name(std::string_view name);
-// Storage size of one element (tf32 is stored as fp32; fp4 is half a byte).
+// Storage size of one element (tf32 is stored as fp32; fp4 is NVFP4, half a byte plus its block scales).
 double dtype_bytes(Dtype dtype);
 
 }  // namespace strata::models

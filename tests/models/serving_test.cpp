@@ -79,6 +79,39 @@ TEST_CASE("serving memory: sharded weights, activations, KV blocks per GPU", "[s
 }
 
 TEST_CASE(
+    "NVFP4 weights on Blackwell: 4.5 bits per weight, decoding reads less, prefill runs at the FP4 rate",
+    "[serving]") {
+  const SystemProfile system = profiles().system("dgx-b200");
+  const GpuProfile b200 = profiles().gpu("b200-180gb");
+  const TransformerConfig model = preset("llama3.1-70b");
+  Deployment fp4 = fp8(1);
+  fp4.weights_dtype = Dtype::kFp4;
+  const BatchLimits limits{256, 4096};
+  const ServingMemory m4 = serving_memory(model, fp4, b200, limits);
+  const ServingMemory m8 = serving_memory(model, fp8(1), b200, limits);
+  const ParameterCounts params = count_parameters(model);
+  const double sixteen_bit = params.embedding + params.lm_head;
+  // 4-bit values and an FP8 scale per 16 of them; embedding and LM head stay 16-bit.
+  CHECK(m4.weights_bytes == Approx((params.total - sixteen_bit) * 0.5625 + 2 * sixteen_bit));
+  CHECK(m4.kv_blocks > m8.kv_blocks);
+  IterationCost cost4(model, fp4, b200, system);
+  IterationCost cost8(model, fp8(1), b200, system);
+  BatchWork decode;
+  decode.decode_requests = 8;
+  decode.decode_context = 8 * 1024;
+  decode.sampled_sequences = 8;
+  // Small-m GEMMs read the weights: about 0.5625 of FP8's bytes.
+  const double ratio = cost4.price(decode).gemm.seconds() / cost8.price(decode).gemm.seconds();
+  CHECK(ratio == Approx(0.5625).epsilon(0.1));
+  BatchWork prefill;
+  prefill.prefill_tokens = 8192;
+  prefill.prefill_pairs = 8192.0 * 8193 / 2;
+  prefill.sampled_sequences = 1;
+  // Large GEMMs run near FP4's peak: 9000 x 0.778 against FP8's 4500 x 0.763 TFLOP/s.
+  CHECK(cost4.price(prefill).gemm.seconds() < 0.6 * cost8.price(prefill).gemm.seconds());
+}
+
+TEST_CASE(
     "an iteration's cost: decoding reads the weights, attention grows with context, tp adds all-reduces",
     "[serving]") {
   const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
