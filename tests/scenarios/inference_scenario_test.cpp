@@ -181,43 +181,26 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
   };
   CHECK_THAT(error_after(pools), Catch::Contains("/strategies/0/tp: with prefill and decode pools each pool "
                                                  "sets its own \"tp\""));
-  CHECK_THAT(error_after([&](auto& d) {
-               pools(d);
-               d["strategies"][0].erase("tp");
-               d["strategies"][0].erase("replicas");
-               d["strategies"][0]["pp"] = 2;
-             }),
-             Catch::Contains("/strategies/0/pp: pp with disaggregated pools is not modelled"));
-  CHECK_THAT(error_after([&](auto& d) {
-               pools(d);
-               d["strategies"][0].erase("tp");
-               d["strategies"][0].erase("replicas");
-               d["strategies"][0]["decode"]["tp"] = 3;
-             }),
-             Catch::Contains("/strategies/0/decode/tp: tp 3 does not divide the model's 32 attention heads"));
-  CHECK_THAT(error_after([&](auto& d) {
-               pools(d);
-               d["strategies"][0].erase("tp");
-               d["strategies"][0].erase("replicas");
-               d["strategies"][0]["decode"]["replicas"] = 2;
-             }),
-             Catch::Contains("/strategies/0: prefill tp x replicas + decode tp x replicas = 3 GPUs, but the "
-                             "cluster has 2"));
-  CHECK_THAT(error_after([&](auto& d) {
-               pools(d);
-               d["strategies"][0].erase("tp");
-               d["strategies"][0].erase("replicas");
-               d["strategies"][0]["prefill"]["pp"] = 2;
-             }),
-             Catch::Contains("/strategies/0/prefill/pp"));
-  CHECK_THAT(
-      error_after([&](auto& d) {
-        pools(d);
-        d["strategies"][0].erase("tp");
-        d["strategies"][0].erase("replicas");
-        d["strategies"][0]["prefix_attention"] = "shared";
-      }),
-      Catch::Contains("/strategies/0/prefix_attention: the decode pool receives each request's KV whole"));
+  // With the pools in place of tp and replicas, one key changed: the error it gets.
+  const std::pair<std::function<void(nlohmann::json&)>, const char*> pool_errors[] = {
+      {[](auto& s) { s["pp"] = 2; }, "/strategies/0/pp: pp with disaggregated pools is not modelled"},
+      {[](auto& s) { s["decode"]["tp"] = 3; },
+       "/strategies/0/decode/tp: tp 3 does not divide the model's 32 attention heads"},
+      {[](auto& s) { s["decode"]["replicas"] = 2; },
+       "/strategies/0: prefill tp x replicas + decode tp x replicas = 3 GPUs, but the cluster has 2"},
+      {[](auto& s) { s["prefill"]["pp"] = 2; }, "/strategies/0/prefill/pp"},
+      {[](auto& s) { s["prefix_attention"] = "shared"; },
+       "/strategies/0/prefix_attention: the decode pool receives each request's KV whole"},
+  };
+  for (const auto& [edit, error] : pool_errors) {
+    CHECK_THAT(error_after([&](auto& d) {
+                 pools(d);
+                 d["strategies"][0].erase("tp");
+                 d["strategies"][0].erase("replicas");
+                 edit(d["strategies"][0]);
+               }),
+               Catch::Contains(error));
+  }
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["kv_memory_fraction"] = 1.5; }),
              Catch::Contains("/strategies/0/kv_memory_fraction: expected a fraction in (0, 1]"));
   CHECK_THAT(error_after([](auto& d) { d["strategies"][0]["scheduler"] = "fifo"; }),
