@@ -280,7 +280,6 @@ models::Deployment read_deployment_fields(JsonObjectReader& r, const models::Tra
                              std::to_string(model.layers) + " layers");
   }
   read_expert_fields(r, model, d);
-  if (model.uses_mla()) r.location().fail("serving MLA attention (" + model.name + ") is not modelled yet");
   if (model.heads % d.tp != 0) {
     r.location_of("tp").fail("tp " + std::to_string(d.tp) + " does not divide the model's " +
                              std::to_string(model.heads) + " attention heads");

@@ -65,7 +65,8 @@ IterationCost::IterationCost(const TransformerConfig& model, const Deployment& d
       gpu_(gpu),
       system_(system),
       stage_(stage.end_layer > 0 ? stage : whole_model(model)),
-      receive_(receive) {
+      receive_(receive),
+      geometry_(attention_geometry(model, deployment.attention_tp())) {
   (void)gpu_.gemm_efficiency(deployment.weights_dtype);  // the GPU must have data for the weights dtype
   for (int layer = stage_.first_layer; layer < stage_.end_layer; ++layer)
     ++(model.is_moe_layer(layer) ? moe_layers_ : dense_layers_);
@@ -82,20 +83,17 @@ const IterationTime& IterationCost::own_token_parts(std::int64_t tokens) {
   if (const auto found = own_by_tokens_.find(tokens); found != own_by_tokens_.end()) return found->second;
   const double tp = deployment_.attention_tp();
   const double h = model_.hidden;
-  const double head_dim = model_.head_dim;
-  const double heads = model_.heads / tp;
-  const double kv_heads = kv_heads_per_gpu(model_, deployment_.attention_tp());
   const bool swiglu = model_.activation == MlpActivation::kSwiGlu;
   const Dtype dtype = deployment_.weights_dtype;
   const double t = static_cast<double>(tokens);
 
-  // Every layer: attention projections, two residual-add + norms, rotary embedding, and with tp the two
-  // all-reduces (attention output, MLP or MoE output).
+  // Every layer: attention projections, two residual-add + norms, rotary embedding (and MLA's latent
+  // norms), and with tp the two all-reduces (attention output, MLP or MoE output).
   IterationTime layer;
-  layer.gemm =
-      gemm(gpu_, t, (heads + 2 * kv_heads) * head_dim, h, dtype) + gemm(gpu_, t, h, heads * head_dim, dtype);
+  for (const ProjectionGemm& projection : geometry_.projections)
+    layer.gemm += gemm(gpu_, t, projection.n, projection.k, dtype);
   layer.memory_bound = memory_pass(gpu_, 4 * t * h * kActivationBytes) * 2 +
-                       memory_pass(gpu_, 2 * t * (heads + kv_heads) * head_dim * kActivationBytes);
+                       memory_pass(gpu_, 2 * t * geometry_.elementwise_per_token * kActivationBytes);
   if (tp > 1) layer.tp = tp_collective(CollectiveOp::kAllReduce, t * h * kActivationBytes) * 2;
   IterationTime dense;
   add_mlp(gpu_, t, h, model_.ffn_hidden / tp, swiglu, dtype, dense);
@@ -146,14 +144,13 @@ const IterationTime& IterationCost::routed_expert_parts(std::int64_t tokens) {
 IterationTime IterationCost::attention_and_sampling(const BatchWork& work) {
   IterationTime time;
   const double tp = deployment_.attention_tp();
-  const double head_dim = model_.head_dim;
-  const double heads = model_.heads / tp;
-  const double kv_heads = kv_heads_per_gpu(model_, deployment_.attention_tp());
-  const double kv_token_bytes = 2 * kv_heads * head_dim * dtype_bytes(deployment_.kv_dtype);
+  const AttentionGeometry& g = geometry_;
+  const double kv_token_bytes = g.kv_elements_per_token * dtype_bytes(deployment_.kv_dtype);
   if (work.prefill_tokens > 0) {
-    const double flops = 4 * work.prefill_pairs * head_dim * heads;
+    // QK^T and PV: 2 FLOPs a multiply-add over each dim.
+    const double flops = 2 * work.prefill_pairs * g.heads * (g.prefill_qk_dim + g.prefill_v_dim);
     const double bytes =
-        static_cast<double>(work.prefill_tokens) * (2 * heads + 2 * kv_heads) * head_dim * kActivationBytes +
+        static_cast<double>(work.prefill_tokens) * g.prefill_io_per_token * kActivationBytes +
         static_cast<double>(work.prefill_cached) * kv_token_bytes;
     time.attention += fused_attention_time(gpu_, sim::Flops::from_count(flops),
                                            sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))
@@ -162,9 +159,10 @@ IterationTime IterationCost::attention_and_sampling(const BatchWork& work) {
   if (work.decode_requests > 0) {
     const double context = static_cast<double>(work.decode_context);
     const double read = context - static_cast<double>(work.decode_shared);
-    const double bytes = read * kv_token_bytes +
-                         static_cast<double>(work.decode_requests) * 2 * heads * head_dim * kActivationBytes;
-    time.attention += fused_attention_time(gpu_, sim::Flops::from_count(4 * context * head_dim * heads),
+    const double bytes = read * kv_token_bytes + static_cast<double>(work.decode_requests) *
+                                                     g.decode_io_per_request * kActivationBytes;
+    const double flops = 2 * context * g.heads * (g.decode_qk_dim + g.decode_v_dim);
+    time.attention += fused_attention_time(gpu_, sim::Flops::from_count(flops),
                                            sim::Bytes::from_count(static_cast<std::int64_t>(bytes)))
                           .total;
   }

@@ -59,6 +59,7 @@
 #include "models/collectives/collective_op.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
+#include "models/serving/attention_geometry.hpp"
 #include "models/serving/deployment.hpp"
 #include "models/serving/serving_memory.hpp"
 #include "models/workload/transformer_config.hpp"
@@ -120,6 +121,7 @@ class IterationCost {
   const SystemProfile& system_;
   ServingStage stage_;
   std::optional<CollectiveScope> receive_;
+  AttentionGeometry geometry_;
   int dense_layers_ = 0;
   int moe_layers_ = 0;
   std::unordered_map<std::int64_t, IterationTime> own_by_tokens_;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "models/serving/attention_geometry.hpp"
 #include "sim/error.hpp"
 
 namespace strata::models {
@@ -60,10 +61,13 @@ ServingMemory stage_memory(const TransformerConfig& model, const Deployment& dep
   const ReplicaWeights weights = stage_weights(model, stage);
   ServingMemory memory;
   memory.capacity_bytes = gpu.memory_capacity.value.as_double();
-  memory.weights_bytes =
-      (weights.dense / attention_tp + weights.experts / tp) * dtype_bytes(deployment.weights_dtype) +
-      weights.sixteen_bit / attention_tp * kActivationBytes;
-  const double qkv_width = (model.heads + 2.0 * model.kv_heads) * model.head_dim / attention_tp;
+  // MLA's compressions are whole on every GPU: the share 1 - 1 / attention_tp of them comes on top.
+  const double replicated =
+      replicated_attention_parameters(model) * stage.layers() / model.layers * (1.0 - 1.0 / attention_tp);
+  memory.weights_bytes = (weights.dense / attention_tp + replicated + weights.experts / tp) *
+                             dtype_bytes(deployment.weights_dtype) +
+                         weights.sixteen_bit / attention_tp * kActivationBytes;
+  const double qkv_width = attention_geometry(model, deployment.attention_tp()).activation_width;
   const double per_token = model.hidden + mlp_activations_per_token(model, deployment) + qkv_width;
   memory.activation_bytes =
       limits.max_num_tokens * per_token * kActivationBytes +
@@ -85,7 +89,7 @@ ServingMemory stage_memory(const TransformerConfig& model, const Deployment& dep
 int kv_heads_per_gpu(const TransformerConfig& model, int tp) { return (model.kv_heads + tp - 1) / tp; }
 
 double kv_bytes_per_token(const TransformerConfig& model, const Deployment& deployment, int layers) {
-  return 2.0 * layers * kv_heads_per_gpu(model, deployment.attention_tp()) * model.head_dim *
+  return layers * attention_geometry(model, deployment.attention_tp()).kv_elements_per_token *
          dtype_bytes(deployment.kv_dtype);
 }
 

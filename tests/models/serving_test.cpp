@@ -111,6 +111,49 @@ TEST_CASE(
   CHECK(cost4.price(prefill).gemm.seconds() < 0.6 * cost8.price(prefill).gemm.seconds());
 }
 
+TEST_CASE("MLA serving: one latent per token cached on every GPU, decode attends over it once for all heads",
+          "[serving]") {
+  const SystemProfile system = profiles().system("dgx-h200");
+  const GpuProfile h200 = profiles().gpu("h200-sxm5-141gb");
+  const TransformerConfig model = preset("deepseek-v3");
+  Deployment d = fp8(8);
+  d.kv_dtype = Dtype::kBf16;
+  d.ep = 8;
+  // DeepSeek-V2 (arXiv 2405.04434), section 2.1: (d_c + d_h^R) x layers elements per token, here (512 + 64)
+  // x 61 in 16 bits, the same at any tp (every GPU keeps the whole latent).
+  CHECK(kv_bytes_per_token(model, d, model.layers) == 61 * 576 * 2.0);
+  Deployment tp4 = d;
+  tp4.tp = 4;
+  tp4.ep = 4;
+  CHECK(kv_bytes_per_token(model, tp4, model.layers) == kv_bytes_per_token(model, d, model.layers));
+  // The q and kv compressions are whole on every GPU: 61 x 7168 x (1536 + 512 + 64) parameters, of which a
+  // GPU of tp 8 holds 7/8 more than its share.
+  const BatchLimits limits{64, 8192};
+  const ServingMemory memory = serving_memory(model, d, h200, limits);
+  const ReplicaWeights weights = replica_weights(model);
+  const double replicated = 61.0 * 7168 * (1536 + 512 + 64);
+  CHECK(memory.weights_bytes ==
+        Approx(weights.dense / 8 + weights.experts / 8 + replicated * 7 / 8 + weights.sixteen_bit / 8 * 2));
+
+  // Decode attention reads each request's latent once for all the GPU's heads: with half the heads per GPU
+  // the bytes stay (only the FLOPs halve), so a memory-bound decode barely speeds up, unlike grouped-query
+  // attention, whose K and V split over the GPUs.
+  BatchWork decode;
+  decode.decode_requests = 64;
+  decode.decode_context = 64 * 8192;
+  decode.sampled_sequences = 64;
+  IterationCost cost8(model, d, h200, system);
+  IterationCost cost4(model, tp4, h200, system);
+  const double mla_ratio = cost8.price(decode).attention.seconds() / cost4.price(decode).attention.seconds();
+  CHECK(mla_ratio > 0.85);
+  const TransformerConfig llama = preset("llama3.1-70b");
+  IterationCost llama8(llama, fp8(8), h200, system);
+  IterationCost llama4(llama, fp8(4), h200, system);
+  const double gqa_ratio =
+      llama8.price(decode).attention.seconds() / llama4.price(decode).attention.seconds();
+  CHECK(gqa_ratio < 0.6);
+}
+
 TEST_CASE(
     "an iteration's cost: decoding reads the weights, attention grows with context, tp adds all-reduces",
     "[serving]") {
