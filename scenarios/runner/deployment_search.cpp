@@ -32,13 +32,25 @@ std::string candidate_name(const models::Deployment& d, bool dtype_set, bool kv_
   return name;
 }
 
-// Whether `a` dominates `b`: at least as many tokens/s/GPU and at most its TPOT p50, better in one.
-bool dominates(const InferenceResult& a, const InferenceResult& b) {
-  const bool no_worse =
-      a.output_tokens_per_s_per_gpu >= b.output_tokens_per_s_per_gpu && a.tpot.p50_s <= b.tpot.p50_s;
-  const bool better =
-      a.output_tokens_per_s_per_gpu > b.output_tokens_per_s_per_gpu || a.tpot.p50_s < b.tpot.p50_s;
+// Whether `a` dominates `b`: at least as many tokens/s/GPU and at most its `latency` p50, better in one.
+bool dominates(const InferenceResult& a, const InferenceResult& b, LatencyStats InferenceResult::*latency) {
+  const double a_s = (a.*latency).p50_s;
+  const double b_s = (b.*latency).p50_s;
+  const bool no_worse = a.output_tokens_per_s_per_gpu >= b.output_tokens_per_s_per_gpu && a_s <= b_s;
+  const bool better = a.output_tokens_per_s_per_gpu > b.output_tokens_per_s_per_gpu || a_s < b_s;
   return no_worse && better;
+}
+
+// Per ranked result: whether none dominates it.
+std::vector<bool> pareto_front(const std::vector<InferenceResult>& ranked,
+                               LatencyStats InferenceResult::*latency) {
+  std::vector<bool> front;
+  for (const InferenceResult& r : ranked) {
+    bool undominated = true;
+    for (const InferenceResult& other : ranked) undominated = undominated && !dominates(other, r, latency);
+    front.push_back(undominated);
+  }
+  return front;
 }
 
 // The expert layouts to try with `tp`: the listed ep values (every divisor of tp that divides the experts
@@ -166,11 +178,8 @@ DeploymentSearchOutcome search_deployments(const Scenario& scenario) {
     }
   }
   rank_inference_results(outcome.ranked, inference_ranking(*scenario.inference));
-  for (const InferenceResult& r : outcome.ranked) {
-    bool front = true;
-    for (const InferenceResult& other : outcome.ranked) front = front && !dominates(other, r);
-    outcome.pareto.push_back(front);
-  }
+  outcome.pareto = pareto_front(outcome.ranked, &InferenceResult::tpot);
+  outcome.pareto_ttft = pareto_front(outcome.ranked, &InferenceResult::ttft);
   if (const auto& slo = scenario.inference->slo) {
     for (std::size_t i = 0; i < outcome.ranked.size(); ++i) {
       const InferenceResult& r = outcome.ranked[i];

@@ -1,7 +1,7 @@
 // `strata search` on a serving scenario: every deployment within its "search" bounds (scenario_file.hpp,
 // DeploymentSearchSpace) simulated in full (a serving run takes milliseconds to a second), ranked as `strata
-// run` ranks them (inference_run.hpp), with the Pareto frontier of output tokens/s per GPU against median
-// TPOT and, given an slo, the best deployment that meets it.
+// run` ranks them (inference_run.hpp), with the Pareto frontiers of output tokens/s per GPU against median
+// TPOT and against median TTFT and, given an slo, the best deployment that meets it.
 //
 // Candidates: each tp (the listed values, or every divisor of the cluster's GPUs that divides the attention
 // heads) with replicas = GPUs / tp, for a MoE model times each expert layout (the listed ep values, or every
@@ -27,7 +27,8 @@ namespace strata::scenarios {
 
 struct DeploymentSearchOutcome {
   std::vector<InferenceResult> ranked;  // every feasible candidate, in rank order
-  std::vector<bool> pareto;  // per ranked result: no other has more tokens/s/GPU and a lower TPOT p50
+  std::vector<bool> pareto;       // per ranked result: no other has more tokens/s/GPU and a lower TPOT p50
+  std::vector<bool> pareto_ttft;  // the same against TTFT p50
   std::optional<std::size_t>
       best_under_slo;  // index into ranked: the most tokens/s/GPU with TTFT p99 and
                        // TPOT p99 within the slo (none without an slo or when none meets it)

@@ -387,17 +387,22 @@ TEST_CASE(
   CHECK(outcome.infeasible == 0);
   REQUIRE(outcome.ranked.size() == 8);
   REQUIRE(outcome.pareto.size() == 8);
-  // The front: no member is dominated, every other result is dominated by a member.
-  for (std::size_t i = 0; i < outcome.ranked.size(); ++i) {
-    bool dominated = false;
+  REQUIRE(outcome.pareto_ttft.size() == 8);
+  // Each front: no member is dominated, every other result is dominated by a member.
+  const auto dominated = [&](std::size_t i, auto latency) {
+    const auto& r = outcome.ranked[i];
+    bool any = false;
     for (const auto& other : outcome.ranked) {
-      dominated =
-          dominated || (other.output_tokens_per_s_per_gpu >= outcome.ranked[i].output_tokens_per_s_per_gpu &&
-                        other.tpot.p50_s <= outcome.ranked[i].tpot.p50_s &&
-                        (other.output_tokens_per_s_per_gpu > outcome.ranked[i].output_tokens_per_s_per_gpu ||
-                         other.tpot.p50_s < outcome.ranked[i].tpot.p50_s));
+      any = any || (other.output_tokens_per_s_per_gpu >= r.output_tokens_per_s_per_gpu &&
+                    latency(other) <= latency(r) &&
+                    (other.output_tokens_per_s_per_gpu > r.output_tokens_per_s_per_gpu ||
+                     latency(other) < latency(r)));
     }
-    CHECK(outcome.pareto[i] == !dominated);
+    return any;
+  };
+  for (std::size_t i = 0; i < outcome.ranked.size(); ++i) {
+    CHECK(outcome.pareto[i] == !dominated(i, [](const auto& r) { return r.tpot.p50_s; }));
+    CHECK(outcome.pareto_ttft[i] == !dominated(i, [](const auto& r) { return r.ttft.p50_s; }));
   }
   // Offline, with an slo every candidate meets: the best under it has the most tokens/s per GPU.
   REQUIRE(outcome.best_under_slo);

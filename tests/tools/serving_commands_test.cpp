@@ -82,10 +82,12 @@ TEST_CASE("search ranks deployments within the bounds and names the Pareto front
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("2 deployments, 0 infeasible"));
   CHECK_THAT(result.out, Catch::Contains("Pareto front (output tokens/s per GPU against TPOT p50): "));
+  CHECK_THAT(result.out, Catch::Contains("Pareto front (output tokens/s per GPU against TTFT p50): "));
   const nlohmann::json report = nlohmann::json::parse(slurp(dir / "out/report.json"));
   CHECK(report["results"].size() == 1);
   CHECK(report["search"]["candidates"] == 2);
   CHECK_FALSE(report["search"]["pareto_front"].empty());
+  CHECK_FALSE(report["search"]["pareto_front_ttft"].empty());
   const CliRun only_bounds = run({"run", (dir / "s.json").string()});
   CHECK(only_bounds.exit_code == 2);
   CHECK_THAT(only_bounds.err, Catch::Contains("no deployments to run: the scenario has only search bounds"));

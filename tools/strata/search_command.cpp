@@ -67,20 +67,27 @@ std::string unbounded_dimensions(const scenarios::SearchSpace& space) {
   return open;
 }
 
-// A serving scenario: every deployment within its bounds, ranked, with the Pareto frontier of tokens/s per
-// GPU against TPOT and the best deployment under the slo (scenarios/runner/deployment_search.hpp).
+// A serving scenario: every deployment within its bounds, ranked, with the Pareto frontiers of tokens/s per
+// GPU against TPOT and against TTFT and the best deployment under the slo
+// (scenarios/runner/deployment_search.hpp).
 void search_serving(const SearchOptions& o, const scenarios::Scenario& scenario, std::ostream& out) {
   if (!scenario.deployment_search)
     throw sim::InputError(o.scenario, "/search", "missing: a serving search needs a \"search\" object");
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);
   scenarios::DeploymentSearchOutcome outcome = scenarios::search_deployments(scenario);
-  nlohmann::json front = nlohmann::json::array();
-  for (std::size_t i = 0; i < outcome.ranked.size(); ++i)
-    if (outcome.pareto[i]) front.push_back(outcome.ranked[i].deployment.name);
+  const auto names_of = [&](const std::vector<bool>& on_front) {
+    nlohmann::json names = nlohmann::json::array();
+    for (std::size_t i = 0; i < outcome.ranked.size(); ++i)
+      if (on_front[i]) names.push_back(outcome.ranked[i].deployment.name);
+    return names;
+  };
+  const nlohmann::json front = names_of(outcome.pareto);
+  const nlohmann::json front_ttft = names_of(outcome.pareto_ttft);
   nlohmann::json summary = {{"candidates", outcome.candidates},
                             {"infeasible", outcome.infeasible},
                             {"pareto_front", front},
+                            {"pareto_front_ttft", front_ttft},
                             {"top", o.top}};
   if (outcome.best_under_slo)
     summary["best_under_slo"] = outcome.ranked[*outcome.best_under_slo].deployment.name;
@@ -95,9 +102,13 @@ void search_serving(const SearchOptions& o, const scenarios::Scenario& scenario,
         << " infeasible"
         << (outcome.first_infeasible.empty() ? "" : " (first: " + outcome.first_infeasible + ")") << "\n";
     out << scenarios::inference_table(outcome.ranked, scenarios::inference_ranking(*scenario.inference));
-    std::string names;
-    for (const auto& name : front) names += (names.empty() ? "" : ", ") + name.get<std::string>();
-    out << "Pareto front (output tokens/s per GPU against TPOT p50): " << names << "\n";
+    const auto joined = [](const nlohmann::json& names) {
+      std::string text;
+      for (const auto& name : names) text += (text.empty() ? "" : ", ") + name.get<std::string>();
+      return text;
+    };
+    out << "Pareto front (output tokens/s per GPU against TPOT p50): " << joined(front) << "\n";
+    out << "Pareto front (output tokens/s per GPU against TTFT p50): " << joined(front_ttft) << "\n";
     if (scenario.inference->slo) {
       out << "best under the slo (TTFT p99 and TPOT p99 within it): "
           << (outcome.best_under_slo ? outcome.ranked.size() > *outcome.best_under_slo
