@@ -234,6 +234,11 @@ models::ServingPool read_pool(JsonObjectReader r, const models::TransformerConfi
     r.location_of("tp").fail("tp " + std::to_string(pool.tp) + " does not divide the model's " +
                              std::to_string(model.heads) + " attention heads");
   }
+  models::Deployment layout;  // the expert keys read and checked as a deployment's, with the pool's tp
+  layout.tp = pool.tp;
+  read_expert_fields(r, model, layout);
+  pool.ep = layout.ep;
+  pool.attention_dp = layout.attention_dp;
   if (r.has("max_batch_size")) pool.max_batch_size = read_count(r, "max_batch_size", 1, 1'000'000);
   if (r.has("max_num_tokens")) pool.max_num_tokens = read_count(r, "max_num_tokens", 1, 100'000'000);
   r.finish();
@@ -250,16 +255,12 @@ void read_pools(JsonObjectReader& r, const models::TransformerConfig& model, mod
           std::string("a disaggregated deployment needs both \"prefill\" and \"decode\" pools; \"") + key +
           "\" is missing");
   }
-  for (const char* key : {"tp", "replicas", "max_batch_size", "max_num_tokens"}) {
+  for (const char* key : {"tp", "replicas", "ep", "attention_dp", "max_batch_size", "max_num_tokens"}) {
     if (r.has(key))
       r.location_of(key).fail(std::string("with prefill and decode pools each pool sets its own \"") + key +
                               "\"");
   }
-  for (const char* key : {"pp", "ep", "attention_dp"}) {
-    if (r.has(key))
-      r.location_of(key).fail(std::string(key) +
-                              " with disaggregated pools is not modelled; use one of them");
-  }
+  if (r.has("pp")) r.location_of("pp").fail("pp with disaggregated pools is not modelled; use one of them");
   d.prefill_pool = read_pool(r.required_object("prefill"), model);
   d.decode_pool = read_pool(r.required_object("decode"), model);
 }

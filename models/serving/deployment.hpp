@@ -66,9 +66,18 @@ inline constexpr sim::NameTable<ServingRole, 3> kServingRoleNames{{{
 struct ServingPool {
   int tp = 1;
   int replicas = 1;
+  int ep = 1;                         // MoE models: as Deployment::ep, within the pool's tp
+  bool attention_dp = false;          // MoE models: as Deployment::attention_dp
   std::optional<int> max_batch_size;  // unset: trtllm-bench's choice for the pool (batch_limits.hpp)
   std::optional<int> max_num_tokens;
 };
+// A pool of `replicas` of `tp` GPUs with the defaults elsewhere.
+inline ServingPool serving_pool(int tp, int replicas) {
+  ServingPool pool;
+  pool.tp = tp;
+  pool.replicas = replicas;
+  return pool;
+}
 
 struct Deployment {
   std::string name;
@@ -140,6 +149,8 @@ inline Deployment pool_deployment(const Deployment& deployment, ServingRole role
   Deployment d = deployment;
   d.tp = pool.tp;
   d.replicas = pool.replicas;
+  d.ep = pool.ep;
+  d.attention_dp = pool.attention_dp;
   d.max_batch_size = pool.max_batch_size;
   d.max_num_tokens = pool.max_num_tokens;
   d.prefill_pool.reset();

@@ -85,8 +85,8 @@ void check_fits(const std::vector<ServingRequest>& requests, const ServingPoolRu
 // parallelism, else one. A unit has a scheduler per attention rank (tp of them with attention dp, else one);
 // its iteration runs through the stages one after another, each stage's tasks submitted when the previous
 // stage's last task ends, and the stage ranks' compute streams interleave the units' stages (the pipeline).
-// Replicas are numbered over the pools in order (prefill, then decode); disaggregated pools have pp 1 and
-// no attention dp, so there a replica is one rank, one unit and one scheduler.
+// Replicas are numbered over the pools in order (prefill, then decode); disaggregated pools have pp 1, so
+// there a replica is one rank and one unit, with a scheduler per attention rank of its pool.
 class ServingDriver {
  public:
   ServingDriver(const TransformerConfig& model, const ClusterHardware& hardware, ServingRun& run,
@@ -95,7 +95,6 @@ class ServingDriver {
     const Deployment& first = run.pools.front().deployment;
     pp_ = static_cast<std::size_t>(first.pp);
     units_per_replica_ = pp_;
-    ranks_ = static_cast<std::size_t>(first.attention_ranks());
     const SystemProfile& system = hardware.system();
     ExecutionGraph layout;
     layout.streams = {"compute", "kv-send", "kv-recv"};
@@ -127,7 +126,10 @@ class ServingDriver {
                                                            serving_stage(model, deployment, stage), receive));
         }
         for (std::size_t u = 0; u < units_per_replica_; ++u) {
-          for (std::size_t a = 0; a < ranks_; ++a) {
+          const std::size_t unit = unit_first_scheduler_.size();
+          unit_first_scheduler_.push_back(schedulers_.size());
+          for (int a = 0; a < deployment.attention_ranks(); ++a) {
+            unit_of_scheduler_.push_back(unit);
             schedulers_.emplace_back(replica, deployment, pool.limits, pool.memory.micro_batch_kv_blocks,
                                      run.requests, run.records, host_blocks / static_cast<std::int64_t>(pp_),
                                      pool.role);
@@ -138,6 +140,7 @@ class ServingDriver {
       }
       if (pool.role != ServingRole::kDecode) arrival_schedulers_ = schedulers_.size();
     }
+    unit_first_scheduler_.push_back(schedulers_.size());
     layout.ranks = static_cast<int>(layout.gpu_of_rank.size());
     layout.gpus = gpu_cursor;
     if (run.pools.size() == 2) {
@@ -210,7 +213,7 @@ class ServingDriver {
   void arrive(std::size_t request) {
     const std::size_t best = least_loaded(0, arrival_schedulers_);
     schedulers_[best].enqueue(request);
-    kick(best / ranks_);
+    kick(unit_of_scheduler_[best]);
   }
 
   // An idle unit starts its next iteration once every request arriving at this instant is queued (events
@@ -230,7 +233,7 @@ class ServingDriver {
     const std::size_t to = least_loaded(arrival_schedulers_, schedulers_.size());
     ++incoming_[to];
     const int sender = rank_of(from_replica, 0);
-    const int receiver = rank_of(replica_of(to / ranks_), 0);
+    const int receiver = rank_of(replica_of(unit_of_scheduler_[to]), 0);
     const auto bytes = static_cast<std::int64_t>(
         std::ceil(static_cast<double>(run_.requests[request].input_len) * kv_transfer_bytes_per_token_));
     for (const bool sending : {true, false}) {
@@ -253,15 +256,14 @@ class ServingDriver {
     ++run_.kv_transfers;
     run_.kv_transfer_seconds += (queue_.now() - transfer.sent).seconds();
     schedulers_[transfer.scheduler].enqueue(transfer.request);
-    kick(transfer.scheduler / ranks_);
+    kick(unit_of_scheduler_[transfer.scheduler]);
   }
 
   void start_iteration(std::size_t unit) {
     Unit& u = units_[unit];
     u.works.clear();
     std::int64_t tokens = 0;
-    for (std::size_t a = 0; a < ranks_; ++a) {
-      const std::size_t s = unit * ranks_ + a;
+    for (std::size_t s = unit_first_scheduler_[unit]; s < unit_first_scheduler_[unit + 1]; ++s) {
       std::optional<BatchWork> work = schedulers_[s].next_iteration();
       formed_[s] = work.has_value();
       u.works.push_back(work.value_or(BatchWork{}));
@@ -281,13 +283,14 @@ class ServingDriver {
     const std::size_t replica = replica_of(unit);
     std::int64_t running = 0;
     std::int64_t kv_blocks = 0;
-    const std::size_t per_replica = units_per_replica_ * ranks_;
-    for (std::size_t s = replica * per_replica; s < (replica + 1) * per_replica; ++s) {
+    const std::size_t first_unit = replica * units_per_replica_;
+    for (std::size_t s = unit_first_scheduler_[first_unit];
+         s < unit_first_scheduler_[first_unit + units_per_replica_]; ++s) {
       running += static_cast<std::int64_t>(schedulers_[s].running());
       kv_blocks += schedulers_[s].kv_blocks_used();
     }
-    run_.iterations.push_back(
-        {queue_.now(), static_cast<int>(replica), running, tokens, kv_blocks, kv_capacity_[unit * ranks_]});
+    run_.iterations.push_back({queue_.now(), static_cast<int>(replica), running, tokens, kv_blocks,
+                               kv_capacity_[unit_first_scheduler_[unit]]});
     if (timeline_ != nullptr) {
       const std::string track = "gpu" + std::to_string(first_gpu_of_replica_[replica]) + "/batch";
       timeline_->add_counter(track, "requests", queue_.now(), static_cast<double>(running));
@@ -352,7 +355,7 @@ class ServingDriver {
       return;
     }
     const std::size_t replica = replica_of(unit);
-    for (std::size_t s = unit * ranks_; s < (unit + 1) * ranks_; ++s) {
+    for (std::size_t s = unit_first_scheduler_[unit]; s < unit_first_scheduler_[unit + 1]; ++s) {
       if (!formed_[s]) continue;
       schedulers_[s].complete_iteration(queue_.now());
       if (role_of_replica_[replica] == ServingRole::kPrefill) {
@@ -367,7 +370,6 @@ class ServingDriver {
   sim::TimelineRecorder* timeline_;
   std::size_t pp_ = 1;
   std::size_t units_per_replica_ = 1;  // batches that step on their own: pp micro-batches
-  std::size_t ranks_ = 1;              // attention ranks (schedulers) per unit
   std::vector<int> first_gpu_of_replica_;
   std::vector<ServingRole> role_of_replica_;
   std::size_t arrival_schedulers_ = 0;  // schedulers [0, this) take arrivals; the rest are the decode pool's
@@ -377,10 +379,12 @@ class ServingDriver {
   std::unique_ptr<Executor> executor_;
   std::vector<std::unique_ptr<IterationCost>> costs_;  // per stage rank
   std::vector<ReplicaScheduler> schedulers_;           // per (replica, unit, attention rank), in that order
-  std::vector<std::int64_t> kv_capacity_;              // per scheduler: its replica's KV blocks
-  std::vector<std::size_t> incoming_;                  // per scheduler: requests whose KV is on its way
-  std::vector<Unit> units_;                            // per (replica, unit)
-  std::vector<bool> formed_;  // per scheduler: it has work in its unit's running iteration
+  std::vector<std::size_t> unit_first_scheduler_;      // per unit, and one past the last: its first scheduler
+  std::vector<std::size_t> unit_of_scheduler_;
+  std::vector<std::int64_t> kv_capacity_;  // per scheduler: its replica's KV blocks
+  std::vector<std::size_t> incoming_;      // per scheduler: requests whose KV is on its way
+  std::vector<Unit> units_;                // per (replica, unit)
+  std::vector<bool> formed_;               // per scheduler: it has work in its unit's running iteration
   std::unordered_map<TaskId, std::size_t> unit_of_task_;   // a running stage's last task -> its unit
   std::unordered_map<TaskId, Transfer> transfer_of_task_;  // a KV transfer's receive -> the transfer
 };

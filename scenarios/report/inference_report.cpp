@@ -28,11 +28,12 @@ nlohmann::json deployment_json(const InferenceResult& r) {
   nlohmann::json config = {{"name", d.name}};
   if (d.disaggregated()) {
     for (const models::ServingPoolRun& pool : r.pools) {
-      config[std::string(models::kServingRoleNames.name(pool.role))] = {
-          {"tp", pool.deployment.tp},
-          {"replicas", pool.deployment.replicas},
-          {"max_batch_size", pool.limits.max_batch_size},
-          {"max_num_tokens", pool.limits.max_num_tokens}};
+      nlohmann::json& entry = config[std::string(models::kServingRoleNames.name(pool.role))];
+      entry = {{"tp", pool.deployment.tp}, {"replicas", pool.deployment.replicas}};
+      if (pool.deployment.ep > 1) entry["ep"] = pool.deployment.ep;
+      if (pool.deployment.attention_dp) entry["attention_dp"] = true;
+      entry["max_batch_size"] = pool.limits.max_batch_size;
+      entry["max_num_tokens"] = pool.limits.max_num_tokens;
     }
   } else {
     config["tp"] = d.tp;

@@ -99,8 +99,8 @@ std::vector<models::Deployment> gpu_layouts(const DeploymentSearchSpace& space,
           const int left = gpus - prefill_replicas * tp;
           if (left % decode_tp != 0) continue;
           models::Deployment d;
-          d.prefill_pool = models::ServingPool{tp, prefill_replicas, std::nullopt, std::nullopt};
-          d.decode_pool = models::ServingPool{decode_tp, left / decode_tp, std::nullopt, std::nullopt};
+          d.prefill_pool = models::serving_pool(tp, prefill_replicas);
+          d.decode_pool = models::serving_pool(decode_tp, left / decode_tp);
           layouts.push_back(d);
         }
       }

@@ -18,8 +18,8 @@ namespace {
 Deployment disaggregated(int prefill_tp, int prefill_replicas, int decode_tp, int decode_replicas) {
   Deployment d = fp8(1);
   d.name = "disaggregated";
-  d.prefill_pool = ServingPool{prefill_tp, prefill_replicas, std::nullopt, std::nullopt};
-  d.decode_pool = ServingPool{decode_tp, decode_replicas, std::nullopt, std::nullopt};
+  d.prefill_pool = serving_pool(prefill_tp, prefill_replicas);
+  d.decode_pool = serving_pool(decode_tp, decode_replicas);
   return d;
 }
 
@@ -106,4 +106,36 @@ TEST_CASE("disaggregated pools: prefill samples the first token, decode gets the
     CHECK_THROWS_WITH(simulate_serving(model, chunked, w, hardware),
                       Catch::Contains("in the prefill pool; one request needs"));
   }
+}
+
+TEST_CASE("disaggregated MoE pools: experts over ep in prefill, attention dp in decode", "[serving]") {
+  const SystemProfile dgx = profiles().system("dgx-h100");
+  const GpuProfile h100 = profiles().gpu("h100-sxm5-80gb");
+  const ClusterHardware hardware(dgx, h100);
+  const TransformerConfig model = preset("mixtral-8x7b");
+  ServingWorkload w;
+  w.requests = 300;
+  w.input_len = 2048;
+  w.output_len = 128;
+  w.arrival = ArrivalKind::kPoisson;
+  w.rate_per_s = 10;
+  Deployment d = disaggregated(2, 1, 2, 1);
+  d.prefill_pool->ep = 2;
+  d.decode_pool->attention_dp = true;
+  const ServingRun run = simulate_serving(model, d, w, hardware);
+  CHECK(run.pools[0].deployment.ep == 2);
+  CHECK(run.pools[1].deployment.attention_ranks() == 2);
+  CHECK(run.kv_transfers == 300);
+  // The decode replica's two attention ranks each take requests: both show in its iterations' batches,
+  // which hold more requests than one rank's share at the busiest.
+  std::int64_t most = 0;
+  for (const IterationSample& sample : run.iterations)
+    if (sample.replica == 1) most = std::max(most, sample.requests);
+  CHECK(most >= 2);
+  for (const RequestRecord& r : run.records) {
+    CHECK(r.first_token < r.finish);
+    CHECK(r.replica == 1);
+  }
+  // Attention dp keeps whole KV heads on each GPU: the decode pool's per-GPU cache per token doubles.
+  CHECK(run.pools[1].memory.kv_bytes_per_token == 2 * run.pools[0].memory.kv_bytes_per_token);
 }

@@ -189,6 +189,8 @@ TEST_CASE("bad serving scenarios name the file and JSON path", "[scenario][servi
       {[](auto& s) { s["decode"]["replicas"] = 2; },
        "/strategies/0: prefill tp x replicas + decode tp x replicas = 3 GPUs, but the cluster has 2"},
       {[](auto& s) { s["prefill"]["pp"] = 2; }, "/strategies/0/prefill/pp"},
+      {[](auto& s) { s["prefill"]["ep"] = 2; },
+       "/strategies/0/prefill/ep: llama3.1-8b has no experts; ep would change nothing"},
       {[](auto& s) { s["prefix_attention"] = "shared"; },
        "/strategies/0/prefix_attention: the decode pool receives each request's KV whole"},
   };

@@ -90,8 +90,8 @@ int main(int argc, char** argv) {
   deployment = models::Deployment{};
   deployment.weights_dtype = models::Dtype::kFp8;
   deployment.kv_dtype = models::Dtype::kFp8;
-  deployment.prefill_pool = models::ServingPool{2, 4, std::nullopt, std::nullopt};
-  deployment.decode_pool = models::ServingPool{2, 4, std::nullopt, std::nullopt};
+  deployment.prefill_pool = models::serving_pool(2, 4);
+  deployment.decode_pool = models::serving_pool(2, 4);
   workload = models::ServingWorkload{};
   workload.requests = 10000;
   workload.input_len = 4096;
