@@ -278,7 +278,8 @@ std::string inference_report_html(const Scenario& scenario, const std::vector<In
           html_escape(std::string(inference_ranking_phrase(ranking))) + ".</p>\n";
   html +=
       "<table><tr><th>rank</th><th>deployment</th><th>GPUs</th><th>output tok/s/GPU</th><th>TTFT p50 / p99 "
-      "(ms)</th><th>TPOT p50 / p99 (ms)</th><th>peak KV use</th></tr>\n";
+      "(ms)</th><th>TPOT p50 / p99 (ms)</th><th>peak KV use</th><th>KV to the decode pool, mean "
+      "(ms)</th></tr>\n";
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const InferenceResult& r = ranked[i];
     html += "<tr><td>" + std::to_string(r.rank) +
@@ -286,7 +287,8 @@ std::string inference_report_html(const Scenario& scenario, const std::vector<In
             html_escape(r.deployment.name) + "</td><td>" + std::to_string(r.gpus) + "</td><td>" +
             number("%.1f", r.output_tokens_per_s_per_gpu) + "</td><td>" + ms(r.ttft.p50_s) + " / " +
             ms(r.ttft.p99_s) + "</td><td>" + ms(r.tpot.p50_s) + " / " + ms(r.tpot.p99_s) + "</td><td>" +
-            number("%.0f%%", 100 * r.peak_kv_use) + "</td></tr>\n";
+            number("%.0f%%", 100 * r.peak_kv_use) + "</td><td>" +
+            (r.mean_kv_transfer_s ? ms(*r.mean_kv_transfer_s) : std::string("-")) + "</td></tr>\n";
   }
   html += "</table>\n<h2>Throughput against time per output token</h2>\n" + throughput_tpot_chart(ranked);
   html += "\n<h2>Time to first token (CDF)</h2>\n" + cdf_chart(ranked, true);
