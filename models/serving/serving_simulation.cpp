@@ -30,9 +30,8 @@ constexpr IterationPart kIterationParts[] = {
 };
 
 // Where an error about a pool's keys points: the deployment's own keys, or its "prefill"/"decode" object.
-std::string pool_path(ServingRole role, const std::string& key) {
-  return role == ServingRole::kWhole ? "/" + key
-                                     : "/" + std::string(kServingRoleNames.name(role)) + "/" + key;
+std::string pool_path(ServingRole role, const std::string& path) {
+  return role == ServingRole::kWhole ? path : "/" + std::string(kServingRoleNames.name(role)) + path;
 }
 
 // A prefill pool holds prompts only; a decode pool receives prompts cached (it prefills only what it
@@ -49,7 +48,7 @@ void check_fits(const std::vector<ServingRequest>& requests, const ServingPoolRu
   }
   if (!deployment.chunked_prefill && deployment.preemption != PreemptionKind::kNone &&
       role != ServingRole::kPrefill && needed - 1 > pool.limits.max_num_tokens) {
-    throw sim::InputError("", pool_path(role, "max_num_tokens"),
+    throw sim::InputError("", pool_path(role, "/max_num_tokens"),
                           "a preempted request prefills its prompt and its generated tokens again, up to " +
                               std::to_string(needed - 1) + " tokens, above max_num_tokens " +
                               std::to_string(pool.limits.max_num_tokens) +
@@ -57,7 +56,7 @@ void check_fits(const std::vector<ServingRequest>& requests, const ServingPoolRu
   }
   if (!deployment.chunked_prefill && role != ServingRole::kDecode &&
       longest_prompt > pool.limits.max_num_tokens) {
-    throw sim::InputError("", pool_path(role, "max_num_tokens"),
+    throw sim::InputError("", pool_path(role, "/max_num_tokens"),
                           "a prompt of " + std::to_string(longest_prompt) +
                               " tokens never fits an iteration of max_num_tokens " +
                               std::to_string(pool.limits.max_num_tokens) +
@@ -67,7 +66,7 @@ void check_fits(const std::vector<ServingRequest>& requests, const ServingPoolRu
   const std::int64_t per_scheduler = pool.memory.micro_batch_kv_blocks;
   if (blocks > per_scheduler) {
     throw sim::InputError(
-        "", pool_path(role, "tp"),
+        "", pool_path(role, "/tp"),
         "the KV cache holds " + std::to_string(per_scheduler * deployment.kv_block_tokens) + " tokens" +
             (deployment.pp > 1 ? " per micro-batch" : "") +
             (role == ServingRole::kWhole ? ""
@@ -435,7 +434,7 @@ ServingRun simulate_serving(const TransformerConfig& model, const Deployment& de
       pool.memory = serving_memory(model, pool.deployment, gpu, pool.limits);
     } catch (const sim::InputError& error) {
       if (role == ServingRole::kWhole) throw;
-      throw sim::InputError("", pool_path(role, error.json_path().substr(1)), error.detail());
+      throw sim::InputError("", pool_path(role, error.json_path()), error.detail());
     }
     check_fits(run.requests, pool);
     run.pools.push_back(std::move(pool));

@@ -106,6 +106,16 @@ TEST_CASE("disaggregated pools: prefill samples the first token, decode gets the
     CHECK_THROWS_WITH(simulate_serving(model, chunked, w, hardware),
                       Catch::Contains("in the prefill pool; one request needs"));
   }
+  SECTION("weights that do not fit a pool's GPUs point at that pool's tp") {
+    Deployment big = disaggregated(8, 1, 1, 1);
+    big.weights_dtype = Dtype::kBf16;
+    try {
+      simulate_serving(preset("llama3.1-70b"), big, w, hardware);
+      FAIL("70B in 16 bits fits 8 GPUs of the prefill pool, not the decode pool's one");
+    } catch (const sim::InputError& error) {
+      CHECK(error.json_path() == "/decode/tp");
+    }
+  }
 }
 
 TEST_CASE("disaggregated MoE pools: experts over ep in prefill, attention dp in decode", "[serving]") {
