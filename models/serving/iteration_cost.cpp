@@ -66,7 +66,8 @@ IterationCost::IterationCost(const TransformerConfig& model, const Deployment& d
       system_(system),
       stage_(stage.end_layer > 0 ? stage : whole_model(model)),
       receive_(receive),
-      geometry_(attention_geometry(model, deployment.attention_tp())) {
+      geometry_(attention_geometry(model, deployment.attention_tp())),
+      swap_block_bytes_(kv_bytes_per_token(model, deployment, stage_.layers()) * deployment.kv_block_tokens) {
   (void)gpu_.gemm_efficiency(deployment.weights_dtype);  // the GPU must have data for the weights dtype
   for (int layer = stage_.first_layer; layer < stage_.end_layer; ++layer)
     ++(model.is_moe_layer(layer) ? moe_layers_ : dense_layers_);
@@ -190,15 +191,13 @@ IterationTime IterationCost::price(std::span<const BatchWork> ranks) {
   }
   if (all_tokens > 0 && moe_layers_ > 0) slowest += routed_expert_parts(all_tokens);
   // Swaps: each GPU copies its own blocks; the GPUs of a replica wait for the one that copies the most.
-  const double block_bytes =
-      kv_bytes_per_token(model_, deployment_, stage_.layers()) * deployment_.kv_block_tokens;
   for (const BatchWork& work : ranks) {
     sim::SimTime swap;
     if (work.swap_out_blocks > 0)
-      swap += sim::SimTime::from_seconds(static_cast<double>(work.swap_out_blocks) * block_bytes /
+      swap += sim::SimTime::from_seconds(static_cast<double>(work.swap_out_blocks) * swap_block_bytes_ /
                                          system_.device_to_host.value.bytes_per_s());
     if (work.swap_in_blocks > 0)
-      swap += sim::SimTime::from_seconds(static_cast<double>(work.swap_in_blocks) * block_bytes /
+      swap += sim::SimTime::from_seconds(static_cast<double>(work.swap_in_blocks) * swap_block_bytes_ /
                                          system_.host_to_device.value.bytes_per_s());
     slowest.swap = std::max(slowest.swap, swap);
   }

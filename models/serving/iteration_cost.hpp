@@ -122,6 +122,7 @@ class IterationCost {
   ServingStage stage_;
   std::optional<CollectiveScope> receive_;
   AttentionGeometry geometry_;
+  double swap_block_bytes_;  // one GPU's bytes of a KV block of the stage's layers
   int dense_layers_ = 0;
   int moe_layers_ = 0;
   std::unordered_map<std::int64_t, IterationTime> own_by_tokens_;
