@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "models/network/network_backend.hpp"
 #include "models/workload/hf_config.hpp"
 #include "scenarios/inference_fields.hpp"
 #include "scenarios/strategy_fields.hpp"
@@ -17,77 +18,6 @@ namespace {
 
 using sim::JsonLocation;
 using sim::JsonObjectReader;
-
-int integer(JsonObjectReader& r, const char* key, int fallback, int min = 1) {
-  const nlohmann::json* value = r.optional(key);
-  return value == nullptr ? fallback
-                          : static_cast<int>(sim::json_integer(*value, r.location_of(key), min, 1'000'000));
-}
-
-// `gpus_per_node` below the system's: the scenario uses only the first N GPUs of each node, and the rest of
-// the node is idle. Each used GPU keeps its own share of the node's NICs (its rails; at least one NIC per
-// node) unless the scenario names `nics_per_node`; an NVLink domain wider than a node keeps its node count.
-// The host memory and NVMe of the node are shared by the used GPUs only.
-void use_part_of_each_node(models::SystemProfile& system, JsonObjectReader& r) {
-  const int full = system.gpus_per_node.value;
-  const int used = integer(r, "gpus_per_node", full);
-  if (used > full) {
-    r.location_of("gpus_per_node")
-        .fail("system " + system.name + " has " + std::to_string(full) +
-              " GPUs per node; a scenario may use fewer, not more");
-  }
-  const int domain = system.nvlink_domain_gpus.value;
-  int used_domain = domain;
-  if (domain >= full) {
-    used_domain = domain / full * used;
-  } else if (used % domain != 0) {
-    if (used > domain) {
-      r.location_of("gpus_per_node")
-          .fail("must be a multiple of the system's NVLink domain (" + std::to_string(domain) +
-                " GPUs) or smaller than it");
-    }
-    used_domain = used;
-  }
-  const std::string source = "scenario " + r.location().source + ": " + std::to_string(used) + " of the " +
-                             std::to_string(full) + " GPUs of each node";
-  system.gpus_per_node = {used, source};
-  system.nvlink_domain_gpus = {used_domain, source};
-  system.nics_per_node = {std::max(1, system.nics_per_node.value * used / full), source};
-}
-
-ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profiles) {
-  ClusterSpec cluster;
-  const std::string system = r.required_string("system");
-  try {
-    cluster.system = profiles.system(system);
-    cluster.gpu = profiles.gpu(cluster.system.gpu);
-  } catch (const sim::InputError& error) {
-    if (error.source().empty()) r.location_of("system").fail(error.detail());
-    throw;
-  }
-  cluster.nodes = integer(r, "nodes", 1);
-  if (r.has("gpus_per_node")) use_part_of_each_node(cluster.system, r);
-  // The topology and its oversubscription shape flow-fidelity runs only (strata collective --fidelity flow);
-  // training scenarios run at analytic fidelity, where they would change nothing.
-  for (const char* key : {"topology", "oversubscription"}) {
-    if (r.has(key)) {
-      r.location_of(key).fail(
-          "has no effect: training scenarios run at analytic fidelity, where only the GPUs' ports are "
-          "shared; the topology acts in flow fidelity (strata collective --fidelity flow)");
-    }
-  }
-  if (const nlohmann::json* value = r.optional("nic_bandwidth")) {
-    cluster.system.nic_bandwidth = {sim::json_bandwidth(*value, r.location_of("nic_bandwidth")),
-                                    "scenario " + r.location().source};
-    if (!(cluster.system.nic_bandwidth.value.bytes_per_s() > 0))
-      r.location_of("nic_bandwidth").fail("must be above zero");
-  }
-  if (r.has("nics_per_node")) {
-    cluster.system.nics_per_node = {integer(r, "nics_per_node", 1), "scenario " + r.location().source};
-  }
-  r.finish();
-  return cluster;
-}
 
 models::ModelPreset read_model(const nlohmann::json& value, const JsonLocation& where,
                                const std::filesystem::path& file, const models::ModelCatalog& models) {
@@ -249,9 +179,26 @@ SearchSpace read_search(JsonObjectReader r) {
 }  // namespace
 
 std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocation& where) {
-  if (fidelity == "analytic") return fidelity;
-  where.fail(fidelity == "flow" ? "flow fidelity is not available for training graphs yet; use analytic"
-                                : "expected analytic or flow, found \"" + fidelity + "\"");
+  if (models::network_fidelity_from_name(fidelity)) return fidelity;
+  where.fail("expected analytic or flow, found \"" + fidelity + "\"");
+}
+
+void check_fidelity_fit(const Scenario& scenario, const sim::JsonLocation& fidelity_at) {
+  if (scenario.inference && scenario.fidelity == "flow") {
+    fidelity_at.fail(
+        "flow fidelity runs training scenarios; serving deployments run at analytic fidelity for now (a "
+        "replica simulates one GPU per tensor-parallel group, so there are no per-GPU flows to share links)");
+  }
+  if (scenario.inference && scenario.cluster.overrides_given) {
+    scenario.cluster.overrides_given->fail(
+        "acts on training scenarios only for now: a serving replica simulates one GPU per tensor-parallel "
+        "group, so a per-GPU override would change some of its GPUs and not others");
+  }
+  if (scenario.fidelity == "analytic" && scenario.cluster.topology_given) {
+    scenario.cluster.topology_given->fail(
+        "has no effect at analytic fidelity, where only the GPUs' ports are shared; the topology acts with "
+        "\"fidelity\": \"flow\" (or strata run --fidelity flow)");
+  }
 }
 
 void Scenario::require_training(const std::string& command) const {
@@ -289,6 +236,7 @@ Scenario read_scenario_document(const nlohmann::json& document, const std::files
   scenario.model = read_model(root.required("model"), root.location_of("model"), path, models);
   scenario.fidelity =
       checked_fidelity(root.optional_string("fidelity").value_or("analytic"), root.location_of("fidelity"));
+  const JsonLocation fidelity_at = root.location_of("fidelity");
   if (root.has("inference")) {
     if (root.has("training"))
       root.location_of("training").fail("a serving scenario (\"inference\") has no \"training\"");
@@ -298,6 +246,7 @@ Scenario read_scenario_document(const nlohmann::json& document, const std::files
           read_deployment_search(root.required_object("search"), scenario.model.config);
     if (root.has("strategies") || !scenario.deployment_search) read_deployments(root, scenario);
     root.finish();
+    check_fidelity_fit(scenario, fidelity_at);
     return scenario;
   }
   if (!root.has("training")) root.location().fail("missing required key \"training\" (or \"inference\")");
@@ -337,6 +286,7 @@ Scenario read_scenario_document(const nlohmann::json& document, const std::files
     scenario.strategies.push_back(std::move(spec));
   }
   root.finish();
+  check_fidelity_fit(scenario, fidelity_at);
   return scenario;
 }
 

@@ -14,19 +14,11 @@
 #include "models/serving/deployment.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 #include "models/strategy/pipeline_schedule.hpp"
-#include "models/topology/cluster_topology.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "scenarios/cluster_fields.hpp"
 #include "sim/json_input.hpp"
 
 namespace strata::scenarios {
-
-struct ClusterSpec {
-  models::SystemProfile system;
-  models::GpuProfile gpu;
-  int nodes = 1;
-  models::TopologyOptions topology;
-  int gpus() const { return nodes * system.gpus_per_node.value; }
-};
 
 // A published result attached to a strategy (validation cases).
 struct Expectation {
@@ -93,8 +85,12 @@ struct Scenario {
   void require_training(const std::string& command) const;
 };
 
-// "analytic" (returned); anything else fails at `where` ("flow" is named but not available for training yet).
+// "analytic" or "flow" (returned); anything else fails at `where`.
 std::string checked_fidelity(const std::string& fidelity, const sim::JsonLocation& where);
+// Refuses what the scenario's fidelity cannot run or would leave without effect: flow fidelity or cluster
+// overrides for a serving scenario (flow at `fidelity_at`), topology keys at analytic fidelity (at the key).
+// read_scenario calls it; so does a command that changes the fidelity after reading.
+void check_fidelity_fit(const Scenario& scenario, const sim::JsonLocation& fidelity_at);
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,
                        const models::ModelCatalog& models);

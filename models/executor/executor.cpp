@@ -107,7 +107,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
   const int gpu = graph_.gpu_of(task.rank);
   switch (task.type) {
     case TaskType::kCompute: {
-      const sim::SimTime duration = compute_time(task.compute, hardware_.gpu(gpu), hardware_.system());
+      const sim::SimTime duration = compute_time_on(task.compute, hardware_, gpu);
       stream.submit(task.name, duration, [this, id, duration] { finished(id, queue_.now() - duration); });
       break;
     }

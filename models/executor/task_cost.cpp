@@ -23,9 +23,17 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
   return sim::SimTime::zero();
 }
 
+sim::SimTime compute_time_on(const ComputeSpec& compute, const ClusterHardware& hardware, int gpu) {
+  const sim::SimTime time = compute_time(compute, hardware.gpu(gpu), hardware.system());
+  const double slowdown = hardware.slowdown(gpu);
+  const bool on_host = compute.kind == ComputeKind::kHost || compute.kind == ComputeKind::kMeasuredHost;
+  return slowdown == 1.0 || on_host
+             ? time
+             : sim::SimTime::from_ps_rounded(static_cast<double>(time.ps()) * slowdown);
+}
+
 AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task,
                                const ClusterHardware& hardware) {
-  const SystemProfile& system = hardware.system();
   const int gpu = graph.gpu_of(task.rank);
   switch (task.type) {
     case TaskType::kHostTransfer:
@@ -34,7 +42,7 @@ AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task,
     case TaskType::kCollective: {
       const auto& group = graph.groups[static_cast<std::size_t>(task.collective.group)];
       const int own[] = {gpu};
-      return analytic_collective_transfer(system, task.collective.op,
+      return analytic_collective_transfer(hardware, task.collective.op,
                                           sim::Bytes::from_count(task.collective.bytes),
                                           graph.group_gpus(group), own);
     }
@@ -43,7 +51,7 @@ AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task,
       const bool sending = task.type == TaskType::kSend;
       const int peer = graph.gpu_of(task.p2p.peer);
       AnalyticTransfer transfer = analytic_point_to_point_transfer(
-          system, sending ? gpu : peer, sending ? peer : gpu, sim::Bytes::from_count(task.p2p.bytes));
+          hardware, sending ? gpu : peer, sending ? peer : gpu, sim::Bytes::from_count(task.p2p.bytes));
       std::erase_if(transfer.uses, [&](const GpuPortUse& use) {
         const bool out = use.port == GpuPort::kNvlinkOut || use.port == GpuPort::kNicOut;
         return out != sending;
@@ -58,8 +66,7 @@ AnalyticTransfer task_transfer(const ExecutionGraph& graph, const Task& task,
 
 sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware) {
   switch (task.type) {
-    case TaskType::kCompute:
-      return compute_time(task.compute, hardware.gpu(graph.gpu_of(task.rank)), hardware.system());
+    case TaskType::kCompute: return compute_time_on(task.compute, hardware, graph.gpu_of(task.rank));
     case TaskType::kMemory: return sim::SimTime::zero();
     case TaskType::kHostTransfer:
     case TaskType::kCollective:

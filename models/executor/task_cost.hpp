@@ -2,7 +2,8 @@
 //
 //  - compute_time: a GPU kernel from the GPU profile's cost model (models/cost/compute_cost.hpp: GEMMs by
 //    shape, fused attention, memory-bound kernels), host work at the node's host memory bandwidth
-//    (models/cost/offload_cost.hpp), or the measured duration an imported trace carries.
+//    (models/cost/offload_cost.hpp), or the measured duration an imported trace carries; compute_time_on
+//    adds the GPU's slowdown (ClusterHardware).
 //  - task_duration: any task with nothing running beside it: compute as above, transfers as the analytic
 //    network starts them (models/network/analytic_backend.hpp). Contention only lengthens a transfer, so
 //    this is a lower bound on its time in a run (the search's bound, scenarios/runner/step_lower_bound.hpp).
@@ -16,6 +17,9 @@
 namespace strata::models {
 
 sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, const SystemProfile& system);
+// The same on GPU `gpu` of `hardware`: its profile, and its slowdown for work on the GPU (host work keeps its
+// time: a straggler GPU does not slow its node's CPUs).
+sim::SimTime compute_time_on(const ComputeSpec& compute, const ClusterHardware& hardware, int gpu);
 
 sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware);
 

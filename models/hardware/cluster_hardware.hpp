@@ -1,7 +1,8 @@
 // The hardware of every GPU of a cluster: its node type (system profile: GPUs per node, NVLink, NICs, host
 // memory) and the GPU profile of each GPU, the same for all unless a GPU is given another (a cluster mixing
-// GPU generations, or one slow GPU). The executor looks each rank's GPU up here (DESIGN.md, "Engine":
-// hardware is per rank).
+// GPU generations). Besides, per GPU a slowdown of its kernels (a straggler: thermal throttling, a noisy
+// neighbour) and per node the line rate of its NICs (a degraded link). The executor looks each rank's GPU up
+// here (DESIGN.md, "Engine": hardware is per rank); the network back ends read the NIC rates.
 //
 // Holds references: the profiles must outlive it.
 #pragma once
@@ -10,6 +11,7 @@
 
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
+#include "sim/units.hpp"
 
 namespace strata::models {
 
@@ -22,17 +24,38 @@ class ClusterHardware {
   int gpus_per_node() const { return system_->gpus_per_node.value; }
   // The profile of GPU `gpu` (a global index, GPU g on node g / gpus_per_node).
   const GpuProfile& gpu(int gpu) const {
-    if (overrides_.empty()) return *default_gpu_;
-    const auto found = overrides_.find(gpu);
-    return found == overrides_.end() ? *default_gpu_ : *found->second;
+    if (gpus_.empty()) return *default_gpu_;
+    const auto found = gpus_.find(gpu);
+    return found == gpus_.end() ? *default_gpu_ : *found->second;
   }
   const GpuProfile& default_gpu() const { return *default_gpu_; }
-  void set_gpu(int gpu, const GpuProfile& profile) { overrides_[gpu] = &profile; }
+  void set_gpu(int gpu, const GpuProfile& profile) { gpus_[gpu] = &profile; }
+
+  // How many times longer GPU `gpu`'s kernels take than its profile says (1: none; at least 1).
+  double slowdown(int gpu) const {
+    if (slowdowns_.empty()) return 1.0;
+    const auto found = slowdowns_.find(gpu);
+    return found == slowdowns_.end() ? 1.0 : found->second;
+  }
+  void set_slowdown(int gpu, double factor) { slowdowns_[gpu] = factor; }
+
+  // The line rate of each NIC of node `node` (the system's unless set).
+  sim::Bandwidth nic_bandwidth(int node) const {
+    if (nics_.empty()) return system_->nic_bandwidth.value;
+    const auto found = nics_.find(node);
+    return found == nics_.end() ? system_->nic_bandwidth.value : found->second;
+  }
+  void set_nic_bandwidth(int node, sim::Bandwidth rate) { nics_[node] = rate; }
+  bool has_nic_overrides() const { return !nics_.empty(); }
+  // Nothing set: every GPU and node alike, so symmetric ranks may be simulated once.
+  bool uniform() const { return gpus_.empty() && slowdowns_.empty() && nics_.empty(); }
 
  private:
   const SystemProfile* system_;
   const GpuProfile* default_gpu_;
-  std::map<int, const GpuProfile*> overrides_;
+  std::map<int, const GpuProfile*> gpus_;
+  std::map<int, double> slowdowns_;
+  std::map<int, sim::Bandwidth> nics_;
 };
 
 }  // namespace strata::models

@@ -10,15 +10,17 @@
 namespace strata::models {
 namespace {
 
-// Bytes per second of one GPU's port (analytic_backend.hpp).
-double capacity(const SystemProfile& system, GpuPort port) {
+// Bytes per second of one GPU's port (analytic_backend.hpp); the NIC share follows its node's NIC rate.
+double capacity(const ClusterHardware& hardware, int gpu, GpuPort port) {
+  const SystemProfile& system = hardware.system();
   switch (port) {
     case GpuPort::kNvlinkOut:
     case GpuPort::kNvlinkIn: return system.collectives.ring_busbw.value.bytes_per_s();
     case GpuPort::kNicOut:
     case GpuPort::kNicIn:
-      return system.nic_bandwidth.value.bytes_per_s() * system.collectives.nic_efficiency.value *
-             system.nics_per_node.value / system.gpus_per_node.value;
+      return hardware.nic_bandwidth(gpu / hardware.gpus_per_node()).bytes_per_s() *
+             system.collectives.nic_efficiency.value * system.nics_per_node.value /
+             system.gpus_per_node.value;
     case GpuPort::kHostLinkToDevice: return system.host_to_device.value.bytes_per_s();
     case GpuPort::kHostLinkToHost: return system.device_to_host.value.bytes_per_s();
   }
@@ -26,11 +28,29 @@ double capacity(const SystemProfile& system, GpuPort port) {
 }
 
 // Adds the port's use when `bytes` cross it during `seconds`.
-void charge(std::vector<GpuPortUse>& uses, const SystemProfile& system, int gpu, GpuPort port, double bytes,
-            double seconds) {
-  const double rate = capacity(system, port);
+void charge(std::vector<GpuPortUse>& uses, const ClusterHardware& hardware, int gpu, GpuPort port,
+            double bytes, double seconds) {
+  const double rate = capacity(hardware, gpu, port);
   if (!(bytes > 0) || !(seconds > 0) || !(rate > 0)) return;
   uses.push_back({gpu, port, std::min(1.0, bytes / (seconds * rate))});
+}
+
+// The time of a transfer that keeps the NIC share of each of `gpus` busy `nic_bytes` (the busiest GPU's
+// bytes, CollectiveEstimate::nic_bytes): its time alone, or longer where a node's NICs run below the rate the
+// curves assume (ClusterHardware::nic_bandwidth). A ring or tree moves at its slowest link's pace: the share
+// it used of a healthy port, scaled by how much slower the slowest port is, above 1 stretches it.
+sim::SimTime with_slow_nics(const ClusterHardware& hardware, sim::SimTime alone, double nic_bytes,
+                            std::span<const int> gpus) {
+  if (!hardware.has_nic_overrides() || !(nic_bytes > 0) || gpus.empty()) return alone;
+  const SystemProfile& system = hardware.system();
+  const double nominal = system.nic_bandwidth.value.bytes_per_s() * system.collectives.nic_efficiency.value *
+                         system.nics_per_node.value / system.gpus_per_node.value;
+  double slowest = nominal;
+  for (int gpu : gpus) slowest = std::min(slowest, capacity(hardware, gpu, GpuPort::kNicOut));
+  if (!(slowest > 0) || !(nominal > 0) || !(alone.seconds() > 0)) return alone;
+  const double share = std::min(1.0, nic_bytes / (alone.seconds() * nominal));
+  const double stretch = share * nominal / slowest;
+  return stretch > 1.0 ? sim::SimTime::from_ps_rounded(static_cast<double>(alone.ps()) * stretch) : alone;
 }
 
 }  // namespace
@@ -59,43 +79,44 @@ CollectiveEstimate analytic_point_to_point(const SystemProfile& system, int from
   return analytic_collective(system, CollectiveOp::kSendRecv, bytes, CollectiveScope{same_node ? 1 : 2, 1});
 }
 
-AnalyticTransfer analytic_collective_transfer(const SystemProfile& system, CollectiveOp op, sim::Bytes bytes,
-                                              std::span<const int> gpus, std::span<const int> carriers) {
-  const CollectiveEstimate estimate = analytic_collective_over(system, op, bytes, gpus);
-  AnalyticTransfer transfer{estimate.time, {}};
-  const double seconds = estimate.time.seconds();
+AnalyticTransfer analytic_collective_transfer(const ClusterHardware& hardware, CollectiveOp op,
+                                              sim::Bytes bytes, std::span<const int> gpus,
+                                              std::span<const int> carriers) {
+  const CollectiveEstimate estimate = analytic_collective_over(hardware.system(), op, bytes, gpus);
+  AnalyticTransfer transfer{with_slow_nics(hardware, estimate.time, estimate.nic_bytes, gpus), {}};
+  const double seconds = transfer.time.seconds();
   for (int gpu : carriers) {
-    charge(transfer.uses, system, gpu, GpuPort::kNvlinkOut, estimate.nvlink_bytes, seconds);
-    charge(transfer.uses, system, gpu, GpuPort::kNvlinkIn, estimate.nvlink_bytes, seconds);
-    charge(transfer.uses, system, gpu, GpuPort::kNicOut, estimate.nic_bytes, seconds);
-    charge(transfer.uses, system, gpu, GpuPort::kNicIn, estimate.nic_bytes, seconds);
+    charge(transfer.uses, hardware, gpu, GpuPort::kNvlinkOut, estimate.nvlink_bytes, seconds);
+    charge(transfer.uses, hardware, gpu, GpuPort::kNvlinkIn, estimate.nvlink_bytes, seconds);
+    charge(transfer.uses, hardware, gpu, GpuPort::kNicOut, estimate.nic_bytes, seconds);
+    charge(transfer.uses, hardware, gpu, GpuPort::kNicIn, estimate.nic_bytes, seconds);
   }
   return transfer;
 }
 
-AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, int from_gpu, int to_gpu,
+AnalyticTransfer analytic_point_to_point_transfer(const ClusterHardware& hardware, int from_gpu, int to_gpu,
                                                   sim::Bytes bytes) {
-  const CollectiveEstimate estimate = analytic_point_to_point(system, from_gpu, to_gpu, bytes);
-  AnalyticTransfer transfer{estimate.time, {}};
-  const double seconds = estimate.time.seconds();
-  charge(transfer.uses, system, from_gpu, GpuPort::kNvlinkOut, estimate.nvlink_bytes, seconds);
-  charge(transfer.uses, system, from_gpu, GpuPort::kNicOut, estimate.nic_bytes, seconds);
-  charge(transfer.uses, system, to_gpu, GpuPort::kNvlinkIn, estimate.nvlink_bytes, seconds);
-  charge(transfer.uses, system, to_gpu, GpuPort::kNicIn, estimate.nic_bytes, seconds);
+  const CollectiveEstimate estimate = analytic_point_to_point(hardware.system(), from_gpu, to_gpu, bytes);
+  const int ends[] = {from_gpu, to_gpu};
+  AnalyticTransfer transfer{with_slow_nics(hardware, estimate.time, estimate.nic_bytes, ends), {}};
+  const double seconds = transfer.time.seconds();
+  charge(transfer.uses, hardware, from_gpu, GpuPort::kNvlinkOut, estimate.nvlink_bytes, seconds);
+  charge(transfer.uses, hardware, from_gpu, GpuPort::kNicOut, estimate.nic_bytes, seconds);
+  charge(transfer.uses, hardware, to_gpu, GpuPort::kNvlinkIn, estimate.nvlink_bytes, seconds);
+  charge(transfer.uses, hardware, to_gpu, GpuPort::kNicIn, estimate.nic_bytes, seconds);
   return transfer;
 }
 
 AnalyticTransfer analytic_tier_transfer(const ClusterHardware& hardware, int gpu, MemoryTier from,
                                         MemoryTier to, sim::Bytes bytes) {
-  const SystemProfile& system = hardware.system();
-  AnalyticTransfer transfer{tier_transfer_time(system, hardware.gpu(gpu), from, to, bytes), {}};
+  AnalyticTransfer transfer{tier_transfer_time(hardware.system(), hardware.gpu(gpu), from, to, bytes), {}};
   for (TierResource resource : tier_path(from, to)) {
     if (resource == TierResource::kHostToDevice) {
-      charge(transfer.uses, system, gpu, GpuPort::kHostLinkToDevice, bytes.as_double(),
+      charge(transfer.uses, hardware, gpu, GpuPort::kHostLinkToDevice, bytes.as_double(),
              transfer.time.seconds());
     }
     if (resource == TierResource::kDeviceToHost) {
-      charge(transfer.uses, system, gpu, GpuPort::kHostLinkToHost, bytes.as_double(),
+      charge(transfer.uses, hardware, gpu, GpuPort::kHostLinkToHost, bytes.as_double(),
              transfer.time.seconds());
     }
   }
@@ -123,12 +144,12 @@ void AnalyticBackend::start(const AnalyticTransfer& transfer, Done done) {
 }
 
 void AnalyticBackend::collective(const CollectiveCall& call, Done done) {
-  start(analytic_collective_transfer(hardware_.system(), call.op, call.bytes, call.gpus, call.carriers),
+  start(analytic_collective_transfer(hardware_, call.op, call.bytes, call.gpus, call.carriers),
         std::move(done));
 }
 
 void AnalyticBackend::point_to_point(int from_gpu, int to_gpu, sim::Bytes bytes, Done done) {
-  start(analytic_point_to_point_transfer(hardware_.system(), from_gpu, to_gpu, bytes), std::move(done));
+  start(analytic_point_to_point_transfer(hardware_, from_gpu, to_gpu, bytes), std::move(done));
 }
 
 void AnalyticBackend::tier_transfer(int gpu, MemoryTier from, MemoryTier to, sim::Bytes bytes, Done done) {

@@ -4,7 +4,8 @@
 //
 // Ports, per GPU and direction, with the capacities the curves themselves use:
 //  - NVLink out / in: the system's ring bus bandwidth (collectives.ring_busbw);
-//  - NIC out / in: the GPU's share of its node's NICs, nic_bandwidth x nic_efficiency x NICs / GPUs per node;
+//  - NIC out / in: the GPU's share of its node's NICs, nic_bandwidth x nic_efficiency x NICs / GPUs per node
+//    (nic_bandwidth per node: ClusterHardware);
 //  - host link to device / to host: host_to_device / device_to_host (PCIe or NVLink-C2C).
 // A transfer keeps a port busy in proportion to the bytes it moves through it: utilization = bytes on the
 // port / (time alone x capacity), at most 1 (CollectiveEstimate::nvlink_bytes and nic_bytes give the bytes of
@@ -57,10 +58,13 @@ struct AnalyticTransfer {
   std::vector<GpuPortUse> uses;
 };
 // A collective charged on the GPUs of `carriers`, a send/recv on the sender's out ports and the receiver's in
-// ports, a tier transfer on the GPU's host link.
-AnalyticTransfer analytic_collective_transfer(const SystemProfile& system, CollectiveOp op, sim::Bytes bytes,
-                                              std::span<const int> gpus, std::span<const int> carriers);
-AnalyticTransfer analytic_point_to_point_transfer(const SystemProfile& system, int from_gpu, int to_gpu,
+// ports, a tier transfer on the GPU's host link. A node whose NICs run below the system's rate
+// (ClusterHardware::nic_bandwidth) has smaller NIC ports, and a collective or send/recv through it lasts at
+// least as long as its NIC bytes take there (a ring moves at its slowest link's pace).
+AnalyticTransfer analytic_collective_transfer(const ClusterHardware& hardware, CollectiveOp op,
+                                              sim::Bytes bytes, std::span<const int> gpus,
+                                              std::span<const int> carriers);
+AnalyticTransfer analytic_point_to_point_transfer(const ClusterHardware& hardware, int from_gpu, int to_gpu,
                                                   sim::Bytes bytes);
 AnalyticTransfer analytic_tier_transfer(const ClusterHardware& hardware, int gpu, MemoryTier from,
                                         MemoryTier to, sim::Bytes bytes);

@@ -17,7 +17,8 @@ FlowBackend::FlowBackend(sim::EventQueue& queue, const ClusterHardware& hardware
                          const TopologyOptions& topology)
     : queue_(queue),
       network_(queue, std::make_unique<sim::MaxMinFairSolver>()),
-      topology_(network_, hardware.system(), nodes_for(hardware, gpus), topology),
+      topology_(network_, hardware.system(), nodes_for(hardware, gpus), topology,
+                [&hardware](int node) { return hardware.nic_bandwidth(node); }),
       tiers_(network_, hardware, nodes_for(hardware, gpus)),
       runner_(queue, network_, topology_, hardware.system()) {}
 

@@ -14,7 +14,8 @@ sim::Bandwidth scaled(sim::Bandwidth rate, double factor) {
 }  // namespace
 
 ClusterTopology::ClusterTopology(sim::FluidNetwork& network, const SystemProfile& system, int nodes,
-                                 const TopologyOptions& options)
+                                 const TopologyOptions& options,
+                                 const std::function<sim::Bandwidth(int node)>& nic_bandwidth)
     : options_(options),
       nodes_(nodes),
       gpus_per_node_(system.gpus_per_node.value),
@@ -37,10 +38,12 @@ ClusterTopology::ClusterTopology(sim::FluidNetwork& network, const SystemProfile
   }
   const sim::Bandwidth nic = scaled(system.nic_bandwidth.value, system.collectives.nic_efficiency.value);
   for (int node = 0; node < nodes; ++node) {
+    const sim::Bandwidth rate =
+        nic_bandwidth ? scaled(nic_bandwidth(node), system.collectives.nic_efficiency.value) : nic;
     for (int k = 0; k < nics_per_node_; ++k) {
       const std::string name = "node" + std::to_string(node) + "/nic" + std::to_string(k);
-      nic_up_.push_back(network.add_resource(name + "-up", nic));
-      nic_down_.push_back(network.add_resource(name + "-down", nic));
+      nic_up_.push_back(network.add_resource(name + "-up", rate));
+      nic_down_.push_back(network.add_resource(name + "-down", rate));
     }
   }
   // Assign NIC ports to switches, then give each switch pooled uplinks sized by its ports.

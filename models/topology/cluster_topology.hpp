@@ -17,6 +17,7 @@
 //    first moves over NVLink to the source node's GPU on the destination GPU's rail.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 #include "sim/name_table.hpp"
@@ -42,8 +43,11 @@ class ClusterTopology {
  public:
   // Adds every resource to `network`. Throws sim::InputError for bad options (oversubscription < 1, radix <
   // 1, tiers not 2 or 3) or a node type without NICs used for more than one NVLink domain.
+  // `nic_bandwidth`, when given, is each NIC's line rate per node (a degraded node's below the system's;
+  // ClusterHardware::nic_bandwidth); the switches keep ports sized by the system's rate.
   ClusterTopology(sim::FluidNetwork& network, const SystemProfile& system, int nodes,
-                  const TopologyOptions& options);
+                  const TopologyOptions& options,
+                  const std::function<sim::Bandwidth(int node)>& nic_bandwidth = nullptr);
 
   int nodes() const { return nodes_; }
   int gpus_per_node() const { return gpus_per_node_; }

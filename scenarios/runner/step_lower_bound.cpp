@@ -32,7 +32,7 @@ StreamSums stream_sums(const Scenario& scenario, const models::ParallelStrategy&
   StreamSums out;
   out.seconds.assign(static_cast<std::size_t>(graph.ranks) * per_rank, 0.0);
   out.tasks = static_cast<std::int64_t>(graph.tasks.size());
-  const models::ClusterHardware hardware(scenario.cluster.system, scenario.cluster.gpu);
+  const models::ClusterHardware hardware = scenario.cluster.hardware();
   // A step repeats the same few transfers (each layer's TP collectives, each micro-batch's sends): each is
   // priced once. Key: type, then what sets its cost (op and group, peer, or tiers), bytes and rank.
   std::map<std::tuple<int, int, int, std::int64_t, int>, models::AnalyticTransfer> priced;

@@ -111,11 +111,17 @@ std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const S
                                                const models::TrainingSpec& training,
                                                std::size_t strategy_index, sim::TimelineRecorder* timeline,
                                                std::size_t max_tasks, std::string* too_large) {
+  // Symmetric ranks are simulated once where they are alike: at analytic fidelity on a uniform cluster. Flow
+  // fidelity moves every rank's traffic on the topology, and an override makes ranks differ.
+  const models::NetworkFidelity fidelity = *models::network_fidelity_from_name(scenario.fidelity);
+  const models::RankSet rank_set =
+      fidelity == models::NetworkFidelity::kAnalytic && scenario.cluster.uniform()
+          ? models::RankSet::kSymmetricOnce
+          : models::RankSet::kAll;
   models::LoweringOutcome outcome;
   try {
-    outcome =
-        models::lower_training_within(scenario.model.config, training, spec.strategy, scenario.cluster.gpus(),
-                                      models::RankSet::kSymmetricOnce, max_tasks);
+    outcome = models::lower_training_within(scenario.model.config, training, spec.strategy,
+                                            scenario.cluster.gpus(), rank_set, max_tasks);
   } catch (const sim::InputError& error) {
     throw sim::InputError(scenario.file.string(),
                           "/strategies/" + std::to_string(strategy_index) + error.json_path(),
@@ -126,9 +132,13 @@ std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const S
     return std::nullopt;
   }
   models::LoweredTraining& lowered = *outcome.lowered;
+  const models::ClusterHardware hardware = scenario.cluster.hardware();
+  std::vector<double> capacity_bytes;  // per simulated rank
+  for (int rank = 0; rank < lowered.graph.ranks; ++rank)
+    capacity_bytes.push_back(hardware.gpu(lowered.graph.gpu_of(rank)).memory_capacity.value.as_double());
   models::ExecutionResult run;
   try {
-    run = models::execute(std::move(lowered.graph), scenario.cluster.gpu, scenario.cluster.system, timeline);
+    run = models::execute(std::move(lowered.graph), hardware, fidelity, scenario.cluster.topology, timeline);
   } catch (const sim::OverflowError& error) {
     // Only inputs far outside any real job get here (a sequence of 10^8 tokens): bad input, not a fault.
     throw sim::InputError(scenario.file.string(), "/strategies/" + std::to_string(strategy_index),
@@ -140,8 +150,13 @@ std::optional<StrategyResult> try_run_strategy(const Scenario& scenario, const S
   result.strategy = spec.strategy;
   result.expected = spec.expected;
   result.microbatches = lowered.microbatches;
-  const StepFigures figures{lowered.tokens_per_step, lowered.model_flops_per_step,
-                            lowered.hardware_flops_per_step, scenario.cluster.gpus()};
+  StepFigures figures;
+  figures.tokens_per_step = lowered.tokens_per_step;
+  figures.model_flops_per_step = lowered.model_flops_per_step;
+  figures.hardware_flops_per_step = lowered.hardware_flops_per_step;
+  figures.gpus = scenario.cluster.gpus();
+  figures.ranks_per_stage = rank_set == models::RankSet::kAll ? spec.strategy.stage_ranks() : 1;
+  figures.rank_capacity_bytes = std::move(capacity_bytes);
   set_step_metrics(result, run, figures, scenario.cluster.gpu);
   if (spec.strategy.offload != models::MemoryTier::kHbm)
     result.memory.offload = offload_memory(scenario, spec.strategy);
@@ -166,18 +181,27 @@ void set_step_metrics(StrategyResult& result, const models::ExecutionResult& run
   result.mfu = result.model_tflops_per_gpu * 1e12 / peak;
   result.hfu = figures.hardware_flops_per_step / result.step_time_s / gpus / peak;
 
+  // The rank with the least memory left (the highest peak where every GPU holds as much).
   const auto& peaks = run.peak_memory_bytes;
-  const auto highest = static_cast<std::size_t>(std::max_element(peaks.begin(), peaks.end()) - peaks.begin());
-  result.memory.peak_bytes = peaks[highest];
-  result.memory.peak_stage = static_cast<int>(highest);
-  result.memory.breakdown = run.peak_memory_breakdown[highest];
-  result.memory.capacity_bytes = gpu.memory_capacity.value.as_double();
+  const auto capacity = [&](std::size_t rank) {
+    return rank < figures.rank_capacity_bytes.size() ? figures.rank_capacity_bytes[rank]
+                                                     : gpu.memory_capacity.value.as_double();
+  };
+  std::size_t fullest = 0;
+  for (std::size_t rank = 1; rank < peaks.size(); ++rank) {
+    if (peaks[rank] - capacity(rank) > peaks[fullest] - capacity(fullest)) fullest = rank;
+  }
+  const int per_stage = std::max(1, figures.ranks_per_stage);
+  result.memory.peak_bytes = peaks[fullest];
+  result.memory.peak_stage = static_cast<int>(fullest) / per_stage;
+  result.memory.breakdown = run.peak_memory_breakdown[fullest];
+  result.memory.capacity_bytes = capacity(fullest);
   result.memory.oom = result.memory.over_capacity();
 
   const auto& compute = run.compute_seconds;
   const auto critical =
       static_cast<std::size_t>(std::max_element(compute.begin(), compute.end()) - compute.begin());
-  result.critical_stage = static_cast<int>(critical);
+  result.critical_stage = static_cast<int>(critical) / per_stage;
   result.time_breakdown_s = report_breakdown(run.time_breakdown[critical]);
   for (auto& [category, seconds] : result.time_breakdown_s) seconds /= steps;
 }

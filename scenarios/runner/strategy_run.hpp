@@ -113,7 +113,10 @@ struct StepFigures {
   double model_flops_per_step = 0;
   double hardware_flops_per_step = 0;
   int gpus = 0;
-  std::int64_t steps = 1;  // steps the run holds (an imported trace's window): times are reported per step
+  std::int64_t steps = 1;   // steps the run holds (an imported trace's window): times are reported per step
+  int ranks_per_stage = 1;  // simulated ranks per pipeline stage (rank r is in stage r / ranks_per_stage)
+  // Per simulated rank, its GPU's memory capacity; empty: the `gpu` set_step_metrics is given, for all.
+  std::vector<double> rank_capacity_bytes;
 };
 // Sets `result`'s step time, rates, memory (without offload) and time breakdown from a simulated step, by the
 // definitions above: the one place `strata run`, `strata search` and `strata replay` compute them.

@@ -1,7 +1,7 @@
 // `strata search`: enumerates parallel strategies within a scenario's search bounds (scenario_file.hpp,
 // SearchSpace; an omitted dimension takes every valid value), prunes the invalid ones (validate_strategy) and
-// those whose analytic memory estimate exceeds the GPU, simulates the rest at analytic fidelity and ranks
-// them.
+// those whose analytic memory estimate exceeds the GPU, simulates the rest at the scenario's fidelity
+// (analytic unless it says flow) and ranks them.
 //
 // Every valid value: TP, PP and CP over the divisors of the GPU count (TP also dividing the attention heads),
 // DP what remains, every vpp a schedule takes while its virtual stages fit the layers (2 .. layers / pp for

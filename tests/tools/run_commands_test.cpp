@@ -210,6 +210,30 @@ TEST_CASE("run refuses bad scenarios with the file and JSON path and writes noth
   fs::remove_all(dir);
 }
 
+TEST_CASE("run --fidelity flow simulates every rank on the topology and keeps the scenario's checks",
+          "[cli][run]") {
+  const fs::path dir = fresh_dir("run-flow");
+  std::string text = kScenario;
+  std::ofstream(dir / "s.json") << text;
+  const CliRun flow = run({"run", (dir / "s.json").string(), "--fidelity", "flow"});
+  INFO(flow.err);
+  CHECK(flow.exit_code == 0);
+  CHECK(flow.out.find("flow fidelity") != std::string::npos);
+  // A topology key in the file: refused once the command line sets analytic fidelity over the file's flow.
+  std::string with_topology = text;
+  with_topology.replace(with_topology.find("\"nodes\": 1"), 10, "\"nodes\": 1, \"oversubscription\": 2");
+  with_topology.insert(with_topology.rfind('}'), ", \"fidelity\": \"flow\"");
+  std::ofstream(dir / "t.json") << with_topology;
+  const CliRun from_file = run({"run", (dir / "t.json").string()});
+  INFO(from_file.err);
+  CHECK(from_file.exit_code == 0);
+  const CliRun analytic = run({"run", (dir / "t.json").string(), "--fidelity", "analytic"});
+  CHECK(analytic.exit_code == 2);
+  CHECK(analytic.err.find("/cluster/oversubscription: has no effect at analytic fidelity") !=
+        std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]") {
   const fs::path dir = fresh_dir("search");
   std::ofstream(dir / "s.json")

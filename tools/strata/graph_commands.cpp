@@ -126,8 +126,12 @@ void replay(const GraphOptions& o, std::ostream& out) {
   scenarios::StrategyResult step;
   step.strategy.name = metadata.strategy.empty() ? o.graph : metadata.strategy;
   const double flops = metadata.model_flops_per_step;
-  const scenarios::StepFigures figures{metadata.tokens_per_step, flops, metadata.hardware_flops_per_step,
-                                       gpus, metadata.steps};
+  scenarios::StepFigures figures;
+  figures.tokens_per_step = metadata.tokens_per_step;
+  figures.model_flops_per_step = flops;
+  figures.hardware_flops_per_step = metadata.hardware_flops_per_step;
+  figures.gpus = gpus;
+  figures.steps = metadata.steps;
   if (!(result.makespan.seconds() > 0))
     throw sim::InputError(o.graph, "/tasks", "the tasks take no simulated time: there is no step to report");
   scenarios::set_step_metrics(step, result, figures, gpu);

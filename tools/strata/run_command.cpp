@@ -71,9 +71,11 @@ void run(const RunOptions& o, std::ostream& out) {
   const models::ProfileCatalog profiles(resolve_profile_dir(o.profiles));
   const models::ModelCatalog presets(resolve_preset_dir(o.presets));
   scenarios::Scenario scenario = scenarios::read_scenario(o.scenario, profiles, presets);
-  if (!o.fidelity.empty())
-    scenario.fidelity =
-        scenarios::checked_fidelity(o.fidelity, sim::JsonLocation{"command line", "--fidelity"});
+  if (!o.fidelity.empty()) {
+    const sim::JsonLocation flag{"command line", "--fidelity"};
+    scenario.fidelity = scenarios::checked_fidelity(o.fidelity, flag);
+    scenarios::check_fidelity_fit(scenario, flag);
+  }
   if (scenario.inference) {
     run_serving(o, scenario, out);
     return;

@@ -1,6 +1,6 @@
 // `[mpirun -n N] strata search SCENARIO [--top K] [-o DIR] [--trace none|best|all] [--json]`: enumerates
 // strategies within the scenario's "search" bounds, prunes invalid and out-of-memory ones, simulates the rest
-// (analytic fidelity) in order of a lower bound on their step until no other can enter the top K
+// (at the scenario's fidelity) in order of a lower bound on their step until no other can enter the top K
 // (strategy_search.hpp), and ranks them; a progress bar on a terminal (stderr); -o writes the top K as
 // report.json / report.html / traces.
 #include <unistd.h>

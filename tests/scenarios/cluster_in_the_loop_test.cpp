@@ -1,0 +1,162 @@
+// The cluster in the loop (issue "The cluster in the loop"): per-GPU and per-node overrides slow what they
+// should and nothing else, flow fidelity runs training steps on the topology, agrees with analytic where
+// nothing contends and feels oversubscription where gradients cross the spine.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "scenarios/runner/strategy_run.hpp"
+#include "scenarios/scenario_file.hpp"
+#include "sim/error.hpp"
+
+using namespace strata;
+
+namespace {
+
+// Llama-3-8B's layer shapes with 8 layers instead of 32: the same kernels and messages, a quarter of the
+// tasks (every rank is simulated once a cluster has overrides or runs at flow fidelity).
+nlohmann::json small_llama() {
+  return {{"architectures", {"LlamaForCausalLM"}},
+          {"num_hidden_layers", 8},
+          {"hidden_size", 4096},
+          {"num_attention_heads", 32},
+          {"num_key_value_heads", 8},
+          {"intermediate_size", 14336},
+          {"vocab_size", 128256},
+          {"max_position_embeddings", 8192},
+          {"hidden_act", "silu"}};
+}
+
+nlohmann::json strategy(const std::string& name, int tp, int pp, int dp) {
+  nlohmann::json out = {{"name", name}, {"tp", tp}, {"pp", pp}, {"dp", dp}, {"sequence_parallel", tp > 1}};
+  if (dp > 1) out["zero"] = 1;
+  return out;
+}
+
+scenarios::Scenario scenario(nlohmann::json cluster, nlohmann::json strategies,
+                             const std::string& fidelity = "analytic", std::int64_t global_batch = 16) {
+  const nlohmann::json document = {{"name", "cluster-in-the-loop"},
+                                   {"cluster", std::move(cluster)},
+                                   {"model", small_llama()},
+                                   {"training", {{"seq_len", 2048}, {"global_batch", global_batch}}},
+                                   {"strategies", std::move(strategies)},
+                                   {"fidelity", fidelity}};
+  return scenarios::read_scenario_document(document, "cluster.json",
+                                           models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
+                                           models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+}
+
+double step(const scenarios::Scenario& s, std::size_t index = 0) {
+  return scenarios::run_strategy(s, index).step_time_s;
+}
+
+const nlohmann::json kEightNodes = {{"system", "dgx-h100"}, {"nodes", 8}};
+
+nlohmann::json with(nlohmann::json cluster, const std::string& key, nlohmann::json value) {
+  cluster[key] = std::move(value);
+  return cluster;
+}
+
+}  // namespace
+
+TEST_CASE("one GPU at half speed slows a TP8 PP2 DP4 step by about its stage's compute",
+          "[scenario][cluster]") {
+  const nlohmann::json job = {strategy("tp8-pp2-dp4", 8, 2, 4)};
+  const scenarios::StrategyResult base = scenarios::run_strategy(scenario(kEightNodes, job), 0);
+  // GPU 40 is in the last stage (GPUs 32-63), the critical one: its tensor-parallel peers wait for it at
+  // every all-reduce, its data-parallel peers at the gradient reduction, so the step grows by its compute.
+  const nlohmann::json slow_last = with(kEightNodes, "overrides", {{{"gpus", {40}}, {"slowdown", 2.0}}});
+  const scenarios::StrategyResult slowed = scenarios::run_strategy(scenario(slow_last, job), 0);
+  const double stage_compute = base.time_breakdown_s.at("compute");
+  CHECK(slowed.critical_stage == 1);
+  CHECK(slowed.step_time_s - base.step_time_s == Approx(stage_compute).epsilon(0.15));
+  // The same GPU speed in the first stage costs less: part of it hides in the last stage's longer work.
+  const nlohmann::json slow_first = with(kEightNodes, "overrides", {{{"gpus", {5}}, {"slowdown", 2.0}}});
+  const double first = step(scenario(slow_first, job));
+  CHECK(first > base.step_time_s * 1.02);
+  CHECK(first < slowed.step_time_s);
+  // A slowdown of 1 is the uniform cluster, every rank simulated: the symmetric collapse was exact.
+  const nlohmann::json none = with(kEightNodes, "overrides", {{{"gpus", {5}}, {"slowdown", 1.0}}});
+  CHECK(step(scenario(none, job)) == Approx(base.step_time_s).epsilon(1e-9));
+}
+
+TEST_CASE("a NIC at a quarter rate slows the rings through its node, not a pipeline that barely uses it",
+          "[scenario][cluster]") {
+  const nlohmann::json jobs = {strategy("tp8-pp2-dp4", 8, 2, 4), strategy("tp8-pp8", 8, 8, 1)};
+  const scenarios::Scenario uniform = scenario(kEightNodes, jobs);
+  const nlohmann::json degraded =
+      with(kEightNodes, "overrides", {{{"nodes", {1}}, {"nic_bandwidth", "100Gb/s"}}});
+  const scenarios::Scenario slow_nic = scenario(degraded, jobs);
+  // Node 1 holds data-parallel rank 1 of the first stage: its gradient ring runs at a quarter rate.
+  CHECK(step(slow_nic, 0) > 1.3 * step(uniform, 0));
+  // TP8 PP8 sends only activations between nodes: within 1%.
+  CHECK(step(slow_nic, 1) == Approx(step(uniform, 1)).epsilon(0.01));
+}
+
+TEST_CASE("flow fidelity agrees with analytic within 1% where nothing contends", "[scenario][cluster]") {
+  const nlohmann::json two_nodes = {{"system", "dgx-h100"}, {"nodes", 2}};
+  const nlohmann::json jobs = {strategy("dp16", 1, 1, 16), strategy("tp8-dp2", 8, 1, 2),
+                               strategy("tp8-pp2", 8, 2, 1), strategy("tp4-pp2-dp2", 4, 2, 2)};
+  const scenarios::Scenario analytic = scenario(two_nodes, jobs);
+  const scenarios::Scenario flow = scenario(two_nodes, jobs, "flow");
+  for (std::size_t i = 0; i < analytic.strategies.size(); ++i) {
+    INFO(analytic.strategies[i].strategy.name);
+    CHECK(step(flow, i) == Approx(step(analytic, i)).epsilon(0.01));
+  }
+}
+
+TEST_CASE("an oversubscribed spine slows gradients that cross it, not a pipeline inside leaves",
+          "[scenario][cluster]") {
+  // One node per leaf switch: every inter-node byte crosses the spine, at a quarter of the NICs' rate.
+  nlohmann::json blocking = {{"system", "dgx-h100"}, {"nodes", 2}, {"leaf_radix", 8}};
+  const nlohmann::json jobs = {strategy("dp16", 1, 1, 16), strategy("tp8-pp2", 8, 2, 1)};
+  const scenarios::Scenario full = scenario(blocking, jobs, "flow");
+  blocking["oversubscription"] = 4.0;
+  const scenarios::Scenario oversubscribed = scenario(blocking, jobs, "flow");
+  CHECK(step(oversubscribed, 0) > 1.02 * step(full, 0));
+  CHECK(step(oversubscribed, 1) == Approx(step(full, 1)).epsilon(0.01));
+}
+
+TEST_CASE("cluster overrides and topology keys refuse what they cannot mean", "[scenario][cluster][input]") {
+  const nlohmann::json job = {strategy("tp8", 8, 1, 1)};
+  const nlohmann::json one_node = {{"system", "dgx-h100"}, {"nodes", 1}};
+  const auto error = [&](nlohmann::json cluster, const std::string& fidelity = "analytic") {
+    try {
+      scenario(std::move(cluster), job, fidelity, 8);
+    } catch (const sim::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  using Catch::Matchers::Contains;
+  CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {8}}, {"slowdown", 2}}})),
+             Contains("/cluster/overrides/0/gpus/0"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}, {"slowdown", 0.5}}})),
+             Contains("another \"gpu\" profile"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}, {"nic_bandwidth", "100Gb/s"}}})),
+             Contains("NICs belong to nodes"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}}})), Contains("changes nothing"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}, {"nodes", {0}}, {"slowdown", 2}}})),
+             Contains("exactly one"));
+  CHECK_THAT(error(with(one_node, "overrides",
+                        {{{"gpus", {1, 2}}, {"slowdown", 2}}, {{"nodes", {0}}, {"slowdown", 3}}})),
+             Contains("which entry 0 sets too"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}, {"gpu", "no-such-gpu"}}})),
+             Contains("/cluster/overrides/0/gpu"));
+  CHECK_THAT(error(with(one_node, "oversubscription", 2)), Contains("has no effect at analytic fidelity"));
+  CHECK_THAT(error(with(one_node, "oversubscription", 0.5), "flow"), Contains("between 1"));
+  CHECK_THAT(error(with(with(one_node, "topology", "rail-optimized"), "tiers", 3), "flow"),
+             Contains("rail-optimized"));
+  CHECK(error(with(one_node, "oversubscription", 2), "flow") == "no error");
+}
+
+TEST_CASE("a GPU of another kind holds its own memory and speed", "[scenario][cluster]") {
+  const nlohmann::json job = {strategy("tp8-pp2", 8, 2, 1)};
+  const nlohmann::json two_nodes = {{"system", "dgx-h100"}, {"nodes", 2}};
+  const scenarios::StrategyResult h100 = scenarios::run_strategy(scenario(two_nodes, job, "analytic", 8), 0);
+  // The second node (the last stage) on A100 40 GB: slower, and the memory check reads the A100's capacity.
+  const nlohmann::json mixed = with(two_nodes, "overrides", {{{"nodes", {1}}, {"gpu", "a100-sxm4-40gb"}}});
+  const scenarios::StrategyResult a100 = scenarios::run_strategy(scenario(mixed, job, "analytic", 8), 0);
+  CHECK(a100.step_time_s > 1.5 * h100.step_time_s);
+  CHECK(a100.critical_stage == 1);
+  CHECK(a100.memory.capacity_bytes < h100.memory.capacity_bytes);
+}
