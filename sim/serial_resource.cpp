@@ -23,10 +23,25 @@ void SerialResource::submit_async(std::string_view label, StartCallback start) {
   enqueue(label, std::move(start), SimTime::zero(), DoneCallback());
 }
 
+void SerialResource::submit_priced(std::string_view label, std::uint64_t key, PricedDone on_done) {
+  if (!pricer_)
+    throw SimulationError("task \"" + std::string(label) + "\" on " + name_ +
+                          " is priced, but there is no pricer");
+  Task task;
+  task.id = next_task_id_++;
+  if (timeline_ != nullptr) task.label = std::string(label);
+  task.priced = true;
+  task.key = key;
+  task.on_priced_done = std::move(on_done);
+  waiting_.push_back(std::move(task));
+  if (!running_ && !starting_) start_next();
+}
+
 void SerialResource::enqueue(std::string_view label, StartCallback start, SimTime duration,
                              DoneCallback on_done) {
   waiting_.push_back(Task{next_task_id_++, timeline_ != nullptr ? std::string(label) : std::string(),
-                          std::move(start), SimTime::zero(), duration, std::move(on_done)});
+                          std::move(start), SimTime::zero(), duration, std::move(on_done), false, 0,
+                          PricedDone()});
   if (!running_ && !starting_) start_next();
 }
 
@@ -40,6 +55,12 @@ void SerialResource::start_next() {
     running_->started_at = queue_.now();
     const std::uint64_t id = running_->id;
     if (!running_->start) {
+      if (running_->priced) {
+        running_->duration = pricer_(running_->key);
+        if (running_->duration < SimTime::zero())
+          throw SimulationError("a priced task on " + name_ + " has negative duration " +
+                                running_->duration.to_string());
+      }
       queue_.schedule_in(running_->duration, [this, id] { complete(id); });
       continue;
     }
@@ -56,6 +77,8 @@ void SerialResource::complete(std::uint64_t task) {
                           " completed twice or not running");
   }
   DoneCallback on_done = std::move(running_->on_done);
+  PricedDone on_priced_done = std::move(running_->on_priced_done);
+  const SimTime started_at = running_->started_at;
   const SimTime duration = queue_.now() - running_->started_at;
   busy_time_ += duration;
   ++completed_;
@@ -64,6 +87,7 @@ void SerialResource::complete(std::uint64_t task) {
   running_.reset();
   if (!starting_) start_next();
   if (on_done) on_done();
+  if (on_priced_done) on_priced_done(started_at);
 }
 
 }  // namespace strata::sim

@@ -5,7 +5,9 @@
 // Two kinds of task:
 //  - submit(label, duration, on_done): occupies the resource for a known duration;
 //  - submit_async(label, start): occupies it until the task calls the TaskCompletion it was given (e.g. when
-//    the network flows of a collective finish). Completing a task twice is a SimulationError.
+//    the network flows of a collective finish). Completing a task twice is a SimulationError;
+//  - submit_priced(label, key, on_done): occupies it for the duration the resource's pricer gives `key` when
+//    the task starts (a kernel whose time depends on what runs beside it then); on_done gets the start.
 // When a timeline recorder is attached, each task becomes a span on the resource's track.
 #pragma once
 
@@ -39,6 +41,8 @@ class SerialResource {
  public:
   using DoneCallback = std::function<void()>;
   using StartCallback = std::function<void(TaskCompletion)>;
+  using Pricer = std::function<SimTime(std::uint64_t key)>;
+  using PricedDone = std::function<void(SimTime started_at)>;
 
   // `timeline` may be null (no recording); otherwise it must outlive this resource.
   SerialResource(EventQueue& queue, std::string name, TimelineRecorder* timeline = nullptr);
@@ -48,6 +52,10 @@ class SerialResource {
   // The label names the task in errors and, when a timeline is recorded, in its span; it is copied only then.
   void submit(std::string_view label, SimTime duration, DoneCallback on_done = {});
   void submit_async(std::string_view label, StartCallback start);
+  // One pricer per resource, set before the first submit_priced; a negative price is a SimulationError.
+  void set_pricer(Pricer pricer) { pricer_ = std::move(pricer); }
+  bool has_pricer() const { return static_cast<bool>(pricer_); }
+  void submit_priced(std::string_view label, std::uint64_t key, PricedDone on_done);
 
   const std::string& name() const { return name_; }
   bool busy() const { return running_.has_value(); }
@@ -66,6 +74,9 @@ class SerialResource {
     SimTime started_at;
     SimTime duration;
     DoneCallback on_done;
+    bool priced = false;  // duration from pricer_(key) when it starts
+    std::uint64_t key = 0;
+    PricedDone on_priced_done;
   };
 
   void enqueue(std::string_view label, StartCallback start, SimTime duration, DoneCallback on_done);
@@ -74,6 +85,7 @@ class SerialResource {
 
   EventQueue& queue_;
   std::string name_;
+  Pricer pricer_;
   TimelineRecorder* timeline_;
   std::deque<Task> waiting_;
   std::optional<Task> running_;

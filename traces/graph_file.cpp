@@ -75,10 +75,12 @@ nlohmann::json task_json(const models::Task& t) {
                             {"bytes", t.collective.bytes},
                             {"group", t.collective.group},
                             {"instance", t.collective.instance}};
+      if (!t.collective.holds_sms) task["collective"]["holds_sms"] = false;
       break;
     case TaskType::kSend:
     case TaskType::kRecv:
       task["p2p"] = {{"peer", t.p2p.peer}, {"bytes", t.p2p.bytes}, {"tag", t.p2p.tag}};
+      if (!t.p2p.holds_sms) task["p2p"]["holds_sms"] = false;
       break;
     case TaskType::kMemory:
       task["memory"] = {{"bytes", t.memory.bytes}, {"category", t.memory.category}};
@@ -165,12 +167,16 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     t.collective.bytes = c.required_integer("bytes", 0, kMax);
     t.collective.group = static_cast<int>(c.required_integer("group", 0, std::numeric_limits<int>::max()));
     t.collective.instance = static_cast<std::uint64_t>(c.required_integer("instance", 0, kMax));
+    if (const nlohmann::json* holds = c.optional("holds_sms"))
+      t.collective.holds_sms = sim::json_bool(*holds, c.location_of("holds_sms"));
     c.finish();
   } else if (t.type == TaskType::kSend || t.type == TaskType::kRecv) {
     JsonObjectReader p = r.required_object("p2p");
     t.p2p.peer = static_cast<int>(p.required_integer("peer", 0, std::numeric_limits<int>::max()));
     t.p2p.bytes = p.required_integer("bytes", 0, kMax);
     t.p2p.tag = static_cast<std::uint64_t>(p.required_integer("tag", 0, kMax));
+    if (const nlohmann::json* holds = p.optional("holds_sms"))
+      t.p2p.holds_sms = sim::json_bool(*holds, p.location_of("holds_sms"));
     p.finish();
   } else if (t.type == TaskType::kMemory) {
     JsonObjectReader m = r.required_object("memory");

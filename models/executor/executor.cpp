@@ -23,6 +23,9 @@ Executor::Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterH
           nullptr),  // the executor records the slices itself, with each task's arguments
       memory_(layout.ranks),
       attribution_(layout.ranks, static_cast<int>(layout.streams.size())),
+      shares_sms_(std::any_of(hardware.system().collectives.nccl_channels.value.begin(),
+                              hardware.system().collectives.nccl_channels.value.end(),
+                              [](int channels) { return channels > 0; })),
       timeline_(timeline) {
   graph_ = std::move(layout);
   for (int rank = 0; rank < graph_.ranks; ++rank) scheduler_.add_rank(graph_.gpu_of(rank));
@@ -39,6 +42,10 @@ Executor::Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterH
 void Executor::cache_group(std::size_t group) {
   const CommGroup& g = graph_.groups[group];
   group_gpus_.push_back(graph_.group_gpus(g));
+  const std::vector<int>& gpus = group_gpus_.back();
+  const int per_node = hardware_.gpus_per_node();
+  group_spans_nodes_.push_back(std::any_of(
+      gpus.begin(), gpus.end(), [&](int gpu) { return gpu / per_node != gpus.front() / per_node; }));
   std::vector<int> carriers;
   for (int rank : g.ranks) carriers.push_back(graph_.gpu_of(rank));
   group_carriers_.push_back(std::move(carriers));
@@ -107,8 +114,21 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
   const int gpu = graph_.gpu_of(task.rank);
   switch (task.type) {
     case TaskType::kCompute: {
-      const sim::SimTime duration = compute_time_on(task.compute, hardware_, gpu);
-      stream.submit(task.name, duration, [this, id, duration] { finished(id, queue_.now() - duration); });
+      if (!shares_sms_) {
+        const sim::SimTime duration = compute_time_on(task.compute, hardware_, gpu);
+        stream.submit(task.name, duration, [this, id, duration] { finished(id, queue_.now() - duration); });
+        break;
+      }
+      // Its time depends on the SMs communication holds when it starts, which may be after other tasks
+      // queued on its stream: priced then.
+      if (!stream.has_pricer()) {
+        stream.set_pricer([this](std::uint64_t key) {
+          const Task& queued = graph_.tasks[static_cast<TaskId>(key)];
+          const int on = graph_.gpu_of(queued.rank);
+          return compute_time_on(queued.compute, hardware_, on, sms_.held(on));
+        });
+      }
+      stream.submit_priced(task.name, id, [this, id](sim::SimTime start) { finished(id, start); });
       break;
     }
     case TaskType::kMemory:
@@ -156,6 +176,10 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
         std::optional<Arrivals> met =
             rendezvous_.point_to_point(sender, receiver, t.p2p.tag, Arrival{id, done});
         if (!met) return;
+        for (const Arrival& arrival : *met) {
+          const Task& end = graph_.tasks[arrival.task];
+          sms_.hold(arrival.task, graph_.gpu_of(end.rank), nccl_kernel_sms(hardware_.system(), end, false));
+        }
         network_.point_to_point(
             graph_.gpu_of(sender), graph_.gpu_of(receiver), bytes,
             [this, arrivals = std::move(*met), start = queue_.now()] { finish_all(arrivals, start); });
@@ -166,6 +190,8 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
 
 void Executor::finish_all(const Arrivals& arrivals, sim::SimTime start) {
   if (timeline_ != nullptr && arrivals.size() >= 2) trace_meeting(arrivals, start);
+  // The kernels end before their streams move on: the next task on a stream sees their SMs free.
+  for (const Arrival& arrival : arrivals) sms_.release(arrival.task);
   for (const Arrival& arrival : arrivals) {
     arrival.done();
     finished(arrival.task, start);
@@ -173,6 +199,11 @@ void Executor::finish_all(const Arrivals& arrivals, sim::SimTime start) {
 }
 
 void Executor::stream_started(TaskId id) {
+  const Task& task = graph_.tasks[id];
+  if (task.type == TaskType::kCollective) {
+    const bool spans_nodes = group_spans_nodes_[static_cast<std::size_t>(task.collective.group)] != 0;
+    sms_.hold(id, graph_.gpu_of(task.rank), nccl_kernel_sms(hardware_.system(), task, spans_nodes));
+  }
   if (timeline_ == nullptr) return;
   if (stream_start_.size() <= id)
     stream_start_.resize(std::max<std::size_t>(id + 1, 2 * stream_start_.size()));
@@ -224,6 +255,7 @@ void Executor::trace_meeting(const Arrivals& arrivals, sim::SimTime start) {
 void Executor::finished(TaskId id, sim::SimTime start) {
   const Task& task = graph_.tasks[id];
   if (timeline_ != nullptr) trace(id, start);
+  sms_.release(id);
   const bool device_compute = task.type == TaskType::kCompute && task.compute.kind != ComputeKind::kHost;
   attribution_.ran(task.rank, task.stream, task.category, start, queue_.now(), device_compute);
   ++completed_;

@@ -8,7 +8,9 @@
 //  - Rendezvous (rendezvous.hpp): collectives start when every member has arrived, send/recv when both have;
 //  - NetworkBackend (models/network/network_backend.hpp): how long each transfer takes beside the others;
 //  - MemoryLedger (memory_ledger.hpp): memory tasks move a per-rank counter; peaks and live use;
-//  - TimeAttribution (time_attribution.hpp): where each rank's step went.
+//  - TimeAttribution (time_attribution.hpp): where each rank's step went;
+//  - SmSharing (sm_sharing.hpp): SMs that running NCCL kernels take from compute kernels starting beside
+//  them.
 // Compute tasks take their kernel time on their rank's GPU (task_cost.hpp, ClusterHardware: per GPU).
 // Overlap of communication with compute emerges from the streams, waiting from the rendezvous.
 //
@@ -25,6 +27,7 @@
 
 #include "models/executor/memory_ledger.hpp"
 #include "models/executor/rendezvous.hpp"
+#include "models/executor/sm_sharing.hpp"
 #include "models/executor/stream_scheduler.hpp"
 #include "models/executor/time_attribution.hpp"
 #include "models/graph/execution_graph.hpp"
@@ -84,7 +87,9 @@ class Executor {
   void dispatch(TaskId id, sim::SerialResource& stream, bool resumed, std::optional<TaskId> blocker);
   void finished(TaskId id, sim::SimTime start);
   void finish_all(const Arrivals& arrivals, sim::SimTime start);
-  // With a timeline: the stream began task `id` now (its slice starts here, before any wait for peers).
+  // The stream began transfer task `id` now: a collective's NCCL kernel takes its SMs from here
+  // (sm_sharing.hpp; a send/recv from when its peer arrives), and with a timeline its slice starts here,
+  // before any wait for peers.
   void stream_started(TaskId id);
   // With a timeline: task `id`'s slice (task_trace.hpp), or for a memory task the rank's memory counter.
   void trace(TaskId id, sim::SimTime start);
@@ -103,6 +108,9 @@ class Executor {
   Rendezvous rendezvous_;
   MemoryLedger memory_;
   TimeAttribution attribution_;
+  SmSharing sms_;
+  bool shares_sms_;  // the system's NCCL kernels hold SMs: compute is priced when it starts
+  std::vector<char> group_spans_nodes_;           // per group: its communicator crosses nodes
   std::vector<std::vector<int>> group_gpus_;      // per group: the communicator's GPUs (its cost)
   std::vector<std::vector<int>> group_carriers_;  // per group: its simulated members' GPUs
   sim::TimelineRecorder* timeline_;

@@ -23,8 +23,23 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
   return sim::SimTime::zero();
 }
 
-sim::SimTime compute_time_on(const ComputeSpec& compute, const ClusterHardware& hardware, int gpu) {
-  const sim::SimTime time = compute_time(compute, hardware.gpu(gpu), hardware.system());
+sim::SimTime compute_time_on(const ComputeSpec& compute, const ClusterHardware& hardware, int gpu,
+                             int busy_sms) {
+  const GpuProfile& profile = hardware.gpu(gpu);
+  sim::SimTime time;
+  if (busy_sms > 0 && compute.kind == ComputeKind::kGemm) {
+    ComputeSpec fewer = compute;
+    fewer.gemm.reserved_sms += busy_sms;
+    time = compute_time(fewer, profile, hardware.system());
+  } else if (busy_sms > 0 && compute.kind == ComputeKind::kAttention) {
+    // Communication never takes the last SM (as gemm_time).
+    const double sms = profile.sm_count.value;
+    const double left = std::max(1.0, sms - busy_sms);
+    time = sim::SimTime::from_ps_rounded(
+        static_cast<double>(compute_time(compute, profile, hardware.system()).ps()) * sms / left);
+  } else {
+    time = compute_time(compute, profile, hardware.system());
+  }
   const double slowdown = hardware.slowdown(gpu);
   const bool on_host = compute.kind == ComputeKind::kHost || compute.kind == ComputeKind::kMeasuredHost;
   return slowdown == 1.0 || on_host

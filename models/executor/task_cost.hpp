@@ -18,8 +18,12 @@ namespace strata::models {
 
 sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, const SystemProfile& system);
 // The same on GPU `gpu` of `hardware`: its profile, and its slowdown for work on the GPU (host work keeps its
-// time: a straggler GPU does not slow its node's CPUs).
-sim::SimTime compute_time_on(const ComputeSpec& compute, const ClusterHardware& hardware, int gpu);
+// time: a straggler GPU does not slow its node's CPUs). `busy_sms`: SMs communication kernels hold on the GPU
+// as it starts (sm_sharing.hpp): a GEMM runs on the rest (its waves and rate, as GemmShape::reserved_sms), a
+// fused attention kernel at their share of the GPU; memory-bound kernels, host work and durations carried by
+// the task keep their time.
+sim::SimTime compute_time_on(const ComputeSpec& compute, const ClusterHardware& hardware, int gpu,
+                             int busy_sms = 0);
 
 sim::SimTime task_duration(const ExecutionGraph& graph, const Task& task, const ClusterHardware& hardware);
 

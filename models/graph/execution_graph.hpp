@@ -101,12 +101,16 @@ struct CollectiveSpec {
   std::int64_t bytes = 0;      // nccl-tests size convention (collective_op.hpp)
   int group = 0;               // index into ExecutionGraph::groups
   std::uint64_t instance = 0;  // the same on every member's task of one collective call
+  // An NCCL kernel holding SMs while it runs (its channels' CTAs); false for copy-engine transfers and for
+  // kernels whose SMs the GEMMs beside them already leave free (GemmShape::reserved_sms).
+  bool holds_sms = true;
 };
 
 struct PointToPointSpec {
   int peer = 0;
   std::int64_t bytes = 0;
   std::uint64_t tag = 0;  // a send and its recv carry the same tag
+  bool holds_sms = true;  // as CollectiveSpec::holds_sms (false: a copy-engine or RDMA transfer)
 };
 
 struct MemorySpec {

@@ -100,6 +100,16 @@ std::array<sim::Bandwidth, 3> three_bandwidths(const nlohmann::json& value, cons
   return result;
 }
 
+std::array<int, 3> three_channel_counts(const nlohmann::json& value, const JsonLocation& where) {
+  const auto& items = sim::json_array(value, where);
+  if (items.size() != 3)
+    where.fail("expected three CTA counts: [collective inside a node, collective across nodes, send/recv]");
+  std::array<int, 3> result{};
+  for (std::size_t i = 0; i < 3; ++i)
+    result[i] = static_cast<int>(sim::json_integer(items[i], where.child(i), 1, 1024));
+  return result;
+}
+
 // A key of `object` that must be one of `names`' words: "unknown NCCL <what> ..." otherwise.
 template <class Enum, std::size_t N>
 Enum named_key(const JsonObjectReader& object, const std::string& key, const sim::NameTable<Enum, N>& names,
@@ -264,6 +274,7 @@ SystemProfile read_system_profile(const std::filesystem::path& path) {
   system.collectives.nccl = read_sourced(collectives, "nccl", sim::json_string);
   system.collectives.ll_max_busbw = read_sourced(collectives, "ll_max_busbw", three_bandwidths);
   system.collectives.net_overhead = read_sourced(collectives, "net_overhead", sim::json_duration);
+  system.collectives.nccl_channels = read_sourced(collectives, "nccl_channels", three_channel_counts);
   collectives.finish();
   root.finish();
   if (system.nvlink_domain_gpus.value % system.gpus_per_node.value != 0 &&

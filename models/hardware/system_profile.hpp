@@ -36,6 +36,9 @@ struct CollectiveProfile {
   Sourced<std::array<sim::Bandwidth, 3>> ll_max_busbw;
   // Host overhead of posting one network step (getNetOverhead, by host CPU vendor).
   Sourced<sim::SimTime> net_overhead;
+  // CTAs, one SM each, of an NCCL kernel: a collective inside one node, one across nodes, a send/recv. A
+  // compute kernel that starts beside such a kernel has that many SMs fewer (models/executor/sm_sharing.hpp).
+  Sourced<std::array<int, 3>> nccl_channels;
 };
 
 struct SystemProfile {

@@ -245,6 +245,7 @@ class ServingDriver {
       task.p2p.peer = sending ? receiver : sender;
       task.p2p.bytes = bytes;
       task.p2p.tag = request;
+      task.p2p.holds_sms = false;  // NIXL/UCX move KV blocks by RDMA or copy engines, not on SMs
       const TaskId id = executor_->submit(std::move(task));
       if (!sending) transfer_of_task_[id] = Transfer{request, to, queue_.now()};
     }

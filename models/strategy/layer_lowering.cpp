@@ -15,7 +15,8 @@ constexpr double kDropoutMaskBytes = 1.0;         // PyTorch's fused dropout kee
 // (transformer_engine/pytorch/module/base.py, initialize_ub, get_default_config): "pipeline" splits the
 // GEMM before a reduce-scatter into 4 chunks; "pipeline" and "bulk" communication kernels run on 16 SMs that
 // the GEMM beside them leaves free (set_sm_margin); "ring_exchange" splits its GEMM into tp chunks and moves
-// the shards with copy engines (use_ce), taking no SMs.
+// the shards with copy engines (use_ce), taking no SMs. Their collectives are sm_free: the executor takes
+// no further SMs for them (models/executor/sm_sharing.hpp).
 constexpr int kPipelineSplits = 4;
 constexpr int kUserbufferSms = 16;
 
@@ -146,9 +147,9 @@ TaskId LayerLowering::gathered_gemm(int rank, int group, const std::string& name
   for (int chunk = 0; chunk < s_.tp; ++chunk) {
     TaskId exchange = kNoTask;
     if (chunk + 1 < s_.tp) {
-      exchange =
-          emit_.collective(rank, group, CollectiveOp::kSendRecv, step_bytes, TimeCategory::kTensorParallel,
-                           kTensorParallel, chunk == 0 ? deps : std::vector<TaskId>{});
+      exchange = emit_.sm_free(emit_.collective(rank, group, CollectiveOp::kSendRecv, step_bytes,
+                                                TimeCategory::kTensorParallel, kTensorParallel,
+                                                chunk == 0 ? deps : std::vector<TaskId>{}));
     }
     if (arrived != kNoTask) emit_.defer(arrived, 0);
     last = emit_.gemm(dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k);
@@ -173,9 +174,9 @@ void LayerLowering::scattered_linear(int rank, int group, const std::string& nam
   for (int chunk = 0; chunk < kPipelineSplits; ++chunk) {
     const TaskId gemm = emit_.gemm(t_.dtype, rank, name + " chunk " + std::to_string(chunk), rows, n, k, {},
                                    1, kUserbufferSms);
-    scattered = emit_.collective(rank, group, CollectiveOp::kReduceScatter,
-                                 tp_activation_bytes(false) / kPipelineSplits, TimeCategory::kTensorParallel,
-                                 kTensorParallel, {gemm});
+    scattered = emit_.sm_free(emit_.collective(rank, group, CollectiveOp::kReduceScatter,
+                                               tp_activation_bytes(false) / kPipelineSplits,
+                                               TimeCategory::kTensorParallel, kTensorParallel, {gemm}));
   }
   emit_.defer(scattered, 0);
 }
@@ -216,12 +217,13 @@ void LayerLowering::scattered_gradients(int rank, int group, const std::string& 
   fp8_cast(rank, name + " output gradient", tokens_ * n);
   std::vector<TaskId> deps;
   if (emit_.last_compute() != kNoTask) deps.push_back(emit_.last_compute());
-  const TaskId input = emit_.collective(rank, group, CollectiveOp::kAllGather, tp_activation_bytes(true),
-                                        TimeCategory::kTensorParallel, kTensorParallel, deps);
+  const TaskId input =
+      emit_.sm_free(emit_.collective(rank, group, CollectiveOp::kAllGather, tp_activation_bytes(true),
+                                     TimeCategory::kTensorParallel, kTensorParallel, deps));
   const TaskId dgrad = emit_.gemm(t_.dtype, rank, name + " dgrad", tokens_, k, n, {}, 1, kUserbufferSms);
   const TaskId scattered =
-      emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false),
-                       TimeCategory::kTensorParallel, kTensorParallel, {dgrad});
+      emit_.sm_free(emit_.collective(rank, group, CollectiveOp::kReduceScatter, tp_activation_bytes(false),
+                                     TimeCategory::kTensorParallel, kTensorParallel, {dgrad}));
   if (held != nullptr)
     emit_.defer(input, 0);  // a held weight gradient runs later; the gathered input must be there by then
   weight_gradient(rank, name, t_.dtype, tokens_, n, k, held, 1, {input}, kUserbufferSms);

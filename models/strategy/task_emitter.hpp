@@ -104,6 +104,11 @@ class TaskEmitter {
   TaskId last_compute() const { return last_compute_; }
   TaskId previous_compute() const { return previous_compute_; }
   Task& task(TaskId id) { return graph_.tasks[id]; }
+  // Marks collective `id` as holding no SMs of its own (CollectiveSpec::holds_sms) and returns it.
+  TaskId sm_free(TaskId id) {
+    graph_.tasks[id].collective.holds_sms = false;
+    return id;
+  }
 
  private:
   TaskId add(Task task);

@@ -236,3 +236,49 @@ TEST_CASE("a cluster may give one GPU another profile", "[executor]") {
   CHECK(result.compute_seconds.at(0) == Approx(10e-6));
   CHECK(result.compute_seconds.at(1) == Approx(20e-6));
 }
+
+TEST_CASE("an NCCL kernel takes its channels' SMs from a compute kernel that starts beside it",
+          "[executor][sm]") {
+  // Two ranks on two nodes: a 1 GiB all-reduce on the comm stream starts at 0; at 1 us a fused attention
+  // kernel of 1e12 FLOPs (1 ms on the whole GPU at 1 PFLOP/s) starts on the compute stream. The collective
+  // crosses nodes, so it holds the system's multi-node CTA count, 20 of the 100 SMs: the kernel runs at
+  // 80/100 of the GPU. An sm-free collective (copy engine) leaves it its time, as does a kernel that starts
+  // before the collective.
+  GpuProfile gpu = unit_gpu();
+  gpu.peak_flops[Dtype::kBf16] = {strata::sim::FlopRate::from_flops_per_s(1e15), "test"};
+  gpu.attention_efficiency = {1.0, "test"};
+  SystemProfile system = synthetic_system(1, 1);
+  system.collectives.nccl_channels = {{12, 20, 2}, "test"};
+  const auto run = [&](bool holds_sms, bool kernel_first) {
+    ExecutionGraph graph = two_ranks();
+    for (int rank : {0, 1}) {
+      Task gate = kernel(rank, kernel_first ? 2 : 1, {}, kernel_first ? 1 : 0);
+      const TaskId before = graph.add(gate);
+      Task reduce;
+      reduce.rank = rank;
+      reduce.stream = 1;
+      reduce.type = TaskType::kCollective;
+      reduce.name = "all-reduce";
+      reduce.category = "dp";
+      reduce.collective = {CollectiveOp::kAllReduce, std::int64_t{1} << 30, 0, 7, holds_sms};
+      if (kernel_first) reduce.deps = {before};
+      graph.add(reduce);
+      Task attention;
+      attention.rank = rank;
+      attention.stream = 0;
+      attention.type = TaskType::kCompute;
+      attention.name = "attention";
+      attention.category = "compute";
+      attention.compute.kind = ComputeKind::kAttention;
+      attention.compute.flops = 1e12;
+      if (!kernel_first) attention.deps = {before};
+      graph.add(attention);
+    }
+    return execute(graph, ClusterHardware(system, gpu)).compute_seconds[0];
+  };
+  const double gate = 1e-6;
+  const double alone = 1e-3;
+  CHECK(run(true, false) == Approx(gate + alone / 0.8).epsilon(1e-9));
+  CHECK(run(false, false) == Approx(gate + alone).epsilon(1e-9));
+  CHECK(run(true, true) == Approx(2 * gate + alone).epsilon(1e-9));
+}

@@ -84,3 +84,23 @@ TEST_CASE("tasks become timeline spans on the resource's track", "[stream]") {
   timeline.write_chrome_trace(out);
   CHECK(out.str().find("\"bwd\"") != std::string::npos);
 }
+
+TEST_CASE("a priced task takes the duration its pricer gives when it starts, not when it was queued",
+          "[stream]") {
+  // The pricer reads `rate_us`, which changes at 1 us: task 1 starts at 0 (2 us), task 2 queued at 0 starts
+  // at 2 us and takes the new price (5 us); each callback gets its start.
+  EventQueue queue;
+  SerialResource stream(queue, "gpu0/compute");
+  std::int64_t rate_us = 2;
+  stream.set_pricer(
+      [&](std::uint64_t key) { return SimTime::from_us(rate_us * static_cast<std::int64_t>(key)); });
+  std::vector<std::pair<std::int64_t, std::int64_t>> spans;  // (start, end) in ps
+  const auto record = [&](SimTime start) { spans.emplace_back(start.ps(), queue.now().ps()); };
+  stream.submit_priced("first", 1, record);
+  stream.submit_priced("second", 1, record);
+  queue.schedule_at(SimTime::from_us(1), [&] { rate_us = 5; });
+  queue.run();
+  CHECK(spans == std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 2'000'000}, {2'000'000, 7'000'000}});
+  SerialResource unpriced(queue, "gpu1/compute");
+  CHECK_THROWS_AS(unpriced.submit_priced("x", 1, record), SimulationError);
+}

@@ -89,8 +89,14 @@ TEST_CASE("GEMMs beside userbuffers communication keep their reserved SMs throug
   });
   const std::string text = traces::graph_to_text(graph, {});
   CHECK(text.find("\"reserved_sms\":16") != std::string::npos);
+  // Their collectives take no further SMs in the executor (sm_sharing.hpp); the flag survives the file too.
+  CHECK(text.find("\"holds_sms\":false") != std::string::npos);
   const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
   CHECK(traces::graph_to_text(back, {}) == text);
+  std::size_t sm_free = 0;
+  for (const models::Task& task : back.tasks)
+    sm_free += task.type == models::TaskType::kCollective && !task.collective.holds_sms ? 1 : 0;
+  CHECK(sm_free > 0);
   std::string bad = text;
   bad.replace(bad.find("\"reserved_sms\":16"), 17, "\"reserved_sms\":-1");
   CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(bad, "g.json"), "g.json"); }),
