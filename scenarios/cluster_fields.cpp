@@ -166,6 +166,17 @@ std::vector<ClusterOverride> read_overrides(const nlohmann::json& value, const J
   return out;
 }
 
+// "jitter": {"cv": coefficient of variation of every GPU kernel's time, in (0, 1], "seed": integer}.
+models::KernelJitter read_jitter(JsonObjectReader r) {
+  models::KernelJitter jitter;
+  jitter.cv = r.required_number("cv");
+  if (!(jitter.cv > 0.0 && jitter.cv <= 1.0))
+    r.location_of("cv").fail("must be in (0, 1]: the standard deviation of a kernel's time over its mean");
+  jitter.seed = static_cast<std::uint64_t>(r.required_integer("seed", 0, std::int64_t{1} << 53));
+  r.finish();
+  return jitter;
+}
+
 }  // namespace
 
 models::ClusterHardware ClusterSpec::hardware() const {
@@ -179,6 +190,7 @@ models::ClusterHardware ClusterSpec::hardware() const {
       for (int node : entry.nodes) hardware.set_nic_bandwidth(node, *entry.nic_bandwidth);
     }
   }
+  if (jitter) hardware.set_jitter(*jitter);
   return hardware;
 }
 
@@ -207,6 +219,10 @@ ClusterSpec read_cluster(JsonObjectReader r, const models::ProfileCatalog& profi
   if (const nlohmann::json* value = r.optional("overrides")) {
     cluster.overrides_given = r.location_of("overrides");
     cluster.overrides = read_overrides(*value, r.location_of("overrides"), cluster, profiles);
+  }
+  if (r.has("jitter")) {
+    cluster.jitter_given = r.location_of("jitter");
+    cluster.jitter = read_jitter(r.required_object("jitter"));
   }
   r.finish();
   return cluster;

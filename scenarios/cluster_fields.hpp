@@ -1,6 +1,7 @@
 // A scenario's "cluster" (scenarios/README.md, "Cluster"): the node type, how many nodes and GPUs of each
 // are used, NIC overrides, the inter-node topology (flow fidelity) and per-GPU or per-node overrides: another
-// GPU profile (mixed generations), a slowdown (a straggler), a slower NIC (a degraded link).
+// GPU profile (mixed generations), a slowdown (a straggler), a slower NIC (a degraded link); and per-kernel
+// time jitter.
 #pragma once
 
 #include <optional>
@@ -33,10 +34,12 @@ struct ClusterSpec {
   std::optional<sim::JsonLocation> topology_given;
   std::vector<ClusterOverride> overrides;
   std::optional<sim::JsonLocation> overrides_given;
+  std::optional<models::KernelJitter> jitter;  // "jitter": {"cv": ..., "seed": ...}
+  std::optional<sim::JsonLocation> jitter_given;
 
   int gpus() const { return nodes * system.gpus_per_node.value; }
-  // Every GPU and node alike (no overrides): symmetric ranks may be simulated once.
-  bool uniform() const { return overrides.empty(); }
+  // Every GPU and node alike (no overrides, no jitter): symmetric ranks may be simulated once.
+  bool uniform() const { return overrides.empty() && !jitter; }
   // The hardware of every GPU with the overrides applied. It refers to this spec's profiles: the spec must
   // outlive it and stay unchanged.
   models::ClusterHardware hardware() const;

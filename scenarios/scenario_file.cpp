@@ -194,6 +194,12 @@ void check_fidelity_fit(const Scenario& scenario, const sim::JsonLocation& fidel
         "acts on training scenarios only for now: a serving replica simulates one GPU per tensor-parallel "
         "group, so a per-GPU override would change some of its GPUs and not others");
   }
+  if (scenario.inference && scenario.cluster.jitter_given) {
+    scenario.cluster.jitter_given->fail(
+        "acts on training scenarios only for now: a serving iteration is priced as one kernel per replica, "
+        "so "
+        "per-kernel noise would not be per kernel");
+  }
   if (scenario.fidelity == "analytic" && scenario.cluster.topology_given) {
     scenario.cluster.topology_given->fail(
         "has no effect at analytic fidelity, where only the GPUs' ports are shared; the topology acts with "

@@ -1,6 +1,7 @@
 #include "models/executor/executor.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "models/executor/task_cost.hpp"
@@ -28,6 +29,12 @@ Executor::Executor(sim::EventQueue& queue, ExecutionGraph layout, const ClusterH
                               [](int channels) { return channels > 0; })),
       timeline_(timeline) {
   graph_ = std::move(layout);
+  if (const std::optional<KernelJitter>& jitter = hardware.jitter()) {
+    // Lognormal of mean 1 and coefficient of variation cv: sigma^2 = ln(1 + cv^2), mu = -sigma^2 / 2.
+    jitter_.emplace(jitter->seed);
+    jitter_sigma_ = std::sqrt(std::log1p(jitter->cv * jitter->cv));
+    jitter_mu_ = -0.5 * jitter_sigma_ * jitter_sigma_;
+  }
   for (int rank = 0; rank < graph_.ranks; ++rank) scheduler_.add_rank(graph_.gpu_of(rank));
   for (std::size_t g = 0; g < graph_.groups.size(); ++g) cache_group(g);
   // The layout's tasks stay where they are (a step holds millions): registered in order, as submit() would.
@@ -115,7 +122,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
   switch (task.type) {
     case TaskType::kCompute: {
       if (!shares_sms_) {
-        const sim::SimTime duration = compute_time_on(task.compute, hardware_, gpu);
+        const sim::SimTime duration = jittered(compute_time_on(task.compute, hardware_, gpu), task.compute);
         stream.submit(task.name, duration, [this, id, duration] { finished(id, queue_.now() - duration); });
         break;
       }
@@ -125,7 +132,7 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
         stream.set_pricer([this](std::uint64_t key) {
           const Task& queued = graph_.tasks[static_cast<TaskId>(key)];
           const int on = graph_.gpu_of(queued.rank);
-          return compute_time_on(queued.compute, hardware_, on, sms_.held(on));
+          return jittered(compute_time_on(queued.compute, hardware_, on, sms_.held(on)), queued.compute);
         });
       }
       stream.submit_priced(task.name, id, [this, id](sim::SimTime start) { finished(id, start); });
@@ -186,6 +193,13 @@ void Executor::dispatch(TaskId id, sim::SerialResource& stream, bool resumed, st
       });
       break;
   }
+}
+
+sim::SimTime Executor::jittered(sim::SimTime time, const ComputeSpec& compute) {
+  if (!jitter_ || compute.kind == ComputeKind::kHost || compute.kind == ComputeKind::kMeasuredHost)
+    return time;
+  return sim::SimTime::from_ps_rounded(static_cast<double>(time.ps()) *
+                                       jitter_->lognormal(jitter_mu_, jitter_sigma_));
 }
 
 void Executor::finish_all(const Arrivals& arrivals, sim::SimTime start) {

@@ -34,6 +34,7 @@
 #include "models/hardware/cluster_hardware.hpp"
 #include "models/network/network_backend.hpp"
 #include "sim/event_queue.hpp"
+#include "sim/random_source.hpp"
 #include "sim/sim_time.hpp"
 #include "sim/timeline_recorder.hpp"
 
@@ -110,6 +111,10 @@ class Executor {
   TimeAttribution attribution_;
   SmSharing sms_;
   bool shares_sms_;  // the system's NCCL kernels hold SMs: compute is priced when it starts
+  std::optional<sim::RandomSource> jitter_;  // with ClusterHardware::jitter
+  double jitter_mu_ = 0, jitter_sigma_ = 0;
+  // A GPU kernel's time with its jitter drawn (host work keeps its time).
+  sim::SimTime jittered(sim::SimTime time, const ComputeSpec& compute);
   std::vector<char> group_spans_nodes_;           // per group: its communicator crosses nodes
   std::vector<std::vector<int>> group_gpus_;      // per group: the communicator's GPUs (its cost)
   std::vector<std::vector<int>> group_carriers_;  // per group: its simulated members' GPUs

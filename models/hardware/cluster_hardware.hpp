@@ -1,19 +1,30 @@
 // The hardware of every GPU of a cluster: its node type (system profile: GPUs per node, NVLink, NICs, host
 // memory) and the GPU profile of each GPU, the same for all unless a GPU is given another (a cluster mixing
 // GPU generations). Besides, per GPU a slowdown of its kernels (a straggler: thermal throttling, a noisy
-// neighbour) and per node the line rate of its NICs (a degraded link). The executor looks each rank's GPU up
-// here (DESIGN.md, "Engine": hardware is per rank); the network back ends read the NIC rates.
+// neighbour), per node the line rate of its NICs (a degraded link), and kernel-time jitter (run-to-run noise
+// of every GPU kernel). The executor looks each rank's GPU up here (DESIGN.md, "Engine": hardware is per
+// rank); the network back ends read the NIC rates.
 //
 // Holds references: the profiles must outlive it.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 #include "sim/units.hpp"
 
 namespace strata::models {
+
+// Per-kernel time noise: every GPU kernel's time is multiplied by an independent lognormal factor of mean 1
+// and coefficient of variation `cv`, drawn from a source seeded with `seed` in the order kernels start (same
+// seed, same step).
+struct KernelJitter {
+  double cv = 0;
+  std::uint64_t seed = 0;
+};
 
 class ClusterHardware {
  public:
@@ -47,8 +58,10 @@ class ClusterHardware {
   }
   void set_nic_bandwidth(int node, sim::Bandwidth rate) { nics_[node] = rate; }
   bool has_nic_overrides() const { return !nics_.empty(); }
+  const std::optional<KernelJitter>& jitter() const { return jitter_; }
+  void set_jitter(KernelJitter jitter) { jitter_ = jitter; }
   // Nothing set: every GPU and node alike, so symmetric ranks may be simulated once.
-  bool uniform() const { return gpus_.empty() && slowdowns_.empty() && nics_.empty(); }
+  bool uniform() const { return gpus_.empty() && slowdowns_.empty() && nics_.empty() && !jitter_; }
 
  private:
   const SystemProfile* system_;
@@ -56,6 +69,7 @@ class ClusterHardware {
   std::map<int, const GpuProfile*> gpus_;
   std::map<int, double> slowdowns_;
   std::map<int, sim::Bandwidth> nics_;
+  std::optional<KernelJitter> jitter_;
 };
 
 }  // namespace strata::models

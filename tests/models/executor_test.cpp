@@ -39,6 +39,25 @@ Task kernel(int rank, double microseconds, std::vector<TaskId> deps = {}, int st
   return task;
 }
 
+Task task_on(int rank, int stream, TaskType type, const char* name, const char* category,
+             std::vector<TaskId> deps) {
+  Task task;
+  task.rank = rank;
+  task.stream = stream;
+  task.type = type;
+  task.name = name;
+  task.category = category;
+  task.deps = std::move(deps);
+  return task;
+}
+
+// Rank `rank`'s member of a 1 GiB all-reduce over group 0 on stream 1.
+Task gibibyte_all_reduce(int rank, std::vector<TaskId> deps) {
+  Task reduce = task_on(rank, 1, TaskType::kCollective, "all-reduce", "dp", std::move(deps));
+  reduce.collective = {CollectiveOp::kAllReduce, std::int64_t{1} << 30, 0, 7};
+  return reduce;
+}
+
 ExecutionGraph two_ranks() {
   ExecutionGraph graph;
   graph.ranks = 2;
@@ -56,15 +75,7 @@ TEST_CASE("a collective waits for its slowest member, then ends for all at once"
   const TaskId a = graph.add(kernel(0, 10));
   const TaskId b = graph.add(kernel(1, 20));
   for (int rank : {0, 1}) {
-    Task reduce;
-    reduce.rank = rank;
-    reduce.stream = 1;
-    reduce.type = TaskType::kCollective;
-    reduce.name = "all-reduce";
-    reduce.category = "dp";
-    reduce.collective = {CollectiveOp::kAllReduce, std::int64_t{1} << 30, 0, 7};
-    reduce.deps = {rank == 0 ? a : b};
-    graph.add(reduce);
+    graph.add(gibibyte_all_reduce(rank, {rank == 0 ? a : b}));
   }
   const SystemProfile system = synthetic_system();
   const double reduce_s = 1073741824.0 * 1.0 / 100e9;  // factor 2(n-1)/n = 1 for n = 2
@@ -254,24 +265,14 @@ TEST_CASE("an NCCL kernel takes its channels' SMs from a compute kernel that sta
     for (int rank : {0, 1}) {
       Task gate = kernel(rank, kernel_first ? 2 : 1, {}, kernel_first ? 1 : 0);
       const TaskId before = graph.add(gate);
-      Task reduce;
-      reduce.rank = rank;
-      reduce.stream = 1;
-      reduce.type = TaskType::kCollective;
-      reduce.name = "all-reduce";
-      reduce.category = "dp";
-      reduce.collective = {CollectiveOp::kAllReduce, std::int64_t{1} << 30, 0, 7, holds_sms};
-      if (kernel_first) reduce.deps = {before};
+      Task reduce =
+          gibibyte_all_reduce(rank, kernel_first ? std::vector<TaskId>{before} : std::vector<TaskId>{});
+      reduce.collective.holds_sms = holds_sms;
       graph.add(reduce);
-      Task attention;
-      attention.rank = rank;
-      attention.stream = 0;
-      attention.type = TaskType::kCompute;
-      attention.name = "attention";
-      attention.category = "compute";
+      Task attention = task_on(rank, 0, TaskType::kCompute, "attention", "compute",
+                               kernel_first ? std::vector<TaskId>{} : std::vector<TaskId>{before});
       attention.compute.kind = ComputeKind::kAttention;
       attention.compute.flops = 1e12;
-      if (!kernel_first) attention.deps = {before};
       graph.add(attention);
     }
     return execute(graph, ClusterHardware(system, gpu)).compute_seconds[0];

@@ -160,3 +160,30 @@ TEST_CASE("a GPU of another kind holds its own memory and speed", "[scenario][cl
   CHECK(a100.critical_stage == 1);
   CHECK(a100.memory.capacity_bytes < h100.memory.capacity_bytes);
 }
+
+TEST_CASE("kernel jitter slows synchronised ranks, and the same seed gives the same step",
+          "[scenario][cluster]") {
+  const nlohmann::json job = {strategy("tp8-pp2-dp4", 8, 2, 4)};
+  const double uniform = step(scenario(kEightNodes, job));
+  const auto jittered = [&](std::uint64_t seed) {
+    return step(scenario(with(kEightNodes, "jitter", {{"cv", 0.1}, {"seed", seed}}), job));
+  };
+  const double a = jittered(1);
+  // Each kernel keeps its mean, but every all-reduce waits for the slowest of its eight ranks: the step
+  // grows.
+  CHECK(a > uniform * 1.01);
+  CHECK(a < uniform * 1.2);
+  CHECK(jittered(1) == a);
+  CHECK(jittered(2) != a);
+  const auto error = [&](nlohmann::json jitter) {
+    try {
+      scenario(with(kEightNodes, "jitter", std::move(jitter)), job);
+    } catch (const sim::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error({{"cv", 0}, {"seed", 1}}),
+             Catch::Matchers::Contains("/cluster/jitter/cv: must be in (0, 1]"));
+  CHECK_THAT(error({{"cv", 0.1}}), Catch::Matchers::Contains("seed"));
+}
