@@ -269,7 +269,6 @@ void Executor::trace_meeting(const Arrivals& arrivals, sim::SimTime start) {
 void Executor::finished(TaskId id, sim::SimTime start) {
   const Task& task = graph_.tasks[id];
   if (timeline_ != nullptr) trace(id, start);
-  sms_.release(id);
   const bool device_compute = task.type == TaskType::kCompute && task.compute.kind != ComputeKind::kHost;
   attribution_.ran(task.rank, task.stream, task.category, start, queue_.now(), device_compute);
   ++completed_;

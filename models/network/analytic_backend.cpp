@@ -10,6 +10,13 @@
 namespace strata::models {
 namespace {
 
+// Bytes per second of one GPU's share of its node's NICs when they run at `nic_rate`, at the efficiency the
+// collective curves assume.
+double nic_share(const SystemProfile& system, sim::Bandwidth nic_rate) {
+  return nic_rate.bytes_per_s() * system.collectives.nic_efficiency.value * system.nics_per_node.value /
+         system.gpus_per_node.value;
+}
+
 // Bytes per second of one GPU's port (analytic_backend.hpp); the NIC share follows its node's NIC rate.
 double capacity(const ClusterHardware& hardware, int gpu, GpuPort port) {
   const SystemProfile& system = hardware.system();
@@ -17,10 +24,7 @@ double capacity(const ClusterHardware& hardware, int gpu, GpuPort port) {
     case GpuPort::kNvlinkOut:
     case GpuPort::kNvlinkIn: return system.collectives.ring_busbw.value.bytes_per_s();
     case GpuPort::kNicOut:
-    case GpuPort::kNicIn:
-      return hardware.nic_bandwidth(gpu / hardware.gpus_per_node()).bytes_per_s() *
-             system.collectives.nic_efficiency.value * system.nics_per_node.value /
-             system.gpus_per_node.value;
+    case GpuPort::kNicIn: return nic_share(system, hardware.nic_bandwidth(gpu / hardware.gpus_per_node()));
     case GpuPort::kHostLinkToDevice: return system.host_to_device.value.bytes_per_s();
     case GpuPort::kHostLinkToHost: return system.device_to_host.value.bytes_per_s();
   }
@@ -43,8 +47,7 @@ sim::SimTime with_slow_nics(const ClusterHardware& hardware, sim::SimTime alone,
                             std::span<const int> gpus) {
   if (!hardware.has_nic_overrides() || !(nic_bytes > 0) || gpus.empty()) return alone;
   const SystemProfile& system = hardware.system();
-  const double nominal = system.nic_bandwidth.value.bytes_per_s() * system.collectives.nic_efficiency.value *
-                         system.nics_per_node.value / system.gpus_per_node.value;
+  const double nominal = nic_share(system, system.nic_bandwidth.value);
   double slowest = nominal;
   for (int gpu : gpus) slowest = std::min(slowest, capacity(hardware, gpu, GpuPort::kNicOut));
   if (!(slowest > 0) || !(nominal > 0) || !(alone.seconds() > 0)) return alone;
