@@ -10,10 +10,6 @@
 namespace strata::scenarios {
 namespace {
 
-nlohmann::json stats_json(const LatencyStats& s) {
-  return {{"mean", s.mean_s}, {"p50", s.p50_s}, {"p90", s.p90_s}, {"p99", s.p99_s}};
-}
-
 nlohmann::json memory_json(const models::ServingMemory& m) {
   return {{"capacity_bytes", m.capacity_bytes},      {"weights_bytes", m.weights_bytes},
           {"activation_bytes", m.activation_bytes},  {"kv_cache_bytes", m.kv_cache_bytes},
@@ -222,9 +218,9 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
       {"output_tokens_per_s_per_gpu", r.output_tokens_per_s_per_gpu},
       {"total_tokens_per_s", r.total_tokens_per_s},
       {"requests_per_s", r.requests_per_s},
-      {"ttft_s", stats_json(r.ttft)},
-      {"tpot_s", stats_json(r.tpot)},
-      {"e2e_latency_s", stats_json(r.e2e_latency)},
+      {"ttft_s", time_stats_json(r.ttft)},
+      {"tpot_s", time_stats_json(r.tpot)},
+      {"e2e_latency_s", time_stats_json(r.e2e_latency)},
       {"iterations", r.iterations},
       {"mean_batch_requests", r.mean_batch_requests},
       {"peak_kv_use", r.peak_kv_use},

@@ -209,9 +209,13 @@ std::string results_table(const Scenario& scenario, const std::vector<StrategyRe
   }
   const auto best = std::find_if(ranked.begin(), ranked.end(), [](const auto& r) { return !r.memory.oom; });
   const double reference = best != ranked.end() ? best->step_time_s : ranked.front().step_time_s;
+  // With --steps: the median step, and the p99 beside it.
+  const bool distributed = ranked.front().step_distribution.has_value();
   std::string html =
-      "<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>rank</th><th>strategy</th><th>step "
-      "(s)</th><th>vs best</th><th>tokens/s/GPU</th><th>model "
+      "<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>rank</th><th>strategy</th>";
+  html += distributed ? "<th>p50 step (s)</th><th>p99 step (s)</th>" : "<th>step (s)</th>";
+  html +=
+      "<th>vs best</th><th>tokens/s/GPU</th><th>model "
       "TFLOP/s/GPU</th><th>MFU</th><th>HFU</th><th>peak "
       "memory (GiB)</th><th>OOM</th><th>biggest sink</th>";
   for (const std::string& field : fields) html += "<th>" + html_escape(field) + "</th>";
@@ -219,8 +223,9 @@ std::string results_table(const Scenario& scenario, const std::vector<StrategyRe
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const StrategyResult& r = ranked[i];
     html += "<tr><td>" + std::to_string(r.rank) + "</td><td>" + html_escape(r.strategy.name) + "</td>";
-    html += "<td>" + number("%.3f", r.step_time_s) + "</td><td>" +
-            number("%+.1f%%", 100 * (r.step_time_s / reference - 1)) + "</td><td>" +
+    html += "<td>" + number("%.3f", r.step_time_s) + "</td>";
+    if (r.step_distribution) html += "<td>" + number("%.3f", r.step_distribution->stats.p99_s) + "</td>";
+    html += "<td>" + number("%+.1f%%", 100 * (r.step_time_s / reference - 1)) + "</td><td>" +
             number("%.1f", r.tokens_per_s_per_gpu) + "</td><td>" + number("%.1f", r.model_tflops_per_gpu) +
             "</td><td>" + number("%.1f%%", 100 * r.mfu) + "</td><td>" + number("%.1f%%", 100 * r.hfu) +
             "</td><td>" + number("%.1f", r.memory.peak_bytes / kGiB) + "</td><td>" +

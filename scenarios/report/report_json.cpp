@@ -49,7 +49,21 @@ nlohmann::json result_figures_json(const StrategyResult& r) {
   };
   if (r.extrapolated)
     result["extrapolated_from_microbatches"] = {r.extrapolated_from[0], r.extrapolated_from[1]};
+  if (r.step_distribution) {
+    const StepTimeDistribution& d = *r.step_distribution;
+    nlohmann::json distribution = time_stats_json(d.stats);
+    distribution["steps"] = d.steps;
+    distribution["first_seed"] = d.first_seed;
+    distribution["median_seed"] = d.median_seed;
+    distribution["min"] = d.min_s;
+    distribution["max"] = d.max_s;
+    result["step_time_distribution_s"] = distribution;
+  }
   return result;
+}
+
+nlohmann::json time_stats_json(const TimeStats& s) {
+  return {{"mean", s.mean_s}, {"p50", s.p50_s}, {"p90", s.p90_s}, {"p99", s.p99_s}};
 }
 
 nlohmann::json result_json(const StrategyResult& r, const models::TrainingSpec& training) {

@@ -24,6 +24,8 @@ nlohmann::json result_json(const StrategyResult& result, const models::TrainingS
 // strategy's config and published comparison, for a result that came from a graph file (`strata replay
 // --json`).
 nlohmann::json result_figures_json(const StrategyResult& result);
+// {"mean", "p50", "p90", "p99"} in seconds.
+nlohmann::json time_stats_json(const TimeStats& stats);
 // What the scenario resolved to: cluster, GPU, model (with parameters), training.
 nlohmann::json scenario_json(const Scenario& scenario);
 

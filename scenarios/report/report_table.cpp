@@ -48,24 +48,38 @@ std::string ranking_table(const std::vector<StrategyResult>& ranked) {
   for (const StrategyResult& r : ranked) name_width = std::max(name_width, r.strategy.name.size());
   const int w = static_cast<int>(name_width);
   std::string text = wrapped(verdict(ranked));
+  // With --steps every result has a distribution: the step column is its median, and its p99 follows.
+  const bool distributed = !ranked.empty() && ranked.front().step_distribution.has_value();
+  const int step_width = distributed ? 12 : 10;
   char line[512];
-  std::snprintf(line, sizeof line, "%4s  %-*s  %10s  %12s  %6s  %19s  %3s  %s\n", "rank", w, "strategy",
-                "step (s)", "tokens/s/GPU", "MFU", "peak memory (GiB)", "OOM", "biggest time sink");
+  std::snprintf(line, sizeof line, "%4s  %-*s  %*s  %s%12s  %6s  %19s  %3s  %s\n", "rank", w, "strategy",
+                step_width, distributed ? "p50 step (s)" : "step (s)", distributed ? "p99 step (s)  " : "",
+                "tokens/s/GPU", "MFU", "peak memory (GiB)", "OOM", "biggest time sink");
   text += line;
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   for (const StrategyResult& r : ranked) {
     char memory[64];
     std::snprintf(memory, sizeof memory, "%.1f / %.1f", r.memory.peak_bytes / kGiB,
                   r.memory.capacity_bytes / kGiB);
-    std::snprintf(line, sizeof line, "%4d  %-*s  %10.3f%s %12.1f  %5.1f%%  %19s  %3s  %s\n", r.rank, w,
-                  r.strategy.name.c_str(), r.step_time_s, r.extrapolated ? "*" : " ", r.tokens_per_s_per_gpu,
-                  100.0 * r.mfu, memory, r.memory.oom ? "yes" : "", biggest_sink_label(r).c_str());
+    char p99[32] = "";
+    if (r.step_distribution) std::snprintf(p99, sizeof p99, "%12.3f  ", r.step_distribution->stats.p99_s);
+    std::snprintf(line, sizeof line, "%4d  %-*s  %*.3f%s %s%12.1f  %5.1f%%  %19s  %3s  %s\n", r.rank, w,
+                  r.strategy.name.c_str(), step_width, r.step_time_s, r.extrapolated ? "*" : " ", p99,
+                  r.tokens_per_s_per_gpu, 100.0 * r.mfu, memory, r.memory.oom ? "yes" : "",
+                  biggest_sink_label(r).c_str());
     text += line;
   }
   if (std::any_of(ranked.begin(), ranked.end(), [](const StrategyResult& r) { return r.extrapolated; })) {
     text +=
         "* extrapolated from two short steps (their micro-batch counts: extrapolated_from_microbatches in "
         "the report)\n";
+  }
+  if (distributed) {
+    const StepTimeDistribution& d = *ranked.front().step_distribution;
+    text += wrapped("over " + std::to_string(d.steps) + " steps with jitter seeds " +
+                    std::to_string(d.first_seed) + " to " +
+                    std::to_string(d.first_seed + static_cast<std::uint64_t>(d.steps) - 1) +
+                    "; the other figures are the median step's (step_time_distribution_s in the report)");
   }
   return text;
 }

@@ -33,7 +33,7 @@ std::string candidate_name(const models::Deployment& d, bool dtype_set, bool kv_
 }
 
 // Whether `a` dominates `b`: at least as many tokens/s/GPU and at most its `latency` p50, better in one.
-bool dominates(const InferenceResult& a, const InferenceResult& b, LatencyStats InferenceResult::*latency) {
+bool dominates(const InferenceResult& a, const InferenceResult& b, TimeStats InferenceResult::*latency) {
   const double a_s = (a.*latency).p50_s;
   const double b_s = (b.*latency).p50_s;
   const bool no_worse = a.output_tokens_per_s_per_gpu >= b.output_tokens_per_s_per_gpu && a_s <= b_s;
@@ -43,7 +43,7 @@ bool dominates(const InferenceResult& a, const InferenceResult& b, LatencyStats 
 
 // Per ranked result: whether none dominates it.
 std::vector<bool> pareto_front(const std::vector<InferenceResult>& ranked,
-                               LatencyStats InferenceResult::*latency) {
+                               TimeStats InferenceResult::*latency) {
   std::vector<bool> front;
   for (const InferenceResult& r : ranked) {
     bool undominated = true;

@@ -11,12 +11,6 @@
 namespace strata::scenarios {
 namespace {
 
-double nearest_rank(const std::vector<double>& sorted, double percent) {
-  const auto n = static_cast<double>(sorted.size());
-  const auto index = static_cast<std::size_t>(std::max(1.0, std::ceil(percent / 100.0 * n))) - 1;
-  return sorted[std::min(index, sorted.size() - 1)];
-}
-
 // A request's time per output token after the first, in seconds; none for a single-token output.
 std::optional<double> tpot_of(const models::ServingRequest& request, const models::RequestRecord& record) {
   if (request.output_len <= 1) return std::nullopt;
@@ -34,12 +28,12 @@ void set_latencies(InferenceResult& result, const models::ServingRun& run) {
     e2e.push_back((record.finish - request.arrival).seconds());
     if (const auto seconds = tpot_of(request, record)) tpot.push_back(*seconds);
   }
-  result.e2e_latency = latency_stats(std::move(e2e));
+  result.e2e_latency = time_stats(std::move(e2e));
   // Sorted once: the statistics and the CDFs read the same order.
   std::sort(ttft.begin(), ttft.end());
   std::sort(tpot.begin(), tpot.end());
-  result.ttft = latency_stats(ttft);
-  result.tpot = latency_stats(tpot);
+  result.ttft = time_stats(ttft);
+  result.tpot = time_stats(tpot);
   result.ttft_values_s = std::move(ttft);
   result.tpot_values_s = std::move(tpot);
 }
@@ -75,19 +69,6 @@ void set_iterations(InferenceResult& result, const models::ServingRun& run) {
 }
 
 }  // namespace
-
-LatencyStats latency_stats(std::vector<double> values) {
-  LatencyStats stats;
-  if (values.empty()) return stats;
-  std::sort(values.begin(), values.end());
-  double sum = 0;
-  for (const double v : values) sum += v;
-  stats.mean_s = sum / static_cast<double>(values.size());
-  stats.p50_s = nearest_rank(values, 50);
-  stats.p90_s = nearest_rank(values, 90);
-  stats.p99_s = nearest_rank(values, 99);
-  return stats;
-}
 
 std::pair<std::string, double> InferenceResult::biggest_sink() const {
   std::pair<std::string, double> best{"gemm", 0.0};

@@ -21,19 +21,11 @@
 
 #include "models/serving/serving_simulation.hpp"
 #include "scenarios/runner/scenario_run.hpp"
+#include "scenarios/runner/time_stats.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/timeline_recorder.hpp"
 
 namespace strata::scenarios {
-
-struct LatencyStats {
-  double mean_s = 0;
-  double p50_s = 0;
-  double p90_s = 0;
-  double p99_s = 0;
-};
-// Nearest-rank statistics of `values` (seconds); all zero when empty.
-LatencyStats latency_stats(std::vector<double> values);
 
 struct InferenceResult {
   models::Deployment deployment;
@@ -44,9 +36,9 @@ struct InferenceResult {
   double output_tokens_per_s_per_gpu = 0;
   double total_tokens_per_s = 0;
   double requests_per_s = 0;
-  LatencyStats ttft;
-  LatencyStats tpot;
-  LatencyStats e2e_latency;
+  TimeStats ttft;
+  TimeStats tpot;
+  TimeStats e2e_latency;
   std::optional<double> goodput_requests_per_s;
   models::BatchLimits limits;                 // the decode pool's when disaggregated
   models::ServingMemory memory;               // one GPU of a replica (of the decode pool when disaggregated)

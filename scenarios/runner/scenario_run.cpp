@@ -5,6 +5,7 @@
 
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/runner/steady_state_run.hpp"
+#include "scenarios/runner/step_distribution.hpp"
 #include "sim/error.hpp"
 #include "sim/output_bundle.hpp"
 
@@ -55,7 +56,23 @@ TimelineExcerpt excerpt_of(const StrategyResult& best, const sim::TimelineRecord
 
 }  // namespace
 
-ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording) {
+namespace {
+
+// The step `result` reports, simulated again with `timeline`: the scenario's own step, or with --steps the
+// median one's seed.
+void record_reported_step(const Scenario& scenario, std::size_t index, const StrategyResult& result,
+                          sim::TimelineRecorder& timeline) {
+  if (result.step_distribution) {
+    run_strategy_within_budget(with_jitter_seed(scenario, result.step_distribution->median_seed), index,
+                               kFullSimulationTaskBudget, &timeline);
+  } else {
+    run_strategy_within_budget(scenario, index, kFullSimulationTaskBudget, &timeline);
+  }
+}
+
+}  // namespace
+
+ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording, std::int64_t steps) {
   ScenarioRun run;
   const bool record_all = recording.traces == TraceSelection::kAll;
   std::vector<std::string> names;  // trace file names, by strategy index
@@ -64,8 +81,13 @@ ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording
   std::map<std::string, sim::TimelineRecorder> timelines;  // by strategy name (unique in a scenario)
   for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
     sim::TimelineRecorder timeline;
-    run.ranked.push_back(
-        run_strategy_within_budget(scenario, i, kFullSimulationTaskBudget, record_all ? &timeline : nullptr));
+    if (steps > 1) {
+      run.ranked.push_back(run_strategy_steps(scenario, i, steps));
+      if (record_all) record_reported_step(scenario, i, run.ranked.back(), timeline);
+    } else {
+      run.ranked.push_back(run_strategy_within_budget(scenario, i, kFullSimulationTaskBudget,
+                                                      record_all ? &timeline : nullptr));
+    }
     if (!record_all) continue;
     run.trace_files[names[i]] = chrome_trace(timeline);
     timelines.emplace(scenario.strategies[i].strategy.name, std::move(timeline));
@@ -78,7 +100,7 @@ ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording
     std::size_t index = 0;
     while (scenario.strategies[index].strategy.name != best.strategy.name) ++index;
     sim::TimelineRecorder timeline;
-    run_strategy_within_budget(scenario, index, kFullSimulationTaskBudget, &timeline);
+    record_reported_step(scenario, index, best, timeline);
     if (recording.traces == TraceSelection::kBest) run.trace_files[names[index]] = chrome_trace(timeline);
     timelines.emplace(best.strategy.name, std::move(timeline));
   }

@@ -39,8 +39,10 @@ struct RunRecording {
 // Simulates every strategy (all of them, before anything is written: a bad strategy throws InputError
 // naming the scenario file and path). Timelines are recorded only where `recording` asks: for every
 // strategy with kAll, otherwise by simulating the first-ranked one again with its timeline (the same
-// simulation, so the same step).
-ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording = {});
+// simulation, so the same step). With `steps` above 1 (check_distribution_steps), each strategy runs that
+// many jittered steps and reports its median one (step_distribution.hpp), whose timeline is the one recorded.
+ScenarioRun run_scenario(const Scenario& scenario, const RunRecording& recording = {},
+                         std::int64_t steps = 1);
 
 // "trace-<name>.json" with characters other than [A-Za-z0-9._-] replaced by '_'; a name that collides
 // with an earlier one gets "-<index>".

@@ -22,6 +22,7 @@
 #include "models/executor/executor.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 #include "models/strategy/training_lowering.hpp"
+#include "scenarios/runner/time_stats.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/timeline_recorder.hpp"
 
@@ -50,6 +51,16 @@ struct MemoryResult {
   bool over_capacity() const { return peak_bytes > capacity_bytes || (offload && offload->exceeds()); }
 };
 
+// The step times of a jittered run over several steps (step_distribution.hpp, `strata run --steps N`).
+struct StepTimeDistribution {
+  std::int64_t steps = 0;
+  std::uint64_t first_seed = 0;   // step k ran with jitter seed first_seed + k
+  std::uint64_t median_seed = 0;  // the seed of the reported (median) step
+  TimeStats stats;
+  double min_s = 0;
+  double max_s = 0;
+};
+
 struct StrategyResult {
   models::ParallelStrategy strategy;
   std::optional<Expectation> expected;
@@ -70,6 +81,8 @@ struct StrategyResult {
       false;  // predicted from two shorter steps (steady_state_run.hpp), not simulated in full
   std::int64_t extrapolated_from[2] = {0, 0};  // when extrapolated: the micro-batch counts simulated
   int rank = 0;                                // 1 = fastest that fits (set by rank_results)
+  // With `strata run --steps N`: the N steps' times; the figures above are the median step's.
+  std::optional<StepTimeDistribution> step_distribution;
 
   // The largest part of the step other than compute, e.g. {"tp", 3.2}; {"compute", s} when nothing else.
   std::pair<std::string, double> biggest_sink() const;

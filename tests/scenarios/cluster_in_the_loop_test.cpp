@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "scenarios/runner/scenario_run.hpp"
+#include "scenarios/runner/step_distribution.hpp"
 #include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/error.hpp"
@@ -186,4 +188,46 @@ TEST_CASE("kernel jitter slows synchronised ranks, and the same seed gives the s
   CHECK_THAT(error({{"cv", 0}, {"seed", 1}}),
              Catch::Matchers::Contains("/cluster/jitter/cv: must be in (0, 1]"));
   CHECK_THAT(error({{"cv", 0.1}}), Catch::Matchers::Contains("seed"));
+}
+
+TEST_CASE("several jittered steps give a distribution whose median step is the one reported",
+          "[scenario][cluster]") {
+  const nlohmann::json job = {strategy("tp8-dp2", 8, 1, 2)};
+  const nlohmann::json two_nodes = {{"system", "dgx-h100"}, {"nodes", 2}};
+  const scenarios::Scenario jittered = scenario(with(two_nodes, "jitter", {{"cv", 0.2}, {"seed", 40}}), job);
+  const scenarios::ScenarioRun run = scenarios::run_scenario(jittered, {}, 9);
+  const scenarios::StrategyResult& r = run.ranked.at(0);
+  REQUIRE(r.step_distribution);
+  const scenarios::StepTimeDistribution& d = *r.step_distribution;
+  CHECK(d.steps == 9);
+  CHECK(d.first_seed == 40);
+  CHECK(d.median_seed >= 40);
+  CHECK(d.median_seed < 49);
+  CHECK(d.min_s < d.max_s);  // nine seeds, nine different draws
+  CHECK(d.min_s <= d.stats.p50_s);
+  CHECK(d.stats.p50_s <= d.stats.p90_s);
+  CHECK(d.stats.p99_s == d.max_s);  // nearest rank of 9: the largest
+  CHECK(r.step_time_s == d.stats.p50_s);
+  // The reported step is a step that was simulated: its seed alone gives the same step.
+  CHECK(step(scenarios::with_jitter_seed(jittered, d.median_seed)) == r.step_time_s);
+  // Step 0 is the scenario's own step, so one of the nine is what a plain run gives.
+  const double own = step(jittered);
+  CHECK(own >= d.min_s);
+  CHECK(own <= d.max_s);
+  // Same input, same output, whatever the threads did.
+  CHECK(scenarios::run_scenario(jittered, {}, 9).ranked.at(0).step_distribution->stats.mean_s ==
+        d.stats.mean_s);
+
+  const auto refusal = [](const scenarios::Scenario& s, std::int64_t steps) {
+    try {
+      scenarios::check_distribution_steps(s, steps, {"command line", "--steps"});
+    } catch (const sim::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(refusal(scenario(two_nodes, job), 4), Catch::Matchers::Contains("no cluster.jitter"));
+  CHECK(refusal(scenario(two_nodes, job), 1) == "no error");
+  CHECK_THAT(refusal(jittered, 0), Catch::Matchers::Contains("--steps: must be 1 to 1000"));
+  CHECK_THAT(refusal(jittered, 1001), Catch::Matchers::Contains("--steps: must be 1 to 1000"));
 }

@@ -316,12 +316,12 @@ TEST_CASE("a request file gives arrivals and lengths, and a bad line names the f
 }
 
 TEST_CASE("latency statistics are nearest-rank percentiles", "[scenario][serving]") {
-  const scenarios::LatencyStats stats = scenarios::latency_stats({4.0, 1.0, 3.0, 2.0});
+  const scenarios::TimeStats stats = scenarios::time_stats({4.0, 1.0, 3.0, 2.0});
   CHECK(stats.mean_s == 2.5);
   CHECK(stats.p50_s == 2.0);  // the smallest value with at least half the requests at or below it
   CHECK(stats.p90_s == 4.0);
   CHECK(stats.p99_s == 4.0);
-  CHECK(scenarios::latency_stats({}).p99_s == 0.0);
+  CHECK(scenarios::time_stats({}).p99_s == 0.0);
 }
 
 TEST_CASE("a serving run ranks deployments and reports the same bytes every time", "[scenario][serving]") {

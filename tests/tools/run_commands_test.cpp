@@ -234,6 +234,29 @@ TEST_CASE("run --fidelity flow simulates every rank on the topology and keeps th
   fs::remove_all(dir);
 }
 
+TEST_CASE("run --steps reports the step-time distribution of a jittered cluster", "[cli][run]") {
+  const fs::path dir = fresh_dir("run-steps");
+  std::string text = kScenario;
+  std::ofstream(dir / "plain.json") << text;
+  const CliRun refused = run({"run", (dir / "plain.json").string(), "--steps", "3"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("--steps: every one of the 3 steps would be the same") != std::string::npos);
+  text.replace(text.find("\"nodes\": 1"), 10, "\"nodes\": 1, \"jitter\": {\"cv\": 0.1, \"seed\": 3}");
+  std::ofstream(dir / "jitter.json") << text;
+  const CliRun table = run({"run", (dir / "jitter.json").string(), "--steps", "3"});
+  INFO(table.err);
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.find("p99 step (s)") != std::string::npos);
+  CHECK(table.out.find("over 3 steps with jitter seeds 3 to 5") != std::string::npos);
+  const CliRun json = run({"run", (dir / "jitter.json").string(), "--steps", "3", "--json"});
+  const nlohmann::json report = nlohmann::json::parse(json.out);
+  const nlohmann::json& distribution = report["results"][0]["step_time_distribution_s"];
+  CHECK(distribution["steps"] == 3);
+  CHECK(distribution["p50"] == report["results"][0]["step_time_s"]);
+  CHECK(distribution["max"].get<double>() >= distribution["p99"].get<double>());
+  fs::remove_all(dir);
+}
+
 TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]") {
   const fs::path dir = fresh_dir("search");
   std::ofstream(dir / "s.json")

@@ -1,6 +1,7 @@
-// `strata run SCENARIO [-o DIR] [--trace none|best|all] [--fidelity analytic|flow] [--json]`: simulates every
-// strategy of a scenario, prints the verdict and the ranked table (or, with --json, the report document),
-// and with -o writes DIR/report.json, DIR/report.html and DIR/trace-<strategy>.json (scenarios/README.md).
+// `strata run SCENARIO [-o DIR] [--trace none|best|all] [--fidelity analytic|flow] [--steps N] [--json]`:
+// simulates every strategy of a scenario, prints the verdict and the ranked table (or, with --json, the
+// report document), and with -o writes DIR/report.json, DIR/report.html and DIR/trace-<strategy>.json
+// (scenarios/README.md).
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/report/report_table.hpp"
 #include "scenarios/runner/scenario_run.hpp"
+#include "scenarios/runner/step_distribution.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/error.hpp"
 #include "sim/output_bundle.hpp"
@@ -28,6 +30,7 @@ struct RunOptions {
   std::string out_dir;
   std::string fidelity;
   bool json = false;
+  std::int64_t steps = 1;
   std::string trace;
   std::string profiles;
   std::string presets;
@@ -76,6 +79,7 @@ void run(const RunOptions& o, std::ostream& out) {
     scenario.fidelity = scenarios::checked_fidelity(o.fidelity, flag);
     scenarios::check_fidelity_fit(scenario, flag);
   }
+  scenarios::check_distribution_steps(scenario, o.steps, {"command line", "--steps"});
   if (scenario.inference) {
     run_serving(o, scenario, out);
     return;
@@ -87,7 +91,7 @@ void run(const RunOptions& o, std::ostream& out) {
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the work, not after
   const scenarios::ScenarioRun result = scenarios::run_scenario(
-      scenario, {!o.out_dir.empty(), o.out_dir.empty() ? scenarios::TraceSelection::kNone : traces});
+      scenario, {!o.out_dir.empty(), o.out_dir.empty() ? scenarios::TraceSelection::kNone : traces}, o.steps);
   if (o.json) {
     out << scenarios::report_text(scenarios::report_json(scenario, result.ranked));
   } else {
@@ -111,6 +115,10 @@ void add_run_command(CLI::App& app, std::ostream& out) {
   command->add_option("-o,--out", options->out_dir,
                       "Directory for report.json, report.html and trace-<strategy>.json");
   command->add_option("--fidelity", options->fidelity, "analytic or flow (overrides the scenario's)");
+  command->add_option(
+      "--steps", options->steps,
+      "Simulate N steps, each with the next jitter seed, and report the step-time distribution "
+      "(needs cluster.jitter)");
   add_trace_option(*command, options->trace);
   command->add_flag("--json", options->json, "Print the report.json document instead of the table");
   command->add_option("--profiles", options->profiles, kProfileDirHelp);
