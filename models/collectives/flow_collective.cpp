@@ -14,26 +14,63 @@ namespace {
 
 using PlannedFlow = FlowCollectiveRunner::PlannedFlow;
 
-// The communicator's GPUs in ring order for ring r: node by node (ascending); inside a node rotated so that
-// the ring leaves the node from the GPU attached to NIC r (rings cross nodes on different rails, as NCCL's
-// channels do), or, when no member is on that rail, from the member at the rail GPU's local index modulo the
-// members.
-std::vector<int> ring_order(const ClusterTopology& topology, const std::vector<std::vector<int>>& by_node,
-                            int r) {
-  std::vector<int> order;
-  for (const std::vector<int>& members : by_node) {
-    const int k = static_cast<int>(members.size());
-    int exit = k - 1;
-    if (topology.nics_per_node() > 0) {
-      const int rail_local = topology.gpu_on_rail(0, r % topology.nics_per_node());
-      exit = rail_local % k;
-      for (int i = 0; i < k; ++i) {
-        if (members[static_cast<std::size_t>(i)] % topology.gpus_per_node() == rail_local) exit = i;
-      }
+// Per ring, the index in `members` (one node's GPUs of the communicator, ascending) of the GPU the ring
+// leaves the node from. NCCL runs a channel per NIC, each through the GPU nearest it: ring r leaves from the
+// GPU on rail r when that GPU is a member; the other rings leave from the members whose NICs the fewest rings
+// use so far (the first such member), so a communicator holding part of a node (every other GPU, when TP
+// spans nodes) spreads its rings over its members' NICs instead of doubling up on one. Without NICs: the last
+// member.
+std::vector<int> ring_exits(const ClusterTopology& topology, const std::vector<int>& members, int rings) {
+  const int k = static_cast<int>(members.size());
+  std::vector<int> exits(static_cast<std::size_t>(rings), k - 1);
+  const int nics = topology.nics_per_node();
+  if (nics <= 0) return exits;
+  std::vector<int> nic_use(static_cast<std::size_t>(nics), 0);
+  const auto nic = [&](int i) {
+    return static_cast<std::size_t>(topology.nic_of(members[static_cast<std::size_t>(i)]));
+  };
+  std::vector<bool> placed(static_cast<std::size_t>(rings), false);
+  for (int r = 0; r < rings; ++r) {
+    const int rail_local = topology.gpu_on_rail(0, r % nics);
+    for (int i = 0; i < k; ++i) {
+      if (members[static_cast<std::size_t>(i)] % topology.gpus_per_node() != rail_local) continue;
+      exits[static_cast<std::size_t>(r)] = i;
+      placed[static_cast<std::size_t>(r)] = true;
+      ++nic_use[nic(i)];
     }
+  }
+  for (int r = 0; r < rings; ++r) {
+    if (placed[static_cast<std::size_t>(r)]) continue;
+    int best = 0;
+    for (int i = 1; i < k; ++i) {
+      if (nic_use[nic(i)] < nic_use[nic(best)]) best = i;
+    }
+    exits[static_cast<std::size_t>(r)] = best;
+    ++nic_use[nic(best)];
+  }
+  return exits;
+}
+
+// The communicator's GPUs in ring order for ring r: node by node (ascending); inside a node rotated so that
+// the ring leaves the node from its exit (ring_exits, per node).
+std::vector<int> ring_order(const std::vector<std::vector<int>>& by_node,
+                            const std::vector<std::vector<int>>& exits, int r) {
+  std::vector<int> order;
+  for (std::size_t node = 0; node < by_node.size(); ++node) {
+    const std::vector<int>& members = by_node[node];
+    const int k = static_cast<int>(members.size());
+    const int exit = exits[node][static_cast<std::size_t>(r)];
     for (int i = 1; i <= k; ++i) order.push_back(members[static_cast<std::size_t>((exit + i) % k)]);
   }
   return order;
+}
+
+// Every node's ring exits for `rings` rings.
+std::vector<std::vector<int>> exits_by_node(const ClusterTopology& topology,
+                                            const std::vector<std::vector<int>>& by_node, int rings) {
+  std::vector<std::vector<int>> out;
+  for (const std::vector<int>& members : by_node) out.push_back(ring_exits(topology, members, rings));
+  return out;
 }
 
 // The GPUs grouped by node, ascending within each.
@@ -61,6 +98,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
   const int n = static_cast<int>(gpus.size());
   const std::vector<std::vector<int>> nodes = by_node(topology, gpus);
   const double bytes = size.as_double();
+  const std::vector<std::vector<int>> one_ring = exits_by_node(topology, nodes, 1);
   std::vector<PlannedFlow> flows;
   const auto check_count = [](double count) {
     if (count > static_cast<double>(FlowCollectiveRunner::kMaxFlows)) {
@@ -75,7 +113,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
     case CollectiveAlgorithm::kNvls: {
       const double algbw = analytic.peak_busbw.bytes_per_s() / bus_bandwidth_factor(op, n);
       const auto cap = sim::Bandwidth::from_bytes_per_s(algbw);
-      for (int gpu : ring_order(topology, nodes, 0)) {
+      for (int gpu : ring_order(nodes, one_ring, 0)) {
         flows.push_back({{topology.nvlink_up(gpu)}, bytes, cap});
         flows.push_back({{topology.nvlink_down(gpu)}, bytes, cap});
       }
@@ -88,8 +126,9 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
       check_count(static_cast<double>(rings) * n);
       const bool chain = op == CollectiveOp::kBroadcast;
       const double per_edge = bytes / rings * bus_bandwidth_factor(op, n);
+      const std::vector<std::vector<int>> exits = exits_by_node(topology, nodes, rings);
       for (int r = 0; r < rings; ++r) {
-        const std::vector<int> order = ring_order(topology, nodes, r);
+        const std::vector<int> order = ring_order(nodes, exits, r);
         for (int i = 0; i < n - (chain ? 1 : 0); ++i) {
           flows.push_back({edge_path(topology, order[static_cast<std::size_t>(i)],
                                      order[static_cast<std::size_t>((i + 1) % n)]),
@@ -100,7 +139,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
     }
     case CollectiveAlgorithm::kPairwise: {
       check_count(static_cast<double>(n) * (n - 1));
-      const std::vector<int> order = ring_order(topology, nodes, 0);
+      const std::vector<int> order = ring_order(nodes, one_ring, 0);
       for (int from : order) {
         for (int to : order) {
           if (from != to) flows.push_back({topology.path(from, to), bytes / n, std::nullopt});
@@ -109,7 +148,7 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
       break;
     }
     case CollectiveAlgorithm::kPointToPoint: {
-      const std::vector<int> order = ring_order(topology, nodes, 0);
+      const std::vector<int> order = ring_order(nodes, one_ring, 0);
       if (n == 1) break;
       for (int i = 0; i < n; ++i) {
         flows.push_back(

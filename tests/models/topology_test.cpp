@@ -96,6 +96,30 @@ TEST_CASE("across nodes with one NIC per GPU, the network hop relieves NVLink", 
           .epsilon(0.01));
 }
 
+TEST_CASE("a communicator of every other GPU spreads its rings over its own NICs", "[topology]") {
+  // TP across nodes (placement "dp-tp"): a ring of the even GPUs of 2 nodes of 8 GPUs and 8 NICs. Its four
+  // rings leave each node from four different GPUs, so it takes what the first four GPUs of each node take,
+  // not twice that (two rings through one NIC), and the odd GPUs' ring beside it uses the other four NICs.
+  const SystemProfile system = synthetic_system(8, 8);
+  const auto time_of = [&](std::vector<std::vector<int>> groups) {
+    strata::sim::EventQueue queue;
+    strata::sim::FluidNetwork network(queue, std::make_unique<strata::sim::MaxMinFairSolver>());
+    const ClusterTopology topology(network, system, 2, TopologyOptions{});
+    FlowCollectiveRunner runner(queue, network, topology, system);
+    double longest = 0;
+    for (const std::vector<int>& gpus : groups) {
+      runner.start(CollectiveOp::kAllGather, Bytes::from_gib(1), gpus,
+                   [&](const CollectiveEstimate& e) { longest = std::max(longest, e.time.seconds()); });
+    }
+    queue.run();
+    return longest;
+  };
+  const double first_four = time_of({{0, 1, 2, 3, 8, 9, 10, 11}});
+  CHECK(time_of({{0, 2, 4, 6, 8, 10, 12, 14}}) == Approx(first_four).epsilon(0.01));
+  CHECK(time_of({{0, 2, 4, 6, 8, 10, 12, 14}, {1, 3, 5, 7, 9, 11, 13, 15}}) ==
+        Approx(first_four).epsilon(0.01));
+}
+
 TEST_CASE("rail-optimized keeps cross-node all-to-all off an oversubscribed core", "[topology]") {
   // 8 nodes x 8 GPUs, 4 NICs each = 32 NIC ports. Fat tree, 8 ports per leaf: 4 leaves of 2 nodes, so 6/7 of
   // the off-node traffic crosses the 2:1 core. Rail-optimized with 8-node groups: every rail is one switch
