@@ -105,6 +105,18 @@ const StrategyField kFields[] = {
      [](const nlohmann::json& value, const sim::JsonLocation& at, SearchSpace& space) {
        space.sequence_parallel.push_back(sim::json_bool(value, at));
      }},
+    // Axes innermost first ("tp-cp-dp-pp", rank_placement.hpp); reported with every axis.
+    {"placement",
+     [](const nlohmann::json& value, const sim::JsonLocation& at, ParallelStrategy& s, const TrainingSpec&) {
+       std::string error;
+       const std::optional<models::RankPlacement> placement =
+           models::parse_rank_placement(sim::json_string(value, at), error);
+       if (!placement) at.fail(error);
+       s.placement = *placement;
+     },
+     nullptr,
+     [](const ParallelStrategy& s, const TrainingSpec&) -> nlohmann::json { return s.placement.text(); },
+     nullptr},
     {"cp_comm", read_word<&ParallelStrategy::cp_comm, models::kContextParallelCommNames>, nullptr,
      write_word<&ParallelStrategy::cp_comm, models::kContextParallelCommNames>, nullptr},
     {"expert_tp", read_integer<&ParallelStrategy::expert_tp, 1, kMaxDegree>, nullptr,

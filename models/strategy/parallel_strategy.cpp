@@ -186,6 +186,18 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
   }
   validate_context_parallel(model, training, s);
   validate_experts(model, s);
+  for (std::size_t i = static_cast<std::size_t>(s.placement.named); i < s.placement.order.size(); ++i) {
+    const PlacementAxis axis = s.placement.order[i];
+    const int degree = axis == PlacementAxis::kTensor    ? s.tp
+                       : axis == PlacementAxis::kContext ? s.cp
+                       : axis == PlacementAxis::kData    ? s.dp
+                                                         : s.pp;
+    if (degree > 1) {
+      bad("placement", "leaves out " + std::string(kPlacementAxisNames.name(axis)) + ", whose degree is " +
+                           str(degree) + ": name every axis above 1 (e.g. \"" + RankPlacement{}.text() +
+                           "\")");
+    }
+  }
   if (s.zero < 0 || s.zero > 3) bad("zero", "ZeRO stage must be 0, 1, 2 or 3");
   validate_effects(model, s);
   if (s.dp_shard != 0) {

@@ -11,6 +11,7 @@
 #include "models/framework/framework_profile.hpp"
 #include "models/hardware/dtype.hpp"
 #include "models/memory/memory_model.hpp"
+#include "models/strategy/rank_placement.hpp"
 #include "models/topology/memory_tier.hpp"
 #include "models/workload/transformer_config.hpp"
 #include "sim/name_table.hpp"
@@ -119,6 +120,8 @@ struct ParallelStrategy {
   // expert does not set the pace: expert work and dispatch run at the mean load (the extra materialisation
   // of replicated hot experts is not modelled).
   bool fssdp = false;
+  // Which GPU each rank runs on (rank_placement.hpp): Megatron-Core's order by default.
+  RankPlacement placement;
   int world_size() const { return tp * pp * dp * cp; }
   int zero_shard() const { return dp_shard > 0 ? dp_shard : dp * cp; }
   bool hybrid_shard() const { return zero_shard() < dp * cp; }
@@ -143,9 +146,10 @@ int default_gradient_bytes(Dtype training_dtype);
 // dividing the experts, ep x expert_tp dividing tp x cp x dp, the sequence divisible into 2 x cp chunks, the
 // heads over tp x cp for Ulysses, MoE with TP needing sequence parallelism (as Megatron-Core asserts), ZB-H1
 // without virtual stages, dp_shard dividing dp x cp with ZeRO on, offload with ZeRO (NVMe and parameters
-// with ZeRO-3, as DeepSpeed allows). Options that would change nothing are refused too: moe_imbalance on a
-// dense model, sequence parallelism with tp 1, Ulysses with cp 1, ZeRO, dp_overlap or dp_bucket without
-// gradient reduction, dp_overlap false with ZeRO-3, a dp_bucket below one layer's gradients.
+// with ZeRO-3, as DeepSpeed allows), a placement naming every axis of degree above 1. Options that would
+// change nothing are refused too: moe_imbalance on a dense model, sequence parallelism with tp 1, Ulysses
+// with cp 1, ZeRO, dp_overlap or dp_bucket without gradient reduction, dp_overlap false with ZeRO-3, a
+// dp_bucket below one layer's gradients.
 void validate_strategy(const TransformerConfig& model, const TrainingSpec& training,
                        const ParallelStrategy& strategy, int gpus);
 

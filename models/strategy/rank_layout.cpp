@@ -37,10 +37,26 @@ RankLayout::RankLayout(const ParallelStrategy& s)
     : tp_(s.tp),
       cp_(s.cp),
       dp_(s.dp),
+      pp_(s.pp),
       ep_(s.ep),
       etp_(s.expert_tp),
       edp_(s.stage_ranks() / (s.ep * s.expert_tp)),
-      shard_(s.zero_shard()) {}
+      shard_(s.zero_shard()),
+      placement_(s.placement) {}
+
+int RankLayout::gpu(int stage, int local) const {
+  if (placement_.is_default()) return stage * stage_ranks() + local;
+  const std::array<int, 4> index{local % tp_, local / tp_ % cp_, local / (tp_ * cp_), stage};
+  const std::array<int, 4> degree{tp_, cp_, dp_, pp_};
+  int gpu = 0;
+  int stride = 1;
+  for (const PlacementAxis axis : placement_.order) {
+    const auto a = static_cast<std::size_t>(axis);
+    gpu += index[a] * stride;
+    stride *= degree[a];
+  }
+  return gpu;
+}
 
 std::vector<int> RankLayout::members(GroupKind kind, int local) const {
   const std::array<int, 3> dense{tp_, cp_, dp_};

@@ -1,10 +1,12 @@
 // Where each rank of a parallel strategy sits, and which ranks form each communicator (Megatron-Core,
-// megatron/core/parallel_state.py, order "tp-cp-ep-dp-pp", with MoE parallel folding):
-//   GPU   = stage x (tp cp dp) + local
+// megatron/core/parallel_state.py, with MoE parallel folding). A rank is (stage, local), numbered
+// stage x (tp cp dp) + local in the lowered graph, with
 //   local = tp_index + tp (cp_index + cp dp_index)                  for attention and dense layers
 //   local = etp_index + etp (ep_index + ep edp_index)              for the routed experts
-// so tensor-parallel ranks are adjacent (inside a node), context-parallel ones next, and the expert groups
-// reuse the same tp x cp x dp ranks of a stage (EP 32 with TP 2 and DP 16 is valid).
+// so the expert groups reuse the same tp x cp x dp ranks of a stage (EP 32 with TP 2 and DP 16 is valid).
+// Its GPU follows the strategy's placement (rank_placement.hpp): the (tp, cp, dp, pp) indices as digits,
+// innermost axis least significant. Megatron-Core's default order "tp-cp-ep-dp-pp" makes the GPU equal to the
+// rank number: tensor-parallel ranks adjacent (inside a node), then context, data, and pipeline outermost.
 #pragma once
 
 #include <string>
@@ -52,12 +54,14 @@ class RankLayout {
   explicit RankLayout(const ParallelStrategy& strategy);
 
   int stage_ranks() const { return tp_ * cp_ * dp_; }
-  int gpu(int stage, int local) const { return stage * stage_ranks() + local; }
+  // The GPU of rank (stage, local) under the placement.
+  int gpu(int stage, int local) const;
   // The local indices (0 <= local < stage_ranks()) of the `kind` group that `local` belongs to, ascending.
   std::vector<int> members(GroupKind kind, int local) const;
 
  private:
-  int tp_, cp_, dp_, ep_, etp_, edp_, shard_;
+  int tp_, cp_, dp_, pp_, ep_, etp_, edp_, shard_;
+  RankPlacement placement_;
 };
 
 }  // namespace strata::models

@@ -59,6 +59,10 @@ class Builder {
     if (collapsed_) {
       graph_.gpus = strategy.world_size();
       for (int p = 0; p < s_.pp; ++p) graph_.gpu_of_rank.push_back(layout_.gpu(p, 0));
+    } else if (!strategy.placement.is_default()) {  // by default rank r is on GPU r
+      for (int p = 0; p < s_.pp; ++p) {
+        for (int local = 0; local < locals_; ++local) graph_.gpu_of_rank.push_back(layout_.gpu(p, local));
+      }
     }
     graph_.streams = lowering_stream_names();
     stage_layers_ = split_layers(model.layers, virtual_stages(strategy), strategy.stage_layers);

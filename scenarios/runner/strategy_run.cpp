@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "models/executor/executor.hpp"
+#include "models/strategy/rank_layout.hpp"
 #include "models/strategy/training_lowering.hpp"
 #include "sim/error.hpp"
 
@@ -40,18 +41,19 @@ std::map<std::string, double> report_breakdown(const models::TimeBreakdown& seco
   return out;
 }
 
-// Offloaded bytes summed over each node's GPUs (GPU g is on node g / GPUs per node and in pipeline stage
-// g / (tp cp dp)); the fullest node.
+// Offloaded bytes summed over each node's GPUs (GPU g is on node g / GPUs per node; each stage's ranks on
+// the GPUs the placement gives them, rank_layout.hpp); the fullest node.
 OffloadMemory offload_memory(const Scenario& scenario, const models::ParallelStrategy& s) {
   const int per_node = scenario.cluster.system.gpus_per_node.value;
-  std::vector<models::OffloadedBytes> by_stage;
-  for (int stage = 0; stage < s.pp; ++stage)
-    by_stage.push_back(models::stage_offloaded_bytes(scenario.model.config, s, stage));
+  const models::RankLayout layout(s);
   std::map<int, models::OffloadedBytes> by_node;
-  for (int gpu = 0; gpu < s.world_size(); ++gpu) {
-    const models::OffloadedBytes& bytes = by_stage[static_cast<std::size_t>(gpu / s.stage_ranks())];
-    by_node[gpu / per_node].host += bytes.host;
-    by_node[gpu / per_node].nvme += bytes.nvme;
+  for (int stage = 0; stage < s.pp; ++stage) {
+    const models::OffloadedBytes bytes = models::stage_offloaded_bytes(scenario.model.config, s, stage);
+    for (int local = 0; local < s.stage_ranks(); ++local) {
+      const int node = layout.gpu(stage, local) / per_node;
+      by_node[node].host += bytes.host;
+      by_node[node].nvme += bytes.nvme;
+    }
   }
   OffloadMemory out;
   for (const auto& [node, bytes] : by_node) {

@@ -63,6 +63,47 @@ TEST_CASE("rank layout: TP adjacent, then CP, then DP, experts folded over the s
   CHECK(layout.gpu(2, 5) == 37);
 }
 
+TEST_CASE("placement orders the axes over GPUs, innermost first, as Megatron-Core's order does",
+          "[lowering][layout]") {
+  ParallelStrategy s;
+  s.tp = 8, s.dp = 2, s.pp = 2;
+  std::string error;
+  // TP across nodes: the two DP replicas are adjacent, so rank (stage, tp_index + 8 dp_index) is on GPU
+  // dp_index + 2 tp_index + 16 stage, and a TP group takes every other GPU of two 8-GPU nodes.
+  s.placement = *parse_rank_placement("dp-tp-pp", error);
+  CHECK(s.placement.text() == "dp-tp-pp-cp");
+  RankLayout layout(s);
+  std::vector<int> tp_gpus;
+  for (int local : layout.members(GroupKind::kTensor, 0)) tp_gpus.push_back(layout.gpu(0, local));
+  CHECK(tp_gpus == std::vector<int>{0, 2, 4, 6, 8, 10, 12, 14});
+  CHECK(layout.gpu(1, 9) == 16 + 1 + 2);
+  // Megatron's --use-tp-pp-dp-mapping: the two stages of a replica are adjacent.
+  s.placement = *parse_rank_placement("tp-pp-dp", error);
+  layout = RankLayout(s);
+  CHECK(layout.gpu(1, 0) == 8);
+  CHECK(layout.gpu(0, 8) == 16);
+  // The default is the rank number.
+  s.placement = {};
+  layout = RankLayout(s);
+  CHECK(layout.gpu(1, 9) == 25);
+  CHECK(s.placement.text() == "tp-cp-dp-pp");
+
+  const auto refusal = [&](const std::string& text) {
+    std::string why;
+    return parse_rank_placement(text, why) ? std::string("accepted") : why;
+  };
+  CHECK_THAT(refusal("tp-tp-dp"), Catch::Matchers::Contains("\"tp\" appears twice"));
+  CHECK_THAT(refusal("tp-ep-dp"), Catch::Matchers::Contains("expert groups fold"));
+  CHECK_THAT(refusal("tp,dp"), Catch::Matchers::Contains("found \"tp,dp\""));
+  CHECK_THAT(refusal(""), Catch::Matchers::Contains("joined by '-'"));
+  // An axis above 1 left out is refused by the strategy's checks.
+  s.placement = *parse_rank_placement("tp-pp", error);
+  TransformerConfig model = small_model(4);
+  model.heads = model.kv_heads = 8;
+  CHECK_THROWS_WITH(validate_strategy(model, {1024, 16}, s, 32),
+                    Catch::Matchers::Contains("leaves out dp, whose degree is 2"));
+}
+
 TEST_CASE("ZB-H1 runs every pass once and holds back `stage` weight-gradient passes",
           "[lowering][zero-bubble]") {
   ParallelStrategy s;

@@ -231,3 +231,35 @@ TEST_CASE("several jittered steps give a distribution whose median step is the o
   CHECK_THAT(refusal(jittered, 0), Catch::Matchers::Contains("--steps: must be 1 to 1000"));
   CHECK_THAT(refusal(jittered, 1001), Catch::Matchers::Contains("--steps: must be 1 to 1000"));
 }
+
+TEST_CASE("placement moves ranks between nodes: TP across nodes is a real what-if at both fidelities",
+          "[scenario][cluster]") {
+  const nlohmann::json two_nodes = {{"system", "dgx-h100"}, {"nodes", 2}};
+  nlohmann::json inside = strategy("tp8-dp2", 8, 1, 2);
+  nlohmann::json across = inside;
+  across["name"] = "tp8-dp2 across";
+  across["placement"] = "dp-tp";
+  const nlohmann::json job = {inside, across};
+  const scenarios::Scenario analytic = scenario(two_nodes, job);
+  const scenarios::Scenario flow = scenario(two_nodes, job, "flow");
+  // The TP all-gathers and reduce-scatters of every layer now cross the NICs (4 GPUs of each TP group per
+  // node): the step grows by far more than the DP traffic it takes off them.
+  const scenarios::StrategyResult in_node = scenarios::run_strategy(analytic, 0);
+  const scenarios::StrategyResult spread = scenarios::run_strategy(analytic, 1);
+  CHECK(spread.step_time_s > in_node.step_time_s * 1.1);
+  CHECK(spread.time_breakdown_s.at("tp") > 1.5 * in_node.time_breakdown_s.at("tp"));
+  CHECK(spread.time_breakdown_s.at("dp") < in_node.time_breakdown_s.at("dp"));
+  // The two TP groups of a node leave it through different NICs: the fidelities agree.
+  CHECK(step(flow, 1) == Approx(spread.step_time_s).epsilon(0.01));
+  CHECK(step(flow, 0) == Approx(in_node.step_time_s).epsilon(0.01));
+
+  nlohmann::json bad = inside;
+  bad["placement"] = "tp-pp";
+  try {
+    scenario(two_nodes, {bad});
+    FAIL("a placement without dp was accepted");
+  } catch (const sim::InputError& e) {
+    CHECK_THAT(std::string(e.what()),
+               Catch::Matchers::Contains("/strategies/0/placement: leaves out dp, whose degree is 2"));
+  }
+}
