@@ -61,7 +61,17 @@ const std::string& FluidNetwork::resource_name(ResourceId resource) const {
 
 FlowId FluidNetwork::start_flow(std::span<const ResourceId> path, Bytes size, CompletionCallback on_complete,
                                 std::optional<Bandwidth> rate_cap) {
+  return start_flow(path, {}, size, std::move(on_complete), rate_cap);
+}
+
+FlowId FluidNetwork::start_flow(std::span<const ResourceId> path, std::span<const double> weights, Bytes size,
+                                CompletionCallback on_complete, std::optional<Bandwidth> rate_cap) {
   for (ResourceId resource : path) check_resource(resource);
+  if (!weights.empty() && weights.size() != path.size())
+    throw SimulationError("a weighted flow needs one weight per path element");
+  for (double weight : weights) {
+    if (!(weight > 0.0) || !std::isfinite(weight)) throw SimulationError("flow weights must be positive");
+  }
   if (rate_cap && rate_cap->bytes_per_s() <= 0.0)
     throw SimulationError("flow with a zero rate cap never completes");
   if (path.empty() && !rate_cap)
@@ -80,6 +90,7 @@ FlowId FluidNetwork::start_flow(std::span<const ResourceId> path, Bytes size, Co
   flow.serial = next_serial_++;
   flow.path.clear();
   for (ResourceId resource : path) flow.path.push_back(resource.index);
+  flow.weights.assign(weights.begin(), weights.end());
   flow.size = size.as_double();
   flow.remaining = flow.size;
   flow.rate = 0.0;
@@ -125,8 +136,9 @@ Bandwidth FluidNetwork::load(ResourceId resource) {
   recompute_if_changed();
   double total = 0.0;
   for (std::uint32_t slot : active_) {
-    for (std::uint32_t r : flows_[slot].path) {
-      if (r == resource.index) total += flows_[slot].rate;
+    const Flow& flow = flows_[slot];
+    for (std::size_t i = 0; i < flow.path.size(); ++i) {
+      if (flow.path[i] == resource.index) total += flow.rate * (flow.weights.empty() ? 1.0 : flow.weights[i]);
     }
   }
   return Bandwidth::from_bytes_per_s(total);
@@ -157,7 +169,14 @@ void FluidNetwork::recompute() {
   changed_ = false;
   queue_.cancel(recompute_event_);
   problem_.clear_flows();
-  for (std::uint32_t slot : active_) problem_.add_flow(flows_[slot].path, flows_[slot].rate_cap);
+  for (std::uint32_t slot : active_) {
+    const Flow& flow = flows_[slot];
+    if (flow.weights.empty()) {
+      problem_.add_flow(flow.path, flow.rate_cap);
+    } else {
+      problem_.add_flow(flow.path, flow.weights, flow.rate_cap);
+    }
+  }
   rates_.assign(active_.size(), 0.0);
   solver_->solve(problem_, rates_);
   ++solve_count_;

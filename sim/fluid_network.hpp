@@ -55,6 +55,11 @@ class FluidNetwork {
 
   FlowId start_flow(std::span<const ResourceId> path, Bytes size, CompletionCallback on_complete,
                     std::optional<Bandwidth> rate_cap = std::nullopt);
+  // A flow that uses `weights[i]` of resource path[i] per unit of its rate (bandwidth_sharing.hpp): e.g. a
+  // bundle standing for k like flows, of one member's size, with weight k, or a bundle split over several
+  // links with each link's share. Weights are positive, one per path element.
+  FlowId start_flow(std::span<const ResourceId> path, std::span<const double> weights, Bytes size,
+                    CompletionCallback on_complete, std::optional<Bandwidth> rate_cap = std::nullopt);
   // Removes an active flow without calling its callback. Returns false if it was not active.
   bool cancel_flow(FlowId flow);
   bool is_active(FlowId flow) const;
@@ -62,7 +67,8 @@ class FluidNetwork {
   // Current rate and bytes left of an active flow (recomputes rates first if changes are pending).
   Bandwidth rate(FlowId flow);
   double remaining_bytes(FlowId flow);
-  // Sum of the rates of active flows crossing `resource` (counted per occurrence in their paths).
+  // Sum of the rates of active flows crossing `resource` (counted per occurrence in their paths, each times
+  // its weight there).
   Bandwidth load(ResourceId resource);
 
   std::size_t active_flow_count() const { return active_.size(); }
@@ -73,6 +79,7 @@ class FluidNetwork {
   struct Flow {
     std::uint64_t serial = 0;  // 0 while the slot is free
     std::vector<std::uint32_t> path;
+    std::vector<double> weights;  // parallel to path; empty: 1 each
     double size = 0.0;
     double remaining = 0.0;  // bytes
     double rate = 0.0;       // bytes per second

@@ -92,9 +92,32 @@ std::vector<sim::ResourceId> edge_path(const ClusterTopology& topology, int from
   return topology.nic_path(from / gpus, to / gpus, topology.nic_of(from));
 }
 
+// Every pair from a node's members to another's as one bundle (flow_collective.hpp): a flow of `pair_bytes`
+// whose weight on each resource is the number of pairs whose path crosses it.
+PlannedFlow node_pair_bundle(const ClusterTopology& topology, const std::vector<int>& from,
+                             const std::vector<int>& to, double pair_bytes,
+                             std::vector<std::pair<std::uint32_t, sim::ResourceId>>& uses) {
+  uses.clear();
+  for (int a : from) {
+    for (int b : to) {
+      for (const sim::ResourceId resource : topology.path(a, b)) uses.emplace_back(resource.index, resource);
+    }
+  }
+  std::sort(uses.begin(), uses.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  PlannedFlow bundle{{}, pair_bytes, std::nullopt, {}};
+  for (std::size_t i = 0; i < uses.size();) {
+    std::size_t j = i;
+    while (j < uses.size() && uses[j].first == uses[i].first) ++j;
+    bundle.path.push_back(uses[i].second);
+    bundle.weights.push_back(static_cast<double>(j - i));
+    i = j;
+  }
+  return bundle;
+}
+
 std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfile& system, CollectiveOp op,
                               sim::Bytes size, std::span<const int> gpus, const CollectiveScope& scope,
-                              const CollectiveEstimate& analytic) {
+                              const CollectiveEstimate& analytic, std::size_t pair_flow_limit) {
   const int n = static_cast<int>(gpus.size());
   const std::vector<std::vector<int>> nodes = by_node(topology, gpus);
   const double bytes = size.as_double();
@@ -138,7 +161,30 @@ std::vector<PlannedFlow> plan(const ClusterTopology& topology, const SystemProfi
       break;
     }
     case CollectiveAlgorithm::kPairwise: {
-      check_count(static_cast<double>(n) * (n - 1));
+      const double pairs = static_cast<double>(n) * (n - 1);
+      if (pairs > static_cast<double>(pair_flow_limit) && nodes.size() > 1) {
+        double inside = 0;
+        for (const std::vector<int>& members : nodes)
+          inside += static_cast<double>(members.size()) * static_cast<double>(members.size() - 1);
+        const auto node_count = static_cast<double>(nodes.size());
+        check_count(inside + node_count * (node_count - 1));
+        std::vector<std::pair<std::uint32_t, sim::ResourceId>> uses;
+        for (const std::vector<int>& from : nodes) {
+          for (const std::vector<int>& to : nodes) {
+            if (&from != &to) {
+              flows.push_back(node_pair_bundle(topology, from, to, bytes / n, uses));
+              continue;
+            }
+            for (int a : from) {
+              for (int b : to) {
+                if (a != b) flows.push_back({topology.path(a, b), bytes / n, std::nullopt});
+              }
+            }
+          }
+        }
+        break;
+      }
+      check_count(pairs);
       const std::vector<int> order = ring_order(nodes, one_ring, 0);
       for (int from : order) {
         for (int to : order) {
@@ -192,8 +238,8 @@ void FlowCollectiveRunner::start(CollectiveOp op, sim::Bytes size, std::span<con
   }
   const CollectiveScope scope = scope_of_gpus(gpus, topology_.gpus_per_node());
   const CollectiveEstimate analytic = analytic_collective(system_, op, size, scope);
-  run(plan(topology_, system_, op, size, gpus, scope, analytic), op, size, std::max(scope.ranks(), 2),
-      analytic, std::move(on_done));
+  run(plan(topology_, system_, op, size, gpus, scope, analytic, pair_flow_limit_), op, size,
+      std::max(scope.ranks(), 2), analytic, std::move(on_done));
 }
 
 void FlowCollectiveRunner::start_point_to_point(int from_gpu, int to_gpu, sim::Bytes size, Done on_done) {
@@ -251,7 +297,7 @@ void FlowCollectiveRunner::run(std::vector<PlannedFlow> flows, CollectiveOp op, 
   auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
   for (const PlannedFlow& flow : flows) {
     network_.start_flow(
-        flow.path, sim::Bytes::from_count(static_cast<std::int64_t>(std::ceil(flow.bytes))),
+        flow.path, flow.weights, sim::Bytes::from_count(static_cast<std::int64_t>(std::ceil(flow.bytes))),
         [remaining, shared_finish](sim::FlowId) {
           if (--*remaining == 0) (*shared_finish)();
         },

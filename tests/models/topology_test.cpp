@@ -120,6 +120,47 @@ TEST_CASE("a communicator of every other GPU spreads its rings over its own NICs
         Approx(first_four).epsilon(0.01));
 }
 
+TEST_CASE("all-to-all node-pair bundles give what the pairs give, at a fraction of the flows", "[topology]") {
+  const SystemProfile system = synthetic_system(8, 4);
+  // The all-to-all's time over 8 nodes, pair by pair (limit above its 4,032 pairs) or bundled (limit 0),
+  // optionally beside a larger all-to-all over nodes 0 and 1 that contends for their NICs.
+  const auto time_of = [&](TopologyOptions options, std::size_t pair_limit, bool neighbour) {
+    strata::sim::EventQueue queue;
+    strata::sim::FluidNetwork network(queue, std::make_unique<strata::sim::MaxMinFairSolver>());
+    const ClusterTopology topology(network, system, 8, options);
+    FlowCollectiveRunner runner(queue, network, topology, system);
+    runner.set_pair_flow_limit(pair_limit);
+    double seconds = 0;
+    runner.start(CollectiveOp::kAllToAll, Bytes::from_gib(1), {8, 8},
+                 [&](const CollectiveEstimate& e) { seconds = e.time.seconds(); });
+    if (neighbour) runner.start(CollectiveOp::kAllToAll, Bytes::from_gib(8), {2, 8}, nullptr);
+    queue.run();
+    return seconds;
+  };
+  TopologyOptions oversubscribed;
+  oversubscribed.oversubscription = 2;
+  oversubscribed.leaf_radix = 8;
+  TopologyOptions rails;
+  rails.kind = TopologyKind::kRailOptimized;
+  rails.leaf_radix = 4;
+  rails.oversubscription = 2;
+  for (const TopologyOptions& options : {TopologyOptions{}, oversubscribed, rails}) {
+    INFO(kTopologyKindNames.name(options.kind) << " " << options.oversubscription << ":1");
+    CHECK(time_of(options, 0, false) == Approx(time_of(options, 1'000'000, false)).epsilon(1e-6));
+    // Beside other traffic the bundle moves at its slowest pair's pace, as the exchange does: it ends when
+    // its last pair does.
+    CHECK(time_of(options, 0, true) == Approx(time_of(options, 1'000'000, true)).epsilon(0.02));
+  }
+  // The neighbour does contend on the non-blocking tree (its nodes' NICs): 0.075 s alone, 0.086 s beside it.
+  CHECK(time_of({}, 0, true) > 1.1 * time_of({}, 0, false));
+  // 1,024 GPUs: 1,047,552 pairs were over the flow limit; as bundles, 16,256 node pairs and 7,168 pairs
+  // inside nodes.
+  const SystemProfile big = synthetic_system(8, 8);
+  CHECK(flow_time(big, {}, CollectiveOp::kAllToAll, {128, 8}) ==
+        Approx(analytic_collective(big, CollectiveOp::kAllToAll, Bytes::from_gib(1), {128, 8}).time.seconds())
+            .epsilon(0.01));
+}
+
 TEST_CASE("rail-optimized keeps cross-node all-to-all off an oversubscribed core", "[topology]") {
   // 8 nodes x 8 GPUs, 4 NICs each = 32 NIC ports. Fat tree, 8 ports per leaf: 4 leaves of 2 nodes, so 6/7 of
   // the off-node traffic crosses the 2:1 core. Rail-optimized with 8-node groups: every rail is one switch

@@ -89,6 +89,30 @@ TEST_CASE("two concurrent transfers on the same link each get half", "[fluid]") 
   CHECK(f.done[1].first == "b");
 }
 
+TEST_CASE("a weighted flow stands for that many like flows", "[fluid]") {
+  // A bundle of weight 3 beside one plain flow on a 100 GB/s link: four shares, so the bundle's rate (one
+  // member's) is 25 GB/s, it uses 75 GB/s of the link, and its 1 GB member ends with the plain flow at 40 ms.
+  Fixture f;
+  const ResourceId link = f.network.add_resource("link", parse_bandwidth("100GB/s"));
+  const ResourceId other = f.network.add_resource("other", parse_bandwidth("100GB/s"));
+  const std::vector<ResourceId> path{link, other};
+  const std::vector<double> weights{3.0, 1.5};
+  const FlowId bundle = f.network.start_flow(path, weights, parse_bytes("1GB"),
+                                             [&](FlowId) { f.done.emplace_back("bundle", f.queue.now()); });
+  const FlowId plain = f.start("plain", {link}, "1GB");
+  CHECK(f.network.rate(bundle).gb_per_s() == Approx(25.0));
+  CHECK(f.network.rate(plain).gb_per_s() == Approx(25.0));
+  CHECK(f.network.load(link).gb_per_s() == Approx(100.0));
+  CHECK(f.network.load(other).gb_per_s() == Approx(37.5));
+  f.queue.run();
+  CHECK(f.finished("bundle") == SimTime::from_ms(40));
+  CHECK(f.finished("plain") == SimTime::from_ms(40));
+  const std::vector<double> bad{1.0};
+  CHECK_THROWS_AS(f.network.start_flow(path, bad, parse_bytes("1GB"), nullptr), SimulationError);
+  const std::vector<double> zero{1.0, 0.0};
+  CHECK_THROWS_AS(f.network.start_flow(path, zero, parse_bytes("1GB"), nullptr), SimulationError);
+}
+
 TEST_CASE("a capacity change mid-flow changes the rate from then on", "[fluid]") {
   // 10 GB at 10 GB/s; at 0.5 s the link drops to 5 GB/s: 5 GB left at 5 GB/s = 1 s -> ends at 1.5 s.
   Fixture f;
