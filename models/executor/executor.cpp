@@ -271,6 +271,9 @@ void Executor::finished(TaskId id, sim::SimTime start) {
   if (timeline_ != nullptr) trace(id, start);
   const bool device_compute = task.type == TaskType::kCompute && task.compute.kind != ComputeKind::kHost;
   attribution_.ran(task.rank, task.stream, task.category, start, queue_.now(), device_compute);
+  if (rank_end_.size() <= static_cast<std::size_t>(task.rank))
+    rank_end_.resize(static_cast<std::size_t>(task.rank) + 1);
+  rank_end_[static_cast<std::size_t>(task.rank)] = queue_.now();
   ++completed_;
   scheduler_.finished(id);
   if (on_finished_) on_finished_(id);
@@ -300,6 +303,9 @@ ExecutionResult Executor::result() {
   result.compute_seconds = attribution_.compute_seconds();
   result.time_breakdown = attribution_.finish(result.makespan);
   result.tasks_run = completed_;
+  result.rank_end_seconds.assign(static_cast<std::size_t>(graph_.ranks), 0.0);
+  for (std::size_t rank = 0; rank < rank_end_.size() && rank < result.rank_end_seconds.size(); ++rank)
+    result.rank_end_seconds[rank] = rank_end_[rank].seconds();
   result.events = queue_.executed();
   return result;
 }

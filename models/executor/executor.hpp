@@ -49,6 +49,7 @@ struct ExecutionResult {
       peak_memory_breakdown;                  // per rank: bytes by category at the peak
   std::vector<double> compute_seconds;        // per rank, time in compute tasks
   std::vector<TimeBreakdown> time_breakdown;  // per rank: where its step went (time_attribution.hpp)
+  std::vector<double> rank_end_seconds;       // per rank: when its last task finished (0: it had none)
   std::uint64_t tasks_run = 0;
   std::uint64_t events = 0;
 };
@@ -122,6 +123,7 @@ class Executor {
   std::vector<sim::SimTime> stream_start_;  // per task, with a timeline
   FinishedCallback on_finished_;
   std::uint64_t completed_ = 0;
+  std::vector<sim::SimTime> rank_end_;  // per rank: its last task's end so far
   bool ran_ = false;
 };
 

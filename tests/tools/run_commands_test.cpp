@@ -257,6 +257,29 @@ TEST_CASE("run --steps reports the step-time distribution of a jittered cluster"
   fs::remove_all(dir);
 }
 
+TEST_CASE("jobs runs two scenarios on one cluster and prints what each costs the other", "[cli][jobs]") {
+  const fs::path dir = fresh_dir("jobs");
+  std::ofstream(dir / "job.json") << R"({"name": "job", "cluster": {"system": "dgx-h100", "nodes": 1},
+    "model": {"architectures": ["LlamaForCausalLM"], "num_hidden_layers": 2, "hidden_size": 1024,
+              "num_attention_heads": 8, "num_key_value_heads": 8, "intermediate_size": 4096,
+              "vocab_size": 32000, "max_position_embeddings": 2048, "hidden_act": "silu"},
+    "training": {"seq_len": 1024, "global_batch": 8}, "strategies": [{"name": "dp8", "dp": 8}]})";
+  std::ofstream(dir / "jobs.json") << R"({"name": "pair", "cluster": {"system": "dgx-h100", "nodes": 2},
+    "jobs": [{"name": "a", "scenario": "job.json", "nodes": [0]},
+             {"name": "b", "scenario": "job.json", "nodes": [1]}]})";
+  const CliRun table = run({"jobs", (dir / "jobs.json").string()});
+  INFO(table.err);
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.find("slowdown") != std::string::npos);
+  const CliRun json = run({"jobs", (dir / "jobs.json").string(), "--json"});
+  const nlohmann::json report = nlohmann::json::parse(json.out);
+  CHECK(report["strata_jobs_report"] == 1);
+  CHECK(report["jobs"].size() == 2);
+  CHECK(report["jobs"][0]["slowdown_pct"] == 0.0);  // one node each: they share nothing
+  CHECK(run({"jobs", (dir / "absent.json").string()}).exit_code == 2);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("search prunes, simulates and ranks within the bounds", "[cli][search]") {
   const fs::path dir = fresh_dir("search");
   std::ofstream(dir / "s.json")

@@ -51,6 +51,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_graph_commands(app, out);
   add_trace_commands(app, out);
   add_run_command(app, out);
+  add_jobs_command(app, out);
   add_search_command(app, out);
   add_sweep_command(app, out);
   add_validate_command(app, out);

@@ -30,6 +30,8 @@ void add_graph_commands(CLI::App& app, std::ostream& out);
 
 // `strata run`: every strategy of a scenario, ranked; report.json, report.html, traces.
 void add_run_command(CLI::App& app, std::ostream& out);
+// `strata jobs`: several training scenarios sharing one cluster's network, each alone vs together.
+void add_jobs_command(CLI::App& app, std::ostream& out);
 // trace info, trace import (trace_commands.cpp).
 void add_trace_commands(CLI::App& app, std::ostream& out);
 
