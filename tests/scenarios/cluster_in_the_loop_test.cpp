@@ -9,24 +9,11 @@
 #include "scenarios/runner/strategy_run.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/error.hpp"
+#include "small_llama.hpp"
 
 using namespace strata;
 
 namespace {
-
-// Llama-3-8B's layer shapes with 8 layers instead of 32: the same kernels and messages, a quarter of the
-// tasks (every rank is simulated once a cluster has overrides or runs at flow fidelity).
-nlohmann::json small_llama() {
-  return {{"architectures", {"LlamaForCausalLM"}},
-          {"num_hidden_layers", 8},
-          {"hidden_size", 4096},
-          {"num_attention_heads", 32},
-          {"num_key_value_heads", 8},
-          {"intermediate_size", 14336},
-          {"vocab_size", 128256},
-          {"max_position_embeddings", 8192},
-          {"hidden_act", "silu"}};
-}
 
 nlohmann::json strategy(const std::string& name, int tp, int pp, int dp) {
   nlohmann::json out = {{"name", name}, {"tp", tp}, {"pp", pp}, {"dp", dp}, {"sequence_parallel", tp > 1}};

@@ -13,6 +13,7 @@
 #include "scenarios/jobs/shared_cluster_run.hpp"
 #include "scenarios/runner/strategy_run.hpp"
 #include "sim/error.hpp"
+#include "small_llama.hpp"
 
 using namespace strata;
 namespace fs = std::filesystem;
@@ -22,18 +23,9 @@ namespace {
 // Llama-3-8B's layer shapes with 8 layers, on 2 DGX H100 nodes: pure data parallelism (every gradient
 // crosses the network) or TP8 DP2.
 nlohmann::json job_scenario(const std::string& system = "dgx-h100") {
-  const nlohmann::json model = {{"architectures", {"LlamaForCausalLM"}},
-                                {"num_hidden_layers", 8},
-                                {"hidden_size", 4096},
-                                {"num_attention_heads", 32},
-                                {"num_key_value_heads", 8},
-                                {"intermediate_size", 14336},
-                                {"vocab_size", 128256},
-                                {"max_position_embeddings", 8192},
-                                {"hidden_act", "silu"}};
   return {{"name", "job"},
           {"cluster", {{"system", system}, {"nodes", 2}}},
-          {"model", model},
+          {"model", small_llama()},
           {"training", {{"seq_len", 2048}, {"global_batch", 16}}},
           {"strategies",
            {{{"name", "dp16"}, {"dp", 16}, {"zero", 1}},
