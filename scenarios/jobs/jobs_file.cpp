@@ -26,11 +26,12 @@ std::vector<int> read_nodes(const nlohmann::json& value, const JsonLocation& at,
   }
   const auto& list = sim::json_array(value, at);
   if (list.empty()) at.fail("a job needs at least one node");
+  std::vector<bool> listed(static_cast<std::size_t>(cluster_nodes), false);
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto node = static_cast<int>(sim::json_integer(list[i], at.child(i), 0, cluster_nodes - 1));
-    for (int earlier : nodes) {
-      if (earlier == node) at.child(i).fail("node " + std::to_string(node) + " is listed twice");
-    }
+    if (listed[static_cast<std::size_t>(node)])
+      at.child(i).fail("node " + std::to_string(node) + " is listed twice");
+    listed[static_cast<std::size_t>(node)] = true;
     nodes.push_back(node);
   }
   return nodes;

@@ -117,6 +117,8 @@ TEST_CASE("bad jobs files name the file and path", "[scenario][jobs]") {
   CHECK_THAT(files.error(doc), Contains("/jobs/1/nodes: node 2 already runs job \"a\""));
   doc["jobs"][1]["nodes"] = {{"first", 3}, {"count", 2}};
   CHECK_THAT(files.error(doc), Contains("/jobs/1/nodes: nodes 3 to 4 do not fit the cluster's 4 nodes"));
+  doc["jobs"][1]["nodes"] = {1, 1};
+  CHECK_THAT(files.error(doc), Contains("/jobs/1/nodes/1: node 1 is listed twice"));
   doc["jobs"][1]["nodes"] = {3};
   CHECK_THAT(files.error(doc), Contains("/jobs/1/nodes: gives 1 nodes, but job.json's strategies are for 2"));
   doc = jobs_document(2);
