@@ -131,8 +131,19 @@ ClusterOverride read_override(JsonObjectReader r, const ClusterSpec& cluster,
           .fail("must be above zero (a node without a network cannot take part in the job)");
     }
   }
-  if (!entry.gpu && !entry.slowdown && !entry.nic_bandwidth)
-    r.location().fail("changes nothing: give \"gpu\", \"slowdown\" or \"nic_bandwidth\"");
+  if (const nlohmann::json* value = r.optional("nics_down")) {
+    const JsonLocation at = r.location_of("nics_down");
+    if (entry.nodes.empty()) at.fail("NICs belong to nodes: name them with \"nodes\", not \"gpus\"");
+    const int nics = cluster.system.nics_per_node.value;
+    if (nics < 1) at.fail("system " + cluster.system.name + " has no NICs");
+    entry.nics_down = indices(*value, at, nics, "NIC");
+    if (static_cast<int>(entry.nics_down.size()) == nics) {
+      at.fail("takes down all " + std::to_string(nics) +
+              " NICs of a node, which then cannot take part in the job; leave the node out of the cluster");
+    }
+  }
+  if (!entry.gpu && !entry.slowdown && !entry.nic_bandwidth && entry.nics_down.empty())
+    r.location().fail("changes nothing: give \"gpu\", \"slowdown\", \"nic_bandwidth\" or \"nics_down\"");
   r.finish();
   return entry;
 }
@@ -161,6 +172,8 @@ std::vector<ClusterOverride> read_overrides(const nlohmann::json& value, const J
     }
     if (entry.nic_bandwidth)
       for (int node : entry.nodes) claim("nic_bandwidth", node, "node");
+    if (!entry.nics_down.empty())
+      for (int node : entry.nodes) claim("nics_down", node, "node");
     out.push_back(std::move(entry));
   }
   return out;
@@ -188,6 +201,9 @@ models::ClusterHardware ClusterSpec::hardware() const {
     }
     if (entry.nic_bandwidth) {
       for (int node : entry.nodes) hardware.set_nic_bandwidth(node, *entry.nic_bandwidth);
+    }
+    if (!entry.nics_down.empty()) {
+      for (int node : entry.nodes) hardware.set_nics_down(node, entry.nics_down);
     }
   }
   if (jitter) hardware.set_jitter(*jitter);

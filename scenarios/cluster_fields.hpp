@@ -1,7 +1,7 @@
 // A scenario's "cluster" (scenarios/README.md, "Cluster"): the node type, how many nodes and GPUs of each
 // are used, NIC overrides, the inter-node topology (flow fidelity) and per-GPU or per-node overrides: another
-// GPU profile (mixed generations), a slowdown (a straggler), a slower NIC (a degraded link); and per-kernel
-// time jitter.
+// GPU profile (mixed generations), a slowdown (a straggler), a slower NIC (a degraded link) or NICs down (a
+// rail down); and per-kernel time jitter.
 #pragma once
 
 #include <optional>
@@ -23,6 +23,7 @@ struct ClusterOverride {
   std::optional<models::GpuProfile> gpu;
   std::optional<double> slowdown;               // >= 1: kernel time x slowdown
   std::optional<sim::Bandwidth> nic_bandwidth;  // per NIC of each named node
+  std::vector<int> nics_down;                   // NICs of each named node that are down (a rail down)
 };
 
 struct ClusterSpec {

@@ -1,9 +1,9 @@
 // The hardware of every GPU of a cluster: its node type (system profile: GPUs per node, NVLink, NICs, host
 // memory) and the GPU profile of each GPU, the same for all unless a GPU is given another (a cluster mixing
 // GPU generations). Besides, per GPU a slowdown of its kernels (a straggler: thermal throttling, a noisy
-// neighbour), per node the line rate of its NICs (a degraded link), and kernel-time jitter (run-to-run noise
-// of every GPU kernel). The executor looks each rank's GPU up here (DESIGN.md, "Engine": hardware is per
-// rank); the network back ends read the NIC rates.
+// neighbour), per node the line rate of its NICs (a degraded link) and the NICs that are down (a rail down),
+// and kernel-time jitter (run-to-run noise of every GPU kernel). The executor looks each rank's GPU up here
+// (DESIGN.md, "Engine": hardware is per rank); the network back ends read the NIC rates.
 //
 // Holds references: the profiles must outlive it.
 #pragma once
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
@@ -57,11 +58,30 @@ class ClusterHardware {
     return found == nics_.end() ? system_->nic_bandwidth.value : found->second;
   }
   void set_nic_bandwidth(int node, sim::Bandwidth rate) { nics_[node] = rate; }
-  bool has_nic_overrides() const { return !nics_.empty(); }
+  // NICs of `node` that are missing or down (a rail down), ascending; the node keeps at least one.
+  const std::vector<int>& nics_down(int node) const {
+    static const std::vector<int> kNone;
+    const auto found = nics_down_.find(node);
+    return found == nics_down_.end() ? kNone : found->second.nics;
+  }
+  void set_nics_down(int node, std::vector<int> nics);
+  // The NIC traffic meant for NIC `nic` of `node` leaves through: itself, or when it is down the next
+  // working one in index order (wrapping), reached over NVLink as NCCL's PXN reaches a NIC of another rail.
+  int working_nic(int node, int nic) const;
+  // How many of the node's NCCL channels the busiest working NIC carries against one when all work: the
+  // channels keep one per NIC, each down NIC's going to its working_nic, so a ring collective through the
+  // node moves at 1 / this of its pace (1 without NICs down).
+  int channels_per_working_nic(int node) const {
+    const auto found = nics_down_.find(node);
+    return found == nics_down_.end() ? 1 : found->second.busiest_channels;
+  }
+  bool has_nic_overrides() const { return !nics_.empty() || !nics_down_.empty(); }
   const std::optional<KernelJitter>& jitter() const { return jitter_; }
   void set_jitter(KernelJitter jitter) { jitter_ = jitter; }
   // Nothing set: every GPU and node alike, so symmetric ranks may be simulated once.
-  bool uniform() const { return gpus_.empty() && slowdowns_.empty() && nics_.empty() && !jitter_; }
+  bool uniform() const {
+    return gpus_.empty() && slowdowns_.empty() && nics_.empty() && nics_down_.empty() && !jitter_;
+  }
 
  private:
   const SystemProfile* system_;
@@ -69,6 +89,11 @@ class ClusterHardware {
   std::map<int, const GpuProfile*> gpus_;
   std::map<int, double> slowdowns_;
   std::map<int, sim::Bandwidth> nics_;
+  struct DownNics {
+    std::vector<int> nics;     // ascending
+    int busiest_channels = 1;  // channels_per_working_nic, computed once when set
+  };
+  std::map<int, DownNics> nics_down_;
   std::optional<KernelJitter> jitter_;
 };
 

@@ -17,14 +17,17 @@ double nic_share(const SystemProfile& system, sim::Bandwidth nic_rate) {
          system.gpus_per_node.value;
 }
 
-// Bytes per second of one GPU's port (analytic_backend.hpp); the NIC share follows its node's NIC rate.
+// Bytes per second of one GPU's port (analytic_backend.hpp); the NIC share follows its node's NIC rate and,
+// with NICs down, the busiest working NIC's load (ClusterHardware::channels_per_working_nic).
 double capacity(const ClusterHardware& hardware, int gpu, GpuPort port) {
   const SystemProfile& system = hardware.system();
+  const int node = gpu / hardware.gpus_per_node();
   switch (port) {
     case GpuPort::kNvlinkOut:
     case GpuPort::kNvlinkIn: return system.collectives.ring_busbw.value.bytes_per_s();
     case GpuPort::kNicOut:
-    case GpuPort::kNicIn: return nic_share(system, hardware.nic_bandwidth(gpu / hardware.gpus_per_node()));
+    case GpuPort::kNicIn:
+      return nic_share(system, hardware.nic_bandwidth(node)) / hardware.channels_per_working_nic(node);
     case GpuPort::kHostLinkToDevice: return system.host_to_device.value.bytes_per_s();
     case GpuPort::kHostLinkToHost: return system.device_to_host.value.bytes_per_s();
   }

@@ -17,8 +17,10 @@ FlowBackend::FlowBackend(sim::EventQueue& queue, const ClusterHardware& hardware
                          const TopologyOptions& topology)
     : queue_(queue),
       network_(queue, std::make_unique<sim::MaxMinFairSolver>()),
-      topology_(network_, hardware.system(), nodes_for(hardware, gpus), topology,
-                [&hardware](int node) { return hardware.nic_bandwidth(node); }),
+      topology_(
+          network_, hardware.system(), nodes_for(hardware, gpus), topology,
+          [&hardware](int node) { return hardware.nic_bandwidth(node); },
+          [&hardware](int node, int nic) { return hardware.working_nic(node, nic); }),
       tiers_(network_, hardware, nodes_for(hardware, gpus)),
       runner_(queue, network_, topology_, hardware.system()) {}
 

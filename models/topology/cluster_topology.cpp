@@ -15,7 +15,8 @@ sim::Bandwidth scaled(sim::Bandwidth rate, double factor) {
 
 ClusterTopology::ClusterTopology(sim::FluidNetwork& network, const SystemProfile& system, int nodes,
                                  const TopologyOptions& options,
-                                 const std::function<sim::Bandwidth(int node)>& nic_bandwidth)
+                                 const std::function<sim::Bandwidth(int node)>& nic_bandwidth,
+                                 const std::function<int(int node, int nic)>& working_nic)
     : options_(options),
       nodes_(nodes),
       gpus_per_node_(system.gpus_per_node.value),
@@ -45,6 +46,16 @@ ClusterTopology::ClusterTopology(sim::FluidNetwork& network, const SystemProfile
       nic_up_.push_back(network.add_resource(name + "-up", rate));
       nic_down_.push_back(network.add_resource(name + "-down", rate));
     }
+  }
+  if (working_nic) {
+    bool any_down = false;
+    for (int node = 0; node < nodes; ++node) {
+      for (int k = 0; k < nics_per_node_; ++k) {
+        working_.push_back(working_nic(node, k));
+        any_down = any_down || working_.back() != k;
+      }
+    }
+    if (!any_down) working_.clear();
   }
   // Assign NIC ports to switches, then give each switch pooled uplinks sized by its ports.
   std::vector<int> ports_per_switch;
@@ -90,9 +101,11 @@ bool ClusterTopology::same_nvlink_domain(int gpu_a, int gpu_b) const {
   return node_of(gpu_a) / domain_nodes_ == node_of(gpu_b) / domain_nodes_;
 }
 
-int ClusterTopology::nic_of(int gpu) const {
+int ClusterTopology::rail_of(int gpu) const {
   return nics_per_node_ < 1 ? 0 : (gpu % gpus_per_node_) * nics_per_node_ / gpus_per_node_;
 }
+
+int ClusterTopology::nic_of(int gpu) const { return working(node_of(gpu), rail_of(gpu)); }
 
 int ClusterTopology::gpu_on_rail(int node, int rail) const {
   // The first GPU of the node that uses NIC `rail`.
@@ -104,8 +117,8 @@ int ClusterTopology::gpu_on_rail(int node, int rail) const {
 
 void ClusterTopology::append_fabric(std::vector<sim::ResourceId>& path, int from_node, int from_nic,
                                     int to_node, int to_nic) const {
-  const std::size_t from_port = port(from_node, from_nic);
-  const std::size_t to_port = port(to_node, to_nic);
+  const std::size_t from_port = port(from_node, working(from_node, from_nic));
+  const std::size_t to_port = port(to_node, working(to_node, to_nic));
   path.push_back(nic_up_[from_port]);
   const int from_switch = switch_of_port_[from_port];
   const int to_switch = switch_of_port_[to_port];
@@ -151,8 +164,17 @@ std::vector<sim::ResourceId> ClusterTopology::path(int from_gpu, int to_gpu) con
   if (from_gpu == to_gpu) return {};
   if (same_nvlink_domain(from_gpu, to_gpu)) return {nvlink_up(from_gpu), nvlink_down(to_gpu)};
   if (options_.kind == TopologyKind::kRailOptimized) return rail_path(from_gpu, to_gpu, nic_of(to_gpu));
+  // A GPU whose own NIC is down reaches the working one over NVLink, through the GPU attached to it (PXN).
   std::vector<sim::ResourceId> result;
+  if (nic_of(from_gpu) != rail_of(from_gpu)) {
+    result.push_back(nvlink_up(from_gpu));
+    result.push_back(nvlink_down(gpu_on_rail(node_of(from_gpu), nic_of(from_gpu))));
+  }
   append_fabric(result, node_of(from_gpu), nic_of(from_gpu), node_of(to_gpu), nic_of(to_gpu));
+  if (nic_of(to_gpu) != rail_of(to_gpu)) {
+    result.push_back(nvlink_up(gpu_on_rail(node_of(to_gpu), nic_of(to_gpu))));
+    result.push_back(nvlink_down(to_gpu));
+  }
   return result;
 }
 

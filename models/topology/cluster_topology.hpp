@@ -44,10 +44,13 @@ class ClusterTopology {
   // Adds every resource to `network`. Throws sim::InputError for bad options (oversubscription < 1, radix <
   // 1, tiers not 2 or 3) or a node type without NICs used for more than one NVLink domain.
   // `nic_bandwidth`, when given, is each NIC's line rate per node (a degraded node's below the system's;
-  // ClusterHardware::nic_bandwidth); the switches keep ports sized by the system's rate.
+  // ClusterHardware::nic_bandwidth); the switches keep ports sized by the system's rate. `working_nic`, when
+  // given, is the NIC traffic for a node's NIC leaves through (itself, or another when it is down:
+  // ClusterHardware::working_nic); a down NIC carries nothing.
   ClusterTopology(sim::FluidNetwork& network, const SystemProfile& system, int nodes,
                   const TopologyOptions& options,
-                  const std::function<sim::Bandwidth(int node)>& nic_bandwidth = nullptr);
+                  const std::function<sim::Bandwidth(int node)>& nic_bandwidth = nullptr,
+                  const std::function<int(int node, int nic)>& working_nic = nullptr);
 
   int nodes() const { return nodes_; }
   int gpus_per_node() const { return gpus_per_node_; }
@@ -65,15 +68,17 @@ class ClusterTopology {
   // so that the GPU leaving a node is attached to that NIC, and the receiving NIC writes to its GPU over
   // PCIe).
   std::vector<sim::ResourceId> nic_path(int from_node, int to_node, int rail) const;
-  int nic_of(int gpu) const;                  // local NIC index used by a GPU
+  int nic_of(int gpu) const;  // local NIC index used by a GPU (its rail's, or the working one)
   int gpu_on_rail(int node, int rail) const;  // the first GPU of `node` attached to NIC `rail`
   int nics_per_node() const { return nics_per_node_; }
 
  private:
   int node_of(int gpu) const { return gpu / gpus_per_node_; }
+  int rail_of(int gpu) const;  // the NIC a GPU is attached to, working or not
   void append_fabric(std::vector<sim::ResourceId>& path, int from_node, int from_nic, int to_node,
                      int to_nic) const;
   std::size_t port(int node, int nic) const { return static_cast<std::size_t>(node * nics_per_node_ + nic); }
+  int working(int node, int nic) const { return working_.empty() ? nic : working_[port(node, nic)]; }
 
   TopologyOptions options_;
   int nodes_;
@@ -81,8 +86,9 @@ class ClusterTopology {
   int nics_per_node_;
   int domain_nodes_;  // nodes per NVLink domain
   std::vector<sim::ResourceId> nvlink_up_, nvlink_down_;
-  std::vector<sim::ResourceId> nic_up_, nic_down_;        // by port(node, nic)
-  std::vector<int> switch_of_port_;                       // leaf (fat tree) or rail switch (rail-optimized)
+  std::vector<sim::ResourceId> nic_up_, nic_down_;  // by port(node, nic)
+  std::vector<int> working_;         // by port(node, nic): the NIC its traffic uses (empty: every NIC works)
+  std::vector<int> switch_of_port_;  // leaf (fat tree) or rail switch (rail-optimized)
   std::vector<sim::ResourceId> switch_up_, switch_down_;  // pooled uplinks per switch
   std::vector<sim::ResourceId> pod_up_, pod_down_;        // 3-tier fat tree
 };

@@ -120,6 +120,28 @@ TEST_CASE("a communicator of every other GPU spreads its rings over its own NICs
         Approx(first_four).epsilon(0.01));
 }
 
+TEST_CASE("a GPU whose NIC is down reaches the next working NIC over NVLink", "[topology]") {
+  const SystemProfile system = synthetic_system(8, 8);
+  strata::sim::EventQueue queue;
+  strata::sim::FluidNetwork network(queue, std::make_unique<strata::sim::MaxMinFairSolver>());
+  // NIC 3 of node 1 is down; its traffic leaves through NIC 4.
+  const ClusterTopology topology(network, system, 2, TopologyOptions{}, nullptr,
+                                 [](int node, int nic) { return node == 1 && nic == 3 ? 4 : nic; });
+  CHECK(topology.nic_of(3) == 3);
+  CHECK(topology.nic_of(8 + 3) == 4);
+  const auto names = [&](const std::vector<strata::sim::ResourceId>& path) {
+    std::vector<std::string> out;
+    for (const strata::sim::ResourceId r : path) out.push_back(network.resource_name(r));
+    return out;
+  };
+  // GPU 11 sends through GPU 12's NVLink port and node 1's NIC 4 (both NICs on one leaf); GPU 3 receives it
+  // on its own NIC.
+  CHECK(names(topology.path(11, 3)) ==
+        std::vector<std::string>{"gpu11/nvlink-up", "gpu12/nvlink-down", "node1/nic4-up", "node0/nic3-down"});
+  // A ring edge into node 1 on rail 3 lands on NIC 4 there.
+  CHECK(names(topology.nic_path(0, 1, 3)).back() == "node1/nic4-down");
+}
+
 TEST_CASE("all-to-all node-pair bundles give what the pairs give, at a fraction of the flows", "[topology]") {
   const SystemProfile system = synthetic_system(8, 4);
   // The all-to-all's time over 8 nodes, pair by pair (limit above its 4,032 pairs) or bundled (limit 0),

@@ -81,6 +81,32 @@ TEST_CASE("a NIC at a quarter rate slows the rings through its node, not a pipel
   CHECK(step(slow_nic, 1) == Approx(step(uniform, 1)).epsilon(0.01));
 }
 
+TEST_CASE("a NIC down puts its channel on the next NIC: the node's rings run at half pace at both fidelities",
+          "[scenario][cluster]") {
+  const nlohmann::json two_nodes = {{"system", "dgx-h100"}, {"nodes", 2}};
+  const nlohmann::json jobs = {strategy("dp16", 1, 1, 16), strategy("tp8-pp2", 8, 2, 1)};
+  const nlohmann::json rail_down = with(two_nodes, "overrides", {{{"nodes", {1}}, {"nics_down", {3}}}});
+  for (const char* fidelity : {"analytic", "flow"}) {
+    INFO(fidelity);
+    const scenarios::Scenario healthy = scenario(two_nodes, jobs, fidelity);
+    const scenarios::Scenario degraded = scenario(rail_down, jobs, fidelity);
+    // NIC 4 of node 1 carries its own channel and NIC 3's: the gradient rings through node 1 move at half
+    // pace, as with every NIC there at half rate.
+    const nlohmann::json halved =
+        with(two_nodes, "overrides", {{{"nodes", {1}}, {"nic_bandwidth", "200Gb/s"}}});
+    CHECK(step(degraded, 0) > 1.05 * step(healthy, 0));
+    CHECK(step(degraded, 0) == Approx(step(scenario(halved, jobs, fidelity), 0)).epsilon(0.02));
+    // The pipeline's activation sends barely use the NICs.
+    CHECK(step(degraded, 1) == Approx(step(healthy, 1)).epsilon(0.01));
+  }
+  // Two NICs down next to each other leave the third NIC three channels; analytic and flow agree within 5%
+  // (analytic stretches the NIC's share of the collective's time, flow shares the links as they are).
+  const nlohmann::json two_down = with(two_nodes, "overrides", {{{"nodes", {1}}, {"nics_down", {2, 3}}}});
+  const double analytic = step(scenario(two_down, jobs));
+  CHECK(analytic > step(scenario(rail_down, jobs)));
+  CHECK(step(scenario(two_down, jobs, "flow")) == Approx(analytic).epsilon(0.05));
+}
+
 TEST_CASE("flow fidelity agrees with analytic within 1% where nothing contends", "[scenario][cluster]") {
   const nlohmann::json two_nodes = {{"system", "dgx-h100"}, {"nodes", 2}};
   const nlohmann::json jobs = {strategy("dp16", 1, 1, 16), strategy("tp8-dp2", 8, 1, 2),
@@ -124,6 +150,14 @@ TEST_CASE("cluster overrides and topology keys refuse what they cannot mean", "[
   CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}, {"nic_bandwidth", "100Gb/s"}}})),
              Contains("NICs belong to nodes"));
   CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}}})), Contains("changes nothing"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}, {"nics_down", {0}}}})),
+             Contains("NICs belong to nodes"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"nodes", {0}}, {"nics_down", {8}}}})),
+             Contains("/cluster/overrides/0/nics_down/0"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"nodes", {0}}, {"nics_down", {0, 1, 2, 3, 4, 5, 6, 7}}}})),
+             Contains("takes down all 8 NICs"));
+  CHECK_THAT(error(with(one_node, "overrides", {{{"nodes", {0}}, {"nics_down", {1, 1}}}})),
+             Contains("repeats NIC 1"));
   CHECK_THAT(error(with(one_node, "overrides", {{{"gpus", {1}}, {"nodes", {0}}, {"slowdown", 2}}})),
              Contains("exactly one"));
   CHECK_THAT(error(with(one_node, "overrides",
