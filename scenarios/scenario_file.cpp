@@ -216,14 +216,23 @@ void Scenario::require_training(const std::string& command) const {
   }
 }
 
-const StrategySpec& Scenario::strategy(const std::string& wanted) const {
-  std::string names;
-  for (const StrategySpec& spec : strategies) {
-    if (spec.strategy.name == wanted) return spec;
-    names += (names.empty() ? "" : ", ") + spec.strategy.name;
+std::optional<std::size_t> Scenario::strategy_index(const std::string& wanted) const {
+  for (std::size_t i = 0; i < strategies.size(); ++i) {
+    if (strategies[i].strategy.name == wanted) return i;
   }
+  return std::nullopt;
+}
+
+std::string Scenario::strategy_names() const {
+  std::string names;
+  for (const StrategySpec& spec : strategies) names += (names.empty() ? "" : ", ") + spec.strategy.name;
+  return names;
+}
+
+const StrategySpec& Scenario::strategy(const std::string& wanted) const {
+  if (const std::optional<std::size_t> index = strategy_index(wanted)) return strategies[*index];
   throw sim::InputError(file.string(), "/strategies",
-                        "no strategy named \"" + wanted + "\" (have: " + names + ")");
+                        "no strategy named \"" + wanted + "\" (have: " + strategy_names() + ")");
 }
 
 Scenario read_scenario(const std::filesystem::path& path, const models::ProfileCatalog& profiles,

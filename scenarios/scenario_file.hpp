@@ -81,6 +81,9 @@ struct Scenario {
   std::string fidelity = "analytic";
   std::optional<SearchSpace> search;  // a search scenario has this instead of (or besides) strategies
   const StrategySpec& strategy(const std::string& name) const;  // InputError listing the names when unknown
+  // The index of the strategy called `name`, none when there is no such strategy.
+  std::optional<std::size_t> strategy_index(const std::string& name) const;
+  std::string strategy_names() const;  // "a, b, c", for errors
   // InputError naming the file when this is a serving scenario: `command` runs training scenarios only.
   void require_training(const std::string& command) const;
 };

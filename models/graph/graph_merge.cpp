@@ -26,6 +26,19 @@ ExecutionGraph placed_on(ExecutionGraph graph, std::span<const int> cluster_gpu,
 ExecutionGraph merge_graphs(std::vector<ExecutionGraph> parts, std::vector<int>* first_rank) {
   ExecutionGraph merged;
   if (first_rank != nullptr) first_rank->clear();
+  // Reserved at once: the jobs' graphs hold millions of tasks, and growing one doubling at a time moved
+  // (and page-faulted) every task several times.
+  std::size_t tasks = 0;
+  std::size_t groups = 0;
+  std::size_t ranks = 0;
+  for (const ExecutionGraph& part : parts) {
+    tasks += part.tasks.size();
+    groups += part.groups.size();
+    ranks += static_cast<std::size_t>(part.ranks);
+  }
+  merged.tasks.reserve(tasks);
+  merged.groups.reserve(groups);
+  merged.gpu_of_rank.reserve(ranks);
   std::uint64_t instances = 0;
   std::uint64_t tags = 0;
   for (ExecutionGraph& part : parts) {

@@ -188,10 +188,7 @@ void validate_strategy(const TransformerConfig& model, const TrainingSpec& train
   validate_experts(model, s);
   for (std::size_t i = static_cast<std::size_t>(s.placement.named); i < s.placement.order.size(); ++i) {
     const PlacementAxis axis = s.placement.order[i];
-    const int degree = axis == PlacementAxis::kTensor    ? s.tp
-                       : axis == PlacementAxis::kContext ? s.cp
-                       : axis == PlacementAxis::kData    ? s.dp
-                                                         : s.pp;
+    const int degree = s.degree(axis);
     if (degree > 1) {
       bad("placement", "leaves out " + std::string(kPlacementAxisNames.name(axis)) + ", whose degree is " +
                            str(degree) + ": name every axis above 1 (e.g. \"" + RankPlacement{}.text() +

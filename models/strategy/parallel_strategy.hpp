@@ -127,6 +127,16 @@ struct ParallelStrategy {
   bool hybrid_shard() const { return zero_shard() < dp * cp; }
   // Ranks of one pipeline stage, and the expert-data-parallel degree folded into them.
   int stage_ranks() const { return tp * cp * dp; }
+  // The degree of a placement axis (rank_placement.hpp): tp, cp, dp or pp.
+  int degree(PlacementAxis axis) const {
+    switch (axis) {
+      case PlacementAxis::kTensor: return tp;
+      case PlacementAxis::kContext: return cp;
+      case PlacementAxis::kData: return dp;
+      case PlacementAxis::kPipeline: return pp;
+    }
+    return 1;
+  }
   int expert_dp() const { return stage_ranks() / (ep * expert_tp); }
   // Tokens of the busiest expert over the mean that the expert work waits for: 1 under FSSDP's placement.
   double expert_load_imbalance() const { return fssdp ? 1.0 : moe_imbalance; }

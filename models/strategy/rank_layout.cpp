@@ -42,18 +42,21 @@ RankLayout::RankLayout(const ParallelStrategy& s)
       etp_(s.expert_tp),
       edp_(s.stage_ranks() / (s.ep * s.expert_tp)),
       shard_(s.zero_shard()),
-      placement_(s.placement) {}
+      placement_(s.placement),
+      degree_{s.degree(PlacementAxis::kTensor), s.degree(PlacementAxis::kContext),
+              s.degree(PlacementAxis::kData), s.degree(PlacementAxis::kPipeline)} {}
 
 int RankLayout::gpu(int stage, int local) const {
   if (placement_.is_default()) return stage * stage_ranks() + local;
-  const std::array<int, 4> index{local % tp_, local / tp_ % cp_, local / (tp_ * cp_), stage};
-  const std::array<int, 4> degree{tp_, cp_, dp_, pp_};
   int gpu = 0;
   int stride = 1;
   for (const PlacementAxis axis : placement_.order) {
-    const auto a = static_cast<std::size_t>(axis);
-    gpu += index[a] * stride;
-    stride *= degree[a];
+    const int index = axis == PlacementAxis::kTensor    ? local % tp_
+                      : axis == PlacementAxis::kContext ? local / tp_ % cp_
+                      : axis == PlacementAxis::kData    ? local / (tp_ * cp_)
+                                                        : stage;
+    gpu += index * stride;
+    stride *= degree_[static_cast<std::size_t>(axis)];
   }
   return gpu;
 }

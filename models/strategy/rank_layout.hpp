@@ -9,6 +9,7 @@
 // rank number: tensor-parallel ranks adjacent (inside a node), then context, data, and pipeline outermost.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,7 @@ class RankLayout {
  private:
   int tp_, cp_, dp_, pp_, ep_, etp_, edp_, shard_;
   RankPlacement placement_;
+  std::array<int, 4> degree_;  // by PlacementAxis: ParallelStrategy::degree
 };
 
 }  // namespace strata::models

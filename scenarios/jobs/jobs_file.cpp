@@ -105,16 +105,12 @@ JobsFile read_jobs_file(const std::filesystem::path& path, const models::Profile
     job.nodes = read_nodes(r.required("nodes"), r.location_of("nodes"), out.cluster.nodes);
     check_fits_cluster(job.scenario, out.cluster, job.nodes.size(), scenario_at, r.location_of("nodes"));
     if (const std::optional<std::string> strategy = r.optional_string("strategy")) {
-      std::string names;
-      const std::vector<StrategySpec>& strategies = job.scenario.strategies;
-      for (job.strategy = 0; job.strategy < strategies.size(); ++job.strategy) {
-        if (strategies[job.strategy].strategy.name == *strategy) break;
-        names += (names.empty() ? "" : ", ") + strategies[job.strategy].strategy.name;
-      }
-      if (job.strategy == strategies.size())
+      const std::optional<std::size_t> index = job.scenario.strategy_index(*strategy);
+      if (!index)
         r.location_of("strategy")
             .fail(scenario_file.filename().string() + " has no strategy named \"" + *strategy +
-                  "\" (have: " + names + ")");
+                  "\" (have: " + job.scenario.strategy_names() + ")");
+      job.strategy = *index;
     } else if (job.scenario.strategies.size() != 1) {
       r.location().fail("\"strategy\" is required: " + scenario_file.filename().string() + " has " +
                         std::to_string(job.scenario.strategies.size()) + " strategies");
