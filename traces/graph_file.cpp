@@ -64,6 +64,12 @@ nlohmann::json task_json(const models::Task& t) {
         task["compute"] = {{"kind", models::kComputeKindNames.name(t.compute.kind)},
                            {"flops", t.compute.flops},
                            {"bytes", t.compute.bytes}};
+        if (t.compute.kernels != 1) task["compute"]["kernels"] = t.compute.kernels;
+        if (t.compute.kind == ComputeKind::kAttention &&
+            t.compute.attention_kernel != models::FusedAttentionKernel::kFlashAttention2) {
+          task["compute"]["attention_kernel"] =
+              models::kFusedAttentionKernelNames.name(t.compute.attention_kernel);
+        }
         // A measured (or priced) kernel keeps its duration exactly, in picoseconds.
         if (t.compute.has_duration()) {
           task["compute"]["duration"] = std::to_string(t.compute.duration.ps()) + "ps";
@@ -104,6 +110,8 @@ double non_negative(const nlohmann::json& value, const JsonLocation& where) {
 // real kernel and within the 64-bit counts the cost models convert them to.
 constexpr double kMaxKernelFlops = 1e21;
 constexpr double kMaxKernelBytes = 0x1p60;
+// Kernels one memory-bound task may stand for (ComputeSpec::kernels): a copy per rank of the largest group.
+constexpr std::int64_t kMaxKernelsPerTask = 1'000'000;
 
 double bounded(const nlohmann::json& value, const JsonLocation& where, double max) {
   const double number = non_negative(value, where);
@@ -153,6 +161,17 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
     } else {
       t.compute.flops = bounded(c.required("flops"), c.location_of("flops"), kMaxKernelFlops);
       t.compute.bytes = bounded(c.required("bytes"), c.location_of("bytes"), kMaxKernelBytes);
+      if (c.optional("kernels") != nullptr) {
+        if (t.compute.kind != ComputeKind::kMemoryBound)
+          c.location_of("kernels").fail("has no effect: only a memory-bound task stands for several kernels");
+        t.compute.kernels = c.required_integer("kernels", 1, kMaxKernelsPerTask);
+      }
+      if (const nlohmann::json* kernel = c.optional("attention_kernel")) {
+        if (t.compute.kind != ComputeKind::kAttention)
+          c.location_of("attention_kernel").fail("has no effect: only an attention kernel has one");
+        t.compute.attention_kernel =
+            sim::json_word(*kernel, c.location_of("attention_kernel"), models::kFusedAttentionKernelNames);
+      }
       if (t.compute.has_duration()) {
         t.compute.duration = sim::json_duration(c.required("duration"), c.location_of("duration"));
       }

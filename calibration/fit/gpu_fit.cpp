@@ -185,8 +185,17 @@ models::GpuProfile fit_gpu_profile(const models::GpuProfile& base, const nlohman
   if (const nlohmann::json* attention = reader.optional("attention")) {
     const AttentionFit fit = fit_attention(gpu, *attention, root.child("attention"));
     if (fit.efficiency > 0) {
+      const double before = gpu.attention_efficiency.value;
       gpu.attention_efficiency = {std::min(1.0, fit.efficiency),
                                   provenance + ": cuDNN fused attention, " + fit.summary};
+      // The Triton kernel's rate is the fused kernel's over a published ratio: it follows the fit.
+      if (gpu.attention_triton_efficiency && before > 0) {
+        const double ratio = before / gpu.attention_triton_efficiency->value;
+        gpu.attention_triton_efficiency = {std::min(1.0, gpu.attention_efficiency.value / ratio),
+                                           "derived: the fitted efficiency.attention / " + number(ratio) +
+                                               ", the base profile's ratio (" +
+                                               gpu.attention_triton_efficiency->source + ")"};
+      }
     }
   }
 

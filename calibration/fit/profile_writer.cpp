@@ -38,23 +38,28 @@ nlohmann::json gpu_profile_json(const models::GpuProfile& gpu) {
   nlohmann::json gemm = nlohmann::json::object();
   for (const auto& [dtype, value] : gpu.gemm_max_efficiency)
     gemm[std::string(models::dtype_name(dtype))] = sourced(value, plain);
-  return {{"strata_profile", models::kProfileFormatVersion},
-          {"kind", "gpu"},
-          {"name", gpu.name},
-          {"display_name", gpu.display_name},
-          {"sm_count", sourced(gpu.sm_count, plain)},
-          {"memory",
-           {{"capacity", sourced(gpu.memory_capacity, bytes)},
-            {"bandwidth", sourced(gpu.memory_bandwidth, bandwidth)}}},
-          {"peak_flops", peaks},
-          {"efficiency",
-           {{"gemm_max", gemm},
-            {"gemm_tile",
-             {{"value", {gpu.gemm_tile.value.m, gpu.gemm_tile.value.n}}, {"source", gpu.gemm_tile.source}}},
-            {"gemm_tile_overhead", sourced(gpu.gemm_tile_overhead, duration)},
-            {"attention", sourced(gpu.attention_efficiency, plain)},
-            {"memory", sourced(gpu.memory_efficiency, plain)}}},
-          {"kernel_launch_overhead", sourced(gpu.kernel_launch_overhead, duration)}};
+  nlohmann::json result = {
+      {"strata_profile", models::kProfileFormatVersion},
+      {"kind", "gpu"},
+      {"name", gpu.name},
+      {"display_name", gpu.display_name},
+      {"sm_count", sourced(gpu.sm_count, plain)},
+      {"memory",
+       {{"capacity", sourced(gpu.memory_capacity, bytes)},
+        {"bandwidth", sourced(gpu.memory_bandwidth, bandwidth)}}},
+      {"peak_flops", peaks},
+      {"efficiency",
+       {{"gemm_max", gemm},
+        {"gemm_tile",
+         {{"value", {gpu.gemm_tile.value.m, gpu.gemm_tile.value.n}}, {"source", gpu.gemm_tile.source}}},
+        {"gemm_tile_overhead", sourced(gpu.gemm_tile_overhead, duration)},
+        {"attention", sourced(gpu.attention_efficiency, plain)},
+        {"memory", sourced(gpu.memory_efficiency, plain)}}},
+      {"kernel_launch_overhead", sourced(gpu.kernel_launch_overhead, duration)}};
+  if (gpu.attention_triton_efficiency) {
+    result["efficiency"]["attention_triton"] = sourced(*gpu.attention_triton_efficiency, plain);
+  }
+  return result;
 }
 
 }  // namespace strata::calibration

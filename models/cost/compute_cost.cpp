@@ -65,8 +65,19 @@ KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved) {
   return combine(gpu, 0.0, moved.as_double() / gpu.achievable_memory_bandwidth().bytes_per_s(), 1.0);
 }
 
-KernelTime fused_attention_time(const GpuProfile& gpu, sim::Flops flops, sim::Bytes moved) {
-  const double rate = gpu.peak(Dtype::kBf16).flops_per_s() * gpu.attention_efficiency.value;
+KernelTime fused_attention_time(const GpuProfile& gpu, sim::Flops flops, sim::Bytes moved,
+                                FusedAttentionKernel kernel) {
+  double efficiency = gpu.attention_efficiency.value;
+  if (kernel == FusedAttentionKernel::kTriton) {
+    if (!gpu.attention_triton_efficiency) {
+      throw sim::InputError(
+          "GPU profile " + gpu.name +
+          " has no efficiency.attention_triton: the Triton FlashAttention kernel's rate on it "
+          "is not known (add it with its source, or use \"attention\": \"fused\")");
+    }
+    efficiency = gpu.attention_triton_efficiency->value;
+  }
+  const double rate = gpu.peak(Dtype::kBf16).flops_per_s() * efficiency;
   return combine(gpu, flops.count() / rate,
                  moved.as_double() / gpu.achievable_memory_bandwidth().bytes_per_s(), 1.0);
 }

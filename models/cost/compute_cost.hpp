@@ -25,10 +25,23 @@
 
 #include "models/hardware/dtype.hpp"
 #include "models/hardware/gpu_profile.hpp"
+#include "sim/name_table.hpp"
 #include "sim/sim_time.hpp"
 #include "sim/units.hpp"
 
 namespace strata::models {
+
+// Which fused attention kernel runs; each has its own rate in the GPU profile (efficiency.attention and
+// efficiency.attention_triton).
+//  - kFlashAttention2: FlashAttention-2 class kernels (Dao 2023; Transformer Engine's and cuDNN's fused
+//    attention are priced alike).
+//  - kTriton: the FlashAttention kernel written in Triton (Dao-AILab flash_attn_triton.py, ported into
+//    llm-foundry as attn_impl "triton" for ALiBi's bias); Dao 2023 (FlashAttention-2, section 4.1) measures
+//    FlashAttention-2 1.3-2.5x faster than it on A100.
+enum class FusedAttentionKernel { kFlashAttention2, kTriton };
+inline constexpr sim::NameTable<FusedAttentionKernel, 2> kFusedAttentionKernelNames{
+    {{{FusedAttentionKernel::kFlashAttention2, "flash-attention-2"},
+      {FusedAttentionKernel::kTriton, "triton"}}}};
 
 struct GemmShape {
   std::int64_t m = 0;
@@ -56,8 +69,10 @@ KernelTime gemm_time(const GpuProfile& gpu, const GemmShape& shape, Dtype dtype)
 // A kernel limited by memory traffic (norms, element-wise ops, optimizer steps): bytes read plus written.
 // Zero bytes is no kernel at all (a graph's ordering marker): zero time, no launch overhead.
 KernelTime memory_bound_time(const GpuProfile& gpu, sim::Bytes moved);
-// A fused (FlashAttention-style) attention kernel: `flops` at attention_efficiency of the bf16 peak,
-// `moved` bytes of Q, K, V, O (and their gradients in backward) at the achievable memory bandwidth.
-KernelTime fused_attention_time(const GpuProfile& gpu, sim::Flops flops, sim::Bytes moved);
+// A fused (FlashAttention-style) attention kernel: `flops` at the kernel's efficiency of the bf16 peak,
+// `moved` bytes of Q, K, V, O (and their gradients in backward) at the achievable memory bandwidth. Throws
+// sim::InputError naming the profile when it has no efficiency for `kernel`.
+KernelTime fused_attention_time(const GpuProfile& gpu, sim::Flops flops, sim::Bytes moved,
+                                FusedAttentionKernel kernel = FusedAttentionKernel::kFlashAttention2);
 
 }  // namespace strata::models

@@ -10,10 +10,14 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
     case ComputeKind::kGemm: return gemm_time(gpu, compute.gemm, compute.dtype).total;
     case ComputeKind::kAttention:
       return fused_attention_time(gpu, sim::Flops::from_count(compute.flops),
-                                  sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes)))
+                                  sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes)),
+                                  compute.attention_kernel)
           .total;
-    case ComputeKind::kMemoryBound:
-      return memory_bound_time(gpu, sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes))).total;
+    case ComputeKind::kMemoryBound: {
+      const auto each = static_cast<std::int64_t>(compute.bytes / static_cast<double>(compute.kernels));
+      const sim::SimTime one = memory_bound_time(gpu, sim::Bytes::from_count(each)).total;
+      return compute.kernels == 1 ? one : sim::SimTime::from_ps(one.ps() * compute.kernels);
+    }
     case ComputeKind::kHost:
       return host_memory_bound_time(system, sim::Bytes::from_count(static_cast<std::int64_t>(compute.bytes)));
     case ComputeKind::kMeasured:

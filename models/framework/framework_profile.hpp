@@ -30,6 +30,15 @@ struct FrameworkProfile {
   // a gather waits until the GPU has finished the work queued before it (a device synchronisation before
   // each gather), so gathers and compute alternate.
   Sourced<bool> zero3_prefetch{true, "default"};
+  // True: ZeRO-3's collectives go through torch.distributed's list API, which stages through a flat buffer:
+  // all_gather copies the gathered buffer into each rank's output tensor after the collective, and
+  // reduce_scatter copies each rank's input into the buffer before it; one copy per rank of the group, on
+  // the collective's stream. False: the collective reads and writes one flat tensor (all_gather_into_tensor,
+  // reduce_scatter_tensor).
+  Sourced<bool> zero3_copies_per_rank{false, "default"};
+  // With per-tensor collectives: a weight tensor of fewer elements stays gathered once it has been (it is
+  // never released, so never gathered again per use); its gradient is still reduce-scattered. 0: none.
+  Sourced<double> zero3_persistence_threshold{0, "default"};
 };
 
 }  // namespace strata::models

@@ -88,8 +88,12 @@ struct ComputeSpec {
   GemmShape gemm;              // kGemm
   Dtype dtype = Dtype::kBf16;  // kGemm
   double flops = 0;            // kAttention (executed FLOPs)
-  double bytes = 0;            // kAttention, kMemoryBound and kHost: bytes read plus written
-  sim::SimTime duration;       // kMeasured, kMeasuredHost, kPriced
+  FusedAttentionKernel attention_kernel = FusedAttentionKernel::kFlashAttention2;  // kAttention
+  double bytes = 0;  // kAttention, kMemoryBound and kHost: bytes read plus written
+  // kMemoryBound: the task stands for this many equal kernels issued back to back on its stream (a loop of
+  // copies), each moving bytes / kernels and paying the per-kernel overhead.
+  std::int64_t kernels = 1;
+  sim::SimTime duration;  // kMeasured, kMeasuredHost, kPriced
 
   bool is_measured() const { return kind == ComputeKind::kMeasured || kind == ComputeKind::kMeasuredHost; }
   // The task carries its duration (measured, or priced by its workload) rather than a shape to cost.

@@ -30,7 +30,10 @@ struct GpuProfile {
   // Fixed time each wave of output tiles pays on top of its multiply-adds (operand pipeline fill, writing the
   // output tile): what makes small-K and small GEMMs slower than their FLOPs (compute_cost.hpp).
   Sourced<sim::SimTime> gemm_tile_overhead;
-  Sourced<double> attention_efficiency;          // fused attention rate / bf16 peak, in (0, 1]
+  Sourced<double> attention_efficiency;  // fused attention rate / bf16 peak, in (0, 1]
+  // The Triton FlashAttention kernel's rate / bf16 peak (compute_cost.hpp, FusedAttentionKernel::kTriton);
+  // absent where no source gives it.
+  std::optional<Sourced<double>> attention_triton_efficiency;
   Sourced<double> memory_efficiency;             // STREAM-like rate / memory_bandwidth, in (0, 1]
   Sourced<sim::SimTime> kernel_launch_overhead;  // fixed cost per kernel
 

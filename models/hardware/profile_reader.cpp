@@ -221,6 +221,8 @@ GpuProfile read_gpu_profile(const std::filesystem::path& path) {
   gpu.gemm_tile = read_sourced(efficiency, "gemm_tile", tile);
   gpu.gemm_tile_overhead = read_sourced(efficiency, "gemm_tile_overhead", sim::json_duration);
   gpu.attention_efficiency = read_sourced(efficiency, "attention", fraction);
+  if (efficiency.has("attention_triton"))
+    gpu.attention_triton_efficiency = read_sourced(efficiency, "attention_triton", fraction);
   gpu.memory_efficiency = read_sourced(efficiency, "memory", fraction);
   efficiency.finish();
   gpu.kernel_launch_overhead = read_sourced(root, "kernel_launch_overhead", sim::json_duration);
@@ -332,6 +334,18 @@ FrameworkProfile read_framework_profile(const std::filesystem::path& path) {
         return sim::json_word(value, where, kZero3CollectivesNames);
       });
   framework.zero3_prefetch = read_sourced(root, "zero3_prefetch", sim::json_bool);
+  framework.zero3_copies_per_rank = read_sourced(root, "zero3_copies_per_rank", sim::json_bool);
+  framework.zero3_persistence_threshold = read_sourced(
+      root, "zero3_persistence_threshold", [](const nlohmann::json& value, const JsonLocation& where) {
+        return static_cast<double>(sim::json_integer(value, where, 0, std::int64_t{1} << 50));
+      });
+  if (framework.zero3_persistence_threshold.value > 0 &&
+      framework.zero3_collectives.value != Zero3Collectives::kPerTensor) {
+    root.location_of("zero3_persistence_threshold")
+        .fail(
+            "has no effect: tensors stay gathered one by one only with \"zero3_collectives\": "
+            "\"per_tensor\"");
+  }
   root.finish();
   return framework;
 }

@@ -327,7 +327,10 @@ void LayerLowering::fused_core(int rank, const std::string& name, double factor,
                        (widths_.qk_head + widths_.v_head);
   const double bytes =
       factor * 2.0 * tokens_ * heads * (2.0 * widths_.qk_head + 2.0 * widths_.v_head);  // q, k, v, o
-  emit_.attention(rank, name, flops / blocks, bytes / blocks);
+  const FusedAttentionKernel kernel = t_.attention == AttentionKernel::kTriton
+                                          ? FusedAttentionKernel::kTriton
+                                          : FusedAttentionKernel::kFlashAttention2;
+  emit_.attention(rank, name, flops / blocks, bytes / blocks, kernel);
 }
 
 void LayerLowering::ring_core(int rank, int group, const std::string& name, bool backward) {

@@ -303,7 +303,7 @@ ActivationInputs activation_inputs(const TransformerConfig& model, const Trainin
   in.cp = strategy.cp;
   in.sequence_parallel = strategy.sequence_parallel;
   in.recompute = strategy.recompute;
-  in.fused_attention = training.attention == AttentionKernel::kFused;
+  in.fused_attention = training.attention != AttentionKernel::kUnfused;
   in.dropout = model.trained_with_dropout();
   in.fp8_linear_inputs = training.dtype == Dtype::kFp8;
   return in;

@@ -32,13 +32,17 @@ enum class ContextParallelComm { kRing, kUlysses };
 inline constexpr sim::NameTable<ContextParallelComm, 2> kContextParallelCommNames{
     {{{ContextParallelComm::kRing, "ring"}, {ContextParallelComm::kUlysses, "ulysses"}}}};
 
-// How the framework computes the attention core: one fused FlashAttention-style kernel (Dao et al. 2022;
-// Megatron-Core with Transformer Engine), or Megatron-LM's unfused path of 2021-22 (batched GEMM Q K^T, fused
-// scale-mask-softmax, dropout, batched GEMM with V), which materialises the s x s scores (Korthikanti et al.
-// 2022, section 4.1, counts them).
-enum class AttentionKernel { kFused, kUnfused };
-inline constexpr sim::NameTable<AttentionKernel, 2> kAttentionKernelNames{
-    {{{AttentionKernel::kFused, "fused"}, {AttentionKernel::kUnfused, "unfused"}}}};
+// How the framework computes the attention core: one fused FlashAttention-2 class kernel (Dao 2023;
+// Megatron-Core with Transformer Engine), the FlashAttention kernel written in Triton (llm-foundry's
+// attn_impl "triton", which its MPT benchmarks ran: scripts/train/benchmarking/submit_benchmarks.py
+// defaults --attn_impl to triton; compute_cost.hpp, FusedAttentionKernel), or Megatron-LM's unfused path of
+// 2021-22 (batched GEMM Q K^T, fused scale-mask-softmax, dropout, batched GEMM with V), which materialises
+// the s x s scores (Korthikanti et al. 2022, section 4.1, counts them).
+enum class AttentionKernel { kFused, kUnfused, kTriton };
+inline constexpr sim::NameTable<AttentionKernel, 3> kAttentionKernelNames{
+    {{{AttentionKernel::kFused, "fused"},
+      {AttentionKernel::kUnfused, "unfused"},
+      {AttentionKernel::kTriton, "triton"}}}};
 
 // A strategy's offload tier (strategies[].offload): "none" (HBM), "cpu" (host memory) or "nvme".
 inline constexpr sim::NameTable<MemoryTier, 3> kOffloadNames{

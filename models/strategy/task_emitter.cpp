@@ -74,11 +74,21 @@ TaskId TaskEmitter::memory_bound(int rank, std::string name, double bytes, std::
   return add(std::move(task));
 }
 
+TaskId TaskEmitter::copies(int rank, int stream, std::string name, double bytes, std::int64_t kernels,
+                           TimeCategory category, std::vector<TaskId> deps) {
+  Task task = make_task(rank, stream, TaskType::kCompute, std::move(name), category, std::move(deps));
+  task.compute.kind = ComputeKind::kMemoryBound;
+  task.compute.bytes = bytes;
+  task.compute.kernels = kernels;
+  return add(std::move(task));
+}
+
 TaskId TaskEmitter::attention(int rank, std::string name, double flops, double bytes,
-                              std::vector<TaskId> deps) {
+                              FusedAttentionKernel kernel, std::vector<TaskId> deps) {
   Task task =
       make_task(rank, kCompute, TaskType::kCompute, std::move(name), TimeCategory::kCompute, std::move(deps));
   task.compute.kind = ComputeKind::kAttention;
+  task.compute.attention_kernel = kernel;
   task.compute.flops = flops;
   task.compute.bytes = bytes;
   return add(std::move(task));

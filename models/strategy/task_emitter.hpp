@@ -80,8 +80,13 @@ class TaskEmitter {
   TaskId gemm(Dtype dtype, int rank, std::string name, double m, double n, double k,
               std::vector<TaskId> deps = {}, double batch = 1, int reserved_sms = 0);
   TaskId memory_bound(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
+  // `kernels` copy kernels issued back to back on `stream`, moving `bytes` (read plus written) in all, in
+  // `category` (ComputeSpec::kernels).
+  TaskId copies(int rank, int stream, std::string name, double bytes, std::int64_t kernels,
+                TimeCategory category, std::vector<TaskId> deps);
   // A fused attention kernel: executed FLOPs and bytes read plus written.
-  TaskId attention(int rank, std::string name, double flops, double bytes, std::vector<TaskId> deps = {});
+  TaskId attention(int rank, std::string name, double flops, double bytes, FusedAttentionKernel kernel,
+                   std::vector<TaskId> deps = {});
   TaskId collective(int rank, int group, CollectiveOp op, double bytes, TimeCategory category, int stream,
                     std::vector<TaskId> deps = {});
   TaskId transfer(int rank, Stream stream, TaskType type, int peer, double bytes, std::uint64_t tag,

@@ -241,21 +241,37 @@ class Builder {
   }
 
   // The parameters ZeRO-3 moves with one collective (framework.zero3_collectives): the layer's, or each of
-  // its weight tensors (layer_weight_tensors), on one GPU (dense / tp, experts / (ep x expert_tp)). Computed
-  // once per layer (zero3_units_).
-  const std::vector<SplitBytes>& zero3_units(int layer) const {
+  // its weight tensors (layer_weight_tensors), on one GPU (dense / tp, experts / (ep x expert_tp)). A tensor
+  // below framework.zero3_persistence_threshold elements stays gathered (`gathered` false: its gradient is
+  // reduce-scattered, its weights never gathered per use). Computed once per layer (zero3_units_).
+  struct Zero3Unit {
+    SplitBytes parameters;
+    bool gathered = true;
+  };
+  const std::vector<Zero3Unit>& zero3_units(int layer) const {
     return zero3_units_[static_cast<std::size_t>(layer)];
   }
-  std::vector<SplitBytes> zero3_units_of(int layer) const {
+  std::vector<Zero3Unit> zero3_units_of(int layer) const {
     if (s_.framework.zero3_collectives.value == Zero3Collectives::kPerLayer)
-      return {data_parallel_parameters(layer)};
-    std::vector<SplitBytes> units;
+      return {{data_parallel_parameters(layer), true}};
+    std::vector<Zero3Unit> units;
     for (const WeightTensor& t : layer_weight_tensors(m_, layer)) {
       if (t.expert && s_.fssdp) continue;
-      units.push_back(t.expert ? SplitBytes{0, t.parameters / (s_.ep * s_.expert_tp)}
-                               : SplitBytes{t.parameters / s_.tp, 0});
+      units.push_back({t.expert ? SplitBytes{0, t.parameters / (s_.ep * s_.expert_tp)}
+                                : SplitBytes{t.parameters / s_.tp, 0},
+                       t.parameters >= s_.framework.zero3_persistence_threshold.value});
     }
     return units;
+  }
+
+  // torch.distributed's list API around a ZeRO-3 collective of `bytes` (framework.zero3_copies_per_rank):
+  // one copy per rank of each group the bytes travel over (dense: the ZeRO shard group, experts: expert
+  // DP), each reading and writing its rank's part, on `stream` after `deps`.
+  TaskId per_rank_copies(int rank, const char* name, SplitBytes bytes, int stream, std::vector<TaskId> deps) {
+    const std::int64_t kernels =
+        (bytes.dense > 0 ? s_.zero_shard() : 0) + (bytes.expert > 0 ? s_.expert_dp() : 0);
+    return emit_.copies(rank, stream, name, 2.0 * bytes.total(), std::max<std::int64_t>(kernels, 1),
+                        TimeCategory::kDataParallel, std::move(deps));
   }
 
   // The dependencies of a layer's first task: with ZeRO-3, the all-gathers of its weights, issued once the
@@ -282,10 +298,14 @@ class Builder {
     }
     std::vector<TaskId> gathers;
     if (zero3()) {
-      for (const SplitBytes& unit : zero3_units(layer)) {
-        const SplitBytes bytes{unit.dense * kWeightBytes, unit.expert * kWeightBytes};
-        for (TaskId id : split_collective(rank, CollectiveOp::kAllGather, bytes, kGather, window))
-          gathers.push_back(id);
+      for (const Zero3Unit& unit : zero3_units(layer)) {
+        if (!unit.gathered) continue;
+        const SplitBytes bytes{unit.parameters.dense * kWeightBytes, unit.parameters.expert * kWeightBytes};
+        std::vector<TaskId> gathered =
+            split_collective(rank, CollectiveOp::kAllGather, bytes, kGather, window);
+        if (s_.framework.zero3_copies_per_rank.value && !gathered.empty())
+          gathered = {per_rank_copies(rank, "all_gather output copies", bytes, kGather, std::move(gathered))};
+        gathers.insert(gathers.end(), gathered.begin(), gathered.end());
       }
     }
     if (gathers.empty()) gathers = window;
@@ -353,9 +373,14 @@ class Builder {
     const SplitBytes bytes{p.dense * s_.gradient_bytes, p.expert * s_.gradient_bytes};
     if (buckets != nullptr) buckets->add(rank, bytes, ready);
     if (zero3() && run.last) {
-      for (const SplitBytes& unit : zero3_units(layer)) {
-        const SplitBytes unit_bytes{unit.dense * s_.gradient_bytes, unit.expert * s_.gradient_bytes};
-        for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, unit_bytes, kReduce, ready))
+      for (const Zero3Unit& unit : zero3_units(layer)) {
+        const SplitBytes unit_bytes{unit.parameters.dense * s_.gradient_bytes,
+                                    unit.parameters.expert * s_.gradient_bytes};
+        const TaskId staged =
+            s_.framework.zero3_copies_per_rank.value
+                ? per_rank_copies(rank, "reduce_scatter input copies", unit_bytes, kReduce, {ready})
+                : ready;
+        for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, unit_bytes, kReduce, staged))
           reductions.push_back(id);
       }
     }
@@ -629,9 +654,9 @@ class Builder {
   std::vector<RankGroups> groups_;                 // per simulated rank
   std::vector<std::vector<PipelinePass>> orders_;  // per stage
   double embedding_parameters_ = 0;
-  std::vector<SplitBytes> layer_parameters_;          // per global layer, on one GPU
-  std::vector<std::vector<SplitBytes>> zero3_units_;  // per global layer, with ZeRO-3 (zero3_units)
-  std::vector<double> activation_bytes_;              // per virtual stage, one micro-batch
+  std::vector<SplitBytes> layer_parameters_;         // per global layer, on one GPU
+  std::vector<std::vector<Zero3Unit>> zero3_units_;  // per global layer, with ZeRO-3 (zero3_units)
+  std::vector<double> activation_bytes_;             // per virtual stage, one micro-batch
 };
 
 }  // namespace

@@ -112,6 +112,12 @@ TEST_CASE("cuDNN attention rows give the attention efficiency: median over cases
   CHECK(fitted.attention_efficiency.value == Approx(efficiencies[1]));
   CHECK(fitted.attention_efficiency.value != Approx(base.attention_efficiency.value));
   CHECK(fitted.attention_efficiency.source.find("median of 3 cases") != std::string::npos);
+  // The Triton kernel's rate keeps its published ratio to the fused kernel's.
+  REQUIRE(base.attention_triton_efficiency);
+  REQUIRE(fitted.attention_triton_efficiency);
+  CHECK(fitted.attention_efficiency.value / fitted.attention_triton_efficiency->value ==
+        Approx(base.attention_efficiency.value / base.attention_triton_efficiency->value));
+  CHECK(fitted.attention_triton_efficiency->source.find("the base profile's ratio") != std::string::npos);
   // The model then reproduces a measured case's forward time within the spread of the three cases.
   const double forward_flops = 4.0 * 2 * 16 * 4096.0 * 4096.0 * 128;
   const double predicted =

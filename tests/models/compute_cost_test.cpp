@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/cost/compute_cost.hpp"
+#include "models/executor/task_cost.hpp"
 #include "sim/error.hpp"
 
 using namespace strata::models;
@@ -70,6 +71,34 @@ TEST_CASE("memory-bound and attention kernels follow the roofline", "[compute]")
   const KernelTime attention = fused_attention_time(gpu, strata::sim::Flops::from_count(1e12),
                                                     strata::sim::Bytes::from_count(1'000'000));
   CHECK(attention.total == SimTime::from_ms(40) + SimTime::from_us(2));
+}
+
+TEST_CASE("the Triton FlashAttention kernel runs at its own rate, refused where the profile has none",
+          "[compute]") {
+  GpuProfile gpu = synthetic_gpu();
+  const auto flops = strata::sim::Flops::from_count(1e12);
+  const auto bytes = strata::sim::Bytes::from_count(1'000'000);
+  CHECK_THROWS_WITH(fused_attention_time(gpu, flops, bytes, FusedAttentionKernel::kTriton),
+                    Catch::Contains("GPU profile synthetic has no efficiency.attention_triton"));
+  gpu.attention_triton_efficiency = strata::models::Sourced<double>{0.125, "test"};
+  // 1e12 FLOP at 0.125 * 100 TFLOP/s = 80 ms; FlashAttention-2 keeps its 40 ms.
+  CHECK(fused_attention_time(gpu, flops, bytes, FusedAttentionKernel::kTriton).total ==
+        SimTime::from_ms(80) + SimTime::from_us(2));
+  CHECK(fused_attention_time(gpu, flops, bytes).total == SimTime::from_ms(40) + SimTime::from_us(2));
+}
+
+TEST_CASE("a memory-bound task standing for several kernels pays each one's overhead", "[compute]") {
+  const GpuProfile gpu = synthetic_gpu();
+  strata::models::ComputeSpec copies;
+  copies.kind = strata::models::ComputeKind::kMemoryBound;
+  copies.bytes = 8e6;
+  copies.kernels = 8;
+  // 8 kernels of 1 MB at 800 GB/s: 8 x (1.25 us + 2 us).
+  CHECK(strata::models::compute_time(copies, gpu, strata::models::SystemProfile{}) ==
+        SimTime::from_ns(26000));
+  copies.kernels = 1;
+  CHECK(strata::models::compute_time(copies, gpu, strata::models::SystemProfile{}) ==
+        SimTime::from_ns(12000));
 }
 
 TEST_CASE("bad GEMM requests are refused", "[compute]") {

@@ -42,6 +42,9 @@ TEST_CASE("shipped framework profiles load, and megatron-core's are the strategy
   const FrameworkProfile deepspeed = shipped().framework("deepspeed-0.3");
   CHECK(deepspeed.zero3_collectives.value == Zero3Collectives::kPerTensor);
   CHECK_FALSE(deepspeed.zero3_prefetch.value);
+  CHECK(deepspeed.zero3_copies_per_rank.value);
+  CHECK(megatron.zero3_copies_per_rank.value == defaults.zero3_copies_per_rank.value);
+  CHECK_FALSE(shipped().framework("pytorch-fsdp").zero3_copies_per_rank.value);
   CHECK(error_of([] { shipped().framework("jax"); }).find("unknown framework profile \"jax\"") == 0);
 }
 
@@ -62,6 +65,12 @@ TEST_CASE("a bad framework profile is refused with the file and JSON path", "[fr
           d["zero3_prefetch"].erase("source");
         }).find("/zero3_prefetch: missing required key \"source\"") != std::string::npos);
   CHECK(error([](auto& d) { d["kind"] = "gpu"; }).find("/kind: expected \"framework\"") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_persistence_threshold"]["value"] = 1000;
+        }).find("/zero3_persistence_threshold: has no effect") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_copies_per_rank"]["value"] = 1;
+        }).find("/zero3_copies_per_rank/value: expected true or false") != std::string::npos);
 }
 
 TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight tensor",
@@ -76,6 +85,7 @@ TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight t
   CHECK(tasks_on(per_layer.graph, 0, kGather, CollectiveOp::kAllGather) == 8);
   CHECK(tasks_on(per_layer.graph, 0, kReduce, CollectiveOp::kReduceScatter) == 4);
   s.framework = shipped().framework("deepspeed-0.3");
+  s.framework.zero3_persistence_threshold.value = 0;  // every tensor gathered per use
   const auto per_tensor = lower_training(model, training, s, 8, RankSet::kSymmetricOnce);
   const int tensors = static_cast<int>(layer_weight_tensors(model, 0).size());
   REQUIRE(tensors == 6);
@@ -90,6 +100,12 @@ TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight t
     return total;
   };
   CHECK(bytes(per_tensor.graph) == Approx(bytes(per_layer.graph)).epsilon(1e-6));
+  // DeepSpeed's default persistence threshold (100,000 elements) keeps the norms (256) and the attention
+  // output (256 x 256) gathered: qkv, gate+up and down are gathered per use, every gradient is reduced.
+  s.framework.zero3_persistence_threshold.value = 100'000;
+  const auto persistent = lower_training(model, training, s, 8, RankSet::kSymmetricOnce);
+  CHECK(tasks_on(persistent.graph, 0, kGather, CollectiveOp::kAllGather) == 8 * 3);
+  CHECK(tasks_on(persistent.graph, 0, kReduce, CollectiveOp::kReduceScatter) == 4 * tensors);
 }
 
 TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[framework][lowering]") {
@@ -126,4 +142,54 @@ TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[
   CHECK(waited_for(s) == std::set<std::string>{"layer backward start", "norm"});
   CHECK(waited_for(waiting) ==
         std::set<std::string>{"embedding", "lm head wgrad", "memory gathered weights"});
+}
+
+TEST_CASE("ZeRO-3 through torch.distributed's list API pays a copy per rank around each collective",
+          "[framework][lowering]") {
+  const TransformerConfig model = small_model(4);
+  const TrainingSpec training{256, 8, Dtype::kBf16};
+  ParallelStrategy s;
+  s.dp = 8;
+  s.zero = 3;
+  s.framework = shipped().framework("deepspeed-0.3");
+  REQUIRE(s.framework.zero3_copies_per_rank.value);
+  const auto lowered = lower_training(model, training, s, 8, RankSet::kSymmetricOnce);
+  int gather_copies = 0;
+  int reduce_copies = 0;
+  for (const Task& t : lowered.graph.tasks) {
+    if (t.rank != 0 || t.type != TaskType::kCompute || t.compute.kernels == 1) continue;
+    CHECK(t.compute.kernels == 8);  // one copy per rank of the dp group
+    CHECK(t.category == "dp");
+    const Task& dep = lowered.graph.tasks[static_cast<std::size_t>(t.deps.at(0))];
+    if (t.stream == kGather) {
+      ++gather_copies;
+      CHECK(dep.collective.op == CollectiveOp::kAllGather);  // copies out after the gather
+      CHECK(t.compute.bytes == Approx(2.0 * static_cast<double>(dep.collective.bytes)));
+    } else {
+      CHECK(t.stream == kReduce);
+      ++reduce_copies;
+    }
+  }
+  const int tensors = static_cast<int>(layer_weight_tensors(model, 0).size());
+  CHECK(gather_copies == 8 * 3);  // the tensors gathered per use (see the per-tensor test)
+  CHECK(reduce_copies == 4 * tensors);
+  // Each layer's reduce-scatter waits for its copies in.
+  int staged = 0;
+  for (const Task& t : lowered.graph.tasks) {
+    if (t.rank == 0 && t.type == TaskType::kCollective && t.collective.op == CollectiveOp::kReduceScatter)
+      staged += lowered.graph.tasks[static_cast<std::size_t>(t.deps.at(0))].compute.kernels == 8;
+  }
+  CHECK(staged == reduce_copies);
+  // Every copy pays the per-kernel overhead: the same framework without them is faster, by at least the
+  // gathers' copies (without prefetch the layers wait for them; the reductions' may hide under compute).
+  GpuProfile gpu = exact_gpu();
+  gpu.kernel_launch_overhead.value = strata::sim::SimTime::from_us(4);
+  ParallelStrategy flat = s;
+  flat.framework.zero3_copies_per_rank.value = false;
+  const auto time = [&](const ParallelStrategy& strategy) {
+    return execute(lower_training(model, training, strategy, 8, RankSet::kSymmetricOnce).graph, gpu,
+                   synthetic_system())
+        .makespan;
+  };
+  CHECK(time(s) > time(flat) + strata::sim::SimTime::from_us(4 * 8 * 8 * 3));
 }

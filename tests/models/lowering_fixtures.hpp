@@ -17,7 +17,7 @@
 namespace strata::models::testing {
 
 // A GPU whose kernels take exactly FLOPs / 100 TFLOP/s or bytes / 1 TB/s: one SM, 1x1 tiles (no
-// quantization), efficiencies 1, no launch overhead.
+// quantization), efficiencies 1 (the Triton attention kernel's 0.5), no launch overhead.
 inline GpuProfile exact_gpu() {
   GpuProfile gpu;
   gpu.name = "exact";
@@ -28,6 +28,7 @@ inline GpuProfile exact_gpu() {
   gpu.gemm_max_efficiency[Dtype::kBf16] = {1.0, "test"};
   gpu.gemm_tile = {GemmTile{1, 1}, "test"};
   gpu.attention_efficiency = {1.0, "test"};
+  gpu.attention_triton_efficiency = Sourced<double>{0.5, "test"};
   gpu.memory_efficiency = {1.0, "test"};
   gpu.kernel_launch_overhead = {strata::sim::SimTime::zero(), "test"};
   gpu.gemm_tile_overhead = {strata::sim::SimTime::zero(), "test"};

@@ -103,6 +103,43 @@ TEST_CASE("GEMMs beside userbuffers communication keep their reserved SMs throug
              Catch::Contains("reserved_sms"));
 }
 
+TEST_CASE("an attention kernel other than FlashAttention-2 keeps its name through a file", "[graph-file]") {
+  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  model.layers = 2;
+  models::TrainingSpec training{1024, 8, models::Dtype::kBf16};
+  training.attention = models::AttentionKernel::kTriton;
+  models::ParallelStrategy s;
+  s.dp = 8;
+  const std::string text = traces::graph_to_text(models::lower_training(model, training, s, 8).graph, {});
+  CHECK(text.find("\"attention_kernel\":\"triton\"") != std::string::npos);
+  const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
+  CHECK(traces::graph_to_text(back, {}) == text);
+  // FlashAttention-2, the default, is not written: graph files of fused attention keep their bytes.
+  CHECK(traces::graph_to_text(small_graph(), {}).find("attention_kernel") == std::string::npos);
+  std::string bad = text;
+  bad.replace(bad.find("\"attention_kernel\":\"triton\""), 27, "\"attention_kernel\":\"cobol\"");
+  CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(bad, "g.json"), "g.json"); }),
+             Catch::Contains("/compute/attention_kernel") && Catch::Contains("flash-attention-2 or triton"));
+}
+
+TEST_CASE("a task standing for several copy kernels keeps its count through a file", "[graph-file]") {
+  models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
+  model.layers = 2;
+  models::ParallelStrategy s;
+  s.dp = 8, s.zero = 3;
+  s.framework.zero3_collectives.value = models::Zero3Collectives::kPerTensor;
+  s.framework.zero3_copies_per_rank.value = true;
+  const std::string text =
+      traces::graph_to_text(models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph, {});
+  CHECK(text.find("\"kernels\":8") != std::string::npos);
+  const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
+  CHECK(traces::graph_to_text(back, {}) == text);
+  std::string bad = text;
+  bad.replace(bad.find("\"kernels\":8"), 11, "\"kernels\":0");
+  CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(bad, "g.json"), "g.json"); }),
+             Catch::Contains("/compute/kernels"));
+}
+
 TEST_CASE("offload tasks (host transfers, host compute) round-trip", "[graph-file]") {
   const models::ExecutionGraph graph = two_layer_graph([](models::ParallelStrategy& s) {
     s.dp = 8, s.zero = 3, s.offload = models::MemoryTier::kNvme, s.offload_parameters = true;

@@ -27,16 +27,18 @@ namespace {
 // 8.3% (10.7% over 34 on 2026-11-22).
 // 2026-12-07: NCCL kernels hold their channels' SMs (models/executor/sm_sharing.hpp): 16.3%; llm-foundry
 // 23.0 -> 21.3, NeMo 11.5 -> 11.0, Megatron-Core README 10.1 -> 9.9, Megatron-Bridge 14.3 -> 14.4.
-constexpr double kMapeGuardPct = 16.5;
+// 2026-12-07: llm-foundry's benchmarks ran the Triton FlashAttention kernel (training.attention "triton",
+// models/cost/compute_cost.hpp): llm-foundry 21.3 -> 7.4, all cases 16.3 -> 10.0.
+constexpr double kMapeGuardPct = 10.0;
 const std::map<std::string, double> kGroupMapeGuardPct = {
     {"Korthikanti 2022 Megatron-LM (A100)", 4.0},
     {"Megatron-Bridge Megatron-Core (H100)", 14.5},
     {"Megatron-Core README (H100)", 10.0},
     {"Megatron-LM 2020 (A100)", 9.5},
     {"NeMo 24.07 Megatron-Core (H100)", 11.5},
-    {"SC21 DeepSpeed ZeRO-3 (A100)", 48.0},
+    {"SC21 DeepSpeed ZeRO-3 (A100)", 47.5},
     {"SC21 Megatron-LM (A100)", 7.5},
-    {"llm-foundry PyTorch FSDP (A100)", 21.5},
+    {"llm-foundry PyTorch FSDP (A100)", 7.5},
 };
 
 // Every k-th case when STRATA_VALIDATION_SAMPLE is k > 1. The sanitizer test preset (CMakePresets.json) sets

@@ -63,6 +63,9 @@ std::vector<Field> describe(const models::GpuProfile& gpu) {
   fields.push_back(field("efficiency.gemm_tile", gpu.gemm_tile, any));
   fields.push_back(field("efficiency.gemm_tile_overhead", gpu.gemm_tile_overhead, any));
   fields.push_back(field("efficiency.attention", gpu.attention_efficiency, any));
+  if (gpu.attention_triton_efficiency) {
+    fields.push_back(field("efficiency.attention_triton", *gpu.attention_triton_efficiency, any));
+  }
   fields.push_back(field("efficiency.memory", gpu.memory_efficiency, any));
   fields.push_back(field("kernel_launch_overhead", gpu.kernel_launch_overhead, any));
   return fields;

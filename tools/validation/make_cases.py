@@ -208,6 +208,9 @@ def case(record):
         # Composer's FSDP mixed precision: DEFAULT reduces gradients in fp32, PURE in the training dtype
         # (composer/distributed/mosaic_parallelism.py, get_mixed_precision).
         strategy["gradient_dtype"] = "fp32" if p.get("mixed_precision_mode") == "DEFAULT" else "bf16"
+        assumptions.append("attention by the Triton FlashAttention kernel (llm-foundry's attn_impl triton: "
+                           "scripts/train/benchmarking/submit_benchmarks.py defaults --attn_impl to triton, "
+                           "and MPT's ALiBi bias needs it)")
 
     expected = {}
     b = p["global_batch"]
@@ -237,8 +240,10 @@ def case(record):
         "model": model,
         "training": {"seq_len": m["seq_len"], "global_batch": b, "dtype": dtype,
                      # 2020-22 Megatron-LM had no fused attention (Korthikanti et al. count the s x s tensors);
-                     # Megatron-Core and NeMo run Transformer Engine's fused attention.
-                     "attention": "unfused" if family in ("sc21", "sc21_zero3", "korthikanti", "megatron_2020") else "fused"},
+                     # Megatron-Core and NeMo run Transformer Engine's fused attention; llm-foundry's
+                     # benchmarks the Triton FlashAttention kernel.
+                     "attention": ("unfused" if family in ("sc21", "sc21_zero3", "korthikanti", "megatron_2020")
+                                   else "triton" if family == "llmfoundry" else "fused")},
         "strategies": [strategy],
         "fidelity": "analytic",
     }
