@@ -65,6 +65,8 @@ nlohmann::json task_json(const models::Task& t) {
                            {"flops", t.compute.flops},
                            {"bytes", t.compute.bytes}};
         if (t.compute.kernels != 1) task["compute"]["kernels"] = t.compute.kernels;
+        if (t.compute.host_per_kernel > sim::SimTime::zero())
+          task["compute"]["host_per_kernel"] = std::to_string(t.compute.host_per_kernel.ps()) + "ps";
         if (t.compute.kind == ComputeKind::kAttention &&
             t.compute.attention_kernel != models::FusedAttentionKernel::kFlashAttention2) {
           task["compute"]["attention_kernel"] =
@@ -112,6 +114,8 @@ constexpr double kMaxKernelFlops = 1e21;
 constexpr double kMaxKernelBytes = 0x1p60;
 // Kernels one memory-bound task may stand for (ComputeSpec::kernels): a copy per rank of the largest group.
 constexpr std::int64_t kMaxKernelsPerTask = 1'000'000;
+// Host work before one of them: far beyond any eager op, and a million of them stay within SimTime's range.
+constexpr sim::SimTime kMaxHostPerKernel = sim::SimTime::from_ps(1'000'000'000'000);
 
 double bounded(const nlohmann::json& value, const JsonLocation& where, double max) {
   const double number = non_negative(value, where);
@@ -165,6 +169,14 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
         if (t.compute.kind != ComputeKind::kMemoryBound)
           c.location_of("kernels").fail("has no effect: only a memory-bound task stands for several kernels");
         t.compute.kernels = c.required_integer("kernels", 1, kMaxKernelsPerTask);
+      }
+      if (const nlohmann::json* host = c.optional("host_per_kernel")) {
+        if (t.compute.kind != ComputeKind::kMemoryBound)
+          c.location_of("host_per_kernel")
+              .fail("has no effect: only a memory-bound task has host work per kernel");
+        t.compute.host_per_kernel = sim::json_duration(*host, c.location_of("host_per_kernel"));
+        if (t.compute.host_per_kernel > kMaxHostPerKernel)
+          c.location_of("host_per_kernel").fail("at most 1s of host work per kernel, found " + host->dump());
       }
       if (const nlohmann::json* kernel = c.optional("attention_kernel")) {
         if (t.compute.kind != ComputeKind::kAttention)

@@ -1,5 +1,7 @@
 #include "models/executor/task_cost.hpp"
 
+#include <algorithm>
+
 #include "models/cost/compute_cost.hpp"
 #include "models/cost/offload_cost.hpp"
 
@@ -15,7 +17,8 @@ sim::SimTime compute_time(const ComputeSpec& compute, const GpuProfile& gpu, con
           .total;
     case ComputeKind::kMemoryBound: {
       const auto each = static_cast<std::int64_t>(compute.bytes / static_cast<double>(compute.kernels));
-      const sim::SimTime one = memory_bound_time(gpu, sim::Bytes::from_count(each)).total;
+      const sim::SimTime one =
+          std::max(memory_bound_time(gpu, sim::Bytes::from_count(each)).total, compute.host_per_kernel);
       return compute.kernels == 1 ? one : sim::SimTime::from_ps(one.ps() * compute.kernels);
     }
     case ComputeKind::kHost:

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "models/hardware/sourced.hpp"
 #include "sim/name_table.hpp"
+#include "sim/sim_time.hpp"
 
 namespace strata::models {
 
@@ -27,8 +29,9 @@ struct FrameworkProfile {
   std::string display_name;
   Sourced<Zero3Collectives> zero3_collectives{Zero3Collectives::kPerLayer, "default"};
   // True: the next layer's weights are gathered while this layer computes (one layer of prefetch). False:
-  // a gather waits until the GPU has finished the work queued before it (a device synchronisation before
-  // each gather), so gathers and compute alternate.
+  // a gather waits until the GPU has finished the work queued before it on every stream (a device
+  // synchronisation before each gather: the compute and the gradient reductions), so gathers and compute
+  // alternate.
   Sourced<bool> zero3_prefetch{true, "default"};
   // True: ZeRO-3's collectives go through torch.distributed's list API, which stages through a flat buffer:
   // all_gather copies the gathered buffer into each rank's output tensor after the collective, and
@@ -36,9 +39,18 @@ struct FrameworkProfile {
   // the collective's stream. False: the collective reads and writes one flat tensor (all_gather_into_tensor,
   // reduce_scatter_tensor).
   Sourced<bool> zero3_copies_per_rank{false, "default"};
+  // With copies per rank: the host's eager work per rank of each such collective (the framework's Python
+  // loop over the ranks' partitions and PyTorch's dispatch of each copy). The copies then follow one another
+  // at the slower of this and the GPU's time per copy. Zero without copies per rank.
+  Sourced<sim::SimTime> zero3_host_time_per_rank{sim::SimTime::zero(), "default"};
   // With per-tensor collectives: a weight tensor of fewer elements stays gathered once it has been (it is
   // never released, so never gathered again per use); its gradient is still reduce-scattered. 0: none.
   Sourced<double> zero3_persistence_threshold{0, "default"};
+  // With per-tensor collectives and full recompute: a tensor gathered for the recompute forward is released
+  // again unless the parameters used before its backward (those after it in the layer, once in the
+  // recompute forward and once in the backward) number fewer than this; a released tensor is gathered a
+  // second time for the backward. Empty: kept until its backward (one gather serves both).
+  Sourced<std::optional<double>> zero3_max_reuse_distance{std::nullopt, "default"};
 };
 
 }  // namespace strata::models

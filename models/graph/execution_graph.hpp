@@ -93,6 +93,9 @@ struct ComputeSpec {
   // kMemoryBound: the task stands for this many equal kernels issued back to back on its stream (a loop of
   // copies), each moving bytes / kernels and paying the per-kernel overhead.
   std::int64_t kernels = 1;
+  // kMemoryBound: the host's eager work before each of the kernels (a framework's loop over ranks and its
+  // dispatch); the kernels follow one another at the slower of it and their GPU time. Zero: GPU-bound.
+  sim::SimTime host_per_kernel;
   sim::SimTime duration;  // kMeasured, kMeasuredHost, kPriced
 
   bool is_measured() const { return kind == ComputeKind::kMeasured || kind == ComputeKind::kMeasuredHost; }

@@ -335,6 +335,18 @@ FrameworkProfile read_framework_profile(const std::filesystem::path& path) {
       });
   framework.zero3_prefetch = read_sourced(root, "zero3_prefetch", sim::json_bool);
   framework.zero3_copies_per_rank = read_sourced(root, "zero3_copies_per_rank", sim::json_bool);
+  framework.zero3_host_time_per_rank = read_sourced(root, "zero3_host_time_per_rank", sim::json_duration);
+  if (framework.zero3_host_time_per_rank.value > sim::SimTime::from_ps(1'000'000'000'000)) {
+    root.location_of("zero3_host_time_per_rank")
+        .fail("at most 1s: the host's work per rank of one collective");
+  }
+  if (framework.zero3_host_time_per_rank.value > sim::SimTime::zero() &&
+      !framework.zero3_copies_per_rank.value) {
+    root.location_of("zero3_host_time_per_rank")
+        .fail(
+            "has no effect: only a framework that copies per rank (\"zero3_copies_per_rank\": true) loops "
+            "over the ranks on the host");
+  }
   framework.zero3_persistence_threshold = read_sourced(
       root, "zero3_persistence_threshold", [](const nlohmann::json& value, const JsonLocation& where) {
         return static_cast<double>(sim::json_integer(value, where, 0, std::int64_t{1} << 50));
@@ -345,6 +357,22 @@ FrameworkProfile read_framework_profile(const std::filesystem::path& path) {
         .fail(
             "has no effect: tensors stay gathered one by one only with \"zero3_collectives\": "
             "\"per_tensor\"");
+  }
+  framework.zero3_max_reuse_distance =
+      read_sourced(root, "zero3_max_reuse_distance",
+                   [](const nlohmann::json& value, const JsonLocation& where) -> std::optional<double> {
+                     if (value == "unlimited") return std::nullopt;
+                     if (value.is_string())
+                       where.fail("expected a number of elements or \"unlimited\", found " + value.dump());
+                     return static_cast<double>(sim::json_integer(value, where, 0, std::int64_t{1} << 50));
+                   });
+  if (framework.zero3_max_reuse_distance.value &&
+      framework.zero3_collectives.value != Zero3Collectives::kPerTensor) {
+    root.location_of("zero3_max_reuse_distance")
+        .fail(
+            "has no effect: a layer gathered as one unit is kept from its recompute forward to its backward; "
+            "only \"zero3_collectives\": \"per_tensor\" releases tensors by reuse distance (use "
+            "\"unlimited\")");
   }
   root.finish();
   return framework;

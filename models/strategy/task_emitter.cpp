@@ -75,11 +75,12 @@ TaskId TaskEmitter::memory_bound(int rank, std::string name, double bytes, std::
 }
 
 TaskId TaskEmitter::copies(int rank, int stream, std::string name, double bytes, std::int64_t kernels,
-                           TimeCategory category, std::vector<TaskId> deps) {
+                           sim::SimTime host_per_kernel, TimeCategory category, std::vector<TaskId> deps) {
   Task task = make_task(rank, stream, TaskType::kCompute, std::move(name), category, std::move(deps));
   task.compute.kind = ComputeKind::kMemoryBound;
   task.compute.bytes = bytes;
   task.compute.kernels = kernels;
+  task.compute.host_per_kernel = host_per_kernel;
   return add(std::move(task));
 }
 

@@ -81,9 +81,9 @@ class TaskEmitter {
               std::vector<TaskId> deps = {}, double batch = 1, int reserved_sms = 0);
   TaskId memory_bound(int rank, std::string name, double bytes, std::vector<TaskId> deps = {});
   // `kernels` copy kernels issued back to back on `stream`, moving `bytes` (read plus written) in all, in
-  // `category` (ComputeSpec::kernels).
+  // `category`, each after `host_per_kernel` of host work (ComputeSpec::kernels, host_per_kernel).
   TaskId copies(int rank, int stream, std::string name, double bytes, std::int64_t kernels,
-                TimeCategory category, std::vector<TaskId> deps);
+                sim::SimTime host_per_kernel, TimeCategory category, std::vector<TaskId> deps);
   // A fused attention kernel: executed FLOPs and bytes read plus written.
   TaskId attention(int rank, std::string name, double flops, double bytes, FusedAttentionKernel kernel,
                    std::vector<TaskId> deps = {});

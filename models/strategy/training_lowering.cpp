@@ -243,10 +243,16 @@ class Builder {
   // The parameters ZeRO-3 moves with one collective (framework.zero3_collectives): the layer's, or each of
   // its weight tensors (layer_weight_tensors), on one GPU (dense / tp, experts / (ep x expert_tp)). A tensor
   // below framework.zero3_persistence_threshold elements stays gathered (`gathered` false: its gradient is
-  // reduce-scattered, its weights never gathered per use). Computed once per layer (zero3_units_).
+  // reduce-scattered, its weights never gathered per use). With full recompute, a tensor whose reuse
+  // distance reaches framework.zero3_max_reuse_distance is released after the recompute forward and gathered
+  // again for its backward (`regathered`): the distance is the parameters of the tensors after it in the
+  // layer, used once in the recompute forward and once in the backward before it (DeepSpeed v0.3.14
+  // PrefetchCoordinator._distance_in_numel, counted here per tensor rather than per module). Computed once
+  // per layer (zero3_units_).
   struct Zero3Unit {
     SplitBytes parameters;
     bool gathered = true;
+    bool regathered = false;
   };
   const std::vector<Zero3Unit>& zero3_units(int layer) const {
     return zero3_units_[static_cast<std::size_t>(layer)];
@@ -254,40 +260,54 @@ class Builder {
   std::vector<Zero3Unit> zero3_units_of(int layer) const {
     if (s_.framework.zero3_collectives.value == Zero3Collectives::kPerLayer)
       return {{data_parallel_parameters(layer), true}};
+    const std::vector<WeightTensor> tensors = layer_weight_tensors(m_, layer);
+    const auto on_gpu = [this](const WeightTensor& t) {
+      return t.expert ? SplitBytes{0, t.parameters / (s_.ep * s_.expert_tp)}
+                      : SplitBytes{t.parameters / s_.tp, 0};
+    };
+    double after = 0;  // parameters on one GPU of the tensors after the one at hand, in forward order
+    for (const WeightTensor& t : tensors) after += on_gpu(t).total();
+    const std::optional<double>& reuse = s_.framework.zero3_max_reuse_distance.value;
     std::vector<Zero3Unit> units;
-    for (const WeightTensor& t : layer_weight_tensors(m_, layer)) {
+    for (const WeightTensor& t : tensors) {
+      after -= on_gpu(t).total();
       if (t.expert && s_.fssdp) continue;
-      units.push_back({t.expert ? SplitBytes{0, t.parameters / (s_.ep * s_.expert_tp)}
-                                : SplitBytes{t.parameters / s_.tp, 0},
-                       t.parameters >= s_.framework.zero3_persistence_threshold.value});
+      const bool gathered = t.parameters >= s_.framework.zero3_persistence_threshold.value;
+      const bool released = reuse && s_.recompute == Recompute::kFull && 2.0 * after >= *reuse;
+      units.push_back({on_gpu(t), gathered, gathered && released});
     }
     return units;
   }
 
   // torch.distributed's list API around a ZeRO-3 collective of `bytes` (framework.zero3_copies_per_rank):
   // one copy per rank of each group the bytes travel over (dense: the ZeRO shard group, experts: expert
-  // DP), each reading and writing its rank's part, on `stream` after `deps`.
+  // DP), each reading and writing its rank's part after the host's work for that rank
+  // (framework.zero3_host_time_per_rank), on `stream` after `deps`.
   TaskId per_rank_copies(int rank, const char* name, SplitBytes bytes, int stream, std::vector<TaskId> deps) {
     const std::int64_t kernels =
         (bytes.dense > 0 ? s_.zero_shard() : 0) + (bytes.expert > 0 ? s_.expert_dp() : 0);
     return emit_.copies(rank, stream, name, 2.0 * bytes.total(), std::max<std::int64_t>(kernels, 1),
-                        TimeCategory::kDataParallel, std::move(deps));
+                        s_.framework.zero3_host_time_per_rank.value, TimeCategory::kDataParallel,
+                        std::move(deps));
   }
 
   // The dependencies of a layer's first task: with ZeRO-3, the all-gathers of its weights, issued once the
   // previous layer has started (one layer of prefetch), or with a framework that does not prefetch
-  // (framework.zero3_prefetch false) once the GPU has finished the work queued before (`previous_end`, the
-  // last compute task so far); with parameter offload, first the copy of the rank's weight shard from the
+  // (framework.zero3_prefetch false) once the GPU has finished the work queued before (`previous_end`: the
+  // last compute task so far and, in backward, the last gradient reduction: a device synchronisation waits
+  // for every stream); with parameter offload, first the copy of the rank's weight shard from the
   // offload tier. The gathered weights are held (memory) until the layer is done (`release_weights`). Empty
   // otherwise.
-  std::vector<TaskId> gathered_weights(int rank, int layer, bool first_of_pass, TaskId previous_start,
-                                       TaskId previous_end, WeightRun run) {
+  std::vector<TaskId> gathered_weights(int rank, int layer, bool backward, bool first_of_pass,
+                                       TaskId previous_start, std::vector<TaskId> previous_end,
+                                       WeightRun run) {
     if (!transient_weights() || !run.first) return {};
     const SplitBytes p = data_parallel_parameters(layer);
     const SplitBytes weights{p.dense * kWeightBytes, p.expert * kWeightBytes};
     std::vector<TaskId> window;
     if (!s_.framework.zero3_prefetch.value) {
-      if (previous_end != kNoTask) window.push_back(previous_end);
+      for (const TaskId id : previous_end)
+        if (id != kNoTask) window.push_back(id);
     } else if (!first_of_pass) {
       window.push_back(previous_start);
     }
@@ -301,11 +321,16 @@ class Builder {
       for (const Zero3Unit& unit : zero3_units(layer)) {
         if (!unit.gathered) continue;
         const SplitBytes bytes{unit.parameters.dense * kWeightBytes, unit.parameters.expert * kWeightBytes};
-        std::vector<TaskId> gathered =
-            split_collective(rank, CollectiveOp::kAllGather, bytes, kGather, window);
-        if (s_.framework.zero3_copies_per_rank.value && !gathered.empty())
-          gathered = {per_rank_copies(rank, "all_gather output copies", bytes, kGather, std::move(gathered))};
-        gathers.insert(gathers.end(), gathered.begin(), gathered.end());
+        // A tensor released after the recompute forward is gathered for it and again for its backward.
+        const int times = backward && unit.regathered ? 2 : 1;
+        for (int i = 0; i < times; ++i) {
+          std::vector<TaskId> gathered =
+              split_collective(rank, CollectiveOp::kAllGather, bytes, kGather, window);
+          if (s_.framework.zero3_copies_per_rank.value && !gathered.empty())
+            gathered = {
+                per_rank_copies(rank, "all_gather output copies", bytes, kGather, std::move(gathered))};
+          gathers.insert(gathers.end(), gathered.begin(), gathered.end());
+        }
       }
     }
     if (gathers.empty()) gathers = window;
@@ -351,7 +376,7 @@ class Builder {
     for (int l = 0; l < stage_layers_[static_cast<std::size_t>(vs)]; ++l) {
       emit_.set_layer(first + l);
       std::vector<TaskId> deps =
-          gathered_weights(rank, first + l, l == 0, previous_start, emit_.last_compute(), run);
+          gathered_weights(rank, first + l, false, l == 0, previous_start, {emit_.last_compute()}, run);
       if (run.first_of_step) materialize_experts(rank, first + l, l == 0, previous_start, deps);
       if (ready != nullptr)
         deps.insert(deps.end(), (*ready)[static_cast<std::size_t>(l)].begin(),
@@ -400,7 +425,9 @@ class Builder {
       if (held != nullptr) keep = &held->emplace_back(layer, LayerWeightGradients{}).second;
       const auto [start, last] = layer_.backward(
           rank, groups_[static_cast<std::size_t>(rank)].layer, layer,
-          gathered_weights(rank, layer, l == 0, previous_start, emit_.last_compute(), run), keep);
+          gathered_weights(rank, layer, true, l == 0, previous_start,
+                           {emit_.last_compute(), reductions.empty() ? kNoTask : reductions.back()}, run),
+          keep);
       previous_start = start;
       release_weights(rank, layer, run);
       if (held == nullptr) gradients_ready(rank, layer, last, buckets, reductions, run);

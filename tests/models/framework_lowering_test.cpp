@@ -3,10 +3,12 @@
 // calibration/profiles/frameworks/.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "../support/edited_profile.hpp"
 #include "lowering_fixtures.hpp"
+#include "models/executor/task_cost.hpp"
 #include "models/hardware/profile_catalog.hpp"
 #include "models/hardware/profile_reader.hpp"
 #include "models/strategy/task_emitter.hpp"
@@ -71,6 +73,27 @@ TEST_CASE("a bad framework profile is refused with the file and JSON path", "[fr
   CHECK(error([](auto& d) {
           d["zero3_copies_per_rank"]["value"] = 1;
         }).find("/zero3_copies_per_rank/value: expected true or false") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_host_time_per_rank"]["value"] = "10us";
+        }).find("/zero3_host_time_per_rank: has no effect") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_max_reuse_distance"]["value"] = 1000;
+        }).find("/zero3_max_reuse_distance: has no effect") != std::string::npos);
+  CHECK(error([](auto& d) {
+          d["zero3_max_reuse_distance"]["value"] = "endless";
+        }).find("/zero3_max_reuse_distance/value: expected a number of elements or \"unlimited\"") !=
+        std::string::npos);
+  const auto deepspeed_error = [](const std::function<void(nlohmann::json&)>& edit) {
+    return error_of_edited(
+        std::filesystem::path(STRATA_SOURCE_PROFILE_DIR) / "frameworks" / "deepspeed-0.3.json", edit,
+        read_framework_profile);
+  };
+  CHECK(deepspeed_error([](auto& d) {
+          d["zero3_host_time_per_rank"]["value"] = "2s";
+        }).find("/zero3_host_time_per_rank: at most 1s") != std::string::npos);
+  CHECK(deepspeed_error([](auto& d) {
+          d["zero3_max_reuse_distance"]["value"] = -1;
+        }).find("/zero3_max_reuse_distance/value") != std::string::npos);
 }
 
 TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight tensor",
@@ -108,6 +131,65 @@ TEST_CASE("ZeRO-3 per tensor: one all-gather and one reduce-scatter per weight t
   CHECK(tasks_on(persistent.graph, 0, kReduce, CollectiveOp::kReduceScatter) == 4 * tensors);
 }
 
+TEST_CASE(
+    "with full recompute, DeepSpeed gathers again for the backward what it released after the recompute",
+    "[framework][lowering]") {
+  const TransformerConfig model = small_model(4);  // per layer: qkv, o, gate+up, down and two norms
+  const TrainingSpec training{256, 8, Dtype::kBf16};
+  ParallelStrategy s;
+  s.dp = 8;
+  s.zero = 3;
+  s.recompute = Recompute::kFull;
+  s.framework = shipped().framework("deepspeed-0.3");
+  const auto gathers = [&](std::optional<double> reuse, Recompute recompute) {
+    ParallelStrategy strategy = s;
+    strategy.framework.zero3_max_reuse_distance.value = reuse;
+    strategy.recompute = recompute;
+    return tasks_on(lower_training(model, training, strategy, 8, RankSet::kSymmetricOnce).graph, 0, kGather,
+                    CollectiveOp::kAllGather);
+  };
+  // qkv, gate+up and down are gathered per use (the others persist): 3 per layer forward, 3 backward.
+  const int once = gathers(std::nullopt, Recompute::kFull);
+  CHECK(once == 4 * 2 * 3);
+  // The parameters used between a tensor's recompute forward and its backward: twice those after it in the
+  // layer. down: 0; gate+up: 2 x 256 x 1024 = 524,288; qkv: 2 x (256 x 256 + 256 + 524,288 + 262,144).
+  CHECK(gathers(1e9, Recompute::kFull) == once);      // DeepSpeed's default keeps all of these small ones
+  CHECK(gathers(1e6, Recompute::kFull) == once + 4);  // qkv gathered again in each layer's backward
+  CHECK(gathers(524'289, Recompute::kFull) == once + 4);
+  CHECK(gathers(524'288, Recompute::kFull) == once + 2 * 4);  // and gate+up
+  CHECK(gathers(0, Recompute::kFull) == once + 3 * 4);
+  // Without the recompute forward there is nothing to release in between.
+  CHECK(gathers(0, Recompute::kSelective) == once);
+}
+
+TEST_CASE("the host's work per rank sets the pace of a loop of small copies", "[framework][lowering]") {
+  strata::models::ComputeSpec copies;
+  copies.kind = strata::models::ComputeKind::kMemoryBound;
+  copies.bytes = 8e3;
+  copies.kernels = 8;
+  const GpuProfile gpu = exact_gpu();
+  const strata::sim::SimTime gpu_bound = strata::models::compute_time(copies, gpu, synthetic_system());
+  copies.host_per_kernel = strata::sim::SimTime::from_us(14);
+  CHECK(strata::models::compute_time(copies, gpu, synthetic_system()) ==
+        strata::sim::SimTime::from_us(8 * 14));
+  copies.host_per_kernel = strata::sim::SimTime::from_ps(1);
+  CHECK(strata::models::compute_time(copies, gpu, synthetic_system()) == gpu_bound);
+  // DeepSpeed 0.3's copies carry its host time per rank.
+  ParallelStrategy s;
+  s.dp = 8;
+  s.zero = 3;
+  s.framework = shipped().framework("deepspeed-0.3");
+  int carried = 0;
+  for (const Task& t :
+       lower_training(small_model(2), TrainingSpec{256, 8, Dtype::kBf16}, s, 8, RankSet::kSymmetricOnce)
+           .graph.tasks) {
+    if (t.type != TaskType::kCompute || t.compute.kernels == 1) continue;
+    CHECK(t.compute.host_per_kernel == s.framework.zero3_host_time_per_rank.value);
+    ++carried;
+  }
+  CHECK(carried > 0);
+}
+
 TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[framework][lowering]") {
   // Slow links (the synthetic system's NICs at 1 GB/s) make the gathers as long as the compute: with one
   // layer of prefetch they hide under the previous layer, without it every gather adds to the step.
@@ -129,7 +211,8 @@ TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[
   CHECK(serial.makespan > prefetched.makespan);
   // What each gather waits for: with prefetch the previous layer's first task (its norm, or the start of its
   // backward); without it the last compute-stream task so far: the release of the previous layer's weights
-  // after its last kernel, or before a pass's first layer the embedding or the LM head's gradient.
+  // after its last kernel, or before a pass's first layer the embedding or the LM head's gradient; and in
+  // backward the previous layer's reduce-scatter too (a device synchronisation waits for every stream).
   const auto waited_for = [&](const ParallelStrategy& strategy) {
     const auto lowered = lower_training(model, training, strategy, 16, RankSet::kSymmetricOnce);
     std::set<std::string> names;
@@ -141,7 +224,7 @@ TEST_CASE("without prefetch a ZeRO-3 gather waits for the compute before it", "[
   };
   CHECK(waited_for(s) == std::set<std::string>{"layer backward start", "norm"});
   CHECK(waited_for(waiting) ==
-        std::set<std::string>{"embedding", "lm head wgrad", "memory gathered weights"});
+        std::set<std::string>{"embedding", "lm head wgrad", "memory gathered weights", "reduce-scatter"});
 }
 
 TEST_CASE("ZeRO-3 through torch.distributed's list API pays a copy per rank around each collective",

@@ -123,21 +123,35 @@ TEST_CASE("an attention kernel other than FlashAttention-2 keeps its name throug
 }
 
 TEST_CASE("a task standing for several copy kernels keeps its count through a file", "[graph-file]") {
+  // and the host's work before each (framework.zero3_host_time_per_rank)
   models::TransformerConfig model = models::ModelCatalog(STRATA_SOURCE_PRESET_DIR).preset("llama3-8b").config;
   model.layers = 2;
   models::ParallelStrategy s;
   s.dp = 8, s.zero = 3;
   s.framework.zero3_collectives.value = models::Zero3Collectives::kPerTensor;
   s.framework.zero3_copies_per_rank.value = true;
+  s.framework.zero3_host_time_per_rank.value = sim::SimTime::from_us(14);
   const std::string text =
       traces::graph_to_text(models::lower_training(model, {1024, 8, models::Dtype::kBf16}, s, 8).graph, {});
   CHECK(text.find("\"kernels\":8") != std::string::npos);
+  CHECK(text.find("\"host_per_kernel\":\"14000000ps\"") != std::string::npos);
   const models::ExecutionGraph back = traces::graph_from_json(sim::parse_json_text(text, "g.json"), "g.json");
   CHECK(traces::graph_to_text(back, {}) == text);
   std::string bad = text;
   bad.replace(bad.find("\"kernels\":8"), 11, "\"kernels\":0");
   CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(bad, "g.json"), "g.json"); }),
              Catch::Contains("/compute/kernels"));
+  std::string slow = text;
+  const std::string host = "\"host_per_kernel\":\"14000000ps\"";
+  slow.replace(slow.find(host), host.size(), "\"host_per_kernel\":\"2s\"");
+  CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(slow, "g.json"), "g.json"); }),
+             Catch::Contains("/compute/host_per_kernel: at most 1s"));
+  std::string misplaced = text;
+  const std::size_t attention = misplaced.find("\"kind\":\"attention\"");
+  REQUIRE(attention != std::string::npos);
+  misplaced.insert(attention, "\"host_per_kernel\":\"1us\",");
+  CHECK_THAT(error_of([&] { traces::graph_from_json(sim::parse_json_text(misplaced, "g.json"), "g.json"); }),
+             Catch::Contains("/compute/host_per_kernel: has no effect"));
 }
 
 TEST_CASE("offload tasks (host transfers, host compute) round-trip", "[graph-file]") {

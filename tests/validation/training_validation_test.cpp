@@ -29,14 +29,17 @@ namespace {
 // 23.0 -> 21.3, NeMo 11.5 -> 11.0, Megatron-Core README 10.1 -> 9.9, Megatron-Bridge 14.3 -> 14.4.
 // 2026-12-07: llm-foundry's benchmarks ran the Triton FlashAttention kernel (training.attention "triton",
 // models/cost/compute_cost.hpp): llm-foundry 21.3 -> 7.4, all cases 16.3 -> 10.0.
-constexpr double kMapeGuardPct = 10.0;
+// 2026-12-07: DeepSpeed 0.3's host loop over the ranks (framework zero3_host_time_per_rank), its re-gathers
+// after the recompute forward (zero3_max_reuse_distance) and device synchronisations that wait for the
+// gradient reductions too: SC21 ZeRO-3 47.0 -> 12.1, all cases 10.0 -> 9.2.
+constexpr double kMapeGuardPct = 9.5;
 const std::map<std::string, double> kGroupMapeGuardPct = {
     {"Korthikanti 2022 Megatron-LM (A100)", 4.0},
     {"Megatron-Bridge Megatron-Core (H100)", 14.5},
     {"Megatron-Core README (H100)", 10.0},
     {"Megatron-LM 2020 (A100)", 9.5},
     {"NeMo 24.07 Megatron-Core (H100)", 11.5},
-    {"SC21 DeepSpeed ZeRO-3 (A100)", 47.5},
+    {"SC21 DeepSpeed ZeRO-3 (A100)", 12.5},
     {"SC21 Megatron-LM (A100)", 7.5},
     {"llm-foundry PyTorch FSDP (A100)", 7.5},
 };
