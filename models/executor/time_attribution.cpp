@@ -38,8 +38,18 @@ void TimeAttribution::ran(int rank, int stream, const std::string& category, sim
   if (device_compute) compute_seconds_[static_cast<std::size_t>(rank)] += operation;
   if (category == kPipeline) in_pipeline_[static_cast<std::size_t>(rank)] = 1;
   StreamState& s = state(rank, stream);
-  if (start != s.last_end) s.run_start = start;
+  const bool communication = is_communication_category(category);
+  if (start != s.last_end) {
+    s.run_start = start;
+    // A communication run that began when another one of this rank ended continues it.
+    for (int other = 0; communication && other < streams_per_rank_; ++other) {
+      const StreamState& o = state(rank, other);
+      if (other != stream && other != kComputeStream && o.communication && o.last_end == start)
+        s.run_start = std::min(s.run_start, o.run_start);
+    }
+  }
   s.last_end = end;
+  s.communication = communication;
   const auto r = static_cast<std::size_t>(rank);
   if (stream == kComputeStream && end > start)
     seconds_[r][category.empty() ? kOther : category] += (end - start).seconds();

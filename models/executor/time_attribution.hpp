@@ -8,8 +8,10 @@
 //  - A gap ends when a task becomes ready on the idle stream; the task whose completion made it ready (the
 //    blocker) explains it. A communication blocker (category "tp", "dp", "pp", "cp", "ep", "offload")
 //    accounts for at most the length of its stream's uninterrupted run of transfers that ended with it
-//    (exposed communication); the rest of the gap is waiting on another rank: "bubble" when the blocker is
-//    pipeline traffic, "wait" otherwise. Any other blocker leaves the gap as "wait".
+//    (exposed communication), a run that began as another communication stream's run of the rank ended
+//    (a gather that waited for the gradient reductions) counting from that run's start; the rest of the
+//    gap is waiting on another rank: "bubble" when the blocker is pipeline traffic, "wait" otherwise. Any
+//    other blocker leaves the gap as "wait".
 //  - After the compute stream's last task, the time until the rank's last task finishes goes to that task's
 //    category when it is communication (e.g. ZeRO's all-gather of the updated weights: "dp"), else "wait";
 //    from then to the end of the step the rank waits for the others: "bubble" for a rank in a pipeline (one
@@ -59,6 +61,7 @@ class TimeAttribution {
   struct StreamState {
     sim::SimTime run_start = sim::SimTime::zero();  // start of the current uninterrupted run of tasks
     sim::SimTime last_end = sim::SimTime::zero();
+    bool communication = false;  // the last task's category is communication
   };
   StreamState& state(int rank, int stream) {
     return streams_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(streams_per_rank_) +
