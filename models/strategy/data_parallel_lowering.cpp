@@ -1,5 +1,6 @@
 #include "models/strategy/data_parallel_lowering.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace strata::models {
@@ -43,6 +44,15 @@ std::vector<TaskId> DataParallelLowering::reduce_gradients(int rank, const DataP
   if (reductions.empty()) reductions.push_back(ready);
   return {emit_.host_transfer(rank, kDeviceToHost, "gradients to host", MemoryTier::kHbm,
                               MemoryTier::kHostMemory, shard_of(bytes), std::move(reductions))};
+}
+
+TaskId DataParallelLowering::list_api_copies(int rank, const char* name, SplitBytes bytes, int stream,
+                                             std::vector<TaskId> deps) {
+  const std::int64_t kernels =
+      (bytes.dense > 0 ? s_.zero_shard() : 0) + (bytes.expert > 0 ? s_.expert_dp() : 0);
+  return emit_.copies(rank, stream, name, 2.0 * bytes.total(), std::max<std::int64_t>(kernels, 1),
+                      s_.framework.zero3_host_time_per_rank.value, TimeCategory::kDataParallel,
+                      std::move(deps));
 }
 
 TaskId DataParallelLowering::optimizer_step(int rank, double sharded, std::vector<TaskId> reduced) {

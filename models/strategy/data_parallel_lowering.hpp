@@ -53,6 +53,11 @@ class DataParallelLowering {
   // and with offload the copy of the rank's gradient shard to host memory after them.
   std::vector<TaskId> reduce_gradients(int rank, const DataParallelGroups& groups, CollectiveOp op,
                                        SplitBytes bytes, int stream, TaskId ready);
+  // torch.distributed's list API around a ZeRO-3 collective of `bytes` (framework.zero3_copies_per_rank):
+  // one copy per rank of each group the bytes travel over (dense: the ZeRO shard group, experts: expert
+  // DP), each reading and writing its rank's part after the host's work for that rank
+  // (framework.zero3_host_time_per_rank), on `stream` after `deps`.
+  TaskId list_api_copies(int rank, const char* name, SplitBytes bytes, int stream, std::vector<TaskId> deps);
   // The Adam step over the rank's `sharded` parameters after `reduced`, on the GPU or offloaded. Returns the
   // task the updated weights' all-gather waits for.
   TaskId optimizer_step(int rank, double sharded, std::vector<TaskId> reduced);

@@ -13,6 +13,7 @@
 #include "models/strategy/pipeline_schedule.hpp"
 #include "models/strategy/rank_groups.hpp"
 #include "models/strategy/rank_layout.hpp"
+#include "models/strategy/zero3_units.hpp"
 #include "sim/error.hpp"
 
 namespace strata::models {
@@ -80,7 +81,8 @@ class Builder {
       layer_parameters_.push_back({p.dense / strategy.tp, p.expert / (strategy.ep * strategy.expert_tp)});
     }
     if (zero3()) {
-      for (int layer = 0; layer < model.layers; ++layer) zero3_units_.push_back(zero3_units_of(layer));
+      for (int layer = 0; layer < model.layers; ++layer)
+        zero3_units_.push_back(models::zero3_units(model, strategy, layer, data_parallel_parameters(layer)));
     }
     for (std::size_t vs = 0; vs < stage_layers_.size(); ++vs)
       activation_bytes_.push_back(stage_activation_bytes(static_cast<int>(vs)));
@@ -240,55 +242,8 @@ class Builder {
     return runs;
   }
 
-  // The parameters ZeRO-3 moves with one collective (framework.zero3_collectives): the layer's, or each of
-  // its weight tensors (layer_weight_tensors), on one GPU (dense / tp, experts / (ep x expert_tp)). A tensor
-  // below framework.zero3_persistence_threshold elements stays gathered (`gathered` false: its gradient is
-  // reduce-scattered, its weights never gathered per use). With full recompute, a tensor whose reuse
-  // distance reaches framework.zero3_max_reuse_distance is released after the recompute forward and gathered
-  // again for its backward (`regathered`): the distance is the parameters of the tensors after it in the
-  // layer, used once in the recompute forward and once in the backward before it (DeepSpeed v0.3.14
-  // PrefetchCoordinator._distance_in_numel, counted here per tensor rather than per module). Computed once
-  // per layer (zero3_units_).
-  struct Zero3Unit {
-    SplitBytes parameters;
-    bool gathered = true;
-    bool regathered = false;
-  };
   const std::vector<Zero3Unit>& zero3_units(int layer) const {
     return zero3_units_[static_cast<std::size_t>(layer)];
-  }
-  std::vector<Zero3Unit> zero3_units_of(int layer) const {
-    if (s_.framework.zero3_collectives.value == Zero3Collectives::kPerLayer)
-      return {{data_parallel_parameters(layer), true}};
-    const std::vector<WeightTensor> tensors = layer_weight_tensors(m_, layer);
-    const auto on_gpu = [this](const WeightTensor& t) {
-      return t.expert ? SplitBytes{0, t.parameters / (s_.ep * s_.expert_tp)}
-                      : SplitBytes{t.parameters / s_.tp, 0};
-    };
-    double after = 0;  // parameters on one GPU of the tensors after the one at hand, in forward order
-    for (const WeightTensor& t : tensors) after += on_gpu(t).total();
-    const std::optional<double>& reuse = s_.framework.zero3_max_reuse_distance.value;
-    std::vector<Zero3Unit> units;
-    for (const WeightTensor& t : tensors) {
-      after -= on_gpu(t).total();
-      if (t.expert && s_.fssdp) continue;
-      const bool gathered = t.parameters >= s_.framework.zero3_persistence_threshold.value;
-      const bool released = reuse && s_.recompute == Recompute::kFull && 2.0 * after >= *reuse;
-      units.push_back({on_gpu(t), gathered, gathered && released});
-    }
-    return units;
-  }
-
-  // torch.distributed's list API around a ZeRO-3 collective of `bytes` (framework.zero3_copies_per_rank):
-  // one copy per rank of each group the bytes travel over (dense: the ZeRO shard group, experts: expert
-  // DP), each reading and writing its rank's part after the host's work for that rank
-  // (framework.zero3_host_time_per_rank), on `stream` after `deps`.
-  TaskId per_rank_copies(int rank, const char* name, SplitBytes bytes, int stream, std::vector<TaskId> deps) {
-    const std::int64_t kernels =
-        (bytes.dense > 0 ? s_.zero_shard() : 0) + (bytes.expert > 0 ? s_.expert_dp() : 0);
-    return emit_.copies(rank, stream, name, 2.0 * bytes.total(), std::max<std::int64_t>(kernels, 1),
-                        s_.framework.zero3_host_time_per_rank.value, TimeCategory::kDataParallel,
-                        std::move(deps));
   }
 
   // The dependencies of a layer's first task: with ZeRO-3, the all-gathers of its weights, issued once the
@@ -328,7 +283,7 @@ class Builder {
               split_collective(rank, CollectiveOp::kAllGather, bytes, kGather, window);
           if (s_.framework.zero3_copies_per_rank.value && !gathered.empty())
             gathered = {
-                per_rank_copies(rank, "all_gather output copies", bytes, kGather, std::move(gathered))};
+                data_.list_api_copies(rank, "all_gather output copies", bytes, kGather, std::move(gathered))};
           gathers.insert(gathers.end(), gathered.begin(), gathered.end());
         }
       }
@@ -403,7 +358,7 @@ class Builder {
                                     unit.parameters.expert * s_.gradient_bytes};
         const TaskId staged =
             s_.framework.zero3_copies_per_rank.value
-                ? per_rank_copies(rank, "reduce_scatter input copies", unit_bytes, kReduce, {ready})
+                ? data_.list_api_copies(rank, "reduce_scatter input copies", unit_bytes, kReduce, {ready})
                 : ready;
         for (TaskId id : reduce_gradients(rank, CollectiveOp::kReduceScatter, unit_bytes, kReduce, staged))
           reductions.push_back(id);
@@ -682,7 +637,7 @@ class Builder {
   std::vector<std::vector<PipelinePass>> orders_;  // per stage
   double embedding_parameters_ = 0;
   std::vector<SplitBytes> layer_parameters_;         // per global layer, on one GPU
-  std::vector<std::vector<Zero3Unit>> zero3_units_;  // per global layer, with ZeRO-3 (zero3_units)
+  std::vector<std::vector<Zero3Unit>> zero3_units_;  // per global layer, with ZeRO-3 (zero3_units.hpp)
   std::vector<double> activation_bytes_;             // per virtual stage, one micro-batch
 };
 
