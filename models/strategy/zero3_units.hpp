@@ -25,7 +25,7 @@ struct Zero3Unit {
 
 // The units of `layer`, in forward order; `layer_parameters` are the layer's data-parallel parameters on
 // one GPU (the one unit of per-layer collectives).
-std::vector<Zero3Unit> zero3_units(const TransformerConfig& model, const ParallelStrategy& strategy, int layer,
-                                   SplitBytes layer_parameters);
+std::vector<Zero3Unit> zero3_units(const TransformerConfig& model, const ParallelStrategy& strategy,
+                                   int layer, SplitBytes layer_parameters);
 
 }  // namespace strata::models

@@ -122,6 +122,13 @@ TEST_CASE("hw list and hw show print the shipped profiles with sources", "[cli]"
   }
   CHECK(found_peak);
   CHECK(run({"hw", "show", "dgx-b200"}).out.find("nvlink.bandwidth_per_gpu") != std::string::npos);
+  CHECK(list.out.find("deepspeed-0.3") != std::string::npos);
+  const CliRun framework = run({"hw", "show", "deepspeed-0.3"});
+  REQUIRE(framework.exit_code == 0);
+  CHECK(framework.out.find("zero3_host_time_per_rank       14 us") != std::string::npos);
+  CHECK(framework.out.find("a100x16-pipeline-rank0.json.gz") != std::string::npos);  // its source
+  CHECK(run({"hw", "show", "pytorch-fsdp"}).out.find("zero3_max_reuse_distance       unlimited") !=
+        std::string::npos);
   const CliRun unknown = run({"hw", "show", "tpu-v9"});
   CHECK(unknown.exit_code == 2);
   CHECK(unknown.err.find("known: a100-sxm4-40gb, a100-sxm4-80gb") != std::string::npos);

@@ -1,5 +1,5 @@
-// `strata hw list` and `strata hw show NAME [--json]`: the shipped (or given) hardware profiles, every value
-// with its source.
+// `strata hw list` and `strata hw show NAME [--json]`: the shipped (or given) GPU, system and framework
+// profiles, every value with its source.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -62,6 +62,12 @@ void list_profiles(const models::ProfileCatalog& catalog, std::ostream& out) {
                   nics.c_str());
     out << row;
   }
+  out << "Framework profiles (" << (catalog.root() / "frameworks").string() << "):\n";
+  for (const std::string& name : catalog.framework_names()) {
+    std::snprintf(row, sizeof row, "  %-14s %s\n", name.c_str(),
+                  catalog.framework(name).display_name.c_str());
+    out << row;
+  }
 }
 
 struct HwOptions {
@@ -80,12 +86,12 @@ void add_hw_command(CLI::App& app, std::ostream& out) {
   hw->add_option("--profiles", options->profiles,
                  "Profile directory (default: $STRATA_PROFILES or the shipped profiles)");
 
-  CLI::App* list = hw->add_subcommand("list", "List GPU and system profiles");
+  CLI::App* list = hw->add_subcommand("list", "List GPU, system and framework profiles");
   list->callback([&out, options] {
     list_profiles(models::ProfileCatalog(resolve_profile_dir(options->profiles)), out);
   });
 
-  CLI::App* show = hw->add_subcommand("show", "Show one GPU or system profile with its sources");
+  CLI::App* show = hw->add_subcommand("show", "Show one GPU, system or framework profile with its sources");
   show->add_option("name", options->name, "Profile name (see 'strata hw list')")->required();
   show->add_flag("--json", options->json, "Print JSON instead of a table");
   show->callback([&out, options] {
@@ -102,13 +108,22 @@ void add_hw_command(CLI::App& app, std::ostream& out) {
       print_fields(out, "system", system.name, system.display_name, describe(system), options->json);
       return;
     }
+    const auto frameworks = catalog.framework_names();
+    if (std::find(frameworks.begin(), frameworks.end(), options->name) != frameworks.end()) {
+      const models::FrameworkProfile framework = catalog.framework(options->name);
+      print_fields(out, "framework", framework.name, framework.display_name, describe(framework),
+                   options->json);
+      return;
+    }
     std::string known;
     for (const auto& name : gpus) known += (known.empty() ? "" : ", ") + name;
     for (const auto& name : systems) known += ", " + name;
+    for (const auto& name : frameworks) known += ", " + name;
     std::vector<std::string> names(gpus.begin(), gpus.end());
     names.insert(names.end(), systems.begin(), systems.end());
+    names.insert(names.end(), frameworks.begin(), frameworks.end());
     throw sim::InputError("command line", "",
-                          "no GPU or system profile named \"" + options->name + "\"" +
+                          "no GPU, system or framework profile named \"" + options->name + "\"" +
                               sim::did_you_mean(options->name, names) + " (known: " + known + ")");
   });
 }

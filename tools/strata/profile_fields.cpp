@@ -46,7 +46,20 @@ Shown show(const std::vector<std::pair<sim::Bytes, double>>& ramp) {
           std::nullopt};
 }
 
+Shown show(models::Zero3Collectives value) {
+  return {std::string(models::kZero3CollectivesNames.name(value)), std::nullopt};
+}
+
 const auto any = [](const auto& value) { return show(value); };
+// A count of parameters (elements), whole; empty: "unlimited".
+Shown elements(double value) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.0f elements", value);
+  return {buffer, value};
+}
+Shown elements_or_unlimited(const std::optional<double>& value) {
+  return value ? elements(*value) : Shown{"unlimited", std::nullopt};
+}
 
 }  // namespace
 
@@ -93,6 +106,15 @@ std::vector<Field> describe(const models::SystemProfile& system) {
           field("collectives.nccl", c.nccl, any),
           field("collectives.ll_max_busbw", c.ll_max_busbw, any),
           field("collectives.net_overhead", c.net_overhead, any)};
+}
+
+std::vector<Field> describe(const models::FrameworkProfile& f) {
+  return {field("zero3_collectives", f.zero3_collectives, any),
+          field("zero3_prefetch", f.zero3_prefetch, any),
+          field("zero3_copies_per_rank", f.zero3_copies_per_rank, any),
+          field("zero3_host_time_per_rank", f.zero3_host_time_per_rank, any),
+          field("zero3_max_reuse_distance", f.zero3_max_reuse_distance, elements_or_unlimited),
+          field("zero3_persistence_threshold", f.zero3_persistence_threshold, elements)};
 }
 
 }  // namespace strata::tools

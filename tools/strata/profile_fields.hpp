@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/framework/framework_profile.hpp"
 #include "models/hardware/gpu_profile.hpp"
 #include "models/hardware/system_profile.hpp"
 
@@ -20,5 +21,6 @@ struct Field {
 
 std::vector<Field> describe(const models::GpuProfile& gpu);
 std::vector<Field> describe(const models::SystemProfile& system);
+std::vector<Field> describe(const models::FrameworkProfile& framework);
 
 }  // namespace strata::tools
