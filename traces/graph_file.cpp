@@ -4,6 +4,7 @@
 #include <limits>
 #include <sstream>
 
+#include "models/framework/framework_profile.hpp"
 #include "sim/error.hpp"
 #include "sim/json_input.hpp"
 #include "sim/json_text.hpp"
@@ -114,8 +115,6 @@ constexpr double kMaxKernelFlops = 1e21;
 constexpr double kMaxKernelBytes = 0x1p60;
 // Kernels one memory-bound task may stand for (ComputeSpec::kernels): a copy per rank of the largest group.
 constexpr std::int64_t kMaxKernelsPerTask = 1'000'000;
-// Host work before one of them: far beyond any eager op, and a million of them stay within SimTime's range.
-constexpr sim::SimTime kMaxHostPerKernel = sim::SimTime::from_ps(1'000'000'000'000);
 
 double bounded(const nlohmann::json& value, const JsonLocation& where, double max) {
   const double number = non_negative(value, where);
@@ -175,7 +174,7 @@ models::Task read_task(const nlohmann::json& value, const JsonLocation& where, s
           c.location_of("host_per_kernel")
               .fail("has no effect: only a memory-bound task has host work per kernel");
         t.compute.host_per_kernel = sim::json_duration(*host, c.location_of("host_per_kernel"));
-        if (t.compute.host_per_kernel > kMaxHostPerKernel)
+        if (t.compute.host_per_kernel > models::kMaxHostPerKernel)
           c.location_of("host_per_kernel").fail("at most 1s of host work per kernel, found " + host->dump());
       }
       if (const nlohmann::json* kernel = c.optional("attention_kernel")) {

@@ -24,6 +24,11 @@ inline constexpr sim::NameTable<Zero3Collectives, kZero3CollectivesCount> kZero3
     {Zero3Collectives::kPerTensor, "per_tensor"},
 }}};
 
+// The most host work before one kernel that a framework profile or a graph file may give
+// (zero3_host_time_per_rank, ComputeSpec::host_per_kernel): far beyond any eager op, and a million such
+// kernels stay within SimTime's range.
+inline constexpr sim::SimTime kMaxHostPerKernel = sim::SimTime::from_ps(1'000'000'000'000);
+
 struct FrameworkProfile {
   std::string name = "megatron-core";  // file stem; the defaults below are megatron-core's
   std::string display_name;

@@ -336,7 +336,7 @@ FrameworkProfile read_framework_profile(const std::filesystem::path& path) {
   framework.zero3_prefetch = read_sourced(root, "zero3_prefetch", sim::json_bool);
   framework.zero3_copies_per_rank = read_sourced(root, "zero3_copies_per_rank", sim::json_bool);
   framework.zero3_host_time_per_rank = read_sourced(root, "zero3_host_time_per_rank", sim::json_duration);
-  if (framework.zero3_host_time_per_rank.value > sim::SimTime::from_ps(1'000'000'000'000)) {
+  if (framework.zero3_host_time_per_rank.value > kMaxHostPerKernel) {
     root.location_of("zero3_host_time_per_rank")
         .fail("at most 1s: the host's work per rank of one collective");
   }
@@ -347,10 +347,11 @@ FrameworkProfile read_framework_profile(const std::filesystem::path& path) {
             "has no effect: only a framework that copies per rank (\"zero3_copies_per_rank\": true) loops "
             "over the ranks on the host");
   }
-  framework.zero3_persistence_threshold = read_sourced(
-      root, "zero3_persistence_threshold", [](const nlohmann::json& value, const JsonLocation& where) {
-        return static_cast<double>(sim::json_integer(value, where, 0, std::int64_t{1} << 50));
-      });
+  // A count of parameters: a whole number, bounded far above any model's.
+  const auto elements = [](const nlohmann::json& value, const JsonLocation& where) {
+    return static_cast<double>(sim::json_integer(value, where, 0, std::int64_t{1} << 50));
+  };
+  framework.zero3_persistence_threshold = read_sourced(root, "zero3_persistence_threshold", elements);
   if (framework.zero3_persistence_threshold.value > 0 &&
       framework.zero3_collectives.value != Zero3Collectives::kPerTensor) {
     root.location_of("zero3_persistence_threshold")
@@ -358,14 +359,14 @@ FrameworkProfile read_framework_profile(const std::filesystem::path& path) {
             "has no effect: tensors stay gathered one by one only with \"zero3_collectives\": "
             "\"per_tensor\"");
   }
-  framework.zero3_max_reuse_distance =
-      read_sourced(root, "zero3_max_reuse_distance",
-                   [](const nlohmann::json& value, const JsonLocation& where) -> std::optional<double> {
-                     if (value == "unlimited") return std::nullopt;
-                     if (value.is_string())
-                       where.fail("expected a number of elements or \"unlimited\", found " + value.dump());
-                     return static_cast<double>(sim::json_integer(value, where, 0, std::int64_t{1} << 50));
-                   });
+  framework.zero3_max_reuse_distance = read_sourced(
+      root, "zero3_max_reuse_distance",
+      [&elements](const nlohmann::json& value, const JsonLocation& where) -> std::optional<double> {
+        if (value == "unlimited") return std::nullopt;
+        if (value.is_string())
+          where.fail("expected a number of elements or \"unlimited\", found " + value.dump());
+        return elements(value, where);
+      });
   if (framework.zero3_max_reuse_distance.value &&
       framework.zero3_collectives.value != Zero3Collectives::kPerTensor) {
     root.location_of("zero3_max_reuse_distance")
