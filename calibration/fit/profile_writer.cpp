@@ -43,6 +43,10 @@ nlohmann::json gpu_profile_json(const models::GpuProfile& gpu) {
       {"kind", "gpu"},
       {"name", gpu.name},
       {"display_name", gpu.display_name},
+      {"architecture", sourced(gpu.architecture,
+                               [](models::GpuArchitecture v) {
+                                 return nlohmann::json(std::string(models::kGpuArchitectureNames.name(v)));
+                               })},
       {"sm_count", sourced(gpu.sm_count, plain)},
       {"memory",
        {{"capacity", sourced(gpu.memory_capacity, bytes)},

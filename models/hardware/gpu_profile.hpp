@@ -8,6 +8,7 @@
 
 #include "models/hardware/dtype.hpp"
 #include "models/hardware/sourced.hpp"
+#include "sim/name_table.hpp"
 #include "sim/sim_time.hpp"
 #include "sim/units.hpp"
 
@@ -18,9 +19,20 @@ struct GemmTile {
   int n = 0;
 };
 
+// A GPU's architecture generation (datasheet). Validation residuals are grouped by it, so a prediction on an
+// H200 borrows the error band of the Hopper cases (scenarios/runner/error_band.hpp).
+enum class GpuArchitecture { kVolta, kAmpere, kHopper, kBlackwell };
+inline constexpr sim::NameTable<GpuArchitecture, 4> kGpuArchitectureNames{{{
+    {GpuArchitecture::kVolta, "volta"},
+    {GpuArchitecture::kAmpere, "ampere"},
+    {GpuArchitecture::kHopper, "hopper"},
+    {GpuArchitecture::kBlackwell, "blackwell"},
+}}};
+
 struct GpuProfile {
   std::string name;          // file stem, e.g. "h100-sxm5-80gb"
   std::string display_name;  // e.g. "NVIDIA H100 SXM5 80GB"
+  Sourced<GpuArchitecture> architecture;
   Sourced<int> sm_count;
   Sourced<sim::Bytes> memory_capacity;
   Sourced<sim::Bandwidth> memory_bandwidth;              // datasheet peak

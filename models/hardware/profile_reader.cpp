@@ -50,6 +50,10 @@ sim::FlopRate positive_flop_rate(const nlohmann::json& value, const JsonLocation
   return rate;
 }
 
+GpuArchitecture architecture(const nlohmann::json& value, const JsonLocation& where) {
+  return sim::json_word(value, where, kGpuArchitectureNames);
+}
+
 GemmTile tile(const nlohmann::json& value, const JsonLocation& where) {
   const auto& sides = sim::json_array(value, where);
   if (sides.size() != 2) where.fail("expected [m, n], the output tile of one thread block");
@@ -210,6 +214,7 @@ GpuProfile read_gpu_profile(const std::filesystem::path& path) {
   const nlohmann::json document = sim::read_json_file(path);
   GpuProfile gpu;
   JsonObjectReader root = open_profile(document, path, "gpu", gpu.name, gpu.display_name);
+  gpu.architecture = read_sourced(root, "architecture", architecture);
   gpu.sm_count = read_sourced(root, "sm_count", positive_int(100'000));
   JsonObjectReader memory = root.required_object("memory");
   gpu.memory_capacity = read_sourced(memory, "capacity", sim::json_bytes);

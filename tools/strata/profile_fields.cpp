@@ -46,6 +46,9 @@ Shown show(const std::vector<std::pair<sim::Bytes, double>>& ramp) {
           std::nullopt};
 }
 
+Shown show(models::GpuArchitecture value) {
+  return {std::string(models::kGpuArchitectureNames.name(value)), std::nullopt};
+}
 Shown show(models::Zero3Collectives value) {
   return {std::string(models::kZero3CollectivesNames.name(value)), std::nullopt};
 }
@@ -64,7 +67,8 @@ Shown elements_or_unlimited(const std::optional<double>& value) {
 }  // namespace
 
 std::vector<Field> describe(const models::GpuProfile& gpu) {
-  std::vector<Field> fields{field("sm_count", gpu.sm_count, any),
+  std::vector<Field> fields{field("architecture", gpu.architecture, any),
+                            field("sm_count", gpu.sm_count, any),
                             field("memory.capacity", gpu.memory_capacity, any),
                             field("memory.bandwidth", gpu.memory_bandwidth, any)};
   for (const auto& [dtype, peak] : gpu.peak_flops) {
