@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/hardware/dtype.hpp"
@@ -78,6 +79,10 @@ inline ServingPool serving_pool(int tp, int replicas) {
   pool.replicas = replicas;
   return pool;
 }
+
+// The serving framework this model follows (trtllm-bench's batch limits, in-flight batching, the Mapping of
+// tp, ep and attention dp): the framework of a serving prediction's validation family (error bands).
+inline constexpr std::string_view kServingFramework = "tensorrt-llm";
 
 struct Deployment {
   std::string name;

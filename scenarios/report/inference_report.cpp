@@ -181,22 +181,32 @@ std::string inference_table(const std::vector<InferenceResult>& ranked, Inferenc
   const int w = static_cast<int>(width);
   std::string text = inference_verdict(ranked, ranking) + "\nRanked by " +
                      std::string(inference_ranking_phrase(ranking)) + ".\n\n";
+  const bool banded = std::any_of(ranked.begin(), ranked.end(),
+                                  [](const InferenceResult& r) { return r.error_band.has_value(); });
   char line[512];
-  std::snprintf(line, sizeof line, "%4s  %-*s  %4s  %12s  %17s  %17s  %7s  %s\n", "rank", w, "deployment",
-                "GPUs", "out tok/s/GPU", "TTFT p50/p99 (ms)", "TPOT p50/p99 (ms)", "KV use",
-                "biggest time sink");
+  std::snprintf(line, sizeof line, "%4s  %-*s  %4s  %12s  %s%17s  %17s  %7s  %s\n", "rank", w, "deployment",
+                "GPUs", "out tok/s/GPU", banded ? "expected error  " : "", "TTFT p50/p99 (ms)",
+                "TPOT p50/p99 (ms)", "KV use", "biggest time sink");
   text += line;
   for (const InferenceResult& r : ranked) {
     const auto [sink, seconds] = r.biggest_sink();
     const std::string ttft = ms(r.ttft.p50_s) + " / " + ms(r.ttft.p99_s);
     const std::string tpot = ms(r.tpot.p50_s) + " / " + ms(r.tpot.p99_s);
-    std::snprintf(line, sizeof line, "%4d  %-*s  %4d  %12.1f  %17s  %17s  %6.0f%%  %s %.0f%%\n", r.rank, w,
-                  r.deployment.name.c_str(), r.gpus, r.output_tokens_per_s_per_gpu, ttft.c_str(),
+    char band[32] = "";
+    if (banded) {
+      std::snprintf(band, sizeof band, "%14s  ",
+                    r.error_band ? band_text(*r.error_band, BandMetric::kRate).c_str() : "-");
+    }
+    std::snprintf(line, sizeof line, "%4d  %-*s  %4d  %12.1f  %s%17s  %17s  %6.0f%%  %s %.0f%%\n", r.rank, w,
+                  r.deployment.name.c_str(), r.gpus, r.output_tokens_per_s_per_gpu, band, ttft.c_str(),
                   tpot.c_str(), 100 * r.peak_kv_use, sink.c_str(),
                   r.run_time_s > 0 ? 100 * seconds / r.run_time_s : 0.0);
     text += line;
   }
-  return text;
+  std::vector<const ErrorBand*> bands;
+  for (const InferenceResult& r : ranked) bands.push_back(r.error_band ? &*r.error_band : nullptr);
+  const std::string note = band_note(bands);
+  return note.empty() ? text : text + note + "\n";
 }
 
 nlohmann::json inference_result_json(const InferenceResult& r) {
@@ -233,6 +243,10 @@ nlohmann::json inference_result_json(const InferenceResult& r) {
       {"simulated_events", r.events},
   };
   if (r.goodput_requests_per_s) result["goodput_requests_per_s"] = *r.goodput_requests_per_s;
+  if (r.error_band) {
+    result["error_band"] =
+        error_band_json(*r.error_band, "output_tokens_per_s", r.output_tokens_per_s, BandMetric::kRate);
+  }
   if (!r.pools.empty()) {
     for (const models::ServingPoolRun& pool : r.pools)
       result["pool_memory"][std::string(models::kServingRoleNames.name(pool.role))] =

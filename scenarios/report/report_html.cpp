@@ -214,6 +214,9 @@ std::string results_table(const Scenario& scenario, const std::vector<StrategyRe
   std::string html =
       "<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>rank</th><th>strategy</th>";
   html += distributed ? "<th>p50 step (s)</th><th>p99 step (s)</th>" : "<th>step (s)</th>";
+  const bool banded = std::any_of(ranked.begin(), ranked.end(),
+                                  [](const StrategyResult& r) { return r.error_band.has_value(); });
+  if (banded) html += "<th>expected error</th>";
   html +=
       "<th>vs best</th><th>tokens/s/GPU</th><th>model "
       "TFLOP/s/GPU</th><th>MFU</th><th>HFU</th><th>peak "
@@ -225,6 +228,14 @@ std::string results_table(const Scenario& scenario, const std::vector<StrategyRe
     html += "<tr><td>" + std::to_string(r.rank) + "</td><td>" + html_escape(r.strategy.name) + "</td>";
     html += "<td>" + number("%.3f", r.step_time_s) + "</td>";
     if (r.step_distribution) html += "<td>" + number("%.3f", r.step_distribution->stats.p99_s) + "</td>";
+    if (banded && r.error_band) {
+      html += "<td title=\"" +
+              html_escape("measured / predicted - 1 over the middle 80% of the validation cases of " +
+                          r.error_band->basis + " (" + std::to_string(r.error_band->cases) + " cases)") +
+              "\">" + band_text(*r.error_band, BandMetric::kTime) + "</td>";
+    } else if (banded) {
+      html += "<td>-</td>";
+    }
     html += "<td>" + number("%+.1f%%", 100 * (r.step_time_s / reference - 1)) + "</td><td>" +
             number("%.1f", r.tokens_per_s_per_gpu) + "</td><td>" + number("%.1f", r.model_tflops_per_gpu) +
             "</td><td>" + number("%.1f%%", 100 * r.mfu) + "</td><td>" + number("%.1f%%", 100 * r.hfu) +

@@ -49,6 +49,8 @@ nlohmann::json result_figures_json(const StrategyResult& r) {
   };
   if (r.extrapolated)
     result["extrapolated_from_microbatches"] = {r.extrapolated_from[0], r.extrapolated_from[1]};
+  if (r.error_band)
+    result["error_band"] = error_band_json(*r.error_band, "step_time_s", r.step_time_s, BandMetric::kTime);
   if (r.step_distribution) {
     const StepTimeDistribution& d = *r.step_distribution;
     nlohmann::json distribution = time_stats_json(d.stats);

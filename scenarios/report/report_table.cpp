@@ -51,10 +51,13 @@ std::string ranking_table(const std::vector<StrategyResult>& ranked) {
   // With --steps every result has a distribution: the step column is its median, and its p99 follows.
   const bool distributed = !ranked.empty() && ranked.front().step_distribution.has_value();
   const int step_width = distributed ? 12 : 10;
+  const bool banded = std::any_of(ranked.begin(), ranked.end(),
+                                  [](const StrategyResult& r) { return r.error_band.has_value(); });
   char line[512];
-  std::snprintf(line, sizeof line, "%4s  %-*s  %*s  %s%12s  %6s  %19s  %3s  %s\n", "rank", w, "strategy",
-                step_width, distributed ? "p50 step (s)" : "step (s)", distributed ? "p99 step (s)  " : "",
-                "tokens/s/GPU", "MFU", "peak memory (GiB)", "OOM", "biggest time sink");
+  std::snprintf(line, sizeof line, "%4s  %-*s  %*s  %s%s%12s  %6s  %19s  %3s  %s\n", "rank", w, "strategy",
+                step_width, distributed ? "p50 step (s)" : "step (s)", banded ? "expected error  " : "",
+                distributed ? "p99 step (s)  " : "", "tokens/s/GPU", "MFU", "peak memory (GiB)", "OOM",
+                "biggest time sink");
   text += line;
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   for (const StrategyResult& r : ranked) {
@@ -63,8 +66,13 @@ std::string ranking_table(const std::vector<StrategyResult>& ranked) {
                   r.memory.capacity_bytes / kGiB);
     char p99[32] = "";
     if (r.step_distribution) std::snprintf(p99, sizeof p99, "%12.3f  ", r.step_distribution->stats.p99_s);
-    std::snprintf(line, sizeof line, "%4d  %-*s  %*.3f%s %s%12.1f  %5.1f%%  %19s  %3s  %s\n", r.rank, w,
-                  r.strategy.name.c_str(), step_width, r.step_time_s, r.extrapolated ? "*" : " ", p99,
+    char band[32] = "";
+    if (banded) {
+      std::snprintf(band, sizeof band, "%14s  ",
+                    r.error_band ? band_text(*r.error_band, BandMetric::kTime).c_str() : "-");
+    }
+    std::snprintf(line, sizeof line, "%4d  %-*s  %*.3f%s %s%s%12.1f  %5.1f%%  %19s  %3s  %s\n", r.rank, w,
+                  r.strategy.name.c_str(), step_width, r.step_time_s, r.extrapolated ? "*" : " ", band, p99,
                   r.tokens_per_s_per_gpu, 100.0 * r.mfu, memory, r.memory.oom ? "yes" : "",
                   biggest_sink_label(r).c_str());
     text += line;
@@ -74,6 +82,9 @@ std::string ranking_table(const std::vector<StrategyResult>& ranked) {
         "* extrapolated from two short steps (their micro-batch counts: extrapolated_from_microbatches in "
         "the report)\n";
   }
+  std::vector<const ErrorBand*> bands;
+  for (const StrategyResult& r : ranked) bands.push_back(r.error_band ? &*r.error_band : nullptr);
+  if (const std::string note = band_note(bands); !note.empty()) text += wrapped(note);
   if (distributed) {
     const StepTimeDistribution& d = *ranked.front().step_distribution;
     text += wrapped("over " + std::to_string(d.steps) + " steps with jitter seeds " +

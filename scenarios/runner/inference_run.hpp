@@ -30,6 +30,7 @@ namespace strata::scenarios {
 struct InferenceResult {
   models::Deployment deployment;
   std::optional<Expectation> expected;
+  std::optional<ErrorBand> error_band;  // of the run time, where a command attached one (error_band.hpp)
   int gpus = 0;
   double run_time_s = 0;
   double output_tokens_per_s = 0;

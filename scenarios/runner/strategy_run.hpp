@@ -22,6 +22,7 @@
 #include "models/executor/executor.hpp"
 #include "models/strategy/parallel_strategy.hpp"
 #include "models/strategy/training_lowering.hpp"
+#include "scenarios/runner/error_band.hpp"
 #include "scenarios/runner/time_stats.hpp"
 #include "scenarios/scenario_file.hpp"
 #include "sim/timeline_recorder.hpp"
@@ -64,6 +65,7 @@ struct StepTimeDistribution {
 struct StrategyResult {
   models::ParallelStrategy strategy;
   std::optional<Expectation> expected;
+  std::optional<ErrorBand> error_band;  // of the step time, where a command attached one (error_band.hpp)
   int gpus = 0;
   std::int64_t microbatches = 0;
   double step_time_s = 0;

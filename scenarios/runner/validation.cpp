@@ -35,8 +35,8 @@ ValidationGroup summarise(std::string name, const std::vector<ValidationCase>& c
 
 // One case: named after the scenario, and its strategy when it has several.
 ValidationCase validation_case(const Scenario& scenario, std::size_t strategies, const std::string& strategy,
-                               const Expectation& expected, double predicted_s, double published_s,
-                               double error_pct) {
+                               const Expectation& expected, const PredictionFamily& family,
+                               double predicted_s, double published_s, double error_pct) {
   ValidationCase c;
   c.name = strategies == 1 ? scenario.name : scenario.name + "/" + strategy;
   c.file = scenario.file.filename().string();
@@ -46,6 +46,7 @@ ValidationCase validation_case(const Scenario& scenario, std::size_t strategies,
   c.tolerance_pct = expected.tolerance_pct;
   c.source = expected.source;
   c.group = expected.group.empty() ? "other" : expected.group;
+  c.family = family;
   return c;
 }
 
@@ -58,9 +59,10 @@ void add_serving_cases(const Scenario& scenario, ValidationSummary& summary) {
     any = true;
     const InferenceResult result = run_deployment(scenario, i);
     const InferenceComparison published = compare_with_published(result);
-    summary.cases.push_back(validation_case(scenario, scenario.deployments.size(), spec.deployment.name,
-                                            *spec.expected, result.run_time_s, published.published_run_s,
-                                            published.error_pct));
+    summary.cases.push_back(
+        validation_case(scenario, scenario.deployments.size(), spec.deployment.name, *spec.expected,
+                        serving_family(scenario.cluster, scenario.model.config, spec.deployment),
+                        result.run_time_s, published.published_run_s, published.error_pct));
   }
   if (!any)
     throw sim::InputError(scenario.file.string(), "/strategies",
@@ -107,9 +109,10 @@ ValidationSummary run_validation(const std::vector<std::filesystem::path>& files
       any = true;
       const StrategyResult result = run_strategy(scenario, i);
       const PublishedComparison published = compare_with_published(result, scenario.training);
-      summary.cases.push_back(validation_case(scenario, scenario.strategies.size(), spec.strategy.name,
-                                              *spec.expected, result.step_time_s, published.published_step_s,
-                                              published.error_pct));
+      summary.cases.push_back(
+          validation_case(scenario, scenario.strategies.size(), spec.strategy.name, *spec.expected,
+                          training_family(scenario.cluster, scenario.model.config, spec.strategy),
+                          result.step_time_s, published.published_step_s, published.error_pct));
     }
     if (!any)
       throw sim::InputError(file.string(), "/strategies",
@@ -124,6 +127,12 @@ ValidationSummary run_validation(const std::vector<std::filesystem::path>& files
   for (const ValidationCase& c : summary.cases) by_group[c.group].push_back(c);
   for (const auto& [name, cases] : by_group) summary.groups.push_back(summarise(name, cases));
   return summary;
+}
+
+ValidationResiduals validation_residuals(const ValidationSummary& summary) {
+  std::vector<ValidationResidual> residuals;
+  for (const ValidationCase& c : summary.cases) residuals.push_back({c.name, c.family, c.residual()});
+  return ValidationResiduals(std::move(residuals));
 }
 
 std::string validation_table(const ValidationSummary& summary) {

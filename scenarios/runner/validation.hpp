@@ -12,6 +12,7 @@
 
 #include "models/hardware/profile_catalog.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "scenarios/runner/error_band.hpp"
 
 namespace strata::scenarios {
 
@@ -24,7 +25,9 @@ struct ValidationCase {
   double tolerance_pct = 0;
   std::string source;
   std::string group;  // Expectation::group, or "other"
+  PredictionFamily family;
   bool passed() const;
+  double residual() const { return published_step_s / predicted_step_s - 1; }  // error_band.hpp
   bool optimistic() const { return error_pct < 0; }  // predicted faster than published
 };
 
@@ -52,6 +55,9 @@ std::vector<std::filesystem::path> validation_files(const std::vector<std::files
 
 ValidationSummary run_validation(const std::vector<std::filesystem::path>& files,
                                  const models::ProfileCatalog& profiles, const models::ModelCatalog& presets);
+
+// Every case's family and residual, in case order: what `strata validate --residuals-out` writes.
+ValidationResiduals validation_residuals(const ValidationSummary& summary);
 
 std::string validation_table(const ValidationSummary& summary);
 nlohmann::json validation_json(const ValidationSummary& summary);

@@ -60,6 +60,16 @@ TEST_CASE("run ranks strategies and writes report.json, report.html and traces",
           Approx(r.at("step_time_s").get<double>()).epsilon(1e-6));  // the breakdown explains the step
   }
   CHECK(report.at("results")[0].at("rank") == 1);
+  // Every prediction with its error band from the shipped validation residuals
+  // (scenarios/runner/error_band.hpp).
+  CHECK(first.out.find("expected error") != std::string::npos);
+  for (const auto& r : report.at("results")) {
+    const auto& band = r.at("error_band");
+    CHECK(band.at("cases").get<int>() >= 3);
+    CHECK(band.at("low_pct").get<double>() <= band.at("high_pct").get<double>());
+    CHECK(band.at("step_time_s").at("low").get<double>() <= r.at("step_time_s").get<double>() * 2);
+    CHECK(band.at("basis").get<std::string>().find("hopper") != std::string::npos);
+  }
   const auto& results = report.at("results");
   for (std::size_t i = 1; i < results.size(); ++i) {
     const bool earlier_oom = results[i - 1].at("memory").at("oom");
@@ -360,4 +370,19 @@ TEST_CASE("every shipped example scenario with strategies runs", "[cli][run][exa
     ++ran;
   }
   CHECK(ran >= 2);
+}
+
+TEST_CASE("run names a broken residuals file ($STRATA_RESIDUALS) and writes nothing", "[cli][run]") {
+  const fs::path dir = fresh_dir("run-residuals");
+  std::ofstream(dir / "s.json") << kScenario;
+  std::ofstream(dir / "residuals.json") << R"({"strata_residuals": 1, "definition": "x", "cases": [
+    {"name": "a", "workload": "training", "framework": "megatron-core", "architecture": "hopper",
+     "parallelism": "data", "residual": -2}]})";
+  ::setenv("STRATA_RESIDUALS", (dir / "residuals.json").c_str(), 1);
+  const CliRun broken = run({"run", (dir / "s.json").string(), "-o", (dir / "out").string()});
+  ::unsetenv("STRATA_RESIDUALS");
+  CHECK(broken.exit_code != 0);
+  CHECK(broken.err.find("residuals.json") != std::string::npos);
+  CHECK(broken.err.find("/cases/0/residual") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "out" / "report.json"));
 }

@@ -62,6 +62,7 @@ TEST_CASE("published serving runs: every case's error, MAPE and published orderi
       shipped_cases(STRATA_SOURCE_VALIDATION_DIR, CaseKind::kServing), profiles, presets);
   std::printf("%s", scenarios::validation_table(summary).c_str());
   REQUIRE(summary.cases.size() == 63);
+  check_shipped_residuals(summary, scenarios::Workload::kServing);
   const scenarios::ValidationGroup& dense = group(summary, kDenseGroup);
   REQUIRE(dense.cases == 30);
   CHECK(dense.mape_pct <= kMapeGuardPct);

@@ -72,6 +72,7 @@ TEST_CASE("published training runs: every case's error, MAPE and published order
   const auto summary = scenarios::run_validation(cases, profiles, presets);
   std::printf("%s", scenarios::validation_table(summary).c_str());
   REQUIRE(summary.cases.size() >= 130);
+  check_shipped_residuals(summary, scenarios::Workload::kTraining);
   CHECK(summary.mape_pct <= kMapeGuardPct);
   // Every group has a guard, and every guard a group: a new source comes with its own.
   REQUIRE(summary.groups.size() == kGroupMapeGuardPct.size());

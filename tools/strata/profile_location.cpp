@@ -41,4 +41,12 @@ std::filesystem::path resolve_validation_dir() {
   return resolve("", nullptr, "validation", STRATA_SOURCE_VALIDATION_DIR);
 }
 
+std::filesystem::path resolve_residuals_file() {
+  if (const char* from_environment = std::getenv("STRATA_RESIDUALS");
+      from_environment != nullptr && *from_environment) {
+    return from_environment;
+  }
+  return resolve("", nullptr, "residuals", STRATA_SOURCE_RESIDUALS_DIR) / "validation.json";
+}
+
 }  // namespace strata::tools

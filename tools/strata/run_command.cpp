@@ -13,6 +13,7 @@
 #include "scenarios/report/inference_report.hpp"
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/report/report_table.hpp"
+#include "scenarios/runner/result_bands.hpp"
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/runner/step_distribution.hpp"
 #include "scenarios/scenario_file.hpp"
@@ -37,14 +38,16 @@ struct RunOptions {
 };
 
 // A serving scenario: its deployments ranked by output tokens per second per GPU.
-void run_serving(const RunOptions& o, const scenarios::Scenario& scenario, std::ostream& out) {
+void run_serving(const RunOptions& o, const scenarios::Scenario& scenario,
+                 const scenarios::ValidationResiduals& residuals, std::ostream& out) {
   if (scenario.deployments.empty())
     throw sim::InputError(
         o.scenario, "/strategies",
         "no deployments to run: the scenario has only search bounds (strata search " + o.scenario + ")");
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);
-  const std::vector<scenarios::InferenceResult> ranked = scenarios::run_inference_scenario(scenario);
+  std::vector<scenarios::InferenceResult> ranked = scenarios::run_inference_scenario(scenario);
+  scenarios::attach_error_bands(residuals, scenario, ranked);
   if (o.json) {
     out << scenarios::report_text(scenarios::inference_report_json(scenario, ranked));
   } else {
@@ -80,8 +83,10 @@ void run(const RunOptions& o, std::ostream& out) {
     scenarios::check_fidelity_fit(scenario, flag);
   }
   scenarios::check_distribution_steps(scenario, o.steps, {"command line", "--steps"});
+  // Read before the simulation: a broken residuals file fails at once and leaves nothing written.
+  const auto residuals = scenarios::ValidationResiduals::read(resolve_residuals_file());
   if (scenario.inference) {
-    run_serving(o, scenario, out);
+    run_serving(o, scenario, residuals, out);
     return;
   }
   if (scenario.strategies.empty())
@@ -90,8 +95,9 @@ void run(const RunOptions& o, std::ostream& out) {
         "no strategies to run: the scenario has only search bounds (strata search " + o.scenario + ")");
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
   if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the work, not after
-  const scenarios::ScenarioRun result = scenarios::run_scenario(
+  scenarios::ScenarioRun result = scenarios::run_scenario(
       scenario, {!o.out_dir.empty(), o.out_dir.empty() ? scenarios::TraceSelection::kNone : traces}, o.steps);
+  scenarios::attach_error_bands(residuals, scenario, result.ranked);
   if (o.json) {
     out << scenarios::report_text(scenarios::report_json(scenario, result.ranked));
   } else {

@@ -18,6 +18,7 @@
 #include "scenarios/report/report_json.hpp"
 #include "scenarios/report/report_table.hpp"
 #include "scenarios/runner/deployment_search.hpp"
+#include "scenarios/runner/result_bands.hpp"
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/runner/search_mpi.hpp"
 #include "scenarios/runner/strategy_search.hpp"
@@ -70,7 +71,8 @@ std::string unbounded_dimensions(const scenarios::SearchSpace& space) {
 // A serving scenario: every deployment within its bounds, ranked, with the Pareto frontiers of tokens/s per
 // GPU against TPOT and against TTFT and the best deployment under the slo
 // (scenarios/runner/deployment_search.hpp).
-void search_serving(const SearchOptions& o, const scenarios::Scenario& scenario, std::ostream& out) {
+void search_serving(const SearchOptions& o, const scenarios::Scenario& scenario,
+                    const scenarios::ValidationResiduals& residuals, std::ostream& out) {
   if (!scenario.deployment_search)
     throw sim::InputError(o.scenario, "/search", "missing: a serving search needs a \"search\" object");
   const scenarios::TraceSelection traces = trace_selection(o.trace, o.out_dir);
@@ -93,6 +95,7 @@ void search_serving(const SearchOptions& o, const scenarios::Scenario& scenario,
     summary["best_under_slo"] = outcome.ranked[*outcome.best_under_slo].deployment.name;
   if (outcome.ranked.size() > static_cast<std::size_t>(o.top))
     outcome.ranked.resize(static_cast<std::size_t>(o.top));
+  scenarios::attach_error_bands(residuals, scenario, outcome.ranked);
   const nlohmann::json extra = {{"search", summary}};
   const nlohmann::json report = scenarios::inference_report_json(scenario, outcome.ranked, extra);
   if (o.json) {
@@ -136,6 +139,8 @@ void search(const SearchOptions& o, std::ostream& out) {
   const auto check_output = [&o](const scenarios::Scenario&) {
     if (!o.out_dir.empty()) sim::OutputBundle::check_writable(o.out_dir);  // before the search, not after
   };
+  // Read before the search: a broken residuals file fails at once and leaves nothing written.
+  const auto residuals = scenarios::ValidationResiduals::read(resolve_residuals_file());
   const auto started = std::chrono::steady_clock::now();
   std::optional<scenarios::Scenario> read;
   scenarios::SearchOutcome outcome;
@@ -151,7 +156,7 @@ void search(const SearchOptions& o, std::ostream& out) {
     const models::ModelCatalog presets(resolve_preset_dir(o.presets));
     read = scenarios::read_scenario(o.scenario, profiles, presets);
     if (read->inference) {
-      search_serving(o, *read, out);
+      search_serving(o, *read, residuals, out);
       return;
     }
     check_output(*read);
@@ -161,6 +166,7 @@ void search(const SearchOptions& o, std::ostream& out) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (outcome.ranked.size() > static_cast<std::size_t>(o.top))
     outcome.ranked.resize(static_cast<std::size_t>(o.top));
+  scenarios::attach_error_bands(residuals, scenario, outcome.ranked);
   // Counts only: the report stays byte-identical (no timings in it).
   const nlohmann::json counts = {{"search",
                                   {{"candidates", outcome.candidates},
