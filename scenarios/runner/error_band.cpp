@@ -49,7 +49,8 @@ ValidationResidual read_residual(sim::JsonObjectReader& entry) {
   ValidationResidual r;
   r.name = entry.required_string("name");
   if (r.name.empty()) entry.location_of("name").fail("a case name is required");
-  r.family.workload = sim::json_word(entry.required("workload"), entry.location_of("workload"), kWorkloadNames);
+  r.family.workload =
+      sim::json_word(entry.required("workload"), entry.location_of("workload"), kWorkloadNames);
   r.family.framework = entry.required_string("framework");
   if (r.family.framework.empty()) entry.location_of("framework").fail("a framework name is required");
   r.family.architecture = sim::json_word(entry.required("architecture"), entry.location_of("architecture"),
@@ -139,6 +140,18 @@ std::optional<ErrorBand> ValidationResiduals::band(const PredictionFamily& famil
   return std::nullopt;
 }
 
+std::vector<std::pair<PredictionFamily, ErrorBand>> ValidationResiduals::family_bands() const {
+  std::vector<std::pair<PredictionFamily, ErrorBand>> out;
+  for (const ValidationResidual& r : residuals_) {
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const auto& f) { return f.first == r.family; });
+    if (seen) continue;
+    if (const auto found = band(r.family)) out.emplace_back(r.family, *found);
+  }
+  return out;
+}
+
+std::string family_text(const PredictionFamily& family) { return basis_text(family, Breadth::kFamily); }
+
 double quantile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
   const double position = q * static_cast<double>(values.size() - 1);
@@ -150,8 +163,8 @@ double quantile(std::vector<double> values, double q) {
 std::string band_text(const ErrorBand& band, BandMetric kind) {
   const double low = kind == BandMetric::kTime ? band.low : 1 / (1 + band.high) - 1;
   const double high = kind == BandMetric::kTime ? band.high : 1 / (1 + band.low) - 1;
-  char text[48];
-  std::snprintf(text, sizeof text, "%+.0f%%..%+.0f%%", 100 * low, 100 * high);
+  char text[48];  // whole percents, rounded first so that -0.4% reads +0%
+  std::snprintf(text, sizeof text, "%+ld%%..%+ld%%", std::lround(100 * low), std::lround(100 * high));
   return text;
 }
 

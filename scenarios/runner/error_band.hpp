@@ -85,6 +85,8 @@ class ValidationResiduals {
   const std::vector<ValidationResidual>& residuals() const { return residuals_; }
   // The family's band, widened as the header says; none when even the workload has too few cases.
   std::optional<ErrorBand> band(const PredictionFamily& family) const;
+  // Every family present, in first-seen order, with the band a prediction of it gets.
+  std::vector<std::pair<PredictionFamily, ErrorBand>> family_bands() const;
 
  private:
   std::vector<ValidationResidual> residuals_;
@@ -102,6 +104,8 @@ std::string band_text(const ErrorBand& band, BandMetric kind);
 // What a table's "expected error" column means and where each of its bands came from (each basis once);
 // empty when no result has a band.
 std::string band_note(const std::vector<const ErrorBand*>& bands);
+// "megatron-core hopper pipeline training": a family in words.
+std::string family_text(const PredictionFamily& family);
 
 nlohmann::json error_band_json(const ErrorBand& band, const std::string& metric, double predicted,
                                BandMetric kind);

@@ -161,6 +161,25 @@ std::string validation_table(const ValidationSummary& summary) {
                   g.mape_pct, g.max_abs_error_pct, 100 * g.optimistic_share);
     text += line;
   }
+  // The error band each family's predictions carry in reports (error_band.hpp).
+  const auto families = validation_residuals(summary).family_bands();
+  std::size_t family_width = 6;
+  for (const auto& [family, band] : families)
+    family_width = std::max(family_width, family_text(family).size());
+  const int fw = static_cast<int>(family_width);
+  std::snprintf(line, sizeof line, "\n%-*s  %5s  %14s  %s\n", fw, "family", "cases", "expected error",
+                "band from");
+  text += line;
+  for (const auto& [family, band] : families) {
+    std::snprintf(
+        line, sizeof line, "%-*s  %5d  %14s  %s\n", fw, family_text(family).c_str(),
+        static_cast<int>(std::count_if(summary.cases.begin(), summary.cases.end(),
+                                       [&](const ValidationCase& c) { return c.family == family; })),
+        band_text(band, BandMetric::kTime).c_str(),
+        band.basis == family_text(family) ? "its own cases"
+                                          : (band.basis + " (" + std::to_string(band.cases) + ")").c_str());
+    text += line;
+  }
   std::snprintf(line, sizeof line,
                 "%zu cases: MAPE %.1f%%, worst %.1f%%, %d outside tolerance, %.0f%% optimistic (predicted "
                 "faster than published)\n",
@@ -180,6 +199,7 @@ nlohmann::json validation_json(const ValidationSummary& summary) {
                      {"tolerance_pct", c.tolerance_pct},
                      {"passed", c.passed()},
                      {"group", c.group},
+                     {"family", family_text(c.family)},
                      {"source", c.source}});
   }
   nlohmann::json groups = nlohmann::json::array();
@@ -190,9 +210,18 @@ nlohmann::json validation_json(const ValidationSummary& summary) {
                       {"max_abs_error_pct", g.max_abs_error_pct},
                       {"optimistic_share", g.optimistic_share}});
   }
+  nlohmann::json families = nlohmann::json::array();
+  for (const auto& [family, band] : validation_residuals(summary).family_bands()) {
+    families.push_back({{"family", family_text(family)},
+                        {"low_pct", 100 * band.low},
+                        {"high_pct", 100 * band.high},
+                        {"band_cases", band.cases},
+                        {"band_basis", band.basis}});
+  }
   return {{"strata_validation", 1},
           {"cases", cases},
           {"groups", groups},
+          {"families", families},
           {"mape_pct", summary.mape_pct},
           {"optimistic_share", summary.optimistic_share},
           {"max_abs_error_pct", summary.max_abs_error_pct},

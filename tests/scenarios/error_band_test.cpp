@@ -38,7 +38,8 @@ const PredictionFamily kHopperTensor =
     family("megatron-core", models::GpuArchitecture::kHopper, ParallelismKind::kTensor);
 const PredictionFamily kAmpereData =
     family("megatron-core", models::GpuArchitecture::kAmpere, ParallelismKind::kData);
-const PredictionFamily kFsdp = family("pytorch-fsdp", models::GpuArchitecture::kAmpere, ParallelismKind::kData);
+const PredictionFamily kFsdp =
+    family("pytorch-fsdp", models::GpuArchitecture::kAmpere, ParallelismKind::kData);
 
 ValidationResiduals sample() {
   return ValidationResiduals({{"p1", kHopperPipeline, -0.10},
@@ -47,8 +48,9 @@ ValidationResiduals sample() {
                               {"p4", kHopperPipeline, 0.30},
                               {"t1", kHopperTensor, 0.50},
                               {"a1", kAmpereData, -0.20},
-                              {"s1", family("tensorrt-llm", models::GpuArchitecture::kHopper,
-                                            ParallelismKind::kTensor, Workload::kServing),
+                              {"s1",
+                               family("tensorrt-llm", models::GpuArchitecture::kHopper,
+                                      ParallelismKind::kTensor, Workload::kServing),
                                0.9}});
 }
 
@@ -81,7 +83,8 @@ TEST_CASE("a family with enough cases gives its own band", "[error_band]") {
   CHECK(scenarios::band_text(*band, scenarios::BandMetric::kTime) == "-7%..+24%");
   // A rate is the inverse of a time: 1 / 1.24 - 1 = -19%, 1 / 0.93 - 1 = +8%.
   CHECK(scenarios::band_text(*band, scenarios::BandMetric::kRate) == "-19%..+8%");
-  const nlohmann::json json = scenarios::error_band_json(*band, "step_time_s", 10.0, scenarios::BandMetric::kTime);
+  const nlohmann::json json =
+      scenarios::error_band_json(*band, "step_time_s", 10.0, scenarios::BandMetric::kTime);
   CHECK(json.at("step_time_s").at("low").get<double>() == Approx(9.3));
   CHECK(json.at("step_time_s").at("high").get<double>() == Approx(12.4));
   CHECK(json.at("cases") == 4);
@@ -109,8 +112,8 @@ TEST_CASE("a thin family widens its basis one key at a time, never across worklo
   CHECK(fsdp->cases == 6);
   CHECK(fsdp->basis == "training");
   // One serving case in all: no band.
-  CHECK_FALSE(residuals.band(family("tensorrt-llm", models::GpuArchitecture::kHopper, ParallelismKind::kMoe,
-                                    Workload::kServing)));
+  CHECK_FALSE(residuals.band(
+      family("tensorrt-llm", models::GpuArchitecture::kHopper, ParallelismKind::kMoe, Workload::kServing)));
   CHECK(scenarios::band_note({nullptr}).empty());
   const std::string note = scenarios::band_note({&*tensor, &*tensor, &*fsdp});
   CHECK(note.find("megatron-core hopper training (5 cases) or training (6 cases)") != std::string::npos);
@@ -139,26 +142,26 @@ TEST_CASE("the residuals file round-trips and refuses what it cannot mean", "[er
   CHECK(error_with("/cases/0/workload", "eval").find("training or serving") != std::string::npos);
   CHECK(error_with("/cases/2/name", "p1").find("appears twice") != std::string::npos);
   CHECK(error_with("/cases/0/colour", "red").find("/cases/0/colour") != std::string::npos);
-  CHECK(error_with("/strata_residuals", 2).find("unsupported residuals format version 2") != std::string::npos);
+  CHECK(error_with("/strata_residuals", 2).find("unsupported residuals format version 2") !=
+        std::string::npos);
   CHECK(error_with("/cases", nlohmann::json::object()).find("/cases") != std::string::npos);
   const fs::path missing = fs::temp_directory_path() / "strata-no-such-residuals.json";
   CHECK(error_of([&] { ValidationResiduals::read(missing); }).find(missing.string()) != std::string::npos);
 }
 
 TEST_CASE("families follow the model, the GPU's architecture and the strategy", "[error_band]") {
-  const nlohmann::json document = {
-      {"name", "families"},
-      {"cluster", {{"system", "dgx-a100"}, {"nodes", 1}}},
-      {"model", small_llama()},
-      {"training", {{"seq_len", 2048}, {"global_batch", 16}}},
-      {"strategies",
-       {{{"name", "dp"}, {"dp", 8}, {"zero", 3}, {"framework", "pytorch-fsdp"}},
-        {{"name", "tp"}, {"tp", 2}, {"dp", 4}},
-        {{"name", "cp"}, {"cp", 2}, {"dp", 4}},
-        {{"name", "pp"}, {"tp", 2}, {"pp", 2}, {"dp", 2}}}}};
-  const scenarios::Scenario s =
-      scenarios::read_scenario_document(document, "families.json", models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
-                                        models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
+  const nlohmann::json document = {{"name", "families"},
+                                   {"cluster", {{"system", "dgx-a100"}, {"nodes", 1}}},
+                                   {"model", small_llama()},
+                                   {"training", {{"seq_len", 2048}, {"global_batch", 16}}},
+                                   {"strategies",
+                                    {{{"name", "dp"}, {"dp", 8}, {"zero", 3}, {"framework", "pytorch-fsdp"}},
+                                     {{"name", "tp"}, {"tp", 2}, {"dp", 4}},
+                                     {{"name", "cp"}, {"cp", 2}, {"dp", 4}},
+                                     {{"name", "pp"}, {"tp", 2}, {"pp", 2}, {"dp", 2}}}}};
+  const scenarios::Scenario s = scenarios::read_scenario_document(
+      document, "families.json", models::ProfileCatalog(STRATA_SOURCE_PROFILE_DIR),
+      models::ModelCatalog(STRATA_SOURCE_PRESET_DIR));
   const auto of = [&](std::size_t i) {
     return scenarios::training_family(s.cluster, s.model.config, s.strategies[i].strategy);
   };

@@ -351,6 +351,23 @@ TEST_CASE("validate reports every case and exits 4 when one is outside its toler
   CHECK(both.out.find("MAPE") != std::string::npos);
   CHECK(both.out.find("FAIL") != std::string::npos);
   CHECK(run({"validate", (dir / "a.json").string()}).exit_code == 0);
+  // --residuals-out: each case's measured / predicted - 1 and family, written also when a case fails; the
+  // families with their bands in the table and the JSON.
+  write_case("c.json", predicted * 0.9);
+  const CliRun residuals =
+      run({"validate", dir.string(), "--json", "--residuals-out", (dir / "r.out").string()});
+  CHECK(residuals.exit_code == 4);
+  const auto written = nlohmann::json::parse(slurp(dir / "r.out"));
+  REQUIRE(written.at("cases").size() == 3);
+  CHECK(written.at("cases")[1].at("residual").get<double>() == Approx(1.0).margin(1e-4));
+  CHECK(written.at("cases")[2].at("residual").get<double>() == Approx(-0.1).margin(1e-4));
+  CHECK(written.at("cases")[0].at("parallelism") == "data");
+  const auto families = nlohmann::json::parse(residuals.out).at("families");
+  REQUIRE(families.size() == 1);
+  CHECK(families[0].at("family") == "megatron-core hopper data training");
+  CHECK(families[0].at("band_cases") == 3);
+  CHECK(families[0].at("high_pct").get<double>() > 50);
+  fs::remove(dir / "c.json");
   std::ofstream(dir / "plain.json") << kScenario;
   CHECK(run({"validate", (dir / "plain.json").string()}).err.find("not a validation case") !=
         std::string::npos);
