@@ -70,7 +70,7 @@ SweepSummary serve(const MpiSession& mpi, const SweepInputs& inputs, SweepOutput
         }
         if (index == kNoMorePoints) return;
         const std::string line =
-            sweep_point_line(inputs.grid, index, inputs.profiles, inputs.models, options.top);
+            sweep_point_line(inputs.grid, index, inputs.profiles, inputs.models, options);
         const std::lock_guard<std::mutex> lock(mutex);
         record(index, line);
       }
@@ -130,7 +130,7 @@ void work_for_root(const MpiSession& mpi, const SweepInputs& inputs, int threads
         }
         if (index == kNoMorePoints) return;
         message = std::to_string(index) + " " +
-                  sweep_point_line(inputs.grid, index, inputs.profiles, inputs.models, options.top);
+                  sweep_point_line(inputs.grid, index, inputs.profiles, inputs.models, options);
       }
     } catch (const std::exception& error) {
       abort_job(mpi, error.what());

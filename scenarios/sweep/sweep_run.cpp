@@ -11,6 +11,7 @@
 
 #include "scenarios/report/sweep_html.hpp"
 #include "scenarios/runner/parallel_for.hpp"
+#include "scenarios/runner/result_bands.hpp"
 #include "scenarios/runner/scenario_run.hpp"
 #include "scenarios/runner/strategy_search.hpp"
 #include "scenarios/scenario_file.hpp"
@@ -27,14 +28,19 @@ namespace {
 constexpr std::uintmax_t kMaxJournalBytes = std::uintmax_t{1} << 30;
 
 nlohmann::json result_json(const StrategyResult& r) {
-  return {{"strategy", r.strategy.name},
-          {"rank", r.rank},
-          {"gpus", r.gpus},
-          {"step_time_s", r.step_time_s},
-          {"tokens_per_s_per_gpu", r.tokens_per_s_per_gpu},
-          {"mfu", r.mfu},
-          {"peak_memory_gib", r.memory.peak_bytes / double(1 << 30)},
-          {"oom", r.memory.oom}};
+  nlohmann::json result = {{"strategy", r.strategy.name},
+                           {"rank", r.rank},
+                           {"gpus", r.gpus},
+                           {"step_time_s", r.step_time_s},
+                           {"tokens_per_s_per_gpu", r.tokens_per_s_per_gpu},
+                           {"mfu", r.mfu},
+                           {"peak_memory_gib", r.memory.peak_bytes / double(1 << 30)},
+                           {"oom", r.memory.oom}};
+  if (r.error_band) {
+    result["error_band_low_pct"] = 100 * r.error_band->low;
+    result["error_band_high_pct"] = 100 * r.error_band->high;
+  }
+  return result;
 }
 
 // The finished points of an earlier journal, checked against the grid; a torn last line is cut off.
@@ -84,8 +90,16 @@ std::string csv_value(const nlohmann::json& value) {
 
 // The table, in point order, one row per point and strategy.
 std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, nlohmann::json>& entries) {
-  static const char* kColumns[] = {
-      "strategy", "rank", "gpus", "step_time_s", "tokens_per_s_per_gpu", "mfu", "peak_memory_gib", "oom"};
+  static const char* kColumns[] = {"strategy",
+                                   "rank",
+                                   "gpus",
+                                   "step_time_s",
+                                   "error_band_low_pct",
+                                   "error_band_high_pct",
+                                   "tokens_per_s_per_gpu",
+                                   "mfu",
+                                   "peak_memory_gib",
+                                   "oom"};
   std::string text = "index";
   for (const SweepAxis& axis : grid.axes) text += "," + csv_field(axis.path);
   for (const char* column : kColumns) text += std::string(",") + column;
@@ -99,7 +113,8 @@ std::string csv_text(const SweepGrid& grid, const std::map<std::int64_t, nlohman
     }
     for (const nlohmann::json& result : entry["results"]) {
       text += head;
-      for (const char* column : kColumns) text += "," + csv_value(result[column]);
+      for (const char* column : kColumns)
+        text += "," + (result.contains(column) ? csv_value(result[column]) : std::string());
       text += ",\n";
     }
   }
@@ -139,7 +154,8 @@ class SweepJournal {
 
 std::string sweep_point_line(const SweepGrid& grid, std::int64_t index,
                              const models::ProfileCatalog& profiles, const models::ModelCatalog& models,
-                             std::int64_t top) {
+                             const SweepOptions& options) {
+  const std::int64_t top = options.top;
   nlohmann::json line = {{"index", index}, {"point", point_values(grid, index)}};
   try {
     const Scenario scenario =
@@ -152,6 +168,7 @@ std::string sweep_point_line(const SweepGrid& grid, std::int64_t index,
       ranked = search_strategies(scenario, {}, 1, top).ranked;
       if (static_cast<std::int64_t>(ranked.size()) > top) ranked.resize(static_cast<std::size_t>(top));
     }
+    if (options.residuals != nullptr) attach_error_bands(*options.residuals, scenario, ranked);
     nlohmann::json results = nlohmann::json::array();
     for (const StrategyResult& r : ranked) results.push_back(result_json(r));
     line["results"] = results;
@@ -211,7 +228,7 @@ SweepSummary run_sweep(const SweepGrid& grid, const std::filesystem::path& dir,
   const std::vector<std::int64_t> pending = output.pending();
   std::mutex mutex;  // the output
   parallel_for(pending.size(), options.jobs, kMaxSweepJobs, [&](std::size_t k) {
-    const std::string line = sweep_point_line(grid, pending[k], profiles, models, options.top);
+    const std::string line = sweep_point_line(grid, pending[k], profiles, models, options);
     const std::lock_guard<std::mutex> lock(mutex);
     output.record(pending[k], line);
     if (progress) progress(output.summary());

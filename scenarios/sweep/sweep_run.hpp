@@ -23,6 +23,7 @@
 
 #include "models/hardware/profile_catalog.hpp"
 #include "models/workload/model_catalog.hpp"
+#include "scenarios/runner/error_band.hpp"
 #include "scenarios/sweep/sweep_grid.hpp"
 
 namespace strata::scenarios {
@@ -31,6 +32,9 @@ struct SweepOptions {
   int jobs = 0;  // threads per process (0: the hardware's, at most kMaxSweepJobs)
   bool resume = false;
   std::int64_t top = 10;  // strategies a search point keeps
+  // The error bands' data (error_band.hpp): each result's band joins its journal line and the table; none:
+  // results without bands.
+  const ValidationResiduals* residuals = nullptr;
 };
 inline constexpr int kMaxSweepJobs = 8;
 
@@ -47,7 +51,7 @@ using SweepProgress = std::function<void(const SweepSummary&)>;
 // Point `index`'s journal line (without the newline): its results, or the error its scenario gave.
 std::string sweep_point_line(const SweepGrid& grid, std::int64_t index,
                              const models::ProfileCatalog& profiles, const models::ModelCatalog& models,
-                             std::int64_t top);
+                             const SweepOptions& options);
 
 class SweepJournal;
 

@@ -64,11 +64,16 @@ TEST_CASE("sweep runs every point once, records bad points as errors and resumes
       CHECK(entry["error"].get<std::string>().find("/strategies/0/tp") != std::string::npos);
     } else {
       CHECK(entry["results"].size() == 2);
+      for (const auto& result : entry["results"])  // each with its error band (scenarios/README.md)
+        CHECK(result.at("error_band_low_pct").get<double>() <=
+              result.at("error_band_high_pct").get<double>());
     }
   }
   CHECK(indices == std::set<int>{0, 1, 2, 3});
   const std::string csv = slurp(dir / "a" / "sweep.csv");
-  CHECK(csv.rfind("index,strategies.0.tp,training.seq_len,strategy,rank,gpus,step_time_s", 0) == 0);
+  CHECK(csv.rfind("index,strategies.0.tp,training.seq_len,strategy,rank,gpus,step_time_s,error_band_low_pct,"
+                  "error_band_high_pct,",
+                  0) == 0);
   const std::string html = slurp(dir / "a" / "sweep.html");
   CHECK(html.find("<h2>Tokens/s per GPU against training.seq_len</h2>") != std::string::npos);
   CHECK(html.find("<h2>Cost against time: the Pareto front</h2>") != std::string::npos);

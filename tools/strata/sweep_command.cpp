@@ -56,6 +56,8 @@ void sweep(const SweepOptions& o, std::ostream& out) {
   options.jobs = o.jobs;
   options.resume = o.resume;
   options.top = o.top;
+  const auto residuals = scenarios::ValidationResiduals::read(resolve_residuals_file());
+  options.residuals = &residuals;
   const auto started = std::chrono::steady_clock::now();
   const int processes = scenarios::mpi_launch_size();
   scenarios::SweepSummary summary;
