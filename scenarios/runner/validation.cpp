@@ -171,7 +171,7 @@ std::string validation_table(const ValidationSummary& summary) {
                 "band from");
   text += line;
   for (const auto& [family, band] : families) {
-    int cases = 0;  // a loop, not a lambda: clang 15 (the fuzz build) cannot capture a structured binding
+    int cases = 0;  // a loop, not a lambda: clang 14 (the fuzz build) cannot capture a structured binding
     for (const ValidationCase& c : summary.cases) cases += c.family == family ? 1 : 0;
     std::snprintf(line, sizeof line, "%-*s  %5d  %14s  %s\n", fw, family_text(family).c_str(), cases,
                   band_text(band, BandMetric::kTime).c_str(),
